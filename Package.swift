@@ -1,0 +1,69 @@
+// swift-tools-version: 6.0
+// Beamline: a performance-first Swift numerics framework for synchrotron X-ray imaging.
+// Layers (each imports only those below it) are described in docs/architecture.md.
+import PackageDescription
+
+let package = Package(
+    name: "Beamline",
+    platforms: [.macOS(.v14)],
+    products: [
+        // MARK: - Public API
+        .library(name: "Beamline", targets: ["Beamline"]),
+        .library(name: "BeamlineTensor", targets: ["BeamlineTensor"]),
+        .library(name: "BeamlineIO", targets: ["BeamlineIO"]),
+        .executable(name: "beamline", targets: ["beamline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+    ],
+    targets: [
+        // MARK: - C back ends (system libraries from Debian)
+        .systemLibrary(name: "CBLAS", path: "CShims/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CLAPACKE", path: "CShims/CLAPACKE", pkgConfig: "lapacke",
+                       providers: [.apt(["liblapacke-dev"])]),
+        .systemLibrary(name: "CFFTW", path: "CShims/CFFTW", pkgConfig: "fftw3",
+                       providers: [.apt(["libfftw3-dev"])]),
+
+        // MARK: - Layers
+        .target(
+            name: "BeamlineTensor",
+            dependencies: [
+                "CBLAS", "CLAPACKE", "CFFTW",
+                .product(name: "Numerics", package: "swift-numerics"),
+            ]),
+        .target(
+            name: "BeamlineIO",
+            dependencies: [
+                "BeamlineTensor",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ]),
+        .target(
+            name: "Beamline",
+            dependencies: ["BeamlineTensor", "BeamlineIO"]),
+        .target(
+            name: "BeamlineCLI",
+            dependencies: [
+                "Beamline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(
+            name: "beamline",
+            dependencies: ["BeamlineCLI"]),
+
+        // MARK: - Tests
+        .testTarget(
+            name: "BeamlineTensorTests",
+            dependencies: ["BeamlineTensor", "BeamlineIO"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "BeamlineIOTests",
+            dependencies: ["BeamlineIO", "BeamlineTensor"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "BeamlineCLITests",
+            dependencies: ["BeamlineCLI", "Beamline"]),
+    ]
+)

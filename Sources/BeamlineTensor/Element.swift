@@ -1,0 +1,244 @@
+import ComplexModule
+import RealModule
+
+/// The element types a ``Tensor`` can hold, named as NumPy names them.
+///
+/// The raw value is the NumPy type character (`numpy.dtype(...).char`).
+public enum DType: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// 32-bit IEEE float (`float32`, `<f4`).
+    case float32 = "f"
+    /// 64-bit IEEE float (`float64`, `<f8`).
+    case float64 = "d"
+    /// Complex of two `float32` (`complex64`, `<c8`).
+    case complex64 = "F"
+    /// Complex of two `float64` (`complex128`, `<c16`).
+    case complex128 = "D"
+    /// 32-bit signed integer (`int32`, `<i4`).
+    case int32 = "i"
+    /// 64-bit signed integer (`int64`, `<i8`).
+    case int64 = "l"
+    /// 8-bit unsigned integer (`uint8`, `|u1`).
+    case uint8 = "B"
+    /// Boolean stored in one byte (`bool`, `|b1`).
+    case bool = "?"
+
+    /// Size of one element in bytes.
+    public var byteCount: Int {
+        switch self {
+        case .float32, .int32: return 4
+        case .float64, .int64, .complex64: return 8
+        case .complex128: return 16
+        case .uint8, .bool: return 1
+        }
+    }
+
+    /// NumPy's name of the type (`"float64"`, `"complex64"`, ...).
+    public var description: String {
+        switch self {
+        case .float32: return "float32"
+        case .float64: return "float64"
+        case .complex64: return "complex64"
+        case .complex128: return "complex128"
+        case .int32: return "int32"
+        case .int64: return "int64"
+        case .uint8: return "uint8"
+        case .bool: return "bool"
+        }
+    }
+}
+
+/// A type that a ``Tensor`` can store: `Float`, `Double`, `Complex<Float>`,
+/// `Complex<Double>`, `Int32`, `Int64`, `UInt8` and `Bool`.
+///
+/// Elements are plain bits (trivial types: storage never runs
+/// deinitialisers, and only the eight types above conform), and they convert between each other with
+/// NumPy's casting rules through ``Tensor/cast(to:)``.
+public protocol TensorElement: Sendable, Equatable {
+    /// The NumPy type of this element.
+    static var dtype: DType { get }
+    /// The additive identity (`false` for `Bool`).
+    static var zeroValue: Self { get }
+    /// The value 1 (`true` for `Bool`).
+    static var oneValue: Self { get }
+
+    /// Creates a value from an integer, as NumPy's `astype` does.
+    init(castingInt64 value: Int64)
+    /// Creates a value from a real number, as NumPy's `astype` does
+    /// (integers truncate toward zero and saturate; NaN becomes 0).
+    init(castingDouble value: Double)
+    /// Creates a value from a complex number, as NumPy's `astype` does
+    /// (real types keep the real part).
+    init(castingComplex real: Double, _ imaginary: Double)
+    /// Creates a value from a Boolean (1 or 0).
+    init(castingBool value: Bool)
+    /// Converts `self` to another element type with NumPy's casting rules.
+    func cast<Target: TensorElement>(to: Target.Type) -> Target
+}
+
+/// Elements with `+`, `-`, `*` and `/` (all but `Bool`).
+///
+/// Integer division truncates toward zero (Swift's rule; NumPy's `//`
+/// floors, and its `/` gives floats).
+public protocol ArithmeticElement: TensorElement, Numeric {
+    /// Division (truncating for integers).
+    static func / (lhs: Self, rhs: Self) -> Self
+    /// In-place division.
+    static func /= (lhs: inout Self, rhs: Self)
+}
+
+/// Elements with a total order for comparisons, `min`, `max`, `clip`,
+/// `argmin` and `argmax` (the real and integer types).
+public protocol ComparableElement: ArithmeticElement, Comparable {}
+
+/// Elements that are floating point or complex, with the elementary
+/// functions of swift-numerics (`exp`, `log`, `sqrt`, `sin`, `cos`, `pow`).
+public protocol FloatingElement: ArithmeticElement, ElementaryFunctions, AlgebraicField {
+    /// The real type underneath (`Self` for real types).
+    associatedtype RealComponent: RealElement
+    /// The modulus (absolute value) of the element.
+    var modulus: RealComponent { get }
+    /// The real part.
+    var realComponent: RealComponent { get }
+    /// The imaginary part (0 for real types).
+    var imaginaryComponent: RealComponent { get }
+    /// The complex conjugate (`self` for real types).
+    var conjugated: Self { get }
+    /// Builds a value from real and imaginary parts (the imaginary part is
+    /// dropped for real types).
+    init(realComponent: RealComponent, imaginaryComponent: RealComponent)
+}
+
+/// `Float` and `Double`.
+public protocol RealElement: FloatingElement, ComparableElement, Real, BinaryFloatingPoint
+where RealComponent == Self {}
+
+/// `Complex<Float>` and `Complex<Double>`.
+public protocol ComplexElement: FloatingElement {}
+
+// MARK: - Conformances
+
+extension Float: RealElement {
+    @inlinable public static var dtype: DType { .float32 }
+    @inlinable public static var zeroValue: Float { 0 }
+    @inlinable public static var oneValue: Float { 1 }
+    @inlinable public init(castingInt64 value: Int64) { self = Float(value) }
+    @inlinable public init(castingDouble value: Double) { self = Float(value) }
+    @inlinable public init(castingComplex real: Double, _ imaginary: Double) { self = Float(real) }
+    @inlinable public init(castingBool value: Bool) { self = value ? 1 : 0 }
+    @inlinable public func cast<Target: TensorElement>(to: Target.Type) -> Target {
+        Target(castingDouble: Double(self))
+    }
+    @inlinable public var modulus: Float { Swift.abs(self) }
+    @inlinable public var realComponent: Float { self }
+    @inlinable public var imaginaryComponent: Float { 0 }
+    @inlinable public var conjugated: Float { self }
+    @inlinable public init(realComponent: Float, imaginaryComponent: Float) { self = realComponent }
+}
+
+extension Double: RealElement {
+    @inlinable public static var dtype: DType { .float64 }
+    @inlinable public static var zeroValue: Double { 0 }
+    @inlinable public static var oneValue: Double { 1 }
+    @inlinable public init(castingInt64 value: Int64) { self = Double(value) }
+    @inlinable public init(castingDouble value: Double) { self = value }
+    @inlinable public init(castingComplex real: Double, _ imaginary: Double) { self = real }
+    @inlinable public init(castingBool value: Bool) { self = value ? 1 : 0 }
+    @inlinable public func cast<Target: TensorElement>(to: Target.Type) -> Target {
+        Target(castingDouble: self)
+    }
+    @inlinable public var modulus: Double { Swift.abs(self) }
+    @inlinable public var realComponent: Double { self }
+    @inlinable public var imaginaryComponent: Double { 0 }
+    @inlinable public var conjugated: Double { self }
+    @inlinable public init(realComponent: Double, imaginaryComponent: Double) { self = realComponent }
+}
+
+extension Complex: TensorElement, ArithmeticElement, FloatingElement, ComplexElement
+where RealType: RealElement {
+    @inlinable public static var dtype: DType { RealType.self == Float.self ? .complex64 : .complex128 }
+    @inlinable public static var zeroValue: Complex { .zero }
+    @inlinable public static var oneValue: Complex { .one }
+    @inlinable public init(castingInt64 value: Int64) {
+        self.init(RealType(castingInt64: value), 0)
+    }
+    @inlinable public init(castingDouble value: Double) {
+        self.init(RealType(castingDouble: value), 0)
+    }
+    @inlinable public init(castingComplex real: Double, _ imaginary: Double) {
+        self.init(RealType(castingDouble: real), RealType(castingDouble: imaginary))
+    }
+    @inlinable public init(castingBool value: Bool) { self.init(value ? 1 : 0, 0) }
+    @inlinable public func cast<Target: TensorElement>(to: Target.Type) -> Target {
+        Target(castingComplex: Double(real), Double(imaginary))
+    }
+    @inlinable public var modulus: RealType { length }
+    @inlinable public var realComponent: RealType { real }
+    @inlinable public var imaginaryComponent: RealType { imaginary }
+    @inlinable public var conjugated: Complex { conjugate }
+    @inlinable public init(realComponent: RealType, imaginaryComponent: RealType) {
+        self.init(realComponent, imaginaryComponent)
+    }
+}
+
+/// Converts a real number to an integer type as NumPy's `astype` does on
+/// finite in-range values (truncation toward zero); out-of-range values
+/// saturate and NaN gives 0 instead of NumPy's undefined result.
+@inlinable
+func saturatingIntegerCast<I: FixedWidthInteger>(_ value: Double) -> I {
+    if value.isNaN { return 0 }
+    if value <= Double(I.min) { return I.min }
+    if value >= Double(I.max) { return I.max }
+    return I(value.rounded(.towardZero))
+}
+
+extension Int32: ComparableElement {
+    @inlinable public static var dtype: DType { .int32 }
+    @inlinable public static var zeroValue: Int32 { 0 }
+    @inlinable public static var oneValue: Int32 { 1 }
+    @inlinable public init(castingInt64 value: Int64) { self = Int32(truncatingIfNeeded: value) }
+    @inlinable public init(castingDouble value: Double) { self = saturatingIntegerCast(value) }
+    @inlinable public init(castingComplex real: Double, _ imaginary: Double) { self = saturatingIntegerCast(real) }
+    @inlinable public init(castingBool value: Bool) { self = value ? 1 : 0 }
+    @inlinable public func cast<Target: TensorElement>(to: Target.Type) -> Target {
+        Target(castingInt64: Int64(self))
+    }
+}
+
+extension Int64: ComparableElement {
+    @inlinable public static var dtype: DType { .int64 }
+    @inlinable public static var zeroValue: Int64 { 0 }
+    @inlinable public static var oneValue: Int64 { 1 }
+    @inlinable public init(castingInt64 value: Int64) { self = value }
+    @inlinable public init(castingDouble value: Double) { self = saturatingIntegerCast(value) }
+    @inlinable public init(castingComplex real: Double, _ imaginary: Double) { self = saturatingIntegerCast(real) }
+    @inlinable public init(castingBool value: Bool) { self = value ? 1 : 0 }
+    @inlinable public func cast<Target: TensorElement>(to: Target.Type) -> Target {
+        Target(castingInt64: self)
+    }
+}
+
+extension UInt8: ComparableElement {
+    @inlinable public static var dtype: DType { .uint8 }
+    @inlinable public static var zeroValue: UInt8 { 0 }
+    @inlinable public static var oneValue: UInt8 { 1 }
+    @inlinable public init(castingInt64 value: Int64) { self = UInt8(truncatingIfNeeded: value) }
+    @inlinable public init(castingDouble value: Double) { self = saturatingIntegerCast(value) }
+    @inlinable public init(castingComplex real: Double, _ imaginary: Double) { self = saturatingIntegerCast(real) }
+    @inlinable public init(castingBool value: Bool) { self = value ? 1 : 0 }
+    @inlinable public func cast<Target: TensorElement>(to: Target.Type) -> Target {
+        Target(castingInt64: Int64(self))
+    }
+}
+
+extension Bool: TensorElement {
+    @inlinable public static var dtype: DType { .bool }
+    @inlinable public static var zeroValue: Bool { false }
+    @inlinable public static var oneValue: Bool { true }
+    @inlinable public init(castingInt64 value: Int64) { self = value != 0 }
+    @inlinable public init(castingDouble value: Double) { self = value != 0 }
+    @inlinable public init(castingComplex real: Double, _ imaginary: Double) { self = real != 0 || imaginary != 0 }
+    @inlinable public init(castingBool value: Bool) { self = value }
+    @inlinable public func cast<Target: TensorElement>(to: Target.Type) -> Target {
+        Target(castingBool: self)
+    }
+}

@@ -1,0 +1,140 @@
+import CBLAS
+import Dispatch
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The one place that owns threading in Beamline.
+///
+/// Every parallel loop in the framework goes through ``forEachChunk(count:minimumChunk:_:)``
+/// or ``forEachBlock(count:blockSize:_:)``, and ``threadCount`` is the one
+/// setting for how many threads they, OpenBLAS and FFTW use. It starts from
+/// the environment variable `BEAMLINE_NUM_THREADS` (default: all online
+/// cores).
+///
+/// Determinism: work split by ``forEachBlock(count:blockSize:_:)`` uses block
+/// boundaries that do not depend on the thread count, so a reduction that
+/// combines per-block results in block order gives identical bits with 1 or
+/// many threads.
+public enum Parallel {
+    @usableFromInline
+    static let setting = Mutex<Int>(Parallel.initialThreadCount())
+
+    /// Number of threads used by Beamline's loops, OpenBLAS and FFTW.
+    ///
+    /// Setting it also sets OpenBLAS's thread count; FFT plans made
+    /// afterwards use it too. Values below 1 are treated as 1.
+    public static var threadCount: Int {
+        get { setting.withLock { $0 } }
+        set {
+            let count = Swift.max(1, newValue)
+            setting.withLock { $0 = count }
+            openblas_set_num_threads(Int32(clamping: count))
+        }
+    }
+
+    /// Number of online processor cores.
+    public static var processorCount: Int {
+        Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+
+    static func initialThreadCount() -> Int {
+        let count: Int
+        if let text = getenv("BEAMLINE_NUM_THREADS").map({ String(cString: $0) }),
+           let value = Int(text.trimmingCharacters(in: " \t")), value >= 1 {
+            count = value
+        } else {
+            count = processorCount
+        }
+        openblas_set_num_threads(Int32(clamping: count))
+        return count
+    }
+
+    /// Runs `body` over `0..<count` split into contiguous chunks, on up to
+    /// ``threadCount`` threads. Chunks hold at least `minimumChunk` items, so
+    /// small loops run inline on the calling thread.
+    ///
+    /// Use this for work whose result does not depend on how it is split
+    /// (elementwise maps, independent rows).
+    @inlinable
+    public static func forEachChunk(count: Int, minimumChunk: Int, _ body: (Range<Int>) -> Void) {
+        guard count > 0 else { return }
+        let threads = threadCount
+        let maxChunks = (count + Swift.max(1, minimumChunk) - 1) / Swift.max(1, minimumChunk)
+        let chunks = Swift.min(maxChunks, threads == 1 ? 1 : threads &* 4)
+        if chunks <= 1 {
+            body(0..<count)
+            return
+        }
+        runConcurrently(iterations: chunks) { chunk in
+            let start = count * chunk / chunks
+            let end = count * (chunk + 1) / chunks
+            if start < end { body(start..<end) }
+        }
+    }
+
+    /// Runs `body(block, range)` for blocks of `blockSize` items covering
+    /// `0..<count`, in parallel. The blocks are the same whatever the thread
+    /// count, so per-block results combined in block order are deterministic.
+    @inlinable
+    public static func forEachBlock(count: Int, blockSize: Int, _ body: (Int, Range<Int>) -> Void) {
+        guard count > 0 else { return }
+        let size = Swift.max(1, blockSize)
+        let blocks = (count + size - 1) / size
+        let threads = threadCount
+        if blocks == 1 || threads == 1 {
+            for block in 0..<blocks { body(block, block * size..<Swift.min(count, (block + 1) * size)) }
+            return
+        }
+        let workers = Swift.min(blocks, threads &* 4)
+        runConcurrently(iterations: workers) { worker in
+            let first = blocks * worker / workers
+            let last = blocks * (worker + 1) / workers
+            for block in first..<last {
+                body(block, block * size..<Swift.min(count, (block + 1) * size))
+            }
+        }
+    }
+}
+
+/// Dispatch's `concurrentPerform` with a non-`Sendable` body: the body
+/// only runs during this call, on tasks that touch disjoint data.
+@usableFromInline
+func runConcurrently(iterations: Int, _ body: (Int) -> Void) {
+    withoutActuallyEscaping(body) { escapable in
+        let box = UncheckedSendableBox(escapable)
+        DispatchQueue.concurrentPerform(iterations: iterations) { box.value($0) }
+    }
+}
+
+@usableFromInline
+struct UncheckedSendableBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+/// A pointer that may cross into the closures of ``Parallel``'s loops.
+///
+/// Safe only when the tasks write disjoint elements, which every caller in
+/// Beamline guarantees by splitting work into disjoint ranges.
+@frozen
+public struct SendablePointer<Pointee>: @unchecked Sendable {
+    /// The wrapped pointer.
+    public let base: UnsafeMutablePointer<Pointee>
+    /// Wraps `base`.
+    @inlinable public init(_ base: UnsafeMutablePointer<Pointee>) { self.base = base }
+}
+
+extension String {
+    @usableFromInline
+    func trimmingCharacters(in set: String) -> String {
+        var scalars = Substring(self)
+        while let first = scalars.first, set.contains(first) { scalars.removeFirst() }
+        while let last = scalars.last, set.contains(last) { scalars.removeLast() }
+        return String(scalars)
+    }
+}

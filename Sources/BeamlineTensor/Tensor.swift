@@ -1,0 +1,331 @@
+/// A strided N-dimensional array with value semantics.
+///
+/// A tensor is a shape, strides (in elements, may be zero or negative), an
+/// offset, and a shared ``TensorStorage``. Slicing, transposing, permuting,
+/// broadcasting and reshaping a contiguous tensor make views that share the
+/// storage; a write copies the storage first when it is shared
+/// (copy-on-write, as `Array` does), so `b = a; b[at: 0] = 1` never changes
+/// `a`. Writing through a subscript setter (`a[0, 1..<3] = x`) writes into
+/// `a` itself.
+///
+/// Row-major ("C") order is the default everywhere: ``elements`` lists
+/// elements in that order and new tensors are C-contiguous.
+@frozen
+public struct Tensor<Element: TensorElement>: @unchecked Sendable {
+    /// The buffer this tensor (and maybe others) views.
+    @usableFromInline internal var storage: TensorStorage<Element>
+    /// Length of each axis.
+    @usableFromInline internal var _shape: [Int]
+    /// Distance in elements between neighbours along each axis.
+    @usableFromInline internal var _strides: [Int]
+    /// Position of element (0, 0, ...) in the storage.
+    @usableFromInline internal var _offset: Int
+
+    /// Length of each axis.
+    @inlinable public var shape: [Int] { _shape }
+    /// Distance in elements between neighbours along each axis (zero on
+    /// broadcast axes, negative on flipped ones).
+    @inlinable public var strides: [Int] { _strides }
+    /// Position of the element at index (0, 0, ...) in the storage.
+    @inlinable public var offset: Int { _offset }
+
+    /// Makes a tensor from its parts (no checks).
+    @inlinable
+    internal init(storage: TensorStorage<Element>, shape: [Int], strides: [Int], offset: Int) {
+        self.storage = storage
+        self._shape = shape
+        self._strides = strides
+        self._offset = offset
+    }
+
+    /// A tensor of `shape` with every element equal to `value`.
+    @inlinable
+    public init(shape: [Int], repeating value: Element) {
+        let count = Self.validatedCount(shape)
+        self.init(storage: TensorStorage(repeating: value, count: count), shape: shape,
+                  strides: Self.contiguousStrides(for: shape), offset: 0)
+    }
+
+    /// A tensor of `shape` holding `elements` in row-major order.
+    ///
+    /// The count must equal the product of the shape (a programmer error
+    /// otherwise; use ``init(checkedShape:elements:)`` for data of unknown
+    /// shape).
+    @inlinable
+    public init(shape: [Int], elements: [Element]) {
+        let count = Self.validatedCount(shape)
+        precondition(elements.count == count,
+                     "Tensor(shape:elements:): shape \(shape) needs \(count) elements, received \(elements.count)")
+        let storage = TensorStorage<Element>(uninitializedCount: count)
+        elements.withUnsafeBufferPointer { source in
+            if count > 0 { storage.base.initialize(from: source.baseAddress!, count: count) }
+        }
+        self.init(storage: storage, shape: shape, strides: Self.contiguousStrides(for: shape), offset: 0)
+    }
+
+    /// The checked form of ``init(shape:elements:)``: throws
+    /// ``TensorError/elementCountMismatch(shape:count:)`` or
+    /// ``TensorError/invalidArgument(name:expected:received:)`` instead of
+    /// stopping.
+    @inlinable
+    public init(checkedShape shape: [Int], elements: [Element]) throws {
+        try Self.checkShape(shape)
+        guard shape.reduce(1, *) == elements.count else {
+            throw TensorError.elementCountMismatch(shape: shape, count: elements.count)
+        }
+        self.init(shape: shape, elements: elements)
+    }
+
+    /// A one-dimensional tensor holding `elements`.
+    @inlinable
+    public init(_ elements: [Element]) {
+        self.init(shape: [elements.count], elements: elements)
+    }
+
+    /// A zero-dimensional tensor holding one value.
+    @inlinable
+    public init(scalar value: Element) {
+        self.init(shape: [], repeating: value)
+    }
+
+    /// A C-contiguous tensor of `shape` whose elements `initializer` writes
+    /// (every element must be written; they start uninitialised).
+    @inlinable
+    public init(shape: [Int],
+                unsafeUninitializedElements initializer: (UnsafeMutableBufferPointer<Element>) throws -> Void) rethrows {
+        let count = Self.validatedCount(shape)
+        let storage = TensorStorage<Element>(uninitializedCount: count)
+        try initializer(UnsafeMutableBufferPointer(start: storage.base, count: count))
+        self.init(storage: storage, shape: shape, strides: Self.contiguousStrides(for: shape), offset: 0)
+    }
+
+    // MARK: - Properties
+
+    /// Number of axes.
+    @inlinable public var rank: Int { shape.count }
+    /// Number of elements (the product of the shape; 1 for rank 0).
+    @inlinable public var count: Int { shape.reduce(1, &*) }
+    /// True when some axis has length 0.
+    @inlinable public var isEmpty: Bool { shape.contains(0) }
+    /// The NumPy type of the elements.
+    @inlinable public var dtype: DType { Element.dtype }
+
+    /// True when the elements are laid out in row-major order with no gaps
+    /// (axes of length 1 may have any stride).
+    @inlinable
+    public var isContiguous: Bool {
+        var expected = 1
+        for axis in stride(from: rank - 1, through: 0, by: -1) where shape[axis] != 1 {
+            if shape[axis] == 0 { return true }
+            if strides[axis] != expected { return false }
+            expected &*= shape[axis]
+        }
+        return true
+    }
+
+    /// Row-major strides for `shape`.
+    @inlinable
+    public static func contiguousStrides(for shape: [Int]) -> [Int] {
+        var strides = [Int](repeating: 1, count: shape.count)
+        var step = 1
+        for axis in stride(from: shape.count - 1, through: 0, by: -1) {
+            strides[axis] = step
+            step &*= Swift.max(shape[axis], 1)
+        }
+        return strides
+    }
+
+    /// Product of `shape`, stopping on negative lengths.
+    @inlinable
+    static func validatedCount(_ shape: [Int]) -> Int {
+        var count = 1
+        for length in shape {
+            precondition(length >= 0, "Tensor: negative axis length in shape \(shape)")
+            let (product, overflow) = count.multipliedReportingOverflow(by: length)
+            precondition(!overflow, "Tensor: shape \(shape) has too many elements")
+            count = product
+        }
+        return count
+    }
+
+    /// Throws when `shape` has a negative length or overflows.
+    @inlinable
+    static func checkShape(_ shape: [Int]) throws {
+        var count = 1
+        for length in shape {
+            guard length >= 0 else {
+                throw TensorError.invalidArgument(name: "shape", expected: "non-negative axis lengths",
+                                                  received: "\(shape)")
+            }
+            let (product, overflow) = count.multipliedReportingOverflow(by: length)
+            guard !overflow else {
+                throw TensorError.invalidArgument(name: "shape", expected: "fewer than Int.max elements",
+                                                  received: "\(shape)")
+            }
+            count = product
+        }
+    }
+
+    // MARK: - Element access
+
+    /// Storage position of the element at `indices` (NumPy-style negative
+    /// indices count from the end).
+    @inlinable
+    func storagePosition(_ indices: [Int]) -> Int {
+        precondition(indices.count == rank,
+                     "Tensor: \(indices.count) indices given for a tensor of shape \(shape)")
+        var position = offset
+        for axis in 0..<rank {
+            var index = indices[axis]
+            if index < 0 { index += shape[axis] }
+            precondition(index >= 0 && index < shape[axis],
+                         "Tensor: index \(indices[axis]) is out of range for axis \(axis) of size \(shape[axis]) (shape \(shape))")
+            position += index &* strides[axis]
+        }
+        return position
+    }
+
+    /// The element at one index per axis (negative indices count from the
+    /// end, as in NumPy). Out-of-range indices stop the program, as `Array`
+    /// does; use ``element(at:)`` for a throwing form.
+    @inlinable
+    public subscript(at indices: Int...) -> Element {
+        get { storage.base[storagePosition(indices)] }
+        set {
+            makeUniqueForWriting()
+            storage.base[storagePosition(indices)] = newValue
+        }
+    }
+
+    /// The element at `indices`, or a ``TensorError`` when there are too few
+    /// or too many indices or one is out of range.
+    @inlinable
+    public func element(at indices: [Int]) throws -> Element {
+        guard indices.count == rank else {
+            throw TensorError.invalidArgument(name: "indices", expected: "\(rank) indices",
+                                              received: "\(indices.count)")
+        }
+        for axis in 0..<rank where !(-shape[axis]..<shape[axis]).contains(indices[axis]) {
+            throw TensorError.indexOutOfRange(axis: axis, index: indices[axis], size: shape[axis])
+        }
+        return storage.base[storagePosition(indices)]
+    }
+
+    /// The single element of a tensor with one element (any rank).
+    @inlinable
+    public var scalar: Element {
+        precondition(count == 1, "Tensor.scalar: tensor of shape \(shape) does not hold exactly one element")
+        return storage.base[offset]
+    }
+
+    /// All elements in row-major order.
+    @inlinable
+    public var elements: [Element] {
+        let source = contiguous()
+        return Array(UnsafeBufferPointer(start: source.storage.base + source.offset, count: source.count))
+    }
+
+    // MARK: - Contiguity and copy-on-write
+
+    /// This tensor if it is already C-contiguous, else a contiguous copy.
+    @inlinable
+    public func contiguous() -> Tensor {
+        isContiguous ? self : copied()
+    }
+
+    /// A new C-contiguous tensor with the same elements (always copies).
+    @inlinable
+    public func copied() -> Tensor {
+        var result = Tensor(storage: TensorStorage(uninitializedCount: count), shape: shape,
+                            strides: Self.contiguousStrides(for: shape), offset: 0)
+        result.assignElements(from: self)
+        return result
+    }
+
+    /// True when two indices of this tensor map to one storage element
+    /// (a zero stride on an axis longer than 1, as broadcasting makes).
+    @inlinable
+    var hasOverlappingElements: Bool {
+        for axis in 0..<rank where strides[axis] == 0 && shape[axis] > 1 { return true }
+        return false
+    }
+
+    /// Makes the storage unique (and free of broadcast overlap) before a write.
+    @inlinable
+    mutating func makeUniqueForWriting() {
+        if !isKnownUniquelyReferenced(&storage) || hasOverlappingElements {
+            makeUniqueCopy()
+        }
+    }
+
+    @usableFromInline @inline(never)
+    mutating func makeUniqueCopy() {
+        self = copied()
+    }
+
+    /// Calls `body` with the elements in row-major order (copying first only
+    /// when the tensor is not contiguous).
+    @inlinable
+    public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Element>) throws -> R) rethrows -> R {
+        let source = contiguous()
+        return try withExtendedLifetime(source.storage) {
+            try body(UnsafeBufferPointer(start: source.storage.base + source.offset, count: source.count))
+        }
+    }
+
+    /// Calls `body` with mutable access to the elements in row-major order,
+    /// making the tensor unique and contiguous first.
+    @inlinable
+    public mutating func withUnsafeMutableBufferPointer<R>(
+        _ body: (UnsafeMutableBufferPointer<Element>) throws -> R
+    ) rethrows -> R {
+        if !isContiguous || hasOverlappingElements || !isKnownUniquelyReferenced(&storage) {
+            makeUniqueCopy()
+        }
+        return try body(UnsafeMutableBufferPointer(start: storage.base + offset, count: count))
+    }
+
+    /// Calls `body` with the storage pointer at element (0, 0, ...) and the
+    /// strides, without copying. For kernels that walk strided memory.
+    @inlinable
+    public func withUnsafeStridedPointer<R>(
+        _ body: (UnsafePointer<Element>, _ shape: [Int], _ strides: [Int]) throws -> R
+    ) rethrows -> R {
+        try withExtendedLifetime(storage) {
+            try body(UnsafePointer(storage.base + offset), shape, strides)
+        }
+    }
+
+    /// Calls `body` with a mutable storage pointer at element (0, 0, ...)
+    /// and the strides, after making the storage unique.
+    @inlinable
+    public mutating func withUnsafeMutableStridedPointer<R>(
+        _ body: (UnsafeMutablePointer<Element>, _ shape: [Int], _ strides: [Int]) throws -> R
+    ) rethrows -> R {
+        makeUniqueForWriting()
+        return try body(storage.base + offset, shape, strides)
+    }
+}
+
+extension Tensor: Equatable {
+    /// Equal shapes and equal elements (NaN is never equal, as in `Array`).
+    @inlinable
+    public static func == (lhs: Tensor, rhs: Tensor) -> Bool {
+        lhs.shape == rhs.shape && lhs.elements == rhs.elements
+    }
+}
+
+extension Tensor: CustomStringConvertible {
+    /// A NumPy-like rendering: `Tensor<float64>(shape: [2, 2], [[1.0, 2.0], [3.0, 4.0]])`,
+    /// abbreviated past 1000 elements.
+    public var description: String {
+        guard count <= 1000 else { return "Tensor<\(dtype)>(shape: \(shape), ...)" }
+        let values = elements
+        func render(_ axis: Int, _ start: Int) -> String {
+            if axis == rank { return "\(values[start])" }
+            let inner = shape[(axis + 1)...].reduce(1, *)
+            return "[" + (0..<shape[axis]).map { render(axis + 1, start + $0 * inner) }.joined(separator: ", ") + "]"
+        }
+        return "Tensor<\(dtype)>(shape: \(shape), \(render(0, 0)))"
+    }
+}

@@ -1,0 +1,56 @@
+/// Errors thrown by the checked (`throws`) forms of tensor operations and by
+/// the linear-algebra and FFT entry points.
+///
+/// Every case names the argument or operation and the expected and received
+/// values, so that a message is useful on its own.
+public enum TensorError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Two shapes had to be equal and were not.
+    case shapeMismatch(operation: String, expected: [Int], received: [Int])
+    /// Two shapes could not be broadcast together under NumPy's rules.
+    case notBroadcastable(operation: String, lhs: [Int], rhs: [Int])
+    /// An index lay outside an axis.
+    case indexOutOfRange(axis: Int, index: Int, size: Int)
+    /// An axis number lay outside `-rank..<rank`.
+    case axisOutOfRange(axis: Int, rank: Int)
+    /// An element count did not match the product of a shape.
+    case elementCountMismatch(shape: [Int], count: Int)
+    /// An argument had a value that the operation does not accept.
+    case invalidArgument(name: String, expected: String, received: String)
+    /// A matrix was exactly singular (LAPACK `info > 0` in a factorisation).
+    case singularMatrix(operation: String, pivot: Int)
+    /// A matrix was not positive definite (Cholesky, LAPACK `info > 0`).
+    case notPositiveDefinite(operation: String, minorOrder: Int)
+    /// An input held NaN or infinity where finite values are required.
+    case nonFiniteValues(argument: String)
+    /// An iterative LAPACK routine (SVD, eigenvalues) did not converge.
+    case noConvergence(operation: String, info: Int)
+    /// A C back end reported an error code that has no better description.
+    case backendFailure(routine: String, code: Int)
+
+    public var description: String {
+        switch self {
+        case let .shapeMismatch(operation, expected, received):
+            return "\(operation): expected shape \(expected), received \(received)"
+        case let .notBroadcastable(operation, lhs, rhs):
+            return "\(operation): shapes \(lhs) and \(rhs) cannot be broadcast together"
+        case let .indexOutOfRange(axis, index, size):
+            return "index \(index) is out of range for axis \(axis) of size \(size)"
+        case let .axisOutOfRange(axis, rank):
+            return "axis \(axis) is out of range for a tensor of rank \(rank)"
+        case let .elementCountMismatch(shape, count):
+            return "shape \(shape) needs \(shape.reduce(1, *)) elements, received \(count)"
+        case let .invalidArgument(name, expected, received):
+            return "invalid \(name): expected \(expected), received \(received)"
+        case let .singularMatrix(operation, pivot):
+            return "\(operation): the matrix is singular (zero pivot at position \(pivot))"
+        case let .notPositiveDefinite(operation, minor):
+            return "\(operation): the matrix is not positive definite (leading minor of order \(minor))"
+        case let .nonFiniteValues(argument):
+            return "\(argument) contains NaN or infinite values"
+        case let .noConvergence(operation, info):
+            return "\(operation) did not converge (LAPACK info \(info))"
+        case let .backendFailure(routine, code):
+            return "\(routine) failed with code \(code)"
+        }
+    }
+}

@@ -1,0 +1,35 @@
+/// The shared, 64-byte-aligned buffer under one or more ``Tensor`` values.
+///
+/// Views share one storage; ``Tensor`` copies it before a write when it is
+/// not uniquely referenced (copy-on-write), so tensors behave as values.
+public final class TensorStorage<Element: TensorElement>: @unchecked Sendable {
+    /// Alignment of every allocation in bytes (a cache line, and what FFTW's
+    /// SIMD code paths want).
+    public static var alignment: Int { 64 }
+
+    /// First element.
+    @usableFromInline let base: UnsafeMutablePointer<Element>
+    /// Number of elements allocated.
+    @usableFromInline let count: Int
+
+    /// Allocates `count` elements, uninitialised (callers fill them).
+    @usableFromInline
+    init(uninitializedCount count: Int) {
+        precondition(count >= 0, "TensorStorage: negative element count \(count)")
+        self.count = count
+        let bytes = Swift.max(1, count) &* MemoryLayout<Element>.stride
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: Self.alignment)
+        self.base = raw.bindMemory(to: Element.self, capacity: Swift.max(1, count))
+    }
+
+    /// Allocates `count` elements set to `value`.
+    @usableFromInline
+    convenience init(repeating value: Element, count: Int) {
+        self.init(uninitializedCount: count)
+        base.initialize(repeating: value, count: count)
+    }
+
+    deinit {
+        UnsafeMutableRawPointer(base).deallocate()
+    }
+}
