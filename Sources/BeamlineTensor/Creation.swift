@@ -33,14 +33,20 @@ extension Tensor where Element: ArithmeticElement {
 
 extension Tensor where Element: RealElement {
     /// Evenly spaced values in `[start, stop)` with spacing `step`
-    /// (`numpy.arange`): element `i` is `start + i * step`, and the count is
-    /// `ceil((stop - start) / step)` (0 when negative).
+    /// (`numpy.arange`). The count is `ceil((stop - start) / step)` (0 when
+    /// negative); as in NumPy, element `i ≥ 2` is `start + i * δ` with
+    /// `δ = (start + step) - start`, so the values agree with NumPy's bit for bit.
     @inlinable
     public static func arange(_ start: Element, _ stop: Element, step: Element = 1) -> Tensor {
         precondition(step != 0 && step.isFinite, "Tensor.arange: step must be finite and non-zero, received \(step)")
         let n = Swift.max(0, Int(((stop - start) / step).rounded(.up)))
         return Tensor(shape: [n]) { buffer in
-            for i in 0..<n { buffer[i] = start + Element(i) * step }
+            guard n > 0 else { return }
+            buffer[0] = start
+            let second = start + step
+            let delta = second - start
+            if n > 1 { buffer[1] = second }
+            for i in Swift.min(2, n)..<n { buffer[i] = start + Element(i) * delta }
         }
     }
 

@@ -110,7 +110,7 @@ extension Tensor {
         guard let ab = broadcastShape(a.shape, b.shape), let shape = broadcastShape(ab, c.shape) else {
             preconditionFailure("Tensor: shapes \(a.shape), \(b.shape) and \(c.shape) cannot be broadcast together")
         }
-        var result = Tensor(storage: TensorStorage(uninitializedCount: shape.reduce(1, *)), shape: shape,
+        let result = Tensor(storage: TensorStorage(uninitializedCount: shape.reduce(1, *)), shape: shape,
                             strides: contiguousStrides(for: shape), offset: 0)
         let loop = StridedLoop(shape: shape, strides: [result.strides, a.broadcastStrides(to: shape)!,
                                                        b.broadcastStrides(to: shape)!, c.broadcastStrides(to: shape)!])

@@ -244,3 +244,30 @@ extension Tensor {
         withExtendedLifetime(self) { target.assignElements(from: Tensor(scalar: value)) }
     }
 }
+
+/// The value that `.all`, `.newAxis`, `.ellipsis`, `.slice(...)` and
+/// `.stride(...)` produce where a subscript expects
+/// `any TensorIndexExpression`; it wraps a ``TensorIndex``.
+public struct TensorIndexLiteral: TensorIndexExpression, Sendable {
+    /// The wrapped index.
+    public let tensorIndex: TensorIndex
+    /// Wraps `index`.
+    public init(_ index: TensorIndex) { tensorIndex = index }
+}
+
+extension TensorIndexExpression where Self == TensorIndexLiteral {
+    /// The whole axis.
+    public static var all: TensorIndexLiteral { TensorIndexLiteral(.all) }
+    /// A new axis of length 1.
+    public static var newAxis: TensorIndexLiteral { TensorIndexLiteral(.newAxis) }
+    /// As many whole axes as needed.
+    public static var ellipsis: TensorIndexLiteral { TensorIndexLiteral(.ellipsis) }
+    /// A Python slice `start:stop` (bounds clamped, negatives from the end).
+    public static func slice(_ start: Int? = nil, _ stop: Int? = nil) -> TensorIndexLiteral {
+        TensorIndexLiteral(.slice(start, stop, step: 1))
+    }
+    /// A Python slice `start:stop:step`.
+    public static func stride(_ start: Int? = nil, _ stop: Int? = nil, by step: Int) -> TensorIndexLiteral {
+        TensorIndexLiteral(.slice(start, stop, step: step))
+    }
+}

@@ -204,7 +204,7 @@ extension Tensor {
         }
         var shape = first.shape
         shape[a] = total
-        var result = Tensor(storage: TensorStorage(uninitializedCount: shape.reduce(1, *)), shape: shape,
+        let result = Tensor(storage: TensorStorage(uninitializedCount: shape.reduce(1, *)), shape: shape,
                             strides: contiguousStrides(for: shape), offset: 0)
         var start = 0
         for part in parts {

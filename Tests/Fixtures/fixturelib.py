@@ -17,7 +17,7 @@ def entry(array):
         flat = np.ascontiguousarray(a).reshape(-1)
         data = np.stack([flat.real, flat.imag], axis=-1).reshape(-1).astype(float).tolist()
     elif a.dtype == np.bool_:
-        data = [bool(v) for v in a.reshape(-1)]
+        data = [int(bool(v)) for v in a.reshape(-1)]  # 0/1, so every entry decodes as numbers
     elif np.issubdtype(a.dtype, np.integer):
         data = [int(v) for v in a.reshape(-1)]
     else:

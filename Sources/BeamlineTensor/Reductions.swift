@@ -1,0 +1,247 @@
+import RealModule
+
+// Reductions along any set of axes, deterministic whatever the thread count.
+//
+// Summation order follows NumPy's, so that sums of contiguous data agree
+// with `numpy.sum` bit for bit: pairwise summation (NumPy's
+// `pairwise_sum`: 8 accumulators up to 128 elements, halving above) along the
+// reduced axis with the smallest stride, and plain accumulation in index
+// order across the others. When a kept axis has the smallest stride (a sum
+// over axis 0 of a C-ordered matrix), whole slices are accumulated in index
+// order, as NumPy's iterator does.
+
+/// How one reduction combines elements (sum, min, max).
+@usableFromInline
+protocol ElementReducer {
+    associatedtype Value: TensorElement
+    /// The result of reducing no elements, if the reduction has one.
+    var identity: Value? { get }
+    /// Reduces `count` (≥ 1) elements `base[0], base[stride], ...`.
+    func reduceRun(_ base: UnsafePointer<Value>, count: Int, stride: Int) -> Value
+    /// Reduces one long run, possibly in parallel, to the same bits as
+    /// `reduceRun`.
+    func reduceLongRun(_ base: UnsafePointer<Value>, count: Int, stride: Int) -> Value
+    /// Combines a running result with the next partial result.
+    func combine(_ accumulated: Value, _ next: Value) -> Value
+}
+
+/// Pairwise summation, as NumPy's `pairwise_sum`.
+@usableFromInline
+struct SumReducer<Value: ArithmeticElement>: ElementReducer {
+    @inlinable init() {}
+    @inlinable var identity: Value? { .zero }
+    @inlinable func combine(_ accumulated: Value, _ next: Value) -> Value { accumulated + next }
+    @inlinable func reduceRun(_ base: UnsafePointer<Value>, count: Int, stride: Int) -> Value {
+        pairwiseSum(base, count: count, stride: stride)
+    }
+    @inlinable func reduceLongRun(_ base: UnsafePointer<Value>, count: Int, stride: Int) -> Value {
+        parallelPairwiseSum(base, count: count, stride: stride)
+    }
+}
+
+/// NumPy's `pairwise_sum` for `count` elements at `base` with `stride`.
+@inlinable
+func pairwiseSum<Value: ArithmeticElement>(_ base: UnsafePointer<Value>, count n: Int, stride: Int) -> Value {
+    if n < 8 {
+        var result = Value.zero
+        for i in 0..<n { result += base[i &* stride] }
+        return result
+    }
+    if n <= 128 {
+        var r0 = base[0], r1 = base[stride], r2 = base[2 &* stride], r3 = base[3 &* stride]
+        var r4 = base[4 &* stride], r5 = base[5 &* stride], r6 = base[6 &* stride], r7 = base[7 &* stride]
+        var i = 8
+        let end = n - n % 8
+        while i < end {
+            let p = base + i &* stride
+            r0 += p[0]; r1 += p[stride]; r2 += p[2 &* stride]; r3 += p[3 &* stride]
+            r4 += p[4 &* stride]; r5 += p[5 &* stride]; r6 += p[6 &* stride]; r7 += p[7 &* stride]
+            i &+= 8
+        }
+        var result = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        while i < n { result += base[i &* stride]; i &+= 1 }
+        return result
+    }
+    var half = n / 2
+    half -= half % 8
+    return pairwiseSum(base, count: half, stride: stride) + pairwiseSum(base + half &* stride, count: n - half, stride: stride)
+}
+
+/// Pairwise summation of a long run with its top levels evaluated in
+/// parallel. The split points are NumPy's, so the result is the same bits as
+/// ``pairwiseSum(_:count:stride:)`` whatever the thread count.
+@inlinable
+func parallelPairwiseSum<Value: ArithmeticElement>(_ base: UnsafePointer<Value>, count: Int, stride: Int) -> Value {
+    let leafSize = 1 << 16
+    guard count > 2 * leafSize, Parallel.threadCount > 1 else { return pairwiseSum(base, count: count, stride: stride) }
+    // Leaves of NumPy's recursion tree, in order.
+    var leaves: [Range<Int>] = []
+    func collect(_ start: Int, _ n: Int) {
+        if n <= leafSize { leaves.append(start..<(start + n)); return }
+        var half = n / 2
+        half -= half % 8
+        collect(start, half)
+        collect(start + half, n - half)
+    }
+    collect(0, count)
+    var partial = [Value](repeating: .zero, count: leaves.count)
+    partial.withUnsafeMutableBufferPointer { results in
+        let out = SendablePointer(results.baseAddress!)
+        let input = SendablePointer(UnsafeMutablePointer(mutating: base))
+        Parallel.forEachChunk(count: leaves.count, minimumChunk: 1) { range in
+            for leaf in range {
+                out.base[leaf] = pairwiseSum(input.base + leaves[leaf].lowerBound &* stride,
+                                             count: leaves[leaf].count, stride: stride)
+            }
+        }
+    }
+    // Recombine along the same tree.
+    var next = 0
+    func combine(_ n: Int) -> Value {
+        if n <= leafSize { defer { next += 1 }; return partial[next] }
+        var half = n / 2
+        half -= half % 8
+        let left = combine(half)
+        return left + combine(n - half)
+    }
+    return combine(count)
+}
+
+/// Maximum with NaN propagation (NumPy's `max`).
+@usableFromInline
+struct MaxReducer<Value: ComparableElement>: ElementReducer {
+    @inlinable init() {}
+    @inlinable var identity: Value? { nil }
+    @inlinable func combine(_ accumulated: Value, _ next: Value) -> Value { propagatingMaximum(accumulated, next) }
+    @inlinable func reduceRun(_ base: UnsafePointer<Value>, count: Int, stride: Int) -> Value {
+        var result = base[0]
+        for i in 1..<count { result = propagatingMaximum(result, base[i &* stride]) }
+        return result
+    }
+}
+
+/// Minimum with NaN propagation (NumPy's `min`).
+@usableFromInline
+struct MinReducer<Value: ComparableElement>: ElementReducer {
+    @inlinable init() {}
+    @inlinable var identity: Value? { nil }
+    @inlinable func combine(_ accumulated: Value, _ next: Value) -> Value { propagatingMinimum(accumulated, next) }
+    @inlinable func reduceRun(_ base: UnsafePointer<Value>, count: Int, stride: Int) -> Value {
+        var result = base[0]
+        for i in 1..<count { result = propagatingMinimum(result, base[i &* stride]) }
+        return result
+    }
+}
+
+extension Tensor {
+    /// Sorted, de-duplicated, non-negative axes, or an error.
+    @inlinable
+    func normalizedAxes(_ axes: [Int]) throws -> [Int] {
+        let resolved = try axes.map { try normalizedAxis($0) }
+        guard Set(resolved).count == resolved.count else {
+            throw TensorError.invalidArgument(name: "axes", expected: "distinct axes", received: "\(axes)")
+        }
+        return resolved.sorted()
+    }
+
+    /// Shape after reducing `axes` (kept as length 1 when `keeping`).
+    @inlinable
+    func reducedShape(_ axes: [Int], keeping: Bool) -> [Int] {
+        (0..<rank).compactMap { axes.contains($0) ? (keeping ? 1 : nil) : shape[$0] }
+    }
+
+    /// The reduction engine: reduces `axes` (nil = all) with `reducer`.
+    @inlinable
+    func reduce<R: ElementReducer>(_ reducer: R, axes requested: [Int]?, keepingDimensions: Bool,
+                                   operation: String) throws -> Tensor where R.Value == Element {
+        let axes = try requested.map { try normalizedAxes($0) } ?? Array(0..<rank)
+        let kept = (0..<rank).filter { !axes.contains($0) }
+        let outShape = reducedShape(axes, keeping: keepingDimensions)
+        let keptShape = kept.map { shape[$0] }, keptStrides = kept.map { strides[$0] }
+        let reducedShapeOnly = axes.map { shape[$0] }, reducedStrides = axes.map { strides[$0] }
+        let reductionCount = reducedShapeOnly.reduce(1, *)
+        let outCount = keptShape.reduce(1, *)
+        if reductionCount == 0 && outCount > 0 {
+            guard let identity = reducer.identity else {
+                throw TensorError.invalidArgument(name: "tensor", expected: "at least one element to \(operation)",
+                                                  received: "an empty reduction over shape \(shape)")
+            }
+            return Tensor(shape: outShape, repeating: identity)
+        }
+        let result = Tensor(storage: TensorStorage(uninitializedCount: outCount), shape: outShape,
+                            strides: Self.contiguousStrides(for: outShape), offset: 0)
+        guard outCount > 0 else { return result }
+        let outStrides = Tensor.contiguousStrides(for: keptShape)
+        let input = SendablePointer(storage.base + offset)
+        let out = SendablePointer(result.storage.base)
+        let reducedLoop = StridedLoop(shape: reducedShapeOnly, strides: [reducedStrides])
+        let keptLoop = StridedLoop(shape: keptShape, strides: [outStrides, keptStrides])
+
+        func smallestStride(_ s: [Int], _ n: [Int]) -> Int {
+            Swift.zip(s, n).filter { $0.1 > 1 }.map { Swift.abs($0.0) }.min() ?? Int.max
+        }
+        let accumulateSlices = outCount > 1 && reductionCount > 1
+            && smallestStride(keptStrides, keptShape) < smallestStride(reducedStrides, reducedShapeOnly)
+
+        withExtendedLifetime(storage) {
+            if accumulateSlices {
+                // out[k] = combine(... combine(x[k, r0], x[k, r1]) ..., x[k, rLast]) in index order.
+                var reducedOffsets = [Int]()
+                reducedOffsets.reserveCapacity(reductionCount)
+                reducedLoop.forEachRun(in: 0..<reductionCount) { o, n in
+                    for i in 0..<n { reducedOffsets.append(o.x &+ i &* reducedLoop.innerStrides.x) }
+                }
+                keptLoop.forEachRunInParallel(minimumChunk: Swift.max(1, elementwiseChunk / reductionCount)) { o, n in
+                    let po = out.base + o.x, so = keptLoop.innerStrides.x, si = keptLoop.innerStrides.y
+                    let first = input.base + (o.y &+ reducedOffsets[0])
+                    for i in 0..<n { po[i &* so] = first[i &* si] }
+                    for r in 1..<reductionCount {
+                        let pi = input.base + (o.y &+ reducedOffsets[r])
+                        for i in 0..<n { po[i &* so] = reducer.combine(po[i &* so], pi[i &* si]) }
+                    }
+                }
+            } else if outCount == 1 {
+                out.base[0] = Self.reduceAll(reducer, UnsafePointer(input.base), reducedLoop, count: reductionCount)
+            } else {
+                keptLoop.forEachRunInParallel(minimumChunk: Swift.max(1, elementwiseChunk / reductionCount)) { o, n in
+                    for i in 0..<n {
+                        let base = UnsafePointer(input.base + (o.y &+ i &* keptLoop.innerStrides.y))
+                        out.base[o.x &+ i &* keptLoop.innerStrides.x] =
+                            Self.reduceAll(reducer, base, reducedLoop, count: reductionCount)
+                    }
+                }
+            }
+        }
+        return result
+    }
+
+    /// Reduces every element that `loop` visits from `base`, run by run,
+    /// combining the runs in order (a single long run may be split across
+    /// threads by ``ElementReducer/reduceLongRun(_:count:stride:)``).
+    @inlinable
+    static func reduceAll<R: ElementReducer>(_ reducer: R, _ base: UnsafePointer<Element>, _ loop: StridedLoop,
+                                             count: Int) -> Element where R.Value == Element {
+        if loop.outerShape.isEmpty {
+            let run = reducer.reduceLongRun(base, count: count, stride: loop.innerStrides.x)
+            return reducer.identity.map { reducer.combine($0, run) } ?? run
+        }
+        var result: Element? = nil
+        loop.forEachRun(in: 0..<count) { o, n in
+            let partial = reducer.reduceRun(base + o.x, count: n, stride: loop.innerStrides.x)
+            if let accumulated = result {
+                result = reducer.combine(accumulated, partial)
+            } else {
+                result = reducer.identity.map { reducer.combine($0, partial) } ?? partial
+            }
+        }
+        return result!
+    }
+}
+
+extension ElementReducer {
+    /// Reduces one long run; by default the same as `reduceRun`.
+    @inlinable
+    func reduceLongRun(_ base: UnsafePointer<Value>, count: Int, stride: Int) -> Value {
+        reduceRun(base, count: count, stride: stride)
+    }
+}
