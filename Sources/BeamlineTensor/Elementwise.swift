@@ -1,5 +1,50 @@
 // The elementwise engine: every map over one, two or three tensors (with
-// NumPy broadcasting) goes through these three kernels.
+// NumPy broadcasting) goes through these kernels. The per-element work is a
+// value of a type conforming to ``UnaryElementOperation`` or
+// ``BinaryElementOperation``: the kernels are specialised on that type, so
+// the operation inlines into the loop (a closure captured by the parallel
+// loop would instead cost an indirect call per element).
+
+/// A function of one element, applied by ``Tensor/map(_:)-(UnaryElementOperation)``.
+public protocol UnaryElementOperation {
+    /// Element type read.
+    associatedtype Input: TensorElement
+    /// Element type written.
+    associatedtype Output: TensorElement
+    /// The function.
+    func callAsFunction(_ x: Input) -> Output
+}
+
+/// A function of two elements, applied with broadcasting by ``Tensor/zip(_:_:_:)-(_,_,BinaryElementOperation)``.
+public protocol BinaryElementOperation {
+    /// Element type of the left operand.
+    associatedtype Left: TensorElement
+    /// Element type of the right operand.
+    associatedtype Right: TensorElement
+    /// Element type written.
+    associatedtype Output: TensorElement
+    /// The function.
+    func callAsFunction(_ a: Left, _ b: Right) -> Output
+}
+
+/// Wraps a closure as a ``UnaryElementOperation`` (one indirect call per element).
+@frozen public struct ClosureUnaryOperation<Input: TensorElement, Output: TensorElement>: UnaryElementOperation {
+    @usableFromInline let body: (Input) -> Output
+    /// Wraps `body`.
+    @inlinable public init(_ body: @escaping (Input) -> Output) { self.body = body }
+    /// Calls the closure.
+    @inlinable public func callAsFunction(_ x: Input) -> Output { body(x) }
+}
+
+/// Wraps a closure as a ``BinaryElementOperation`` (one indirect call per element).
+@frozen public struct ClosureBinaryOperation<Left: TensorElement, Right: TensorElement, Output: TensorElement>:
+    BinaryElementOperation {
+    @usableFromInline let body: (Left, Right) -> Output
+    /// Wraps `body`.
+    @inlinable public init(_ body: @escaping (Left, Right) -> Output) { self.body = body }
+    /// Calls the closure.
+    @inlinable public func callAsFunction(_ a: Left, _ b: Right) -> Output { body(a, b) }
+}
 
 extension Tensor {
     /// A new tensor holding `transform` applied to every element.
@@ -8,16 +53,26 @@ extension Tensor {
     /// depend on the order of calls.
     @inlinable
     public func map<Result: TensorElement>(_ transform: (Element) -> Result) -> Tensor<Result> {
-        var result = Tensor<Result>(storage: TensorStorage(uninitializedCount: count), shape: shape,
-                                    strides: Tensor<Result>.contiguousStrides(for: shape), offset: 0)
-        result.writeMap(self, transform)
+        withoutActuallyEscaping(transform) { map(ClosureUnaryOperation($0)) }
+    }
+
+    /// A new tensor holding `operation` applied to every element (the
+    /// kernel is specialised on the operation's type).
+    @inlinable
+    public func map<Operation: UnaryElementOperation>(_ operation: Operation) -> Tensor<Operation.Output>
+    where Operation.Input == Element {
+        var result = Tensor<Operation.Output>(storage: TensorStorage(uninitializedCount: count), shape: shape,
+                                              strides: Tensor<Operation.Output>.contiguousStrides(for: shape),
+                                              offset: 0)
+        result.writeMap(self, operation)
         return result
     }
 
     /// Overwrites every element with `transform(source element)`, `source`
     /// broadcast to this shape. The storage must already be writable.
     @inlinable
-    mutating func writeMap<Source>(_ source: Tensor<Source>, _ transform: (Source) -> Element) {
+    mutating func writeMap<Operation: UnaryElementOperation>(_ source: Tensor<Operation.Input>,
+                                                             _ transform: Operation) where Operation.Output == Element {
         guard let sourceStrides = source.broadcastStrides(to: shape) else {
             preconditionFailure("Tensor: shape \(source.shape) does not broadcast to \(shape)")
         }
@@ -40,7 +95,8 @@ extension Tensor {
     /// Overwrites every element with `combine(a element, b element)`, with
     /// `a` and `b` broadcast to this shape. The storage must be writable.
     @inlinable
-    mutating func writeZip<A, B>(_ a: Tensor<A>, _ b: Tensor<B>, _ combine: (A, B) -> Element) {
+    mutating func writeZip<Operation: BinaryElementOperation>(_ a: Tensor<Operation.Left>, _ b: Tensor<Operation.Right>,
+                                                              _ combine: Operation) where Operation.Output == Element {
         guard let sa = a.broadcastStrides(to: shape), let sb = b.broadcastStrides(to: shape) else {
             preconditionFailure("Tensor: shapes \(a.shape) and \(b.shape) do not broadcast to \(shape)")
         }
@@ -71,6 +127,15 @@ extension Tensor {
     /// Stops with both shapes in the message when they do not broadcast.
     @inlinable
     public static func zip<A, B>(_ a: Tensor<A>, _ b: Tensor<B>, _ combine: (A, B) -> Element) -> Tensor {
+        withoutActuallyEscaping(combine) { zip(a, b, ClosureBinaryOperation($0)) }
+    }
+
+    /// A new tensor of the broadcast shape holding `operation` of `a` and
+    /// `b` (the kernel is specialised on the operation's type).
+    @inlinable
+    public static func zip<Operation: BinaryElementOperation>(
+        _ a: Tensor<Operation.Left>, _ b: Tensor<Operation.Right>, _ combine: Operation
+    ) -> Tensor where Operation.Output == Element {
         guard let shape = broadcastShape(a.shape, b.shape) else {
             preconditionFailure("Tensor: shapes \(a.shape) and \(b.shape) cannot be broadcast together")
         }
@@ -94,6 +159,15 @@ extension Tensor {
     /// broadcast to this tensor's shape (which must not change).
     @inlinable
     public mutating func update<Other>(with other: Tensor<Other>, _ combine: (Element, Other) -> Element) {
+        withoutActuallyEscaping(combine) { update(with: other, ClosureBinaryOperation($0)) }
+    }
+
+    /// Applies `operation(element, other element)` in place, with `other`
+    /// broadcast to this tensor's shape.
+    @inlinable
+    public mutating func update<Operation: BinaryElementOperation>(with other: Tensor<Operation.Right>,
+                                                                   _ combine: Operation)
+    where Operation.Left == Element, Operation.Output == Element {
         guard other.broadcastStrides(to: shape) != nil else {
             preconditionFailure("Tensor: in-place operand of shape \(other.shape) does not broadcast to \(shape)")
         }
@@ -134,49 +208,49 @@ extension Tensor {
 
 extension Tensor where Element: ArithmeticElement {
     /// Elementwise sum with broadcasting.
-    @inlinable public static func + (lhs: Tensor, rhs: Tensor) -> Tensor { zip(lhs, rhs, +) }
+    @inlinable public static func + (lhs: Tensor, rhs: Tensor) -> Tensor { zip(lhs, rhs, AddOperation()) }
     /// Elementwise difference with broadcasting.
-    @inlinable public static func - (lhs: Tensor, rhs: Tensor) -> Tensor { zip(lhs, rhs, -) }
+    @inlinable public static func - (lhs: Tensor, rhs: Tensor) -> Tensor { zip(lhs, rhs, SubtractOperation()) }
     /// Elementwise product with broadcasting.
-    @inlinable public static func * (lhs: Tensor, rhs: Tensor) -> Tensor { zip(lhs, rhs, *) }
+    @inlinable public static func * (lhs: Tensor, rhs: Tensor) -> Tensor { zip(lhs, rhs, MultiplyOperation()) }
     /// Elementwise quotient with broadcasting (truncating for integers).
-    @inlinable public static func / (lhs: Tensor, rhs: Tensor) -> Tensor { zip(lhs, rhs, /) }
+    @inlinable public static func / (lhs: Tensor, rhs: Tensor) -> Tensor { zip(lhs, rhs, DivideOperation()) }
 
     /// Adds a scalar to every element.
-    @inlinable public static func + (lhs: Tensor, rhs: Element) -> Tensor { lhs.map { $0 + rhs } }
+    @inlinable public static func + (lhs: Tensor, rhs: Element) -> Tensor { zip(lhs, Tensor(scalar: rhs), AddOperation()) }
     /// Subtracts a scalar from every element.
-    @inlinable public static func - (lhs: Tensor, rhs: Element) -> Tensor { lhs.map { $0 - rhs } }
+    @inlinable public static func - (lhs: Tensor, rhs: Element) -> Tensor { zip(lhs, Tensor(scalar: rhs), SubtractOperation()) }
     /// Multiplies every element by a scalar.
-    @inlinable public static func * (lhs: Tensor, rhs: Element) -> Tensor { lhs.map { $0 * rhs } }
+    @inlinable public static func * (lhs: Tensor, rhs: Element) -> Tensor { zip(lhs, Tensor(scalar: rhs), MultiplyOperation()) }
     /// Divides every element by a scalar.
-    @inlinable public static func / (lhs: Tensor, rhs: Element) -> Tensor { lhs.map { $0 / rhs } }
+    @inlinable public static func / (lhs: Tensor, rhs: Element) -> Tensor { zip(lhs, Tensor(scalar: rhs), DivideOperation()) }
     /// Adds every element to a scalar.
-    @inlinable public static func + (lhs: Element, rhs: Tensor) -> Tensor { rhs.map { lhs + $0 } }
+    @inlinable public static func + (lhs: Element, rhs: Tensor) -> Tensor { zip(Tensor(scalar: lhs), rhs, AddOperation()) }
     /// Subtracts every element from a scalar.
-    @inlinable public static func - (lhs: Element, rhs: Tensor) -> Tensor { rhs.map { lhs - $0 } }
+    @inlinable public static func - (lhs: Element, rhs: Tensor) -> Tensor { zip(Tensor(scalar: lhs), rhs, SubtractOperation()) }
     /// Multiplies a scalar by every element.
-    @inlinable public static func * (lhs: Element, rhs: Tensor) -> Tensor { rhs.map { lhs * $0 } }
+    @inlinable public static func * (lhs: Element, rhs: Tensor) -> Tensor { zip(Tensor(scalar: lhs), rhs, MultiplyOperation()) }
     /// Divides a scalar by every element.
-    @inlinable public static func / (lhs: Element, rhs: Tensor) -> Tensor { rhs.map { lhs / $0 } }
+    @inlinable public static func / (lhs: Element, rhs: Tensor) -> Tensor { zip(Tensor(scalar: lhs), rhs, DivideOperation()) }
     /// Negates every element.
     @inlinable public static prefix func - (operand: Tensor) -> Tensor { operand.map { .zero - $0 } }
 
     /// In-place sum; `rhs` must broadcast to `lhs`'s shape.
-    @inlinable public static func += (lhs: inout Tensor, rhs: Tensor) { lhs.update(with: rhs, +) }
+    @inlinable public static func += (lhs: inout Tensor, rhs: Tensor) { lhs.update(with: rhs, AddOperation()) }
     /// In-place difference; `rhs` must broadcast to `lhs`'s shape.
-    @inlinable public static func -= (lhs: inout Tensor, rhs: Tensor) { lhs.update(with: rhs, -) }
+    @inlinable public static func -= (lhs: inout Tensor, rhs: Tensor) { lhs.update(with: rhs, SubtractOperation()) }
     /// In-place product; `rhs` must broadcast to `lhs`'s shape.
-    @inlinable public static func *= (lhs: inout Tensor, rhs: Tensor) { lhs.update(with: rhs, *) }
+    @inlinable public static func *= (lhs: inout Tensor, rhs: Tensor) { lhs.update(with: rhs, MultiplyOperation()) }
     /// In-place quotient; `rhs` must broadcast to `lhs`'s shape.
-    @inlinable public static func /= (lhs: inout Tensor, rhs: Tensor) { lhs.update(with: rhs, /) }
+    @inlinable public static func /= (lhs: inout Tensor, rhs: Tensor) { lhs.update(with: rhs, DivideOperation()) }
     /// Adds a scalar in place.
-    @inlinable public static func += (lhs: inout Tensor, rhs: Element) { lhs.update(with: Tensor(scalar: rhs), +) }
+    @inlinable public static func += (lhs: inout Tensor, rhs: Element) { lhs.update(with: Tensor(scalar: rhs), AddOperation()) }
     /// Subtracts a scalar in place.
-    @inlinable public static func -= (lhs: inout Tensor, rhs: Element) { lhs.update(with: Tensor(scalar: rhs), -) }
+    @inlinable public static func -= (lhs: inout Tensor, rhs: Element) { lhs.update(with: Tensor(scalar: rhs), SubtractOperation()) }
     /// Multiplies by a scalar in place.
-    @inlinable public static func *= (lhs: inout Tensor, rhs: Element) { lhs.update(with: Tensor(scalar: rhs), *) }
+    @inlinable public static func *= (lhs: inout Tensor, rhs: Element) { lhs.update(with: Tensor(scalar: rhs), MultiplyOperation()) }
     /// Divides by a scalar in place.
-    @inlinable public static func /= (lhs: inout Tensor, rhs: Element) { lhs.update(with: Tensor(scalar: rhs), /) }
+    @inlinable public static func /= (lhs: inout Tensor, rhs: Element) { lhs.update(with: Tensor(scalar: rhs), DivideOperation()) }
 
     /// Checked elementwise sum: throws when the shapes do not broadcast.
     @inlinable public func adding(_ other: Tensor) throws -> Tensor { try .checkedZip(self, other, operation: "add", +) }
@@ -192,4 +266,38 @@ extension Tensor where Element: ArithmeticElement {
     @inlinable public func dividing(by other: Tensor) throws -> Tensor {
         try .checkedZip(self, other, operation: "divide", /)
     }
+}
+
+// MARK: - Arithmetic operations
+
+/// `a + b`.
+@frozen public struct AddOperation<Element: ArithmeticElement>: BinaryElementOperation {
+    /// Creates the operation.
+    @inlinable public init() {}
+    /// `a + b`.
+    @inlinable @inline(__always) public func callAsFunction(_ a: Element, _ b: Element) -> Element { a + b }
+}
+
+/// `a - b`.
+@frozen public struct SubtractOperation<Element: ArithmeticElement>: BinaryElementOperation {
+    /// Creates the operation.
+    @inlinable public init() {}
+    /// `a - b`.
+    @inlinable @inline(__always) public func callAsFunction(_ a: Element, _ b: Element) -> Element { a - b }
+}
+
+/// `a * b`.
+@frozen public struct MultiplyOperation<Element: ArithmeticElement>: BinaryElementOperation {
+    /// Creates the operation.
+    @inlinable public init() {}
+    /// `a * b`.
+    @inlinable @inline(__always) public func callAsFunction(_ a: Element, _ b: Element) -> Element { a * b }
+}
+
+/// `a / b`.
+@frozen public struct DivideOperation<Element: ArithmeticElement>: BinaryElementOperation {
+    /// Creates the operation.
+    @inlinable public init() {}
+    /// `a / b`.
+    @inlinable @inline(__always) public func callAsFunction(_ a: Element, _ b: Element) -> Element { a / b }
 }

@@ -6,17 +6,65 @@ import RealModule
 // swift-numerics' `ElementaryFunctions`.
 
 /// `eˣ` elementwise (`numpy.exp`).
-@inlinable public func exp<E: FloatingElement>(_ x: Tensor<E>) -> Tensor<E> { x.map { E.exp($0) } }
+@inlinable public func exp<E: FloatingElement>(_ x: Tensor<E>) -> Tensor<E> { x.map(ExpOperation<E>()) }
+
+/// The scalar function behind ``exp(_:)``.
+@frozen public struct ExpOperation<E: FloatingElement>: UnaryElementOperation {
+    /// Creates the operation.
+    @inlinable public init() {}
+    /// Applies the function.
+    @inlinable @inline(__always) public func callAsFunction(_ x: E) -> E { E.exp(x) }
+}
 /// Natural logarithm elementwise (`numpy.log`): NaN for negative reals, -inf at 0.
-@inlinable public func log<E: FloatingElement>(_ x: Tensor<E>) -> Tensor<E> { x.map { E.log($0) } }
+@inlinable public func log<E: FloatingElement>(_ x: Tensor<E>) -> Tensor<E> { x.map(LogOperation<E>()) }
+
+/// The scalar function behind ``log(_:)``.
+@frozen public struct LogOperation<E: FloatingElement>: UnaryElementOperation {
+    /// Creates the operation.
+    @inlinable public init() {}
+    /// Applies the function.
+    @inlinable @inline(__always) public func callAsFunction(_ x: E) -> E { E.log(x) }
+}
 /// Square root elementwise (`numpy.sqrt`): NaN for negative reals.
-@inlinable public func sqrt<E: FloatingElement>(_ x: Tensor<E>) -> Tensor<E> { x.map { E.sqrt($0) } }
+@inlinable public func sqrt<E: FloatingElement>(_ x: Tensor<E>) -> Tensor<E> { x.map(SqrtOperation<E>()) }
+
+/// The scalar function behind ``sqrt(_:)``.
+@frozen public struct SqrtOperation<E: FloatingElement>: UnaryElementOperation {
+    /// Creates the operation.
+    @inlinable public init() {}
+    /// Applies the function.
+    @inlinable @inline(__always) public func callAsFunction(_ x: E) -> E { E.sqrt(x) }
+}
 /// Sine elementwise (`numpy.sin`).
-@inlinable public func sin<E: FloatingElement>(_ x: Tensor<E>) -> Tensor<E> { x.map { E.sin($0) } }
+@inlinable public func sin<E: FloatingElement>(_ x: Tensor<E>) -> Tensor<E> { x.map(SinOperation<E>()) }
+
+/// The scalar function behind ``sin(_:)``.
+@frozen public struct SinOperation<E: FloatingElement>: UnaryElementOperation {
+    /// Creates the operation.
+    @inlinable public init() {}
+    /// Applies the function.
+    @inlinable @inline(__always) public func callAsFunction(_ x: E) -> E { E.sin(x) }
+}
 /// Cosine elementwise (`numpy.cos`).
-@inlinable public func cos<E: FloatingElement>(_ x: Tensor<E>) -> Tensor<E> { x.map { E.cos($0) } }
+@inlinable public func cos<E: FloatingElement>(_ x: Tensor<E>) -> Tensor<E> { x.map(CosOperation<E>()) }
+
+/// The scalar function behind ``cos(_:)``.
+@frozen public struct CosOperation<E: FloatingElement>: UnaryElementOperation {
+    /// Creates the operation.
+    @inlinable public init() {}
+    /// Applies the function.
+    @inlinable @inline(__always) public func callAsFunction(_ x: E) -> E { E.cos(x) }
+}
 /// Tangent elementwise (`numpy.tan`).
-@inlinable public func tan<E: FloatingElement>(_ x: Tensor<E>) -> Tensor<E> { x.map { E.tan($0) } }
+@inlinable public func tan<E: FloatingElement>(_ x: Tensor<E>) -> Tensor<E> { x.map(TanOperation<E>()) }
+
+/// The scalar function behind ``tan(_:)``.
+@frozen public struct TanOperation<E: FloatingElement>: UnaryElementOperation {
+    /// Creates the operation.
+    @inlinable public init() {}
+    /// Applies the function.
+    @inlinable @inline(__always) public func callAsFunction(_ x: E) -> E { E.tan(x) }
+}
 
 /// `xᵖ` elementwise for real tensors (`numpy.power`), with IEEE `pow`
 /// semantics (negative bases give NaN for non-integer exponents).

@@ -107,6 +107,32 @@ func parallelPairwiseSum<Value: ArithmeticElement>(_ base: UnsafePointer<Value>,
     return combine(count)
 }
 
+/// The extremum of a run under `better`, or its first NaN. The main loop is
+/// branch-free (selects plus a NaN flag), so it vectorises.
+@inlinable @inline(__always)
+func extremum<Value: ComparableElement>(_ base: UnsafePointer<Value>, count: Int, stride: Int,
+                                        _ better: (Value, Value) -> Bool) -> Value {
+    var result = base[0]
+    var nanCount = 0
+    if stride == 1 {
+        for i in 1..<Swift.max(count, 1) {
+            let v = base[i]
+            nanCount &+= v != v ? 1 : 0
+            result = better(v, result) ? v : result
+        }
+    } else {
+        for i in 1..<Swift.max(count, 1) {
+            let v = base[i &* stride]
+            nanCount &+= v != v ? 1 : 0
+            result = better(v, result) ? v : result
+        }
+    }
+    if nanCount > 0 || result != result {
+        for i in 0..<count where base[i &* stride] != base[i &* stride] { return base[i &* stride] }
+    }
+    return result
+}
+
 /// Maximum with NaN propagation (NumPy's `max`).
 @usableFromInline
 struct MaxReducer<Value: ComparableElement>: ElementReducer {
@@ -114,9 +140,7 @@ struct MaxReducer<Value: ComparableElement>: ElementReducer {
     @inlinable var identity: Value? { nil }
     @inlinable func combine(_ accumulated: Value, _ next: Value) -> Value { propagatingMaximum(accumulated, next) }
     @inlinable func reduceRun(_ base: UnsafePointer<Value>, count: Int, stride: Int) -> Value {
-        var result = base[0]
-        for i in 1..<count { result = propagatingMaximum(result, base[i &* stride]) }
-        return result
+        extremum(base, count: count, stride: stride) { $0 > $1 }
     }
 }
 
@@ -127,9 +151,7 @@ struct MinReducer<Value: ComparableElement>: ElementReducer {
     @inlinable var identity: Value? { nil }
     @inlinable func combine(_ accumulated: Value, _ next: Value) -> Value { propagatingMinimum(accumulated, next) }
     @inlinable func reduceRun(_ base: UnsafePointer<Value>, count: Int, stride: Int) -> Value {
-        var result = base[0]
-        for i in 1..<count { result = propagatingMinimum(result, base[i &* stride]) }
-        return result
+        extremum(base, count: count, stride: stride) { $0 < $1 }
     }
 }
 
@@ -197,7 +219,11 @@ extension Tensor {
                     for i in 0..<n { po[i &* so] = first[i &* si] }
                     for r in 1..<reductionCount {
                         let pi = input.base + (o.y &+ reducedOffsets[r])
-                        for i in 0..<n { po[i &* so] = reducer.combine(po[i &* so], pi[i &* si]) }
+                        if so == 1 && si == 1 {
+                            for i in 0..<n { po[i] = reducer.combine(po[i], pi[i]) }
+                        } else {
+                            for i in 0..<n { po[i &* so] = reducer.combine(po[i &* so], pi[i &* si]) }
+                        }
                     }
                 }
             } else if outCount == 1 {
