@@ -56,7 +56,9 @@ enum FileIO {
     /// Writes `data` to `url` atomically: into a new temporary file in the
     /// same directory, flushed to disk, then renamed over `url`. On any
     /// failure the temporary file is removed and `url` is left unchanged.
-    static func writeAtomically(_ data: Data, to url: URL) throws(NumpyFileError) {
+    /// With `durable` false the data is not flushed to disk before the
+    /// rename (for scratch files).
+    static func writeAtomically(_ data: Data, to url: URL, durable: Bool = true) throws(NumpyFileError) {
         let destination = url.path
         let directory = url.deletingLastPathComponent().path
         let temporary = (directory as NSString).appendingPathComponent(
@@ -78,7 +80,7 @@ enum FileIO {
                 written += result
             }
         }
-        if failure == nil && fsync(descriptor) != 0 {
+        if failure == nil && durable && fsync(descriptor) != 0 {
             failure = .ioFailure(path: destination, operation: "fsync", reason: reason(errno))
         }
         if close(descriptor) != 0 && failure == nil {

@@ -69,11 +69,20 @@ public final class NumpyArchive {
 
     /// Opens an in-memory `.npz` archive for reading.
     ///
+    /// The bytes are copied to an unnamed temporary file (created in the
+    /// system temporary directory and unlinked at once), because
+    /// ZIPFoundation's in-memory backing traps on some corrupted archives
+    /// while its file backing reports them as errors.
+    ///
     /// - Parameter source: names the data in error messages.
     public init(data: Data, source: String = "<memory>") throws(NumpyFileError) {
         self.source = source
+        let scratch = FileManager.default.temporaryDirectory
+            .appendingPathComponent("beamline-npz-\(UUID().uuidString).npz")
+        try FileIO.writeAtomically(data, to: scratch, durable: false)
+        defer { unlink(scratch.path) }
         do {
-            archive = try Archive(data: data, accessMode: .read)
+            archive = try Archive(url: scratch, accessMode: .read)
         } catch {
             throw .notZipArchive(source: source, reason: Self.describe(error))
         }
@@ -226,12 +235,20 @@ public final class NumpyArchive {
     private func extract(_ entry: Entry) throws(NumpyFileError) -> Data {
         var data = Data()
         if entry.uncompressedSize <= 1 << 30 { data.reserveCapacity(Int(entry.uncompressedSize)) }
+        let checksum: CRC32
         do {
-            _ = try archive.extract(entry, bufferSize: 1 << 20, skipCRC32: false) { chunk in
+            checksum = try archive.extract(entry, bufferSize: 1 << 20, skipCRC32: false) { chunk in
                 data.append(chunk)
             }
         } catch {
             throw .corruptArchive(source: source, member: entry.path, reason: Self.describe(error))
+        }
+        guard checksum == entry.checksum else {
+            throw .corruptArchive(source: source, member: entry.path, reason: "CRC-32 checksum mismatch")
+        }
+        guard UInt64(data.count) == entry.uncompressedSize else {
+            throw .corruptArchive(source: source, member: entry.path,
+                                  reason: "expected \(entry.uncompressedSize) bytes, extracted \(data.count)")
         }
         return data
     }

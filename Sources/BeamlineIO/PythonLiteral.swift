@@ -89,12 +89,12 @@ struct PythonLiteralParser {
 
     private func failure(_ expected: String) -> PythonLiteralError {
         guard position < bytes.count else {
-            return PythonLiteralError(expected: expected, found: "end of header at byte \(position)")
+            return PythonLiteralError(expected: expected, found: "end of header at header byte \(position)")
         }
         let end = min(bytes.count, position + 16)
         let snippet = String(decoding: bytes[position..<end], as: UTF8.self)
             .unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? "?" : String($0) }.joined()
-        return PythonLiteralError(expected: expected, found: "\"\(snippet)\" at byte \(position)")
+        return PythonLiteralError(expected: expected, found: "\"\(snippet)\" at header byte \(position)")
     }
 
     private mutating func skipWhitespace() {
