@@ -42,16 +42,23 @@ public enum AnyTensor: Sendable, Equatable, CustomStringConvertible {
     case bool(Tensor<Bool>)
 
     /// Wraps a tensor of any of the eight element types.
+    ///
+    /// The case is chosen by `T.dtype`. (Only the eight element types
+    /// conform to ``TensorElement``; should another type claim one of their
+    /// dtypes, its elements are converted with `cast(to:)`.)
     public init<T: TensorElement>(_ tensor: Tensor<T>) {
+        func wrap<U: TensorElement>(_ type: U.Type) -> Tensor<U> {
+            (tensor as? Tensor<U>) ?? tensor.map { $0.cast(to: U.self) }
+        }
         switch T.dtype {
-        case .float32: self = .float32(tensor as! Tensor<Float>)
-        case .float64: self = .float64(tensor as! Tensor<Double>)
-        case .complex64: self = .complex64(tensor as! Tensor<Complex<Float>>)
-        case .complex128: self = .complex128(tensor as! Tensor<Complex<Double>>)
-        case .int32: self = .int32(tensor as! Tensor<Int32>)
-        case .int64: self = .int64(tensor as! Tensor<Int64>)
-        case .uint8: self = .uint8(tensor as! Tensor<UInt8>)
-        case .bool: self = .bool(tensor as! Tensor<Bool>)
+        case .float32: self = .float32(wrap(Float.self))
+        case .float64: self = .float64(wrap(Double.self))
+        case .complex64: self = .complex64(wrap(Complex<Float>.self))
+        case .complex128: self = .complex128(wrap(Complex<Double>.self))
+        case .int32: self = .int32(wrap(Int32.self))
+        case .int64: self = .int64(wrap(Int64.self))
+        case .uint8: self = .uint8(wrap(UInt8.self))
+        case .bool: self = .bool(wrap(Bool.self))
         }
     }
 

@@ -15,12 +15,10 @@ import ZIPFoundation
 /// let x = try archive.read("x", as: Double.self)
 /// ```
 ///
-/// Write a dictionary of tensors with
-/// ``write(_:to:compression:)-([String:AnyTensor],_,_)`` (members sorted
-/// by name) or an ordered list with
-/// ``write(_:to:compression:)-([(String,AnyTensor)],_,_)``. Each member is
-/// named `name.npy` and holds the bytes ``NumpyFile/encode(_:)-(AnyTensor)``
-/// gives; the archive is built in memory and written atomically (a
+/// Write a dictionary of tensors with `write(_:to:compression:)` (members
+/// sorted by name) or an ordered list of `(name, tensor)` pairs with its
+/// overload (members in list order). Each member is named `name.npy` and
+/// holds the bytes `NumpyFile.encode(_:)` gives (what `numpy.save` writes); the archive is built in memory and written atomically (a
 /// temporary file in the destination directory, then a rename). Member
 /// timestamps are fixed (1980-01-01), so equal inputs give equal files.
 ///

@@ -60,7 +60,8 @@ public enum NumpyFile {
         try FileIO.writeAtomically(encode(tensor), to: url)
     }
 
-    /// Writes a type-erased tensor to `url`, as ``write(_:to:)-(Tensor<T>,_)`` does.
+    /// Writes a type-erased tensor to `url` as a `.npy` file, atomically and
+    /// byte for byte as `numpy.save` would (see the generic overload).
     public static func write(_ tensor: AnyTensor, to url: URL) throws(NumpyFileError) {
         try FileIO.writeAtomically(encode(tensor), to: url)
     }

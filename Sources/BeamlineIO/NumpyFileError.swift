@@ -51,7 +51,8 @@ public enum NumpyFileError: Error, Equatable, Sendable, CustomStringConvertible 
                 return digits.count == 1 ? "0" + digits : digits
             }
             let shown = hex.isEmpty ? "nothing" : hex.joined(separator: " ")
-            return "\(source): not a NumPy .npy file (expected magic bytes 93 4e 55 4d 50 59, \"\\x93NUMPY\"; found \(shown))"
+            let hint = found.starts(with: [0x50, 0x4B]) ? "; this looks like a ZIP (.npz) archive, open it with NumpyArchive" : ""
+            return "\(source): not a NumPy .npy file (expected magic bytes 93 4e 55 4d 50 59, \"\\x93NUMPY\"; found \(shown)\(hint))"
         case let .unsupportedVersion(source, major, minor):
             return "\(source): unsupported .npy format version \(major).\(minor) (supported: 1.0, 2.0, 3.0)"
         case let .malformedHeader(source, expected, found):

@@ -61,7 +61,13 @@ struct ErrorTests {
         let missing = NumpyFileError.missingMember(archive: "x.npz", member: "q", available: ["a", "b"])
         #expect(missing.description == "x.npz: no member named 'q' (available: a, b)")
         let magic = NumpyFileError.badMagic(source: "m", found: [0x68, 0x69])
-        #expect(magic.description.contains("found 68 69"))
+        #expect(magic.description.contains("found 68 69)"))
+        // np.savez output handed to the .npy reader: the message points to NumpyArchive.
+        #expect {
+            try NumpyFile.read(from: fixtureURL("savez.npz"))
+        } throws: { error in
+            "\(error)".contains("found 50 4b 03 04 2d 00; this looks like a ZIP (.npz) archive")
+        }
     }
 
     @Test("a file that does not exist")
@@ -72,6 +78,18 @@ struct ErrorTests {
         }
         #expect(throws: NumpyFileError.ioFailure(path: url.path, operation: "open", reason: "No such file or directory")) {
             try NumpyArchive(contentsOf: url)
+        }
+    }
+
+    @Test("a directory instead of a file")
+    func directory() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(throws: NumpyFileError.ioFailure(path: directory.path, operation: "read", reason: "is a directory")) {
+            try NumpyFile.read(from: directory)
+        }
+        #expect(throws: NumpyFileError.ioFailure(path: directory.path, operation: "open", reason: "not a regular file")) {
+            try NumpyArchive(contentsOf: directory)
         }
     }
 
