@@ -38,6 +38,7 @@ let package = Package(
             name: "BeamlineIO",
             dependencies: [
                 "BeamlineTensor",
+                .product(name: "Numerics", package: "swift-numerics"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]),
         .target(
