@@ -43,7 +43,10 @@ let package = Package(
             ]),
         .target(
             name: "Beamline",
-            dependencies: ["BeamlineTensor", "BeamlineIO"]),
+            dependencies: [
+                "BeamlineTensor", "BeamlineIO",
+                .product(name: "Numerics", package: "swift-numerics"),
+            ]),
         .target(
             name: "BeamlineCLI",
             dependencies: [

@@ -1,1 +1,11 @@
+// The umbrella module: `import Beamline` brings in every layer.
+@_exported import BeamlineIO
 @_exported import BeamlineTensor
+@_exported import ComplexModule
+@_exported import RealModule
+
+/// Beamline's version (semantic versioning).
+public enum BeamlineVersion {
+    /// The version string, e.g. "0.1.0".
+    public static let string = "0.1.0"
+}

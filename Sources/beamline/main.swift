@@ -1,1 +1,3 @@
-print("x")
+import BeamlineCLI
+
+BeamlineCommand.main()

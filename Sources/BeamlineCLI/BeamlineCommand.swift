@@ -1,0 +1,45 @@
+import ArgumentParser
+import Beamline
+import Foundation
+
+/// The `beamline` command: Beamline's solvers and jobs for scripts, on
+/// NumPy files.
+public struct BeamlineCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "beamline",
+        abstract: "Numerics for synchrotron X-ray imaging: tensors, FFT, linear algebra and solvers on NumPy files.",
+        version: BeamlineVersion.string,
+        subcommands: [InfoCommand.self, DemoCommand.self]
+    )
+
+    public init() {}
+}
+
+/// Options shared by the subcommands that do numerical work.
+struct ThreadOptions: ParsableArguments {
+    @Option(name: .long, help: "Threads for Beamline, OpenBLAS and FFTW (default: BEAMLINE_NUM_THREADS or all cores).")
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 {
+            throw ValidationError("--threads must be at least 1, received \(threads)")
+        }
+    }
+
+    /// Applies the setting.
+    func apply() {
+        if let threads { Parallel.threadCount = threads }
+    }
+}
+
+/// Errors the commands report (the message names the argument or file).
+struct CommandError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Prints `value` as one line of JSON on standard output.
+func printJSON(_ value: [String: Any]) throws {
+    let data = try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+}
