@@ -269,10 +269,12 @@ extension Tensor where Element: LinearAlgebraScalar {
         let m = a.shape[0], n = a.shape[1], k = Swift.min(m, n)
         var s = Tensor<Element.RealComponent>(shape: [k], repeating: 0)
         if k == 0 { return s }
+        // LAPACKE's row-major wrapper checks ldu >= m and ldvt >= n even
+        // when no vectors are computed.
         let m32 = try blasInt(m, "m"), n32 = try blasInt(n, "n")
         let info = s.withUnsafeMutableBufferPointer { ps in
             Element.lapackGesdd(jobz: lapackChar("N"), m: m32, n: n32, a: matrix.ownedBase, lda: n32,
-                                s: ps.baseAddress!, u: nil, ldu: 1, vt: nil, ldvt: 1)
+                                s: ps.baseAddress!, u: nil, ldu: m32, vt: nil, ldvt: n32)
         }
         try checkArgumentInfo(info, "gesdd")
         if info > 0 { throw TensorError.noConvergence(operation: "singularValues", info: Int(info)) }
