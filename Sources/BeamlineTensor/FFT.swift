@@ -55,6 +55,8 @@ public enum FFT {
     ///   - axis: the transformed axis (negative counts from the end).
     ///   - norm: scaling convention (default ``FFTNormalization/backward``: none).
     ///   - planning: FFTW planning effort.
+    @specialized(where T == Double)
+    @specialized(where T == Float)
     public static func fft<T: FFTScalar>(_ x: Tensor<Complex<T>>, n: Int? = nil, axis: Int = -1,
                                          norm: FFTNormalization = .backward,
                                          planning: FFTPlanning = .estimate) throws -> Tensor<Complex<T>> {
@@ -62,6 +64,8 @@ public enum FFT {
     }
 
     /// ``fft(_:n:axis:norm:planning:)`` of real input (converted to complex first, as NumPy does).
+    @specialized(where T == Double)
+    @specialized(where T == Float)
     public static func fft<T: FFTScalar>(_ x: Tensor<T>, n: Int? = nil, axis: Int = -1,
                                          norm: FFTNormalization = .backward,
                                          planning: FFTPlanning = .estimate) throws -> Tensor<Complex<T>> {
@@ -70,6 +74,8 @@ public enum FFT {
 
     /// The 1-d inverse transform along `axis` (`numpy.fft.ifft`): with the
     /// default norm, `ifft(fft(x)) == x`.
+    @specialized(where T == Double)
+    @specialized(where T == Float)
     public static func ifft<T: FFTScalar>(_ x: Tensor<Complex<T>>, n: Int? = nil, axis: Int = -1,
                                           norm: FFTNormalization = .backward,
                                           planning: FFTPlanning = .estimate) throws -> Tensor<Complex<T>> {
@@ -83,6 +89,8 @@ public enum FFT {
     ///   - s: lengths of the transformed axes (crop or zero-pad); with
     ///     `axes` nil, `s` applies to the last `s.count` axes.
     ///   - axes: transformed axes (default: all, or the last `s.count`).
+    @specialized(where T == Double)
+    @specialized(where T == Float)
     public static func fftn<T: FFTScalar>(_ x: Tensor<Complex<T>>, s: [Int]? = nil, axes: [Int]? = nil,
                                           norm: FFTNormalization = .backward,
                                           planning: FFTPlanning = .estimate) throws -> Tensor<Complex<T>> {
@@ -90,6 +98,8 @@ public enum FFT {
     }
 
     /// ``fftn(_:s:axes:norm:planning:)`` of real input.
+    @specialized(where T == Double)
+    @specialized(where T == Float)
     public static func fftn<T: FFTScalar>(_ x: Tensor<T>, s: [Int]? = nil, axes: [Int]? = nil,
                                           norm: FFTNormalization = .backward,
                                           planning: FFTPlanning = .estimate) throws -> Tensor<Complex<T>> {
@@ -97,6 +107,8 @@ public enum FFT {
     }
 
     /// The N-d inverse transform over `axes` (`numpy.fft.ifftn`).
+    @specialized(where T == Double)
+    @specialized(where T == Float)
     public static func ifftn<T: FFTScalar>(_ x: Tensor<Complex<T>>, s: [Int]? = nil, axes: [Int]? = nil,
                                            norm: FFTNormalization = .backward,
                                            planning: FFTPlanning = .estimate) throws -> Tensor<Complex<T>> {
@@ -109,6 +121,8 @@ public enum FFT {
     /// non-negative frequencies (`numpy.fft.rfft`).
     ///
     /// - Parameter n: number of input points used (crop or zero-pad; default the axis length).
+    @specialized(where T == Double)
+    @specialized(where T == Float)
     public static func rfft<T: FFTScalar>(_ x: Tensor<T>, n: Int? = nil, axis: Int = -1,
                                           norm: FFTNormalization = .backward,
                                           planning: FFTPlanning = .estimate) throws -> Tensor<Complex<T>> {
@@ -119,6 +133,8 @@ public enum FFT {
     /// real output of length `n` along `axis` (default `2 * (m - 1)` for an
     /// input axis of length `m`; pass `n` to get an odd length back). The
     /// input is cropped or zero-padded to `n/2 + 1` points.
+    @specialized(where T == Double)
+    @specialized(where T == Float)
     public static func irfft<T: FFTScalar>(_ x: Tensor<Complex<T>>, n: Int? = nil, axis: Int = -1,
                                            norm: FFTNormalization = .backward,
                                            planning: FFTPlanning = .estimate) throws -> Tensor<T> {
@@ -127,6 +143,8 @@ public enum FFT {
 
     /// The N-d transform of real input (`numpy.fft.rfftn`): the last axis
     /// in `axes` is halved to `s.last / 2 + 1`, the others are full.
+    @specialized(where T == Double)
+    @specialized(where T == Float)
     public static func rfftn<T: FFTScalar>(_ x: Tensor<T>, s: [Int]? = nil, axes: [Int]? = nil,
                                            norm: FFTNormalization = .backward,
                                            planning: FFTPlanning = .estimate) throws -> Tensor<Complex<T>> {
@@ -144,6 +162,8 @@ public enum FFT {
     /// The inverse of ``rfftn(_:s:axes:norm:planning:)`` (`numpy.fft.irfftn`):
     /// `s` gives the real output lengths (default: the input lengths, with
     /// the last axis `2 * (m - 1)`).
+    @specialized(where T == Double)
+    @specialized(where T == Float)
     public static func irfftn<T: FFTScalar>(_ x: Tensor<Complex<T>>, s: [Int]? = nil, axes: [Int]? = nil,
                                             norm: FFTNormalization = .backward,
                                             planning: FFTPlanning = .estimate) throws -> Tensor<T> {

@@ -1,3 +1,5 @@
+import ComplexModule
+
 // LAPACK-backed solvers and factorisations with NumPy's conventions
 // (numpy.linalg). All are throwing entry points: bad shapes, NaN or
 // infinite inputs and data-dependent failures (singular, not positive
@@ -99,6 +101,10 @@ extension Tensor where Element: LinearAlgebraScalar {
     ///   when `a` is not square or `b` has the wrong number of rows;
     ///   ``TensorError/nonFiniteValues(argument:)`` for NaN or infinity in `a` or `b`;
     ///   ``TensorError/invalidArgument(name:expected:received:)`` for wrong ranks.
+    @specialized(where Element == Double)
+    @specialized(where Element == Float)
+    @specialized(where Element == Complex<Double>)
+    @specialized(where Element == Complex<Float>)
     public static func solve(_ a: Tensor, _ b: Tensor) throws -> Tensor {
         let matrix = try lapackMatrix(a, "a", "solve", square: true)
         let n = a.shape[0]
@@ -128,6 +134,10 @@ extension Tensor where Element: LinearAlgebraScalar {
     /// - Throws: ``TensorError/singularMatrix(operation:pivot:)`` when `a` is
     ///   exactly singular, ``TensorError/shapeMismatch(operation:expected:received:)``
     ///   when it is not square, ``TensorError/nonFiniteValues(argument:)`` for NaN or infinity.
+    @specialized(where Element == Double)
+    @specialized(where Element == Float)
+    @specialized(where Element == Complex<Double>)
+    @specialized(where Element == Complex<Float>)
     public static func inverse(_ a: Tensor) throws -> Tensor {
         let matrix = try lapackMatrix(a, "a", "inverse", square: true)
         let n = a.shape[0]
@@ -149,6 +159,10 @@ extension Tensor where Element: LinearAlgebraScalar {
     ///
     /// - Throws: ``TensorError/shapeMismatch(operation:expected:received:)``
     ///   when `a` is not square, ``TensorError/nonFiniteValues(argument:)`` for NaN or infinity.
+    @specialized(where Element == Double)
+    @specialized(where Element == Float)
+    @specialized(where Element == Complex<Double>)
+    @specialized(where Element == Complex<Float>)
     public static func determinant(_ a: Tensor) throws -> Element {
         let matrix = try lapackMatrix(a, "a", "determinant", square: true)
         let n = a.shape[0]
@@ -178,6 +192,10 @@ extension Tensor where Element: LinearAlgebraScalar {
     ///   when `a` is not positive definite,
     ///   ``TensorError/shapeMismatch(operation:expected:received:)`` when it
     ///   is not square, ``TensorError/nonFiniteValues(argument:)`` for NaN or infinity.
+    @specialized(where Element == Double)
+    @specialized(where Element == Float)
+    @specialized(where Element == Complex<Double>)
+    @specialized(where Element == Complex<Float>)
     public static func cholesky(_ a: Tensor) throws -> Tensor {
         let matrix = try lapackMatrix(a, "a", "cholesky", square: true)
         let n = a.shape[0]
@@ -199,6 +217,10 @@ extension Tensor where Element: LinearAlgebraScalar {
     ///
     /// - Throws: ``TensorError/nonFiniteValues(argument:)`` for NaN or
     ///   infinity, ``TensorError/invalidArgument(name:expected:received:)`` when `a` is not 2-d.
+    @specialized(where Element == Double)
+    @specialized(where Element == Float)
+    @specialized(where Element == Complex<Double>)
+    @specialized(where Element == Complex<Float>)
     public static func qr(_ a: Tensor) throws -> QRDecomposition<Element> {
         let matrix = try lapackMatrix(a, "a", "qr", square: false)
         let m = a.shape[0], n = a.shape[1], k = Swift.min(m, n)
@@ -234,6 +256,10 @@ extension Tensor where Element: LinearAlgebraScalar {
     /// - Throws: ``TensorError/noConvergence(operation:info:)`` when the
     ///   iteration fails, ``TensorError/nonFiniteValues(argument:)`` for NaN
     ///   or infinity, ``TensorError/invalidArgument(name:expected:received:)`` when `a` is not 2-d.
+    @specialized(where Element == Double)
+    @specialized(where Element == Float)
+    @specialized(where Element == Complex<Double>)
+    @specialized(where Element == Complex<Float>)
     public static func svd(_ a: Tensor, fullMatrices: Bool = true) throws -> SingularValueDecomposition<Element> {
         let matrix = try lapackMatrix(a, "a", "svd", square: false)
         let m = a.shape[0], n = a.shape[1], k = Swift.min(m, n)
@@ -264,6 +290,10 @@ extension Tensor where Element: LinearAlgebraScalar {
     /// (`numpy.linalg.svd(a, compute_uv=False)`), by `?gesdd` without vectors.
     ///
     /// - Throws: as ``svd(_:fullMatrices:)``.
+    @specialized(where Element == Double)
+    @specialized(where Element == Float)
+    @specialized(where Element == Complex<Double>)
+    @specialized(where Element == Complex<Float>)
     public static func singularValues(_ a: Tensor) throws -> Tensor<Element.RealComponent> {
         let matrix = try lapackMatrix(a, "a", "singularValues", square: false)
         let m = a.shape[0], n = a.shape[1], k = Swift.min(m, n)
@@ -290,6 +320,10 @@ extension Tensor where Element: LinearAlgebraScalar {
     /// - Throws: ``TensorError/noConvergence(operation:info:)``,
     ///   ``TensorError/shapeMismatch(operation:expected:received:)`` when
     ///   `a` is not square, ``TensorError/nonFiniteValues(argument:)`` for NaN or infinity.
+    @specialized(where Element == Double)
+    @specialized(where Element == Float)
+    @specialized(where Element == Complex<Double>)
+    @specialized(where Element == Complex<Float>)
     public static func eigh(_ a: Tensor, lower: Bool = true) throws -> SymmetricEigendecomposition<Element> {
         let matrix = try lapackMatrix(a, "a", "eigh", square: true)
         let n = a.shape[0]
@@ -308,6 +342,10 @@ extension Tensor where Element: LinearAlgebraScalar {
     /// (`numpy.linalg.eigvalsh`).
     ///
     /// - Throws: as ``eigh(_:lower:)``.
+    @specialized(where Element == Double)
+    @specialized(where Element == Float)
+    @specialized(where Element == Complex<Double>)
+    @specialized(where Element == Complex<Float>)
     public static func eigvalsh(_ a: Tensor, lower: Bool = true) throws -> Tensor<Element.RealComponent> {
         let matrix = try lapackMatrix(a, "a", "eigvalsh", square: true)
         let n = a.shape[0]
@@ -336,6 +374,10 @@ extension Tensor where Element: LinearAlgebraScalar {
     /// - Throws: ``TensorError/shapeMismatch(operation:expected:received:)``
     ///   when `b` does not have `m` rows, ``TensorError/nonFiniteValues(argument:)``
     ///   for NaN or infinity in `a` or `b`, ``TensorError/noConvergence(operation:info:)``.
+    @specialized(where Element == Double)
+    @specialized(where Element == Float)
+    @specialized(where Element == Complex<Double>)
+    @specialized(where Element == Complex<Float>)
     public static func leastSquares(_ a: Tensor, _ b: Tensor,
                                     rcond: Element.RealComponent? = nil) throws -> LeastSquaresResult<Element> {
         typealias Real = Element.RealComponent

@@ -1,3 +1,5 @@
+import ComplexModule
+
 // Matrix products on BLAS: matmul (NumPy rules), matrix-vector, outer.
 
 /// Converts a size or leading dimension to BLAS's `Int32`, or throws.
@@ -68,6 +70,10 @@ extension Tensor where Element: LinearAlgebraScalar {
     /// let a = Tensor<Double>(shape: [2, 3], elements: [1, 2, 3, 4, 5, 6])
     /// let c = Tensor.matmul(a, a.transposed)   // shape [2, 2]
     /// ```
+    @specialized(where Element == Double)
+    @specialized(where Element == Float)
+    @specialized(where Element == Complex<Double>)
+    @specialized(where Element == Complex<Float>)
     public static func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
         do { return try checkedMatmul(a, b) } catch {
             preconditionFailure("matmul: shapes \(a.shape) and \(b.shape): \(error)")
@@ -81,6 +87,10 @@ extension Tensor where Element: LinearAlgebraScalar {
     /// inner dimensions differ and
     /// ``TensorError/notBroadcastable(operation:lhs:rhs:)`` when the batch
     /// axes do not broadcast.
+    @specialized(where Element == Double)
+    @specialized(where Element == Float)
+    @specialized(where Element == Complex<Double>)
+    @specialized(where Element == Complex<Float>)
     public static func checkedMatmul(_ a: Tensor, _ b: Tensor) throws -> Tensor {
         guard a.rank >= 1 else {
             throw TensorError.invalidArgument(name: "a", expected: "at least 1 axis", received: "shape \(a.shape)")
@@ -187,6 +197,10 @@ extension Tensor where Element: LinearAlgebraScalar {
     ///
     /// Stops when `a` is not 2-d, `x` not 1-d or the lengths differ; see
     /// ``checkedMatvec(_:_:)``.
+    @specialized(where Element == Double)
+    @specialized(where Element == Float)
+    @specialized(where Element == Complex<Double>)
+    @specialized(where Element == Complex<Float>)
     public static func matvec(_ a: Tensor, _ x: Tensor) -> Tensor {
         do { return try checkedMatvec(a, x) } catch {
             preconditionFailure("matvec: shapes \(a.shape) and \(x.shape): \(error)")
@@ -194,6 +208,10 @@ extension Tensor where Element: LinearAlgebraScalar {
     }
 
     /// The throwing form of ``matvec(_:_:)``.
+    @specialized(where Element == Double)
+    @specialized(where Element == Float)
+    @specialized(where Element == Complex<Double>)
+    @specialized(where Element == Complex<Float>)
     public static func checkedMatvec(_ a: Tensor, _ x: Tensor) throws -> Tensor {
         guard a.rank == 2 else {
             throw TensorError.invalidArgument(name: "a", expected: "a 2-d matrix", received: "shape \(a.shape)")
@@ -207,6 +225,10 @@ extension Tensor where Element: LinearAlgebraScalar {
     /// The outer product `x[i] * y[j]` of two vectors, shape `[m, n]`
     /// (`numpy.outer`; no conjugation). Inputs of higher rank are flattened,
     /// as NumPy does.
+    @specialized(where Element == Double)
+    @specialized(where Element == Float)
+    @specialized(where Element == Complex<Double>)
+    @specialized(where Element == Complex<Float>)
     public static func outer(_ x: Tensor, _ y: Tensor) -> Tensor {
         let column = x.flattened.reshaped([x.count, 1])
         let row = y.flattened.reshaped([1, y.count])
