@@ -139,10 +139,11 @@ struct FFTTests {
         let before = z.elements
         close(try FFT.fft(z, planning: .measure), try fx.complex("c97_fft"))
         #expect(z.elements == before)
-        _ = try FFT.fft(z)
-        let count = FFT.cachedPlanCount
-        _ = try FFT.fft(z)
-        #expect(FFT.cachedPlanCount >= 1 && FFT.cachedPlanCount <= count + 1)
+        // The cache is shared with tests running in parallel, so only its use is
+        // checked: plans exist, and clearing it (plans in flight stay alive) is safe.
+        #expect(FFT.cachedPlanCount >= 1)
+        FFT.clearPlanCache()
+        close(try FFT.fft(z), try fx.complex("c97_fft"))
     }
 
     @Test func concurrentTransforms() async throws {

@@ -82,6 +82,33 @@ struct LinearAlgebraTests {
         close(c32, try fx.complex("mm_cacb", as: Float.self), 1e-4)
     }
 
+    @Test func largeMatmulMatchesNaiveProduct() throws {
+        // 160×120 @ 120×140 through a transposed view: big enough for OpenBLAS's
+        // threaded kernels. Reference: the naive triple loop (same as numpy.matmul up to
+        // rounding); sums of 120 products of values in [0, 1) differ by < 120·ε·30 ≈ 1e-12.
+        let a = Tensor<Double>.uniform([120, 160], seed: 1).transposed, b = Tensor<Double>.uniform([120, 140], seed: 2)
+        let c = Tensor.matmul(a, b)
+        let ea = a.copied().elements, eb = b.elements
+        var worst = 0.0
+        for i in 0..<160 {
+            for j in 0..<140 {
+                var sum = 0.0
+                for k in 0..<120 { sum += ea[i * 120 + k] * eb[k * 140 + j] }
+                worst = max(worst, abs(c[at: i, j] - sum))
+            }
+        }
+        #expect(worst < 1e-11)
+    }
+
+    @Test func singlePrecisionSolveAndCholesky() throws {
+        // numpy.linalg.solve(A, B) and cholesky(S) on the float64 inputs, run here in
+        // float32: 1e-4 relative (ε = 1.2e-7 times condition numbers below ~50, margin ~10×).
+        close(try Tensor.solve(try fx.real("sol_a", as: Float.self), try fx.real("sol_b", as: Float.self)),
+              try fx.real("sol_x", as: Float.self), 1e-4)
+        close(try Tensor.cholesky(try fx.real("spd", as: Float.self)), try fx.real("chol", as: Float.self), 1e-4)
+        close(try Tensor.cholesky(try fx.complex("hpd", as: Float.self)), try fx.complex("cchol", as: Float.self), 1e-4)
+    }
+
     @Test func outerProduct() throws {
         // numpy.outer(v, w[:3]).
         let w = try fx.real("mm_w")
