@@ -1,0 +1,360 @@
+import CFFTW
+import ComplexModule
+
+/// NumPy's `norm` argument: which direction of a transform pair is scaled.
+public enum FFTNormalization: String, Sendable, CaseIterable {
+    /// No scaling forward, `1/N` on the inverse (NumPy's default).
+    case backward
+    /// `1/√N` both ways (the transform is unitary).
+    case ortho
+    /// `1/N` forward, no scaling on the inverse.
+    case forward
+
+    /// The factor applied to a transform of `count` points.
+    func scale(count: Int, inverse: Bool) -> Double {
+        switch self {
+        case .backward: return inverse ? 1 / Double(count) : 1
+        case .ortho: return 1 / Double(count).squareRoot()
+        case .forward: return inverse ? 1 : 1 / Double(count)
+        }
+    }
+}
+
+/// Discrete Fourier transforms on FFTW3, with NumPy's `numpy.fft` API and
+/// conventions: forward transforms use `exp(-2πi jk/n)`, results are in
+/// standard order (zero frequency first), `n`/`s` crop or zero-pad the
+/// input, and the real transforms halve the last transformed axis to
+/// `n/2 + 1`.
+///
+/// Every transform runs as one FFTW guru plan over all chosen axes, with
+/// the other axes as FFTW's batch ("howmany") loop, so a stack of images is
+/// one plan. Plans are cached by problem (shape, strides, precision, kind,
+/// direction, axes, flags, alignment, threads) and made one at a time
+/// behind a lock, since FFTW's planner is not thread-safe; execution uses
+/// FFTW's new-array functions and is safe from many threads. Plans use
+/// ``Parallel/threadCount`` threads.
+///
+/// Inputs of any layout are accepted (non-contiguous views are copied to
+/// contiguous memory first); results are new C-contiguous tensors.
+/// `Float` data uses the `fftwf_` library and `Double` data `fftw_`.
+///
+/// Errors: an axis outside the tensor throws
+/// ``TensorError/axisOutOfRange(axis:rank:)``; repeated axes, a length
+/// below 1 in `n`/`s`, `s` and `axes` of different lengths, or an empty
+/// (length-0) transformed axis throw
+/// ``TensorError/invalidArgument(name:expected:received:)``.
+public enum FFT {
+    // MARK: - Complex transforms
+
+    /// The 1-d discrete Fourier transform along `axis` (`numpy.fft.fft`).
+    ///
+    /// - Parameters:
+    ///   - x: complex input of any rank; the other axes are a batch.
+    ///   - n: transform length; the input is cropped or zero-padded to it
+    ///     along `axis` (default: the axis length).
+    ///   - axis: the transformed axis (negative counts from the end).
+    ///   - norm: scaling convention (default ``FFTNormalization/backward``: none).
+    ///   - planning: FFTW planning effort.
+    @specialized(where T == Double)
+    @specialized(where T == Float)
+    public static func fft<T: FFTScalar>(_ x: Tensor<Complex<T>>, n: Int? = nil, axis: Int = -1,
+                                         norm: FFTNormalization = .backward,
+                                         planning: FFTPlanning = .estimate) throws -> Tensor<Complex<T>> {
+        try complexTransform(x, s: n.map { [$0] }, axes: [axis], inverse: false, norm: norm, planning: planning)
+    }
+
+    /// ``fft(_:n:axis:norm:planning:)`` of real input (converted to complex first, as NumPy does).
+    @specialized(where T == Double)
+    @specialized(where T == Float)
+    public static func fft<T: FFTScalar>(_ x: Tensor<T>, n: Int? = nil, axis: Int = -1,
+                                         norm: FFTNormalization = .backward,
+                                         planning: FFTPlanning = .estimate) throws -> Tensor<Complex<T>> {
+        try fft(x.map { Complex($0, 0) }, n: n, axis: axis, norm: norm, planning: planning)
+    }
+
+    /// The 1-d inverse transform along `axis` (`numpy.fft.ifft`): with the
+    /// default norm, `ifft(fft(x)) == x`.
+    @specialized(where T == Double)
+    @specialized(where T == Float)
+    public static func ifft<T: FFTScalar>(_ x: Tensor<Complex<T>>, n: Int? = nil, axis: Int = -1,
+                                          norm: FFTNormalization = .backward,
+                                          planning: FFTPlanning = .estimate) throws -> Tensor<Complex<T>> {
+        try complexTransform(x, s: n.map { [$0] }, axes: [axis], inverse: true, norm: norm, planning: planning)
+    }
+
+    /// The N-d transform over `axes` (`numpy.fft.fftn`; `fft2` is
+    /// `axes: [-2, -1]`).
+    ///
+    /// - Parameters:
+    ///   - s: lengths of the transformed axes (crop or zero-pad); with
+    ///     `axes` nil, `s` applies to the last `s.count` axes.
+    ///   - axes: transformed axes (default: all, or the last `s.count`).
+    @specialized(where T == Double)
+    @specialized(where T == Float)
+    public static func fftn<T: FFTScalar>(_ x: Tensor<Complex<T>>, s: [Int]? = nil, axes: [Int]? = nil,
+                                          norm: FFTNormalization = .backward,
+                                          planning: FFTPlanning = .estimate) throws -> Tensor<Complex<T>> {
+        try complexTransform(x, s: s, axes: axes, inverse: false, norm: norm, planning: planning)
+    }
+
+    /// ``fftn(_:s:axes:norm:planning:)`` of real input.
+    @specialized(where T == Double)
+    @specialized(where T == Float)
+    public static func fftn<T: FFTScalar>(_ x: Tensor<T>, s: [Int]? = nil, axes: [Int]? = nil,
+                                          norm: FFTNormalization = .backward,
+                                          planning: FFTPlanning = .estimate) throws -> Tensor<Complex<T>> {
+        try fftn(x.map { Complex($0, 0) }, s: s, axes: axes, norm: norm, planning: planning)
+    }
+
+    /// The N-d inverse transform over `axes` (`numpy.fft.ifftn`).
+    @specialized(where T == Double)
+    @specialized(where T == Float)
+    public static func ifftn<T: FFTScalar>(_ x: Tensor<Complex<T>>, s: [Int]? = nil, axes: [Int]? = nil,
+                                           norm: FFTNormalization = .backward,
+                                           planning: FFTPlanning = .estimate) throws -> Tensor<Complex<T>> {
+        try complexTransform(x, s: s, axes: axes, inverse: true, norm: norm, planning: planning)
+    }
+
+    // MARK: - Real transforms
+
+    /// The transform of real input along `axis`, keeping the `n/2 + 1`
+    /// non-negative frequencies (`numpy.fft.rfft`).
+    ///
+    /// - Parameter n: number of input points used (crop or zero-pad; default the axis length).
+    @specialized(where T == Double)
+    @specialized(where T == Float)
+    public static func rfft<T: FFTScalar>(_ x: Tensor<T>, n: Int? = nil, axis: Int = -1,
+                                          norm: FFTNormalization = .backward,
+                                          planning: FFTPlanning = .estimate) throws -> Tensor<Complex<T>> {
+        try rfftn(x, s: n.map { [$0] }, axes: [axis], norm: norm, planning: planning)
+    }
+
+    /// The inverse of ``rfft(_:n:axis:norm:planning:)`` (`numpy.fft.irfft`):
+    /// real output of length `n` along `axis` (default `2 * (m - 1)` for an
+    /// input axis of length `m`; pass `n` to get an odd length back). The
+    /// input is cropped or zero-padded to `n/2 + 1` points.
+    @specialized(where T == Double)
+    @specialized(where T == Float)
+    public static func irfft<T: FFTScalar>(_ x: Tensor<Complex<T>>, n: Int? = nil, axis: Int = -1,
+                                           norm: FFTNormalization = .backward,
+                                           planning: FFTPlanning = .estimate) throws -> Tensor<T> {
+        try irfftn(x, s: n.map { [$0] }, axes: [axis], norm: norm, planning: planning)
+    }
+
+    /// The N-d transform of real input (`numpy.fft.rfftn`): the last axis
+    /// in `axes` is halved to `s.last / 2 + 1`, the others are full.
+    @specialized(where T == Double)
+    @specialized(where T == Float)
+    public static func rfftn<T: FFTScalar>(_ x: Tensor<T>, s: [Int]? = nil, axes: [Int]? = nil,
+                                           norm: FFTNormalization = .backward,
+                                           planning: FFTPlanning = .estimate) throws -> Tensor<Complex<T>> {
+        let (resolved, lengths) = try resolveAxes(rank: x.rank, shape: x.shape, s: s, axes: axes)
+        var inShape = x.shape
+        for (a, n) in zip(resolved, lengths) { inShape[a] = n }
+        let input = try resized(x, to: inShape)
+        var outShape = inShape
+        outShape[resolved.last!] = inShape[resolved.last!] / 2 + 1
+        return try execute(kind: .realToComplex, input: input, outShape: outShape, axes: resolved,
+                           logical: lengths, sign: Int32(FFTW_FORWARD), inverse: false, norm: norm,
+                           planning: planning, precision: T.self, output: Complex<T>.self)
+    }
+
+    /// The inverse of ``rfftn(_:s:axes:norm:planning:)`` (`numpy.fft.irfftn`):
+    /// `s` gives the real output lengths (default: the input lengths, with
+    /// the last axis `2 * (m - 1)`).
+    @specialized(where T == Double)
+    @specialized(where T == Float)
+    public static func irfftn<T: FFTScalar>(_ x: Tensor<Complex<T>>, s: [Int]? = nil, axes: [Int]? = nil,
+                                            norm: FFTNormalization = .backward,
+                                            planning: FFTPlanning = .estimate) throws -> Tensor<T> {
+        var (resolved, lengths) = try resolveAxes(rank: x.rank, shape: x.shape, s: s, axes: axes)
+        if s == nil {
+            lengths[lengths.count - 1] = 2 * (x.shape[resolved.last!] - 1)
+            guard lengths.last! >= 1 else {
+                throw TensorError.invalidArgument(name: "n", expected: "at least 1 output point",
+                                                  received: "\(lengths.last!) (input axis length \(x.shape[resolved.last!]))")
+            }
+        }
+        var inShape = x.shape
+        for (a, n) in zip(resolved, lengths) { inShape[a] = n }
+        inShape[resolved.last!] = lengths.last! / 2 + 1
+        // c2r destroys its input: always work on a fresh copy.
+        var input = try resized(x, to: inShape)
+        if input.storage === x.storage { input = input.copied() }
+        var outShape = inShape
+        outShape[resolved.last!] = lengths.last!
+        return try execute(kind: .complexToReal, input: input, outShape: outShape, axes: resolved,
+                           logical: lengths, sign: Int32(FFTW_BACKWARD), inverse: true, norm: norm,
+                           planning: planning, precision: T.self, output: T.self)
+    }
+
+    // MARK: - Frequencies and shifts
+
+    /// Sample frequencies of an `n`-point transform with sample spacing `d`
+    /// (`numpy.fft.fftfreq`): `[0, 1, …, ⌈n/2⌉-1, -⌊n/2⌋, …, -1] / (d·n)`.
+    ///
+    /// Throws ``TensorError/invalidArgument(name:expected:received:)`` for
+    /// `n < 1` or a zero or non-finite `d`.
+    public static func fftfreq<T: FFTScalar>(_ n: Int, d: T = 1) throws -> Tensor<T> {
+        try checkFrequencyArguments(n, d)
+        let positive = (n - 1) / 2 + 1
+        return Tensor(shape: [n]) { buffer in
+            let scale = 1 / (d * T(n))
+            for i in 0..<n { buffer[i] = T(i < positive ? i : i - n) * scale }
+        }
+    }
+
+    /// Sample frequencies of an `n`-point real transform
+    /// (`numpy.fft.rfftfreq`): `[0, 1, …, ⌊n/2⌋] / (d·n)`.
+    public static func rfftfreq<T: FFTScalar>(_ n: Int, d: T = 1) throws -> Tensor<T> {
+        try checkFrequencyArguments(n, d)
+        return Tensor(shape: [n / 2 + 1]) { buffer in
+            let scale = 1 / (d * T(n))
+            for i in 0...(n / 2) { buffer[i] = T(i) * scale }
+        }
+    }
+
+    static func checkFrequencyArguments<T: FFTScalar>(_ n: Int, _ d: T) throws {
+        guard n >= 1 else { throw TensorError.invalidArgument(name: "n", expected: "at least 1", received: "\(n)") }
+        guard d.isFinite && d != 0 else {
+            throw TensorError.invalidArgument(name: "d", expected: "a finite, non-zero spacing", received: "\(d)")
+        }
+    }
+
+    /// Moves the zero-frequency term to the centre (`numpy.fft.fftshift`):
+    /// rolls each axis in `axes` (default: all) by `n/2`. Works on any
+    /// element type; returns a new contiguous tensor.
+    public static func fftshift<E: TensorElement>(_ x: Tensor<E>, axes: [Int]? = nil) throws -> Tensor<E> {
+        try shift(x, axes: axes, inverse: false)
+    }
+
+    /// The inverse of ``fftshift(_:axes:)`` (`numpy.fft.ifftshift`): rolls by
+    /// `-(n/2)`, which differs from `fftshift` for odd lengths.
+    public static func ifftshift<E: TensorElement>(_ x: Tensor<E>, axes: [Int]? = nil) throws -> Tensor<E> {
+        try shift(x, axes: axes, inverse: true)
+    }
+
+    static func shift<E: TensorElement>(_ x: Tensor<E>, axes: [Int]?, inverse: Bool) throws -> Tensor<E> {
+        let resolved = try (axes ?? Array(0..<x.rank)).map { try x.normalizedAxis($0) }
+        var result = x
+        for a in resolved {
+            let n = result.shape[a]
+            guard n > 1 else { continue }
+            let k = inverse ? n - n / 2 : n / 2   // roll by k: result[i] = x[(i - k) mod n]
+            var head = [TensorIndex](repeating: .all, count: x.rank)
+            var tail = head
+            head[a] = .range((n - k)..<n)
+            tail[a] = .range(0..<(n - k))
+            result = try Tensor.concatenated([try result.view(head), try result.view(tail)], axis: a)
+        }
+        return result.contiguous()
+    }
+
+    // MARK: - Implementation
+
+    static func complexTransform<T: FFTScalar>(_ x: Tensor<Complex<T>>, s: [Int]?, axes: [Int]?, inverse: Bool,
+                                               norm: FFTNormalization,
+                                               planning: FFTPlanning) throws -> Tensor<Complex<T>> {
+        let (resolved, lengths) = try resolveAxes(rank: x.rank, shape: x.shape, s: s, axes: axes)
+        var shape = x.shape
+        for (a, n) in zip(resolved, lengths) { shape[a] = n }
+        let input = try resized(x, to: shape)
+        return try execute(kind: .complexToComplex, input: input, outShape: shape, axes: resolved,
+                           logical: lengths, sign: Int32(inverse ? FFTW_BACKWARD : FFTW_FORWARD),
+                           inverse: inverse, norm: norm, planning: planning, precision: T.self, output: Complex<T>.self)
+    }
+
+    /// Resolves `axes` and `s` with NumPy's rules; returns the axes and the
+    /// logical transform length of each.
+    static func resolveAxes(rank: Int, shape: [Int], s: [Int]?, axes: [Int]?) throws -> ([Int], [Int]) {
+        let requested: [Int]
+        if let axes {
+            requested = axes
+        } else if let s {
+            guard s.count <= rank else {
+                throw TensorError.invalidArgument(name: "s", expected: "at most \(rank) lengths", received: "\(s)")
+            }
+            requested = Array((rank - s.count)..<rank)
+        } else {
+            requested = Array(0..<rank)
+        }
+        var resolved: [Int] = []
+        for axis in requested {
+            let a = axis < 0 ? axis + rank : axis
+            guard a >= 0 && a < rank else { throw TensorError.axisOutOfRange(axis: axis, rank: rank) }
+            resolved.append(a)
+        }
+        guard !resolved.isEmpty else {
+            throw TensorError.invalidArgument(name: "axes", expected: "at least one axis", received: "\(requested)")
+        }
+        guard Set(resolved).count == resolved.count else {
+            throw TensorError.invalidArgument(name: "axes", expected: "distinct axes", received: "\(requested)")
+        }
+        let lengths: [Int]
+        if let s {
+            guard s.count == resolved.count else {
+                throw TensorError.invalidArgument(name: "s", expected: "\(resolved.count) lengths (one per axis)",
+                                                  received: "\(s)")
+            }
+            guard s.allSatisfy({ $0 >= 1 }) else {
+                throw TensorError.invalidArgument(name: s.count == 1 ? "n" : "s", expected: "lengths of at least 1",
+                                                  received: "\(s)")
+            }
+            lengths = s
+        } else {
+            lengths = resolved.map { shape[$0] }
+            if let a = resolved.first(where: { shape[$0] == 0 }) {
+                throw TensorError.invalidArgument(name: "x", expected: "at least 1 point along axis \(a)",
+                                                  received: "shape \(shape)")
+            }
+        }
+        return (resolved, lengths)
+    }
+
+    /// `x` cropped or zero-padded to `shape` (same rank), C-contiguous.
+    static func resized<E: TensorElement>(_ x: Tensor<E>, to shape: [Int]) throws -> Tensor<E> {
+        if shape == x.shape { return x.contiguous() }
+        var result = Tensor<E>(shape: shape, repeating: .zeroValue)
+        let common = zip(shape, x.shape).map { Swift.min($0, $1) }
+        if common.contains(0) { return result }
+        let ranges = common.map { TensorIndex.range(0..<$0) }
+        try result.assign(try x.view(ranges), to: ranges)
+        return result
+    }
+
+    /// Runs one guru plan: `input` is C-contiguous with its final shape,
+    /// the output is a new C-contiguous tensor of `outShape`.
+    static func execute<T: FFTScalar, In: TensorElement, Out: TensorElement>(
+        kind: FFTKind, input: Tensor<In>, outShape: [Int], axes: [Int], logical: [Int], sign: Int32,
+        inverse: Bool, norm: FFTNormalization, planning: FFTPlanning, precision: T.Type, output: Out.Type
+    ) throws -> Tensor<Out> {
+        var result = Tensor<Out>(shape: outShape, repeating: .zeroValue)
+        if result.count == 0 { return result }   // a batch axis of length 0
+        precondition(input.isContiguous)
+        let inStrides = Tensor<In>.contiguousStrides(for: input.shape)
+        let outStrides = Tensor<Out>.contiguousStrides(for: outShape)
+        let dims = axes.enumerated().map { i, a in fftw_iodim64(n: logical[i], is: inStrides[a], os: outStrides[a]) }
+        let loops = (0..<outShape.count).filter { !axes.contains($0) && outShape[$0] > 1 }
+            .map { a in fftw_iodim64(n: outShape[a], is: inStrides[a], os: outStrides[a]) }
+        let inputBytes = input.count * MemoryLayout<In>.stride
+        let outputBytes = result.count * MemoryLayout<Out>.stride
+        let source = UnsafeMutableRawPointer(input.storage.base + input.offset)
+        try withExtendedLifetime(input.storage) {
+            try result.withUnsafeMutableBufferPointer { out in
+                let destination = UnsafeMutableRawPointer(out.baseAddress!)
+                let plan = try plan(T.self, kind: kind, sign: sign, dims: dims, howMany: loops, planning: planning,
+                                    input: source, inputBytes: inputBytes,
+                                    output: destination, outputBytes: outputBytes)
+                withExtendedLifetime(plan) {
+                    T.fftwExecute(kind: kind, plan: plan.pointer, input: source, output: destination)
+                }
+                let factor = T(norm.scale(count: logical.reduce(1, *), inverse: inverse))
+                if factor != 1 {
+                    let reals = destination.assumingMemoryBound(to: T.self)
+                    for i in 0..<(outputBytes / MemoryLayout<T>.stride) { reals[i] *= factor }
+                }
+            }
+        }
+        return result
+    }
+}
