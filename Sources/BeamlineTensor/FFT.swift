@@ -328,9 +328,18 @@ public enum FFT {
         kind: FFTKind, input: Tensor<In>, outShape: [Int], axes: [Int], logical: [Int], sign: Int32,
         inverse: Bool, norm: FFTNormalization, planning: FFTPlanning, precision: T.Type, output: Out.Type
     ) throws -> Tensor<Out> {
+        precondition(input.isContiguous)
+        let outCount = outShape.reduce(1, *)
+        if outCount >= passThreshold && axes != [outShape.count - 1] {
+            var result: Tensor<Out> = try executeByPasses(kind: kind, input: input, outShape: outShape, axes: axes,
+                                                          logical: logical, sign: sign, planning: planning,
+                                                          precision: T.self)
+            let factor = T(norm.scale(count: logical.reduce(1, *), inverse: inverse))
+            if factor != 1 { scale(&result, by: factor) }
+            return result
+        }
         var result = Tensor<Out>(shape: outShape, repeating: .zeroValue)
         if result.count == 0 { return result }   // a batch axis of length 0
-        precondition(input.isContiguous)
         let inStrides = Tensor<In>.contiguousStrides(for: input.shape)
         let outStrides = Tensor<Out>.contiguousStrides(for: outShape)
         let dims = axes.enumerated().map { i, a in fftw_iodim64(n: logical[i], is: inStrides[a], os: outStrides[a]) }
@@ -348,13 +357,22 @@ public enum FFT {
                 withExtendedLifetime(plan) {
                     T.fftwExecute(kind: kind, plan: plan.pointer, input: source, output: destination)
                 }
-                let factor = T(norm.scale(count: logical.reduce(1, *), inverse: inverse))
-                if factor != 1 {
-                    let reals = destination.assumingMemoryBound(to: T.self)
-                    for i in 0..<(outputBytes / MemoryLayout<T>.stride) { reals[i] *= factor }
-                }
             }
         }
+        let factor = T(norm.scale(count: logical.reduce(1, *), inverse: inverse))
+        if factor != 1 { scale(&result, by: factor) }
         return result
+    }
+
+    /// Multiplies every real component of `tensor` (real or complex
+    /// elements of `T`) by `factor`, in parallel.
+    static func scale<T: FFTScalar, E: TensorElement>(_ tensor: inout Tensor<E>, by factor: T) {
+        let scalars = tensor.count * MemoryLayout<E>.stride / MemoryLayout<T>.stride
+        tensor.withUnsafeMutableBufferPointer { buffer in
+            let reals = SendablePointer(UnsafeMutableRawPointer(buffer.baseAddress!).assumingMemoryBound(to: T.self))
+            Parallel.forEachChunk(count: scalars, minimumChunk: 1 << 16) { range in
+                for i in range { reals.base[i] *= factor }
+            }
+        }
     }
 }

@@ -79,12 +79,15 @@ extension FFT {
     /// With ``FFTPlanning/estimate`` FFTW plans on the caller's arrays
     /// without touching them; with ``FFTPlanning/measure`` it plans on
     /// scratch buffers with the same alignment, so inputs are not clobbered.
+    /// `threads` overrides ``Parallel/threadCount`` (1 for plans executed
+    /// inside Beamline's own parallel loops).
     static func plan<T: FFTScalar>(_ type: T.Type, kind: FFTKind, sign: Int32, dims: [fftw_iodim64],
                                    howMany: [fftw_iodim64], planning: FFTPlanning,
                                    input: UnsafeMutableRawPointer, inputBytes: Int,
-                                   output: UnsafeMutableRawPointer, outputBytes: Int) throws -> FFTPlanHandle {
+                                   output: UnsafeMutableRawPointer, outputBytes: Int,
+                                   threads requestedThreads: Int? = nil) throws -> FFTPlanHandle {
         _ = fftwThreadsReady
-        let threads = Parallel.threadCount
+        let threads = requestedThreads ?? Parallel.threadCount
         let key = FFTPlanKey(precision: T.dtype, kind: kind, sign: sign,
                              dims: dims.flatMap { [$0.n, $0.is, $0.os] },
                              howMany: howMany.flatMap { [$0.n, $0.is, $0.os] }, flags: planning.flags,

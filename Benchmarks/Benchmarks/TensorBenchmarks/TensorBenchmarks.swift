@@ -53,4 +53,33 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("max_4M_f64") { benchmark in
         for _ in benchmark.scaledIterations { blackHole(a.max()) }
     }
+    linearAlgebraAndFFTBenchmarks()
+}
+
+// MARK: - Matmul (OpenBLAS dgemm) and FFT (FFTW)
+
+let linearAlgebraAndFFTBenchmarks: @Sendable () -> Void = {
+    for size in [256, 1024] {
+        let x = Tensor<Double>.uniform([size, size], seed: 3)
+        let y = Tensor<Double>.uniform([size, size], seed: 4)
+        Benchmark("matmul_\(size)_f64") { benchmark in
+            for _ in benchmark.scaledIterations { blackHole(Tensor.matmul(x, y)) }
+        }
+        let yT = y.transposed  // passed to gemm as a transpose flag, no copy
+        Benchmark("matmul_\(size)_transposed_f64") { benchmark in
+            for _ in benchmark.scaledIterations { blackHole(Tensor.matmul(x, yT)) }
+        }
+    }
+    let image = Tensor<Double>.uniform([1024, 1024], seed: 5)
+    let complexImage = Tensor<Complex<Double>>(real: image)
+    let volume = Tensor<Complex<Double>>(real: Tensor<Double>.uniform([128, 128, 128], seed: 6))
+    Benchmark("fft2_1024sq_c128") { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(try FFT.fftn(complexImage)) }
+    }
+    Benchmark("rfft2_1024sq_f64") { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(try FFT.rfftn(image)) }
+    }
+    Benchmark("fftn_128cube_c128") { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(try FFT.fftn(volume)) }
+    }
 }
