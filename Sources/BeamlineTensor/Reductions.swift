@@ -114,11 +114,32 @@ func extremum<Value: ComparableElement>(_ base: UnsafePointer<Value>, count: Int
                                         _ better: (Value, Value) -> Bool) -> Value {
     var result = base[0]
     var nanCount = 0
-    if stride == 1 {
-        for i in 1..<Swift.max(count, 1) {
-            let v = base[i]
-            nanCount &+= v != v ? 1 : 0
-            result = better(v, result) ? v : result
+    if stride == 1 && count >= 16 {
+        // Eight independent lanes break the dependency chain, so the loop vectorises.
+        var lanes = (base[0], base[1], base[2], base[3], base[4], base[5], base[6], base[7])
+        var nans = (0, 0, 0, 0, 0, 0, 0, 0)
+        @inline(__always) func step(_ lane: inout Value, _ nan: inout Int, _ v: Value) {
+            nan &+= v != v ? 1 : 0
+            lane = better(v, lane) ? v : lane
+        }
+        var i = 8
+        while i &+ 8 <= count {
+            let p = base + i
+            step(&lanes.0, &nans.0, p[0]); step(&lanes.1, &nans.1, p[1])
+            step(&lanes.2, &nans.2, p[2]); step(&lanes.3, &nans.3, p[3])
+            step(&lanes.4, &nans.4, p[4]); step(&lanes.5, &nans.5, p[5])
+            step(&lanes.6, &nans.6, p[6]); step(&lanes.7, &nans.7, p[7])
+            i &+= 8
+        }
+        result = lanes.0
+        step(&result, &nanCount, lanes.1); step(&result, &nanCount, lanes.2)
+        step(&result, &nanCount, lanes.3); step(&result, &nanCount, lanes.4)
+        step(&result, &nanCount, lanes.5); step(&result, &nanCount, lanes.6)
+        step(&result, &nanCount, lanes.7)
+        nanCount &+= nans.0 &+ nans.1 &+ nans.2 &+ nans.3 &+ nans.4 &+ nans.5 &+ nans.6 &+ nans.7
+        while i < count {
+            step(&result, &nanCount, base[i])
+            i &+= 1
         }
     } else {
         for i in 1..<Swift.max(count, 1) {
@@ -133,6 +154,34 @@ func extremum<Value: ComparableElement>(_ base: UnsafePointer<Value>, count: Int
     return result
 }
 
+/// The extremum of a long run: fixed blocks in parallel, combined in order.
+/// Maxima and minima are exact, so the result is the same for any split;
+/// a NaN anywhere is returned as the first NaN, as in the serial scan.
+@inlinable
+func parallelExtremum<Value: ComparableElement>(_ base: UnsafePointer<Value>, count: Int, stride: Int,
+                                                _ better: @escaping (Value, Value) -> Bool) -> Value {
+    let block = 1 << 16
+    guard count > 2 * block, Parallel.threadCount > 1 else {
+        return extremum(base, count: count, stride: stride, better)
+    }
+    let blocks = (count + block - 1) / block
+    var partial = [Value](repeating: base[0], count: blocks)
+    partial.withUnsafeMutableBufferPointer { results in
+        let out = SendablePointer(results.baseAddress!)
+        let input = SendablePointer(UnsafeMutablePointer(mutating: base))
+        Parallel.forEachBlock(count: count, blockSize: block) { index, range in
+            out.base[index] = extremum(input.base + range.lowerBound &* stride, count: range.count, stride: stride,
+                                       better)
+        }
+    }
+    var result = partial[0]
+    for value in partial.dropFirst() where value != value || better(value, result) {
+        if result != result { break }
+        result = value
+    }
+    return result
+}
+
 /// Maximum with NaN propagation (NumPy's `max`).
 @usableFromInline
 struct MaxReducer<Value: ComparableElement>: ElementReducer {
@@ -141,6 +190,9 @@ struct MaxReducer<Value: ComparableElement>: ElementReducer {
     @inlinable func combine(_ accumulated: Value, _ next: Value) -> Value { propagatingMaximum(accumulated, next) }
     @inlinable func reduceRun(_ base: UnsafePointer<Value>, count: Int, stride: Int) -> Value {
         extremum(base, count: count, stride: stride) { $0 > $1 }
+    }
+    @inlinable func reduceLongRun(_ base: UnsafePointer<Value>, count: Int, stride: Int) -> Value {
+        parallelExtremum(base, count: count, stride: stride) { $0 > $1 }
     }
 }
 
@@ -152,6 +204,9 @@ struct MinReducer<Value: ComparableElement>: ElementReducer {
     @inlinable func combine(_ accumulated: Value, _ next: Value) -> Value { propagatingMinimum(accumulated, next) }
     @inlinable func reduceRun(_ base: UnsafePointer<Value>, count: Int, stride: Int) -> Value {
         extremum(base, count: count, stride: stride) { $0 < $1 }
+    }
+    @inlinable func reduceLongRun(_ base: UnsafePointer<Value>, count: Int, stride: Int) -> Value {
+        parallelExtremum(base, count: count, stride: stride) { $0 < $1 }
     }
 }
 
@@ -213,7 +268,9 @@ extension Tensor {
                 reducedLoop.forEachRun(in: 0..<reductionCount) { o, n in
                     for i in 0..<n { reducedOffsets.append(o.x &+ i &* reducedLoop.innerStrides.x) }
                 }
-                keptLoop.forEachRunInParallel(minimumChunk: Swift.max(1, elementwiseChunk / reductionCount)) { o, n in
+                // One chunk of outputs per thread: each walks long row segments.
+                let perThread = (outCount + Parallel.threadCount - 1) / Parallel.threadCount
+                keptLoop.forEachRunInParallel(minimumChunk: Swift.max(perThread, elementwiseChunk / reductionCount)) { o, n in
                     let po = out.base + o.x, so = keptLoop.innerStrides.x, si = keptLoop.innerStrides.y
                     let first = input.base + (o.y &+ reducedOffsets[0])
                     for i in 0..<n { po[i &* so] = first[i &* si] }

@@ -100,6 +100,23 @@ func exactVector(_ n: Int) -> Tensor<Double> {
     }
 }
 
+@Suite struct LongExtremumTests {
+    /// Long max/min runs are split across threads in blocks; the answer must
+    /// be the serial one (extrema are exact), and a NaN anywhere must win.
+    @Test func longExtremaMatchTheSerialScanAndPropagateNaN() {
+        var big = exactVector(1 << 19)
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        Parallel.threadCount = 2
+        let expectedMax = big.elements.max()!, expectedMin = big.elements.min()!
+        #expect(big.max() == expectedMax && big.min() == expectedMin)
+        #expect(big[.stride(by: 3)].max() == big[.stride(by: 3)].elements.max()!)
+        big[at: 400_001] = .nan
+        #expect(big.max().isNaN && big.min().isNaN)
+        #expect(big.argmax() == 400_001)
+    }
+}
+
 @Suite struct CreationTests {
     let f: Fixtures
     init() throws { f = try Fixtures.load("tensor.json") }
