@@ -107,11 +107,28 @@ func parallelPairwiseSum<Value: ArithmeticElement>(_ base: UnsafePointer<Value>,
     return combine(count)
 }
 
+/// Which of two values an extremum keeps (a type, so kernels specialise on it).
+@usableFromInline protocol ExtremumOrder {
+    /// True when `a` should replace `b`.
+    static func isBetter<V: Comparable>(_ a: V, _ b: V) -> Bool
+}
+
+/// Keeps the larger value (maximum).
+@usableFromInline enum LargerFirst: ExtremumOrder {
+    @inlinable @inline(__always) static func isBetter<V: Comparable>(_ a: V, _ b: V) -> Bool { a > b }
+}
+
+/// Keeps the smaller value (minimum).
+@usableFromInline enum SmallerFirst: ExtremumOrder {
+    @inlinable @inline(__always) static func isBetter<V: Comparable>(_ a: V, _ b: V) -> Bool { a < b }
+}
+
 /// The extremum of a run under `better`, or its first NaN. The main loop is
 /// branch-free (selects plus a NaN flag), so it vectorises.
 @inlinable @inline(__always)
-func extremum<Value: ComparableElement>(_ base: UnsafePointer<Value>, count: Int, stride: Int,
-                                        _ better: (Value, Value) -> Bool) -> Value {
+func extremum<Value: ComparableElement, Order: ExtremumOrder>(_ base: UnsafePointer<Value>, count: Int, stride: Int,
+                                                              _ order: Order.Type) -> Value {
+    @inline(__always) func better(_ a: Value, _ b: Value) -> Bool { Order.isBetter(a, b) }
     var result = base[0]
     var nanCount = 0
     if stride == 1 && count >= 16 {
@@ -158,11 +175,12 @@ func extremum<Value: ComparableElement>(_ base: UnsafePointer<Value>, count: Int
 /// Maxima and minima are exact, so the result is the same for any split;
 /// a NaN anywhere is returned as the first NaN, as in the serial scan.
 @inlinable
-func parallelExtremum<Value: ComparableElement>(_ base: UnsafePointer<Value>, count: Int, stride: Int,
-                                                _ better: @escaping (Value, Value) -> Bool) -> Value {
+func parallelExtremum<Value: ComparableElement, Order: ExtremumOrder>(
+    _ base: UnsafePointer<Value>, count: Int, stride: Int, _ order: Order.Type
+) -> Value {
     let block = 1 << 16
     guard count > 2 * block, Parallel.threadCount > 1 else {
-        return extremum(base, count: count, stride: stride, better)
+        return extremum(base, count: count, stride: stride, Order.self)
     }
     let blocks = (count + block - 1) / block
     var partial = [Value](repeating: base[0], count: blocks)
@@ -171,11 +189,11 @@ func parallelExtremum<Value: ComparableElement>(_ base: UnsafePointer<Value>, co
         let input = SendablePointer(UnsafeMutablePointer(mutating: base))
         Parallel.forEachBlock(count: count, blockSize: block) { index, range in
             out.base[index] = extremum(input.base + range.lowerBound &* stride, count: range.count, stride: stride,
-                                       better)
+                                       Order.self)
         }
     }
     var result = partial[0]
-    for value in partial.dropFirst() where value != value || better(value, result) {
+    for value in partial.dropFirst() where value != value || Order.isBetter(value, result) {
         if result != result { break }
         result = value
     }
@@ -189,10 +207,10 @@ struct MaxReducer<Value: ComparableElement>: ElementReducer {
     @inlinable var identity: Value? { nil }
     @inlinable func combine(_ accumulated: Value, _ next: Value) -> Value { propagatingMaximum(accumulated, next) }
     @inlinable func reduceRun(_ base: UnsafePointer<Value>, count: Int, stride: Int) -> Value {
-        extremum(base, count: count, stride: stride) { $0 > $1 }
+        extremum(base, count: count, stride: stride, LargerFirst.self)
     }
     @inlinable func reduceLongRun(_ base: UnsafePointer<Value>, count: Int, stride: Int) -> Value {
-        parallelExtremum(base, count: count, stride: stride) { $0 > $1 }
+        parallelExtremum(base, count: count, stride: stride, LargerFirst.self)
     }
 }
 
@@ -203,10 +221,10 @@ struct MinReducer<Value: ComparableElement>: ElementReducer {
     @inlinable var identity: Value? { nil }
     @inlinable func combine(_ accumulated: Value, _ next: Value) -> Value { propagatingMinimum(accumulated, next) }
     @inlinable func reduceRun(_ base: UnsafePointer<Value>, count: Int, stride: Int) -> Value {
-        extremum(base, count: count, stride: stride) { $0 < $1 }
+        extremum(base, count: count, stride: stride, SmallerFirst.self)
     }
     @inlinable func reduceLongRun(_ base: UnsafePointer<Value>, count: Int, stride: Int) -> Value {
-        parallelExtremum(base, count: count, stride: stride) { $0 < $1 }
+        parallelExtremum(base, count: count, stride: stride, SmallerFirst.self)
     }
 }
 
