@@ -200,33 +200,30 @@ func parallelExtremum<Value: ComparableElement, Order: ExtremumOrder>(
     return result
 }
 
-/// Maximum with NaN propagation (NumPy's `max`).
+/// Maximum or minimum with NaN propagation (NumPy's `max` and `min`),
+/// depending on `Order`.
 @usableFromInline
-struct MaxReducer<Value: ComparableElement>: ElementReducer {
+struct ExtremumReducer<Value: ComparableElement, Order: ExtremumOrder>: ElementReducer {
     @inlinable init() {}
     @inlinable var identity: Value? { nil }
-    @inlinable func combine(_ accumulated: Value, _ next: Value) -> Value { propagatingMaximum(accumulated, next) }
+    @inlinable func combine(_ accumulated: Value, _ next: Value) -> Value {
+        if accumulated != accumulated { return accumulated }
+        if next != next { return next }
+        return Order.isBetter(next, accumulated) ? next : accumulated
+    }
     @inlinable func reduceRun(_ base: UnsafePointer<Value>, count: Int, stride: Int) -> Value {
-        extremum(base, count: count, stride: stride, LargerFirst.self)
+        extremum(base, count: count, stride: stride, Order.self)
     }
     @inlinable func reduceLongRun(_ base: UnsafePointer<Value>, count: Int, stride: Int) -> Value {
-        parallelExtremum(base, count: count, stride: stride, LargerFirst.self)
+        parallelExtremum(base, count: count, stride: stride, Order.self)
     }
 }
 
+/// Maximum with NaN propagation (NumPy's `max`).
+@usableFromInline typealias MaxReducer<Value: ComparableElement> = ExtremumReducer<Value, LargerFirst>
+
 /// Minimum with NaN propagation (NumPy's `min`).
-@usableFromInline
-struct MinReducer<Value: ComparableElement>: ElementReducer {
-    @inlinable init() {}
-    @inlinable var identity: Value? { nil }
-    @inlinable func combine(_ accumulated: Value, _ next: Value) -> Value { propagatingMinimum(accumulated, next) }
-    @inlinable func reduceRun(_ base: UnsafePointer<Value>, count: Int, stride: Int) -> Value {
-        extremum(base, count: count, stride: stride, SmallerFirst.self)
-    }
-    @inlinable func reduceLongRun(_ base: UnsafePointer<Value>, count: Int, stride: Int) -> Value {
-        parallelExtremum(base, count: count, stride: stride, SmallerFirst.self)
-    }
-}
+@usableFromInline typealias MinReducer<Value: ComparableElement> = ExtremumReducer<Value, SmallerFirst>
 
 extension Tensor {
     /// Sorted, de-duplicated, non-negative axes, or an error.

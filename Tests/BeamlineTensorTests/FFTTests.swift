@@ -22,10 +22,7 @@ struct FFTTests {
 
     func close<T: FloatingElement>(_ a: Tensor<T>, _ b: Tensor<T>, _ tol: Double = fftTolerance,
                                    sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(a.shape == b.shape, sourceLocation: sourceLocation)
-        guard a.shape == b.shape else { return }
-        #expect(maxRelativeError(a, b, floor: 1) <= tol, "max error \(maxRelativeError(a, b, floor: 1))",
-                sourceLocation: sourceLocation)
+        expectClose(a, b, tol, sourceLocation: sourceLocation)
     }
 
     @Test(arguments: [7, 8, 13, 97])

@@ -1,6 +1,7 @@
 import BeamlineTensor
 import ComplexModule
 import Foundation
+import Testing
 
 /// Expected values computed by the reference libraries (NumPy, SciPy) and
 /// stored as JSON by the generators in Tests/Fixtures (see fixturelib.py).
@@ -73,4 +74,14 @@ func maxAbsoluteError<T: FloatingElement>(_ a: Tensor<T>, _ b: Tensor<T>) -> Dou
     var worst = 0.0
     for (x, y) in zip(a.elements, b.elements) { worst = max(worst, Double((x - y).modulus)) }
     return worst
+}
+
+/// Expects equal shapes and a largest error, relative to max(|expected|, 1),
+/// of at most `tolerance`.
+func expectClose<T: FloatingElement>(_ actual: Tensor<T>, _ expected: Tensor<T>, _ tolerance: Double,
+                                     sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(actual.shape == expected.shape, sourceLocation: sourceLocation)
+    guard actual.shape == expected.shape else { return }
+    let error = maxRelativeError(actual, expected, floor: 1)
+    #expect(error <= tolerance, "largest error \(error)", sourceLocation: sourceLocation)
 }
