@@ -325,17 +325,8 @@ extension Tensor where Element: LinearAlgebraScalar {
     @specialized(where Element == Complex<Double>)
     @specialized(where Element == Complex<Float>)
     public static func eigh(_ a: Tensor, lower: Bool = true) throws -> SymmetricEigendecomposition<Element> {
-        let matrix = try lapackMatrix(a, "a", "eigh", square: true)
-        let n = a.shape[0]
-        var w = Tensor<Element.RealComponent>(shape: [n], repeating: 0)
-        if n == 0 { return SymmetricEigendecomposition(eigenvalues: w, eigenvectors: matrix) }
-        let n32 = try blasInt(n, "n")
-        let info = w.withUnsafeMutableBufferPointer { pw in
-            Element.lapackEigh(vectors: true, lower: lower, n: n32, a: matrix.ownedBase, lda: n32, w: pw.baseAddress!)
-        }
-        try checkArgumentInfo(info, "syevd/heevd")
-        if info > 0 { throw TensorError.noConvergence(operation: "eigh", info: Int(info)) }
-        return SymmetricEigendecomposition(eigenvalues: w, eigenvectors: matrix)
+        let (values, vectors) = try symmetricEigen(a, vectors: true, lower: lower, operation: "eigh")
+        return SymmetricEigendecomposition(eigenvalues: values, eigenvectors: vectors)
     }
 
     /// Eigenvalues only (ascending) of a symmetric or Hermitian matrix
@@ -347,17 +338,25 @@ extension Tensor where Element: LinearAlgebraScalar {
     @specialized(where Element == Complex<Double>)
     @specialized(where Element == Complex<Float>)
     public static func eigvalsh(_ a: Tensor, lower: Bool = true) throws -> Tensor<Element.RealComponent> {
-        let matrix = try lapackMatrix(a, "a", "eigvalsh", square: true)
+        try symmetricEigen(a, vectors: false, lower: lower, operation: "eigvalsh").values
+    }
+
+    /// `?syevd` / `?heevd` on a copy of `a`: eigenvalues, and the copy,
+    /// which holds the eigenvectors when `vectors` is true.
+    static func symmetricEigen(_ a: Tensor, vectors: Bool, lower: Bool,
+                               operation: String) throws -> (values: Tensor<Element.RealComponent>, vectors: Tensor) {
+        let matrix = try lapackMatrix(a, "a", operation, square: true)
         let n = a.shape[0]
         var w = Tensor<Element.RealComponent>(shape: [n], repeating: 0)
-        if n == 0 { return w }
+        if n == 0 { return (w, matrix) }
         let n32 = try blasInt(n, "n")
         let info = w.withUnsafeMutableBufferPointer { pw in
-            Element.lapackEigh(vectors: false, lower: lower, n: n32, a: matrix.ownedBase, lda: n32, w: pw.baseAddress!)
+            Element.lapackEigh(vectors: vectors, lower: lower, n: n32, a: matrix.ownedBase, lda: n32,
+                               w: pw.baseAddress!)
         }
         try checkArgumentInfo(info, "syevd/heevd")
-        if info > 0 { throw TensorError.noConvergence(operation: "eigvalsh", info: Int(info)) }
-        return withExtendedLifetime(matrix) { w }
+        if info > 0 { throw TensorError.noConvergence(operation: operation, info: Int(info)) }
+        return (w, matrix)
     }
 
     // MARK: - Least squares
