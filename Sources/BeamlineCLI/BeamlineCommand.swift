@@ -5,6 +5,7 @@ import Foundation
 /// The `beamline` command: Beamline's solvers and jobs for scripts, on
 /// NumPy files.
 public struct BeamlineCommand: ParsableCommand {
+    /// The command's name, summary, version and subcommands.
     public static let configuration = CommandConfiguration(
         commandName: "beamline",
         abstract: "Numerics for synchrotron X-ray imaging: tensors, FFT, linear algebra and solvers on NumPy files.",
@@ -12,6 +13,7 @@ public struct BeamlineCommand: ParsableCommand {
         subcommands: [InfoCommand.self, DemoCommand.self]
     )
 
+    /// Creates the command (argument parsing fills it in).
     public init() {}
 }
 

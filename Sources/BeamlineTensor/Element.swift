@@ -117,6 +117,7 @@ public protocol ComplexElement: FloatingElement {}
 
 // MARK: - Conformances
 
+/// `Float` is `float32`; the members implement ``TensorElement``, ``FloatingElement`` and ``RealElement``.
 extension Float: RealElement {
     @inlinable public static var dtype: DType { .float32 }
     @inlinable public static var zeroValue: Float { 0 }
@@ -135,6 +136,7 @@ extension Float: RealElement {
     @inlinable public init(realComponent: Float, imaginaryComponent: Float) { self = realComponent }
 }
 
+/// `Double` is `float64`; the members implement ``TensorElement``, ``FloatingElement`` and ``RealElement``.
 extension Double: RealElement {
     @inlinable public static var dtype: DType { .float64 }
     @inlinable public static var zeroValue: Double { 0 }
@@ -153,6 +155,8 @@ extension Double: RealElement {
     @inlinable public init(realComponent: Double, imaginaryComponent: Double) { self = realComponent }
 }
 
+/// `Complex<Float>` is `complex64` and `Complex<Double>` `complex128`; the members implement
+/// ``TensorElement`` and ``FloatingElement``.
 extension Complex: TensorElement, ArithmeticElement, FloatingElement, ComplexElement
 where RealType: RealElement {
     @inlinable public static var dtype: DType { RealType.self == Float.self ? .complex64 : .complex128 }
@@ -191,6 +195,7 @@ func saturatingIntegerCast<I: FixedWidthInteger>(_ value: Double) -> I {
     return I(value.rounded(.towardZero))
 }
 
+/// `Int32` is `int32`; the members implement ``TensorElement``.
 extension Int32: ComparableElement {
     @inlinable public static var dtype: DType { .int32 }
     @inlinable public static var zeroValue: Int32 { 0 }
@@ -204,6 +209,7 @@ extension Int32: ComparableElement {
     }
 }
 
+/// `Int64` is `int64`; the members implement ``TensorElement``.
 extension Int64: ComparableElement {
     @inlinable public static var dtype: DType { .int64 }
     @inlinable public static var zeroValue: Int64 { 0 }
@@ -217,6 +223,7 @@ extension Int64: ComparableElement {
     }
 }
 
+/// `UInt8` is `uint8`; the members implement ``TensorElement``.
 extension UInt8: ComparableElement {
     @inlinable public static var dtype: DType { .uint8 }
     @inlinable public static var zeroValue: UInt8 { 0 }
@@ -230,6 +237,7 @@ extension UInt8: ComparableElement {
     }
 }
 
+/// `Bool` is NumPy's `bool`; the members implement ``TensorElement``.
 extension Bool: TensorElement {
     @inlinable public static var dtype: DType { .bool }
     @inlinable public static var zeroValue: Bool { false }

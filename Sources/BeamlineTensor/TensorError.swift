@@ -27,6 +27,7 @@ public enum TensorError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A C back end reported an error code that has no better description.
     case backendFailure(routine: String, code: Int)
 
+    /// The message: the operation or argument, what was expected and what was received.
     public var description: String {
         switch self {
         case let .shapeMismatch(operation, expected, received):
