@@ -7,9 +7,9 @@ import Foundation
 public struct BeamlineCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "beamline",
-        abstract: "Numerics for synchrotron X-ray imaging: tensors, FFT, linear algebra and solvers on NumPy files.",
+        abstract: "Numerics for synchrotron X-ray imaging: tensors, FFT, linear algebra, registration and solvers on NumPy files.",
         version: BeamlineVersion.string,
-        subcommands: [InfoCommand.self, DemoCommand.self]
+        subcommands: [InfoCommand.self, DemoCommand.self, RegisterCommand.self, ShiftCommand.self]
     )
 
     public init() {}
