@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "Beamline", targets: ["Beamline"]),
         .library(name: "BeamlineTensor", targets: ["BeamlineTensor"]),
         .library(name: "BeamlineIO", targets: ["BeamlineIO"]),
+        .library(name: "BeamlineRegistration", targets: ["BeamlineRegistration"]),
         .executable(name: "beamline", targets: ["beamline"]),
     ],
     dependencies: [
@@ -42,9 +43,15 @@ let package = Package(
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]),
         .target(
+            name: "BeamlineRegistration",
+            dependencies: [
+                "BeamlineTensor",
+                .product(name: "Numerics", package: "swift-numerics"),
+            ]),
+        .target(
             name: "Beamline",
             dependencies: [
-                "BeamlineTensor", "BeamlineIO",
+                "BeamlineTensor", "BeamlineIO", "BeamlineRegistration",
                 .product(name: "Numerics", package: "swift-numerics"),
             ]),
         .target(
@@ -65,6 +72,10 @@ let package = Package(
         .testTarget(
             name: "BeamlineIOTests",
             dependencies: ["BeamlineIO", "BeamlineTensor"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "BeamlineRegistrationTests",
+            dependencies: ["BeamlineRegistration", "BeamlineTensor"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "BeamlineCLITests",

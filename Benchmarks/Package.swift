@@ -21,5 +21,14 @@ let package = Package(
             path: "Benchmarks/TensorBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "RegistrationBenchmarks",
+            dependencies: [
+                .product(name: "Beamline", package: "Beamline"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/RegistrationBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

@@ -8,9 +8,9 @@ public struct BeamlineCommand: ParsableCommand {
     /// The command's name, summary, version and subcommands.
     public static let configuration = CommandConfiguration(
         commandName: "beamline",
-        abstract: "Numerics for synchrotron X-ray imaging: tensors, FFT, linear algebra and solvers on NumPy files.",
+        abstract: "Numerics for synchrotron X-ray imaging: tensors, FFT, linear algebra, registration and solvers on NumPy files.",
         version: BeamlineVersion.string,
-        subcommands: [InfoCommand.self, DemoCommand.self]
+        subcommands: [InfoCommand.self, DemoCommand.self, RegisterCommand.self, ShiftCommand.self]
     )
 
     /// Creates the command (argument parsing fills it in).

@@ -1,0 +1,52 @@
+import Beamline
+import Benchmark
+
+// Registration: phase cross-correlation of n×n float64 images (n = 128 … 1024)
+// at upsample factors 1, 10 and 100, and the masked normalised
+// cross-correlation at 256² and 512². Names use [A-Za-z0-9_] only. The
+// peers script Benchmarks/peers/skimage_peers.py times scikit-image on the
+// same inputs (same generator recipe, single-threaded).
+
+/// The benchmark input: white noise plus a smooth component, and its
+/// Fourier-shifted copy (shift (3.3, −7.6) px).
+func registrationPair(_ n: Int) -> (Tensor<Double>, Tensor<Double>) {
+    let white = Tensor<Double>.normal([n, n], seed: 11)
+    let reference = white + Tensor<Double>.normal([n, n], seed: 12) * 0.5
+    let moving = (try? SubpixelShift.fourier(reference, by: [3.3, -7.6])) ?? reference
+    return (reference, moving)
+}
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .throughput],
+        warmupIterations: 2,
+        maxDuration: .seconds(2),
+        maxIterations: 200
+    )
+
+    for n in [128, 256, 512, 1024] {
+        let (reference, moving) = registrationPair(n)
+        for factor in [1, 10, 100] {
+            Benchmark("pcc_\(n)_up\(factor)") { benchmark in
+                for _ in benchmark.scaledIterations {
+                    blackHole(try Registration.phaseCrossCorrelation(reference, moving, upsampleFactor: factor))
+                }
+            }
+        }
+    }
+    for n in [256, 512] {
+        let (reference, moving) = registrationPair(n)
+        let referenceMask = Tensor<Bool>(shape: [n, n]) { b in
+            for i in 0..<(n * n) { b[i] = (i / n) >= n / 8 }        // top eighth invalid
+        }
+        let movingMask = Tensor<Bool>(shape: [n, n]) { b in
+            for i in 0..<(n * n) { b[i] = (i % n) < n - n / 8 }     // right eighth invalid
+        }
+        Benchmark("masked_\(n)") { benchmark in
+            for _ in benchmark.scaledIterations {
+                blackHole(try Registration.maskedPhaseCrossCorrelation(reference, moving, referenceMask: referenceMask,
+                                                                       movingMask: movingMask))
+            }
+        }
+    }
+}

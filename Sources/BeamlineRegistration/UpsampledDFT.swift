@@ -1,0 +1,134 @@
+import BeamlineTensor
+import ComplexModule
+import RealModule
+
+/// The matrix-multiply DFT of Guizar-Sicairos, Thurman & Fienup (2008),
+/// as scikit-image's `_upsampled_dft` computes it, one BLAS complex GEMM
+/// per axis.
+@usableFromInline
+enum UpsampledDFT {
+    /// The cross-correlation `Σ_k P[k] exp(+2πi Σ_a (b_a − offset_a) f_a(k_a))`
+    /// on a `regionSize`^rank grid, with `f_a = fftfreq(n_a, d: factor)`,
+    /// laid out row-major as (u₀, u₁, …). This equals scikit-image's
+    /// `_upsampled_dft(P.conj(), u, factor, offsets).conj()`.
+    ///
+    /// - Parameters:
+    ///   - product: the cross-power spectrum, full (`shape`) or, when
+    ///     `half`, the `rfftn` half spectrum of a Hermitian product
+    ///     (shape `shape` with the last axis `n/2 + 1`).
+    ///   - shape: the full spectrum's shape.
+    static func region<T: RegistrationScalar>(product: UnsafePointer<Complex<T>>, shape: [Int], half: Bool,
+                                              regionSize u: Int, factor: Double,
+                                              offsets: [Double]) -> [Complex<T>] {
+        let rank = shape.count
+        var current: [Complex<T>]
+        var currentShape: [Int]
+        let n = shape[rank - 1]
+        let rows = shape.dropLast().reduce(1, *)
+        if half {
+            current = firstStageHalf(product: product, rows: rows, leading: Array(shape.dropLast()), n: n, u: u,
+                                     factor: factor, offset: offsets[rank - 1])
+        } else {
+            current = [Complex<T>](repeating: .zero, count: u * rows)
+            let kernel = kernelMatrix(T.self, n: n, u: u, factor: factor, offset: offsets[rank - 1], range: 0..<n)
+            current.withUnsafeMutableBufferPointer { c in
+                kernel.withUnsafeBufferPointer { k in
+                    gemm(k.baseAddress!, product, c.baseAddress!, u: u, rows: rows, n: n, ldb: n)
+                }
+            }
+        }
+        currentShape = [u] + shape.dropLast()
+        for axis in stride(from: rank - 2, through: 0, by: -1) {
+            let na = shape[axis]
+            let m = currentShape.reduce(1, *) / na
+            let kernel = kernelMatrix(T.self, n: na, u: u, factor: factor, offset: offsets[axis], range: 0..<na)
+            var next = [Complex<T>](repeating: .zero, count: u * m)
+            next.withUnsafeMutableBufferPointer { c in
+                kernel.withUnsafeBufferPointer { k in
+                    current.withUnsafeBufferPointer { d in
+                        gemm(k.baseAddress!, d.baseAddress!, c.baseAddress!, u: u, rows: m, n: na, ldb: na)
+                    }
+                }
+            }
+            current = next
+            currentShape = [u] + currentShape.dropLast()
+        }
+        return current
+    }
+
+    /// `C (u × rows) = K (u × n) · D (rows × n)ᵀ` with `D`'s rows `ldb` apart.
+    @inline(__always)
+    static func gemm<T: RegistrationScalar>(_ k: UnsafePointer<Complex<T>>, _ d: UnsafePointer<Complex<T>>,
+                                            _ c: UnsafeMutablePointer<Complex<T>>, u: Int, rows: Int, n: Int, ldb: Int) {
+        Complex<T>.blasGemm(transposeA: false, transposeB: true, m: Int32(u), n: Int32(rows), k: Int32(n),
+                            alpha: .one, a: k, lda: Int32(n), b: d, ldb: Int32(ldb),
+                            beta: .zero, c: c, ldc: Int32(rows))
+    }
+
+    /// Signed frequency index of bin `k` of an `n`-point DFT (`fftfreq · n`).
+    @inline(__always)
+    static func signedIndex(_ k: Int, _ n: Int) -> Int { k < (n + 1) / 2 ? k : k - n }
+
+    /// `exp(+2πi (b − offset) f_k)` for `b` in `0..<u` and `k` in `range`,
+    /// row-major (u × range.count), computed in `Double` and rounded to `T`
+    /// as scikit-image does (its `val = 1/(n·d)` is rounded to the data
+    /// precision, as NumPy's promotion rules give).
+    static func kernelMatrix<T: RegistrationScalar>(_ type: T.Type, n: Int, u: Int, factor: Double, offset: Double,
+                                                    range: Range<Int>) -> [Complex<T>] {
+        let val = Double(T(1) / (T(n) * T(factor)))
+        var kernel = [Complex<T>](repeating: .zero, count: u * range.count)
+        for b in 0..<u {
+            let position = Double(b) - offset
+            for (j, k) in range.enumerated() {
+                let angle = 2 * Double.pi * (position * (Double(signedIndex(k, n)) * val))
+                kernel[b * range.count + j] = Complex(T(Double.cos(angle)), T(Double.sin(angle)))
+            }
+        }
+        return kernel
+    }
+
+    /// The last-axis stage on a Hermitian half spectrum: the negative
+    /// frequencies are the conjugates of the stored positive ones at the
+    /// negated leading index, so one GEMM over `(n − 1)/2` columns covers
+    /// both halves (half the work of the full-spectrum product).
+    static func firstStageHalf<T: RegistrationScalar>(product: UnsafePointer<Complex<T>>, rows: Int, leading: [Int],
+                                                      n: Int, u: Int, factor: Double,
+                                                      offset: Double) -> [Complex<T>] {
+        let h = n / 2 + 1
+        let m = (n - 1) / 2
+        var a = [Complex<T>](repeating: .zero, count: u * rows)
+        if m > 0 {
+            let kernel = kernelMatrix(T.self, n: n, u: u, factor: factor, offset: offset, range: 1..<(m + 1))
+            a.withUnsafeMutableBufferPointer { c in
+                kernel.withUnsafeBufferPointer { k in
+                    Complex<T>.blasGemm(transposeA: false, transposeB: true, m: Int32(u), n: Int32(rows), k: Int32(m),
+                                        alpha: .one, a: k.baseAddress!, lda: Int32(m), b: product + 1, ldb: Int32(h),
+                                        beta: .zero, c: c.baseAddress!, ldc: Int32(rows))
+                }
+            }
+        }
+        // Row r's negation (multi-index −i mod n on each leading axis).
+        var negated = [Int](repeating: 0, count: rows)
+        let strides = rowMajorStrides(leading)
+        for r in 0..<rows {
+            var rest = r, target = 0
+            for axis in stride(from: leading.count - 1, through: 0, by: -1) {
+                let i = rest % leading[axis]
+                rest /= leading[axis]
+                target += ((leading[axis] - i) % leading[axis]) * strides[axis]
+            }
+            negated[r] = target
+        }
+        let nyquist: [Complex<T>]? = n % 2 == 0
+            ? kernelMatrix(T.self, n: n, u: u, factor: factor, offset: offset, range: (n / 2)..<(n / 2 + 1)) : nil
+        var t = [Complex<T>](repeating: .zero, count: u * rows)
+        for b in 0..<u {
+            for r in 0..<rows {
+                var value = product[r * h] + a[b * rows + r] + a[b * rows + negated[r]].conjugate
+                if let nyquist { value += product[r * h + n / 2] * nyquist[b] }
+                t[b * rows + r] = value
+            }
+        }
+        return t
+    }
+}
