@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "Beamline", targets: ["Beamline"]),
         .library(name: "BeamlineTensor", targets: ["BeamlineTensor"]),
         .library(name: "BeamlineIO", targets: ["BeamlineIO"]),
+        .library(name: "BeamlineSparse", targets: ["BeamlineSparse"]),
+        .library(name: "BeamlineSolvers", targets: ["BeamlineSolvers"]),
         .executable(name: "beamline", targets: ["beamline"]),
     ],
     dependencies: [
@@ -42,9 +44,18 @@ let package = Package(
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]),
         .target(
+            name: "BeamlineSparse",
+            dependencies: ["BeamlineTensor", "BeamlineIO"]),
+        .target(
+            name: "BeamlineSolvers",
+            dependencies: [
+                "BeamlineTensor", "BeamlineSparse",
+                .product(name: "Numerics", package: "swift-numerics"),
+            ]),
+        .target(
             name: "Beamline",
             dependencies: [
-                "BeamlineTensor", "BeamlineIO",
+                "BeamlineTensor", "BeamlineIO", "BeamlineSparse", "BeamlineSolvers",
                 .product(name: "Numerics", package: "swift-numerics"),
             ]),
         .target(
@@ -65,6 +76,14 @@ let package = Package(
         .testTarget(
             name: "BeamlineIOTests",
             dependencies: ["BeamlineIO", "BeamlineTensor"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "BeamlineSparseTests",
+            dependencies: ["BeamlineSparse", "BeamlineIO", "BeamlineTensor"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "BeamlineSolversTests",
+            dependencies: ["BeamlineSolvers", "BeamlineSparse", "BeamlineTensor"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "BeamlineCLITests",

@@ -1,5 +1,7 @@
 // The umbrella module: `import Beamline` brings in every layer.
 @_exported import BeamlineIO
+@_exported import BeamlineSolvers
+@_exported import BeamlineSparse
 @_exported import BeamlineTensor
 @_exported import ComplexModule
 @_exported import RealModule
