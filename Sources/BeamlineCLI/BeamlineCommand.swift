@@ -9,7 +9,7 @@ public struct BeamlineCommand: ParsableCommand {
         commandName: "beamline",
         abstract: "Numerics for synchrotron X-ray imaging: tensors, FFT, linear algebra and solvers on NumPy files.",
         version: BeamlineVersion.string,
-        subcommands: [InfoCommand.self, DemoCommand.self]
+        subcommands: [InfoCommand.self, DemoCommand.self, LSMRCommand.self, MLEMCommand.self]
     )
 
     public init() {}
