@@ -46,11 +46,11 @@ let benchmarks: @Sendable () -> Void = {
     let scatter20 = makeMatrix(perRow: 20, banded: false)
     _ = band4.cachedTranspose
     _ = scatter20.cachedTranspose
-    let x = [Double]((0..<n).map { 1 + Double($0 % 7) * 0.25 })
+    let x = Tensor<Double>((0..<n).map { 1 + Double($0 % 7) * 0.25 })
 
     func spmv(_ name: String, _ matrix: CSRMatrix<Double>, transposed: Bool, threads: Int? = nil) {
         Benchmark(name) { benchmark in
-            var y = [Double](repeating: 0, count: n)
+            var y = Tensor<Double>(shape: [n], repeating: 0)
             let saved = Parallel.threadCount
             if let threads { Parallel.threadCount = threads }
             benchmark.startMeasurement()
@@ -74,16 +74,19 @@ let benchmarks: @Sendable () -> Void = {
     spmv("spmvT_scatter20_1M_f64", scatter20, transposed: true)
 
     // STREAM-like copy: 8 Mi doubles (64 MiB) read and written.
+    // STREAM-like copy: 8 Mi doubles (64 MiB) read and written, in tensors (64-byte aligned, huge-page
+    // advised storage, as NumPy allocates).
     Benchmark("copy_64MiB_f64") { benchmark in
-        let source = [Double](repeating: 1.5, count: 1 << 23)
-        var target = [Double](repeating: 0, count: 1 << 23)
+        let source = Tensor<Double>(shape: [1 << 23], repeating: 1.5)
+        var target = Tensor<Double>(shape: [1 << 23], repeating: 0)
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
             target.withUnsafeMutableBufferPointer { t in
                 source.withUnsafeBufferPointer { s in
                     let (tp, sp) = (t.baseAddress!, s.baseAddress!)
                     Parallel.forEachChunk(count: s.count, minimumChunk: 1 << 16) { range in
-                        (tp + range.lowerBound).update(from: sp + range.lowerBound, count: range.count)
+                        UnsafeMutableRawPointer(tp + range.lowerBound)
+                            .copyMemory(from: sp + range.lowerBound, byteCount: range.count * 8)
                     }
                 }
             }
@@ -93,7 +96,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     // LSMR: 10 iterations (tolerances 0, so all 10 run) per sample.
-    let b = Tensor<Double>((0..<n).map { sin(Double($0) * 1e-3) })
+    let b = Tensor<Double>((0..<n).map { Double.sin(Double($0) * 1e-3) })
     let lsmrConfiguration = LSMR.Configuration(atol: 0, btol: 0, conlim: 0, maximumIterations: 10)
     Benchmark("lsmr10_band4_1M_f64", configuration: .init(maxDuration: .seconds(5), maxIterations: 20)) { benchmark in
         for _ in benchmark.scaledIterations { blackHole(try! LSMR.solve(band4, rhs: b, configuration: lsmrConfiguration)) }
