@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "Beamline", targets: ["Beamline"]),
         .library(name: "BeamlineTensor", targets: ["BeamlineTensor"]),
         .library(name: "BeamlineIO", targets: ["BeamlineIO"]),
+        .library(name: "BeamlineSparse", targets: ["BeamlineSparse"]),
+        .library(name: "BeamlineSolvers", targets: ["BeamlineSolvers"]),
         .library(name: "BeamlineRegistration", targets: ["BeamlineRegistration"]),
         .executable(name: "beamline", targets: ["beamline"]),
     ],
@@ -43,6 +45,15 @@ let package = Package(
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]),
         .target(
+            name: "BeamlineSparse",
+            dependencies: ["BeamlineTensor", "BeamlineIO"]),
+        .target(
+            name: "BeamlineSolvers",
+            dependencies: [
+                "BeamlineTensor", "BeamlineSparse",
+                .product(name: "Numerics", package: "swift-numerics"),
+            ]),
+        .target(
             name: "BeamlineRegistration",
             dependencies: [
                 "BeamlineTensor",
@@ -51,7 +62,7 @@ let package = Package(
         .target(
             name: "Beamline",
             dependencies: [
-                "BeamlineTensor", "BeamlineIO", "BeamlineRegistration",
+                "BeamlineTensor", "BeamlineIO", "BeamlineSparse", "BeamlineSolvers", "BeamlineRegistration",
                 .product(name: "Numerics", package: "swift-numerics"),
             ]),
         .target(
@@ -72,6 +83,14 @@ let package = Package(
         .testTarget(
             name: "BeamlineIOTests",
             dependencies: ["BeamlineIO", "BeamlineTensor"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "BeamlineSparseTests",
+            dependencies: ["BeamlineSparse", "BeamlineIO", "BeamlineTensor"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "BeamlineSolversTests",
+            dependencies: ["BeamlineSolvers", "BeamlineSparse", "BeamlineTensor"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "BeamlineRegistrationTests",

@@ -22,6 +22,15 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "SparseBenchmarks",
+            dependencies: [
+                .product(name: "Beamline", package: "Beamline"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/SparseBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "RegistrationBenchmarks",
             dependencies: [
                 .product(name: "Beamline", package: "Beamline"),

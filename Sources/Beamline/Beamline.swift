@@ -1,6 +1,8 @@
 // The umbrella module: `import Beamline` brings in every layer.
 @_exported import BeamlineIO
 @_exported import BeamlineRegistration
+@_exported import BeamlineSolvers
+@_exported import BeamlineSparse
 @_exported import BeamlineTensor
 @_exported import ComplexModule
 @_exported import RealModule

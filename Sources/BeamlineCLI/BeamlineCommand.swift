@@ -10,7 +10,11 @@ public struct BeamlineCommand: ParsableCommand {
         commandName: "beamline",
         abstract: "Numerics for synchrotron X-ray imaging: tensors, FFT, linear algebra, registration and solvers on NumPy files.",
         version: BeamlineVersion.string,
-        subcommands: [InfoCommand.self, DemoCommand.self, RegisterCommand.self, ShiftCommand.self]
+        subcommands: [
+            InfoCommand.self, DemoCommand.self,
+            LSMRCommand.self, MLEMCommand.self,
+            RegisterCommand.self, ShiftCommand.self,
+        ]
     )
 
     /// Creates the command (argument parsing fills it in).

@@ -123,6 +123,20 @@ public final class NumpyArchive {
         return result
     }
 
+    /// Reads member `name` as a string: a 0-d (or one-element) array of
+    /// NumPy byte strings (`|S<n>`, what `numpy.save(np.array(b"csr"))`
+    /// writes) or of Unicode strings (`<U<n>` / `>U<n>`), as
+    /// `scipy.sparse.save_npz` stores its `format` member.
+    ///
+    /// - Throws: the errors of ``read(_:)``, and
+    ///   ``NumpyFileError/unsupportedDType(source:descr:)`` when the member
+    ///   is not a string array of one element.
+    public func readString(_ name: String) throws(NumpyFileError) -> String {
+        let entry = try self.entry(named: name)
+        let data = try extract(entry)
+        return try NumpyFile.decodeString(data, source: "\(source)[\(entry.path)]")
+    }
+
     /// Whether the archive has a member `name` (or `name.npy`).
     public func contains(_ name: String) -> Bool {
         (try? entry(named: name)) != nil
@@ -182,6 +196,22 @@ public final class NumpyArchive {
 
     static func encode(_ members: [(String, AnyTensor)], compression: Compression,
                        source: String) throws(NumpyFileError) -> Data {
+        try encode(npyMembers: members.map { ($0.0, NumpyFile.encode($0.1)) }, compression: compression, source: source)
+    }
+
+    /// Writes members given as complete `.npy` file contents (for example
+    /// from ``NumpyFile/encode(_:)-(Tensor<T>)`` or
+    /// ``NumpyFile/encodeByteString(_:)``) to `url` as an `.npz` archive in
+    /// the given order, replacing any existing file atomically. Names must
+    /// be non-empty and distinct; the bytes are stored as given.
+    public static func write(npyMembers members: [(String, Data)], to url: URL,
+                             compression: Compression = .stored) throws(NumpyFileError) {
+        let data = try encode(npyMembers: members, compression: compression, source: url.path)
+        try FileIO.writeAtomically(data, to: url)
+    }
+
+    static func encode(npyMembers members: [(String, Data)], compression: Compression,
+                       source: String) throws(NumpyFileError) -> Data {
         var seen = Set<String>()
         for (name, _) in members {
             guard !name.isEmpty else {
@@ -194,8 +224,7 @@ public final class NumpyArchive {
         do {
             let archive = try Archive(data: Data(), accessMode: .create)
             let date = fixedDate
-            for (name, tensor) in members {
-                let bytes = NumpyFile.encode(tensor)
+            for (name, bytes) in members {
                 try archive.addEntry(with: name + ".npy", type: .file, uncompressedSize: Int64(bytes.count),
                                      modificationDate: date, permissions: 0o644,
                                      compressionMethod: compression == .stored ? .none : .deflate,

@@ -102,6 +102,21 @@ enum NumpyFormat {
     /// Parses the magic string, version and header at the start of `bytes`
     /// and checks that the data they announce is all there.
     static func parseHeader(_ bytes: UnsafeRawBufferPointer, source: String) throws(NumpyFileError) -> NumpyHeader {
+        let (literal, dataOffset) = try parseHeaderLiteral(bytes, source: source)
+        var header = try interpret(literal, source: source)
+        header.dataOffset = dataOffset
+        let dataAvailable = bytes.count - header.dataOffset
+        guard dataAvailable >= header.byteCount else {
+            throw .truncatedData(source: source, part: "array data", expected: header.byteCount, available: dataAvailable)
+        }
+        return header
+    }
+
+    /// Parses the magic string, version and header dict at the start of
+    /// `bytes`; returns the dict literal and the offset of the first data
+    /// byte (shared by numeric and string arrays).
+    static func parseHeaderLiteral(_ bytes: UnsafeRawBufferPointer,
+                                   source: String) throws(NumpyFileError) -> (PythonLiteral, dataOffset: Int) {
         let available = bytes.count
         let prefixCount = min(available, magic.count)
         guard (0..<prefixCount).allSatisfy({ bytes[$0] == magic[$0] }) else {
@@ -134,13 +149,7 @@ enum NumpyFormat {
         } catch {
             throw .malformedHeader(source: source, expected: error.expected, found: error.found)
         }
-        var header = try interpret(literal, source: source)
-        header.dataOffset = headerStart + headerLength
-        let dataAvailable = available - header.dataOffset
-        guard dataAvailable >= header.byteCount else {
-            throw .truncatedData(source: source, part: "array data", expected: header.byteCount, available: dataAvailable)
-        }
-        return header
+        return (literal, headerStart + headerLength)
     }
 
     /// Checks the header dict and turns it into a ``NumpyHeader``.

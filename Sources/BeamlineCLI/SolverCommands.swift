@@ -1,0 +1,238 @@
+import ArgumentParser
+import Beamline
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `beamline lsmr`: solves `A x = b` (least squares, optionally damped)
+/// with LSMR on a SciPy sparse matrix.
+struct LSMRCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lsmr",
+        abstract: "Solve A x = b in the least-squares sense with LSMR (scipy.sparse.linalg.lsmr's parameters).",
+        discussion: """
+            Reads A from a scipy.sparse.save_npz file and b from a .npy file, writes x as a .npy file \
+            (atomically; never onto an input) and prints a JSON summary on standard output.
+            """
+    )
+
+    @Option(help: "Sparse matrix A (scipy.sparse.save_npz file: csr, csc or coo).")
+    var matrix: String
+
+    @Option(help: "Right-hand side b (.npy, one value per row of A, or per column with --transpose).")
+    var rhs: String
+
+    @Option(help: "Output file for the solution x (.npy, float64).")
+    var out: String
+
+    @Option(help: "Damping λ in min ‖A x − b‖² + λ²‖x‖².")
+    var damp = 0.0
+
+    @Option(help: "Relative tolerance on A (scipy's atol).")
+    var atol = 1e-6
+
+    @Option(help: "Relative tolerance on b (scipy's btol).")
+    var btol = 1e-6
+
+    @Option(help: "Condition-number limit (scipy's conlim; 0 disables).")
+    var conlim = 1e8
+
+    @Option(help: "Iteration limit (default: min(rows, columns)).")
+    var maxiter: Int?
+
+    @Flag(help: "Solve with the transpose Aᵀ instead of A.")
+    var transpose = false
+
+    @OptionGroup var threads: ThreadOptions
+
+    func validate() throws {
+        for (name, value) in [("--damp", damp), ("--atol", atol), ("--btol", btol), ("--conlim", conlim)] {
+            guard value.isFinite && value >= 0 else { throw ValidationError("\(name) must be finite and ≥ 0, received \(value)") }
+        }
+        if let maxiter, maxiter < 0 { throw ValidationError("--maxiter must be ≥ 0, received \(maxiter)") }
+    }
+
+    func run() throws {
+        threads.apply()
+        let files = try SolverFiles(inputs: [("--matrix", matrix), ("--rhs", rhs)], output: ("--out", out))
+        let start = ContinuousClock.now
+        let a = try files.loadMatrix(matrix)
+        let b = try files.loadVector(rhs, option: "--rhs")
+        let configuration = LSMR.Configuration(damp: damp, atol: atol, btol: btol, conlim: conlim, maximumIterations: maxiter)
+        let bar = ProgressBar(label: "lsmr")
+        let result: LSMR.Result<Double>
+        do {
+            result = transpose
+                ? try LSMR.solve(a.adjoint, rhs: b, configuration: configuration, progress: bar?.update)
+                : try LSMR.solve(a, rhs: b, configuration: configuration, progress: bar?.update)
+        } catch {
+            bar?.finish()
+            throw CommandError("--rhs \(rhs): \(error)")
+        }
+        bar?.finish()
+        try files.write(result.solution, to: out)
+        try printJSON([
+            "command": "lsmr", "matrix": matrix, "rhs": rhs, "out": out, "transpose": transpose,
+            "rows": a.rows, "columns": a.columns, "nonzeros": a.nonzeroCount,
+            "istop": result.stopReason.istop, "stop_reason": "\(result.stopReason)", "iterations": result.iterations,
+            "normr": result.residualNorm, "normar": result.normalResidualNorm, "norma": result.operatorNorm,
+            "conda": result.conditionEstimate, "normx": result.solutionNorm,
+            "threads": Parallel.threadCount, "seconds": seconds(since: start),
+        ])
+    }
+}
+
+/// `beamline mlem`: Poisson maximum-likelihood reconstruction with MLEM.
+struct MLEMCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mlem",
+        abstract: "Reconstruct x ≥ 0 from counts y ≈ A x with MLEM (Shepp–Vardi).",
+        discussion: """
+            Reads A (non-negative) from a scipy.sparse.save_npz file and y from a .npy file, writes x as a \
+            .npy file (atomically; never onto an input) and prints a JSON summary on standard output.
+            """
+    )
+
+    @Option(help: "System matrix A (scipy.sparse.save_npz file), non-negative.")
+    var matrix: String
+
+    @Option(help: "Measured counts y (.npy, non-negative, one value per row of A).")
+    var data: String
+
+    @Option(help: "Output file for the reconstruction x (.npy, float64).")
+    var out: String
+
+    @Option(help: "Iteration limit.")
+    var iterations = 50
+
+    @Option(help: "Stop when max |Δx| ≤ tolerance · max x (0 runs all iterations).")
+    var tolerance = 0.0
+
+    @OptionGroup var threads: ThreadOptions
+
+    func validate() throws {
+        guard iterations >= 0 else { throw ValidationError("--iterations must be ≥ 0, received \(iterations)") }
+        guard tolerance.isFinite && tolerance >= 0 else {
+            throw ValidationError("--tolerance must be finite and ≥ 0, received \(tolerance)")
+        }
+    }
+
+    func run() throws {
+        threads.apply()
+        let files = try SolverFiles(inputs: [("--matrix", matrix), ("--data", data)], output: ("--out", out))
+        let start = ContinuousClock.now
+        let a = try files.loadMatrix(matrix)
+        let y = try files.loadVector(data, option: "--data")
+        let bar = ProgressBar(label: "mlem")
+        let result: IterativeResult<Double>
+        do {
+            result = try MLEM.solve(a, data: y, configuration: .init(maximumIterations: iterations, tolerance: tolerance),
+                                    progress: bar?.update)
+        } catch {
+            bar?.finish()
+            throw CommandError("--data \(data): \(error)")
+        }
+        bar?.finish()
+        try files.write(result.solution, to: out)
+        try printJSON([
+            "command": "mlem", "matrix": matrix, "data": data, "out": out,
+            "rows": a.rows, "columns": a.columns, "nonzeros": a.nonzeroCount,
+            "stop_reason": result.stopReason.rawValue, "iterations": result.iterations,
+            "residual_norm": result.residualNorm, "max_relative_change": result.secondaryNorm,
+            "total_counts": y.elements.reduce(0, +), "threads": Parallel.threadCount, "seconds": seconds(since: start),
+        ])
+    }
+}
+
+/// File handling shared by the solver commands: refuses an output that is
+/// one of the inputs, and reports file problems with the option and path.
+struct SolverFiles {
+    /// Checks that `output` is not one of `inputs` (same path after
+    /// resolving symbolic links, or the same file).
+    init(inputs: [(String, String)], output: (String, String)) throws {
+        let target = Self.canonical(output.1)
+        for (option, path) in inputs {
+            if Self.canonical(path) == target || Self.sameFile(path, output.1) {
+                throw CommandError("\(output.0) \(output.1) is the same file as \(option) \(path); refusing to overwrite an input")
+            }
+        }
+    }
+
+    static func canonical(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+    }
+
+    static func sameFile(_ a: String, _ b: String) -> Bool {
+        var sa = stat(), sb = stat()
+        guard stat(a, &sa) == 0, stat(b, &sb) == 0 else { return false }
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
+    }
+
+    func loadMatrix(_ path: String) throws -> CSRMatrix<Double> {
+        do {
+            return try CSRMatrix<Double>.load(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            if case .file = error { throw CommandError("--matrix: \(error)") }
+            throw CommandError("--matrix \(path): \(error)")
+        }
+    }
+
+    func loadVector(_ path: String, option: String) throws -> Tensor<Double> {
+        let any: AnyTensor
+        do {
+            any = try NumpyFile.read(from: URL(fileURLWithPath: path))
+        } catch {
+            throw CommandError("\(option): \(error)")
+        }
+        switch any {
+        case .complex64, .complex128, .bool:
+            throw CommandError("\(option) \(path): expected real numbers, found \(any.dtype)")
+        default:
+            return any.cast(to: Double.self)
+        }
+    }
+
+    func write(_ solution: Tensor<Double>, to path: String) throws {
+        do {
+            try NumpyFile.write(solution, to: URL(fileURLWithPath: path))
+        } catch {
+            throw CommandError("--out: \(error)")
+        }
+    }
+}
+
+/// A one-line progress bar on standard error, only when standard error is
+/// a terminal (nil otherwise, so scripts and pipes see nothing).
+final class ProgressBar {
+    let label: String
+    private var lastDrawn = -1
+
+    init?(label: String) {
+        guard isatty(STDERR_FILENO) == 1 else { return nil }
+        self.label = label
+    }
+
+    func update(_ progress: IterationProgress) {
+        let total = max(1, progress.maximumIterations)
+        let percent = min(100, progress.iteration * 100 / total)
+        guard percent != lastDrawn else { return }
+        lastDrawn = percent
+        let width = 30
+        let filled = percent * width / 100
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        let line = "\r\(label) [\(bar)] \(progress.iteration)/\(total) \(String(format: "%.3e", progress.value))"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    func finish() {
+        FileHandle.standardError.write(Data("\n".utf8))
+    }
+}
+
+func seconds(since start: ContinuousClock.Instant) -> Double {
+    let (s, atto) = (ContinuousClock.now - start).components
+    return Double(s) + Double(atto) * 1e-18
+}

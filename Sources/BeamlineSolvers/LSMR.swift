@@ -1,0 +1,346 @@
+import BeamlineSparse
+import BeamlineTensor
+
+/// LSMR (Fong & Saunders, 2011): the iterative solver for `A x = b`, the
+/// least-squares problem `min ‖A x − b‖₂`, and the damped problem
+/// `min ‖A x − b‖² + damp² ‖x‖²`, with the parameters, stopping tests and
+/// diagnostics of `scipy.sparse.linalg.lsmr`.
+///
+/// ```swift
+/// let result = try LSMR.solve(matrix, rhs: b, configuration: .init(damp: 0.1))
+/// print(result.stopReason, result.iterations, result.residualNorm)
+/// ```
+///
+/// The scalar recurrences run in `Double` (as SciPy promotes `float32` input
+/// to `float64`); the vectors stay in the operator's element type. Every
+/// reduction is summed in fixed blocks, so the result is identical for any
+/// thread count.
+public enum LSMR {
+    /// LSMR's parameters (SciPy's names in brackets).
+    public struct Configuration: Sendable, Equatable {
+        /// Damping factor λ for `min ‖A x − b‖² + λ² ‖x‖²` (`damp`, default 0).
+        public var damp: Double
+        /// Relative error tolerance on `A` (`atol`, default 1e-6).
+        public var atol: Double
+        /// Relative error tolerance on `b` (`btol`, default 1e-6).
+        public var btol: Double
+        /// Stop when the estimate of cond(Ā) exceeds this (`conlim`,
+        /// default 1e8; 0 disables the test).
+        public var conlim: Double
+        /// Iteration limit (`maxiter`; nil means `min(rows, columns)`).
+        public var maximumIterations: Int?
+
+        /// Creates a configuration; the defaults are SciPy's.
+        public init(damp: Double = 0, atol: Double = 1e-6, btol: Double = 1e-6, conlim: Double = 1e8,
+                    maximumIterations: Int? = nil) {
+            self.damp = damp
+            self.atol = atol
+            self.btol = btol
+            self.conlim = conlim
+            self.maximumIterations = maximumIterations
+        }
+    }
+
+    /// Why LSMR stopped; the raw value is SciPy's `istop`.
+    public enum StopReason: Int, Sendable, Equatable, CaseIterable {
+        /// `x = 0` (or `x0`) is the exact solution (istop 0).
+        case exactSolutionAtStart = 0
+        /// `A x − b` is small enough, given atol and btol (istop 1).
+        case compatibleSolution = 1
+        /// The least-squares solution is good enough, given atol (istop 2).
+        case leastSquaresSolution = 2
+        /// The estimate of cond(Ā) exceeded conlim (istop 3).
+        case conditionLimit = 3
+        /// `A x − b` is small enough for this machine (istop 4).
+        case compatibleAtMachinePrecision = 4
+        /// The least-squares solution is good enough for this machine (istop 5).
+        case leastSquaresAtMachinePrecision = 5
+        /// cond(Ā) seems too large for this machine (istop 6).
+        case conditionTooLargeForMachine = 6
+        /// The iteration limit was reached (istop 7).
+        case iterationLimit = 7
+
+        /// SciPy's `istop` code.
+        public var istop: Int { rawValue }
+    }
+
+    /// The solution and SciPy's diagnostics.
+    public struct Result<Scalar: SparseElement>: Sendable {
+        /// The solution `x` (length `columns`).
+        public var solution: Tensor<Scalar>
+        /// Why the iteration stopped (`istop`).
+        public var stopReason: StopReason
+        /// Iterations run (`itn`).
+        public var iterations: Int
+        /// ‖b − A x‖ (or ‖[b − A x; −damp·x]‖ when damped) (`normr`).
+        public var residualNorm: Double
+        /// ‖Aᵀ (b − A x) − damp² x‖ (`normar`).
+        public var normalResidualNorm: Double
+        /// Estimate of the Frobenius norm of Ā = [A; damp·I] (`norma`).
+        public var operatorNorm: Double
+        /// Estimate of cond(Ā) (`conda`).
+        public var conditionEstimate: Double
+        /// ‖x‖ (`normx`).
+        public var solutionNorm: Double
+
+        /// Creates a result.
+        @inlinable
+        public init(solution: Tensor<Scalar>, stopReason: StopReason, iterations: Int, residualNorm: Double,
+                    normalResidualNorm: Double, operatorNorm: Double, conditionEstimate: Double, solutionNorm: Double) {
+            self.solution = solution
+            self.stopReason = stopReason
+            self.iterations = iterations
+            self.residualNorm = residualNorm
+            self.normalResidualNorm = normalResidualNorm
+            self.operatorNorm = operatorNorm
+            self.conditionEstimate = conditionEstimate
+            self.solutionNorm = solutionNorm
+        }
+    }
+
+    /// SciPy's `_sym_ortho`: a stable Givens rotation (c, s, r) with
+    /// `[c s; −s c] [a; b] = [r; 0]`.
+    @inlinable
+    static func symOrtho(_ a: Double, _ b: Double) -> (c: Double, s: Double, r: Double) {
+        func sign(_ v: Double) -> Double { v > 0 ? 1 : (v < 0 ? -1 : 0) }
+        if b == 0 { return (sign(a), 0, Swift.abs(a)) }
+        if a == 0 { return (0, sign(b), Swift.abs(b)) }
+        if Swift.abs(b) > Swift.abs(a) {
+            let tau = a / b
+            let s = sign(b) / (1 + tau * tau).squareRoot()
+            let c = s * tau
+            return (c, s, b / s)
+        }
+        let tau = b / a
+        let c = sign(a) / (1 + tau * tau).squareRoot()
+        let s = c * tau
+        return (c, s, a / c)
+    }
+
+    /// Solves `A x = b` (or the least-squares / damped problem) with LSMR.
+    ///
+    /// - Parameters:
+    ///   - op: the operator `A` (any ``LinearOperator``).
+    ///   - b: the right-hand side, ``LinearOperator/rows`` elements.
+    ///   - x0: optional starting point, ``LinearOperator/columns`` elements.
+    ///   - configuration: damp, atol, btol, conlim, iteration limit.
+    ///   - progress: called after each iteration with the residual norm.
+    /// - Throws: ``SolverError/emptyOperator(rows:columns:)``,
+    ///   ``SolverError/shapeMismatch(argument:expected:received:)`` for `b`
+    ///   or `x0`, ``SolverError/nonFiniteValues(argument:)``, and
+    ///   ``SolverError/invalidArgument(name:expected:received:)`` for a
+    ///   negative or non-finite parameter.
+    @inlinable
+    public static func solve<Op: LinearOperator>(_ op: Op, rhs b: Tensor<Op.Scalar>, x0: Tensor<Op.Scalar>? = nil,
+                                                 configuration: Configuration = Configuration(),
+                                                 progress: ProgressHandler? = nil) throws(SolverError) -> Result<Op.Scalar> {
+        try checkNonEmpty(op)
+        let bValues = try checkedVector(b, count: op.rows, name: "b (right-hand side)")
+        let start = try x0.map { v throws(SolverError) in try checkedVector(v, count: op.columns, name: "x0") }
+        try checkParameter(configuration.damp, "damp")
+        try checkParameter(configuration.atol, "atol")
+        try checkParameter(configuration.btol, "btol")
+        guard configuration.conlim >= 0 && !configuration.conlim.isNaN else {
+            throw .invalidArgument(name: "conlim", expected: "a number ≥ 0", received: "\(configuration.conlim)")
+        }
+        let maxIterations = configuration.maximumIterations ?? Swift.min(op.rows, op.columns)
+        guard maxIterations >= 0 else {
+            throw .invalidArgument(name: "maximumIterations", expected: "≥ 0", received: "\(maxIterations)")
+        }
+        return run(op, bValues, start, configuration, maxIterations, progress)
+    }
+
+    /// The iteration (inputs already checked).
+    @inlinable
+    static func run<Op: LinearOperator>(_ op: Op, _ bValues: [Op.Scalar], _ start: [Op.Scalar]?,
+                                        _ configuration: Configuration, _ maxIterations: Int,
+                                        _ progress: ProgressHandler?) -> Result<Op.Scalar> {
+        typealias S = Op.Scalar
+        let m = op.rows, n = op.columns
+        let damp = configuration.damp, atol = configuration.atol, btol = configuration.btol
+        var u = bValues
+        var x: [S] = start ?? zeroArray(n)
+        var v: [S] = zeroArray(n)
+        var h: [S] = zeroArray(n)
+        var hbar: [S] = zeroArray(n)
+        var scratchM: [S] = zeroArray(m)
+        var scratchN: [S] = zeroArray(n)
+
+        let normb = bValues.withUnsafeBufferPointer { VectorKernels.norm($0.baseAddress!, m) }
+        var beta: Double
+        if start != nil {
+            x.withUnsafeBufferPointer { xs in scratchM.withUnsafeMutableBufferPointer { op.apply(xs, into: $0) } }
+            u.withUnsafeMutableBufferPointer { up in
+                scratchM.withUnsafeBufferPointer { t in
+                    let (pu, pt) = (up.baseAddress!, t.baseAddress!)
+                    VectorKernels.forEach(m) { r in for i in r { pu[i] = pu[i] - pt[i] } }
+                }
+            }
+        }
+        beta = u.withUnsafeBufferPointer { VectorKernels.norm($0.baseAddress!, m) }
+        var alpha = 0.0
+        if beta > 0 {
+            u.withUnsafeMutableBufferPointer { VectorKernels.scale($0.baseAddress!, m, by: S(1 / beta)) }
+            u.withUnsafeBufferPointer { us in v.withUnsafeMutableBufferPointer { op.applyAdjoint(us, into: $0) } }
+            alpha = v.withUnsafeBufferPointer { VectorKernels.norm($0.baseAddress!, n) }
+        }
+        if alpha > 0 {
+            v.withUnsafeMutableBufferPointer { VectorKernels.scale($0.baseAddress!, n, by: S(1 / alpha)) }
+        }
+
+        var itn = 0
+        var zetabar = alpha * beta
+        var alphabar = alpha
+        var rho = 1.0, rhobar = 1.0, cbar = 1.0, sbar = 0.0
+        h = v
+        var betadd = beta, betad = 0.0, rhodold = 1.0, tautildeold = 0.0, thetatilde = 0.0, zeta = 0.0, d = 0.0
+        var normA2 = alpha * alpha
+        var maxrbar = 0.0, minrbar = 1e100
+        var normA = normA2.squareRoot()
+        var condA = 1.0
+        var normx = 0.0
+        var istop = 0
+        let ctol = configuration.conlim > 0 ? 1 / configuration.conlim : 0
+        var normr = beta
+        var normar = alpha * beta
+
+        func finish() -> Result<S> {
+            Result(solution: Tensor(x), stopReason: StopReason(rawValue: istop)!, iterations: itn,
+                   residualNorm: normr, normalResidualNorm: normar, operatorNorm: normA,
+                   conditionEstimate: condA, solutionNorm: normx)
+        }
+        if normar == 0 { return finish() }
+        if normb == 0 {
+            x = zeroArray(n)
+            return finish()
+        }
+
+        while itn < maxIterations {
+            itn += 1
+            // Bidiagonalisation: beta u = A v − alpha u, alpha v = Aᵀ u − beta v.
+            v.withUnsafeBufferPointer { vs in scratchM.withUnsafeMutableBufferPointer { op.apply(vs, into: $0) } }
+            let minusAlpha = S(-alpha)
+            beta = u.withUnsafeMutableBufferPointer { up in
+                scratchM.withUnsafeBufferPointer { t in
+                    let (pu, pt) = (up.baseAddress!, t.baseAddress!)
+                    return VectorKernels.blockedSum(count: m) { r in
+                        var sum = 0.0
+                        for i in r {
+                            let value = pu[i] * minusAlpha + pt[i]
+                            pu[i] = value
+                            sum += Double(value) * Double(value)
+                        }
+                        return sum
+                    }.squareRoot()
+                }
+            }
+            if beta > 0 {
+                u.withUnsafeMutableBufferPointer { VectorKernels.scale($0.baseAddress!, m, by: S(1 / beta)) }
+                u.withUnsafeBufferPointer { us in scratchN.withUnsafeMutableBufferPointer { op.applyAdjoint(us, into: $0) } }
+                let minusBeta = S(-beta)
+                alpha = v.withUnsafeMutableBufferPointer { vp in
+                    scratchN.withUnsafeBufferPointer { t in
+                        let (pv, pt) = (vp.baseAddress!, t.baseAddress!)
+                        return VectorKernels.blockedSum(count: n) { r in
+                            var sum = 0.0
+                            for i in r {
+                                let value = pv[i] * minusBeta + pt[i]
+                                pv[i] = value
+                                sum += Double(value) * Double(value)
+                            }
+                            return sum
+                        }.squareRoot()
+                    }
+                }
+                if alpha > 0 {
+                    v.withUnsafeMutableBufferPointer { VectorKernels.scale($0.baseAddress!, n, by: S(1 / alpha)) }
+                }
+            }
+
+            // Rotation Qhat_{k,2k+1}.
+            let (chat, shat, alphahat) = symOrtho(alphabar, damp)
+            // Rotation Q_i turning B_i into R_i.
+            let rhoold = rho
+            let (c, s, rhoNew) = symOrtho(alphahat, beta)
+            rho = rhoNew
+            let thetanew = s * alpha
+            alphabar = c * alpha
+            // Rotation Qbar_i turning R_iᵀ into R_i^bar.
+            let rhobarold = rhobar
+            let zetaold = zeta
+            let thetabar = sbar * rho
+            let rhotemp = cbar * rho
+            let (cbarNew, sbarNew, rhobarNew) = symOrtho(cbar * rho, thetanew)
+            cbar = cbarNew; sbar = sbarNew; rhobar = rhobarNew
+            zeta = cbar * zetabar
+            zetabar = -sbar * zetabar
+
+            // Update h, hbar, x (one pass) and ‖x‖.
+            let hbarFactor = S(-(thetabar * rho / (rhoold * rhobarold)))
+            let xFactor = S(zeta / (rho * rhobar))
+            let hFactor = S(-(thetanew / rho))
+            normx = x.withUnsafeMutableBufferPointer { xp in
+                h.withUnsafeMutableBufferPointer { hp in
+                    hbar.withUnsafeMutableBufferPointer { hbp in
+                        v.withUnsafeBufferPointer { vp in
+                            let (px, ph, phb, pv) = (xp.baseAddress!, hp.baseAddress!, hbp.baseAddress!, vp.baseAddress!)
+                            return VectorKernels.blockedSum(count: n) { r in
+                                var sum = 0.0
+                                for i in r {
+                                    let hb = phb[i] * hbarFactor + ph[i]
+                                    phb[i] = hb
+                                    let xi = px[i] + xFactor * hb
+                                    px[i] = xi
+                                    ph[i] = ph[i] * hFactor + pv[i]
+                                    sum += Double(xi) * Double(xi)
+                                }
+                                return sum
+                            }.squareRoot()
+                        }
+                    }
+                }
+            }
+
+            // Estimate ‖r‖.
+            let betaacute = chat * betadd
+            let betacheck = -shat * betadd
+            let betahat = c * betaacute
+            betadd = -s * betaacute
+            let thetatildeold = thetatilde
+            let (ctildeold, stildeold, rhotildeold) = symOrtho(rhodold, thetabar)
+            thetatilde = stildeold * rhobar
+            rhodold = ctildeold * rhobar
+            betad = -stildeold * betad + ctildeold * betahat
+            tautildeold = (zetaold - thetatildeold * tautildeold) / rhotildeold
+            let taud = (zeta - thetatilde * tautildeold) / rhodold
+            d = d + betacheck * betacheck
+            normr = (d + (betad - taud) * (betad - taud) + betadd * betadd).squareRoot()
+
+            // Estimate ‖A‖ and cond(A).
+            normA2 = normA2 + beta * beta
+            normA = normA2.squareRoot()
+            normA2 = normA2 + alpha * alpha
+            maxrbar = Swift.max(maxrbar, rhobarold)
+            if itn > 1 { minrbar = Swift.min(minrbar, rhobarold) }
+            condA = Swift.max(maxrbar, rhotemp) / Swift.min(minrbar, rhotemp)
+
+            // Convergence tests.
+            normar = Swift.abs(zetabar)
+            let test1 = normr / normb
+            let test2 = (normA * normr) != 0 ? normar / (normA * normr) : Double.infinity
+            let test3 = 1 / condA
+            let t1 = test1 / (1 + normA * normx / normb)
+            let rtol = btol + atol * normA * normx / normb
+            if itn >= maxIterations { istop = 7 }
+            if 1 + test3 <= 1 { istop = 6 }
+            if 1 + test2 <= 1 { istop = 5 }
+            if 1 + t1 <= 1 { istop = 4 }
+            if test3 <= ctol { istop = 3 }
+            if test2 <= atol { istop = 2 }
+            if test1 <= rtol { istop = 1 }
+            progress?(IterationProgress(iteration: itn, maximumIterations: maxIterations, value: normr))
+            if istop > 0 { break }
+        }
+        return finish()
+    }
+}
