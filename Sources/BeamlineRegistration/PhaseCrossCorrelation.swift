@@ -209,50 +209,21 @@ enum CorrelationCore<T: RegistrationScalar> {
         let lastFull = shape[rank - 1]
         let h = half ? lastFull / 2 + 1 : lastFull
         // Cross-power spectrum, its normalisation and the spectral energies.
-        var product = Tensor<Complex<T>>(shape: f.shape, repeating: .zero)
-        var srcAmp = 0.0, tgtAmp = 0.0
-        let floor = 100 * T.ulpOfOne
-        let phase = options.normalization == .phase
-        product.withUnsafeMutableBufferPointer { p in
-            f.withUnsafeBufferPointer { fb in
-                g.withUnsafeBufferPointer { gb in
-                    let count = p.count
-                    var j = 0
-                    for i in 0..<count {
-                        let a = fb[i], b = gb[i]
-                        var weight = 1.0
-                        if half && !(j == 0 || (lastFull % 2 == 0 && j == h - 1)) { weight = 2 }
-                        srcAmp += weight * Double(a.real * a.real + a.imaginary * a.imaginary)
-                        tgtAmp += weight * Double(b.real * b.real + b.imaginary * b.imaginary)
-                        var value = a * b.conjugate
-                        if phase {
-                            let m = Swift.max(value.length, floor)
-                            value = Complex(value.real / m, value.imaginary / m)
-                        }
-                        p[i] = value
-                        j += 1
-                        if j == h { j = 0 }
-                    }
-                }
-            }
-        }
+        let (product, srcEnergy, tgtEnergy) = crossPowerSpectrum(f: f, g: g, lastFull: lastFull, half: half,
+                                                                 phase: options.normalization == .phase)
+        var srcAmp = srcEnergy, tgtAmp = tgtEnergy
         // Integer peak of |IFFT(product)| (first occurrence).
-        var peak = 0
-        var ccMax = Complex<Double>.zero
+        let peak: Int
+        var ccMax: Complex<Double>
         if half {
             let cc = try backend { try FFT.irfftn(product, s: shape) }
-            cc.withUnsafeBufferPointer { c in
-                var best = -T.infinity
-                for i in 0..<c.count where Swift.abs(c[i]) > best { best = Swift.abs(c[i]); peak = i }
-                ccMax = Complex(Double(c[peak]), 0)
-            }
+            peak = cc.withUnsafeBufferPointer { firstPeak($0) { Swift.abs($0) } }
+            ccMax = Complex(Double(cc.withUnsafeBufferPointer { $0[peak] }), 0)
         } else {
             let cc = try backend { try FFT.ifftn(product) }
-            cc.withUnsafeBufferPointer { c in
-                var best = -T.infinity
-                for i in 0..<c.count where c[i].length > best { best = c[i].length; peak = i }
-                ccMax = Complex(Double(c[peak].real), Double(c[peak].imaginary))
-            }
+            peak = cc.withUnsafeBufferPointer { firstPeak($0) { $0.length } }
+            let value = cc.withUnsafeBufferPointer { $0[peak] }
+            ccMax = Complex(Double(value.real), Double(value.imaginary))
         }
         let maxima = unravel(peak, shape)
         var shift = [T](repeating: 0, count: rank)
@@ -296,6 +267,84 @@ enum CorrelationCore<T: RegistrationScalar> {
                                   normalizedError: normalized)
     }
 
+    /// Rows per block in the parallel loops below: fixed, so partial sums
+    /// combine in the same order whatever the thread count.
+    static func rowsPerBlock(_ rowLength: Int) -> Int { Swift.max(1, 8192 / Swift.max(rowLength, 1)) }
+
+    /// `F·conj(G)` (divided by `max(|F·conj(G)|, 100·eps)` for phase
+    /// normalisation, as a multiplication by the reciprocal, which is what
+    /// NumPy's complex-by-real division does) and the spectral energies
+    /// `Σ|F|²`, `Σ|G|²` (half spectra count their mirrored columns twice).
+    /// Parallel over fixed row blocks; energies combine in block order.
+    static func crossPowerSpectrum(f: Tensor<Complex<T>>, g: Tensor<Complex<T>>, lastFull: Int, half: Bool,
+                                   phase: Bool) -> (Tensor<Complex<T>>, Double, Double) {
+        let h = f.shape[f.rank - 1]
+        let rows = f.count / Swift.max(h, 1)
+        let perBlock = rowsPerBlock(h)
+        let blocks = (rows + perBlock - 1) / perBlock
+        var energies = [Double](repeating: 0, count: 2 * blocks)
+        let floor = 100 * T.ulpOfOne
+        let product = Tensor<Complex<T>>(shape: f.shape) { p in
+            f.withUnsafeBufferPointer { fb in
+                g.withUnsafeBufferPointer { gb in
+                    energies.withUnsafeMutableBufferPointer { e in
+                        let out = SendablePointer(p.baseAddress!), sums = SendablePointer(e.baseAddress!)
+                        let fp = SendablePointer(UnsafeMutablePointer(mutating: fb.baseAddress!))
+                        let gp = SendablePointer(UnsafeMutablePointer(mutating: gb.baseAddress!))
+                        Parallel.forEachBlock(count: rows, blockSize: perBlock) { block, range in
+                            var src = 0.0, tgt = 0.0
+                            for row in range {
+                                let base = row * h
+                                for j in 0..<h {
+                                    let a = fp.base[base + j], b = gp.base[base + j]
+                                    let weight: Double = half && !(j == 0 || (lastFull % 2 == 0 && j == h - 1)) ? 2 : 1
+                                    src += weight * Double(a.real * a.real + a.imaginary * a.imaginary)
+                                    tgt += weight * Double(b.real * b.real + b.imaginary * b.imaginary)
+                                    var value = a * b.conjugate
+                                    if phase {
+                                        let scale = 1 / Swift.max(value.length, floor)
+                                        value = Complex(value.real * scale, value.imaginary * scale)
+                                    }
+                                    out.base[base + j] = value
+                                }
+                            }
+                            sums.base[2 * block] = src
+                            sums.base[2 * block + 1] = tgt
+                        }
+                    }
+                }
+            }
+        }
+        var src = 0.0, tgt = 0.0
+        for block in 0..<blocks {
+            src += energies[2 * block]
+            tgt += energies[2 * block + 1]
+        }
+        return (product, src, tgt)
+    }
+
+    /// Position of the first largest `magnitude` (NumPy's `argmax` of the
+    /// absolute values), over fixed blocks in parallel.
+    static func firstPeak<E>(_ values: UnsafeBufferPointer<E>, _ magnitude: (E) -> T) -> Int {
+        let block = 1 << 14
+        let blocks = (values.count + block - 1) / block
+        var best = [(T, Int)](repeating: (-T.infinity, 0), count: blocks)
+        best.withUnsafeMutableBufferPointer { results in
+            let out = SendablePointer(results.baseAddress!)
+            Parallel.forEachBlock(count: values.count, blockSize: block) { index, range in
+                var top = -T.infinity, at = range.lowerBound
+                for i in range {
+                    let m = magnitude(values[i])
+                    if m > top { top = m; at = i }
+                }
+                out.base[index] = (top, at)
+            }
+        }
+        var top = -T.infinity, at = 0
+        for (m, i) in best where m > top { top = m; at = i }
+        return at
+    }
+
     /// `sqrt(max(0, 1 − |r(s)|²/(Σ|f|²Σ|g|²)))` with `r(s) = (1/N) Σ_k F G* e^{2πi k·s/n}`;
     /// `energy` is `Σ|f|²·Σ|g|²` (Parseval: `Σ|F|²/N` each).
     static func normalizedError(f: Tensor<Complex<T>>, g: Tensor<Complex<T>>, shape: [Int], half: Bool,
@@ -316,31 +365,42 @@ enum CorrelationCore<T: RegistrationScalar> {
         }
         let last = specShape[rank - 1]
         let lastFull = shape[rank - 1]
-        var sum = Complex<Double>.zero
+        let rows = f.count / last
+        let perBlock = rowsPerBlock(last)
+        let blocks = (rows + perBlock - 1) / perBlock
+        var partial = [Complex<Double>](repeating: .zero, count: blocks)
         f.withUnsafeBufferPointer { fb in
             g.withUnsafeBufferPointer { gb in
-                let rows = fb.count / last
-                var index = [Int](repeating: 0, count: rank)
-                for row in 0..<rows {
-                    var rest = row
-                    var rowFactor = Complex<Double>.one
-                    for a in stride(from: rank - 2, through: 0, by: -1) {
-                        index[a] = rest % specShape[a]
-                        rest /= specShape[a]
-                        rowFactor = rowFactor * factors[a][index[a]]
+                partial.withUnsafeMutableBufferPointer { results in
+                    let out = SendablePointer(results.baseAddress!)
+                    Parallel.forEachBlock(count: rows, blockSize: perBlock) { block, range in
+                        var index = [Int](repeating: 0, count: rank)
+                        var blockSum = Complex<Double>.zero
+                        for row in range {
+                            var rest = row
+                            var rowFactor = Complex<Double>.one
+                            for a in stride(from: rank - 2, through: 0, by: -1) {
+                                index[a] = rest % specShape[a]
+                                rest /= specShape[a]
+                                rowFactor = rowFactor * factors[a][index[a]]
+                            }
+                            var rowSum = Complex<Double>.zero
+                            for j in 0..<last {
+                                let a = fb[row * last + j], b = gb[row * last + j]
+                                let p = Complex(Double(a.real), Double(a.imaginary)) * Complex(Double(b.real), -Double(b.imaginary))
+                                var term = p * factors[rank - 1][j]
+                                if half && !(j == 0 || (lastFull % 2 == 0 && j == last - 1)) { term = term * 2 }
+                                rowSum += term
+                            }
+                            blockSum += rowSum * rowFactor
+                        }
+                        out.base[block] = blockSum
                     }
-                    var rowSum = Complex<Double>.zero
-                    for j in 0..<last {
-                        let a = fb[row * last + j], b = gb[row * last + j]
-                        let p = Complex(Double(a.real), Double(a.imaginary)) * Complex(Double(b.real), -Double(b.imaginary))
-                        var term = p * factors[rank - 1][j]
-                        if half && !(j == 0 || (lastFull % 2 == 0 && j == last - 1)) { term = term * 2 }
-                        rowSum += term
-                    }
-                    sum += rowSum * rowFactor
                 }
             }
         }
+        var sum = Complex<Double>.zero
+        for value in partial { sum += value }
         var r = Complex(sum.real / Double(total), sum.imaginary / Double(total))
         if realImages { r = Complex(r.real, 0) }
         guard energy > 0 else { return .nan }

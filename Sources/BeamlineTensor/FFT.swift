@@ -338,7 +338,7 @@ public enum FFT {
             if factor != 1 { scale(&result, by: factor) }
             return result
         }
-        var result = Tensor<Out>(shape: outShape, repeating: .zeroValue)
+        var result = Tensor<Out>(shape: outShape) { _ in }  // FFTW writes every element
         if result.count == 0 { return result }   // a batch axis of length 0
         let inStrides = Tensor<In>.contiguousStrides(for: input.shape)
         let outStrides = Tensor<Out>.contiguousStrides(for: outShape)
