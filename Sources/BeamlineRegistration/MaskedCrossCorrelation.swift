@@ -165,57 +165,63 @@ enum MaskedCore<T: RegistrationScalar> {
             }
         }
         let correlations = try backend { try FFT.irfftn(products, s: fastShape, axes: axes) }
-        // Combine on the final (unpadded) region.
+        // Combine on the final (unpadded) region, row by row in parallel
+        // (maxima are exact, so the split does not change the result).
         let finalCount = finalShape.reduce(1, *)
-        var out = [T](repeating: 0, count: finalCount)
-        var overlap = [T](repeating: 0, count: finalCount)
-        var denominators = [T](repeating: 0, count: finalCount)
-        var numerators = [T](repeating: 0, count: finalCount)
+        let rowLength = finalShape[rank - 1]
+        let rows = finalCount / rowLength
+        // Numerators, overlaps and denominators, one after the other.
+        var fields = [T](repeating: 0, count: 3 * finalCount)
         let eps = T.ulpOfOne
-        var maxDenominator: T = 0
-        var maxOverlap: T = 0
+        let finalLeading = Array(finalShape.dropLast())
+        let rowsPerBlock = Swift.max(1, 8192 / rowLength)
+        let blocks = (rows + rowsPerBlock - 1) / rowsPerBlock
+        var blockMaxima = [(T, T)](repeating: (0, 0), count: blocks)
         correlations.withUnsafeBufferPointer { c in
-            let base = c.baseAddress!
-            var index = [Int](repeating: 0, count: rank)
-            for flat in 0..<finalCount {
-                var source = 0
-                for a in 0..<rank { source += index[a] * fastStrides[a] }
-                var count = base[source].rounded(.toNearestOrEven)
-                count = Swift.max(count, eps)   // np.fmax (no NaN here)
-                let mcFixed = base[fastCount + source]
-                let mcMoving = base[2 * fastCount + source]
-                var numerator = base[3 * fastCount + source]
-                numerator -= mcFixed * mcMoving / count
-                var fixedDenominator = base[4 * fastCount + source]
-                fixedDenominator -= mcFixed * mcFixed / count
-                fixedDenominator = Swift.max(fixedDenominator, 0)
-                var movingDenominator = base[5 * fastCount + source]
-                movingDenominator -= mcMoving * mcMoving / count
-                movingDenominator = Swift.max(movingDenominator, 0)
-                let denominator = (fixedDenominator * movingDenominator).squareRoot()
-                overlap[flat] = count
-                denominators[flat] = denominator
-                numerators[flat] = numerator
-                maxDenominator = Swift.max(maxDenominator, Swift.abs(denominator))
-                maxOverlap = Swift.max(maxOverlap, count)
-                var a = rank - 1
-                while a >= 0 {
-                    index[a] += 1
-                    if index[a] < finalShape[a] { break }
-                    index[a] = 0
-                    a -= 1
+            fields.withUnsafeMutableBufferPointer { f in
+                blockMaxima.withUnsafeMutableBufferPointer { m in
+                    let base = SendablePointer(UnsafeMutablePointer(mutating: c.baseAddress!))
+                    let output = SendablePointer(f.baseAddress!), maxima = SendablePointer(m.baseAddress!)
+                    Parallel.forEachBlock(count: rows, blockSize: rowsPerBlock) { block, range in
+                        var maxDenominator: T = 0, maxOverlap: T = 0
+                        for row in range {
+                            let position = unravel(row, finalLeading)
+                            var source = 0
+                            for a in 0..<(rank - 1) { source += position[a] * fastStrides[a] }
+                            let p = base.base + source
+                            for j in 0..<rowLength {
+                                let count = Swift.max(p[j].rounded(.toNearestOrEven), eps)   // np.fmax (no NaN here)
+                                let mcFixed = p[fastCount + j], mcMoving = p[2 * fastCount + j]
+                                let numerator = p[3 * fastCount + j] - mcFixed * mcMoving / count
+                                let fixedDenominator = Swift.max(p[4 * fastCount + j] - mcFixed * mcFixed / count, 0)
+                                let movingDenominator = Swift.max(p[5 * fastCount + j] - mcMoving * mcMoving / count, 0)
+                                let denominator = (fixedDenominator * movingDenominator).squareRoot()
+                                let flat = row * rowLength + j
+                                output.base[flat] = numerator
+                                output.base[finalCount + flat] = count
+                                output.base[2 * finalCount + flat] = denominator
+                                maxDenominator = Swift.max(maxDenominator, Swift.abs(denominator))
+                                maxOverlap = Swift.max(maxOverlap, count)
+                            }
+                        }
+                        maxima.base[block] = (maxDenominator, maxOverlap)
+                    }
                 }
             }
         }
+        let maxDenominator = blockMaxima.map(\.0).max() ?? 0
+        let maxOverlap = blockMaxima.map(\.1).max() ?? 0
         let tolerance = 1000 * eps * maxDenominator
         let threshold = T(overlapRatio) * maxOverlap
+        var out = [T](repeating: 0, count: finalCount)
         var best = -T.infinity
         for i in 0..<finalCount {
             var value: T = 0
-            if denominators[i] > tolerance {
-                value = Swift.min(1, Swift.max(-1, numerators[i] / denominators[i]))
+            let denominator = fields[2 * finalCount + i]
+            if denominator > tolerance {
+                value = Swift.min(1, Swift.max(-1, fields[i] / denominator))
             }
-            if overlap[i] < threshold { value = 0 }
+            if fields[finalCount + i] < threshold { value = 0 }
             out[i] = value
             if value > best { best = value }
         }
