@@ -18,7 +18,7 @@ func registrationPair(_ n: Int) -> (Tensor<Double>, Tensor<Double>) {
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
-        metrics: [.wallClock, .throughput],
+        metrics: [.wallClock, .throughput, .mallocCountTotal],
         warmupIterations: 2,
         maxDuration: .seconds(2),
         maxIterations: 200

@@ -36,7 +36,7 @@ func makeMatrix(perRow: Int, banded: Bool) -> CSRMatrix<Double> {
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
-        metrics: [.wallClock, .throughput],
+        metrics: [.wallClock, .throughput, .mallocCountTotal],
         warmupIterations: 2,
         maxDuration: .seconds(3),
         maxIterations: 200

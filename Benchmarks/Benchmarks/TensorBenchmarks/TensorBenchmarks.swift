@@ -9,7 +9,7 @@ import Benchmark
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
-        metrics: [.wallClock, .throughput],
+        metrics: [.wallClock, .throughput, .mallocCountTotal],
         warmupIterations: 2,
         maxDuration: .seconds(2),
         maxIterations: 200
