@@ -266,9 +266,10 @@ public struct Geometry: Sendable, Equatable {
     public init(json data: Data) throws(TomographyError) {
         let object: Any
         do {
-            object = try JSONSerialization.jsonObject(with: data, options: [])
+            // JSONDecoder parses doubles exactly (JSONSerialization rounds on Linux).
+            object = try JSONDecoder().decode(JSONValue.self, from: data).foundationObject
         } catch {
-            throw .malformedJSON(field: "(document)", problem: "not valid JSON (\(error.localizedDescription))")
+            throw .malformedJSON(field: "(document)", problem: "not valid JSON (\(error))")
         }
         guard let dict = object as? [String: Any] else {
             throw .malformedJSON(field: "(document)", problem: "expected a JSON object at the top level")
@@ -370,26 +371,59 @@ public struct Geometry: Sendable, Equatable {
     }
 
     /// The geometry as a JSON object with mumott's field names (see
-    /// ``init(json:)``); numbers round-trip exactly.
+    /// ``init(json:)``). Numbers are written in Swift's shortest
+    /// round-trip form, so reading the file back gives identical values
+    /// (Foundation's JSONSerialization rounds doubles on Linux).
     public func jsonData() -> Data {
-        func vec(_ v: SIMD3<Double>) -> [Double] { [v.x, v.y, v.z] }
-        let object: [String: Any] = [
-            "rotations": rotations.map { r in [vec(r.rows.0), vec(r.rows.1), vec(r.rows.2)] },
-            "j_offsets": jOffsets, "k_offsets": kOffsets,
-            "p_direction_0": vec(pDirection0), "j_direction_0": vec(jDirection0), "k_direction_0": vec(kDirection0),
-            "detector_direction_origin": vec(detectorDirectionOrigin),
-            "detector_direction_positive_90": vec(detectorDirectionPositive90),
-            "detector_angles": detectorAngles, "two_theta": twoTheta, "full_circle_covered": fullCircleCovered,
-            "volume_shape": volumeShape, "projection_shape": projectionShape,
+        func number(_ x: Double) -> String { x == x.rounded() && Swift.abs(x) < 1e15 ? String(Int(x)) + ".0" : "\(x)" }
+        func list(_ v: [Double]) -> String { "[" + v.map(number).joined(separator: ", ") + "]" }
+        func vec(_ v: SIMD3<Double>) -> String { list([v.x, v.y, v.z]) }
+        let rotationText = rotations.map { r in "[" + [vec(r.rows.0), vec(r.rows.1), vec(r.rows.2)].joined(separator: ", ") + "]" }
+        let fields: [(String, String)] = [
+            ("rotations", "[\n    " + rotationText.joined(separator: ",\n    ") + "\n  ]"),
+            ("j_offsets", list(jOffsets)), ("k_offsets", list(kOffsets)),
+            ("p_direction_0", vec(pDirection0)), ("j_direction_0", vec(jDirection0)), ("k_direction_0", vec(kDirection0)),
+            ("detector_direction_origin", vec(detectorDirectionOrigin)),
+            ("detector_direction_positive_90", vec(detectorDirectionPositive90)),
+            ("detector_angles", list(detectorAngles)), ("two_theta", number(twoTheta)),
+            ("full_circle_covered", fullCircleCovered ? "true" : "false"),
+            ("volume_shape", "[" + volumeShape.map(String.init).joined(separator: ", ") + "]"),
+            ("projection_shape", "[" + projectionShape.map(String.init).joined(separator: ", ") + "]"),
         ]
-        // Every value is a finite number, list or Boolean, so serialisation cannot fail.
-        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) ?? Data()
+        return Data(("{\n" + fields.map { "  \"\($0.0)\": \($0.1)" }.joined(separator: ",\n") + "\n}\n").utf8)
     }
 
     /// Writes ``jsonData()`` to `url` atomically.
     public func write(to url: URL) throws(TomographyError) {
         do { try jsonData().write(to: url, options: .atomic) } catch {
             throw .file(path: url.path, problem: "cannot write geometry: \(error.localizedDescription)")
+        }
+    }
+}
+
+/// A parsed JSON value (decoded with JSONDecoder, whose number parsing is
+/// exact), convertible to Foundation's object graph.
+enum JSONValue: Decodable {
+    case number(Double), string(String), bool(Bool), array([JSONValue]), object([String: JSONValue]), null
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let x = try? c.decode(Double.self) { self = .number(x) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+
+    var foundationObject: Any {
+        switch self {
+        case .number(let x): return NSNumber(value: x)
+        case .string(let s): return s
+        case .bool(let b): return b
+        case .array(let a): return a.map(\.foundationObject)
+        case .object(let o): return o.mapValues(\.foundationObject)
+        case .null: return NSNull()
         }
     }
 }
