@@ -348,9 +348,9 @@ struct RayPlan: Sendable {
         let fs = Double(s)
         let p1 = Swift.min(Swift.max(b1 + fs * step1, -2), Double(d1) + 1)
         let p2 = Swift.min(Swift.max(b2 + fs * step2, -2), Double(d2) + 1)
-        let f1 = p1.rounded(.down), f2 = p2.rounded(.down)
-        let a1 = p1 - f1, a2 = p2 - f2
-        let i1 = Int(f1), i2 = Int(f2)
+        // p ≥ −2, so truncating p + 2 is floor(p) + 2 (no libm call).
+        let i1 = Int(p1 + 2) &- 2, i2 = Int(p2 + 2) &- 2
+        let a1 = p1 - Double(i1), a2 = p2 - Double(i2)
         let lo1 = i1 >= 0 && i1 < d1, hi1 = i1 + 1 >= 0 && i1 + 1 < d1
         let lo2 = i2 >= 0 && i2 < d2, hi2 = i2 + 1 >= 0 && i2 + 1 < d2
         let wl1 = lo1 ? 1 - a1 : 0, wh1 = hi1 ? a1 : 0

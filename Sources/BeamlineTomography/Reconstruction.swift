@@ -84,6 +84,8 @@ public enum Reconstruction {
     }
 
     /// Runs `method` with `options`.
+    @specialized(where S == Float)
+    @specialized(where S == Double)
     public static func run<S: SparseElement>(_ method: Method, projector: JohnTransformProjector<S>, projections: Tensor<S>,
                                              options: Options = Options(), initial: Tensor<S>? = nil,
                                              progress: ProgressHandler? = nil) throws(TomographyError) -> Result<S> {
@@ -100,6 +102,8 @@ public enum Reconstruction {
 
     /// mumott's SIRT weights `mask / max(P·1, cutoff)` with mask `P·1 > cutoff`
     /// (`get_sirt_weights`), shape `(N, J, K, 1)` flattened.
+    @specialized(where S == Float)
+    @specialized(where S == Double)
     public static func sirtWeights<S: SparseElement>(_ projector: JohnTransformProjector<S>, cutoff: Double = 0.1) -> [S] {
         let single = try! JohnTransformProjector<S>(geometry: projector.geometry, channels: 1, indices: projector.projectionIndices)
         var sums = [S](repeating: 0, count: single.rows)
@@ -110,6 +114,8 @@ public enum Reconstruction {
 
     /// mumott's SIRT preconditioner `mask / max(Pᵀ·1, cutoff)` with mask
     /// `Pᵀ·1 > cutoff` (`get_sirt_preconditioner`), shape `(X, Y, Z, 1)` flattened.
+    @specialized(where S == Float)
+    @specialized(where S == Double)
     public static func sirtPreconditioner<S: SparseElement>(_ projector: JohnTransformProjector<S>, cutoff: Double = 0.1) -> [S] {
         let single = try! JohnTransformProjector<S>(geometry: projector.geometry, channels: 1, indices: projector.projectionIndices)
         var sums = [S](repeating: 0, count: single.columns)
@@ -125,6 +131,8 @@ public enum Reconstruction {
     /// by `C`: `x ← x − C Pᵀ W (P x − d)`, with ``sirtWeights(_:cutoff:)``
     /// `W` and ``sirtPreconditioner(_:cutoff:)`` `C`. Optional
     /// non-negativity; no momentum.
+    @specialized(where S == Float)
+    @specialized(where S == Double)
     public static func sirt<S: SparseElement>(_ projector: JohnTransformProjector<S>, projections: Tensor<S>,
                                               options: Options = Options(), initial: Tensor<S>? = nil,
                                               progress: ProgressHandler? = nil) throws(TomographyError) -> Result<S> {
@@ -139,12 +147,16 @@ public enum Reconstruction {
     /// default 0.95) and, with ``Options/mitra``, non-negativity:
     /// `g = C Pᵀ W (P(x − m) − d)`, `m ← m + s g`, `x ← x − m`, `m ← μ m`,
     /// `x ← max(x, 0)`.
+    @specialized(where S == Float)
+    @specialized(where S == Double)
     public static func mitra<S: SparseElement>(_ projector: JohnTransformProjector<S>, projections: Tensor<S>,
                                                options: Options = .mitra, initial: Tensor<S>? = nil,
                                                progress: ProgressHandler? = nil) throws(TomographyError) -> Result<S> {
         try weightedGradientDescent(projector, projections, options, initial, progress)
     }
 
+    @specialized(where S == Float)
+    @specialized(where S == Double)
     static func validate<S: SparseElement>(_ projector: JohnTransformProjector<S>, _ projections: Tensor<S>, _ options: Options,
                                            _ initial: Tensor<S>?) throws(TomographyError) -> ([S], [S]) {
         guard projections.shape == projector.projectionsShape else {
@@ -171,6 +183,8 @@ public enum Reconstruction {
         return (data, x)
     }
 
+    @specialized(where S == Float)
+    @specialized(where S == Double)
     static func weightedGradientDescent<S: SparseElement>(_ projector: JohnTransformProjector<S>, _ projections: Tensor<S>,
                                                           _ options: Options, _ initial: Tensor<S>?,
                                                           _ progress: ProgressHandler?) throws(TomographyError) -> Result<S> {
@@ -230,6 +244,8 @@ public enum Reconstruction {
 
     /// CGLS (``CGLS`` from BeamlineSolvers) on the projector; with
     /// ``Options/nonNegative`` the result is clamped to ≥ 0 at the end.
+    @specialized(where S == Float)
+    @specialized(where S == Double)
     public static func cgls<S: SparseElement>(_ projector: JohnTransformProjector<S>, projections: Tensor<S>,
                                               options: Options = Options(), initial: Tensor<S>? = nil,
                                               progress: ProgressHandler? = nil) throws(TomographyError) -> Result<S> {
@@ -247,6 +263,8 @@ public enum Reconstruction {
     /// LSMR (``LSMR`` from BeamlineSolvers, `atol = btol =` ``Options/tolerance``)
     /// on the projector; with ``Options/nonNegative`` the result is clamped
     /// at the end.
+    @specialized(where S == Float)
+    @specialized(where S == Double)
     public static func lsmr<S: SparseElement>(_ projector: JohnTransformProjector<S>, projections: Tensor<S>,
                                               options: Options = Options(), initial: Tensor<S>? = nil,
                                               progress: ProgressHandler? = nil) throws(TomographyError) -> Result<S> {
@@ -262,6 +280,8 @@ public enum Reconstruction {
         return finish(projector, data, result.solution.elements, options, result.iterations, history, "\(result.stopReason)")
     }
 
+    @specialized(where S == Float)
+    @specialized(where S == Double)
     static func finish<S: SparseElement>(_ projector: JohnTransformProjector<S>, _ data: [S], _ solution: [S], _ options: Options,
                                          _ iterations: Int, _ history: [Double], _ reason: String) -> Result<S> {
         var x = solution
@@ -283,6 +303,8 @@ public enum Reconstruction {
     /// Right for single-axis geometries whose rotation axis is the detector's
     /// `k` axis, with angles spread evenly over 180° or 360°; an
     /// approximation otherwise.
+    @specialized(where S == Float)
+    @specialized(where S == Double)
     public static func fbp<S: SparseElement>(_ projector: JohnTransformProjector<S>, projections: Tensor<S>,
                                              options: Options = Options()) throws(TomographyError) -> Result<S> {
         let (data, _) = try validate(projector, projections, options, nil)

@@ -73,3 +73,19 @@ import Testing
                          "--out", p("o.npy")]).contains("--iterations"))
     }
 }
+
+/// PNGFile's checksums against their published check values (CRC-32 of
+/// "123456789" is 0xCBF43926, ISO 3309 / PNG spec; Adler-32 of "Wikipedia"
+/// is 0x11E60398, RFC 1950 example), and a multi-block image.
+@Suite struct PNGFileTests {
+    @Test func checksumsAndBlocks() throws {
+        #expect(PNGFile.crc32(Array("123456789".utf8)) == 0xCBF4_3926)
+        #expect(PNGFile.adler32(Array("Wikipedia".utf8)) == 0x11E6_0398)
+        // 300 × 300 pixels: 90 300 raw bytes, two stored deflate blocks.
+        let data = try PNGFile.encodeGrayscale([UInt8](repeating: 7, count: 300 * 300), width: 300, height: 300)
+        #expect(data.count > 90_300 && data.count < 90_400)
+        #expect(throws: PNGError.pixelCountMismatch(expected: 4, received: 3)) {
+            try PNGFile.encodeGrayscale([1, 2, 3], width: 2, height: 2)
+        }
+    }
+}
