@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "BeamlineSparse", targets: ["BeamlineSparse"]),
         .library(name: "BeamlineSolvers", targets: ["BeamlineSolvers"]),
         .library(name: "BeamlineRegistration", targets: ["BeamlineRegistration"]),
+        .library(name: "BeamlineTomography", targets: ["BeamlineTomography"]),
         .executable(name: "beamline", targets: ["beamline"]),
     ],
     dependencies: [
@@ -60,9 +61,16 @@ let package = Package(
                 .product(name: "Numerics", package: "swift-numerics"),
             ]),
         .target(
+            name: "BeamlineTomography",
+            dependencies: [
+                "BeamlineTensor", "BeamlineSparse", "BeamlineSolvers",
+                .product(name: "Numerics", package: "swift-numerics"),
+            ]),
+        .target(
             name: "Beamline",
             dependencies: [
                 "BeamlineTensor", "BeamlineIO", "BeamlineSparse", "BeamlineSolvers", "BeamlineRegistration",
+                "BeamlineTomography",
                 .product(name: "Numerics", package: "swift-numerics"),
             ]),
         .target(
@@ -95,6 +103,10 @@ let package = Package(
         .testTarget(
             name: "BeamlineRegistrationTests",
             dependencies: ["BeamlineRegistration", "BeamlineTensor"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "BeamlineTomographyTests",
+            dependencies: ["BeamlineTomography", "BeamlineSolvers", "BeamlineTensor"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "BeamlineCLITests",

@@ -4,6 +4,7 @@
 @_exported import BeamlineSolvers
 @_exported import BeamlineSparse
 @_exported import BeamlineTensor
+@_exported import BeamlineTomography
 @_exported import ComplexModule
 @_exported import RealModule
 

@@ -8,12 +8,13 @@ public struct BeamlineCommand: ParsableCommand {
     /// The command's name, summary, version and subcommands.
     public static let configuration = CommandConfiguration(
         commandName: "beamline",
-        abstract: "Numerics for synchrotron X-ray imaging: tensors, FFT, linear algebra, registration and solvers on NumPy files.",
+        abstract: "Numerics for synchrotron X-ray imaging: tensors, FFT, linear algebra, registration, solvers and tomography on NumPy files.",
         version: BeamlineVersion.string,
         subcommands: [
             InfoCommand.self, DemoCommand.self,
             LSMRCommand.self, MLEMCommand.self,
             RegisterCommand.self, ShiftCommand.self,
+            ProjectCommand.self, ReconstructCommand.self,
         ]
     )
 

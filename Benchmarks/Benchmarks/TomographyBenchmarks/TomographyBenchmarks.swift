@@ -1,0 +1,73 @@
+import Beamline
+import Benchmark
+
+// John-transform projector (BeamlineTomography.JohnTransformProjector) and
+// mumott-style SIRT. Geometry: single-axis rotation over 180° (mumott's
+// default axes), cubic volume n³, detector n × n, channels last.
+// Ray samples per application (per channel) = projections · n² · n;
+// multiply by channels and divide by the median wall time for samples/s:
+//   64³ × 180: 47.2 M samples;  128³ × 180: 377.5 M;  50³ × 120: 15.0 M.
+// Benchmarks/peers/mumott_peers.py times the same cases through mumott's
+// SAXSProjector (numba, CPU, float64).
+// The 128³ × 45-channel case runs in float32 (its float64 projections alone
+// would take 1 GB); every other case is float64 like mumott.
+// Names use [A-Za-z0-9_] only, so static thresholds can find them.
+
+func geometry(_ n: Int, _ projections: Int) -> Geometry {
+    try! Geometry.fromAngles(innerAngles: (0..<projections).map { Double($0) * Double.pi / Double(projections) },
+                             volumeShape: [n, n, n], projectionShape: [n, n])
+}
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .throughput],
+        warmupIterations: 1,
+        maxDuration: .seconds(3),
+        maxIterations: 20
+    )
+
+    func projectorCases<S: SparseElement>(_ type: S.Type, n: Int, projections: Int, channels: Int, suffix: String) {
+        let projector = try! JohnTransformProjector<S>(geometry: geometry(n, projections), channels: channels)
+        let volume: Tensor<S> = Phantom.randomEllipsoids(shape: [n, n, n], count: 8, channels: channels, seed: 1, as: S.self)
+        let data = try! projector.forward(volume)
+        let name = "\(n)_\(projections)_c\(channels)_\(suffix)"
+        Benchmark("forward_" + name) { benchmark in
+            var y = Tensor<S>(shape: projector.projectionsShape, repeating: 0)
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                volume.withUnsafeBufferPointer { x in y.withUnsafeMutableBufferPointer { projector.apply(x, into: $0) } }
+            }
+            benchmark.stopMeasurement()
+            blackHole(y)
+        }
+        Benchmark("adjoint_" + name) { benchmark in
+            var x = Tensor<S>(shape: projector.volumeShape, repeating: 0)
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                data.withUnsafeBufferPointer { y in x.withUnsafeMutableBufferPointer { projector.applyAdjoint(y, into: $0) } }
+            }
+            benchmark.stopMeasurement()
+            blackHole(x)
+        }
+    }
+    projectorCases(Double.self, n: 64, projections: 180, channels: 1, suffix: "f64")
+    projectorCases(Double.self, n: 64, projections: 180, channels: 45, suffix: "f64")
+    projectorCases(Double.self, n: 128, projections: 180, channels: 1, suffix: "f64")
+    projectorCases(Float.self, n: 128, projections: 180, channels: 45, suffix: "f32")
+    projectorCases(Double.self, n: 50, projections: 120, channels: 1, suffix: "f64")
+    projectorCases(Double.self, n: 50, projections: 120, channels: 45, suffix: "f64")
+
+    // 20 SIRT iterations (mumott's weights and preconditioner, weights included in the time).
+    func sirtCase(n: Int, projections: Int) {
+        let projector = try! JohnTransformProjector<Double>(geometry: geometry(n, projections))
+        let volume: Tensor<Double> = Phantom.randomEllipsoids(shape: [n, n, n], count: 8, seed: 2)
+        let data = try! projector.forward(volume)
+        Benchmark("sirt20_\(n)_\(projections)_f64", configuration: .init(maxDuration: .seconds(5), maxIterations: 5)) { benchmark in
+            for _ in benchmark.scaledIterations {
+                blackHole(try! Reconstruction.sirt(projector, projections: data, options: .init(iterations: 20)))
+            }
+        }
+    }
+    sirtCase(n: 50, projections: 120)
+    sirtCase(n: 64, projections: 180)
+}

@@ -1,0 +1,365 @@
+import BeamlineSolvers
+import BeamlineSparse
+import BeamlineTensor
+
+/// The parallel-beam John transform (X-ray transform) of a multi-channel
+/// volume, with mumott's geometry conventions, and its exact adjoint.
+///
+/// A volume of shape `(X, Y, Z, C)` (channels last, C-contiguous) maps to
+/// projections of shape `(N, J, K, C)`, one `(J, K)` image per selected
+/// projection of the ``Geometry``. The ray through pixel `(j, k)` of
+/// projection `i` passes through `(j + 0.5 + o_j − J/2) u + (k + 0.5 + o_k − K/2) w`
+/// (volume centre at the origin, voxel size 1) along `v = R_iᵀ p`, with
+/// `u = R_iᵀ j₀`, `w = R_iᵀ k₀`. It is sampled Joseph-style: on each slice
+/// of the volume across the dominant axis `a` of `v` (largest `|v_a|`,
+/// first on ties) the ray's position is interpolated bilinearly between
+/// the four voxel centres around it, and the samples are summed with the
+/// step length `1/|v_a|`, as mumott's `SAXSProjector.forward` does.
+///
+/// Differences from mumott: voxels outside the volume count as zero on
+/// every side. mumott clamps the lower edge wrongly (for a position `−1 ≤ p < 0`
+/// it gives voxel 0's weight to voxel 1); rays that come within one voxel
+/// of a lower volume face therefore differ from mumott's (ours are
+/// right). And the adjoint (``applyAdjoint(_:into:)``, ``adjoint(_:)``) is
+/// the exact transpose of the forward map (mumott's pixel-driven
+/// back-projection is not).
+///
+/// Work is split over (projection, row) pairs for the forward map and over
+/// slabs of slices for the adjoint, so every output element is written by
+/// one task in a fixed order: results do not depend on the thread count.
+/// No memory is allocated per ray.
+public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sendable {
+    /// The geometry (all projections, even when a subset is selected).
+    public let geometry: Geometry
+    /// Number of channels `C` (last axis of volumes and projections).
+    public let channels: Int
+    /// The projections this operator computes, as indices into
+    /// ``geometry`` (all of them by default).
+    public let projectionIndices: [Int]
+    /// Per selected projection, the ray-traversal constants.
+    @usableFromInline let plans: [RayPlan]
+
+    /// A projector for `geometry` with `channels` channels, computing the
+    /// projections `indices` (default all, in order).
+    ///
+    /// - Throws: ``TomographyError`` for an invalid geometry, `channels < 1`,
+    ///   an index out of range, an empty index list, or offsets so large
+    ///   (beyond 1e9 pixels) that no ray can meet the volume.
+    public init(geometry: Geometry, channels: Int = 1, indices: [Int]? = nil) throws(TomographyError) {
+        try geometry.validate()
+        guard channels >= 1 else { throw .invalidArgument(name: "channels", expected: "≥ 1", received: "\(channels)") }
+        let selected = indices ?? Array(0..<geometry.count)
+        guard !selected.isEmpty else { throw .emptyGeometry("no projections selected (indices is empty)") }
+        for index in selected where index < 0 || index >= geometry.count {
+            throw .invalidArgument(name: "indices", expected: "indices in 0..<\(geometry.count)", received: "\(index)")
+        }
+        for (name, offsets) in [("j_offsets", geometry.jOffsets), ("k_offsets", geometry.kOffsets)] {
+            if let bad = offsets.first(where: { Swift.abs($0) > 1e9 }) {
+                throw .invalidArgument(name: name, expected: "|offset| ≤ 1e9 pixels", received: "\(bad)")
+            }
+        }
+        self.geometry = geometry
+        self.channels = channels
+        self.projectionIndices = selected
+        self.plans = selected.map { RayPlan(geometry: geometry, projection: $0, channels: channels) }
+    }
+
+    /// The same projector restricted to the projections `indices` (indices
+    /// into ``geometry``), for stochastic or per-projection work.
+    public func subset(_ indices: [Int]) throws(TomographyError) -> JohnTransformProjector {
+        try JohnTransformProjector(geometry: geometry, channels: channels, indices: indices)
+    }
+
+    /// `(X, Y, Z, C)`.
+    @inlinable public var volumeShape: [Int] { geometry.volumeShape + [channels] }
+    /// `(N, J, K, C)` with N the number of selected projections.
+    @inlinable public var projectionsShape: [Int] { [projectionIndices.count] + geometry.projectionShape + [channels] }
+    /// Number of projection values, `N · J · K · C`.
+    @inlinable public var rows: Int { projectionIndices.count * geometry.projectionShape[0] * geometry.projectionShape[1] * channels }
+    /// Number of volume values, `X · Y · Z · C`.
+    @inlinable public var columns: Int { geometry.volumeShape[0] * geometry.volumeShape[1] * geometry.volumeShape[2] * channels }
+    /// Number of ray samples (bilinear interpolations) of one forward or
+    /// adjoint application, per channel: Σ over projections of `J · K ·
+    /// (length of the dominant axis)`. Benchmarks report throughput in these.
+    public var raySamples: Int {
+        plans.reduce(0) { $0 + $1.d0 } * geometry.projectionShape[0] * geometry.projectionShape[1]
+    }
+
+    // MARK: - Tensor interface
+
+    /// Projects a volume of shape `(X, Y, Z, C)` to `(N, J, K, C)`.
+    ///
+    /// - Throws: ``TomographyError/shapeMismatch(argument:expected:received:)``
+    ///   or ``TomographyError/nonFiniteValues(argument:)``.
+    @inlinable
+    public func forward(_ volume: Tensor<Scalar>) throws(TomographyError) -> Tensor<Scalar> {
+        guard volume.shape == volumeShape else {
+            throw .shapeMismatch(argument: "volume", expected: volumeShape, received: volume.shape)
+        }
+        let result: Tensor<Scalar>? = volume.withUnsafeBufferPointer { x in
+            allFinite(x) ? Tensor(shape: projectionsShape) { y in apply(x, into: y) } : nil
+        }
+        guard let result else { throw .nonFiniteValues(argument: "volume") }
+        return result
+    }
+
+    /// The adjoint (back-projection) of projections of shape `(N, J, K, C)`,
+    /// a volume `(X, Y, Z, C)`.
+    ///
+    /// - Throws: ``TomographyError/shapeMismatch(argument:expected:received:)``
+    ///   or ``TomographyError/nonFiniteValues(argument:)``.
+    @inlinable
+    public func adjoint(_ projections: Tensor<Scalar>) throws(TomographyError) -> Tensor<Scalar> {
+        guard projections.shape == projectionsShape else {
+            throw .shapeMismatch(argument: "projections", expected: projectionsShape, received: projections.shape)
+        }
+        let result: Tensor<Scalar>? = projections.withUnsafeBufferPointer { y in
+            allFinite(y) ? Tensor(shape: volumeShape) { x in applyAdjoint(y, into: x) } : nil
+        }
+        guard let result else { throw .nonFiniteValues(argument: "projections") }
+        return result
+    }
+
+    // MARK: - LinearOperator
+
+    /// `y = P x` on flat C-order buffers (`x`: `(X, Y, Z, C)`, `y`: `(N, J, K, C)`).
+    @inlinable
+    public func apply(_ x: UnsafeBufferPointer<Scalar>, into y: UnsafeMutableBufferPointer<Scalar>) {
+        precondition(x.count == columns && y.count == rows,
+                     "JohnTransformProjector.apply: buffers of \(x.count) and \(y.count) elements for operator [\(rows), \(columns)]")
+        guard let xp = x.baseAddress, let yp = y.baseAddress else { return }
+        let (nj, nk, c) = (geometry.projectionShape[0], geometry.projectionShape[1], channels)
+        let input = SendablePointer(UnsafeMutablePointer(mutating: xp)), output = SendablePointer(yp)
+        let work = plans.count * nj
+        let samplesPerRow = Swift.max(1, nk * (plans.first?.d0 ?? 1) * c)
+        plans.withUnsafeBufferPointer { planBuffer in
+            let planPointer = planBuffer.baseAddress!
+            Parallel.forEachChunk(count: work, minimumChunk: Swift.max(1, 32768 / samplesPerRow)) { range in
+                for item in range {
+                    let p = item / nj, j = item - p * nj
+                    let row = output.base + (p * nj + j) * nk * c
+                    if c == 1 {
+                        Self.forwardRowSingle(planPointer[p], j: j, nk: nk, x: UnsafePointer(input.base), y: row)
+                    } else {
+                        Self.forwardRow(planPointer[p], j: j, nk: nk, channels: c, x: UnsafePointer(input.base), y: row)
+                    }
+                }
+            }
+        }
+    }
+
+    /// `x = Pᵀ y`, the exact transpose of ``apply(_:into:)``.
+    @inlinable
+    public func applyAdjoint(_ y: UnsafeBufferPointer<Scalar>, into x: UnsafeMutableBufferPointer<Scalar>) {
+        precondition(x.count == columns && y.count == rows,
+                     "JohnTransformProjector.applyAdjoint: buffers of \(y.count) and \(x.count) elements for operator [\(rows), \(columns)]")
+        guard let xp = x.baseAddress, let yp = y.baseAddress else { return }
+        xp.initialize(repeating: 0, count: x.count)
+        let (nj, nk, c) = (geometry.projectionShape[0], geometry.projectionShape[1], channels)
+        let input = SendablePointer(UnsafeMutablePointer(mutating: yp)), output = SendablePointer(xp)
+        for (p, plan) in plans.enumerated() {
+            let image = UnsafePointer(input.base + p * nj * nk * c)
+            let minimumSlices = Swift.max(1, 32768 / Swift.max(1, nj * nk * c))
+            Parallel.forEachChunk(count: plan.d0, minimumChunk: minimumSlices) { slices in
+                if c == 1 {
+                    Self.adjointSlab(plan, slices: slices, nj: nj, nk: nk, y: image, x: output.base)
+                } else {
+                    Self.adjointSlab(plan, slices: slices, nj: nj, nk: nk, channels: c, y: image, x: output.base)
+                }
+            }
+        }
+    }
+
+    // MARK: - Kernels
+
+    /// One row `j` of one projection, one channel.
+    @inlinable
+    static func forwardRowSingle(_ plan: RayPlan, j: Int, nk: Int, x: UnsafePointer<Scalar>, y: UnsafeMutablePointer<Scalar>) {
+        for k in 0..<nk {
+            let (b1, b2) = plan.rayStart(j: j, k: k)
+            var sum: Scalar = 0
+            for s in plan.slices(b1, b2, within: 0..<plan.d0) {
+                let t = plan.sample(slice: s, b1, b2)
+                sum += Scalar(t.w00) * x[t.o00] + Scalar(t.w10) * x[t.o10] + Scalar(t.w01) * x[t.o01] + Scalar(t.w11) * x[t.o11]
+            }
+            y[k] = sum * Scalar(plan.distance)
+        }
+    }
+
+    /// One row `j` of one projection, `channels` channels.
+    @inlinable
+    static func forwardRow(_ plan: RayPlan, j: Int, nk: Int, channels c: Int, x: UnsafePointer<Scalar>,
+                           y: UnsafeMutablePointer<Scalar>) {
+        for k in 0..<nk {
+            let (b1, b2) = plan.rayStart(j: j, k: k)
+            let pixel = y + k * c
+            pixel.initialize(repeating: 0, count: c)
+            for s in plan.slices(b1, b2, within: 0..<plan.d0) {
+                let t = plan.sample(slice: s, b1, b2)
+                let (w00, w10, w01, w11) = (Scalar(t.w00), Scalar(t.w10), Scalar(t.w01), Scalar(t.w11))
+                let (x00, x10, x01, x11) = (x + t.o00, x + t.o10, x + t.o01, x + t.o11)
+                for ch in 0..<c {
+                    pixel[ch] += w00 * x00[ch] + w10 * x10[ch] + w01 * x01[ch] + w11 * x11[ch]
+                }
+            }
+            let d = Scalar(plan.distance)
+            for ch in 0..<c { pixel[ch] *= d }
+        }
+    }
+
+    /// The adjoint of one projection restricted to `slices` of its dominant
+    /// axis (one channel). Voxels in those slices get their contributions
+    /// in ray order (j, k), whatever the split.
+    @inlinable
+    static func adjointSlab(_ plan: RayPlan, slices: Range<Int>, nj: Int, nk: Int, y: UnsafePointer<Scalar>,
+                            x: UnsafeMutablePointer<Scalar>) {
+        for j in 0..<nj {
+            for k in 0..<nk {
+                let value = y[j * nk + k] * Scalar(plan.distance)
+                if value == 0 { continue }
+                let (b1, b2) = plan.rayStart(j: j, k: k)
+                for s in plan.slices(b1, b2, within: slices) {
+                    let t = plan.sample(slice: s, b1, b2)
+                    x[t.o00] += Scalar(t.w00) * value
+                    x[t.o10] += Scalar(t.w10) * value
+                    x[t.o01] += Scalar(t.w01) * value
+                    x[t.o11] += Scalar(t.w11) * value
+                }
+            }
+        }
+    }
+
+    /// ``adjointSlab(_:slices:nj:nk:y:x:)`` for several channels.
+    @inlinable
+    static func adjointSlab(_ plan: RayPlan, slices: Range<Int>, nj: Int, nk: Int, channels c: Int,
+                            y: UnsafePointer<Scalar>, x: UnsafeMutablePointer<Scalar>) {
+        let d = Scalar(plan.distance)
+        for j in 0..<nj {
+            for k in 0..<nk {
+                let pixel = y + (j * nk + k) * c
+                let (b1, b2) = plan.rayStart(j: j, k: k)
+                for s in plan.slices(b1, b2, within: slices) {
+                    let t = plan.sample(slice: s, b1, b2)
+                    let (w00, w10, w01, w11) = (Scalar(t.w00) * d, Scalar(t.w10) * d, Scalar(t.w01) * d, Scalar(t.w11) * d)
+                    let (x00, x10, x01, x11) = (x + t.o00, x + t.o10, x + t.o01, x + t.o11)
+                    for ch in 0..<c {
+                        let v = pixel[ch]
+                        x00[ch] += w00 * v
+                        x10[ch] += w10 * v
+                        x01[ch] += w01 * v
+                        x11[ch] += w11 * v
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// True when every element is finite.
+@inlinable
+func allFinite<S: RealElement>(_ buffer: UnsafeBufferPointer<S>) -> Bool {
+    var ok = true
+    for v in buffer where !v.isFinite { ok = false; break }
+    return ok
+}
+
+/// The constants of one projection's ray traversal: the dominant axis,
+/// the volume strides, and the linear maps from (j, k, slice) to the
+/// fractional voxel positions along the two other axes.
+@usableFromInline
+struct RayPlan: Sendable {
+    /// Length of the dominant axis and of the two others (mumott's order:
+    /// x → (y, z), y → (x, z), z → (x, y)).
+    @usableFromInline var d0: Int, d1: Int, d2: Int
+    /// Element strides of the three axes in the (X, Y, Z, C) volume.
+    @usableFromInline var stride0: Int, stride1: Int, stride2: Int
+    /// Position along axes 1 and 2 (in voxel-index units, voxel centres at
+    /// integers) of ray (0, 0) on slice 0.
+    @usableFromInline var base1: Double, base2: Double
+    /// Change of those positions per step in j, in k, and per slice.
+    @usableFromInline var dj1: Double, dj2: Double, dk1: Double, dk2: Double, step1: Double, step2: Double
+    /// The step length `|v| / |v_a|`.
+    @usableFromInline var distance: Double
+
+    init(geometry: Geometry, projection i: Int, channels: Int) {
+        let v = geometry.beamDirection(i), u = geometry.jDirection(i), w = geometry.kDirection(i)
+        let shape = geometry.volumeShape
+        let (nj, nk) = (Double(geometry.projectionShape[0]), Double(geometry.projectionShape[1]))
+        let magnitudes = [Swift.abs(v.x), Swift.abs(v.y), Swift.abs(v.z)]
+        var a = 0
+        if magnitudes[1] > magnitudes[a] { a = 1 }
+        if magnitudes[2] > magnitudes[a] { a = 2 }
+        let order = a == 0 ? [0, 1, 2] : (a == 1 ? [1, 0, 2] : [2, 0, 1])
+        let strides = [shape[1] * shape[2] * channels, shape[2] * channels, channels]
+        (d0, d1, d2) = (shape[order[0]], shape[order[1]], shape[order[2]])
+        (stride0, stride1, stride2) = (strides[order[0]], strides[order[1]], strides[order[2]])
+        let s1 = v[order[1]] / v[order[0]], s2 = v[order[2]] / v[order[0]]
+        // Ray (j, k) passes through r = (j + 0.5 + o_j − J/2) u + (k + 0.5 + o_k − K/2) w.
+        let r0 = u * (0.5 + geometry.jOffsets[i] - nj / 2) + w * (0.5 + geometry.kOffsets[i] - nk / 2)
+        // On the slice whose centre is at c0 = s + 0.5 − D0/2 along axis 0,
+        // the position along axis n is r_n + (c0 − r_0) s_n, i.e. in index units
+        // r_n − s_n r_0 + s_n (s + 0.5 − D0/2) + D_n/2 − 0.5.
+        let half0 = 0.5 - Double(d0) / 2
+        base1 = r0[order[1]] - s1 * r0[order[0]] + s1 * half0 + Double(d1) / 2 - 0.5
+        base2 = r0[order[2]] - s2 * r0[order[0]] + s2 * half0 + Double(d2) / 2 - 0.5
+        dj1 = u[order[1]] - s1 * u[order[0]]
+        dj2 = u[order[2]] - s2 * u[order[0]]
+        dk1 = w[order[1]] - s1 * w[order[0]]
+        dk2 = w[order[2]] - s2 * w[order[0]]
+        step1 = s1
+        step2 = s2
+        distance = (1 + s1 * s1 + s2 * s2).squareRoot()
+    }
+
+    /// Positions along axes 1 and 2 of ray (j, k) on slice 0.
+    @inlinable @inline(__always)
+    func rayStart(j: Int, k: Int) -> (Double, Double) {
+        let (fj, fk) = (Double(j), Double(k))
+        return (base1 + fj * dj1 + fk * dk1, base2 + fj * dj2 + fk * dk2)
+    }
+
+    /// The slices in `range` where the ray can have non-zero weights (a
+    /// superset: samples outside the volume get zero weights anyway).
+    @inlinable @inline(__always)
+    func slices(_ b1: Double, _ b2: Double, within range: Range<Int>) -> Range<Int> {
+        var lo = Double(range.lowerBound), hi = Double(range.upperBound)
+        func clip(_ b: Double, _ s: Double, _ d: Int) {
+            // Need −1 < b + t s < d.
+            if Swift.abs(s) < 1e-12 {
+                if !(b > -1.5 && b < Double(d) + 0.5) { hi = lo }
+                return
+            }
+            let t1 = (-1 - b) / s, t2 = (Double(d) - b) / s
+            lo = Swift.max(lo, Swift.min(t1, t2).rounded(.down) - 1)
+            hi = Swift.min(hi, Swift.max(t1, t2).rounded(.up) + 2)
+        }
+        clip(b1, step1, d1)
+        clip(b2, step2, d2)
+        guard hi > lo else { return range.lowerBound..<range.lowerBound }
+        return Int(lo)..<Int(hi)
+    }
+
+    /// The four voxel offsets and bilinear weights of the ray at slice `s`.
+    /// Corners outside the volume get weight 0 (and a clamped, valid offset
+    /// in the same slice).
+    @inlinable @inline(__always)
+    func sample(slice s: Int, _ b1: Double, _ b2: Double)
+        -> (o00: Int, o10: Int, o01: Int, o11: Int, w00: Double, w10: Double, w01: Double, w11: Double) {
+        let fs = Double(s)
+        let p1 = Swift.min(Swift.max(b1 + fs * step1, -2), Double(d1) + 1)
+        let p2 = Swift.min(Swift.max(b2 + fs * step2, -2), Double(d2) + 1)
+        // p ≥ −2, so truncating p + 2 is floor(p) + 2 (no libm call).
+        let i1 = Int(p1 + 2) &- 2, i2 = Int(p2 + 2) &- 2
+        let a1 = p1 - Double(i1), a2 = p2 - Double(i2)
+        let lo1 = i1 >= 0 && i1 < d1, hi1 = i1 + 1 >= 0 && i1 + 1 < d1
+        let lo2 = i2 >= 0 && i2 < d2, hi2 = i2 + 1 >= 0 && i2 + 1 < d2
+        let wl1 = lo1 ? 1 - a1 : 0, wh1 = hi1 ? a1 : 0
+        let wl2 = lo2 ? 1 - a2 : 0, wh2 = hi2 ? a2 : 0
+        let c1l = Swift.min(Swift.max(i1, 0), d1 - 1), c1h = Swift.min(Swift.max(i1 + 1, 0), d1 - 1)
+        let c2l = Swift.min(Swift.max(i2, 0), d2 - 1), c2h = Swift.min(Swift.max(i2 + 1, 0), d2 - 1)
+        let base = s * stride0
+        let r1l = base + c1l * stride1, r1h = base + c1h * stride1
+        return (r1l + c2l * stride2, r1h + c2l * stride2, r1l + c2h * stride2, r1h + c2h * stride2,
+                wl1 * wl2, wh1 * wl2, wl1 * wh2, wh1 * wh2)
+    }
+}

@@ -1,0 +1,283 @@
+import BeamlineTensor
+import ComplexModule
+import Foundation
+
+/// The filters of filtered back-projection, with scikit-image's names and
+/// definitions (`skimage.transform.iradon`'s `filter_name`).
+public enum FBPFilter: String, Sendable, CaseIterable {
+    /// The ramp |f|, built from the spatial-domain kernel (Kak & Slaney,
+    /// eq. 61), which removes the DC bias of a sampled ramp.
+    case ramp
+    /// Ramp × sinc (Shepp–Logan).
+    case sheppLogan = "shepp-logan"
+    /// Ramp × cosine.
+    case cosine
+    /// Ramp × Hamming window.
+    case hamming
+    /// Ramp × Hann window.
+    case hann
+    /// No filter (plain back-projection; scikit-image's `filter_name=None`).
+    case none
+
+    /// The filter's `size` Fourier coefficients in FFT order, as
+    /// scikit-image's `_get_fourier_filter(size, name)`, with the
+    /// frequencies above `cutoff` × Nyquist set to zero (`cutoff` = 1 keeps
+    /// all). The ramp peaks at 1 at Nyquist (twice |f| in cycles per
+    /// sample), hence scikit-image's `π / (2 · angles)` scale.
+    public func coefficients(size: Int, cutoff: Double = 1) -> [Double] {
+        var f = [Double](repeating: 0, count: size)
+        if size > 0 { f[0] = 0.25 }
+        var i = 1
+        while i < size {
+            let n = Double(i <= size / 2 ? i : size - i)
+            f[i] = -1 / (Double.pi * n * Double.pi * n)
+            i += 2
+        }
+        var filter = [Double](repeating: 0, count: size)
+        if let spectrum = try? FFT.fft(Tensor(f)).elements {
+            for m in 0..<size { filter[m] = 2 * spectrum[m].real }
+        }
+        let fftshift = { (w: [Double]) -> [Double] in (0..<size).map { w[($0 + size / 2) % size] } }
+        switch self {
+        case .ramp: break
+        case .sheppLogan:
+            for m in 1..<size {
+                let freq = Double(m <= (size - 1) / 2 ? m : m - size) / Double(size)
+                let omega = Double.pi * freq
+                filter[m] *= sin(omega) / omega
+            }
+        case .cosine:
+            let window = fftshift((0..<size).map { sin(Double.pi * Double($0) / Double(size)) })
+            for m in 0..<size { filter[m] *= window[m] }
+        case .hamming, .hann:
+            let (a, b) = self == .hamming ? (0.54, 0.46) : (0.5, 0.5)
+            let window = fftshift((0..<size).map { size > 1 ? a - b * cos(2 * Double.pi * Double($0) / Double(size - 1)) : 1 })
+            for m in 0..<size { filter[m] *= window[m] }
+        case .none:
+            for m in 0..<size { filter[m] = 1 }
+        }
+        if cutoff < 1 {
+            for m in 0..<size {
+                let freq = Double(m <= size / 2 ? m : size - m) / Double(size)
+                if freq > cutoff * 0.5 { filter[m] = 0 }
+            }
+        }
+        return filter
+    }
+}
+
+/// The 2-d parallel-beam Radon transform and filtered back-projection with
+/// scikit-image's conventions (`skimage.transform.radon` / `iradon`):
+/// sinograms are `(detector pixels, angles)`, angles in degrees, the
+/// rotation centre at pixel `size // 2`.
+public enum Radon {
+    /// The sinogram of a 2-d image at `anglesDegrees`, shape `(P, angles)`,
+    /// as `skimage.transform.radon`: for each angle the image is rotated
+    /// with bilinear interpolation (zero outside) and summed over rows.
+    ///
+    /// - Parameter circle: true (scikit-image's default) assumes the image
+    ///   is zero outside the inscribed circle and crops it to a square of
+    ///   its shorter side (`P` = that side); false pads it to its diagonal.
+    /// - Throws: ``TomographyError`` for a non-2-d or empty image, NaN, or
+    ///   no angles.
+    public static func transform<T: FFTScalar>(_ image: Tensor<T>, anglesDegrees: [Double],
+                                                circle: Bool = true) throws(TomographyError) -> Tensor<T> {
+        guard image.rank == 2, image.count > 0 else {
+            throw .invalidArgument(name: "image", expected: "a non-empty 2-d array", received: "shape \(image.shape)")
+        }
+        guard !anglesDegrees.isEmpty else { throw .invalidArgument(name: "anglesDegrees", expected: "at least one angle", received: "[]") }
+        guard anglesDegrees.allSatisfy(\.isFinite) else { throw .nonFiniteValues(argument: "anglesDegrees") }
+        let values = image.elements.map { Double($0) }
+        guard values.allSatisfy(\.isFinite) else { throw .nonFiniteValues(argument: "image") }
+        let (rows, cols) = (image.shape[0], image.shape[1])
+        // The square image scikit-image rotates.
+        let n: Int, square: [Double]
+        if circle {
+            n = Swift.min(rows, cols)
+            let (r0, c0) = (Int((Double(rows - n) / 2).rounded(.up)), Int((Double(cols - n) / 2).rounded(.up)))
+            square = (0..<(n * n)).map { values[(r0 + $0 / n) * cols + c0 + $0 % n] }
+        } else {
+            let diagonal = 2.0.squareRoot() * Double(Swift.max(rows, cols))
+            let pads = [rows, cols].map { Int((diagonal - Double($0)).rounded(.up)) }
+            let before = zip([rows, cols], pads).map { s, p in (s + p) / 2 - s / 2 }
+            n = rows + pads[0]
+            precondition(n == cols + pads[1], "Radon.transform: padded image must be square")
+            var padded = [Double](repeating: 0, count: n * n)
+            for r in 0..<rows { for c in 0..<cols { padded[(r + before[0]) * n + c + before[1]] = values[r * cols + c] } }
+            square = padded
+        }
+        let center = Double(n / 2)
+        var sinogram = [Double](repeating: 0, count: n * anglesDegrees.count)
+        square.withUnsafeBufferPointer { img in
+            sinogram.withUnsafeMutableBufferPointer { out in
+                let src = img.baseAddress!, dst = SendablePointer(out.baseAddress!)
+                let count = anglesDegrees.count
+                Parallel.forEachChunk(count: count, minimumChunk: Swift.max(1, 4096 / Swift.max(1, n))) { range in
+                    var column = [Double](repeating: 0, count: n)
+                    for a in range {
+                        let theta = anglesDegrees[a] * Double.pi / 180
+                        let (ca, sa) = (cos(theta), sin(theta))
+                        for c in 0..<n { column[c] = 0 }
+                        for r in 0..<n {
+                            for c in 0..<n {
+                                let x = ca * Double(c) + sa * Double(r) - center * (ca + sa - 1)
+                                let y = -sa * Double(c) + ca * Double(r) - center * (ca - sa - 1)
+                                column[c] += bilinear(src, n, y, x)
+                            }
+                        }
+                        for c in 0..<n { dst.base[c * count + a] = column[c] }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [n, anglesDegrees.count], elements: sinogram.map { T($0) })
+    }
+
+    /// Bilinear interpolation of an n×n image at (row, col), zero outside
+    /// (scikit-image's `warp` with `mode='constant'`, order 1).
+    @inline(__always)
+    static func bilinear(_ image: UnsafePointer<Double>, _ n: Int, _ r: Double, _ c: Double) -> Double {
+        guard r > -1 && r < Double(n) && c > -1 && c < Double(n) else { return 0 }
+        let fr = r.rounded(.down), fc = c.rounded(.down)
+        let (dr, dc) = (r - fr, c - fc)
+        let (r0, c0) = (Int(fr), Int(fc))
+        func pixel(_ i: Int, _ j: Int) -> Double { i >= 0 && i < n && j >= 0 && j < n ? image[i * n + j] : 0 }
+        let top = (1 - dc) * pixel(r0, c0) + dc * pixel(r0, c0 + 1)
+        let bottom = (1 - dc) * pixel(r0 + 1, c0) + dc * pixel(r0 + 1, c0 + 1)
+        return (1 - dr) * top + dr * bottom
+    }
+
+    /// Filters each column of a `(P, angles)` sinogram along P as
+    /// scikit-image does: zero-pad to `max(64, 2^⌈log2(2P)⌉)`, multiply the
+    /// FFT by ``FBPFilter/coefficients(size:cutoff:)``, keep the first P.
+    public static func filterSinogram(_ sinogram: [Double], pixels p: Int, angles: Int, filter: FBPFilter,
+                                      cutoff: Double) -> [Double] {
+        let padded = Swift.max(64, 1 << Int((log2(Double(2 * p))).rounded(.up)))
+        let full = filter.coefficients(size: padded, cutoff: cutoff)
+        // scikit-image keeps the real part of ifft(fft(x) · F); for real x
+        // that is the transform with F's Hermitian part (the Hamming and Hann
+        // windows are not symmetric after fftshift), which rfft/irfft apply.
+        let coefficients = (0..<padded).map { (full[$0] + full[(padded - $0) % padded]) / 2 }
+        var buffer = [Double](repeating: 0, count: padded * angles)
+        for i in 0..<(p * angles) { buffer[i] = sinogram[i] }
+        guard let spectrum = try? FFT.rfft(Tensor(shape: [padded, angles], elements: buffer), axis: 0) else { return sinogram }
+        var values = spectrum.elements
+        let half = padded / 2 + 1
+        for m in 0..<half {
+            let scale: Double = coefficients[m]
+            for a in 0..<angles {
+                let index = m * angles + a
+                let v: Complex<Double> = values[index]
+                values[index] = Complex(v.real * scale, v.imaginary * scale)
+            }
+        }
+        guard let back = try? FFT.irfft(Tensor(shape: [half, angles], elements: values), n: padded, axis: 0) else { return sinogram }
+        return Array(back.elements[0..<(p * angles)])
+    }
+
+    /// Filtered back-projection of a `(P, angles)` sinogram, as
+    /// `skimage.transform.iradon` with linear interpolation: the result is
+    /// `outputSize × outputSize` (default P with `circle`, else
+    /// ⌊P/√2⌋), scaled by `π / (2 · angles)`, zero outside the inscribed
+    /// circle when `circle` is true.
+    ///
+    /// - Parameters:
+    ///   - filter: ``FBPFilter`` (default ramp).
+    ///   - frequencyCutoff: keep frequencies up to this fraction of Nyquist
+    ///     (in (0, 1]; 1 is scikit-image's behaviour).
+    /// - Throws: ``TomographyError`` for a sinogram that is not 2-d, angles
+    ///   that do not match its columns, NaN, or a bad cut-off or size.
+    public static func filteredBackProjection<T: FFTScalar>(_ sinogram: Tensor<T>, anglesDegrees: [Double],
+                                                            filter: FBPFilter = .ramp, frequencyCutoff: Double = 1,
+                                                            circle: Bool = true,
+                                                            outputSize: Int? = nil) throws(TomographyError) -> Tensor<T> {
+        guard sinogram.rank == 2, sinogram.count > 0 else {
+            throw .invalidArgument(name: "sinogram", expected: "a non-empty 2-d array (pixels, angles)", received: "shape \(sinogram.shape)")
+        }
+        guard anglesDegrees.count == sinogram.shape[1] else {
+            throw .shapeMismatch(argument: "anglesDegrees", expected: [sinogram.shape[1]], received: [anglesDegrees.count])
+        }
+        guard anglesDegrees.allSatisfy(\.isFinite) else { throw .nonFiniteValues(argument: "anglesDegrees") }
+        guard frequencyCutoff > 0 && frequencyCutoff <= 1 else {
+            throw .invalidArgument(name: "frequencyCutoff", expected: "a number in (0, 1]", received: "\(frequencyCutoff)")
+        }
+        if let outputSize, outputSize < 1 || outputSize > 1 << 16 {
+            throw .invalidArgument(name: "outputSize", expected: "1...65536", received: "\(outputSize)")
+        }
+        var values = sinogram.elements.map { Double($0) }
+        guard values.allSatisfy(\.isFinite) else { throw .nonFiniteValues(argument: "sinogram") }
+        var p = sinogram.shape[0]
+        let angles = sinogram.shape[1]
+        let size = outputSize ?? (circle ? p : Int((Double(p * p) / 2).squareRoot().rounded(.down)))
+        if circle {
+            // scikit-image's _sinogram_circle_to_square.
+            let diagonal = Int((2.0.squareRoot() * Double(p)).rounded(.up))
+            let before = diagonal / 2 - p / 2
+            var square = [Double](repeating: 0, count: diagonal * angles)
+            for i in 0..<p { for a in 0..<angles { square[(i + before) * angles + a] = values[i * angles + a] } }
+            values = square
+            p = diagonal
+        }
+        let filtered = filterSinogram(values, pixels: p, angles: angles, filter: filter, cutoff: frequencyCutoff)
+        let radius = size / 2
+        let origin = Double(p / 2)
+        var image = [Double](repeating: 0, count: size * size)
+        let trig = anglesDegrees.map { (cos($0 * Double.pi / 180), sin($0 * Double.pi / 180)) }
+        filtered.withUnsafeBufferPointer { f in
+            image.withUnsafeMutableBufferPointer { out in
+                let fp = f.baseAddress!, op = SendablePointer(out.baseAddress!)
+                Parallel.forEachChunk(count: size, minimumChunk: Swift.max(1, 8192 / Swift.max(1, size * angles))) { rowsRange in
+                    for r in rowsRange {
+                        let xpr = Double(r - radius)
+                        for c in 0..<size {
+                            let ypr = Double(c - radius)
+                            var sum = 0.0
+                            for a in 0..<angles {
+                                // np.interp(t, x = arange(p) − p//2, fp = column, left = right = 0)
+                                let t = ypr * trig[a].0 - xpr * trig[a].1 + origin
+                                if t < 0 || t > Double(p - 1) { continue }
+                                let i0 = Swift.min(Int(t.rounded(.down)), p - 1)
+                                let w = t - Double(i0)
+                                let v0 = fp[i0 * angles + a]
+                                sum += w == 0 ? v0 : v0 + w * (fp[(i0 + 1) * angles + a] - v0)
+                            }
+                            if circle && (xpr * xpr + ypr * ypr) > Double(radius * radius) { sum = 0 }
+                            op.base[r * size + c] = sum * Double.pi / Double(2 * angles)
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [size, size], elements: image.map { T($0) })
+    }
+
+    /// Slice-by-slice filtered back-projection of a projection stack
+    /// `(angles, J, K)` whose rotation axis runs along K: slice `k` is
+    /// ``filteredBackProjection(_:anglesDegrees:filter:frequencyCutoff:circle:outputSize:)``
+    /// of the sinogram `projections[:, :, k]ᵀ`. The result is
+    /// `(size, size, K)`.
+    public static func filteredBackProjectionStack<T: FFTScalar>(_ projections: Tensor<T>, anglesDegrees: [Double],
+                                                                 filter: FBPFilter = .ramp, frequencyCutoff: Double = 1,
+                                                                 circle: Bool = true,
+                                                                 outputSize: Int? = nil) throws(TomographyError) -> Tensor<T> {
+        guard projections.rank == 3, projections.count > 0 else {
+            throw .invalidArgument(name: "projections", expected: "a non-empty 3-d array (angles, J, K)", received: "shape \(projections.shape)")
+        }
+        let (n, nj, nk) = (projections.shape[0], projections.shape[1], projections.shape[2])
+        let values = projections.elements
+        var result: [T] = []
+        var size = 0
+        for k in 0..<nk {
+            var sinogram = [T](repeating: 0, count: nj * n)
+            for a in 0..<n { for j in 0..<nj { sinogram[j * n + a] = values[(a * nj + j) * nk + k] } }
+            let slice = try filteredBackProjection(Tensor(shape: [nj, n], elements: sinogram), anglesDegrees: anglesDegrees,
+                                                   filter: filter, frequencyCutoff: frequencyCutoff, circle: circle,
+                                                   outputSize: outputSize)
+            size = slice.shape[0]
+            if result.isEmpty { result = [T](repeating: 0, count: size * size * nk) }
+            let sv = slice.elements
+            for i in 0..<(size * size) { result[i * nk + k] = sv[i] }
+        }
+        return Tensor(shape: [size, size, nk], elements: result)
+    }
+}
