@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "BeamlineSparse", targets: ["BeamlineSparse"]),
         .library(name: "BeamlineSolvers", targets: ["BeamlineSolvers"]),
         .library(name: "BeamlineRegistration", targets: ["BeamlineRegistration"]),
+        .library(name: "BeamlineDetector", targets: ["BeamlineDetector"]),
         .executable(name: "beamline", targets: ["beamline"]),
     ],
     dependencies: [
@@ -60,9 +61,13 @@ let package = Package(
                 .product(name: "Numerics", package: "swift-numerics"),
             ]),
         .target(
+            name: "BeamlineDetector",
+            dependencies: ["BeamlineTensor", "BeamlineIO", "BeamlineSparse", "BeamlineSolvers"]),
+        .target(
             name: "Beamline",
             dependencies: [
                 "BeamlineTensor", "BeamlineIO", "BeamlineSparse", "BeamlineSolvers", "BeamlineRegistration",
+                "BeamlineDetector",
                 .product(name: "Numerics", package: "swift-numerics"),
             ]),
         .target(
@@ -95,6 +100,10 @@ let package = Package(
         .testTarget(
             name: "BeamlineRegistrationTests",
             dependencies: ["BeamlineRegistration", "BeamlineTensor"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "BeamlineDetectorTests",
+            dependencies: ["BeamlineDetector", "BeamlineSolvers", "BeamlineSparse", "BeamlineIO", "BeamlineTensor"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "BeamlineCLITests",
