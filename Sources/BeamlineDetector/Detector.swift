@@ -200,13 +200,21 @@ public struct Detector: Sendable, Equatable {
     }
 
     /// The gap mask, `true` in gaps (pyFAI's `calc_mask()` for the catalogue).
-    public var gapMask: Tensor<Bool> {
-        Tensor(shape: [rows, columns], elements: (0..<rows * columns).map { isGap(row: $0 / columns, column: $0 % columns) })
-    }
+    public var gapMask: Tensor<Bool> { Tensor(shape: [rows, columns], elements: flags(includingDead: false)) }
 
     /// Gaps and dead pixels together, `true` where nothing is read out.
-    public var mask: Tensor<Bool> {
-        Tensor(shape: [rows, columns], elements: (0..<rows * columns).map { isMasked(row: $0 / columns, column: $0 % columns) })
+    public var mask: Tensor<Bool> { Tensor(shape: [rows, columns], elements: flags(includingDead: true)) }
+
+    /// Row-major gap (and optionally dead) flags.
+    func flags(includingDead: Bool) -> [Bool] {
+        var out = includingDead ? deadPixels : [Bool](repeating: false, count: rows * columns)
+        out.withUnsafeMutableBufferPointer { o in
+            for r in 0..<rows {
+                let rowGap = gapRows[r]
+                for c in 0..<columns where rowGap || gapColumns[c] { o[r * columns + c] = true }
+            }
+        }
+        return out
     }
 
     /// Marks the pixels where `mask` is `true` as dead (masked; combined

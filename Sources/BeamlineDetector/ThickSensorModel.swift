@@ -209,11 +209,7 @@ struct RowKernel: Sendable {
         }
         segment1 = segments(d.gapRows)
         segment2 = segments(d.gapColumns)
-        var dead = d.deadPixels
-        for r in 0..<rows {
-            for c in 0..<columns where d.gapRows[r] || d.gapColumns[c] { dead[r * columns + c] = true }
-        }
-        self.dead = dead
+        self.dead = d.flags(includingDead: true)
     }
 
     /// Runs `fill` for every traced row and assembles the CSR matrix and the
