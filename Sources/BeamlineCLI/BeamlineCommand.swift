@@ -14,6 +14,7 @@ public struct BeamlineCommand: ParsableCommand {
             InfoCommand.self, DemoCommand.self,
             LSMRCommand.self, MLEMCommand.self,
             RegisterCommand.self, ShiftCommand.self,
+            RaytraceCommand.self, DeconvolveCommand.self,
         ]
     )
 

@@ -66,6 +66,9 @@ struct DemoCommand: ParsableCommand {
               filter (rfft2 → multiply → irfft2): \(milliseconds(filterTime)) ms; whole job \(milliseconds(total)) ms
               wrote \(files.keys.sorted().map { directory.appendingPathComponent($0).path }.joined(separator: ", "))
             """)
+
+        // Detector part (thick-sensor parallax, issue 7).
+        print(try DetectorDemo.run(in: directory))
     }
 
     private func prepareOutputDirectory(_ directory: URL) throws {
