@@ -20,10 +20,11 @@ enum DetectorDemo {
         let readOut = model.detector.mask.elements.map { !$0 }
         let truth = Tensor(shape: [rows * columns], elements: (0..<rows * columns).map { $0 % 5 == 0 ? 10.0 : 1.0 })
         let blurred = psf.blurOperator.apply(truth)
+        let truthValues = truth.elements
         func rms(_ image: Tensor<Double>) -> Double {
             var sum = 0.0, count = 0
             for (k, v) in image.elements.enumerated() where readOut[k] {
-                let d = v - truth.elements[k]
+                let d = v - truthValues[k]
                 sum += d * d
                 count += 1
             }

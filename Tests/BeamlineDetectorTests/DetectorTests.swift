@@ -38,9 +38,10 @@ func maxDifference(_ a: CSRMatrix<Double>, _ b: CSRMatrix<Double>) -> Double {
 
 func maxBalanceError(_ p: PointSpreadMatrix<Double>, _ detector: Detector) -> Double {
     let sums = p.matrix.rowSums().elements
+    let transmitted = p.transmitted.elements, side = p.sideLost.elements, masked = p.absorbedInMasked.elements
     var worst = 0.0
     for k in 0..<sums.count where !detector.isMasked(row: k / detector.columns, column: k % detector.columns) {
-        let total = sums[k] + p.transmitted.elements[k] + p.sideLost.elements[k] + p.absorbedInMasked.elements[k]
+        let total = sums[k] + transmitted[k] + side[k] + masked[k]
         worst = max(worst, abs(total - 1))
     }
     return worst
