@@ -442,41 +442,51 @@ struct RowKernel: Sendable {
         addCrossings(a2, v2, &scratch.breakpoints)
         addCrossings(b2, v2, &scratch.breakpoints)
         scratch.breakpoints.append(thickness)
-        scratch.breakpoints.sort()
+        Self.insertionSort(&scratch.breakpoints)
         var absorbed = 0.0, masked = 0.0
-        let r0 = scratch.row0, c0 = scratch.column0, w = scratch.width
-        let count = scratch.breakpoints.count
-        for k in 0..<(count - 1) {
-            let z0 = scratch.breakpoints[k], z1 = scratch.breakpoints[k + 1]
-            let h = z1 - z0
-            if !(h > 0) { continue }
-            let zm = 0.5 * (z0 + z1)
-            let x = m * h
-            let attenuation = exp(-m * z0)
-            let g0 = Self.g(0, x), g1 = Self.g(1, x) / m, g2 = 2 * Self.g(2, x) / (m * m)
-            // axis 1 pieces
-            let lo1 = a1 + v1 * zm, hi1 = b1 + v1 * zm
-            var cell1 = Int(lo1.rounded(.down))
-            while Double(cell1) < hi1 {
-                defer { cell1 += 1 }
-                if cell1 < 0 || cell1 >= rows || segment1[cell1] != home1 { continue }
-                let (l0, ls) = Self.overlap(a1, b1, v1, z0, zm, cell1)
-                if l0 == 0 && ls == 0 { continue }
-                var cell2 = Int((a2 + v2 * zm).rounded(.down))
-                let hi2 = b2 + v2 * zm
-                while Double(cell2) < hi2 {
-                    defer { cell2 += 1 }
-                    if cell2 < 0 || cell2 >= columns || segment2[cell2] != home2 { continue }
-                    let (q0, qs) = Self.overlap(a2, b2, v2, z0, zm, cell2)
-                    // P(t) = (l0 + ls t)(q0 + qs t)
-                    let c0p = l0 * q0, c1p = l0 * qs + ls * q0, c2p = ls * qs
-                    let value = attenuation * (c0p * g0 + c1p * g1 + c2p * g2)
-                    if value > 0 {
-                        if dead[cell1 * columns + cell2] {
-                            masked += value
-                        } else {
-                            scratch.window[(cell1 - r0) * w + (cell2 - c0)] += value
-                            absorbed += value
+        let r0 = scratch.row0, c0 = scratch.column0, w = scratch.width, h = scratch.height
+        let rows = self.rows, columns = self.columns
+        scratch.breakpoints.withUnsafeBufferPointer { zs in
+            scratch.window.withUnsafeMutableBufferPointer { win in
+                segment1.withUnsafeBufferPointer { seg1 in
+                    segment2.withUnsafeBufferPointer { seg2 in
+                        dead.withUnsafeBufferPointer { deadp in
+                            for k in 0..<(zs.count - 1) {
+                                let z0 = zs[k], z1 = zs[k + 1]
+                                let span = z1 - z0
+                                if !(span > 0) { continue }
+                                let zm = 0.5 * (z0 + z1)
+                                let (g0, g1, g2) = Self.depthMoments(m * span)
+                                let attenuation = exp(-m * z0)
+                                let w0 = attenuation * g0, w1 = attenuation * g1 / m, w2 = attenuation * 2 * g2 / (m * m)
+                                let lo1 = a1 + v1 * zm, hi1 = b1 + v1 * zm
+                                let lo2 = a2 + v2 * zm, hi2 = b2 + v2 * zm
+                                var cell1 = Int(lo1.rounded(.down))
+                                while Double(cell1) < hi1 {
+                                    defer { cell1 += 1 }
+                                    if cell1 < 0 || cell1 >= rows || seg1[cell1] != home1 { continue }
+                                    let (l0, ls) = Self.overlap(a1, b1, v1, z0, zm, cell1)
+                                    if l0 == 0 && ls == 0 { continue }
+                                    var cell2 = Int(lo2.rounded(.down))
+                                    while Double(cell2) < hi2 {
+                                        defer { cell2 += 1 }
+                                        if cell2 < 0 || cell2 >= columns || seg2[cell2] != home2 { continue }
+                                        let (q0, qs) = Self.overlap(a2, b2, v2, z0, zm, cell2)
+                                        // ∫ m e^{−m z} (l0 + ls t)(q0 + qs t) dt over the interval
+                                        let value = l0 * q0 * w0 + (l0 * qs + ls * q0) * w1 + ls * qs * w2
+                                        if value > 0 {
+                                            if deadp[cell1 * columns + cell2] {
+                                                masked += value
+                                            } else {
+                                                let a = cell1 - r0, b = cell2 - c0
+                                                assert(a >= 0 && a < h && b >= 0 && b < w, "footprint left the row window")
+                                                win[a * w + b] += value
+                                                absorbed += value
+                                            }
+                                        }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
@@ -488,6 +498,41 @@ struct RowKernel: Sendable {
         let total2 = Self.allowedOverlap(a2 + v2 * t, b2 + v2 * t, segment2, home2)
         let transmitted = exp(-m * t) * total1 * total2
         return (absorbed, masked, transmitted)
+    }
+
+    /// Sorts a short array in place.
+    @inline(__always)
+    static func insertionSort(_ values: inout [Double]) {
+        values.withUnsafeMutableBufferPointer { v in
+            for i in 1..<v.count {
+                let x = v[i]
+                var j = i - 1
+                while j >= 0 && v[j] > x { v[j + 1] = v[j]; j -= 1 }
+                v[j + 1] = x
+            }
+        }
+    }
+
+    /// `(g₀(x), g₁(x), g₂(x))` with one exponential (see ``g(_:_:)``): for
+    /// `x ≤ 1` from the all-positive series `e^{−x} Σ_{j≥3} x^j/j!`.
+    @inline(__always)
+    static func depthMoments(_ x: Double) -> (Double, Double, Double) {
+        let g0 = -expm1(-x)
+        let ex = exp(-x)
+        if x > 1 {
+            return (g0, 1 - ex * (1 + x), 1 - ex * (1 + x + 0.5 * x * x))
+        }
+        var term = x * x * 0.5
+        let second = term
+        var tail = 0.0
+        var n = 3.0
+        while true {
+            term *= x / n
+            tail += term
+            if term <= tail * 1e-17 || n > 60 { break }
+            n += 1
+        }
+        return (g0, ex * (second + tail), ex * tail)
     }
 
     /// Overlap of `[a + v z, b + v z]` with cell `[c, c + 1]` on an interval
