@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "BeamlineSolvers", targets: ["BeamlineSolvers"]),
         .library(name: "BeamlineRegistration", targets: ["BeamlineRegistration"]),
         .library(name: "BeamlineTomography", targets: ["BeamlineTomography"]),
+        .library(name: "BeamlineDetector", targets: ["BeamlineDetector"]),
         .executable(name: "beamline", targets: ["beamline"]),
     ],
     dependencies: [
@@ -67,10 +68,14 @@ let package = Package(
                 .product(name: "Numerics", package: "swift-numerics"),
             ]),
         .target(
+            name: "BeamlineDetector",
+            dependencies: ["BeamlineTensor", "BeamlineIO", "BeamlineSparse", "BeamlineSolvers"]),
+        .target(
             name: "Beamline",
             dependencies: [
                 "BeamlineTensor", "BeamlineIO", "BeamlineSparse", "BeamlineSolvers", "BeamlineRegistration",
                 "BeamlineTomography",
+                "BeamlineDetector",
                 .product(name: "Numerics", package: "swift-numerics"),
             ]),
         .target(
@@ -107,6 +112,10 @@ let package = Package(
         .testTarget(
             name: "BeamlineTomographyTests",
             dependencies: ["BeamlineTomography", "BeamlineSolvers", "BeamlineTensor"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "BeamlineDetectorTests",
+            dependencies: ["BeamlineDetector", "BeamlineSolvers", "BeamlineSparse", "BeamlineIO", "BeamlineTensor"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "BeamlineCLITests",

@@ -15,6 +15,7 @@ public struct BeamlineCommand: ParsableCommand {
             LSMRCommand.self, MLEMCommand.self,
             RegisterCommand.self, ShiftCommand.self,
             ProjectCommand.self, ReconstructCommand.self,
+            RaytraceCommand.self, DeconvolveCommand.self,
         ]
     )
 

@@ -88,6 +88,9 @@ struct DemoCommand: ParsableCommand {
               wrote \(files.keys.sorted().map { directory.appendingPathComponent($0).path }.joined(separator: ", "))
             """)
         if tomographySize > 0 { try runTomography(directory) }
+
+        // Detector part (thick-sensor parallax).
+        print(try DetectorDemo.run(in: directory))
     }
 
     /// Phantom → projections → Poisson noise → SIRT → error and PNG preview.

@@ -1,0 +1,150 @@
+import BeamlineSolvers
+import BeamlineSparse
+import BeamlineTensor
+
+/// The blur of a point-spread matrix restricted to read-out pixels:
+/// `y = M ⊙ (Aᵀ x)` with `M` zero on masked pixels (so masked data never
+/// enter a fit), and its adjoint `x = A (M ⊙ y)`.
+public struct MaskedBlurOperator<Element: SparseElement>: LinearOperator, Sendable {
+    /// The point-spread matrix `A` (rows = entry pixels, columns = absorbing pixels).
+    public let matrix: CSRMatrix<Element>
+    /// `true` where a pixel is excluded (length ``rows``).
+    public let excluded: [Bool]
+
+    /// Wraps `matrix` (square) with `excluded` (one flag per pixel; a
+    /// length mismatch is a programmer error).
+    @inlinable
+    public init(matrix: CSRMatrix<Element>, excluded: [Bool]) {
+        precondition(matrix.rows == matrix.columns && excluded.count == matrix.columns,
+                     "MaskedBlurOperator: matrix \(matrix.shape) with \(excluded.count) mask flags")
+        self.matrix = matrix
+        self.excluded = excluded
+    }
+
+    /// Number of pixels.
+    @inlinable public var rows: Int { matrix.columns }
+    /// Number of pixels.
+    @inlinable public var columns: Int { matrix.rows }
+
+    /// `y = M ⊙ (Aᵀ x)`.
+    @inlinable
+    public func apply(_ x: UnsafeBufferPointer<Element>, into y: UnsafeMutableBufferPointer<Element>) {
+        matrix.multiplyTransposed(x, into: y)
+        excluded.withUnsafeBufferPointer { m in
+            for k in 0..<y.count where m[k] { y[k] = 0 }
+        }
+    }
+
+    /// `x = A (M ⊙ y)`.
+    @inlinable
+    public func applyAdjoint(_ y: UnsafeBufferPointer<Element>, into x: UnsafeMutableBufferPointer<Element>) {
+        var masked = [Element](y)
+        excluded.withUnsafeBufferPointer { m in
+            for k in 0..<masked.count where m[k] { masked[k] = 0 }
+        }
+        masked.withUnsafeBufferPointer { matrix.multiply($0, into: x) }
+    }
+}
+
+/// A corrected image and how well it explains the data.
+public struct DeconvolutionResult: Sendable {
+    /// The estimated image before the sensor blur (shape of the input; 0 on
+    /// pixels that were not traced: gaps and masked pixels).
+    public var corrected: Tensor<Double>
+    /// `image − blur(corrected)` on read-out pixels, 0 on excluded ones.
+    public var residual: Tensor<Double>
+    /// Pixels excluded from the fit: the given mask, plus pixels that no
+    /// entry pixel reaches (empty column of the matrix, e.g. gaps).
+    public var excluded: Tensor<Bool>
+    /// Iterations run.
+    public var iterations: Int
+    /// Euclidean norm of ``residual``.
+    public var residualNorm: Double
+    /// The solver's stop reason.
+    public var stopReason: String
+}
+
+/// Removes the sensor blur from an image with LSMR (least squares) or MLEM
+/// (Poisson maximum likelihood, non-negative), on the blur operator
+/// `matrixᵀ` of a point-spread matrix.
+public enum Deconvolution {
+    /// The solver.
+    public enum Method: String, Sendable, CaseIterable {
+        /// ``LSMR`` on `min ‖M ⊙ (Aᵀ x − y)‖`.
+        case lsmr
+        /// ``MLEM`` for counts `y ≈ M ⊙ (Aᵀ x)`, `x ≥ 0`.
+        case mlem
+    }
+
+    /// Deconvolves `image` (any shape with `matrix.rows` pixels).
+    ///
+    /// Masked pixels (the `mask`, `true` = masked as in pyFAI, plus pixels
+    /// with an empty column in `matrix`) are excluded from the data; their
+    /// values in `image` may be anything, even NaN. The divisions of MLEM
+    /// are safe (a zero projection gives a zero ratio, an unseen pixel gives
+    /// 0), so no NaN or infinity appears.
+    ///
+    /// - Throws: ``DetectorError/shapeMismatch(argument:expected:received:)``
+    ///   for an image or mask that does not match the matrix,
+    ///   ``DetectorError/invalidArgument(name:expected:received:)`` for a
+    ///   non-square matrix, non-finite read-out values, or negative counts
+    ///   with MLEM; the solvers' ``SolverError``s for bad configurations.
+    public static func deconvolve(matrix: CSRMatrix<Double>, image: Tensor<Double>, method: Method,
+                                  mask: Tensor<Bool>? = nil,
+                                  lsmr: LSMR.Configuration = LSMR.Configuration(),
+                                  mlem: MLEM.Configuration = MLEM.Configuration(),
+                                  progress: ProgressHandler? = nil) throws -> DeconvolutionResult {
+        guard matrix.rows == matrix.columns else {
+            throw DetectorError.invalidArgument(name: "matrix", expected: "a square point-spread matrix",
+                                                received: "shape \(matrix.shape)")
+        }
+        let n = matrix.rows
+        guard image.count == n, image.rank >= 1 else {
+            throw DetectorError.shapeMismatch(argument: "image", expected: [n], received: image.shape)
+        }
+        if let mask, mask.shape != image.shape {
+            throw DetectorError.shapeMismatch(argument: "mask", expected: image.shape, received: mask.shape)
+        }
+        let reached = matrix.columnSums().elements
+        var excluded = reached.map { !($0 > 0) }
+        if let mask { for (k, v) in mask.elements.enumerated() where v { excluded[k] = true } }
+        var data = image.elements
+        for k in 0..<n {
+            if excluded[k] { data[k] = 0; continue }
+            guard data[k].isFinite else {
+                throw DetectorError.invalidArgument(name: "image", expected: "finite values on read-out pixels",
+                                                    received: "\(data[k]) at pixel \(k)")
+            }
+            if method == .mlem && data[k] < 0 {
+                throw DetectorError.invalidArgument(name: "image", expected: "counts ≥ 0 on read-out pixels for MLEM",
+                                                    received: "\(data[k]) at pixel \(k)")
+            }
+        }
+        let op = MaskedBlurOperator(matrix: matrix, excluded: excluded)
+        let y = Tensor(data)
+        let solution: Tensor<Double>, iterations: Int, reason: String
+        switch method {
+        case .lsmr:
+            let r = try LSMR.solve(op, rhs: y, configuration: lsmr, progress: progress)
+            solution = r.solution
+            iterations = r.iterations
+            reason = "\(r.stopReason)"
+        case .mlem:
+            let r = try MLEM.solve(op, data: y, configuration: mlem, progress: progress)
+            solution = r.solution
+            iterations = r.iterations
+            reason = r.stopReason.rawValue
+        }
+        var residual = data
+        let blurred = op.apply(solution).elements
+        var norm2 = 0.0
+        for k in 0..<n {
+            residual[k] = excluded[k] ? 0 : data[k] - blurred[k]
+            norm2 += residual[k] * residual[k]
+        }
+        return DeconvolutionResult(corrected: solution.reshaped(image.shape),
+                                   residual: Tensor(shape: image.shape, elements: residual),
+                                   excluded: Tensor(shape: image.shape, elements: excluded),
+                                   iterations: iterations, residualNorm: norm2.squareRoot(), stopReason: reason)
+    }
+}
