@@ -44,6 +44,9 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Mean photon count per projection pixel for the Poisson noise of the tomography part.")
     var photons = 2000.0
 
+    @Option(help: "Catalogue detector of the parallax part (e.g. Pilatus1M, Pilatus100k; 'none' skips it).")
+    var detector = "Pilatus1M"
+
     @OptionGroup var threads: ThreadOptions
 
     func validate() throws {
@@ -90,7 +93,13 @@ struct DemoCommand: ParsableCommand {
         if tomographySize > 0 { try runTomography(directory) }
 
         // Detector part (thick-sensor parallax).
-        print(try DetectorDemo.run(in: directory))
+        if detector.lowercased() != "none" {
+            do {
+                print(try DetectorDemo.run(in: directory, detector: detector))
+            } catch let error as DetectorError {
+                throw CommandError("--detector \(detector): \(error)")
+            }
+        }
     }
 
     /// Phantom → projections → Poisson noise → SIRT → error and PNG preview.

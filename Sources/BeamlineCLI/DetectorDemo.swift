@@ -1,17 +1,18 @@
 import Beamline
 import Foundation
 
-/// The detector part of `beamline demo`: parallax blur of a Pilatus 1M
-/// (450 µm Si, 17.8 keV, pyFAI notebook geometry) and its removal.
+/// The detector part of `beamline demo`: parallax blur of a catalogue
+/// detector (default Pilatus 1M; 450 µm Si, 17.8 keV, pyFAI notebook
+/// geometry) and its removal.
 enum DetectorDemo {
     /// Builds the exact point-spread matrix, blurs the test pattern (ones
     /// with every 5th pixel = 10), deconvolves it with LSMR and MLEM, writes
     /// the blurred and corrected images into `directory` and returns the
     /// report lines.
-    static func run(in directory: URL, iterations: Int = 30) throws -> String {
+    static func run(in directory: URL, detector name: String = "Pilatus1M", iterations: Int = 30) throws -> String {
         let clock = ContinuousClock()
         let start = clock.now
-        let model = ThickSensorModel(detector: try Detector.named("Pilatus1M"),
+        let model = ThickSensorModel(detector: try Detector.named(name),
                                      geometry: try PONIGeometry(distance: 0.2845, poni1: 0.08865, poni2: 0.08931),
                                      sensor: try Sensor(thickness: 450e-6, mu: 1537.02))
         let psf: PointSpreadMatrix<Double> = try model.exact()

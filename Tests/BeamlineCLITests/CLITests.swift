@@ -39,7 +39,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         // A small tomography part keeps the debug-build test fast.
         var command = try #require(try BeamlineCommand.parseAsRoot(["demo", "--size", "64", "--output", folder.path,
-                                                                    "--tomography-size", "12", "--tomography-iterations", "5"])
+                                                                    "--tomography-size", "12", "--tomography-iterations", "5",
+                                                                    "--detector", "Pilatus100k"])
                                    as? DemoCommand)
         try command.run()
         let clean = try NumpyFile.read(Double.self, from: folder.appendingPathComponent("clean.npy"))
@@ -55,6 +56,20 @@ import Testing
         #expect(Array(png[16..<24]) == [0, 0, 0, 26, 0, 0, 0, 12])
         let volume = try NumpyFile.read(Float.self, from: folder.appendingPathComponent("tomography_sirt.npy"))
         #expect(volume.shape == [12, 12, 12, 1])
+    }
+
+    @Test func demoRejectsAnUnknownDetectorNamingTheArgument() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("beamline-demo-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let command = try #require(try BeamlineCommand.parseAsRoot(
+            ["demo", "--size", "16", "--output", folder.path, "--tomography-size", "0", "--detector", "Pilatus9000"])
+            as? DemoCommand)
+        do {
+            try command.run()
+            Issue.record("an unknown detector was accepted")
+        } catch let error as CommandError {
+            #expect(error.description.contains("--detector Pilatus9000"))
+        }
     }
 
     @Test func demoRefusesAFileAsOutputFolder() throws {
