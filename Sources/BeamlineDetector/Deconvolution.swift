@@ -6,7 +6,10 @@ import BeamlineTensor
 /// `y = M ⊙ (Aᵀ x)` with `M` zero on masked pixels (so masked data never
 /// enter a fit), and its adjoint `x = A (M ⊙ y)`.
 public struct MaskedBlurOperator<Element: SparseElement>: LinearOperator, Sendable {
-    /// The point-spread matrix `A` (rows = entry pixels, columns = absorbing pixels).
+    /// `A·diag(M)`: the point-spread matrix `A` (rows = entry pixels,
+    /// columns = absorbing pixels) with the columns of excluded pixels
+    /// removed. Then `M ⊙ (Aᵀ x) = (A·diag(M))ᵀ x` and `A (M ⊙ y) = (A·diag(M)) y`,
+    /// so neither direction masks or copies a vector per call.
     public let matrix: CSRMatrix<Element>
     /// `true` where a pixel is excluded (length ``rows``).
     public let excluded: [Bool]
@@ -17,7 +20,13 @@ public struct MaskedBlurOperator<Element: SparseElement>: LinearOperator, Sendab
     public init(matrix: CSRMatrix<Element>, excluded: [Bool]) {
         precondition(matrix.rows == matrix.columns && excluded.count == matrix.columns,
                      "MaskedBlurOperator: matrix \(matrix.shape) with \(excluded.count) mask flags")
-        self.matrix = matrix
+        if excluded.contains(true) {
+            let keep = Tensor<Element>(excluded.map { $0 ? 0 : 1 })
+            // The factors have the right length, so scaling cannot fail.
+            self.matrix = ((try? matrix.scalingColumns(by: keep)) ?? matrix).eliminatingZeros()
+        } else {
+            self.matrix = matrix
+        }
         self.excluded = excluded
     }
 
@@ -30,19 +39,12 @@ public struct MaskedBlurOperator<Element: SparseElement>: LinearOperator, Sendab
     @inlinable
     public func apply(_ x: UnsafeBufferPointer<Element>, into y: UnsafeMutableBufferPointer<Element>) {
         matrix.multiplyTransposed(x, into: y)
-        excluded.withUnsafeBufferPointer { m in
-            for k in 0..<y.count where m[k] { y[k] = 0 }
-        }
     }
 
     /// `x = A (M ⊙ y)`.
     @inlinable
     public func applyAdjoint(_ y: UnsafeBufferPointer<Element>, into x: UnsafeMutableBufferPointer<Element>) {
-        var masked = [Element](y)
-        excluded.withUnsafeBufferPointer { m in
-            for k in 0..<masked.count where m[k] { masked[k] = 0 }
-        }
-        masked.withUnsafeBufferPointer { matrix.multiply($0, into: x) }
+        matrix.multiply(y, into: x)
     }
 }
 

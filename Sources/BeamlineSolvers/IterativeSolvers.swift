@@ -302,15 +302,9 @@ public enum MLEM {
             while iterations < configuration.maximumIterations {
                 iterations += 1
                 x.withUnsafeBufferPointer { xs in projection.withUnsafeMutableBufferPointer { op.apply(xs, into: $0) } }
-                for i in 0..<m { projection[i] = projection[i] > 0 ? data[i] / projection[i] : 0 }
+                MLEMKernels.ratio(data: data, projection: &projection)
                 projection.withUnsafeBufferPointer { ps in back.withUnsafeMutableBufferPointer { op.applyAdjoint(ps, into: $0) } }
-                var largestChange: S = 0, largest: S = 0
-                for j in 0..<n {
-                    let updated = sensitivity[j] > 0 ? Swift.max(0, x[j] * back[j] / sensitivity[j]) : 0
-                    largestChange = Swift.max(largestChange, Swift.abs(updated - x[j]))
-                    largest = Swift.max(largest, updated)
-                    x[j] = updated
-                }
+                let (largestChange, largest) = MLEMKernels.update(&x, back: back, sensitivity: sensitivity)
                 change = largest > 0 ? Double(largestChange / largest) : 0
                 progress?(IterationProgress(iteration: iterations, maximumIterations: configuration.maximumIterations,
                                             value: change))
@@ -322,5 +316,64 @@ public enum MLEM {
         let residual = projection.withUnsafeBufferPointer { VectorKernels.norm($0.baseAddress!, m) }
         return IterativeResult(solution: Tensor(x), stopReason: reason, iterations: iterations,
                                residualNorm: residual, secondaryNorm: change)
+    }
+}
+
+/// The elementwise steps of MLEM, in parallel over fixed blocks (maxima are
+/// exact, so the result does not depend on the thread count).
+@usableFromInline
+enum MLEMKernels {
+    /// Elements per block.
+    @usableFromInline static var block: Int { 1 << 15 }
+
+    /// `projection[i] = data[i] / projection[i]` where the projection is
+    /// positive, else 0.
+    @inlinable
+    static func ratio<S: SparseElement>(data: [S], projection: inout [S]) {
+        data.withUnsafeBufferPointer { d in
+            projection.withUnsafeMutableBufferPointer { p in
+                let dp = SendablePointer(UnsafeMutablePointer(mutating: d.baseAddress!)), pp = SendablePointer(p.baseAddress!)
+                Parallel.forEachBlock(count: p.count, blockSize: block) { _, range in
+                    for i in range { pp.base[i] = pp.base[i] > 0 ? dp.base[i] / pp.base[i] : 0 }
+                }
+            }
+        }
+    }
+
+    /// The multiplicative update `x ← max(0, x · back / sensitivity)` (0
+    /// where the sensitivity is 0); returns the largest change and the
+    /// largest updated value.
+    @inlinable
+    static func update<S: SparseElement>(_ x: inout [S], back: [S], sensitivity: [S]) -> (S, S) {
+        let blocks = (x.count + block - 1) / block
+        var maxima = [(S, S)](repeating: (0, 0), count: blocks)
+        x.withUnsafeMutableBufferPointer { xb in
+            back.withUnsafeBufferPointer { bb in
+                sensitivity.withUnsafeBufferPointer { sb in
+                    maxima.withUnsafeMutableBufferPointer { mb in
+                        let xp = SendablePointer(xb.baseAddress!), mp = SendablePointer(mb.baseAddress!)
+                        let bp = SendablePointer(UnsafeMutablePointer(mutating: bb.baseAddress!))
+                        let sp = SendablePointer(UnsafeMutablePointer(mutating: sb.baseAddress!))
+                        Parallel.forEachBlock(count: xb.count, blockSize: block) { index, range in
+                            var largestChange: S = 0, largest: S = 0
+                            for j in range {
+                                let s = sp.base[j]
+                                let updated = s > 0 ? Swift.max(0, xp.base[j] * bp.base[j] / s) : 0
+                                largestChange = Swift.max(largestChange, Swift.abs(updated - xp.base[j]))
+                                largest = Swift.max(largest, updated)
+                                xp.base[j] = updated
+                            }
+                            mp.base[index] = (largestChange, largest)
+                        }
+                    }
+                }
+            }
+        }
+        var largestChange: S = 0, largest: S = 0
+        for (change, value) in maxima {
+            largestChange = Swift.max(largestChange, change)
+            largest = Swift.max(largest, value)
+        }
+        return (largestChange, largest)
     }
 }
