@@ -157,9 +157,11 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
         xp.initialize(repeating: 0, count: x.count)
         let (nj, nk, c) = (geometry.projectionShape[0], geometry.projectionShape[1], channels)
         let input = SendablePointer(UnsafeMutablePointer(mutating: yp)), output = SendablePointer(xp)
+        let threads = Parallel.threadCount
         for (p, plan) in plans.enumerated() {
             let image = UnsafePointer(input.base + p * nj * nk * c)
-            let minimumSlices = Swift.max(1, 32768 / Swift.max(1, nj * nk * c))
+            // One slab per thread: every slab walks all rays of the projection.
+            let minimumSlices = Swift.max(1, 32768 / Swift.max(1, nj * nk * c), (plan.d0 + threads - 1) / threads)
             Parallel.forEachChunk(count: plan.d0, minimumChunk: minimumSlices) { slices in
                 if c == 1 {
                     Self.adjointSlab(plan, slices: slices, nj: nj, nk: nk, y: image, x: output.base)
@@ -171,18 +173,59 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
     }
 
     // MARK: - Kernels
+    //
+    // Every kernel walks a ray's slices in three parts: the edge slices
+    // before and after the interior (where a bilinear corner may lie outside
+    // the volume) through the careful ``RayPlan/sample(slice:_:_:)``, and the
+    // interior (all four corners inside, ``RayPlan/interiorSlices(_:_:within:)``)
+    // through a branch-free loop with truncation and direct offsets. Both
+    // compute a position as `b + Double(s) · step` and the same weights, so
+    // forward and adjoint use identical matrix entries whatever the split.
 
     /// One row `j` of one projection, one channel.
     @inlinable
     static func forwardRowSingle(_ plan: RayPlan, j: Int, nk: Int, x: UnsafePointer<Scalar>, y: UnsafeMutablePointer<Scalar>) {
+        let (step1, step2) = (plan.step1, plan.step2)
+        let (stride0, stride1, stride2) = (plan.stride0, plan.stride1, plan.stride2)
+        let stride12 = stride1 &+ stride2
+        let d = Scalar(plan.distance)
         for k in 0..<nk {
             let (b1, b2) = plan.rayStart(j: j, k: k)
+            let all = plan.slices(b1, b2, within: 0..<plan.d0)
+            let inner = plan.interiorSlices(b1, b2, within: all)
             var sum: Scalar = 0
-            for s in plan.slices(b1, b2, within: 0..<plan.d0) {
+            for s in all.lowerBound..<inner.lowerBound {
                 let t = plan.sample(slice: s, b1, b2)
                 sum += Scalar(t.w00) * x[t.o00] + Scalar(t.w10) * x[t.o10] + Scalar(t.w01) * x[t.o01] + Scalar(t.w11) * x[t.o11]
             }
-            y[k] = sum * Scalar(plan.distance)
+            var fs = Double(inner.lowerBound)
+            var base = inner.lowerBound &* stride0
+            for _ in inner {
+                let p1 = b1 + fs * step1, p2 = b2 + fs * step2
+                let i1 = Int(p1), i2 = Int(p2)
+                let a1 = p1 - Double(i1), a2 = p2 - Double(i2)
+                let l1 = 1 - a1, l2 = 1 - a2
+                let o = base &+ i1 &* stride1 &+ i2 &* stride2
+                sum += Scalar(l1 * l2) * x[o] + Scalar(a1 * l2) * x[o &+ stride1]
+                    + Scalar(l1 * a2) * x[o &+ stride2] + Scalar(a1 * a2) * x[o &+ stride12]
+                fs += 1
+                base &+= stride0
+            }
+            for s in inner.upperBound..<all.upperBound {
+                let t = plan.sample(slice: s, b1, b2)
+                sum += Scalar(t.w00) * x[t.o00] + Scalar(t.w10) * x[t.o10] + Scalar(t.w01) * x[t.o01] + Scalar(t.w11) * x[t.o11]
+            }
+            y[k] = sum * d
+        }
+    }
+
+    /// Adds `w00 x00 + w10 x10 + w01 x01 + w11 x11` to `pixel`, channel by channel.
+    @inlinable @inline(__always)
+    static func accumulate(_ pixel: UnsafeMutablePointer<Scalar>, _ c: Int, _ x: UnsafePointer<Scalar>,
+                           _ o00: Int, _ o10: Int, _ o01: Int, _ o11: Int, _ w00: Scalar, _ w10: Scalar, _ w01: Scalar, _ w11: Scalar) {
+        let (x00, x10, x01, x11) = (x + o00, x + o10, x + o01, x + o11)
+        for ch in 0..<c {
+            pixel[ch] += w00 * x00[ch] + w10 * x10[ch] + w01 * x01[ch] + w11 * x11[ch]
         }
     }
 
@@ -190,19 +233,37 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
     @inlinable
     static func forwardRow(_ plan: RayPlan, j: Int, nk: Int, channels c: Int, x: UnsafePointer<Scalar>,
                            y: UnsafeMutablePointer<Scalar>) {
+        let (step1, step2) = (plan.step1, plan.step2)
+        let (stride0, stride1, stride2) = (plan.stride0, plan.stride1, plan.stride2)
+        let stride12 = stride1 &+ stride2
+        let d = Scalar(plan.distance)
         for k in 0..<nk {
             let (b1, b2) = plan.rayStart(j: j, k: k)
+            let all = plan.slices(b1, b2, within: 0..<plan.d0)
+            let inner = plan.interiorSlices(b1, b2, within: all)
             let pixel = y + k * c
             pixel.initialize(repeating: 0, count: c)
-            for s in plan.slices(b1, b2, within: 0..<plan.d0) {
+            for s in all.lowerBound..<inner.lowerBound {
                 let t = plan.sample(slice: s, b1, b2)
-                let (w00, w10, w01, w11) = (Scalar(t.w00), Scalar(t.w10), Scalar(t.w01), Scalar(t.w11))
-                let (x00, x10, x01, x11) = (x + t.o00, x + t.o10, x + t.o01, x + t.o11)
-                for ch in 0..<c {
-                    pixel[ch] += w00 * x00[ch] + w10 * x10[ch] + w01 * x01[ch] + w11 * x11[ch]
-                }
+                accumulate(pixel, c, x, t.o00, t.o10, t.o01, t.o11, Scalar(t.w00), Scalar(t.w10), Scalar(t.w01), Scalar(t.w11))
             }
-            let d = Scalar(plan.distance)
+            var fs = Double(inner.lowerBound)
+            var base = inner.lowerBound &* stride0
+            for _ in inner {
+                let p1 = b1 + fs * step1, p2 = b2 + fs * step2
+                let i1 = Int(p1), i2 = Int(p2)
+                let a1 = p1 - Double(i1), a2 = p2 - Double(i2)
+                let l1 = 1 - a1, l2 = 1 - a2
+                let o = base &+ i1 &* stride1 &+ i2 &* stride2
+                accumulate(pixel, c, x, o, o &+ stride1, o &+ stride2, o &+ stride12,
+                           Scalar(l1 * l2), Scalar(a1 * l2), Scalar(l1 * a2), Scalar(a1 * a2))
+                fs += 1
+                base &+= stride0
+            }
+            for s in inner.upperBound..<all.upperBound {
+                let t = plan.sample(slice: s, b1, b2)
+                accumulate(pixel, c, x, t.o00, t.o10, t.o01, t.o11, Scalar(t.w00), Scalar(t.w10), Scalar(t.w01), Scalar(t.w11))
+            }
             for ch in 0..<c { pixel[ch] *= d }
         }
     }
@@ -213,12 +274,40 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
     @inlinable
     static func adjointSlab(_ plan: RayPlan, slices: Range<Int>, nj: Int, nk: Int, y: UnsafePointer<Scalar>,
                             x: UnsafeMutablePointer<Scalar>) {
+        let (step1, step2) = (plan.step1, plan.step2)
+        let (stride0, stride1, stride2) = (plan.stride0, plan.stride1, plan.stride2)
+        let stride12 = stride1 &+ stride2
+        let d = Scalar(plan.distance)
         for j in 0..<nj {
             for k in 0..<nk {
-                let value = y[j * nk + k] * Scalar(plan.distance)
+                let value = y[j * nk + k] * d
                 if value == 0 { continue }
                 let (b1, b2) = plan.rayStart(j: j, k: k)
-                for s in plan.slices(b1, b2, within: slices) {
+                let all = plan.slices(b1, b2, within: slices)
+                let inner = plan.interiorSlices(b1, b2, within: all)
+                for s in all.lowerBound..<inner.lowerBound {
+                    let t = plan.sample(slice: s, b1, b2)
+                    x[t.o00] += Scalar(t.w00) * value
+                    x[t.o10] += Scalar(t.w10) * value
+                    x[t.o01] += Scalar(t.w01) * value
+                    x[t.o11] += Scalar(t.w11) * value
+                }
+                var fs = Double(inner.lowerBound)
+                var base = inner.lowerBound &* stride0
+                for _ in inner {
+                    let p1 = b1 + fs * step1, p2 = b2 + fs * step2
+                    let i1 = Int(p1), i2 = Int(p2)
+                    let a1 = p1 - Double(i1), a2 = p2 - Double(i2)
+                    let l1 = 1 - a1, l2 = 1 - a2
+                    let o = base &+ i1 &* stride1 &+ i2 &* stride2
+                    x[o] += Scalar(l1 * l2) * value
+                    x[o &+ stride1] += Scalar(a1 * l2) * value
+                    x[o &+ stride2] += Scalar(l1 * a2) * value
+                    x[o &+ stride12] += Scalar(a1 * a2) * value
+                    fs += 1
+                    base &+= stride0
+                }
+                for s in inner.upperBound..<all.upperBound {
                     let t = plan.sample(slice: s, b1, b2)
                     x[t.o00] += Scalar(t.w00) * value
                     x[t.o10] += Scalar(t.w10) * value
@@ -229,26 +318,56 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
         }
     }
 
+    /// Adds `w · pixel` to the four corners, channel by channel.
+    @inlinable @inline(__always)
+    static func scatter(_ pixel: UnsafePointer<Scalar>, _ c: Int, _ x: UnsafeMutablePointer<Scalar>,
+                        _ o00: Int, _ o10: Int, _ o01: Int, _ o11: Int, _ w00: Scalar, _ w10: Scalar, _ w01: Scalar, _ w11: Scalar) {
+        let (x00, x10, x01, x11) = (x + o00, x + o10, x + o01, x + o11)
+        for ch in 0..<c {
+            let v = pixel[ch]
+            x00[ch] += w00 * v
+            x10[ch] += w10 * v
+            x01[ch] += w01 * v
+            x11[ch] += w11 * v
+        }
+    }
+
     /// ``adjointSlab(_:slices:nj:nk:y:x:)`` for several channels.
     @inlinable
     static func adjointSlab(_ plan: RayPlan, slices: Range<Int>, nj: Int, nk: Int, channels c: Int,
                             y: UnsafePointer<Scalar>, x: UnsafeMutablePointer<Scalar>) {
-        let d = Scalar(plan.distance)
+        let (step1, step2) = (plan.step1, plan.step2)
+        let (stride0, stride1, stride2) = (plan.stride0, plan.stride1, plan.stride2)
+        let stride12 = stride1 &+ stride2
+        let d = plan.distance
         for j in 0..<nj {
             for k in 0..<nk {
                 let pixel = y + (j * nk + k) * c
                 let (b1, b2) = plan.rayStart(j: j, k: k)
-                for s in plan.slices(b1, b2, within: slices) {
+                let all = plan.slices(b1, b2, within: slices)
+                let inner = plan.interiorSlices(b1, b2, within: all)
+                for s in all.lowerBound..<inner.lowerBound {
                     let t = plan.sample(slice: s, b1, b2)
-                    let (w00, w10, w01, w11) = (Scalar(t.w00) * d, Scalar(t.w10) * d, Scalar(t.w01) * d, Scalar(t.w11) * d)
-                    let (x00, x10, x01, x11) = (x + t.o00, x + t.o10, x + t.o01, x + t.o11)
-                    for ch in 0..<c {
-                        let v = pixel[ch]
-                        x00[ch] += w00 * v
-                        x10[ch] += w10 * v
-                        x01[ch] += w01 * v
-                        x11[ch] += w11 * v
-                    }
+                    scatter(pixel, c, x, t.o00, t.o10, t.o01, t.o11,
+                            Scalar(t.w00) * Scalar(d), Scalar(t.w10) * Scalar(d), Scalar(t.w01) * Scalar(d), Scalar(t.w11) * Scalar(d))
+                }
+                var fs = Double(inner.lowerBound)
+                var base = inner.lowerBound &* stride0
+                for _ in inner {
+                    let p1 = b1 + fs * step1, p2 = b2 + fs * step2
+                    let i1 = Int(p1), i2 = Int(p2)
+                    let a1 = p1 - Double(i1), a2 = p2 - Double(i2)
+                    let l1 = 1 - a1, l2 = 1 - a2
+                    let o = base &+ i1 &* stride1 &+ i2 &* stride2
+                    scatter(pixel, c, x, o, o &+ stride1, o &+ stride2, o &+ stride12,
+                            Scalar(l1 * l2) * Scalar(d), Scalar(a1 * l2) * Scalar(d), Scalar(l1 * a2) * Scalar(d), Scalar(a1 * a2) * Scalar(d))
+                    fs += 1
+                    base &+= stride0
+                }
+                for s in inner.upperBound..<all.upperBound {
+                    let t = plan.sample(slice: s, b1, b2)
+                    scatter(pixel, c, x, t.o00, t.o10, t.o01, t.o11,
+                            Scalar(t.w00) * Scalar(d), Scalar(t.w10) * Scalar(d), Scalar(t.w01) * Scalar(d), Scalar(t.w11) * Scalar(d))
                 }
             }
         }
@@ -337,6 +456,34 @@ struct RayPlan: Sendable {
         clip(b2, step2, d2)
         guard hi > lo else { return range.lowerBound..<range.lowerBound }
         return Int(lo)..<Int(hi)
+    }
+
+    /// The slices in `range` (a range from ``slices(_:_:within:)``) on
+    /// which all four bilinear corners lie inside the volume, i.e. the
+    /// positions `b + Double(s) · step` satisfy `0 ≤ p < D − 1` on both
+    /// axes. Positions are monotone in `s`, so this is a range; it is
+    /// estimated by division and then settled with the exact position
+    /// formula used by the kernels. Empty ranges start at `range.lowerBound`.
+    @inlinable @inline(__always)
+    func interiorSlices(_ b1: Double, _ b2: Double, within range: Range<Int>) -> Range<Int> {
+        var lo = range.lowerBound, hi = range.upperBound
+        @inline(__always) func inside(_ s: Int) -> Bool {
+            let fs = Double(s)
+            let p1 = b1 + fs * step1, p2 = b2 + fs * step2
+            return p1 >= 0 && p1 < Double(d1 - 1) && p2 >= 0 && p2 < Double(d2 - 1)
+        }
+        @inline(__always) func clip(_ b: Double, _ s: Double, _ d: Int) {
+            if s == 0 { return }  // constant position: settled by `inside` below
+            let t1 = (0 - b) / s, t2 = (Double(d - 1) - b) / s
+            let a = Swift.min(t1, t2).rounded(.down) - 1, z = Swift.max(t1, t2).rounded(.up) + 1
+            if a > Double(lo) { lo = a >= Double(hi) ? hi : Int(a) }
+            if z < Double(hi) { hi = z <= Double(lo) ? lo : Int(z) }
+        }
+        clip(b1, step1, d1)
+        clip(b2, step2, d2)
+        while lo < hi && !inside(lo) { lo &+= 1 }
+        while hi > lo && !inside(hi &- 1) { hi &-= 1 }
+        return lo < hi ? lo..<hi : range.lowerBound..<range.lowerBound
     }
 
     /// The four voxel offsets and bilinear weights of the ray at slice `s`.
