@@ -432,6 +432,8 @@ struct RayPlan: Sendable {
     @usableFromInline var base1: Double, base2: Double
     /// Change of those positions per step in j, in k, and per slice.
     @usableFromInline var dj1: Double, dj2: Double, dk1: Double, dk2: Double, step1: Double, step2: Double
+    /// `1 / step1` and `1 / step2` (0 where the step is below 1e-12).
+    @usableFromInline var inverseStep1: Double, inverseStep2: Double
     /// The step length `|v| / |v_a|`.
     @usableFromInline var distance: Double
 
@@ -462,6 +464,8 @@ struct RayPlan: Sendable {
         dk2 = w[order[2]] - s2 * w[order[0]]
         step1 = s1
         step2 = s2
+        inverseStep1 = Swift.abs(s1) < 1e-12 ? 0 : 1 / s1
+        inverseStep2 = Swift.abs(s2) < 1e-12 ? 0 : 1 / s2
         distance = (1 + s1 * s1 + s2 * s2).squareRoot()
     }
 
@@ -474,21 +478,27 @@ struct RayPlan: Sendable {
 
     /// The slices in `range` where the ray can have non-zero weights (a
     /// superset: samples outside the volume get zero weights anyway).
+    /// Uses the plan's reciprocal steps and truncation with a margin
+    /// instead of divisions and `floor` (no libm call per ray).
     @inlinable @inline(__always)
     func slices(_ b1: Double, _ b2: Double, within range: Range<Int>) -> Range<Int> {
         var lo = Double(range.lowerBound), hi = Double(range.upperBound)
-        func clip(_ b: Double, _ s: Double, _ d: Int) {
+        @inline(__always) func clip(_ b: Double, _ s: Double, _ inverse: Double, _ d: Int) {
             // Need −1 < b + t s < d.
             if Swift.abs(s) < 1e-12 {
                 if !(b > -1.5 && b < Double(d) + 0.5) { hi = lo }
                 return
             }
-            let t1 = (-1 - b) / s, t2 = (Double(d) - b) / s
-            lo = Swift.max(lo, Swift.min(t1, t2).rounded(.down) - 1)
-            hi = Swift.min(hi, Swift.max(t1, t2).rounded(.up) + 2)
+            let t1 = (-1 - b) * inverse, t2 = (Double(d) - b) * inverse
+            // Clamped into range ± 8 so truncation is safe; trunc(t) − 2 ≤ floor(t) − 1
+            // and trunc(t) + 3 ≥ ceil(t) + 2.
+            let first = Swift.min(Swift.max(Swift.min(t1, t2), lo - 8), hi + 8)
+            let last = Swift.min(Swift.max(Swift.max(t1, t2), lo - 8), hi + 8)
+            lo = Swift.max(lo, Double(Int(first) &- 2))
+            hi = Swift.min(hi, Double(Int(last) &+ 3))
         }
-        clip(b1, step1, d1)
-        clip(b2, step2, d2)
+        clip(b1, step1, inverseStep1, d1)
+        clip(b2, step2, inverseStep2, d2)
         guard hi > lo else { return range.lowerBound..<range.lowerBound }
         return Int(lo)..<Int(hi)
     }
@@ -507,15 +517,17 @@ struct RayPlan: Sendable {
             let p1 = b1 + fs * step1, p2 = b2 + fs * step2
             return p1 >= 0 && p1 < Double(d1 - 1) && p2 >= 0 && p2 < Double(d2 - 1)
         }
-        @inline(__always) func clip(_ b: Double, _ s: Double, _ d: Int) {
-            if s == 0 { return }  // constant position: settled by `inside` below
-            let t1 = (0 - b) / s, t2 = (Double(d - 1) - b) / s
-            let a = Swift.min(t1, t2).rounded(.down) - 1, z = Swift.max(t1, t2).rounded(.up) + 1
-            if a > Double(lo) { lo = a >= Double(hi) ? hi : Int(a) }
-            if z < Double(hi) { hi = z <= Double(lo) ? lo : Int(z) }
+        @inline(__always) func clip(_ b: Double, _ s: Double, _ inverse: Double, _ d: Int) {
+            if Swift.abs(s) < 1e-12 { return }  // (nearly) constant position: settled by `inside` below
+            let t1 = (0 - b) * inverse, t2 = (Double(d - 1) - b) * inverse
+            // A superset estimate (clamped so truncation is safe); `inside` settles it.
+            let a = Swift.min(Swift.max(Swift.min(t1, t2), Double(lo) - 8), Double(hi) + 8)
+            let z = Swift.min(Swift.max(Swift.max(t1, t2), Double(lo) - 8), Double(hi) + 8)
+            lo = Swift.max(lo, Int(a) &- 2)
+            hi = Swift.min(hi, Int(z) &+ 3)
         }
-        clip(b1, step1, d1)
-        clip(b2, step2, d2)
+        clip(b1, step1, inverseStep1, d1)
+        clip(b2, step2, inverseStep2, d2)
         while lo < hi && !inside(lo) { lo &+= 1 }
         while hi > lo && !inside(hi &- 1) { hi &-= 1 }
         return lo < hi ? lo..<hi : range.lowerBound..<range.lowerBound
