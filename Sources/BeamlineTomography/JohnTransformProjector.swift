@@ -244,63 +244,51 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
     }
 
     /// One row `j` of one projection, `channels` channels.
+    ///
+    /// Slice-outer: for each slice, every ray of the row takes its sample
+    /// there, so the row's voxels of one slice (two lines of `channels`-long
+    /// pixels) are read while in L1, and the row's pixels stay in L1. Each
+    /// pixel still sums its samples in slice order.
     @inlinable
     static func forwardRow(_ plan: RayPlan, j: Int, nk: Int, channels c: Int, x: UnsafePointer<Scalar>,
                            y: UnsafeMutablePointer<Scalar>) {
         let (step1, step2) = (plan.step1, plan.step2)
         let (stride0, stride1, stride2) = (plan.stride0, plan.stride1, plan.stride2)
         let stride12 = stride1 &+ stride2
-        let d = Scalar(plan.distance)
+        let (top1, top2) = (Double(plan.d1 - 1), Double(plan.d2 - 1))
+        let (end1, end2) = (Double(plan.d1), Double(plan.d2))
+        y.initialize(repeating: 0, count: nk * c)
+        // Rows that miss the volume on every slice are skipped cheaply by the ranges.
+        var first = plan.d0, last = 0
         for k in 0..<nk {
             let (b1, b2) = plan.rayStart(j: j, k: k)
-            let all = plan.slices(b1, b2, within: 0..<plan.d0)
-            let inner = plan.interiorSlices(b1, b2, within: all)
-            let pixel = y + k * c
-            pixel.initialize(repeating: 0, count: c)
-            for s in all.lowerBound..<inner.lowerBound {
-                let t = plan.sample(slice: s, b1, b2)
-                accumulate(pixel, c, x, t.o00, t.o10, t.o01, t.o11, Scalar(t.w00), Scalar(t.w10), Scalar(t.w01), Scalar(t.w11))
-            }
-            // Interior, two slices per pass over the pixel's channels.
-            var fs = Double(inner.lowerBound)
-            var base = inner.lowerBound &* stride0
-            var remaining = inner.count
-            while remaining >= 2 {
-                let p1 = b1 + fs * step1, p2 = b2 + fs * step2
-                let q1 = b1 + (fs + 1) * step1, q2 = b2 + (fs + 1) * step2
-                let i1 = Int(p1), i2 = Int(p2), k1 = Int(q1), k2 = Int(q2)
-                let a1 = p1 - Double(i1), a2 = p2 - Double(i2), e1 = q1 - Double(k1), e2 = q2 - Double(k2)
-                let l1 = 1 - a1, l2 = 1 - a2, m1 = 1 - e1, m2 = 1 - e2
-                let (w00, w10, w01, w11) = (Scalar(l1 * l2), Scalar(a1 * l2), Scalar(l1 * a2), Scalar(a1 * a2))
-                let (v00, v10, v01, v11) = (Scalar(m1 * m2), Scalar(e1 * m2), Scalar(m1 * e2), Scalar(e1 * e2))
-                let x00 = x + (base &+ i1 &* stride1 &+ i2 &* stride2)
-                let (x10, x01, x11) = (x00 + stride1, x00 + stride2, x00 + stride12)
-                let y00 = x + (base &+ stride0 &+ k1 &* stride1 &+ k2 &* stride2)
-                let (y10, y01, y11) = (y00 + stride1, y00 + stride2, y00 + stride12)
-                for ch in 0..<c {
-                    let first = w00 * x00[ch] + w10 * x10[ch] + w01 * x01[ch] + w11 * x11[ch]
-                    let second = v00 * y00[ch] + v10 * y10[ch] + v01 * y01[ch] + v11 * y11[ch]
-                    pixel[ch] += first + second
-                }
-                fs += 2
-                base &+= 2 &* stride0
-                remaining &-= 2
-            }
-            if remaining == 1 {
-                let p1 = b1 + fs * step1, p2 = b2 + fs * step2
-                let i1 = Int(p1), i2 = Int(p2)
-                let a1 = p1 - Double(i1), a2 = p2 - Double(i2)
-                let l1 = 1 - a1, l2 = 1 - a2
-                let o = base &+ i1 &* stride1 &+ i2 &* stride2
-                accumulate(pixel, c, x, o, o &+ stride1, o &+ stride2, o &+ stride12,
-                           Scalar(l1 * l2), Scalar(a1 * l2), Scalar(l1 * a2), Scalar(a1 * a2))
-            }
-            for s in inner.upperBound..<all.upperBound {
-                let t = plan.sample(slice: s, b1, b2)
-                accumulate(pixel, c, x, t.o00, t.o10, t.o01, t.o11, Scalar(t.w00), Scalar(t.w10), Scalar(t.w01), Scalar(t.w11))
-            }
-            for ch in 0..<c { pixel[ch] *= d }
+            let r = plan.slices(b1, b2, within: 0..<plan.d0)
+            if !r.isEmpty { first = Swift.min(first, r.lowerBound); last = Swift.max(last, r.upperBound) }
         }
+        if first < last {
+            for s in first..<last {
+                let fs = Double(s)
+                let base = s &* stride0
+                for k in 0..<nk {
+                    let (b1, b2) = plan.rayStart(j: j, k: k)
+                    let p1 = b1 + fs * step1, p2 = b2 + fs * step2
+                    let pixel = y + k &* c
+                    if p1 >= 0 && p1 < top1 && p2 >= 0 && p2 < top2 {
+                        let i1 = Int(p1), i2 = Int(p2)
+                        let a1 = p1 - Double(i1), a2 = p2 - Double(i2)
+                        let l1 = 1 - a1, l2 = 1 - a2
+                        let o = base &+ i1 &* stride1 &+ i2 &* stride2
+                        accumulate(pixel, c, x, o, o &+ stride1, o &+ stride2, o &+ stride12,
+                                   Scalar(l1 * l2), Scalar(a1 * l2), Scalar(l1 * a2), Scalar(a1 * a2))
+                    } else if p1 > -1 && p1 < end1 && p2 > -1 && p2 < end2 {
+                        let t = plan.sample(slice: s, b1, b2)
+                        accumulate(pixel, c, x, t.o00, t.o10, t.o01, t.o11, Scalar(t.w00), Scalar(t.w10), Scalar(t.w01), Scalar(t.w11))
+                    }
+                }
+            }
+        }
+        let d = Scalar(plan.distance)
+        for i in 0..<(nk * c) { y[i] *= d }
     }
 
     /// The adjoint of one projection restricted to `slices` of its dominant
@@ -368,41 +356,39 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
     }
 
     /// ``adjointSlab(_:slices:nj:nk:y:x:)`` for several channels.
+    ///
+    /// Slice-outer: every ray of the projection scatters into one slice
+    /// before the next slice, so the slice being written stays in cache.
+    /// Each voxel still receives its contributions in ray order (j, k).
     @inlinable
     static func adjointSlab(_ plan: RayPlan, slices: Range<Int>, nj: Int, nk: Int, channels c: Int,
                             y: UnsafePointer<Scalar>, x: UnsafeMutablePointer<Scalar>) {
         let (step1, step2) = (plan.step1, plan.step2)
         let (stride0, stride1, stride2) = (plan.stride0, plan.stride1, plan.stride2)
         let stride12 = stride1 &+ stride2
-        let d = plan.distance
-        for j in 0..<nj {
-            for k in 0..<nk {
-                let pixel = y + (j * nk + k) * c
-                let (b1, b2) = plan.rayStart(j: j, k: k)
-                let all = plan.slices(b1, b2, within: slices)
-                let inner = plan.interiorSlices(b1, b2, within: all)
-                for s in all.lowerBound..<inner.lowerBound {
-                    let t = plan.sample(slice: s, b1, b2)
-                    scatter(pixel, c, x, t.o00, t.o10, t.o01, t.o11,
-                            Scalar(t.w00) * Scalar(d), Scalar(t.w10) * Scalar(d), Scalar(t.w01) * Scalar(d), Scalar(t.w11) * Scalar(d))
-                }
-                var fs = Double(inner.lowerBound)
-                var base = inner.lowerBound &* stride0
-                for _ in inner {
+        let (top1, top2) = (Double(plan.d1 - 1), Double(plan.d2 - 1))
+        let (end1, end2) = (Double(plan.d1), Double(plan.d2))
+        let d = Scalar(plan.distance)
+        for s in slices {
+            let fs = Double(s)
+            let base = s &* stride0
+            for j in 0..<nj {
+                for k in 0..<nk {
+                    let (b1, b2) = plan.rayStart(j: j, k: k)
                     let p1 = b1 + fs * step1, p2 = b2 + fs * step2
-                    let i1 = Int(p1), i2 = Int(p2)
-                    let a1 = p1 - Double(i1), a2 = p2 - Double(i2)
-                    let l1 = 1 - a1, l2 = 1 - a2
-                    let o = base &+ i1 &* stride1 &+ i2 &* stride2
-                    scatter(pixel, c, x, o, o &+ stride1, o &+ stride2, o &+ stride12,
-                            Scalar(l1 * l2) * Scalar(d), Scalar(a1 * l2) * Scalar(d), Scalar(l1 * a2) * Scalar(d), Scalar(a1 * a2) * Scalar(d))
-                    fs += 1
-                    base &+= stride0
-                }
-                for s in inner.upperBound..<all.upperBound {
-                    let t = plan.sample(slice: s, b1, b2)
-                    scatter(pixel, c, x, t.o00, t.o10, t.o01, t.o11,
-                            Scalar(t.w00) * Scalar(d), Scalar(t.w10) * Scalar(d), Scalar(t.w01) * Scalar(d), Scalar(t.w11) * Scalar(d))
+                    let pixel = y + (j &* nk &+ k) &* c
+                    if p1 >= 0 && p1 < top1 && p2 >= 0 && p2 < top2 {
+                        let i1 = Int(p1), i2 = Int(p2)
+                        let a1 = p1 - Double(i1), a2 = p2 - Double(i2)
+                        let l1 = 1 - a1, l2 = 1 - a2
+                        let o = base &+ i1 &* stride1 &+ i2 &* stride2
+                        scatter(pixel, c, x, o, o &+ stride1, o &+ stride2, o &+ stride12,
+                                Scalar(l1 * l2) * d, Scalar(a1 * l2) * d, Scalar(l1 * a2) * d, Scalar(a1 * a2) * d)
+                    } else if p1 > -1 && p1 < end1 && p2 > -1 && p2 < end2 {
+                        let t = plan.sample(slice: s, b1, b2)
+                        scatter(pixel, c, x, t.o00, t.o10, t.o01, t.o11,
+                                Scalar(t.w00) * d, Scalar(t.w10) * d, Scalar(t.w01) * d, Scalar(t.w11) * d)
+                    }
                 }
             }
         }
