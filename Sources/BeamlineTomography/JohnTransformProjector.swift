@@ -315,20 +315,32 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
                     x[t.o01] += Scalar(t.w01) * value
                     x[t.o11] += Scalar(t.w11) * value
                 }
+                // Interior: the transpose of the forward's lerp form, two slices per step.
+                @inline(__always) func spread(_ q: UnsafeMutablePointer<Scalar>, _ a1: Scalar, _ a2: Scalar) {
+                    let high = value * a2, low = value - high
+                    let lowHigh = low * a1, highHigh = high * a1
+                    q[0] += low - lowHigh
+                    q[stride1] += lowHigh
+                    q[stride2] += high - highHigh
+                    q[stride12] += highHigh
+                }
                 var fs = Double(inner.lowerBound)
-                var base = inner.lowerBound &* stride0
-                for _ in inner {
+                var slice = x + inner.lowerBound &* stride0
+                var remaining = inner.count
+                while remaining >= 2 {
+                    let p1 = b1 + fs * step1, p2 = b2 + fs * step2
+                    let q1 = b1 + (fs + 1) * step1, q2 = b2 + (fs + 1) * step2
+                    let i1 = Int(p1), i2 = Int(p2), k1 = Int(q1), k2 = Int(q2)
+                    spread(slice + (i1 &* stride1 &+ i2 &* stride2), Scalar(p1 - Double(i1)), Scalar(p2 - Double(i2)))
+                    spread(slice + (stride0 &+ k1 &* stride1 &+ k2 &* stride2), Scalar(q1 - Double(k1)), Scalar(q2 - Double(k2)))
+                    fs += 2
+                    slice += 2 &* stride0
+                    remaining &-= 2
+                }
+                if remaining == 1 {
                     let p1 = b1 + fs * step1, p2 = b2 + fs * step2
                     let i1 = Int(p1), i2 = Int(p2)
-                    let a1 = p1 - Double(i1), a2 = p2 - Double(i2)
-                    let l1 = 1 - a1, l2 = 1 - a2
-                    let o = base &+ i1 &* stride1 &+ i2 &* stride2
-                    x[o] += Scalar(l1 * l2) * value
-                    x[o &+ stride1] += Scalar(a1 * l2) * value
-                    x[o &+ stride2] += Scalar(l1 * a2) * value
-                    x[o &+ stride12] += Scalar(a1 * a2) * value
-                    fs += 1
-                    base &+= stride0
+                    spread(slice + (i1 &* stride1 &+ i2 &* stride2), Scalar(p1 - Double(i1)), Scalar(p2 - Double(i2)))
                 }
                 for s in inner.upperBound..<all.upperBound {
                     let t = plan.sample(slice: s, b1, b2)
