@@ -474,8 +474,8 @@ struct RayPlan: Sendable {
         return (base1 + fj * dj1 + fk * dk1, base2 + fj * dj2 + fk * dk2)
     }
 
-    /// The slices in `range` where the ray can have non-zero weights (a
-    /// superset: samples outside the volume get zero weights anyway).
+    /// The slices in `range` where the ray can have non-zero weights
+    /// (positions in `(−1, D)` on both axes; monotone in the slice, so a range).
     /// Uses the plan's reciprocal steps and truncation with a margin
     /// instead of divisions and `floor` (no libm call per ray).
     @inlinable @inline(__always)
@@ -498,7 +498,17 @@ struct RayPlan: Sendable {
         clip(b1, step1, inverseStep1, d1)
         clip(b2, step2, inverseStep2, d2)
         guard hi > lo else { return range.lowerBound..<range.lowerBound }
-        return Int(lo)..<Int(hi)
+        // Settle the ends with the kernels' position formula: drop slices
+        // where a position is ≤ −1 or ≥ D (all four weights are zero there).
+        var first = Int(lo), last = Int(hi)
+        @inline(__always) func touches(_ s: Int) -> Bool {
+            let fs = Double(s)
+            let p1 = b1 + fs * step1, p2 = b2 + fs * step2
+            return p1 > -1 && p1 < Double(d1) && p2 > -1 && p2 < Double(d2)
+        }
+        while first < last && !touches(first) { first &+= 1 }
+        while last > first && !touches(last &- 1) { last &-= 1 }
+        return first < last ? first..<last : range.lowerBound..<range.lowerBound
     }
 
     /// The slices in `range` (a range from ``slices(_:_:within:)``) on
