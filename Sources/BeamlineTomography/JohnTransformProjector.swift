@@ -185,8 +185,20 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
     /// One row `j` of one projection, one channel.
     @inlinable
     static func forwardRowSingle(_ plan: RayPlan, j: Int, nk: Int, x: UnsafePointer<Scalar>, y: UnsafeMutablePointer<Scalar>) {
+        // Most single-channel plans have a unit stride on axis 2 (z): a
+        // constant there lets both corners of a pair load together.
+        if plan.stride2 == 1 {
+            forwardRowSingle(plan, j: j, nk: nk, x: x, y: y, stride2: 1)
+        } else {
+            forwardRowSingle(plan, j: j, nk: nk, x: x, y: y, stride2: plan.stride2)
+        }
+    }
+
+    @inlinable @inline(__always)
+    static func forwardRowSingle(_ plan: RayPlan, j: Int, nk: Int, x: UnsafePointer<Scalar>, y: UnsafeMutablePointer<Scalar>,
+                                 stride2: Int) {
         let (step1, step2) = (plan.step1, plan.step2)
-        let (stride0, stride1, stride2) = (plan.stride0, plan.stride1, plan.stride2)
+        let (stride0, stride1) = (plan.stride0, plan.stride1)
         let stride12 = stride1 &+ stride2
         let d = Scalar(plan.distance)
         for k in 0..<nk {
@@ -297,8 +309,18 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
     @inlinable
     static func adjointSlab(_ plan: RayPlan, slices: Range<Int>, nj: Int, nk: Int, y: UnsafePointer<Scalar>,
                             x: UnsafeMutablePointer<Scalar>) {
+        if plan.stride2 == 1 {
+            adjointSlab(plan, slices: slices, nj: nj, nk: nk, y: y, x: x, stride2: 1)
+        } else {
+            adjointSlab(plan, slices: slices, nj: nj, nk: nk, y: y, x: x, stride2: plan.stride2)
+        }
+    }
+
+    @inlinable @inline(__always)
+    static func adjointSlab(_ plan: RayPlan, slices: Range<Int>, nj: Int, nk: Int, y: UnsafePointer<Scalar>,
+                            x: UnsafeMutablePointer<Scalar>, stride2: Int) {
         let (step1, step2) = (plan.step1, plan.step2)
-        let (stride0, stride1, stride2) = (plan.stride0, plan.stride1, plan.stride2)
+        let (stride0, stride1) = (plan.stride0, plan.stride1)
         let stride12 = stride1 &+ stride2
         let d = Scalar(plan.distance)
         for j in 0..<nj {
