@@ -224,17 +224,17 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
             while remaining >= 2 {
                 let p1 = b1 + fs * step1, p2 = b2 + fs * step2
                 let q1 = b1 + (fs + 1) * step1, q2 = b2 + (fs + 1) * step2
-                let i1 = Int(p1), i2 = Int(p2), k1 = Int(q1), k2 = Int(q2)
-                sum += lerp(slice + (i1 &* stride1 &+ i2 &* stride2), Scalar(p1 - Double(i1)), Scalar(p2 - Double(i2)))
-                sum2 += lerp(slice + (stride0 &+ k1 &* stride1 &+ k2 &* stride2), Scalar(q1 - Double(k1)), Scalar(q2 - Double(k2)))
+                let (i1, a1) = floorSplit(p1), (i2, a2) = floorSplit(p2), (k1, e1) = floorSplit(q1), (k2, e2) = floorSplit(q2)
+                sum += lerp(slice + (i1 &* stride1 &+ i2 &* stride2), Scalar(a1), Scalar(a2))
+                sum2 += lerp(slice + (stride0 &+ k1 &* stride1 &+ k2 &* stride2), Scalar(e1), Scalar(e2))
                 fs += 2
                 slice += 2 &* stride0
                 remaining &-= 2
             }
             if remaining == 1 {
                 let p1 = b1 + fs * step1, p2 = b2 + fs * step2
-                let i1 = Int(p1), i2 = Int(p2)
-                sum += lerp(slice + (i1 &* stride1 &+ i2 &* stride2), Scalar(p1 - Double(i1)), Scalar(p2 - Double(i2)))
+                let (i1, a1) = floorSplit(p1), (i2, a2) = floorSplit(p2)
+                sum += lerp(slice + (i1 &* stride1 &+ i2 &* stride2), Scalar(a1), Scalar(a2))
             }
             sum += sum2
             for s in inner.upperBound..<all.upperBound {
@@ -352,17 +352,17 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
                 while remaining >= 2 {
                     let p1 = b1 + fs * step1, p2 = b2 + fs * step2
                     let q1 = b1 + (fs + 1) * step1, q2 = b2 + (fs + 1) * step2
-                    let i1 = Int(p1), i2 = Int(p2), k1 = Int(q1), k2 = Int(q2)
-                    spread(slice + (i1 &* stride1 &+ i2 &* stride2), Scalar(p1 - Double(i1)), Scalar(p2 - Double(i2)))
-                    spread(slice + (stride0 &+ k1 &* stride1 &+ k2 &* stride2), Scalar(q1 - Double(k1)), Scalar(q2 - Double(k2)))
+                    let (i1, a1) = floorSplit(p1), (i2, a2) = floorSplit(p2), (k1, e1) = floorSplit(q1), (k2, e2) = floorSplit(q2)
+                    spread(slice + (i1 &* stride1 &+ i2 &* stride2), Scalar(a1), Scalar(a2))
+                    spread(slice + (stride0 &+ k1 &* stride1 &+ k2 &* stride2), Scalar(e1), Scalar(e2))
                     fs += 2
                     slice += 2 &* stride0
                     remaining &-= 2
                 }
                 if remaining == 1 {
                     let p1 = b1 + fs * step1, p2 = b2 + fs * step2
-                    let i1 = Int(p1), i2 = Int(p2)
-                    spread(slice + (i1 &* stride1 &+ i2 &* stride2), Scalar(p1 - Double(i1)), Scalar(p2 - Double(i2)))
+                    let (i1, a1) = floorSplit(p1), (i2, a2) = floorSplit(p2)
+                    spread(slice + (i1 &* stride1 &+ i2 &* stride2), Scalar(a1), Scalar(a2))
                 }
                 for s in inner.upperBound..<all.upperBound {
                     let t = plan.sample(slice: s, b1, b2)
@@ -427,6 +427,22 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
             }
         }
     }
+}
+
+/// `(floor(p), p − floor(p))` for `0 ≤ p < 2⁵¹` without a checked
+/// conversion: adding 1.5·2⁵² rounds `p` to the nearest integer in the low
+/// mantissa bits, and one branch-free comparison turns that into the floor.
+/// The fraction is `p − floor(p)` exactly, the same value as
+/// `p − Double(Int(p))`.
+@inlinable @inline(__always)
+func floorSplit(_ p: Double) -> (Int, Double) {
+    let magic = 6755399441055744.0
+    let t = p + magic
+    let r = t - magic
+    let down = r > p
+    let f = r - (down ? 1 : 0)
+    let i = Int(truncatingIfNeeded: t.bitPattern &- magic.bitPattern) &- (down ? 1 : 0)
+    return (i, p - f)
 }
 
 /// True when every element is finite.
