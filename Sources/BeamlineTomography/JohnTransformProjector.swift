@@ -526,12 +526,12 @@ struct RayPlan: Sendable {
                 return
             }
             let t1 = (-1 - b) * inverse, t2 = (Double(d) - b) * inverse
-            // Clamped into range ± 8 so truncation is safe; trunc(t) − 2 ≤ floor(t) − 1
-            // and trunc(t) + 3 ≥ ceil(t) + 2.
+            // Clamped into range ± 8 (≥ −8, so truncating t + 16 is floor(t) + 16);
+            // a margin of one slice each side covers rounding in t.
             let first = Swift.min(Swift.max(Swift.min(t1, t2), lo - 8), hi + 8)
             let last = Swift.min(Swift.max(Swift.max(t1, t2), lo - 8), hi + 8)
-            lo = Swift.max(lo, Double(Int(first) &- 2))
-            hi = Swift.min(hi, Double(Int(last) &+ 3))
+            lo = Swift.max(lo, Double(Int(first + 16) &- 17))
+            hi = Swift.min(hi, Double(Int(last + 16) &- 14))
         }
         clip(b1, step1, inverseStep1, d1)
         clip(b2, step2, inverseStep2, d2)
@@ -569,8 +569,8 @@ struct RayPlan: Sendable {
             // A superset estimate (clamped so truncation is safe); `inside` settles it.
             let a = Swift.min(Swift.max(Swift.min(t1, t2), Double(lo) - 8), Double(hi) + 8)
             let z = Swift.min(Swift.max(Swift.max(t1, t2), Double(lo) - 8), Double(hi) + 8)
-            lo = Swift.max(lo, Int(a) &- 2)
-            hi = Swift.min(hi, Int(z) &+ 3)
+            lo = Swift.max(lo, Int(a + 16) &- 17)
+            hi = Swift.min(hi, Int(z + 16) &- 14)
         }
         clip(b1, step1, inverseStep1, d1)
         clip(b2, step2, inverseStep2, d2)
