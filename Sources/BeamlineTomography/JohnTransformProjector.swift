@@ -24,8 +24,9 @@ import BeamlineTensor
 /// the exact transpose of the forward map (mumott's pixel-driven
 /// back-projection is not).
 ///
-/// Work is split over (projection, row) pairs for the forward map and over
-/// slabs of slices for the adjoint, so every output element is written by
+/// Work is split over (projection, row) pairs for the forward map and, for
+/// the adjoint, over slabs of slices of the dominant axis (all projections
+/// with that dominant axis together), so every output element is written by
 /// one task in a fixed order: results do not depend on the thread count.
 /// No memory is allocated per ray.
 public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sendable {
@@ -38,6 +39,8 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
     public let projectionIndices: [Int]
     /// Per selected projection, the ray-traversal constants.
     @usableFromInline let plans: [RayPlan]
+    /// Indices into ``plans`` by dominant axis (x, y, z), in order.
+    @usableFromInline let planGroups: [[Int]]
 
     /// A projector for `geometry` with `channels` channels, computing the
     /// projections `indices` (default all, in order).
@@ -61,7 +64,9 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
         self.geometry = geometry
         self.channels = channels
         self.projectionIndices = selected
-        self.plans = selected.map { RayPlan(geometry: geometry, projection: $0, channels: channels) }
+        let plans = selected.map { RayPlan(geometry: geometry, projection: $0, channels: channels) }
+        self.plans = plans
+        self.planGroups = (0..<3).map { axis in plans.indices.filter { plans[$0].axis == axis } }
     }
 
     /// The same projector restricted to the projections `indices` (indices
@@ -158,15 +163,29 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
         let (nj, nk, c) = (geometry.projectionShape[0], geometry.projectionShape[1], channels)
         let input = SendablePointer(UnsafeMutablePointer(mutating: yp)), output = SendablePointer(xp)
         let threads = Parallel.threadCount
-        for (p, plan) in plans.enumerated() {
-            let image = UnsafePointer(input.base + p * nj * nk * c)
-            // One slab per thread: every slab walks all rays of the projection.
-            let minimumSlices = Swift.max(1, 32768 / Swift.max(1, nj * nk * c), (plan.d0 + threads - 1) / threads)
-            Parallel.forEachChunk(count: plan.d0, minimumChunk: minimumSlices) { slices in
-                if c == 1 {
-                    Self.adjointSlab(plan, slices: slices, nj: nj, nk: nk, y: image, x: output.base)
-                } else {
-                    Self.adjointSlab(plan, slices: slices, nj: nj, nk: nk, channels: c, y: image, x: output.base)
+        // Projections sharing a dominant axis are back-projected together:
+        // one parallel pass per axis, each task owning a slab of slices of
+        // that axis for all of them (projection order, then ray order, for
+        // every voxel, whatever the split), so there are at most three
+        // barriers per application instead of one per projection.
+        plans.withUnsafeBufferPointer { planBuffer in
+            let planPointer = planBuffer.baseAddress!
+            for axis in 0..<3 {
+                let group = planGroups[axis]
+                guard let first = group.first else { continue }
+                let d0 = planPointer[first].d0
+                let minimumSlices = Swift.max(1, 32768 / Swift.max(1, nj * nk * c * group.count), (d0 + threads - 1) / threads)
+                group.withUnsafeBufferPointer { members in
+                    Parallel.forEachChunk(count: d0, minimumChunk: minimumSlices) { slices in
+                        for p in members {
+                            let image = UnsafePointer(input.base + p * nj * nk * c)
+                            if c == 1 {
+                                Self.adjointSlab(planPointer[p], slices: slices, nj: nj, nk: nk, y: image, x: output.base)
+                            } else {
+                                Self.adjointSlab(planPointer[p], slices: slices, nj: nj, nk: nk, channels: c, y: image, x: output.base)
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -461,6 +480,8 @@ struct RayPlan: Sendable {
     /// Length of the dominant axis and of the two others (mumott's order:
     /// x → (y, z), y → (x, z), z → (x, y)).
     @usableFromInline var d0: Int, d1: Int, d2: Int
+    /// The dominant axis (0, 1, 2 for x, y, z).
+    @usableFromInline var axis: Int
     /// Element strides of the three axes in the (X, Y, Z, C) volume.
     @usableFromInline var stride0: Int, stride1: Int, stride2: Int
     /// Position along axes 1 and 2 (in voxel-index units, voxel centres at
@@ -482,6 +503,7 @@ struct RayPlan: Sendable {
         if magnitudes[1] > magnitudes[a] { a = 1 }
         if magnitudes[2] > magnitudes[a] { a = 2 }
         let order = a == 0 ? [0, 1, 2] : (a == 1 ? [1, 0, 2] : [2, 0, 1])
+        axis = a
         let strides = [shape[1] * shape[2] * channels, shape[2] * channels, channels]
         (d0, d1, d2) = (shape[order[0]], shape[order[1]], shape[order[2]])
         (stride0, stride1, stride2) = (strides[order[0]], strides[order[1]], strides[order[2]])
