@@ -24,8 +24,9 @@ import BeamlineTensor
 /// the exact transpose of the forward map (mumott's pixel-driven
 /// back-projection is not).
 ///
-/// Work is split over (projection, row) pairs for the forward map and over
-/// slabs of slices for the adjoint, so every output element is written by
+/// Work is split over (projection, row) pairs for the forward map and, for
+/// the adjoint, over slabs of slices of the dominant axis (all projections
+/// with that dominant axis together), so every output element is written by
 /// one task in a fixed order: results do not depend on the thread count.
 /// No memory is allocated per ray.
 public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sendable {
@@ -38,6 +39,8 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
     public let projectionIndices: [Int]
     /// Per selected projection, the ray-traversal constants.
     @usableFromInline let plans: [RayPlan]
+    /// Indices into ``plans`` by dominant axis (x, y, z), in order.
+    @usableFromInline let planGroups: [[Int]]
 
     /// A projector for `geometry` with `channels` channels, computing the
     /// projections `indices` (default all, in order).
@@ -61,7 +64,9 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
         self.geometry = geometry
         self.channels = channels
         self.projectionIndices = selected
-        self.plans = selected.map { RayPlan(geometry: geometry, projection: $0, channels: channels) }
+        let plans = selected.map { RayPlan(geometry: geometry, projection: $0, channels: channels) }
+        self.plans = plans
+        self.planGroups = (0..<3).map { axis in plans.indices.filter { plans[$0].axis == axis } }
     }
 
     /// The same projector restricted to the projections `indices` (indices
@@ -157,54 +162,164 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
         xp.initialize(repeating: 0, count: x.count)
         let (nj, nk, c) = (geometry.projectionShape[0], geometry.projectionShape[1], channels)
         let input = SendablePointer(UnsafeMutablePointer(mutating: yp)), output = SendablePointer(xp)
-        for (p, plan) in plans.enumerated() {
-            let image = UnsafePointer(input.base + p * nj * nk * c)
-            let minimumSlices = Swift.max(1, 32768 / Swift.max(1, nj * nk * c))
-            Parallel.forEachChunk(count: plan.d0, minimumChunk: minimumSlices) { slices in
-                if c == 1 {
-                    Self.adjointSlab(plan, slices: slices, nj: nj, nk: nk, y: image, x: output.base)
-                } else {
-                    Self.adjointSlab(plan, slices: slices, nj: nj, nk: nk, channels: c, y: image, x: output.base)
+        let threads = Parallel.threadCount
+        // Projections sharing a dominant axis are back-projected together:
+        // one parallel pass per axis, each task owning a slab of slices of
+        // that axis for all of them (projection order, then ray order, for
+        // every voxel, whatever the split), so there are at most three
+        // barriers per application instead of one per projection.
+        plans.withUnsafeBufferPointer { planBuffer in
+            let planPointer = planBuffer.baseAddress!
+            for axis in 0..<3 {
+                let group = planGroups[axis]
+                guard let first = group.first else { continue }
+                let d0 = planPointer[first].d0
+                let minimumSlices = Swift.max(1, 32768 / Swift.max(1, nj * nk * c * group.count), (d0 + threads - 1) / threads)
+                group.withUnsafeBufferPointer { members in
+                    Parallel.forEachChunk(count: d0, minimumChunk: minimumSlices) { slices in
+                        for p in members {
+                            let image = UnsafePointer(input.base + p * nj * nk * c)
+                            if c == 1 {
+                                Self.adjointSlab(planPointer[p], slices: slices, nj: nj, nk: nk, y: image, x: output.base)
+                            } else {
+                                Self.adjointSlab(planPointer[p], slices: slices, nj: nj, nk: nk, channels: c, y: image, x: output.base)
+                            }
+                        }
+                    }
                 }
             }
         }
     }
 
     // MARK: - Kernels
+    //
+    // Every kernel walks a ray's slices in three parts: the edge slices
+    // before and after the interior (where a bilinear corner may lie outside
+    // the volume) through the careful ``RayPlan/sample(slice:_:_:)``, and the
+    // interior (all four corners inside, ``RayPlan/interiorSlices(_:_:within:)``)
+    // through a branch-free loop with truncation and direct offsets. Both
+    // compute a position as `b + Double(s) · step` and the same weights, so
+    // forward and adjoint use identical matrix entries whatever the split.
 
     /// One row `j` of one projection, one channel.
     @inlinable
     static func forwardRowSingle(_ plan: RayPlan, j: Int, nk: Int, x: UnsafePointer<Scalar>, y: UnsafeMutablePointer<Scalar>) {
+        // Most single-channel plans have a unit stride on axis 2 (z): a
+        // constant there lets both corners of a pair load together.
+        if plan.stride2 == 1 {
+            forwardRowSingle(plan, j: j, nk: nk, x: x, y: y, stride2: 1)
+        } else {
+            forwardRowSingle(plan, j: j, nk: nk, x: x, y: y, stride2: plan.stride2)
+        }
+    }
+
+    @inlinable @inline(__always)
+    static func forwardRowSingle(_ plan: RayPlan, j: Int, nk: Int, x: UnsafePointer<Scalar>, y: UnsafeMutablePointer<Scalar>,
+                                 stride2: Int) {
+        let (step1, step2) = (plan.step1, plan.step2)
+        let (stride0, stride1) = (plan.stride0, plan.stride1)
+        let stride12 = stride1 &+ stride2
+        let d = Scalar(plan.distance)
         for k in 0..<nk {
             let (b1, b2) = plan.rayStart(j: j, k: k)
+            let all = plan.slices(b1, b2, within: 0..<plan.d0)
+            let inner = plan.interiorSlices(b1, b2, within: all)
             var sum: Scalar = 0
-            for s in plan.slices(b1, b2, within: 0..<plan.d0) {
+            for s in all.lowerBound..<inner.lowerBound {
                 let t = plan.sample(slice: s, b1, b2)
                 sum += Scalar(t.w00) * x[t.o00] + Scalar(t.w10) * x[t.o10] + Scalar(t.w01) * x[t.o01] + Scalar(t.w11) * x[t.o11]
             }
-            y[k] = sum * Scalar(plan.distance)
+            // Interior: bilinear interpolation in lerp form (the same weights,
+            // fewer operations), two slices per step into two partial sums.
+            var fs = Double(inner.lowerBound)
+            var slice = x + inner.lowerBound &* stride0
+            var sum2: Scalar = 0
+            @inline(__always) func lerp(_ q: UnsafePointer<Scalar>, _ a1: Scalar, _ a2: Scalar) -> Scalar {
+                let x00 = q[0], x10 = q[stride1], x01 = q[stride2], x11 = q[stride12]
+                let lo = x00 + a1 * (x10 - x00), hi = x01 + a1 * (x11 - x01)
+                return lo + a2 * (hi - lo)
+            }
+            var remaining = inner.count
+            while remaining >= 2 {
+                let p1 = b1 + fs * step1, p2 = b2 + fs * step2
+                let q1 = b1 + (fs + 1) * step1, q2 = b2 + (fs + 1) * step2
+                let (i1, a1) = floorSplit(p1), (i2, a2) = floorSplit(p2), (k1, e1) = floorSplit(q1), (k2, e2) = floorSplit(q2)
+                sum += lerp(slice + (i1 &* stride1 &+ i2 &* stride2), Scalar(a1), Scalar(a2))
+                sum2 += lerp(slice + (stride0 &+ k1 &* stride1 &+ k2 &* stride2), Scalar(e1), Scalar(e2))
+                fs += 2
+                slice += 2 &* stride0
+                remaining &-= 2
+            }
+            if remaining == 1 {
+                let p1 = b1 + fs * step1, p2 = b2 + fs * step2
+                let (i1, a1) = floorSplit(p1), (i2, a2) = floorSplit(p2)
+                sum += lerp(slice + (i1 &* stride1 &+ i2 &* stride2), Scalar(a1), Scalar(a2))
+            }
+            sum += sum2
+            for s in inner.upperBound..<all.upperBound {
+                let t = plan.sample(slice: s, b1, b2)
+                sum += Scalar(t.w00) * x[t.o00] + Scalar(t.w10) * x[t.o10] + Scalar(t.w01) * x[t.o01] + Scalar(t.w11) * x[t.o11]
+            }
+            y[k] = sum * d
+        }
+    }
+
+    /// Adds `w00 x00 + w10 x10 + w01 x01 + w11 x11` to `pixel`, channel by channel.
+    @inlinable @inline(__always)
+    static func accumulate(_ pixel: UnsafeMutablePointer<Scalar>, _ c: Int, _ x: UnsafePointer<Scalar>,
+                           _ o00: Int, _ o10: Int, _ o01: Int, _ o11: Int, _ w00: Scalar, _ w10: Scalar, _ w01: Scalar, _ w11: Scalar) {
+        let (x00, x10, x01, x11) = (x + o00, x + o10, x + o01, x + o11)
+        for ch in 0..<c {
+            pixel[ch] += w00 * x00[ch] + w10 * x10[ch] + w01 * x01[ch] + w11 * x11[ch]
         }
     }
 
     /// One row `j` of one projection, `channels` channels.
+    ///
+    /// Slice-outer: for each slice, every ray of the row takes its sample
+    /// there, so the row's voxels of one slice (two lines of `channels`-long
+    /// pixels) are read while in L1, and the row's pixels stay in L1. Each
+    /// pixel still sums its samples in slice order.
     @inlinable
     static func forwardRow(_ plan: RayPlan, j: Int, nk: Int, channels c: Int, x: UnsafePointer<Scalar>,
                            y: UnsafeMutablePointer<Scalar>) {
+        let (step1, step2) = (plan.step1, plan.step2)
+        let (stride0, stride1, stride2) = (plan.stride0, plan.stride1, plan.stride2)
+        let stride12 = stride1 &+ stride2
+        let (top1, top2) = (Double(plan.d1 - 1), Double(plan.d2 - 1))
+        let (end1, end2) = (Double(plan.d1), Double(plan.d2))
+        y.initialize(repeating: 0, count: nk * c)
+        // Rows that miss the volume on every slice are skipped cheaply by the ranges.
+        var first = plan.d0, last = 0
         for k in 0..<nk {
             let (b1, b2) = plan.rayStart(j: j, k: k)
-            let pixel = y + k * c
-            pixel.initialize(repeating: 0, count: c)
-            for s in plan.slices(b1, b2, within: 0..<plan.d0) {
-                let t = plan.sample(slice: s, b1, b2)
-                let (w00, w10, w01, w11) = (Scalar(t.w00), Scalar(t.w10), Scalar(t.w01), Scalar(t.w11))
-                let (x00, x10, x01, x11) = (x + t.o00, x + t.o10, x + t.o01, x + t.o11)
-                for ch in 0..<c {
-                    pixel[ch] += w00 * x00[ch] + w10 * x10[ch] + w01 * x01[ch] + w11 * x11[ch]
+            let r = plan.slices(b1, b2, within: 0..<plan.d0)
+            if !r.isEmpty { first = Swift.min(first, r.lowerBound); last = Swift.max(last, r.upperBound) }
+        }
+        if first < last {
+            for s in first..<last {
+                let fs = Double(s)
+                let base = s &* stride0
+                for k in 0..<nk {
+                    let (b1, b2) = plan.rayStart(j: j, k: k)
+                    let p1 = b1 + fs * step1, p2 = b2 + fs * step2
+                    let pixel = y + k &* c
+                    if p1 >= 0 && p1 < top1 && p2 >= 0 && p2 < top2 {
+                        let i1 = Int(p1), i2 = Int(p2)
+                        let a1 = p1 - Double(i1), a2 = p2 - Double(i2)
+                        let l1 = 1 - a1, l2 = 1 - a2
+                        let o = base &+ i1 &* stride1 &+ i2 &* stride2
+                        accumulate(pixel, c, x, o, o &+ stride1, o &+ stride2, o &+ stride12,
+                                   Scalar(l1 * l2), Scalar(a1 * l2), Scalar(l1 * a2), Scalar(a1 * a2))
+                    } else if p1 > -1 && p1 < end1 && p2 > -1 && p2 < end2 {
+                        let t = plan.sample(slice: s, b1, b2)
+                        accumulate(pixel, c, x, t.o00, t.o10, t.o01, t.o11, Scalar(t.w00), Scalar(t.w10), Scalar(t.w01), Scalar(t.w11))
+                    }
                 }
             }
-            let d = Scalar(plan.distance)
-            for ch in 0..<c { pixel[ch] *= d }
         }
+        let d = Scalar(plan.distance)
+        for i in 0..<(nk * c) { y[i] *= d }
     }
 
     /// The adjoint of one projection restricted to `slices` of its dominant
@@ -213,12 +328,62 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
     @inlinable
     static func adjointSlab(_ plan: RayPlan, slices: Range<Int>, nj: Int, nk: Int, y: UnsafePointer<Scalar>,
                             x: UnsafeMutablePointer<Scalar>) {
+        if plan.stride2 == 1 {
+            adjointSlab(plan, slices: slices, nj: nj, nk: nk, y: y, x: x, stride2: 1)
+        } else {
+            adjointSlab(plan, slices: slices, nj: nj, nk: nk, y: y, x: x, stride2: plan.stride2)
+        }
+    }
+
+    @inlinable @inline(__always)
+    static func adjointSlab(_ plan: RayPlan, slices: Range<Int>, nj: Int, nk: Int, y: UnsafePointer<Scalar>,
+                            x: UnsafeMutablePointer<Scalar>, stride2: Int) {
+        let (step1, step2) = (plan.step1, plan.step2)
+        let (stride0, stride1) = (plan.stride0, plan.stride1)
+        let stride12 = stride1 &+ stride2
+        let d = Scalar(plan.distance)
         for j in 0..<nj {
             for k in 0..<nk {
-                let value = y[j * nk + k] * Scalar(plan.distance)
+                let value = y[j * nk + k] * d
                 if value == 0 { continue }
                 let (b1, b2) = plan.rayStart(j: j, k: k)
-                for s in plan.slices(b1, b2, within: slices) {
+                let all = plan.slices(b1, b2, within: slices)
+                let inner = plan.interiorSlices(b1, b2, within: all)
+                for s in all.lowerBound..<inner.lowerBound {
+                    let t = plan.sample(slice: s, b1, b2)
+                    x[t.o00] += Scalar(t.w00) * value
+                    x[t.o10] += Scalar(t.w10) * value
+                    x[t.o01] += Scalar(t.w01) * value
+                    x[t.o11] += Scalar(t.w11) * value
+                }
+                // Interior: the transpose of the forward's lerp form, two slices per step.
+                @inline(__always) func spread(_ q: UnsafeMutablePointer<Scalar>, _ a1: Scalar, _ a2: Scalar) {
+                    let high = value * a2, low = value - high
+                    let lowHigh = low * a1, highHigh = high * a1
+                    q[0] += low - lowHigh
+                    q[stride1] += lowHigh
+                    q[stride2] += high - highHigh
+                    q[stride12] += highHigh
+                }
+                var fs = Double(inner.lowerBound)
+                var slice = x + inner.lowerBound &* stride0
+                var remaining = inner.count
+                while remaining >= 2 {
+                    let p1 = b1 + fs * step1, p2 = b2 + fs * step2
+                    let q1 = b1 + (fs + 1) * step1, q2 = b2 + (fs + 1) * step2
+                    let (i1, a1) = floorSplit(p1), (i2, a2) = floorSplit(p2), (k1, e1) = floorSplit(q1), (k2, e2) = floorSplit(q2)
+                    spread(slice + (i1 &* stride1 &+ i2 &* stride2), Scalar(a1), Scalar(a2))
+                    spread(slice + (stride0 &+ k1 &* stride1 &+ k2 &* stride2), Scalar(e1), Scalar(e2))
+                    fs += 2
+                    slice += 2 &* stride0
+                    remaining &-= 2
+                }
+                if remaining == 1 {
+                    let p1 = b1 + fs * step1, p2 = b2 + fs * step2
+                    let (i1, a1) = floorSplit(p1), (i2, a2) = floorSplit(p2)
+                    spread(slice + (i1 &* stride1 &+ i2 &* stride2), Scalar(a1), Scalar(a2))
+                }
+                for s in inner.upperBound..<all.upperBound {
                     let t = plan.sample(slice: s, b1, b2)
                     x[t.o00] += Scalar(t.w00) * value
                     x[t.o10] += Scalar(t.w10) * value
@@ -229,30 +394,74 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
         }
     }
 
+    /// Adds `w · pixel` to the four corners, channel by channel.
+    @inlinable @inline(__always)
+    static func scatter(_ pixel: UnsafePointer<Scalar>, _ c: Int, _ x: UnsafeMutablePointer<Scalar>,
+                        _ o00: Int, _ o10: Int, _ o01: Int, _ o11: Int, _ w00: Scalar, _ w10: Scalar, _ w01: Scalar, _ w11: Scalar) {
+        let (x00, x10, x01, x11) = (x + o00, x + o10, x + o01, x + o11)
+        for ch in 0..<c {
+            let v = pixel[ch]
+            x00[ch] += w00 * v
+            x10[ch] += w10 * v
+            x01[ch] += w01 * v
+            x11[ch] += w11 * v
+        }
+    }
+
     /// ``adjointSlab(_:slices:nj:nk:y:x:)`` for several channels.
+    ///
+    /// Slice-outer: every ray of the projection scatters into one slice
+    /// before the next slice, so the slice being written stays in cache.
+    /// Each voxel still receives its contributions in ray order (j, k).
     @inlinable
     static func adjointSlab(_ plan: RayPlan, slices: Range<Int>, nj: Int, nk: Int, channels c: Int,
                             y: UnsafePointer<Scalar>, x: UnsafeMutablePointer<Scalar>) {
+        let (step1, step2) = (plan.step1, plan.step2)
+        let (stride0, stride1, stride2) = (plan.stride0, plan.stride1, plan.stride2)
+        let stride12 = stride1 &+ stride2
+        let (top1, top2) = (Double(plan.d1 - 1), Double(plan.d2 - 1))
+        let (end1, end2) = (Double(plan.d1), Double(plan.d2))
         let d = Scalar(plan.distance)
-        for j in 0..<nj {
-            for k in 0..<nk {
-                let pixel = y + (j * nk + k) * c
-                let (b1, b2) = plan.rayStart(j: j, k: k)
-                for s in plan.slices(b1, b2, within: slices) {
-                    let t = plan.sample(slice: s, b1, b2)
-                    let (w00, w10, w01, w11) = (Scalar(t.w00) * d, Scalar(t.w10) * d, Scalar(t.w01) * d, Scalar(t.w11) * d)
-                    let (x00, x10, x01, x11) = (x + t.o00, x + t.o10, x + t.o01, x + t.o11)
-                    for ch in 0..<c {
-                        let v = pixel[ch]
-                        x00[ch] += w00 * v
-                        x10[ch] += w10 * v
-                        x01[ch] += w01 * v
-                        x11[ch] += w11 * v
+        for s in slices {
+            let fs = Double(s)
+            let base = s &* stride0
+            for j in 0..<nj {
+                for k in 0..<nk {
+                    let (b1, b2) = plan.rayStart(j: j, k: k)
+                    let p1 = b1 + fs * step1, p2 = b2 + fs * step2
+                    let pixel = y + (j &* nk &+ k) &* c
+                    if p1 >= 0 && p1 < top1 && p2 >= 0 && p2 < top2 {
+                        let i1 = Int(p1), i2 = Int(p2)
+                        let a1 = p1 - Double(i1), a2 = p2 - Double(i2)
+                        let l1 = 1 - a1, l2 = 1 - a2
+                        let o = base &+ i1 &* stride1 &+ i2 &* stride2
+                        scatter(pixel, c, x, o, o &+ stride1, o &+ stride2, o &+ stride12,
+                                Scalar(l1 * l2) * d, Scalar(a1 * l2) * d, Scalar(l1 * a2) * d, Scalar(a1 * a2) * d)
+                    } else if p1 > -1 && p1 < end1 && p2 > -1 && p2 < end2 {
+                        let t = plan.sample(slice: s, b1, b2)
+                        scatter(pixel, c, x, t.o00, t.o10, t.o01, t.o11,
+                                Scalar(t.w00) * d, Scalar(t.w10) * d, Scalar(t.w01) * d, Scalar(t.w11) * d)
                     }
                 }
             }
         }
     }
+}
+
+/// `(floor(p), p − floor(p))` for `0 ≤ p < 2⁵¹` without a checked
+/// conversion: adding 1.5·2⁵² rounds `p` to the nearest integer in the low
+/// mantissa bits, and one branch-free comparison turns that into the floor.
+/// The fraction is `p − floor(p)` exactly, the same value as
+/// `p − Double(Int(p))`.
+@inlinable @inline(__always)
+func floorSplit(_ p: Double) -> (Int, Double) {
+    let magic = 6755399441055744.0
+    let t = p + magic
+    let r = t - magic
+    let down = r > p
+    let f = r - (down ? 1 : 0)
+    let i = Int(truncatingIfNeeded: t.bitPattern &- magic.bitPattern) &- (down ? 1 : 0)
+    return (i, p - f)
 }
 
 /// True when every element is finite.
@@ -271,6 +480,8 @@ struct RayPlan: Sendable {
     /// Length of the dominant axis and of the two others (mumott's order:
     /// x → (y, z), y → (x, z), z → (x, y)).
     @usableFromInline var d0: Int, d1: Int, d2: Int
+    /// The dominant axis (0, 1, 2 for x, y, z).
+    @usableFromInline var axis: Int
     /// Element strides of the three axes in the (X, Y, Z, C) volume.
     @usableFromInline var stride0: Int, stride1: Int, stride2: Int
     /// Position along axes 1 and 2 (in voxel-index units, voxel centres at
@@ -278,6 +489,8 @@ struct RayPlan: Sendable {
     @usableFromInline var base1: Double, base2: Double
     /// Change of those positions per step in j, in k, and per slice.
     @usableFromInline var dj1: Double, dj2: Double, dk1: Double, dk2: Double, step1: Double, step2: Double
+    /// `1 / step1` and `1 / step2` (0 where the step is below 1e-12).
+    @usableFromInline var inverseStep1: Double, inverseStep2: Double
     /// The step length `|v| / |v_a|`.
     @usableFromInline var distance: Double
 
@@ -290,6 +503,7 @@ struct RayPlan: Sendable {
         if magnitudes[1] > magnitudes[a] { a = 1 }
         if magnitudes[2] > magnitudes[a] { a = 2 }
         let order = a == 0 ? [0, 1, 2] : (a == 1 ? [1, 0, 2] : [2, 0, 1])
+        axis = a
         let strides = [shape[1] * shape[2] * channels, shape[2] * channels, channels]
         (d0, d1, d2) = (shape[order[0]], shape[order[1]], shape[order[2]])
         (stride0, stride1, stride2) = (strides[order[0]], strides[order[1]], strides[order[2]])
@@ -308,6 +522,8 @@ struct RayPlan: Sendable {
         dk2 = w[order[2]] - s2 * w[order[0]]
         step1 = s1
         step2 = s2
+        inverseStep1 = Swift.abs(s1) < 1e-12 ? 0 : 1 / s1
+        inverseStep2 = Swift.abs(s2) < 1e-12 ? 0 : 1 / s2
         distance = (1 + s1 * s1 + s2 * s2).squareRoot()
     }
 
@@ -318,25 +534,71 @@ struct RayPlan: Sendable {
         return (base1 + fj * dj1 + fk * dk1, base2 + fj * dj2 + fk * dk2)
     }
 
-    /// The slices in `range` where the ray can have non-zero weights (a
-    /// superset: samples outside the volume get zero weights anyway).
+    /// The slices in `range` where the ray can have non-zero weights
+    /// (positions in `(−1, D)` on both axes; monotone in the slice, so a range).
+    /// Uses the plan's reciprocal steps and truncation with a margin
+    /// instead of divisions and `floor` (no libm call per ray).
     @inlinable @inline(__always)
     func slices(_ b1: Double, _ b2: Double, within range: Range<Int>) -> Range<Int> {
         var lo = Double(range.lowerBound), hi = Double(range.upperBound)
-        func clip(_ b: Double, _ s: Double, _ d: Int) {
+        @inline(__always) func clip(_ b: Double, _ s: Double, _ inverse: Double, _ d: Int) {
             // Need −1 < b + t s < d.
             if Swift.abs(s) < 1e-12 {
                 if !(b > -1.5 && b < Double(d) + 0.5) { hi = lo }
                 return
             }
-            let t1 = (-1 - b) / s, t2 = (Double(d) - b) / s
-            lo = Swift.max(lo, Swift.min(t1, t2).rounded(.down) - 1)
-            hi = Swift.min(hi, Swift.max(t1, t2).rounded(.up) + 2)
+            let t1 = (-1 - b) * inverse, t2 = (Double(d) - b) * inverse
+            // Clamped into range ± 8 (≥ −8, so truncating t + 16 is floor(t) + 16);
+            // a margin of one slice each side covers rounding in t.
+            let first = Swift.min(Swift.max(Swift.min(t1, t2), lo - 8), hi + 8)
+            let last = Swift.min(Swift.max(Swift.max(t1, t2), lo - 8), hi + 8)
+            lo = Swift.max(lo, Double(Int(first + 16) &- 17))
+            hi = Swift.min(hi, Double(Int(last + 16) &- 14))
         }
-        clip(b1, step1, d1)
-        clip(b2, step2, d2)
+        clip(b1, step1, inverseStep1, d1)
+        clip(b2, step2, inverseStep2, d2)
         guard hi > lo else { return range.lowerBound..<range.lowerBound }
-        return Int(lo)..<Int(hi)
+        // Settle the ends with the kernels' position formula: drop slices
+        // where a position is ≤ −1 or ≥ D (all four weights are zero there).
+        var first = Int(lo), last = Int(hi)
+        @inline(__always) func touches(_ s: Int) -> Bool {
+            let fs = Double(s)
+            let p1 = b1 + fs * step1, p2 = b2 + fs * step2
+            return p1 > -1 && p1 < Double(d1) && p2 > -1 && p2 < Double(d2)
+        }
+        while first < last && !touches(first) { first &+= 1 }
+        while last > first && !touches(last &- 1) { last &-= 1 }
+        return first < last ? first..<last : range.lowerBound..<range.lowerBound
+    }
+
+    /// The slices in `range` (a range from ``slices(_:_:within:)``) on
+    /// which all four bilinear corners lie inside the volume, i.e. the
+    /// positions `b + Double(s) · step` satisfy `0 ≤ p < D − 1` on both
+    /// axes. Positions are monotone in `s`, so this is a range; it is
+    /// estimated by division and then settled with the exact position
+    /// formula used by the kernels. Empty ranges start at `range.lowerBound`.
+    @inlinable @inline(__always)
+    func interiorSlices(_ b1: Double, _ b2: Double, within range: Range<Int>) -> Range<Int> {
+        var lo = range.lowerBound, hi = range.upperBound
+        @inline(__always) func inside(_ s: Int) -> Bool {
+            let fs = Double(s)
+            let p1 = b1 + fs * step1, p2 = b2 + fs * step2
+            return p1 >= 0 && p1 < Double(d1 - 1) && p2 >= 0 && p2 < Double(d2 - 1)
+        }
+        @inline(__always) func clip(_ b: Double, _ s: Double, _ inverse: Double, _ d: Int) {
+            if Swift.abs(s) < 1e-12 { return }  // (nearly) constant position: settled by `inside` below
+            let t1 = (0 - b) * inverse, t2 = (Double(d - 1) - b) * inverse
+            // A superset estimate (clamped so truncation is safe); `inside` settles it.
+            let a = Swift.min(Swift.max(Swift.min(t1, t2), Double(lo) - 8), Double(hi) + 8)
+            let z = Swift.min(Swift.max(Swift.max(t1, t2), Double(lo) - 8), Double(hi) + 8)
+            lo = Swift.max(lo, Int(a + 16) &- 17)
+            hi = Swift.min(hi, Int(z + 16) &- 14)
+        }
+        clip(b1, step1, inverseStep1, d1)
+        clip(b2, step2, inverseStep2, d2)
+        while lo < hi && !inside(lo) { lo &+= 1 }
+        while hi > lo && !inside(hi &- 1) { hi &-= 1 }
+        return lo < hi ? lo..<hi : range.lowerBound..<range.lowerBound
     }
 
     /// The four voxel offsets and bilinear weights of the ray at slice `s`.

@@ -201,32 +201,79 @@ public enum Reconstruction {
         var previousLoss = -1.0
         var iterations = 0
         var reason = "iteration_limit"
+        // Blocks of the residual reduction: fixed size, so the per-block
+        // partial sums (combined in block order) do not depend on the thread count.
+        let blockSize = 8192
+        var partials = [Double](repeating: 0, count: 2 * ((m + blockSize - 1) / blockSize))
         // r = P y − d at `y`, returns (‖r‖, ½ Σ W r²), and leaves W r in `residual`.
         func evaluate(_ y: [S]) -> (Double, Double) {
             y.withUnsafeBufferPointer { ys in residual.withUnsafeMutableBufferPointer { projector.apply(ys, into: $0) } }
-            var norm2 = 0.0, loss = 0.0
-            for i in 0..<m {
-                let r = residual[i] - data[i]
-                let w = weights[i / c]
-                norm2 += Double(r) * Double(r)
-                loss += 0.5 * Double(w) * Double(r) * Double(r)
-                residual[i] = w * r
+            residual.withUnsafeMutableBufferPointer { rs in
+                data.withUnsafeBufferPointer { ds in
+                    weights.withUnsafeBufferPointer { ws in
+                        partials.withUnsafeMutableBufferPointer { ps in
+                            let (r, d, w, p) = (SendablePointer(rs.baseAddress!), UnsafePointer(ds.baseAddress!),
+                                                UnsafePointer(ws.baseAddress!), SendablePointer(ps.baseAddress!))
+                            let (dd, wd) = (SendablePointer(UnsafeMutablePointer(mutating: d)), SendablePointer(UnsafeMutablePointer(mutating: w)))
+                            Parallel.forEachBlock(count: m, blockSize: blockSize) { block, range in
+                                var norm2 = 0.0, loss = 0.0
+                                var pixel = range.lowerBound / c, channel = range.lowerBound - pixel * c
+                                for i in range {
+                                    let ri = r.base[i] - dd.base[i]
+                                    let wi = wd.base[pixel]
+                                    let r2 = Double(ri) * Double(ri)
+                                    norm2 += r2
+                                    loss += 0.5 * Double(wi) * r2
+                                    r.base[i] = wi * ri
+                                    channel += 1
+                                    if channel == c { channel = 0; pixel += 1 }
+                                }
+                                p.base[2 * block] = norm2
+                                p.base[2 * block + 1] = loss
+                            }
+                        }
+                    }
+                }
             }
+            var norm2 = 0.0, loss = 0.0
+            for b in 0..<(partials.count / 2) { norm2 += partials[2 * b]; loss += partials[2 * b + 1] }
             return (norm2.squareRoot(), loss)
         }
+        // x ← x − (m + s C g), m ← μ (m + s C g), optionally x ← max(x, 0); point = x − m for the next iteration.
+        func update() {
+            let nonNegative = options.nonNegative
+            x.withUnsafeMutableBufferPointer { xs in momentum.withUnsafeMutableBufferPointer { ms in
+                gradient.withUnsafeBufferPointer { gs in preconditioner.withUnsafeBufferPointer { cs in
+                    point.withUnsafeMutableBufferPointer { ps in
+                        let (xp, mp, pp) = (SendablePointer(xs.baseAddress!), SendablePointer(ms.baseAddress!), SendablePointer(ps.baseAddress!))
+                        let gp = SendablePointer(UnsafeMutablePointer(mutating: gs.baseAddress!))
+                        let cp = SendablePointer(UnsafeMutablePointer(mutating: cs.baseAddress!))
+                        Parallel.forEachChunk(count: n, minimumChunk: 16384) { range in
+                            var voxel = range.lowerBound / c, channel = range.lowerBound - voxel * c
+                            for j in range {
+                                var mj = mp.base[j] + step * cp.base[voxel] * gp.base[j]
+                                var v = xp.base[j] - mj
+                                if nonNegative && v < 0 { v = 0 }
+                                xp.base[j] = v
+                                mj *= mu
+                                mp.base[j] = mj
+                                pp.base[j] = v - mj
+                                channel += 1
+                                if channel == c { channel = 0; voxel += 1 }
+                            }
+                        }
+                    }
+                } }
+            } }
+        }
+        point = x
+        for j in 0..<n { point[j] = x[j] - momentum[j] }
         while iterations < options.iterations {
-            for j in 0..<n { point[j] = x[j] - momentum[j] }
             let (norm, loss) = evaluate(point)
             history.append(norm)
             residual.withUnsafeBufferPointer { rs in gradient.withUnsafeMutableBufferPointer { projector.applyAdjoint(rs, into: $0) } }
             iterations += 1
-            for j in 0..<n {
-                momentum[j] += step * preconditioner[j / c] * gradient[j]
-                var v = x[j] - momentum[j]
-                if options.nonNegative && v < 0 { v = 0 }
-                x[j] = v
-                momentum[j] *= mu
-            }
+            update()
             progress?(IterationProgress(iteration: iterations, maximumIterations: options.iterations, value: norm))
             if options.tolerance > 0 && previousLoss >= 0 && loss > 0 && (previousLoss - loss) / loss < options.tolerance {
                 reason = "converged"
