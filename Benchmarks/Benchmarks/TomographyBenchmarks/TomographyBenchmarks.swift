@@ -20,7 +20,7 @@ func geometry(_ n: Int, _ projections: Int) -> Geometry {
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
-        metrics: [.wallClock, .throughput],
+        metrics: [.wallClock, .throughput, .mallocCountTotal],
         warmupIterations: 1,
         maxDuration: .seconds(3),
         maxIterations: 20
