@@ -36,7 +36,7 @@ GROUPS = {
     "sparse": ("SparseBenchmarks", "scipy_sparse_peers.py", "SciPy", "1"),
     "registration": ("RegistrationBenchmarks", "skimage_peers.py", "scikit-image", "1"),
     "tomography": ("TomographyBenchmarks", "mumott_peers.py", "mumott (numba, CPU)", "numba default"),
-    "detector": ("DetectorBenchmarks", "detector_peers.py", "numba / SciPy", "1"),
+    "detector": ("DetectorBenchmarks", "thick_detector_numba.py", "numba (corrected algorithm) / SciPy", "1"),
 }
 
 

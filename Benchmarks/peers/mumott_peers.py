@@ -88,7 +88,10 @@ def main():
         print(f"{name:28s} {t:12.1f} ms{extra}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({k: {"median_ms": v[0], "samples_per_s": v[1]} for k, v in results.items()}, f, indent=1)
+            import mumott
+            json.dump({"mumott": getattr(mumott, "__version__", "2.3"),
+                       "median_us": {k: v[0] * 1e3 for k, v in results.items()},
+                       "ray_samples_per_s": {k: v[1] for k, v in results.items() if v[1]}}, f, indent=1)
 
 
 if __name__ == "__main__":
