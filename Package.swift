@@ -89,9 +89,14 @@ let package = Package(
             dependencies: ["BeamlineCLI"]),
 
         // MARK: - Tests
+        // Shared by the test targets only (no product): fixture loading and error measures.
+        .target(
+            name: "BeamlineTestSupport",
+            dependencies: ["BeamlineTensor", .product(name: "Numerics", package: "swift-numerics")],
+            path: "Tests/BeamlineTestSupport"),
         .testTarget(
             name: "BeamlineTensorTests",
-            dependencies: ["BeamlineTensor", "BeamlineIO"],
+            dependencies: ["BeamlineTestSupport", "BeamlineTensor", "BeamlineIO"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "BeamlineIOTests",
@@ -99,23 +104,23 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "BeamlineSparseTests",
-            dependencies: ["BeamlineSparse", "BeamlineIO", "BeamlineTensor"],
+            dependencies: ["BeamlineTestSupport", "BeamlineSparse", "BeamlineIO", "BeamlineTensor"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "BeamlineSolversTests",
-            dependencies: ["BeamlineSolvers", "BeamlineSparse", "BeamlineTensor"],
+            dependencies: ["BeamlineTestSupport", "BeamlineSolvers", "BeamlineSparse", "BeamlineTensor"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "BeamlineRegistrationTests",
-            dependencies: ["BeamlineRegistration", "BeamlineTensor"],
+            dependencies: ["BeamlineTestSupport", "BeamlineRegistration", "BeamlineTensor"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "BeamlineTomographyTests",
-            dependencies: ["BeamlineTomography", "BeamlineSolvers", "BeamlineTensor"],
+            dependencies: ["BeamlineTestSupport", "BeamlineTomography", "BeamlineSolvers", "BeamlineTensor"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "BeamlineDetectorTests",
-            dependencies: ["BeamlineDetector", "BeamlineSolvers", "BeamlineSparse", "BeamlineIO", "BeamlineTensor"],
+            dependencies: ["BeamlineTestSupport", "BeamlineDetector", "BeamlineSolvers", "BeamlineSparse", "BeamlineIO", "BeamlineTensor"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "BeamlineCLITests",

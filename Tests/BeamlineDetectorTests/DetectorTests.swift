@@ -1,3 +1,4 @@
+import BeamlineTestSupport
 @testable import BeamlineDetector
 import BeamlineIO
 import BeamlineSolvers

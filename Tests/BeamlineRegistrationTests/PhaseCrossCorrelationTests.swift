@@ -1,3 +1,4 @@
+import BeamlineTestSupport
 import BeamlineRegistration
 import BeamlineTensor
 import ComplexModule

@@ -1,3 +1,4 @@
+import BeamlineTestSupport
 import BeamlineSolvers
 import BeamlineSparse
 import BeamlineTensor

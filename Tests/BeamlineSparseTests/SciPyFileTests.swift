@@ -1,3 +1,4 @@
+import BeamlineTestSupport
 import BeamlineIO
 import BeamlineSparse
 import BeamlineTensor

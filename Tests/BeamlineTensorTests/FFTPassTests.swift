@@ -1,3 +1,4 @@
+import BeamlineTestSupport
 @testable import BeamlineTensor
 import ComplexModule
 import Testing

@@ -1,3 +1,4 @@
+import BeamlineTestSupport
 import BeamlineTensor
 import ComplexModule
 import Foundation
