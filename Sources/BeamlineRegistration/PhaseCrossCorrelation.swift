@@ -217,11 +217,11 @@ enum CorrelationCore<T: RegistrationScalar> {
         var ccMax: Complex<Double>
         if half {
             let cc = try backend { try FFT.irfftn(product, s: shape) }
-            peak = cc.withUnsafeBufferPointer { firstPeak($0) { Swift.abs($0) } }
+            peak = cc.withUnsafeBufferPointer { firstPeak($0) }
             ccMax = Complex(Double(cc.withUnsafeBufferPointer { $0[peak] }), 0)
         } else {
             let cc = try backend { try FFT.ifftn(product) }
-            peak = cc.withUnsafeBufferPointer { firstPeak($0) { $0.length } }
+            peak = cc.withUnsafeBufferPointer { firstPeak($0) }
             let value = cc.withUnsafeBufferPointer { $0[peak] }
             ccMax = Complex(Double(value.real), Double(value.imaginary))
         }
@@ -323,9 +323,11 @@ enum CorrelationCore<T: RegistrationScalar> {
         return (product, src, tgt)
     }
 
-    /// Position of the first largest `magnitude` (NumPy's `argmax` of the
+    /// Position of the first largest modulus (NumPy's `argmax` of the
     /// absolute values), over fixed blocks in parallel.
-    static func firstPeak<E>(_ values: UnsafeBufferPointer<E>, _ magnitude: (E) -> T) -> Int {
+    /// The magnitude is the element's modulus (`abs` for real, `length` for
+    /// complex), called statically: no closure call per element.
+    static func firstPeak<E: FloatingElement>(_ values: UnsafeBufferPointer<E>) -> Int where E.RealComponent == T {
         let block = 1 << 14
         let blocks = (values.count + block - 1) / block
         var best = [(T, Int)](repeating: (-T.infinity, 0), count: blocks)
@@ -334,7 +336,7 @@ enum CorrelationCore<T: RegistrationScalar> {
             Parallel.forEachBlock(count: values.count, blockSize: block) { index, range in
                 var top = -T.infinity, at = range.lowerBound
                 for i in range {
-                    let m = magnitude(values[i])
+                    let m = values[i].modulus
                     if m > top { top = m; at = i }
                 }
                 out.base[index] = (top, at)
