@@ -29,14 +29,25 @@ PEERS = os.path.join(ROOT, "Benchmarks", "peers")
 BEGIN = "<!-- BEGIN GENERATED PEER TABLE (Benchmarks/peers/compare_with_peers.py) -->"
 END = "<!-- END GENERATED PEER TABLE -->"
 
-# group: (Swift benchmark target, peer script, peer name, peer threads[, Swift --filter regex])
+# group: Swift benchmark target, peer script, peer name, peer threads, and
+# optionally a --filter regex for the Swift side and extra peer arguments
+# (the default, "quick" selection; --full drops both restrictions where the
+# peer script has a full mode).
 GROUPS = {
-    "tensor": ("TensorBenchmarks", "numpy_peers.py", "NumPy", "1 (ufuncs); NumPy's OpenBLAS threads for matmul"),
-    "fft": ("TensorBenchmarks", "pyfftw_peers.py", "pyFFTW (FFTW_MEASURE plans)", "Beamline's", ".*fft.*"),
-    "sparse": ("SparseBenchmarks", "scipy_sparse_peers.py", "SciPy", "1"),
-    "registration": ("RegistrationBenchmarks", "skimage_peers.py", "scikit-image", "1"),
-    "tomography": ("TomographyBenchmarks", "mumott_peers.py", "mumott (numba, CPU)", "numba default"),
-    "detector": ("DetectorBenchmarks", "thick_detector_numba.py", "numba (corrected algorithm) / SciPy", "1"),
+    "tensor": dict(target="TensorBenchmarks", script="numpy_peers.py", peer="NumPy",
+                   threads="1 (ufuncs); NumPy's OpenBLAS threads for matmul"),
+    "fft": dict(target="TensorBenchmarks", script="pyfftw_peers.py", peer="pyFFTW (FFTW_MEASURE plans)",
+                threads="Beamline's", filter=".*fft.*", full_filter=".*fft.*"),
+    "sparse": dict(target="SparseBenchmarks", script="scipy_sparse_peers.py", peer="SciPy", threads="1"),
+    "registration": dict(target="RegistrationBenchmarks", script="skimage_peers.py", peer="scikit-image",
+                         threads="1"),
+    # mumott needs seconds per 50³ call and minutes per 128³ call: by default
+    # only the issue's 50³ × 120 cases run on both sides.
+    "tomography": dict(target="TomographyBenchmarks", script="mumott_peers.py", peer="mumott (numba, CPU)",
+                       threads="numba default (all cores)", filter="(forward|adjoint|sirt20)_50_120_.*",
+                       peer_args=["--quick"]),
+    "detector": dict(target="DetectorBenchmarks", script="thick_detector_numba.py",
+                     peer="numba (corrected algorithm) / SciPy", threads="1"),
 }
 
 
@@ -66,12 +77,12 @@ def swift_medians(target, filter_regex=None):
     return results
 
 
-def peer_medians(script):
+def peer_medians(script, extra_args=()):
     """One run of a peer script (writes --json): {name: median µs}, and its versions."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
         path = handle.name
     try:
-        run([sys.executable, os.path.join(PEERS, script), "--json", path])
+        run([sys.executable, os.path.join(PEERS, script), "--json", path] + list(extra_args))
         with open(path) as f:
             data = json.load(f)
     finally:
@@ -131,6 +142,8 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--groups", default=",".join(GROUPS))
     parser.add_argument("--no-write", action="store_true", help="print the table only")
+    parser.add_argument("--full", action="store_true",
+                        help="every case of every group (mumott's 128³ cases take minutes per call)")
     args = parser.parse_args()
     groups = [g for g in args.groups.split(",") if g]
     unknown = [g for g in groups if g not in GROUPS]
@@ -141,8 +154,10 @@ def main():
     threads = os.environ.get("BEAMLINE_NUM_THREADS") or f"{os.cpu_count()} (all cores)"
     sections = []
     for group in groups:
-        target, script, peer, peer_threads = GROUPS[group][:4]
-        swift_filter = GROUPS[group][4] if len(GROUPS[group]) > 4 else None
+        config = GROUPS[group]
+        target, script, peer, peer_threads = config["target"], config["script"], config["peer"], config["threads"]
+        swift_filter = config.get("full_filter") if args.full else config.get("filter")
+        peer_args = [] if args.full else config.get("peer_args", [])
         if not os.path.exists(os.path.join(PEERS, script)):
             sections.append(f"### {group}\n\nPeer script {script} is not present; skipped.\n")
             continue
@@ -153,7 +168,7 @@ def main():
                 for name, value in swift_medians(target, swift_filter).items():
                     ours.setdefault(name, []).append(value)
                 print(f"[{group}] run {r + 1}/{args.runs}: {peer}", flush=True)
-                medians, versions = peer_medians(script)
+                medians, versions = peer_medians(script, peer_args)
                 for name, value in medians.items():
                     theirs.setdefault(name, []).append(value)
                 if group == "tensor":
