@@ -12,6 +12,12 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
+        // Inputs shared by the benchmark targets (no benchmarks of its own).
+        .target(
+            name: "BenchmarkInputs",
+            dependencies: [.product(name: "Beamline", package: "Beamline")],
+            path: "Benchmarks/BenchmarkInputs"
+        ),
         .executableTarget(
             name: "TensorBenchmarks",
             dependencies: [
@@ -40,21 +46,23 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
-            name: "TomographyBenchmarks",
+            name: "ReconstructionBenchmarks",
             dependencies: [
+                "BenchmarkInputs",
                 .product(name: "Beamline", package: "Beamline"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
-            path: "Benchmarks/TomographyBenchmarks",
+            path: "Benchmarks/ReconstructionBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
-            name: "DetectorBenchmarks",
+            name: "RaytraceBenchmarks",
             dependencies: [
+                "BenchmarkInputs",
                 .product(name: "Beamline", package: "Beamline"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
-            path: "Benchmarks/DetectorBenchmarks",
+            path: "Benchmarks/RaytraceBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ]

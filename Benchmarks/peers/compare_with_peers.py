@@ -43,11 +43,14 @@ GROUPS = {
                          threads="1"),
     # mumott needs seconds per 50³ call and minutes per 128³ call: by default
     # only the issue's 50³ × 120 cases run on both sides.
-    "tomography": dict(target="TomographyBenchmarks", script="mumott_peers.py", peer="mumott (numba, CPU)",
+    "tomography": dict(target="ReconstructionBenchmarks", script="mumott_peers.py", peer="mumott (numba, CPU)",
                        threads="numba default (all cores)", filter="(forward|adjoint|sirt20)_50_120_.*",
-                       peer_args=["--quick"]),
-    "detector": dict(target="DetectorBenchmarks", script="thick_detector_numba.py",
-                     peer="numba (corrected algorithm) / SciPy", threads="1"),
+                       full_filter="(forward|adjoint|sirt20)_.*", peer_args=["--quick"]),
+    # Matrix construction (RaytraceBenchmarks) and deconvolution with it
+    # (ReconstructionBenchmarks) against one numba/SciPy script.
+    "detector": dict(target=["RaytraceBenchmarks", "ReconstructionBenchmarks"], script="thick_detector_numba.py",
+                     peer="numba (corrected algorithm) / SciPy", threads="1",
+                     filter="(raytrace|exact|lsmr|mlem)_.*", full_filter="(raytrace|exact|lsmr|mlem)_.*"),
 }
 
 
@@ -58,10 +61,12 @@ def run(args, cwd=ROOT, env=None):
     return result.stdout
 
 
-def swift_medians(target, filter_regex=None):
-    """One run of a Swift benchmark target: {name: p50 wall clock in µs}."""
+def swift_medians(targets, filter_regex=None):
+    """One run of Swift benchmark targets (a name or a list): {name: p50 wall clock in µs}."""
     extra = ["--filter", filter_regex] if filter_regex else []
-    out = run(["swift", "package", "benchmark", "--target", target, "--format", "jmh", "--path", "stdout",
+    for target in [targets] if isinstance(targets, str) else targets:
+        extra += ["--target", target]
+    out = run(["swift", "package", "benchmark", "--format", "jmh", "--path", "stdout",
                "--no-progress"] + extra, cwd=os.path.join(ROOT, "Benchmarks"))
     start = out.find("[{")
     results = {}
@@ -191,7 +196,8 @@ def main():
                 c = statistics.median(fftw[name]) if name in fftw else None
                 row += f" {fmt(c)} | {f'{c / a:.2f}' if a and c else '—'} |"
             rows.append(row)
-        sections.append(f"### {group}: Beamline `{target}` vs {peer}\n\n"
+        target_text = target if isinstance(target, str) else "` + `".join(target)
+        sections.append(f"### {group}: Beamline `{target_text}` vs {peer}\n\n"
                         f"{peer} threads: {peer_threads}; versions: {version_text}.\n\n"
                         + "\n".join([header, rule] + rows) + "\n")
 

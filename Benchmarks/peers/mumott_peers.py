@@ -1,4 +1,4 @@
-"""mumott side of the tomography benchmarks (Benchmarks/Benchmarks/TomographyBenchmarks).
+"""mumott side of the tomography benchmarks (Benchmarks/Benchmarks/ReconstructionBenchmarks).
 
 Times mumott 2.3's SAXSProjector (numba, CPU, float64) on the same cases:
 single-axis geometry over 180 degrees (mumott's default axes), cubic volume

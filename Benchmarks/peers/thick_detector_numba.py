@@ -1,6 +1,6 @@
 """Thick-sensor point-spread matrices in Python/numba: the reference for
 BeamlineDetector (Sources/BeamlineDetector/ThickSensorModel.swift) and the
-peer of Benchmarks/Benchmarks/DetectorBenchmarks.
+peer of Benchmarks/Benchmarks/RaytraceBenchmarks and ReconstructionBenchmarks (lsmr_*, mlem_*).
 
 Written for Beamline, following the algorithm of pyFAI's tutorial notebook
 "Modeling of the thickness of the sensor" (sample x sample rays per pixel,

@@ -1,8 +1,11 @@
 import Beamline
 import Benchmark
+import BenchmarkInputs
 
-// John-transform projector (BeamlineTomography.JohnTransformProjector) and
-// mumott-style SIRT. Geometry: single-axis rotation over 180° (mumott's
+// Reconstruction throughput: the John-transform projector
+// (BeamlineTomography.JohnTransformProjector), mumott-style SIRT, and LSMR
+// and MLEM deconvolution with the raytraced thick-sensor matrix.
+// Projector and SIRT: Geometry: single-axis rotation over 180° (mumott's
 // default axes), cubic volume n³, detector n × n, channels last.
 // Ray samples per application (per channel) = projections · n² · n;
 // multiply by channels and divide by the median wall time for samples/s:
@@ -11,6 +14,10 @@ import Benchmark
 // SAXSProjector (numba, CPU, float64).
 // The 128³ × 45-channel case runs in float32 (its float64 projections alone
 // would take 1 GB); every other case is float64 like mumott.
+// Deconvolution: the blurred test pattern (ones, every 5th pixel = 10) of
+// pyFAI's notebook on a Pilatus 1M, with the sample = 8 matrix; peers:
+// scipy.sparse.linalg.lsmr and a NumPy MLEM loop in
+// Benchmarks/peers/thick_detector_numba.py.
 // Names use [A-Za-z0-9_] only, so static thresholds can find them.
 
 func geometry(_ n: Int, _ projections: Int) -> Geometry {
@@ -74,4 +81,23 @@ let benchmarks: @Sendable () -> Void = {
     }
     sirtCase(n: 50, projections: 120)
     sirtCase(n: 64, projections: 180)
+
+    // 30 iterations of LSMR and of MLEM on the raytraced Pilatus 1M matrix.
+    let psf = try! notebookModel("Pilatus1M").raytrace(sample: 8, as: Double.self)
+    _ = psf.matrix.cachedTranspose
+    let truth = Tensor<Double>((0..<psf.matrix.rows).map { $0 % 5 == 0 ? 10 : 1 })
+    let image = psf.blurOperator.apply(truth).reshaped([1043, 981])
+    let deconvolution = Benchmark.Configuration(maxDuration: .seconds(5), maxIterations: 5)
+    Benchmark("lsmr_pilatus1M_sample8_30iter", configuration: deconvolution) { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(try Deconvolution.deconvolve(matrix: psf.matrix, image: image, method: .lsmr,
+                                                   lsmr: .init(atol: 0, btol: 0, conlim: 0, maximumIterations: 30)))
+        }
+    }
+    Benchmark("mlem_pilatus1M_sample8_30iter", configuration: deconvolution) { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(try Deconvolution.deconvolve(matrix: psf.matrix, image: image, method: .mlem,
+                                                   mlem: .init(maximumIterations: 30)))
+        }
+    }
 }
