@@ -10,12 +10,28 @@ import Benchmark
 // builds the same matrices with scipy.sparse.
 //
 // Memory traffic per SpMV (float64, int32 indices, int64 row pointers):
-// 12·nnz + 8·(n+1) + 8·n (y) + 8·n (x, at least) bytes; divide by the
-// median wall time for GB/s and compare with copy_64MiB_f64 (STREAM copy:
-// 16 bytes per element moved).
+// 12·nnz + 8·(n+1) + 8·n (y) + 8·n (x, at least) bytes. Each SpMV and the
+// copy report that traffic per second as the custom metric `MB_per_s`
+// (from each iteration's wall time), so SpMV can be read against
+// copy_64MiB_f64 (STREAM copy: 16 bytes per element moved) of the same run.
 // Names use [A-Za-z0-9_] only, so static thresholds can find them.
 
 let n = 1 << 20
+
+/// Memory traffic per second, in MB/s (10⁶ bytes), from each iteration's wall time.
+let megabytesPerSecond = BenchmarkMetric.custom("MB_per_s", polarity: .prefersLarger, useScalingFactor: false)
+
+/// Runs `body` once per scaled iteration and records `bytes` moved per second.
+@inline(__always)
+func measureTraffic(_ benchmark: Benchmark, bytes: Int, _ body: () -> Void) {
+    let clock = ContinuousClock()
+    for _ in benchmark.scaledIterations {
+        let start = clock.now
+        body()
+        let seconds = (clock.now - start) / .seconds(1)
+        benchmark.measurement(megabytesPerSecond, Int(Double(bytes) / seconds / 1e6))
+    }
+}
 
 func makeMatrix(perRow: Int, banded: Bool) -> CSRMatrix<Double> {
     try! CSRMatrix<Double>.build(rows: n, columns: n, rowsPerBlock: 16384) { range, builder in
@@ -52,13 +68,15 @@ let benchmarks: @Sendable () -> Void = {
     _ = scatter20.cachedTranspose
     let x = Tensor<Double>((0..<n).map { 1 + Double($0 % 7) * 0.25 })
 
+    let trafficMetrics: [BenchmarkMetric] = [.wallClock, .throughput, .mallocCountTotal, megabytesPerSecond]
     func spmv(_ name: String, _ matrix: CSRMatrix<Double>, transposed: Bool, threads: Int? = nil) {
-        Benchmark(name) { benchmark in
+        let bytes = 12 * matrix.nonzeroCount + 8 * (n + 1) + 16 * n
+        Benchmark(name, configuration: .init(metrics: trafficMetrics)) { benchmark in
             var y = Tensor<Double>(shape: [n], repeating: 0)
             let saved = Parallel.threadCount
             if let threads { Parallel.threadCount = threads }
             benchmark.startMeasurement()
-            for _ in benchmark.scaledIterations {
+            measureTraffic(benchmark, bytes: bytes) {
                 x.withUnsafeBufferPointer { xs in
                     y.withUnsafeMutableBufferPointer { ys in
                         if transposed { matrix.multiplyTransposed(xs, into: ys) } else { matrix.multiply(xs, into: ys) }
@@ -77,14 +95,13 @@ let benchmarks: @Sendable () -> Void = {
     spmv("spmv_scatter20_1M_f64_1thread", scatter20, transposed: false, threads: 1)
     spmv("spmvT_scatter20_1M_f64", scatter20, transposed: true)
 
-    // STREAM-like copy: 8 Mi doubles (64 MiB) read and written.
     // STREAM-like copy: 8 Mi doubles (64 MiB) read and written, in tensors (64-byte aligned, huge-page
     // advised storage, as NumPy allocates).
-    Benchmark("copy_64MiB_f64") { benchmark in
+    Benchmark("copy_64MiB_f64", configuration: .init(metrics: trafficMetrics)) { benchmark in
         let source = Tensor<Double>(shape: [1 << 23], repeating: 1.5)
         var target = Tensor<Double>(shape: [1 << 23], repeating: 0)
         benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
+        measureTraffic(benchmark, bytes: 16 << 23) {
             target.withUnsafeMutableBufferPointer { t in
                 source.withUnsafeBufferPointer { s in
                     let (tp, sp) = (t.baseAddress!, s.baseAddress!)
