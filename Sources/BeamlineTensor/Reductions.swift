@@ -289,21 +289,7 @@ extension Tensor {
                     let po = out.base + o.x, so = keptLoop.innerStrides.x, si = keptLoop.innerStrides.y
                     let first = input.base + (o.y &+ reducedOffsets[0])
                     for i in 0..<n { po[i &* so] = first[i &* si] }
-                    var next = 1
-                    if so == 1 && si == 1 {
-                        // Four rows per sweep: the output is loaded and stored once
-                        // per four rows, and each element still combines the rows
-                        // one after another in index order (the same result).
-                        while next &+ 4 <= reductionCount {
-                            let p0 = input.base + (o.y &+ reducedOffsets[next]), p1 = input.base + (o.y &+ reducedOffsets[next &+ 1])
-                            let p2 = input.base + (o.y &+ reducedOffsets[next &+ 2]), p3 = input.base + (o.y &+ reducedOffsets[next &+ 3])
-                            for i in 0..<n {
-                                po[i] = reducer.combine(reducer.combine(reducer.combine(reducer.combine(po[i], p0[i]), p1[i]), p2[i]), p3[i])
-                            }
-                            next &+= 4
-                        }
-                    }
-                    for r in next..<reductionCount {
+                    for r in 1..<reductionCount {
                         let pi = input.base + (o.y &+ reducedOffsets[r])
                         if so == 1 && si == 1 {
                             for i in 0..<n { po[i] = reducer.combine(po[i], pi[i]) }
