@@ -214,47 +214,63 @@ struct RowKernel: Sendable {
 
     /// Runs `fill` for every traced row and assembles the CSR matrix and the
     /// balance maps.
+    ///
+    /// Specialised for `Double` and `Float`: the generic entry points are
+    /// `@inlinable`, so without specialisation every appended entry would go
+    /// through unspecialised generic code (a metadata lookup per entry). The
+    /// balance maps are written once, in parallel, straight into their
+    /// tensors' storage.
     @usableFromInline
+    @_specialize(where Element == Double)
+    @_specialize(where Element == Float)
     func build<Element: SparseElement>(_ fill: (Int, inout RowScratch) -> Void,
                                        progress: (Int, Int) -> Void) throws -> PointSpreadMatrix<Element> {
         let n = rows * columns
-        var transmitted = [Double](repeating: 0, count: n)
-        var side = [Double](repeating: 0, count: n)
-        var masked = [Double](repeating: 0, count: n)
         let done = Atomic<Int>(0)
-        let matrix = try transmitted.withUnsafeMutableBufferPointer { tp in
-            try side.withUnsafeMutableBufferPointer { sp in
-                try masked.withUnsafeMutableBufferPointer { mp in
-                    let t = SendablePointer(tp.baseAddress!), s = SendablePointer(sp.baseAddress!)
-                    let m = SendablePointer(mp.baseAddress!)
-                    return try CSRMatrix<Element>.build(rows: n, columns: n, rowsPerBlock: Self.blockRows) { range, builder in
-                        var scratch = RowScratch()
-                        for row in range {
-                            if !dead[row] {
-                                fill(row, &scratch)
-                                t.base[row] = scratch.transmitted
-                                s.base[row] = scratch.sideLost
-                                m.base[row] = scratch.masked
-                                let w = scratch.width
-                                for a in 0..<scratch.height {
-                                    let base = (scratch.row0 + a) * columns + scratch.column0
-                                    for b in 0..<w {
-                                        let value = scratch.window[a * w + b]
-                                        if value > 0 { try builder.append(column: base + b, value: Element(value)) }
+        var matrix: CSRMatrix<Element>? = nil
+        var side: Tensor<Double>? = nil, masked: Tensor<Double>? = nil
+        let shape = [rows, columns]
+        let transmitted = try Tensor<Double>(shape: shape) { tp in
+            side = try Tensor<Double>(shape: shape) { sp in
+                masked = try Tensor<Double>(shape: shape) { mp in
+                    try dead.withUnsafeBufferPointer { deadp in
+                        let t = SendablePointer(tp.baseAddress!), s = SendablePointer(sp.baseAddress!)
+                        let m = SendablePointer(mp.baseAddress!)
+                        let flags = deadp.baseAddress!
+                        let columns = self.columns
+                        matrix = try CSRMatrix<Element>.build(rows: n, columns: n, rowsPerBlock: Self.blockRows) { range, builder in
+                            var scratch = RowScratch()
+                            for row in range {
+                                if flags[row] {
+                                    t.base[row] = 0
+                                    s.base[row] = 0
+                                    m.base[row] = 0
+                                } else {
+                                    fill(row, &scratch)
+                                    t.base[row] = scratch.transmitted
+                                    s.base[row] = scratch.sideLost
+                                    m.base[row] = scratch.masked
+                                    let w = scratch.width
+                                    try scratch.window.withUnsafeBufferPointer { win in
+                                        for a in 0..<scratch.height {
+                                            let base = (scratch.row0 + a) * columns + scratch.column0
+                                            let line = win.baseAddress! + a * w
+                                            for b in 0..<w where line[b] > 0 {
+                                                try builder.append(column: base + b, value: Element(line[b]))
+                                            }
+                                        }
                                     }
                                 }
+                                builder.endRow()
                             }
-                            builder.endRow()
+                            let total = done.wrappingAdd(range.count, ordering: .relaxed).newValue
+                            progress(total, n)
                         }
-                        let total = done.wrappingAdd(range.count, ordering: .relaxed).newValue
-                        progress(total, n)
                     }
                 }
             }
         }
-        return PointSpreadMatrix(matrix: matrix, transmitted: Tensor(shape: [rows, columns], elements: transmitted),
-                                 sideLost: Tensor(shape: [rows, columns], elements: side),
-                                 absorbedInMasked: Tensor(shape: [rows, columns], elements: masked))
+        return PointSpreadMatrix(matrix: matrix!, transmitted: transmitted, sideLost: side!, absorbedInMasked: masked!)
     }
 
     @usableFromInline static var blockRows: Int { 4096 }
@@ -387,104 +403,45 @@ struct RowKernel: Sendable {
     // MARK: Exact
 
     /// Exact row for entry pixel `row` with `subpixels²` sub-faces.
+    ///
+    /// All buffers are opened once per row; the per-face kernel
+    /// (``exactFace(_:_:_:_:_:_:_:_:_:_:_:)``) works on raw pointers.
     @usableFromInline
     func exactRow(_ row: Int, subpixels s: Int, scratch: inout RowScratch) {
         let i = row / columns, j = row % columns
         prepareWindow(i, j, &scratch)
+        // Room for the breakpoints of any sub-face of this pixel: each of the
+        // four edges crosses at most ⌊|v| T⌋ + 1 pixel boundaries.
+        let far1 = Swift.max(Swift.abs(Double(i) * p1 - poni1), Swift.abs(Double(i + 1) * p1 - poni1))
+        let far2 = Swift.max(Swift.abs(Double(j) * p2 - poni2), Swift.abs(Double(j + 1) * p2 - poni2))
+        let reach = Swift.max(far1 / p1, far2 / p2) * thickness / distance
+        let capacity = 4 * (Int(reach.rounded(.down)) + 2) + 2
+        if scratch.breakpoints.count < capacity { scratch.breakpoints = [Double](repeating: 0, count: capacity) }
         var absorbed = 0.0, masked = 0.0, transmitted = 0.0
         let home1 = segment1[i], home2 = segment2[j]
-        for f1 in 0..<s {
-            let a1 = Double(i) + Double(f1) / Double(s), b1 = Double(i) + Double(f1 + 1) / Double(s)
-            let c1 = (Double(i) + (Double(f1) + 0.5) / Double(s)) * p1 - poni1
-            for f2 in 0..<s {
-                let a2 = Double(j) + Double(f2) / Double(s), b2 = Double(j) + Double(f2 + 1) / Double(s)
-                let c2 = (Double(j) + (Double(f2) + 0.5) / Double(s)) * p2 - poni2
-                // velocities in pixel units per metre of depth, attenuation per metre of depth
-                let v1 = c1 / distance / p1, v2 = c2 / distance / p2
-                let m = mu * (c1 * c1 + c2 * c2 + distance * distance).squareRoot() / distance
-                let out = exactFace(a1: a1, b1: b1, v1: v1, a2: a2, b2: b2, v2: v2, m: m, home1: home1, home2: home2,
-                                    scratch: &scratch)
-                absorbed += out.0
-                masked += out.1
-                transmitted += out.2
-            }
-        }
-        scratch.masked = masked
-        scratch.transmitted = transmitted
-        scratch.sideLost = Swift.max(0, 1 - absorbed - masked - transmitted)
-    }
-
-    /// Breakpoints in `(0, T)` where `e + v z` crosses an integer.
-    @inline(__always)
-    func addCrossings(_ e: Double, _ v: Double, _ out: inout [Double]) {
-        if v > 0 {
-            var k = e.rounded(.down) + 1
-            let end = e + v * thickness
-            while k < end { out.append((k - e) / v); k += 1 }
-        } else if v < 0 {
-            var k = e.rounded(.up) - 1
-            let end = e + v * thickness
-            while k > end { out.append((k - e) / v); k -= 1 }
-        }
-    }
-
-    /// One sub-face `[a1, b1] × [a2, b2]` (pixel units) moving with
-    /// `(v1, v2)` per metre of depth; adds its deposits (times the face
-    /// area) to the window and returns (absorbed in read-out pixels,
-    /// absorbed in masked pixels, transmitted).
-    @inline(__always)
-    func exactFace(a1: Double, b1: Double, v1: Double, a2: Double, b2: Double, v2: Double, m: Double,
-                   home1: Int32, home2: Int32, scratch: inout RowScratch) -> (Double, Double, Double) {
-        scratch.breakpoints.removeAll(keepingCapacity: true)
-        scratch.breakpoints.append(0)
-        addCrossings(a1, v1, &scratch.breakpoints)
-        addCrossings(b1, v1, &scratch.breakpoints)
-        addCrossings(a2, v2, &scratch.breakpoints)
-        addCrossings(b2, v2, &scratch.breakpoints)
-        scratch.breakpoints.append(thickness)
-        Self.insertionSort(&scratch.breakpoints)
-        var absorbed = 0.0, masked = 0.0
-        let r0 = scratch.row0, c0 = scratch.column0, w = scratch.width, h = scratch.height
-        let rows = self.rows, columns = self.columns
-        scratch.breakpoints.withUnsafeBufferPointer { zs in
-            scratch.window.withUnsafeMutableBufferPointer { win in
+        let frame = FaceFrame(row0: scratch.row0, column0: scratch.column0, width: scratch.width,
+                              height: scratch.height, home1: home1, home2: home2)
+        scratch.window.withUnsafeMutableBufferPointer { win in
+            scratch.breakpoints.withUnsafeMutableBufferPointer { zs in
                 segment1.withUnsafeBufferPointer { seg1 in
                     segment2.withUnsafeBufferPointer { seg2 in
                         dead.withUnsafeBufferPointer { deadp in
-                            for k in 0..<(zs.count - 1) {
-                                let z0 = zs[k], z1 = zs[k + 1]
-                                let span = z1 - z0
-                                if !(span > 0) { continue }
-                                let zm = 0.5 * (z0 + z1)
-                                let (g0, g1, g2) = Self.depthMoments(m * span)
-                                let attenuation = exp(-m * z0)
-                                let w0 = attenuation * g0, w1 = attenuation * g1 / m, w2 = attenuation * 2 * g2 / (m * m)
-                                let lo1 = a1 + v1 * zm, hi1 = b1 + v1 * zm
-                                let lo2 = a2 + v2 * zm, hi2 = b2 + v2 * zm
-                                var cell1 = Int(lo1.rounded(.down))
-                                while Double(cell1) < hi1 {
-                                    defer { cell1 += 1 }
-                                    if cell1 < 0 || cell1 >= rows || seg1[cell1] != home1 { continue }
-                                    let (l0, ls) = Self.overlap(a1, b1, v1, z0, zm, cell1)
-                                    if l0 == 0 && ls == 0 { continue }
-                                    var cell2 = Int(lo2.rounded(.down))
-                                    while Double(cell2) < hi2 {
-                                        defer { cell2 += 1 }
-                                        if cell2 < 0 || cell2 >= columns || seg2[cell2] != home2 { continue }
-                                        let (q0, qs) = Self.overlap(a2, b2, v2, z0, zm, cell2)
-                                        // ∫ m e^{−m z} (l0 + ls t)(q0 + qs t) dt over the interval
-                                        let value = l0 * q0 * w0 + (l0 * qs + ls * q0) * w1 + ls * qs * w2
-                                        if value > 0 {
-                                            if deadp[cell1 * columns + cell2] {
-                                                masked += value
-                                            } else {
-                                                let a = cell1 - r0, b = cell2 - c0
-                                                assert(a >= 0 && a < h && b >= 0 && b < w, "footprint left the row window")
-                                                win[a * w + b] += value
-                                                absorbed += value
-                                            }
-                                        }
-                                    }
+                            let buffers = FaceBuffers(window: win.baseAddress!, breakpoints: zs.baseAddress!,
+                                                      segment1: seg1.baseAddress!, segment2: seg2.baseAddress!,
+                                                      dead: deadp.baseAddress!)
+                            for f1 in 0..<s {
+                                let a1 = Double(i) + Double(f1) / Double(s), b1 = Double(i) + Double(f1 + 1) / Double(s)
+                                let c1 = (Double(i) + (Double(f1) + 0.5) / Double(s)) * p1 - poni1
+                                for f2 in 0..<s {
+                                    let a2 = Double(j) + Double(f2) / Double(s), b2 = Double(j) + Double(f2 + 1) / Double(s)
+                                    let c2 = (Double(j) + (Double(f2) + 0.5) / Double(s)) * p2 - poni2
+                                    // velocities in pixel units per metre of depth, attenuation per metre of depth
+                                    let v1 = c1 / distance / p1, v2 = c2 / distance / p2
+                                    let m = mu * (c1 * c1 + c2 * c2 + distance * distance).squareRoot() / distance
+                                    let out = exactFace(a1, b1, v1, a2, b2, v2, m, frame, buffers)
+                                    absorbed += out.0
+                                    masked += out.1
+                                    transmitted += out.2
                                 }
                             }
                         }
@@ -492,47 +449,165 @@ struct RowKernel: Sendable {
                 }
             }
         }
+        scratch.masked = masked
+        scratch.transmitted = transmitted
+        scratch.sideLost = Swift.max(0, 1 - absorbed - masked - transmitted)
+    }
+
+    /// Where a row's window sits and which modules its entry pixel belongs to.
+    @usableFromInline
+    struct FaceFrame {
+        @usableFromInline let row0: Int, column0: Int, width: Int, height: Int
+        @usableFromInline let home1: Int32, home2: Int32
+        @usableFromInline init(row0: Int, column0: Int, width: Int, height: Int, home1: Int32, home2: Int32) {
+            self.row0 = row0; self.column0 = column0; self.width = width; self.height = height
+            self.home1 = home1; self.home2 = home2
+        }
+    }
+
+    /// The raw buffers the per-face kernel reads and writes.
+    @usableFromInline
+    struct FaceBuffers {
+        @usableFromInline let window: UnsafeMutablePointer<Double>, breakpoints: UnsafeMutablePointer<Double>
+        @usableFromInline let segment1: UnsafePointer<Int32>, segment2: UnsafePointer<Int32>
+        @usableFromInline let dead: UnsafePointer<Bool>
+        @usableFromInline init(window: UnsafeMutablePointer<Double>, breakpoints: UnsafeMutablePointer<Double>,
+                               segment1: UnsafePointer<Int32>, segment2: UnsafePointer<Int32>, dead: UnsafePointer<Bool>) {
+            self.window = window; self.breakpoints = breakpoints
+            self.segment1 = segment1; self.segment2 = segment2; self.dead = dead
+        }
+    }
+
+    /// Appends to `out` (from index `count`) the depths in `(0, T)` where
+    /// `e + v z` crosses an integer; returns the new count.
+    @inline(__always)
+    func addCrossings(_ e: Double, _ v: Double, _ out: UnsafeMutablePointer<Double>, _ count: Int) -> Int {
+        var n = count
+        if v > 0 {
+            var k = e.rounded(.down) + 1
+            let end = e + v * thickness
+            while k < end { out[n] = (k - e) / v; n += 1; k += 1 }
+        } else if v < 0 {
+            var k = e.rounded(.up) - 1
+            let end = e + v * thickness
+            while k > end { out[n] = (k - e) / v; n += 1; k -= 1 }
+        }
+        return n
+    }
+
+    /// One sub-face `[a1, b1] × [a2, b2]` (pixel units) moving with
+    /// `(v1, v2)` per metre of depth; adds its deposits (times the face
+    /// area) to the window and returns (absorbed in read-out pixels,
+    /// absorbed in masked pixels, transmitted).
+    @inline(__always)
+    func exactFace(_ a1: Double, _ b1: Double, _ v1: Double, _ a2: Double, _ b2: Double, _ v2: Double, _ m: Double,
+                   _ frame: FaceFrame, _ buffers: FaceBuffers) -> (Double, Double, Double) {
+        let zs = buffers.breakpoints
+        zs[0] = 0
+        var count = 1
+        count = addCrossings(a1, v1, zs, count)
+        count = addCrossings(b1, v1, zs, count)
+        count = addCrossings(a2, v2, zs, count)
+        count = addCrossings(b2, v2, zs, count)
+        zs[count] = thickness
+        count += 1
+        Self.insertionSort(zs, count)
+        var absorbed = 0.0, masked = 0.0
+        let r0 = frame.row0, c0 = frame.column0, w = frame.width, h = frame.height
+        let home1 = frame.home1, home2 = frame.home2
+        let seg1 = buffers.segment1, seg2 = buffers.segment2, deadp = buffers.dead, win = buffers.window
+        let rows = self.rows, columns = self.columns
+        for k in 0..<(count - 1) {
+            let z0 = zs[k], z1 = zs[k + 1]
+            let span = z1 - z0
+            if !(span > 0) { continue }
+            let zm = 0.5 * (z0 + z1)
+            let (g0, g1, g2) = Self.depthMoments(m * span)
+            let attenuation = exp(-m * z0)
+            let w0 = attenuation * g0, w1 = attenuation * g1 / m, w2 = attenuation * 2 * g2 / (m * m)
+            let lo1 = a1 + v1 * zm, hi1 = b1 + v1 * zm
+            let lo2 = a2 + v2 * zm, hi2 = b2 + v2 * zm
+            var cell1 = Int(lo1.rounded(.down))
+            while Double(cell1) < hi1 {
+                defer { cell1 += 1 }
+                if cell1 < 0 || cell1 >= rows || seg1[cell1] != home1 { continue }
+                let (l0, ls) = Self.overlap(a1, b1, v1, z0, zm, cell1)
+                if l0 == 0 && ls == 0 { continue }
+                var cell2 = Int(lo2.rounded(.down))
+                while Double(cell2) < hi2 {
+                    defer { cell2 += 1 }
+                    if cell2 < 0 || cell2 >= columns || seg2[cell2] != home2 { continue }
+                    let (q0, qs) = Self.overlap(a2, b2, v2, z0, zm, cell2)
+                    // ∫ m e^{−m z} (l0 + ls t)(q0 + qs t) dt over the interval
+                    let value = l0 * q0 * w0 + (l0 * qs + ls * q0) * w1 + ls * qs * w2
+                    if value > 0 {
+                        if deadp[cell1 * columns + cell2] {
+                            masked += value
+                        } else {
+                            let a = cell1 - r0, b = cell2 - c0
+                            assert(a >= 0 && a < h && b >= 0 && b < w, "footprint left the row window")
+                            win[a * w + b] += value
+                            absorbed += value
+                        }
+                    }
+                }
+            }
+        }
         // transmitted: footprint at the back face inside the home module
         let t = thickness
-        let total1 = Self.allowedOverlap(a1 + v1 * t, b1 + v1 * t, segment1, home1)
-        let total2 = Self.allowedOverlap(a2 + v2 * t, b2 + v2 * t, segment2, home2)
+        let total1 = Self.allowedOverlap(a1 + v1 * t, b1 + v1 * t, seg1, rows, home1)
+        let total2 = Self.allowedOverlap(a2 + v2 * t, b2 + v2 * t, seg2, columns, home2)
         let transmitted = exp(-m * t) * total1 * total2
         return (absorbed, masked, transmitted)
     }
 
-    /// Sorts a short array in place.
+    /// Sorts `count` values in place (insertion sort: a handful of values).
     @inline(__always)
-    static func insertionSort(_ values: inout [Double]) {
-        values.withUnsafeMutableBufferPointer { v in
-            for i in 1..<v.count {
-                let x = v[i]
-                var j = i - 1
-                while j >= 0 && v[j] > x { v[j + 1] = v[j]; j -= 1 }
-                v[j + 1] = x
-            }
+    static func insertionSort(_ v: UnsafeMutablePointer<Double>, _ count: Int) {
+        var i = 1
+        while i < count {
+            let x = v[i]
+            var j = i - 1
+            while j >= 0 && v[j] > x { v[j + 1] = v[j]; j -= 1 }
+            v[j + 1] = x
+            i += 1
         }
     }
 
-    /// `(g₀(x), g₁(x), g₂(x))` with one exponential (see ``g(_:_:)``): for
-    /// `x ≤ 1` from the all-positive series `e^{−x} Σ_{j≥3} x^j/j!`.
+    /// `(g₀(x), g₁(x), g₂(x))` (see ``g(_:_:)``) with one libm call for
+    /// `x ≤ 1`: `g₀ = −expm1(−x)`, `e^{−x} = 1 − g₀`, and the all-positive
+    /// series `e^{−x} Σ_{j≥3} x^j/j!` summed to `j = 20` (truncation below
+    /// 1e-19 relative) as two interleaved polynomials in `x²`.
     @inline(__always)
     static func depthMoments(_ x: Double) -> (Double, Double, Double) {
         let g0 = -expm1(-x)
-        let ex = exp(-x)
         if x > 1 {
+            let ex = exp(-x)
             return (g0, 1 - ex * (1 + x), 1 - ex * (1 + x + 0.5 * x * x))
         }
-        var term = x * x * 0.5
-        let second = term
-        var tail = 0.0
-        var n = 3.0
-        while true {
-            term *= x / n
-            tail += term
-            if term <= tail * 1e-17 || n > 60 { break }
-            n += 1
-        }
-        return (g0, ex * (second + tail), ex * tail)
+        let ex = 1 - g0
+        let y = x * x
+        // 1/j! for odd j (3...19) and even j (4...20)
+        var odd = 1.0 / 121645100408832000.0
+        odd = odd * y + 1.0 / 355687428096000.0
+        odd = odd * y + 1.0 / 1307674368000.0
+        odd = odd * y + 1.0 / 6227020800.0
+        odd = odd * y + 1.0 / 39916800.0
+        odd = odd * y + 1.0 / 362880.0
+        odd = odd * y + 1.0 / 5040.0
+        odd = odd * y + 1.0 / 120.0
+        odd = odd * y + 1.0 / 6.0
+        var even = 1.0 / 2432902008176640000.0
+        even = even * y + 1.0 / 6402373705728000.0
+        even = even * y + 1.0 / 20922789888000.0
+        even = even * y + 1.0 / 87178291200.0
+        even = even * y + 1.0 / 479001600.0
+        even = even * y + 1.0 / 3628800.0
+        even = even * y + 1.0 / 40320.0
+        even = even * y + 1.0 / 720.0
+        even = even * y + 1.0 / 24.0
+        let tail = y * x * (odd + x * even)
+        return (g0, ex * (0.5 * y + tail), ex * tail)
     }
 
     /// Overlap of `[a + v z, b + v z]` with cell `[c, c + 1]` on an interval
@@ -546,12 +621,15 @@ struct RowKernel: Sendable {
         return (up0 - low0, upSlope - lowSlope)
     }
 
-    /// Length of `[lo, hi]` inside cells of module `home`.
-    static func allowedOverlap(_ lo: Double, _ hi: Double, _ segment: [Int32], _ home: Int32) -> Double {
+    /// Length of `[lo, hi]` inside cells of module `home` (`segment` holds
+    /// `count` cells).
+    @inline(__always)
+    static func allowedOverlap(_ lo: Double, _ hi: Double, _ segment: UnsafePointer<Int32>, _ count: Int,
+                               _ home: Int32) -> Double {
         var total = 0.0
         var cell = Int(lo.rounded(.down))
         while Double(cell) < hi {
-            if cell >= 0 && cell < segment.count && segment[cell] == home {
+            if cell >= 0 && cell < count && segment[cell] == home {
                 total += Swift.max(0, Swift.min(hi, Double(cell + 1)) - Swift.max(lo, Double(cell)))
             }
             cell += 1
