@@ -238,7 +238,16 @@ struct RowKernel: Sendable {
                         let m = SendablePointer(mp.baseAddress!)
                         let flags = deadp.baseAddress!
                         let columns = self.columns
-                        matrix = try CSRMatrix<Element>.build(rows: n, columns: n, rowsPerBlock: Self.blockRows) { range, builder in
+                        let bound = { (range: Range<Int>) -> Int in
+                            var total = 0
+                            for row in range where !flags[row] {
+                                let (r0, r1, c0, c1) = self.windowBounds(row / columns, row % columns)
+                                total += (r1 - r0 + 1) * (c1 - c0 + 1)
+                            }
+                            return total
+                        }
+                        matrix = try CSRMatrix<Element>.build(rows: n, columns: n, rowsPerBlock: Self.blockRows,
+                                                              entryBound: bound) { range, builder in
                             var scratch = RowScratch()
                             for row in range {
                                 if flags[row] {
@@ -275,10 +284,11 @@ struct RowKernel: Sendable {
 
     @usableFromInline static var blockRows: Int { 4096 }
 
-    /// Sets the scratch window to the pixels reachable from entry pixel
-    /// `(i, j)` (footprint of the pixel's corners shifted to the back face).
+    /// First and last rows and columns reachable from entry pixel `(i, j)`
+    /// (footprint of the pixel's corners shifted to the back face, plus one
+    /// pixel of margin).
     @inline(__always)
-    func prepareWindow(_ i: Int, _ j: Int, _ scratch: inout RowScratch) {
+    func windowBounds(_ i: Int, _ j: Int) -> (Int, Int, Int, Int) {
         let t = thickness / distance
         func range(_ k: Int, _ p: Double, _ poni: Double, _ count: Int) -> (Int, Int) {
             let lo = Double(k) * p, hi = Double(k + 1) * p
@@ -289,6 +299,14 @@ struct RowKernel: Sendable {
         }
         let (r0, r1) = range(i, p1, poni1, rows)
         let (c0, c1) = range(j, p2, poni2, columns)
+        return (r0, r1, c0, c1)
+    }
+
+    /// Sets the scratch window to the pixels reachable from entry pixel
+    /// `(i, j)` (see ``windowBounds(_:_:)``).
+    @inline(__always)
+    func prepareWindow(_ i: Int, _ j: Int, _ scratch: inout RowScratch) {
+        let (r0, r1, c0, c1) = windowBounds(i, j)
         scratch.row0 = r0
         scratch.column0 = c0
         scratch.height = r1 - r0 + 1
