@@ -374,19 +374,22 @@ struct RowKernel: Sendable {
                      dead: UnsafeBufferPointer<Bool>, window: UnsafeMutableBufferPointer<Double>,
                      r0: Int, c0: Int, h: Int, w: Int, weight: Double) -> (Double, Double, Double) {
         let p1 = kernel.p1, p2 = kernel.p2, dist = kernel.distance, thickness = kernel.thickness
-        let d1 = k1 / dist, d2 = k2 / dist  // lateral displacement per unit depth
+        // depth per unit of lateral displacement (dist / k): one division
+        // per axis; the first-axis terms are the same for a whole line of
+        // rays and are hoisted out of the inner loop by the optimiser
+        let s1 = dist / k1, s2 = dist / k2
         let m = kernel.mu * (k1 * k1 + k2 * k2 + dist * dist).squareRoot() / dist  // attenuation per unit depth
         var cell1 = i, cell2 = j
-        let step1 = d1 > 0 ? 1 : -1, step2 = d2 > 0 ? 1 : -1
+        let step1 = k1 > 0 ? 1 : -1, step2 = k2 > 0 ? 1 : -1
         var next1 = Double.infinity, next2 = Double.infinity
         var delta1 = Double.infinity, delta2 = Double.infinity
-        if d1 != 0 {
-            next1 = ((d1 > 0 ? Double(i + 1) * p1 : Double(i) * p1) - e1) / d1
-            delta1 = p1 / Swift.abs(d1)
+        if k1 != 0 {
+            next1 = ((k1 > 0 ? Double(i + 1) * p1 : Double(i) * p1) - e1) * s1
+            delta1 = p1 * Swift.abs(s1)
         }
-        if d2 != 0 {
-            next2 = ((d2 > 0 ? Double(j + 1) * p2 : Double(j) * p2) - e2) / d2
-            delta2 = p2 / Swift.abs(d2)
+        if k2 != 0 {
+            next2 = ((k2 > 0 ? Double(j + 1) * p2 : Double(j) * p2) - e2) * s2
+            delta2 = p2 * Swift.abs(s2)
         }
         var energy = 1.0
         var masked = 0.0
