@@ -164,8 +164,12 @@ public struct ThickSensorModel: Sendable {
 /// pixel plus the row's energy balance.
 @usableFromInline
 struct RowScratch {
+    /// The window, all zeros between rows: the assembly clears the cells it
+    /// read (the box below) after each row.
     @usableFromInline var window: [Double] = []
     @usableFromInline var row0 = 0, column0 = 0, height = 0, width = 0
+    /// Window-relative rows and columns (inclusive) that may hold deposits.
+    @usableFromInline var boxRow0 = 0, boxRow1 = -1, boxColumn0 = 0, boxColumn1 = -1
     @usableFromInline var transmitted = 0.0, sideLost = 0.0, masked = 0.0
     @usableFromInline var breakpoints: [Double] = []
     @usableFromInline init() {}
@@ -260,13 +264,22 @@ struct RowKernel: Sendable {
                                     s.base[row] = scratch.sideLost
                                     m.base[row] = scratch.masked
                                     let w = scratch.width
-                                    try scratch.window.withUnsafeBufferPointer { win in
-                                        for a in 0..<scratch.height {
-                                            let base = (scratch.row0 + a) * columns + scratch.column0
+                                    let b0 = scratch.boxColumn0, b1 = scratch.boxColumn1
+                                    let a0 = scratch.boxRow0, a1 = scratch.boxRow1
+                                    let r0 = scratch.row0, c0 = scratch.column0
+                                    try scratch.window.withUnsafeMutableBufferPointer { win in
+                                        guard a0 <= a1 && b0 <= b1 else { return }
+                                        for a in a0...a1 {
+                                            let base = (r0 + a) * columns + c0
                                             let line = win.baseAddress! + a * w
-                                            for b in 0..<w where line[b] > 0 {
+                                            for b in b0...b1 where line[b] > 0 {
                                                 try builder.append(column: base + b, value: Element(line[b]))
                                             }
+                                        }
+                                        // back to all zeros for the next row
+                                        for a in a0...a1 {
+                                            let line = win.baseAddress! + a * w
+                                            for b in b0...b1 { line[b] = 0 }
                                         }
                                     }
                                 }
@@ -313,7 +326,11 @@ struct RowKernel: Sendable {
         scratch.width = c1 - c0 + 1
         let size = scratch.height * scratch.width
         if scratch.window.count < size { scratch.window = [Double](repeating: 0, count: size) }
-        for k in 0..<size { scratch.window[k] = 0 }
+        // the whole window until a kernel narrows it
+        scratch.boxRow0 = 0
+        scratch.boxRow1 = scratch.height - 1
+        scratch.boxColumn0 = 0
+        scratch.boxColumn1 = scratch.width - 1
         scratch.transmitted = 0
         scratch.sideLost = 0
         scratch.masked = 0
@@ -439,6 +456,7 @@ struct RowKernel: Sendable {
         let capacity = 4 * (Int(reach.rounded(.down)) + 2) + 2
         if scratch.breakpoints.count < capacity { scratch.breakpoints = [Double](repeating: 0, count: capacity) }
         var absorbed = 0.0, masked = 0.0, transmitted = 0.0
+        var lowRow = Int.max, highRow = Int.min, lowColumn = Int.max, highColumn = Int.min
         let home1 = segment1[i], home2 = segment2[j]
         let frame = FaceFrame(row0: scratch.row0, column0: scratch.column0, width: scratch.width,
                               height: scratch.height, home1: home1, home2: home2)
@@ -459,6 +477,12 @@ struct RowKernel: Sendable {
                                     // velocities in pixel units per metre of depth, attenuation per metre of depth
                                     let v1 = c1 / distance / p1, v2 = c2 / distance / p2
                                     let m = mu * (c1 * c1 + c2 * c2 + distance * distance).squareRoot() / distance
+                                    // cells the sub-face's footprint can touch between the faces
+                                    let t = thickness
+                                    lowRow = Swift.min(lowRow, Int(Swift.min(a1, a1 + v1 * t).rounded(.down)))
+                                    highRow = Swift.max(highRow, Int(Swift.max(b1, b1 + v1 * t).rounded(.down)))
+                                    lowColumn = Swift.min(lowColumn, Int(Swift.min(a2, a2 + v2 * t).rounded(.down)))
+                                    highColumn = Swift.max(highColumn, Int(Swift.max(b2, b2 + v2 * t).rounded(.down)))
                                     let out = exactFace(a1, b1, v1, a2, b2, v2, m, frame, buffers)
                                     absorbed += out.0
                                     masked += out.1
@@ -470,6 +494,10 @@ struct RowKernel: Sendable {
                 }
             }
         }
+        scratch.boxRow0 = Swift.max(0, lowRow - scratch.row0)
+        scratch.boxRow1 = Swift.min(scratch.height - 1, highRow - scratch.row0)
+        scratch.boxColumn0 = Swift.max(0, lowColumn - scratch.column0)
+        scratch.boxColumn1 = Swift.min(scratch.width - 1, highColumn - scratch.column0)
         scratch.masked = masked
         scratch.transmitted = transmitted
         scratch.sideLost = Swift.max(0, 1 - absorbed - masked - transmitted)
