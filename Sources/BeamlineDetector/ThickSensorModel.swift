@@ -245,8 +245,8 @@ struct RowKernel: Sendable {
                         let bound = { (range: Range<Int>) -> Int in
                             var total = 0
                             for row in range where !flags[row] {
-                                let (r0, r1, c0, c1) = self.windowBounds(row / columns, row % columns)
-                                total += (r1 - r0 + 1) * (c1 - c0 + 1)
+                                let (h, w) = self.entryBound(row / columns, row % columns)
+                                total += h * w
                             }
                             return total
                         }
@@ -313,6 +313,21 @@ struct RowKernel: Sendable {
         let (r0, r1) = range(i, p1, poni1, rows)
         let (c0, c1) = range(j, p2, poni2, columns)
         return (r0, r1, c0, c1)
+    }
+
+    /// Upper bounds on the rows and columns holding entries of entry pixel
+    /// `(i, j)`: the cells the pixel's footprint crosses between the faces,
+    /// plus one for rounding, and never more than the window.
+    @inline(__always)
+    func entryBound(_ i: Int, _ j: Int) -> (Int, Int) {
+        let t = thickness / distance
+        func cells(_ k: Int, _ p: Double, _ poni: Double) -> Int {
+            let lo = Double(k) * p, hi = Double(k + 1) * p
+            let a = Swift.min(lo, lo + (lo - poni) * t), b = Swift.max(hi, hi + (hi - poni) * t)
+            return Int((b / p).rounded(.down)) - Int((a / p).rounded(.down)) + 2
+        }
+        let (r0, r1, c0, c1) = windowBounds(i, j)
+        return (Swift.min(r1 - r0 + 1, cells(i, p1, poni1)), Swift.min(c1 - c0 + 1, cells(j, p2, poni2)))
     }
 
     /// Sets the scratch window to the pixels reachable from entry pixel
