@@ -365,6 +365,11 @@ struct RowKernel: Sendable {
                     scratch.window.withUnsafeMutableBufferPointer { win in
                         let h = scratch.height, w = scratch.width, r0 = scratch.row0, c0 = scratch.column0
                         let home1 = seg1[i], home2 = seg2[j]
+                        // attenuation rate of the pixel-centre direction and its
+                        // back-face factor, the reference for every ray's e^{−m T}
+                        let kc1 = (Double(i) + 0.5) * p1 - poni1, kc2 = (Double(j) + 0.5) * p2 - poni2
+                        let rate = mu * (kc1 * kc1 + kc2 * kc2 + distance * distance).squareRoot() / distance
+                        let back = (rate: rate, factor: exp(-rate * thickness))
                         for a in 0..<sample {
                             let e1 = (Double(i) + (Double(a) + 0.5) / Double(sample)) * p1
                             var k1 = e1 - poni1
@@ -381,7 +386,8 @@ struct RowKernel: Sendable {
                                 }
                                 let out = Self.walk(e1: e1, e2: e2, k1: k1, k2: k2, kernel: self, i: i, j: j,
                                                     home1: home1, home2: home2, seg1: seg1, seg2: seg2, dead: deadp,
-                                                    window: win, r0: r0, c0: c0, h: h, w: w, weight: weight)
+                                                    window: win, r0: r0, c0: c0, h: h, w: w, weight: weight,
+                                                    back: back)
                                 transmitted += out.0
                                 side += out.1
                                 masked += out.2
@@ -399,12 +405,16 @@ struct RowKernel: Sendable {
     /// One ray: voxel walk in depth `z` from the entry point `(e1, e2)`
     /// along `(k1, k2, distance)`. Returns the weighted (transmitted,
     /// side-lost, masked) energies and adds the absorbed ones to `window`.
+    /// `back` is a reference attenuation rate (the pixel centre's) and
+    /// `e^{−rate·T}`, from which the ray's back-face factor is derived
+    /// without a libm call.
     @inline(__always)
     static func walk(e1: Double, e2: Double, k1: Double, k2: Double, kernel: RowKernel, i: Int, j: Int,
                      home1: Int32, home2: Int32,
                      seg1: UnsafeBufferPointer<Int32>, seg2: UnsafeBufferPointer<Int32>,
                      dead: UnsafeBufferPointer<Bool>, window: UnsafeMutableBufferPointer<Double>,
-                     r0: Int, c0: Int, h: Int, w: Int, weight: Double) -> (Double, Double, Double) {
+                     r0: Int, c0: Int, h: Int, w: Int, weight: Double,
+                     back: (rate: Double, factor: Double)) -> (Double, Double, Double) {
         let p1 = kernel.p1, p2 = kernel.p2, dist = kernel.distance, thickness = kernel.thickness
         // depth per unit of lateral displacement (dist / k): one division
         // per axis; the first-axis terms are the same for a whole line of
@@ -426,9 +436,20 @@ struct RowKernel: Sendable {
         var energy = 1.0
         var masked = 0.0
         let columns = kernel.columns, rows = kernel.rows
+        // e^{−m T} at the back face from the pixel's reference value:
+        // e^{−m₀T} · e^{y}, y = (m₀ − m) T small, by its Taylor polynomial
+        // (libm when |y| > 2e-3, where the degree-5 truncation would exceed
+        // 1e-19 relative)
+        let y = (back.rate - m) * thickness
+        var backFactor: Double
+        if Swift.abs(y) <= 2e-3 {
+            backFactor = back.factor * (1 + y * (1 + y * (1.0 / 2 + y * (1.0 / 6 + y * (1.0 / 24 + y * (1.0 / 120))))))
+        } else {
+            backFactor = exp(-m * thickness)
+        }
         while true {
-            let zOut = Swift.min(next1, next2, thickness)
-            let remaining = exp(-m * zOut)
+            let last = thickness <= next1 && thickness <= next2
+            let remaining = last ? backFactor : exp(-m * Swift.min(next1, next2))
             let deposit = (energy - remaining) * weight
             if deposit > 0 {
                 if dead[cell1 * columns + cell2] {
@@ -440,7 +461,7 @@ struct RowKernel: Sendable {
                 }
             }
             energy = remaining
-            if thickness <= next1 && thickness <= next2 { return (energy * weight, 0, masked) }
+            if last { return (energy * weight, 0, masked) }
             if next1 <= next2 {
                 cell1 += step1
                 next1 += delta1
