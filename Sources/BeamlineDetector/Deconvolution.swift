@@ -16,18 +16,51 @@ public struct MaskedBlurOperator<Element: SparseElement>: LinearOperator, Sendab
 
     /// Wraps `matrix` (square) with `excluded` (one flag per pixel; a
     /// length mismatch is a programmer error).
+    ///
+    /// When no excluded pixel has a stored entry in its column (the usual
+    /// case: gaps, with no explicit mask), `matrix` is used as it is, so its
+    /// cached transpose is reused; otherwise the columns of excluded pixels
+    /// are dropped in one pass.
     @inlinable
     public init(matrix: CSRMatrix<Element>, excluded: [Bool]) {
         precondition(matrix.rows == matrix.columns && excluded.count == matrix.columns,
                      "MaskedBlurOperator: matrix \(matrix.shape) with \(excluded.count) mask flags")
-        if excluded.contains(true) {
-            let keep = Tensor<Element>(excluded.map { $0 ? 0 : 1 })
-            // The factors have the right length, so scaling cannot fail.
-            self.matrix = ((try? matrix.scalingColumns(by: keep)) ?? matrix).eliminatingZeros()
-        } else {
-            self.matrix = matrix
-        }
+        self.matrix = Self.droppingColumns(of: matrix, where: excluded)
         self.excluded = excluded
+    }
+
+    /// `matrix` without the stored entries in columns flagged in `drop`
+    /// (the same matrix, not a copy, when there are none).
+    @inlinable
+    static func droppingColumns(of matrix: CSRMatrix<Element>, where drop: [Bool]) -> CSRMatrix<Element> {
+        let pointers = matrix.rowPointers, indices = matrix.columnIndices, values = matrix.values
+        let hit = indices.withUnsafeBufferPointer { ci in
+            drop.withUnsafeBufferPointer { d in ci.contains { d[Int($0)] } }
+        }
+        guard hit else { return matrix }
+        let rows = matrix.rows
+        var newPointers = [Int64](repeating: 0, count: rows + 1)
+        var newIndices: [Int32] = [], newValues: [Element] = []
+        newIndices.reserveCapacity(indices.count)
+        newValues.reserveCapacity(values.count)
+        indices.withUnsafeBufferPointer { ci in
+            values.withUnsafeBufferPointer { va in
+                drop.withUnsafeBufferPointer { d in
+                    pointers.withUnsafeBufferPointer { rp in
+                        for row in 0..<rows {
+                            for k in Int(rp[row])..<Int(rp[row + 1]) where !d[Int(ci[k])] && va[k] != 0 {
+                                newIndices.append(ci[k])
+                                newValues.append(va[k])
+                            }
+                            newPointers[row + 1] = Int64(newIndices.count)
+                        }
+                    }
+                }
+            }
+        }
+        // Entries of a valid matrix, filtered: still valid and sorted.
+        return (try? CSRMatrix(rows: rows, columns: matrix.columns, rowPointers: newPointers,
+                               columnIndices: newIndices, values: newValues)) ?? matrix
     }
 
     /// Number of pixels.
@@ -78,6 +111,20 @@ public enum Deconvolution {
         case mlem
     }
 
+    /// `true` for the columns whose stored entries do not sum to a positive
+    /// value (summed in storage order, as `columnSums()`).
+    static func unreachedColumns(_ matrix: CSRMatrix<Double>) -> [Bool] {
+        var sums = [Double](repeating: 0, count: matrix.columns)
+        sums.withUnsafeMutableBufferPointer { out in
+            matrix.columnIndices.withUnsafeBufferPointer { ci in
+                matrix.values.withUnsafeBufferPointer { va in
+                    for k in 0..<va.count { out[Int(ci[k])] += va[k] }
+                }
+            }
+        }
+        return sums.map { !($0 > 0) }
+    }
+
     /// Deconvolves `image` (any shape with `matrix.rows` pixels).
     ///
     /// Masked pixels (the `mask`, `true` = masked as in pyFAI, plus pixels
@@ -107,8 +154,7 @@ public enum Deconvolution {
         if let mask, mask.shape != image.shape {
             throw DetectorError.shapeMismatch(argument: "mask", expected: image.shape, received: mask.shape)
         }
-        let reached = matrix.columnSums().elements
-        var excluded = reached.map { !($0 > 0) }
+        var excluded = Self.unreachedColumns(matrix)
         if let mask { for (k, v) in mask.elements.enumerated() where v { excluded[k] = true } }
         var data = image.elements
         for k in 0..<n {

@@ -164,8 +164,12 @@ public struct ThickSensorModel: Sendable {
 /// pixel plus the row's energy balance.
 @usableFromInline
 struct RowScratch {
+    /// The window, all zeros between rows: the assembly clears the cells it
+    /// read (the box below) after each row.
     @usableFromInline var window: [Double] = []
     @usableFromInline var row0 = 0, column0 = 0, height = 0, width = 0
+    /// Window-relative rows and columns (inclusive) that may hold deposits.
+    @usableFromInline var boxRow0 = 0, boxRow1 = -1, boxColumn0 = 0, boxColumn1 = -1
     @usableFromInline var transmitted = 0.0, sideLost = 0.0, masked = 0.0
     @usableFromInline var breakpoints: [Double] = []
     @usableFromInline init() {}
@@ -214,55 +218,90 @@ struct RowKernel: Sendable {
 
     /// Runs `fill` for every traced row and assembles the CSR matrix and the
     /// balance maps.
+    ///
+    /// Specialised for `Double` and `Float`: the generic entry points are
+    /// `@inlinable`, so without specialisation every appended entry would go
+    /// through unspecialised generic code (a metadata lookup per entry). The
+    /// balance maps are written once, in parallel, straight into their
+    /// tensors' storage.
     @usableFromInline
+    @_specialize(where Element == Double)
+    @_specialize(where Element == Float)
     func build<Element: SparseElement>(_ fill: (Int, inout RowScratch) -> Void,
                                        progress: (Int, Int) -> Void) throws -> PointSpreadMatrix<Element> {
         let n = rows * columns
-        var transmitted = [Double](repeating: 0, count: n)
-        var side = [Double](repeating: 0, count: n)
-        var masked = [Double](repeating: 0, count: n)
         let done = Atomic<Int>(0)
-        let matrix = try transmitted.withUnsafeMutableBufferPointer { tp in
-            try side.withUnsafeMutableBufferPointer { sp in
-                try masked.withUnsafeMutableBufferPointer { mp in
-                    let t = SendablePointer(tp.baseAddress!), s = SendablePointer(sp.baseAddress!)
-                    let m = SendablePointer(mp.baseAddress!)
-                    return try CSRMatrix<Element>.build(rows: n, columns: n, rowsPerBlock: Self.blockRows) { range, builder in
-                        var scratch = RowScratch()
-                        for row in range {
-                            if !dead[row] {
-                                fill(row, &scratch)
-                                t.base[row] = scratch.transmitted
-                                s.base[row] = scratch.sideLost
-                                m.base[row] = scratch.masked
-                                let w = scratch.width
-                                for a in 0..<scratch.height {
-                                    let base = (scratch.row0 + a) * columns + scratch.column0
-                                    for b in 0..<w {
-                                        let value = scratch.window[a * w + b]
-                                        if value > 0 { try builder.append(column: base + b, value: Element(value)) }
+        var matrix: CSRMatrix<Element>? = nil
+        var side: Tensor<Double>? = nil, masked: Tensor<Double>? = nil
+        let shape = [rows, columns]
+        let transmitted = try Tensor<Double>(shape: shape) { tp in
+            side = try Tensor<Double>(shape: shape) { sp in
+                masked = try Tensor<Double>(shape: shape) { mp in
+                    try dead.withUnsafeBufferPointer { deadp in
+                        let t = SendablePointer(tp.baseAddress!), s = SendablePointer(sp.baseAddress!)
+                        let m = SendablePointer(mp.baseAddress!)
+                        let flags = deadp.baseAddress!
+                        let columns = self.columns
+                        let bound = { (range: Range<Int>) -> Int in
+                            var total = 0
+                            for row in range where !flags[row] {
+                                let (h, w) = self.entryBound(row / columns, row % columns)
+                                total += h * w
+                            }
+                            return total
+                        }
+                        matrix = try CSRMatrix<Element>.build(rows: n, columns: n, rowsPerBlock: Self.blockRows,
+                                                              entryBound: bound) { range, builder in
+                            var scratch = RowScratch()
+                            for row in range {
+                                if flags[row] {
+                                    t.base[row] = 0
+                                    s.base[row] = 0
+                                    m.base[row] = 0
+                                } else {
+                                    fill(row, &scratch)
+                                    t.base[row] = scratch.transmitted
+                                    s.base[row] = scratch.sideLost
+                                    m.base[row] = scratch.masked
+                                    let w = scratch.width
+                                    let b0 = scratch.boxColumn0, b1 = scratch.boxColumn1
+                                    let a0 = scratch.boxRow0, a1 = scratch.boxRow1
+                                    let r0 = scratch.row0, c0 = scratch.column0
+                                    try scratch.window.withUnsafeMutableBufferPointer { win in
+                                        guard a0 <= a1 && b0 <= b1 else { return }
+                                        for a in a0...a1 {
+                                            let base = (r0 + a) * columns + c0
+                                            let line = win.baseAddress! + a * w
+                                            for b in b0...b1 where line[b] > 0 {
+                                                try builder.append(column: base + b, value: Element(line[b]))
+                                            }
+                                        }
+                                        // back to all zeros for the next row
+                                        for a in a0...a1 {
+                                            let line = win.baseAddress! + a * w
+                                            for b in b0...b1 { line[b] = 0 }
+                                        }
                                     }
                                 }
+                                builder.endRow()
                             }
-                            builder.endRow()
+                            let total = done.wrappingAdd(range.count, ordering: .relaxed).newValue
+                            progress(total, n)
                         }
-                        let total = done.wrappingAdd(range.count, ordering: .relaxed).newValue
-                        progress(total, n)
                     }
                 }
             }
         }
-        return PointSpreadMatrix(matrix: matrix, transmitted: Tensor(shape: [rows, columns], elements: transmitted),
-                                 sideLost: Tensor(shape: [rows, columns], elements: side),
-                                 absorbedInMasked: Tensor(shape: [rows, columns], elements: masked))
+        return PointSpreadMatrix(matrix: matrix!, transmitted: transmitted, sideLost: side!, absorbedInMasked: masked!)
     }
 
     @usableFromInline static var blockRows: Int { 4096 }
 
-    /// Sets the scratch window to the pixels reachable from entry pixel
-    /// `(i, j)` (footprint of the pixel's corners shifted to the back face).
+    /// First and last rows and columns reachable from entry pixel `(i, j)`
+    /// (footprint of the pixel's corners shifted to the back face, plus one
+    /// pixel of margin).
     @inline(__always)
-    func prepareWindow(_ i: Int, _ j: Int, _ scratch: inout RowScratch) {
+    func windowBounds(_ i: Int, _ j: Int) -> (Int, Int, Int, Int) {
         let t = thickness / distance
         func range(_ k: Int, _ p: Double, _ poni: Double, _ count: Int) -> (Int, Int) {
             let lo = Double(k) * p, hi = Double(k + 1) * p
@@ -273,13 +312,40 @@ struct RowKernel: Sendable {
         }
         let (r0, r1) = range(i, p1, poni1, rows)
         let (c0, c1) = range(j, p2, poni2, columns)
+        return (r0, r1, c0, c1)
+    }
+
+    /// Upper bounds on the rows and columns holding entries of entry pixel
+    /// `(i, j)`: the cells the pixel's footprint crosses between the faces,
+    /// plus one for rounding, and never more than the window.
+    @inline(__always)
+    func entryBound(_ i: Int, _ j: Int) -> (Int, Int) {
+        let t = thickness / distance
+        func cells(_ k: Int, _ p: Double, _ poni: Double) -> Int {
+            let lo = Double(k) * p, hi = Double(k + 1) * p
+            let a = Swift.min(lo, lo + (lo - poni) * t), b = Swift.max(hi, hi + (hi - poni) * t)
+            return Int((b / p).rounded(.down)) - Int((a / p).rounded(.down)) + 2
+        }
+        let (r0, r1, c0, c1) = windowBounds(i, j)
+        return (Swift.min(r1 - r0 + 1, cells(i, p1, poni1)), Swift.min(c1 - c0 + 1, cells(j, p2, poni2)))
+    }
+
+    /// Sets the scratch window to the pixels reachable from entry pixel
+    /// `(i, j)` (see ``windowBounds(_:_:)``).
+    @inline(__always)
+    func prepareWindow(_ i: Int, _ j: Int, _ scratch: inout RowScratch) {
+        let (r0, r1, c0, c1) = windowBounds(i, j)
         scratch.row0 = r0
         scratch.column0 = c0
         scratch.height = r1 - r0 + 1
         scratch.width = c1 - c0 + 1
         let size = scratch.height * scratch.width
         if scratch.window.count < size { scratch.window = [Double](repeating: 0, count: size) }
-        for k in 0..<size { scratch.window[k] = 0 }
+        // the whole window until a kernel narrows it
+        scratch.boxRow0 = 0
+        scratch.boxRow1 = scratch.height - 1
+        scratch.boxColumn0 = 0
+        scratch.boxColumn1 = scratch.width - 1
         scratch.transmitted = 0
         scratch.sideLost = 0
         scratch.masked = 0
@@ -299,6 +365,11 @@ struct RowKernel: Sendable {
                     scratch.window.withUnsafeMutableBufferPointer { win in
                         let h = scratch.height, w = scratch.width, r0 = scratch.row0, c0 = scratch.column0
                         let home1 = seg1[i], home2 = seg2[j]
+                        // attenuation rate of the pixel-centre direction and its
+                        // back-face factor, the reference for every ray's e^{−m T}
+                        let kc1 = (Double(i) + 0.5) * p1 - poni1, kc2 = (Double(j) + 0.5) * p2 - poni2
+                        let rate = mu * (kc1 * kc1 + kc2 * kc2 + distance * distance).squareRoot() / distance
+                        let back = (rate: rate, factor: exp(-rate * thickness))
                         for a in 0..<sample {
                             let e1 = (Double(i) + (Double(a) + 0.5) / Double(sample)) * p1
                             var k1 = e1 - poni1
@@ -315,7 +386,8 @@ struct RowKernel: Sendable {
                                 }
                                 let out = Self.walk(e1: e1, e2: e2, k1: k1, k2: k2, kernel: self, i: i, j: j,
                                                     home1: home1, home2: home2, seg1: seg1, seg2: seg2, dead: deadp,
-                                                    window: win, r0: r0, c0: c0, h: h, w: w, weight: weight)
+                                                    window: win, r0: r0, c0: c0, h: h, w: w, weight: weight,
+                                                    back: back)
                                 transmitted += out.0
                                 side += out.1
                                 masked += out.2
@@ -333,33 +405,51 @@ struct RowKernel: Sendable {
     /// One ray: voxel walk in depth `z` from the entry point `(e1, e2)`
     /// along `(k1, k2, distance)`. Returns the weighted (transmitted,
     /// side-lost, masked) energies and adds the absorbed ones to `window`.
+    /// `back` is a reference attenuation rate (the pixel centre's) and
+    /// `e^{−rate·T}`, from which the ray's back-face factor is derived
+    /// without a libm call.
     @inline(__always)
     static func walk(e1: Double, e2: Double, k1: Double, k2: Double, kernel: RowKernel, i: Int, j: Int,
                      home1: Int32, home2: Int32,
                      seg1: UnsafeBufferPointer<Int32>, seg2: UnsafeBufferPointer<Int32>,
                      dead: UnsafeBufferPointer<Bool>, window: UnsafeMutableBufferPointer<Double>,
-                     r0: Int, c0: Int, h: Int, w: Int, weight: Double) -> (Double, Double, Double) {
+                     r0: Int, c0: Int, h: Int, w: Int, weight: Double,
+                     back: (rate: Double, factor: Double)) -> (Double, Double, Double) {
         let p1 = kernel.p1, p2 = kernel.p2, dist = kernel.distance, thickness = kernel.thickness
-        let d1 = k1 / dist, d2 = k2 / dist  // lateral displacement per unit depth
+        // depth per unit of lateral displacement (dist / k): one division
+        // per axis; the first-axis terms are the same for a whole line of
+        // rays and are hoisted out of the inner loop by the optimiser
+        let s1 = dist / k1, s2 = dist / k2
         let m = kernel.mu * (k1 * k1 + k2 * k2 + dist * dist).squareRoot() / dist  // attenuation per unit depth
         var cell1 = i, cell2 = j
-        let step1 = d1 > 0 ? 1 : -1, step2 = d2 > 0 ? 1 : -1
+        let step1 = k1 > 0 ? 1 : -1, step2 = k2 > 0 ? 1 : -1
         var next1 = Double.infinity, next2 = Double.infinity
         var delta1 = Double.infinity, delta2 = Double.infinity
-        if d1 != 0 {
-            next1 = ((d1 > 0 ? Double(i + 1) * p1 : Double(i) * p1) - e1) / d1
-            delta1 = p1 / Swift.abs(d1)
+        if k1 != 0 {
+            next1 = ((k1 > 0 ? Double(i + 1) * p1 : Double(i) * p1) - e1) * s1
+            delta1 = p1 * Swift.abs(s1)
         }
-        if d2 != 0 {
-            next2 = ((d2 > 0 ? Double(j + 1) * p2 : Double(j) * p2) - e2) / d2
-            delta2 = p2 / Swift.abs(d2)
+        if k2 != 0 {
+            next2 = ((k2 > 0 ? Double(j + 1) * p2 : Double(j) * p2) - e2) * s2
+            delta2 = p2 * Swift.abs(s2)
         }
         var energy = 1.0
         var masked = 0.0
         let columns = kernel.columns, rows = kernel.rows
+        // e^{−m T} at the back face from the pixel's reference value:
+        // e^{−m₀T} · e^{y}, y = (m₀ − m) T small, by its Taylor polynomial
+        // (libm when |y| > 2e-3, where the degree-5 truncation would exceed
+        // 1e-19 relative)
+        let y = (back.rate - m) * thickness
+        var backFactor: Double
+        if Swift.abs(y) <= 2e-3 {
+            backFactor = back.factor * (1 + y * (1 + y * (1.0 / 2 + y * (1.0 / 6 + y * (1.0 / 24 + y * (1.0 / 120))))))
+        } else {
+            backFactor = exp(-m * thickness)
+        }
         while true {
-            let zOut = Swift.min(next1, next2, thickness)
-            let remaining = exp(-m * zOut)
+            let last = thickness <= next1 && thickness <= next2
+            let remaining = last ? backFactor : exp(-m * Swift.min(next1, next2))
             let deposit = (energy - remaining) * weight
             if deposit > 0 {
                 if dead[cell1 * columns + cell2] {
@@ -371,7 +461,7 @@ struct RowKernel: Sendable {
                 }
             }
             energy = remaining
-            if thickness <= next1 && thickness <= next2 { return (energy * weight, 0, masked) }
+            if last { return (energy * weight, 0, masked) }
             if next1 <= next2 {
                 cell1 += step1
                 next1 += delta1
@@ -387,104 +477,52 @@ struct RowKernel: Sendable {
     // MARK: Exact
 
     /// Exact row for entry pixel `row` with `subpixels²` sub-faces.
+    ///
+    /// All buffers are opened once per row; the per-face kernel
+    /// (``exactFace(_:_:_:_:_:_:_:_:_:_:_:)``) works on raw pointers.
     @usableFromInline
     func exactRow(_ row: Int, subpixels s: Int, scratch: inout RowScratch) {
         let i = row / columns, j = row % columns
         prepareWindow(i, j, &scratch)
+        // Room for the breakpoints of any sub-face of this pixel: each of the
+        // four edges crosses at most ⌊|v| T⌋ + 1 pixel boundaries.
+        let far1 = Swift.max(Swift.abs(Double(i) * p1 - poni1), Swift.abs(Double(i + 1) * p1 - poni1))
+        let far2 = Swift.max(Swift.abs(Double(j) * p2 - poni2), Swift.abs(Double(j + 1) * p2 - poni2))
+        let reach = Swift.max(far1 / p1, far2 / p2) * thickness / distance
+        let capacity = 4 * (Int(reach.rounded(.down)) + 2) + 2
+        if scratch.breakpoints.count < capacity { scratch.breakpoints = [Double](repeating: 0, count: capacity) }
         var absorbed = 0.0, masked = 0.0, transmitted = 0.0
+        var lowRow = Int.max, highRow = Int.min, lowColumn = Int.max, highColumn = Int.min
         let home1 = segment1[i], home2 = segment2[j]
-        for f1 in 0..<s {
-            let a1 = Double(i) + Double(f1) / Double(s), b1 = Double(i) + Double(f1 + 1) / Double(s)
-            let c1 = (Double(i) + (Double(f1) + 0.5) / Double(s)) * p1 - poni1
-            for f2 in 0..<s {
-                let a2 = Double(j) + Double(f2) / Double(s), b2 = Double(j) + Double(f2 + 1) / Double(s)
-                let c2 = (Double(j) + (Double(f2) + 0.5) / Double(s)) * p2 - poni2
-                // velocities in pixel units per metre of depth, attenuation per metre of depth
-                let v1 = c1 / distance / p1, v2 = c2 / distance / p2
-                let m = mu * (c1 * c1 + c2 * c2 + distance * distance).squareRoot() / distance
-                let out = exactFace(a1: a1, b1: b1, v1: v1, a2: a2, b2: b2, v2: v2, m: m, home1: home1, home2: home2,
-                                    scratch: &scratch)
-                absorbed += out.0
-                masked += out.1
-                transmitted += out.2
-            }
-        }
-        scratch.masked = masked
-        scratch.transmitted = transmitted
-        scratch.sideLost = Swift.max(0, 1 - absorbed - masked - transmitted)
-    }
-
-    /// Breakpoints in `(0, T)` where `e + v z` crosses an integer.
-    @inline(__always)
-    func addCrossings(_ e: Double, _ v: Double, _ out: inout [Double]) {
-        if v > 0 {
-            var k = e.rounded(.down) + 1
-            let end = e + v * thickness
-            while k < end { out.append((k - e) / v); k += 1 }
-        } else if v < 0 {
-            var k = e.rounded(.up) - 1
-            let end = e + v * thickness
-            while k > end { out.append((k - e) / v); k -= 1 }
-        }
-    }
-
-    /// One sub-face `[a1, b1] × [a2, b2]` (pixel units) moving with
-    /// `(v1, v2)` per metre of depth; adds its deposits (times the face
-    /// area) to the window and returns (absorbed in read-out pixels,
-    /// absorbed in masked pixels, transmitted).
-    @inline(__always)
-    func exactFace(a1: Double, b1: Double, v1: Double, a2: Double, b2: Double, v2: Double, m: Double,
-                   home1: Int32, home2: Int32, scratch: inout RowScratch) -> (Double, Double, Double) {
-        scratch.breakpoints.removeAll(keepingCapacity: true)
-        scratch.breakpoints.append(0)
-        addCrossings(a1, v1, &scratch.breakpoints)
-        addCrossings(b1, v1, &scratch.breakpoints)
-        addCrossings(a2, v2, &scratch.breakpoints)
-        addCrossings(b2, v2, &scratch.breakpoints)
-        scratch.breakpoints.append(thickness)
-        Self.insertionSort(&scratch.breakpoints)
-        var absorbed = 0.0, masked = 0.0
-        let r0 = scratch.row0, c0 = scratch.column0, w = scratch.width, h = scratch.height
-        let rows = self.rows, columns = self.columns
-        scratch.breakpoints.withUnsafeBufferPointer { zs in
-            scratch.window.withUnsafeMutableBufferPointer { win in
+        let frame = FaceFrame(row0: scratch.row0, column0: scratch.column0, width: scratch.width,
+                              height: scratch.height, home1: home1, home2: home2)
+        scratch.window.withUnsafeMutableBufferPointer { win in
+            scratch.breakpoints.withUnsafeMutableBufferPointer { zs in
                 segment1.withUnsafeBufferPointer { seg1 in
                     segment2.withUnsafeBufferPointer { seg2 in
                         dead.withUnsafeBufferPointer { deadp in
-                            for k in 0..<(zs.count - 1) {
-                                let z0 = zs[k], z1 = zs[k + 1]
-                                let span = z1 - z0
-                                if !(span > 0) { continue }
-                                let zm = 0.5 * (z0 + z1)
-                                let (g0, g1, g2) = Self.depthMoments(m * span)
-                                let attenuation = exp(-m * z0)
-                                let w0 = attenuation * g0, w1 = attenuation * g1 / m, w2 = attenuation * 2 * g2 / (m * m)
-                                let lo1 = a1 + v1 * zm, hi1 = b1 + v1 * zm
-                                let lo2 = a2 + v2 * zm, hi2 = b2 + v2 * zm
-                                var cell1 = Int(lo1.rounded(.down))
-                                while Double(cell1) < hi1 {
-                                    defer { cell1 += 1 }
-                                    if cell1 < 0 || cell1 >= rows || seg1[cell1] != home1 { continue }
-                                    let (l0, ls) = Self.overlap(a1, b1, v1, z0, zm, cell1)
-                                    if l0 == 0 && ls == 0 { continue }
-                                    var cell2 = Int(lo2.rounded(.down))
-                                    while Double(cell2) < hi2 {
-                                        defer { cell2 += 1 }
-                                        if cell2 < 0 || cell2 >= columns || seg2[cell2] != home2 { continue }
-                                        let (q0, qs) = Self.overlap(a2, b2, v2, z0, zm, cell2)
-                                        // ∫ m e^{−m z} (l0 + ls t)(q0 + qs t) dt over the interval
-                                        let value = l0 * q0 * w0 + (l0 * qs + ls * q0) * w1 + ls * qs * w2
-                                        if value > 0 {
-                                            if deadp[cell1 * columns + cell2] {
-                                                masked += value
-                                            } else {
-                                                let a = cell1 - r0, b = cell2 - c0
-                                                assert(a >= 0 && a < h && b >= 0 && b < w, "footprint left the row window")
-                                                win[a * w + b] += value
-                                                absorbed += value
-                                            }
-                                        }
-                                    }
+                            let buffers = FaceBuffers(window: win.baseAddress!, breakpoints: zs.baseAddress!,
+                                                      segment1: seg1.baseAddress!, segment2: seg2.baseAddress!,
+                                                      dead: deadp.baseAddress!)
+                            for f1 in 0..<s {
+                                let a1 = Double(i) + Double(f1) / Double(s), b1 = Double(i) + Double(f1 + 1) / Double(s)
+                                let c1 = (Double(i) + (Double(f1) + 0.5) / Double(s)) * p1 - poni1
+                                for f2 in 0..<s {
+                                    let a2 = Double(j) + Double(f2) / Double(s), b2 = Double(j) + Double(f2 + 1) / Double(s)
+                                    let c2 = (Double(j) + (Double(f2) + 0.5) / Double(s)) * p2 - poni2
+                                    // velocities in pixel units per metre of depth, attenuation per metre of depth
+                                    let v1 = c1 / distance / p1, v2 = c2 / distance / p2
+                                    let m = mu * (c1 * c1 + c2 * c2 + distance * distance).squareRoot() / distance
+                                    // cells the sub-face's footprint can touch between the faces
+                                    let t = thickness
+                                    lowRow = Swift.min(lowRow, Int(Swift.min(a1, a1 + v1 * t).rounded(.down)))
+                                    highRow = Swift.max(highRow, Int(Swift.max(b1, b1 + v1 * t).rounded(.down)))
+                                    lowColumn = Swift.min(lowColumn, Int(Swift.min(a2, a2 + v2 * t).rounded(.down)))
+                                    highColumn = Swift.max(highColumn, Int(Swift.max(b2, b2 + v2 * t).rounded(.down)))
+                                    let out = exactFace(a1, b1, v1, a2, b2, v2, m, frame, buffers)
+                                    absorbed += out.0
+                                    masked += out.1
+                                    transmitted += out.2
                                 }
                             }
                         }
@@ -492,47 +530,174 @@ struct RowKernel: Sendable {
                 }
             }
         }
+        scratch.boxRow0 = Swift.max(0, lowRow - scratch.row0)
+        scratch.boxRow1 = Swift.min(scratch.height - 1, highRow - scratch.row0)
+        scratch.boxColumn0 = Swift.max(0, lowColumn - scratch.column0)
+        scratch.boxColumn1 = Swift.min(scratch.width - 1, highColumn - scratch.column0)
+        scratch.masked = masked
+        scratch.transmitted = transmitted
+        scratch.sideLost = Swift.max(0, 1 - absorbed - masked - transmitted)
+    }
+
+    /// Where a row's window sits and which modules its entry pixel belongs to.
+    @usableFromInline
+    struct FaceFrame {
+        @usableFromInline let row0: Int, column0: Int, width: Int, height: Int
+        @usableFromInline let home1: Int32, home2: Int32
+        @usableFromInline init(row0: Int, column0: Int, width: Int, height: Int, home1: Int32, home2: Int32) {
+            self.row0 = row0; self.column0 = column0; self.width = width; self.height = height
+            self.home1 = home1; self.home2 = home2
+        }
+    }
+
+    /// The raw buffers the per-face kernel reads and writes.
+    @usableFromInline
+    struct FaceBuffers {
+        @usableFromInline let window: UnsafeMutablePointer<Double>, breakpoints: UnsafeMutablePointer<Double>
+        @usableFromInline let segment1: UnsafePointer<Int32>, segment2: UnsafePointer<Int32>
+        @usableFromInline let dead: UnsafePointer<Bool>
+        @usableFromInline init(window: UnsafeMutablePointer<Double>, breakpoints: UnsafeMutablePointer<Double>,
+                               segment1: UnsafePointer<Int32>, segment2: UnsafePointer<Int32>, dead: UnsafePointer<Bool>) {
+            self.window = window; self.breakpoints = breakpoints
+            self.segment1 = segment1; self.segment2 = segment2; self.dead = dead
+        }
+    }
+
+    /// Appends to `out` (from index `count`) the depths in `(0, T)` where
+    /// `e + v z` crosses an integer; returns the new count.
+    @inline(__always)
+    func addCrossings(_ e: Double, _ v: Double, _ out: UnsafeMutablePointer<Double>, _ count: Int) -> Int {
+        var n = count
+        if v > 0 {
+            var k = e.rounded(.down) + 1
+            let end = e + v * thickness
+            while k < end { out[n] = (k - e) / v; n += 1; k += 1 }
+        } else if v < 0 {
+            var k = e.rounded(.up) - 1
+            let end = e + v * thickness
+            while k > end { out[n] = (k - e) / v; n += 1; k -= 1 }
+        }
+        return n
+    }
+
+    /// One sub-face `[a1, b1] × [a2, b2]` (pixel units) moving with
+    /// `(v1, v2)` per metre of depth; adds its deposits (times the face
+    /// area) to the window and returns (absorbed in read-out pixels,
+    /// absorbed in masked pixels, transmitted).
+    @inline(__always)
+    func exactFace(_ a1: Double, _ b1: Double, _ v1: Double, _ a2: Double, _ b2: Double, _ v2: Double, _ m: Double,
+                   _ frame: FaceFrame, _ buffers: FaceBuffers) -> (Double, Double, Double) {
+        let zs = buffers.breakpoints
+        zs[0] = 0
+        var count = 1
+        count = addCrossings(a1, v1, zs, count)
+        count = addCrossings(b1, v1, zs, count)
+        count = addCrossings(a2, v2, zs, count)
+        count = addCrossings(b2, v2, zs, count)
+        zs[count] = thickness
+        count += 1
+        Self.insertionSort(zs, count)
+        var absorbed = 0.0, masked = 0.0
+        let r0 = frame.row0, c0 = frame.column0, w = frame.width, h = frame.height
+        let home1 = frame.home1, home2 = frame.home2
+        let seg1 = buffers.segment1, seg2 = buffers.segment2, deadp = buffers.dead, win = buffers.window
+        let rows = self.rows, columns = self.columns
+        let inverseM = 1 / m
+        // e^{−m z0}, carried from interval to interval (one libm call per
+        // interval instead of two; a few ulp after many intervals)
+        var attenuation = 1.0
+        for k in 0..<(count - 1) {
+            let z0 = zs[k], z1 = zs[k + 1]
+            let span = z1 - z0
+            if !(span > 0) { continue }
+            let zm = 0.5 * (z0 + z1)
+            let (g0, g1, g2, ex) = Self.depthMoments(m * span)
+            let w0 = attenuation * g0, w1 = attenuation * g1 * inverseM
+            let w2 = attenuation * 2 * g2 * (inverseM * inverseM)
+            attenuation *= ex
+            let lo1 = a1 + v1 * zm, hi1 = b1 + v1 * zm
+            let lo2 = a2 + v2 * zm, hi2 = b2 + v2 * zm
+            var cell1 = Int(lo1.rounded(.down))
+            while Double(cell1) < hi1 {
+                defer { cell1 += 1 }
+                if cell1 < 0 || cell1 >= rows || seg1[cell1] != home1 { continue }
+                let (l0, ls) = Self.overlap(a1, b1, v1, z0, zm, cell1)
+                if l0 == 0 && ls == 0 { continue }
+                var cell2 = Int(lo2.rounded(.down))
+                while Double(cell2) < hi2 {
+                    defer { cell2 += 1 }
+                    if cell2 < 0 || cell2 >= columns || seg2[cell2] != home2 { continue }
+                    let (q0, qs) = Self.overlap(a2, b2, v2, z0, zm, cell2)
+                    // ∫ m e^{−m z} (l0 + ls t)(q0 + qs t) dt over the interval
+                    let value = l0 * q0 * w0 + (l0 * qs + ls * q0) * w1 + ls * qs * w2
+                    if value > 0 {
+                        if deadp[cell1 * columns + cell2] {
+                            masked += value
+                        } else {
+                            let a = cell1 - r0, b = cell2 - c0
+                            assert(a >= 0 && a < h && b >= 0 && b < w, "footprint left the row window")
+                            win[a * w + b] += value
+                            absorbed += value
+                        }
+                    }
+                }
+            }
+        }
         // transmitted: footprint at the back face inside the home module
         let t = thickness
-        let total1 = Self.allowedOverlap(a1 + v1 * t, b1 + v1 * t, segment1, home1)
-        let total2 = Self.allowedOverlap(a2 + v2 * t, b2 + v2 * t, segment2, home2)
-        let transmitted = exp(-m * t) * total1 * total2
+        let total1 = Self.allowedOverlap(a1 + v1 * t, b1 + v1 * t, seg1, rows, home1)
+        let total2 = Self.allowedOverlap(a2 + v2 * t, b2 + v2 * t, seg2, columns, home2)
+        let transmitted = attenuation * total1 * total2
         return (absorbed, masked, transmitted)
     }
 
-    /// Sorts a short array in place.
+    /// Sorts `count` values in place (insertion sort: a handful of values).
     @inline(__always)
-    static func insertionSort(_ values: inout [Double]) {
-        values.withUnsafeMutableBufferPointer { v in
-            for i in 1..<v.count {
-                let x = v[i]
-                var j = i - 1
-                while j >= 0 && v[j] > x { v[j + 1] = v[j]; j -= 1 }
-                v[j + 1] = x
-            }
+    static func insertionSort(_ v: UnsafeMutablePointer<Double>, _ count: Int) {
+        var i = 1
+        while i < count {
+            let x = v[i]
+            var j = i - 1
+            while j >= 0 && v[j] > x { v[j + 1] = v[j]; j -= 1 }
+            v[j + 1] = x
+            i += 1
         }
     }
 
-    /// `(g₀(x), g₁(x), g₂(x))` with one exponential (see ``g(_:_:)``): for
-    /// `x ≤ 1` from the all-positive series `e^{−x} Σ_{j≥3} x^j/j!`.
+    /// `(g₀(x), g₁(x), g₂(x), e^{−x})` (see ``g(_:_:)``) with one libm call
+    /// for `x ≤ 1`: `g₀ = −expm1(−x)`, `e^{−x} = 1 − g₀`, and the all-positive
+    /// series `e^{−x} Σ_{j≥3} x^j/j!` summed to `j = 20` (truncation below
+    /// 1e-19 relative) as two interleaved polynomials in `x²`.
     @inline(__always)
-    static func depthMoments(_ x: Double) -> (Double, Double, Double) {
+    static func depthMoments(_ x: Double) -> (Double, Double, Double, Double) {
         let g0 = -expm1(-x)
-        let ex = exp(-x)
         if x > 1 {
-            return (g0, 1 - ex * (1 + x), 1 - ex * (1 + x + 0.5 * x * x))
+            let ex = exp(-x)
+            return (g0, 1 - ex * (1 + x), 1 - ex * (1 + x + 0.5 * x * x), ex)
         }
-        var term = x * x * 0.5
-        let second = term
-        var tail = 0.0
-        var n = 3.0
-        while true {
-            term *= x / n
-            tail += term
-            if term <= tail * 1e-17 || n > 60 { break }
-            n += 1
-        }
-        return (g0, ex * (second + tail), ex * tail)
+        let ex = 1 - g0
+        let y = x * x
+        // 1/j! for odd j (3...19) and even j (4...20)
+        var odd = 1.0 / 121645100408832000.0
+        odd = odd * y + 1.0 / 355687428096000.0
+        odd = odd * y + 1.0 / 1307674368000.0
+        odd = odd * y + 1.0 / 6227020800.0
+        odd = odd * y + 1.0 / 39916800.0
+        odd = odd * y + 1.0 / 362880.0
+        odd = odd * y + 1.0 / 5040.0
+        odd = odd * y + 1.0 / 120.0
+        odd = odd * y + 1.0 / 6.0
+        var even = 1.0 / 2432902008176640000.0
+        even = even * y + 1.0 / 6402373705728000.0
+        even = even * y + 1.0 / 20922789888000.0
+        even = even * y + 1.0 / 87178291200.0
+        even = even * y + 1.0 / 479001600.0
+        even = even * y + 1.0 / 3628800.0
+        even = even * y + 1.0 / 40320.0
+        even = even * y + 1.0 / 720.0
+        even = even * y + 1.0 / 24.0
+        let tail = y * x * (odd + x * even)
+        return (g0, ex * (0.5 * y + tail), ex * tail, ex)
     }
 
     /// Overlap of `[a + v z, b + v z]` with cell `[c, c + 1]` on an interval
@@ -546,12 +711,15 @@ struct RowKernel: Sendable {
         return (up0 - low0, upSlope - lowSlope)
     }
 
-    /// Length of `[lo, hi]` inside cells of module `home`.
-    static func allowedOverlap(_ lo: Double, _ hi: Double, _ segment: [Int32], _ home: Int32) -> Double {
+    /// Length of `[lo, hi]` inside cells of module `home` (`segment` holds
+    /// `count` cells).
+    @inline(__always)
+    static func allowedOverlap(_ lo: Double, _ hi: Double, _ segment: UnsafePointer<Int32>, _ count: Int,
+                               _ home: Int32) -> Double {
         var total = 0.0
         var cell = Int(lo.rounded(.down))
         while Double(cell) < hi {
-            if cell >= 0 && cell < segment.count && segment[cell] == home {
+            if cell >= 0 && cell < count && segment[cell] == home {
                 total += Swift.max(0, Swift.min(hi, Double(cell + 1)) - Swift.max(lo, Double(cell)))
             }
             cell += 1

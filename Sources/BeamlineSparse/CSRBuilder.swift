@@ -145,6 +145,8 @@ extension CSRMatrix {
     /// - Throws: the first error (in block order) thrown by `fill`, or
     ///   ``SparseError/lengthMismatch(argument:expected:received:)`` when a
     ///   block closed the wrong number of rows.
+    @_specialize(where Element == Double)
+    @_specialize(where Element == Float)
     public static func build(rows: Int, columns: Int, rowsPerBlock: Int = 1024,
                              _ fill: (Range<Int>, inout CSRBuilder<Element>) throws -> Void) throws -> CSRMatrix {
         try checkDimensions(rows: rows, columns: columns)
@@ -171,30 +173,61 @@ extension CSRMatrix {
                 base![block] = outcome
             }
         }
-        var total = 0
         var blocks: [CSRBuilder<Element>] = []
         blocks.reserveCapacity(blockCount)
-        for result in results {
+        var starts = [Int](repeating: 0, count: blockCount + 1)
+        for (block, result) in results.enumerated() {
             let builder = try result!.get()
-            total += builder.values.count
+            starts[block + 1] = starts[block] + builder.values.count
             blocks.append(builder)
         }
+        results.removeAll()
+        // Join the blocks in parallel (each block copies its own slice, so
+        // the large arrays are also first touched by several threads).
+        let total = starts[blockCount]
         var pointers = [Int64](repeating: 0, count: rows + 1)
-        var outColumns: [Int32] = []
-        var outValues: [Element] = []
-        outColumns.reserveCapacity(total)
-        outValues.reserveCapacity(total)
-        var row = 0
-        for builder in blocks {
-            let offset = Int64(outValues.count)
-            for r in 1..<builder.rowPointers.count {
-                row += 1
-                pointers[row] = builder.rowPointers[r] + offset
-            }
-            outColumns.append(contentsOf: builder.columnIndices)
-            outValues.append(contentsOf: builder.values)
+        var firstNonFinite = [Int](repeating: -1, count: blockCount)
+        var outColumns = [Int32](unsafeUninitializedCapacity: total) { columnBuffer, columnCount in
+            columnCount = total
         }
-        try checkFinite(outValues, argument: "values")
+        var outValues = [Element](unsafeUninitializedCapacity: total) { valueBuffer, valueCount in
+            valueCount = total
+        }
+        blocks.withUnsafeBufferPointer { bs in
+            starts.withUnsafeBufferPointer { st in
+                pointers.withUnsafeMutableBufferPointer { pp in
+                    outColumns.withUnsafeMutableBufferPointer { oc in
+                        outValues.withUnsafeMutableBufferPointer { ov in
+                            firstNonFinite.withUnsafeMutableBufferPointer { bad in
+                                let p = SendablePointer(pp.baseAddress!), c = oc.baseAddress, v = ov.baseAddress
+                                let badp = SendablePointer(bad.baseAddress!)
+                                Parallel.forEachBlock(count: blockCount, blockSize: 1) { block, _ in
+                                    let builder = bs[block]
+                                    let start = st[block], firstRow = block * rowsPerBlock
+                                    builder.rowPointers.withUnsafeBufferPointer { rp in
+                                        for r in 1..<rp.count { p.base[firstRow + r] = rp[r] + Int64(start) }
+                                    }
+                                    let count = builder.values.count
+                                    guard count > 0, let c, let v else { return }
+                                    builder.columnIndices.withUnsafeBufferPointer { src in
+                                        (c + start).initialize(from: src.baseAddress!, count: count)
+                                    }
+                                    builder.values.withUnsafeBufferPointer { src in
+                                        (v + start).initialize(from: src.baseAddress!, count: count)
+                                        if !Element.allFinite(src) {
+                                            badp.base[block] = start + (src.firstIndex { !$0.isFinite } ?? 0)
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if let bad = firstNonFinite.first(where: { $0 >= 0 }) {
+            throw SparseError.nonFiniteValue(argument: "values", position: bad)
+        }
         return CSRMatrix(uncheckedRows: rows, columns: columns, rowPointers: pointers, columnIndices: outColumns,
                          values: outValues)
     }

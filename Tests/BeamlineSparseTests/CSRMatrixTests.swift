@@ -130,6 +130,55 @@ struct CSRMatrixTests {
         }
     }
 
+    @Test("Bounded parallel build writes in place and equals the builder's matrix")
+    func boundedBuild() throws {
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        func rowEntries(_ r: Int) -> [(Int, Double)] {
+            var entries: [(Int, Double)] = []
+            for j in 0..<(r % 5) { entries.append(((r * 31 + j * 97) % 700, Double(r - j) * 0.5)) }
+            entries.append((r % 700, 1.0))
+            return entries
+        }
+        func bound(_ range: Range<Int>, _ slack: Int) -> Int {
+            var total = 0
+            for r in range { total += rowEntries(r).count + slack }
+            return total
+        }
+        let reference = try CSRMatrix<Double>.build(rows: 1000, columns: 700, rowsPerBlock: 64) { range, builder in
+            for r in range {
+                for (c, v) in rowEntries(r) { try builder.append(column: c, value: v) }
+                builder.endRow()
+            }
+        }
+        func make(block: Int, slack: Int) throws -> CSRMatrix<Double> {
+            try CSRMatrix<Double>.build(rows: 1000, columns: 700, rowsPerBlock: block,
+                                        entryBound: { bound($0, slack) }) { range, writer in
+                for r in range {
+                    for (c, v) in rowEntries(r) { try writer.append(column: c, value: v) }  // unsorted, repeats summed
+                    writer.endRow()
+                }
+            }
+        }
+        Parallel.threadCount = 1
+        let serial = try make(block: 1000, slack: 0)
+        #expect(serial == reference)
+        Parallel.threadCount = 2
+        #expect(try make(block: 7, slack: 3) == reference)
+        #expect(try make(block: 128, slack: 0) == reference)
+        // A bound that is too small and a block that closes too few rows are typed errors.
+        #expect(throws: SparseError.self) {
+            _ = try CSRMatrix<Double>.build(rows: 10, columns: 3, rowsPerBlock: 4, entryBound: { _ in 1 }) { range, writer in
+                for _ in range { try writer.append(column: 0, value: 1); writer.endRow() }
+            }
+        }
+        #expect(throws: SparseError.self) {
+            _ = try CSRMatrix<Double>.build(rows: 10, columns: 3, rowsPerBlock: 4, entryBound: { _ in 0 }) { range, writer in
+                if range.lowerBound != 4 { for _ in range { writer.endRow() } }
+            }
+        }
+    }
+
     @Test("Products are bit-identical with 1 and 2 threads")
     func threadDeterminism() throws {
         let saved = Parallel.threadCount
