@@ -242,8 +242,11 @@ enum CorrelationCore<T: RegistrationScalar> {
             let dftShift = T(regionSize / 2)
             let offsets = (0..<rank).map { Double(dftShift - shift[$0] * up) }
             let region = product.withUnsafeBufferPointer { p in
-                UpsampledDFT.region(product: p.baseAddress!, shape: shape, half: half, regionSize: regionSize,
-                                    factor: Double(factor), offsets: offsets)
+                half && rank == 2
+                    ? UpsampledDFT.regionHermitian2D(product: p.baseAddress!, n0: shape[0], n1: shape[1],
+                                                     regionSize: regionSize, factor: Double(factor), offsets: offsets)
+                    : UpsampledDFT.region(product: p.baseAddress!, shape: shape, half: half, regionSize: regionSize,
+                                          factor: Double(factor), offsets: offsets)
             }
             var best = -T.infinity, at = 0
             for i in 0..<region.count where region[i].length > best { best = region[i].length; at = i }
