@@ -40,7 +40,9 @@ extension UpsampledDFT {
             let c = cBuffer.baseAddress!
             if m1 > 0 {
                 var w1 = [T](repeating: 0, count: u * 2 * m1)
-                var y = [T](repeating: 0, count: 2 * pairs * 2 * m1)
+                var y = [T](unsafeUninitializedCapacity: 2 * pairs * 2 * m1) { _, count in
+                    count = 2 * pairs * 2 * m1       // every entry is written below
+                }
                 k1.withUnsafeBufferPointer { k in
                     for b in 0..<u {
                         for j in 1...m1 {
@@ -82,8 +84,20 @@ extension UpsampledDFT {
                 }
             }
         }
-        // Second stage: 2 Σ_{r=1}^{m₀} (c₀ Re T₁ − s₀ Im T₁) as one real GEMM.
+        // Second stage: 2 Σ_{r=1}^{m₀} (c₀ Re T₁ − s₀ Im T₁) as one real GEMM,
+        // and the Nyquist column of an even n₁, w[a] = Σ_r K₀[a, r] H[r, n₁/2]
+        // over all rows: with v = H[·, n₁/2], pairs ±r give
+        // c₀ (v[r] + v[−r]) + i s₀ (v[r] − v[−r]), a two-column GEMM against
+        // the same [2c₀ | −2s₀] (halved).
         var real = [T](repeating: 0, count: u * u)
+        var nyquistColumn = [Complex<T>](repeating: .zero, count: n1 % 2 == 0 ? u : 0)
+        if n1 % 2 == 0 {
+            for a in 0..<u {
+                var sum = k0[a * w0Count] * product[n1 / 2]
+                if n0 % 2 == 0 && n0 > 1 { sum += k0[a * w0Count + n0 / 2] * product[(n0 / 2) * h1 + n1 / 2] }
+                nyquistColumn[a] = sum
+            }
+        }
         if m0 > 0 {
             var w0 = [T](repeating: 0, count: u * 2 * m0)
             k0.withUnsafeBufferPointer { k in
@@ -104,22 +118,27 @@ extension UpsampledDFT {
                     }
                 }
             }
-        }
-        // Nyquist column of an even n₁: w[a] = Σ_r K₀[a, r] H[r, n₁/2] over all rows.
-        var nyquistColumn = [Complex<T>](repeating: .zero, count: n1 % 2 == 0 ? u : 0)
-        if n1 % 2 == 0 {
-            for a in 0..<u {
-                var sum = Complex<T>.zero
-                for r in 0..<n0 {
-                    let kernel: Complex<T>
-                    if r < w0Count {
-                        kernel = k0[a * w0Count + r]
-                    } else {
-                        kernel = k0[a * w0Count + n0 - r].conjugate
-                    }
-                    sum += kernel * product[r * h1 + n1 / 2]
+            if n1 % 2 == 0 {
+                // z (2m₀ × 2, real | imaginary): rows 2(r−1) = v[r] + v[−r], 2(r−1)+1 = −i (v[r] − v[−r]).
+                var z = [T](repeating: 0, count: 4 * m0)
+                for r in 1...m0 {
+                    let p = product[r * h1 + n1 / 2], q = product[(n0 - r) * h1 + n1 / 2]
+                    z[4 * (r - 1)] = p.real + q.real
+                    z[4 * (r - 1) + 1] = p.imaginary + q.imaginary
+                    z[4 * (r - 1) + 2] = p.imaginary - q.imaginary
+                    z[4 * (r - 1) + 3] = q.real - p.real
                 }
-                nyquistColumn[a] = sum
+                var wz = [T](repeating: 0, count: 2 * u)
+                w0.withUnsafeBufferPointer { wBuffer in
+                    z.withUnsafeBufferPointer { zBuffer in
+                        wz.withUnsafeMutableBufferPointer { out in
+                            T.blasGemm(transposeA: false, transposeB: false, m: Int32(u), n: 2, k: Int32(2 * m0),
+                                       alpha: T(0.5), a: wBuffer.baseAddress!, lda: Int32(2 * m0),
+                                       b: zBuffer.baseAddress!, ldb: 2, beta: 0, c: out.baseAddress!, ldc: 2)
+                        }
+                    }
+                }
+                for a in 0..<u { nyquistColumn[a] += Complex(wz[2 * a], wz[2 * a + 1]) }
             }
         }
         var region = [Complex<T>](repeating: .zero, count: u * u)
