@@ -207,7 +207,6 @@ enum CorrelationCore<T: RegistrationScalar> {
         let rank = shape.count
         let total = shape.reduce(1, *)
         let lastFull = shape[rank - 1]
-        let h = half ? lastFull / 2 + 1 : lastFull
         // Cross-power spectrum, its normalisation and the spectral energies.
         let (product, srcEnergy, tgtEnergy) = crossPowerSpectrum(f: f, g: g, lastFull: lastFull, half: half,
                                                                  phase: options.normalization == .phase)
@@ -271,8 +270,10 @@ enum CorrelationCore<T: RegistrationScalar> {
     }
 
     /// Rows per block in the parallel loops below: fixed, so partial sums
-    /// combine in the same order whatever the thread count.
-    static func rowsPerBlock(_ rowLength: Int) -> Int { Swift.max(1, 8192 / Swift.max(rowLength, 1)) }
+    /// combine in the same order whatever the thread count. About 16 Ki
+    /// elements a block, so images up to about 128² run inline (waking
+    /// threads costs more than such a pass).
+    static func rowsPerBlock(_ rowLength: Int) -> Int { Swift.max(1, 16384 / Swift.max(rowLength, 1)) }
 
     /// `F·conj(G)` (divided by `max(|F·conj(G)|, 100·eps)` for phase
     /// normalisation, as a multiplication by the reciprocal, which is what
@@ -287,6 +288,8 @@ enum CorrelationCore<T: RegistrationScalar> {
         let blocks = (rows + perBlock - 1) / perBlock
         var energies = [Double](repeating: 0, count: 2 * blocks)
         let floor = 100 * T.ulpOfOne
+        // Columns 1 ..< mirroredEnd of a half spectrum stand for two bins each.
+        let mirroredEnd = half ? (lastFull % 2 == 0 ? h - 1 : h) : 1
         let product = Tensor<Complex<T>>(shape: f.shape) { p in
             f.withUnsafeBufferPointer { fb in
                 g.withUnsafeBufferPointer { gb in
@@ -297,19 +300,28 @@ enum CorrelationCore<T: RegistrationScalar> {
                         Parallel.forEachBlock(count: rows, blockSize: perBlock) { block, range in
                             var src = 0.0, tgt = 0.0
                             for row in range {
-                                let base = row * h
+                                let a = fp.base + row * h, b = gp.base + row * h, o = out.base + row * h
+                                var single: (Double, Double) = (0, 0), double: (Double, Double) = (0, 0)
                                 for j in 0..<h {
-                                    let a = fp.base[base + j], b = gp.base[base + j]
-                                    let weight: Double = half && !(j == 0 || (lastFull % 2 == 0 && j == h - 1)) ? 2 : 1
-                                    src += weight * Double(a.real * a.real + a.imaginary * a.imaginary)
-                                    tgt += weight * Double(b.real * b.real + b.imaginary * b.imaginary)
-                                    var value = a * b.conjugate
-                                    if phase {
-                                        let scale = 1 / Swift.max(value.length, floor)
-                                        value = Complex(value.real * scale, value.imaginary * scale)
+                                    let ar = a[j].real, ai = a[j].imaginary, br = b[j].real, bi = b[j].imaginary
+                                    let fEnergy = Double(ar * ar + ai * ai), gEnergy = Double(br * br + bi * bi)
+                                    if j >= 1 && j < mirroredEnd {
+                                        double.0 += fEnergy
+                                        double.1 += gEnergy
+                                    } else {
+                                        single.0 += fEnergy
+                                        single.1 += gEnergy
                                     }
-                                    out.base[base + j] = value
+                                    var re = ar * br + ai * bi, im = ai * br - ar * bi
+                                    if phase {
+                                        let scale = 1 / Swift.max((re * re + im * im).squareRoot(), floor)
+                                        re *= scale
+                                        im *= scale
+                                    }
+                                    o[j] = Complex(re, im)
                                 }
+                                src += single.0 + 2 * double.0
+                                tgt += single.1 + 2 * double.1
                             }
                             sums.base[2 * block] = src
                             sums.base[2 * block + 1] = tgt
@@ -374,6 +386,10 @@ enum CorrelationCore<T: RegistrationScalar> {
         let perBlock = rowsPerBlock(last)
         let blocks = (rows + perBlock - 1) / perBlock
         var partial = [Complex<Double>](repeating: .zero, count: blocks)
+        // Last-axis factors, doubled where a half-spectrum column stands for two bins.
+        let column = (0..<last).map { j in
+            half && !(j == 0 || (lastFull % 2 == 0 && j == last - 1)) ? factors[rank - 1][j] * 2 : factors[rank - 1][j]
+        }
         f.withUnsafeBufferPointer { fb in
             g.withUnsafeBufferPointer { gb in
                 partial.withUnsafeMutableBufferPointer { results in
@@ -389,15 +405,17 @@ enum CorrelationCore<T: RegistrationScalar> {
                                 rest /= specShape[a]
                                 rowFactor = rowFactor * factors[a][index[a]]
                             }
-                            var rowSum = Complex<Double>.zero
+                            var sumRe = 0.0, sumIm = 0.0
+                            let a = fb.baseAddress! + row * last, b = gb.baseAddress! + row * last
                             for j in 0..<last {
-                                let a = fb[row * last + j], b = gb[row * last + j]
-                                let p = Complex(Double(a.real), Double(a.imaginary)) * Complex(Double(b.real), -Double(b.imaginary))
-                                var term = p * factors[rank - 1][j]
-                                if half && !(j == 0 || (lastFull % 2 == 0 && j == last - 1)) { term = term * 2 }
-                                rowSum += term
+                                let ar = Double(a[j].real), ai = Double(a[j].imaginary)
+                                let br = Double(b[j].real), bi = Double(b[j].imaginary)
+                                let pr = ar * br + ai * bi, pi = ai * br - ar * bi
+                                let w = column[j]
+                                sumRe += pr * w.real - pi * w.imaginary
+                                sumIm += pr * w.imaginary + pi * w.real
                             }
-                            blockSum += rowSum * rowFactor
+                            blockSum += Complex(sumRe, sumIm) * rowFactor
                         }
                         out.base[block] = blockSum
                     }
