@@ -125,12 +125,17 @@ public enum Registration {
         _ reference: Tensor<T>, _ moving: Tensor<T>, options: PhaseCorrelationOptions
     ) throws -> RegistrationResult {
         try validate(reference.shape, moving.shape, options)
-        try checkImage(reference, "reference")
-        try checkImage(moving, "moving")
         if options.space == .fourier {
+            try checkImage(reference, "reference")
+            try checkImage(moving, "moving")
             return try CorrelationCore<T>.run(spectraReference: reference.map { Complex($0, 0) },
                                               moving: moving.map { Complex($0, 0) }, options: options)
         }
+        // Finiteness is checked through the spectral energies (a NaN or
+        // infinite pixel makes them non-finite), sparing two passes over
+        // the images; the pixels themselves are scanned only then.
+        try checkNotEmpty(reference, "reference")
+        try checkNotEmpty(moving, "moving")
         return try CorrelationCore<T>.run(realReference: reference, moving: moving, options: options)
     }
 
@@ -186,7 +191,11 @@ enum CorrelationCore<T: RegistrationScalar> {
         let g = try backend { try FFT.rfftn(moving) }
         return try finish(f: f, g: g, shape: shape, half: true, options: options,
                           disambiguationImages: { (realReference.map { Complex($0, 0) }, moving.map { Complex($0, 0) }) },
-                          realImages: true)
+                          realImages: true,
+                          checkImages: {
+                              try checkImage(realReference, "reference")
+                              try checkImage(moving, "moving")
+                          })
     }
 
     /// Complex spectra (full).
@@ -203,13 +212,15 @@ enum CorrelationCore<T: RegistrationScalar> {
     static func finish(f: Tensor<Complex<T>>, g: Tensor<Complex<T>>, shape: [Int], half: Bool,
                        options: PhaseCorrelationOptions,
                        disambiguationImages: () throws -> (Tensor<Complex<T>>, Tensor<Complex<T>>),
-                       realImages: Bool) throws -> RegistrationResult {
+                       realImages: Bool, checkImages: (() throws -> Void)? = nil) throws -> RegistrationResult {
         let rank = shape.count
         let total = shape.reduce(1, *)
         let lastFull = shape[rank - 1]
         // Cross-power spectrum, its normalisation and the spectral energies.
         let (product, srcEnergy, tgtEnergy) = crossPowerSpectrum(f: f, g: g, lastFull: lastFull, half: half,
                                                                  phase: options.normalization == .phase)
+        // Non-finite energies: a NaN or infinite pixel (typed error), or an overflow of finite ones.
+        if let checkImages, !(srcEnergy.isFinite && tgtEnergy.isFinite) { try checkImages() }
         var srcAmp = srcEnergy, tgtAmp = tgtEnergy
         // Integer peak of |IFFT(product)| (first occurrence).
         let peak: Int

@@ -61,8 +61,13 @@ extension Double: RegistrationScalar {}
 // MARK: - Validation helpers
 
 @usableFromInline
-func checkImage<E: FloatingElement>(_ image: Tensor<E>, _ name: String) throws {
+func checkNotEmpty<E: TensorElement>(_ image: Tensor<E>, _ name: String) throws {
     guard image.rank >= 1, !image.isEmpty else { throw RegistrationError.emptyImage(argument: name, shape: image.shape) }
+}
+
+@usableFromInline
+func checkImage<E: FloatingElement>(_ image: Tensor<E>, _ name: String) throws {
+    try checkNotEmpty(image, name)
     // x − x is 0 for finite x and NaN for NaN or ±∞, so one NaN-propagating
     // sum per chunk (vectorisable, no early exit) tells whether all are finite.
     let finite = image.withUnsafeBufferPointer { buffer -> Bool in
