@@ -225,15 +225,18 @@ enum CorrelationCore<T: RegistrationScalar> {
         // Integer peak of |IFFT(product)| (first occurrence).
         let peak: Int
         var ccMax: Complex<Double>
+        // The inverse is left unscaled (the argmax does not need the 1/N, which
+        // would be one more pass); the peak value is scaled as NumPy scales it.
+        let inverseScale = T(1 / Double(total))
         if half {
-            let cc = try backend { try FFT.irfftn(product, s: shape) }
+            let cc = try backend { try FFT.irfftn(product, s: shape, norm: .forward) }
             peak = cc.withUnsafeBufferPointer { firstPeak($0) }
-            ccMax = Complex(Double(cc.withUnsafeBufferPointer { $0[peak] }), 0)
+            ccMax = Complex(Double(cc.withUnsafeBufferPointer { $0[peak] } * inverseScale), 0)
         } else {
-            let cc = try backend { try FFT.ifftn(product) }
+            let cc = try backend { try FFT.ifftn(product, norm: .forward) }
             peak = cc.withUnsafeBufferPointer { firstPeak($0) }
             let value = cc.withUnsafeBufferPointer { $0[peak] }
-            ccMax = Complex(Double(value.real), Double(value.imaginary))
+            ccMax = Complex(Double(value.real * inverseScale), Double(value.imaginary * inverseScale))
         }
         let maxima = unravel(peak, shape)
         var shift = [T](repeating: 0, count: rank)
@@ -312,17 +315,34 @@ enum CorrelationCore<T: RegistrationScalar> {
                             var src = 0.0, tgt = 0.0
                             for row in range {
                                 let a = fp.base + row * h, b = gp.base + row * h, o = out.base + row * h
-                                var single: (Double, Double) = (0, 0), double: (Double, Double) = (0, 0)
+                                // Energies: bins 0 and (even n) n/2 once, the mirrored ones twice;
+                                // two accumulators each to shorten the dependency chains.
+                                var fSingle = Double(a[0].real * a[0].real + a[0].imaginary * a[0].imaginary)
+                                var gSingle = Double(b[0].real * b[0].real + b[0].imaginary * b[0].imaginary)
+                                for j in mirroredEnd..<h {
+                                    let ar = a[j].real, ai = a[j].imaginary, br = b[j].real, bi = b[j].imaginary
+                                    fSingle += Double(ar * ar + ai * ai)
+                                    gSingle += Double(br * br + bi * bi)
+                                }
+                                var f0 = 0.0, f1 = 0.0, g0 = 0.0, g1 = 0.0
+                                var j = 1
+                                while j + 1 < mirroredEnd {
+                                    let a0 = a[j], a1 = a[j + 1], b0 = b[j], b1 = b[j + 1]
+                                    f0 += Double(a0.real * a0.real + a0.imaginary * a0.imaginary)
+                                    f1 += Double(a1.real * a1.real + a1.imaginary * a1.imaginary)
+                                    g0 += Double(b0.real * b0.real + b0.imaginary * b0.imaginary)
+                                    g1 += Double(b1.real * b1.real + b1.imaginary * b1.imaginary)
+                                    j += 2
+                                }
+                                if j < mirroredEnd {
+                                    f0 += Double(a[j].real * a[j].real + a[j].imaginary * a[j].imaginary)
+                                    g0 += Double(b[j].real * b[j].real + b[j].imaginary * b[j].imaginary)
+                                }
+                                src += fSingle + 2 * (f0 + f1)
+                                tgt += gSingle + 2 * (g0 + g1)
+                                // The (normalised) product: no reduction, so the loop vectorises.
                                 for j in 0..<h {
                                     let ar = a[j].real, ai = a[j].imaginary, br = b[j].real, bi = b[j].imaginary
-                                    let fEnergy = Double(ar * ar + ai * ai), gEnergy = Double(br * br + bi * bi)
-                                    if j >= 1 && j < mirroredEnd {
-                                        double.0 += fEnergy
-                                        double.1 += gEnergy
-                                    } else {
-                                        single.0 += fEnergy
-                                        single.1 += gEnergy
-                                    }
                                     var re = ar * br + ai * bi, im = ai * br - ar * bi
                                     if phase {
                                         let scale = 1 / Swift.max((re * re + im * im).squareRoot(), floor)
@@ -331,8 +351,6 @@ enum CorrelationCore<T: RegistrationScalar> {
                                     }
                                     o[j] = Complex(re, im)
                                 }
-                                src += single.0 + 2 * double.0
-                                tgt += single.1 + 2 * double.1
                             }
                             sums.base[2 * block] = src
                             sums.base[2 * block + 1] = tgt
@@ -405,30 +423,47 @@ enum CorrelationCore<T: RegistrationScalar> {
             g.withUnsafeBufferPointer { gb in
                 partial.withUnsafeMutableBufferPointer { results in
                     let out = SendablePointer(results.baseAddress!)
-                    Parallel.forEachBlock(count: rows, blockSize: perBlock) { block, range in
-                        var index = [Int](repeating: 0, count: rank)
-                        var blockSum = Complex<Double>.zero
-                        for row in range {
-                            var rest = row
-                            var rowFactor = Complex<Double>.one
-                            for a in stride(from: rank - 2, through: 0, by: -1) {
-                                index[a] = rest % specShape[a]
-                                rest /= specShape[a]
-                                rowFactor = rowFactor * factors[a][index[a]]
+                    column.withUnsafeBufferPointer { column in
+                        Parallel.forEachBlock(count: rows, blockSize: perBlock) { block, range in
+                            var index = [Int](repeating: 0, count: rank)
+                            var blockSum = Complex<Double>.zero
+                            for row in range {
+                                var rest = row
+                                var rowFactor = Complex<Double>.one
+                                for a in stride(from: rank - 2, through: 0, by: -1) {
+                                    index[a] = rest % specShape[a]
+                                    rest /= specShape[a]
+                                    rowFactor = rowFactor * factors[a][index[a]]
+                                }
+                                // Two accumulators per part (even and odd columns) to shorten the chains.
+                                var re0 = 0.0, im0 = 0.0, re1 = 0.0, im1 = 0.0
+                                let a = fb.baseAddress! + row * last, b = gb.baseAddress! + row * last
+                                /// F·conj(G)·w at column `j`.
+                                @inline(__always) func term(_ j: Int) -> (Double, Double) {
+                                    let ar = Double(a[j].real), ai = Double(a[j].imaginary)
+                                    let br = Double(b[j].real), bi = Double(b[j].imaginary)
+                                    let pr = ar * br + ai * bi, pi = ai * br - ar * bi
+                                    let w = column[j]
+                                    return (pr * w.real - pi * w.imaginary, pr * w.imaginary + pi * w.real)
+                                }
+                                var j = 0
+                                while j + 1 < last {
+                                    let (r0, i0) = term(j), (r1, i1) = term(j + 1)
+                                    re0 += r0
+                                    im0 += i0
+                                    re1 += r1
+                                    im1 += i1
+                                    j += 2
+                                }
+                                if j < last {
+                                    let (r0, i0) = term(j)
+                                    re0 += r0
+                                    im0 += i0
+                                }
+                                blockSum += Complex(re0 + re1, im0 + im1) * rowFactor
                             }
-                            var sumRe = 0.0, sumIm = 0.0
-                            let a = fb.baseAddress! + row * last, b = gb.baseAddress! + row * last
-                            for j in 0..<last {
-                                let ar = Double(a[j].real), ai = Double(a[j].imaginary)
-                                let br = Double(b[j].real), bi = Double(b[j].imaginary)
-                                let pr = ar * br + ai * bi, pi = ai * br - ar * bi
-                                let w = column[j]
-                                sumRe += pr * w.real - pi * w.imaginary
-                                sumIm += pr * w.imaginary + pi * w.real
-                            }
-                            blockSum += Complex(sumRe, sumIm) * rowFactor
+                            out.base[block] = blockSum
                         }
-                        out.base[block] = blockSum
                     }
                 }
             }
