@@ -117,25 +117,31 @@ enum MaskedCore<T: RegistrationScalar> {
                            fastShape: fastShape)
         var spectra = try backend { try FFT.rfftn(batch, axes: axes) }
         let spectrumCount = spectra.count / 6
-        // The six products, in place (each index reads its six spectra first).
+        // The six products, in place (each index reads its six spectra first),
+        // with the inverse transform's 1/N applied here rather than in a pass
+        // over the six real outputs.
+        let inverseScale = T(1 / Double(fastCount))
         spectra.withUnsafeMutableBufferPointer { buffer in
             let s = SendablePointer(buffer.baseAddress!)
             Parallel.forEachChunk(count: spectrumCount, minimumChunk: 16384) { range in
                 let s0 = s.base, s1 = s0 + spectrumCount, s2 = s1 + spectrumCount
                 let s3 = s2 + spectrumCount, s4 = s3 + spectrumCount, s5 = s4 + spectrumCount
+                @inline(__always) func scaled(_ z: Complex<T>) -> Complex<T> {
+                    Complex(z.real * inverseScale, z.imaginary * inverseScale)
+                }
                 for i in range {
                     let fixed = s0[i], rotated = s1[i], fixedMask = s2[i], rotatedMask = s3[i]
                     let fixedSquared = s4[i], rotatedSquared = s5[i]
-                    s0[i] = rotatedMask * fixedMask         // overlap
-                    s1[i] = rotatedMask * fixed             // masked correlation of the fixed image
-                    s2[i] = fixedMask * rotated             // masked correlation of the moving image
-                    s3[i] = rotated * fixed                 // image correlation
-                    s4[i] = rotatedMask * fixedSquared
-                    s5[i] = fixedMask * rotatedSquared
+                    s0[i] = scaled(rotatedMask * fixedMask)         // overlap
+                    s1[i] = scaled(rotatedMask * fixed)             // masked correlation of the fixed image
+                    s2[i] = scaled(fixedMask * rotated)             // masked correlation of the moving image
+                    s3[i] = scaled(rotated * fixed)                 // image correlation
+                    s4[i] = scaled(rotatedMask * fixedSquared)
+                    s5[i] = scaled(fixedMask * rotatedSquared)
                 }
             }
         }
-        let correlations = try backend { try FFT.irfftn(spectra, s: fastShape, axes: axes) }
+        let correlations = try backend { try FFT.irfftn(spectra, s: fastShape, axes: axes, norm: .forward) }
         let best = correlations.withUnsafeBufferPointer { c in
             peak(correlations: c.baseAddress!, fastCount: fastCount, fastStrides: fastStrides,
                  finalShape: finalShape, overlapRatio: overlapRatio)
@@ -217,15 +223,18 @@ enum MaskedCore<T: RegistrationScalar> {
 
     /// The normalised correlation on the final (unpadded) region, with
     /// values under `overlapRatio` × the largest overlap set to 0, and the
-    /// mean position of its equal maxima. Two passes over fixed row blocks
-    /// (the second recomputes the fields rather than storing them); maxima
-    /// and integer position sums are exact, so the result does not depend
-    /// on the thread count.
+    /// mean position of its equal maxima. The first pass (parallel over
+    /// rows, vectorisable) stores the ratio numerator/denominator and the
+    /// denominator and finds the largest denominator and overlap; the second
+    /// applies the thresholds and finds the maxima over fixed row blocks.
+    /// Maxima and integer position sums are exact, so the result does not
+    /// depend on the thread count.
     static func peak(correlations p: UnsafePointer<T>, fastCount: Int, fastStrides: [Int], finalShape: [Int],
                      overlapRatio: Double) -> [Double] {
         let rank = finalShape.count
         let rowLength = finalShape[rank - 1]
-        let rows = finalShape.reduce(1, *) / rowLength
+        let finalCount = finalShape.reduce(1, *)
+        let rows = finalCount / rowLength
         let leading = Array(finalShape.dropLast())
         let perBlock = Swift.max(1, 16384 / rowLength)
         let blocks = (rows + perBlock - 1) / perBlock
@@ -240,29 +249,37 @@ enum MaskedCore<T: RegistrationScalar> {
             }
             return start
         }
-        /// Numerator, overlap and denominator at offset `i`, as scikit-image forms them.
-        @inline(__always) func fields(_ c: UnsafeMutablePointer<T>, _ i: Int) -> (T, T, T) {
-            let count = Swift.max(c[i].rounded(.toNearestOrEven), eps)   // np.fmax (no NaN here)
-            let mcFixed = c[fastCount + i], mcMoving = c[2 * fastCount + i]
-            let numerator = c[3 * fastCount + i] - mcFixed * mcMoving / count
-            let fixedDenominator = Swift.max(c[4 * fastCount + i] - mcFixed * mcFixed / count, 0)
-            let movingDenominator = Swift.max(c[5 * fastCount + i] - mcMoving * mcMoving / count, 0)
-            return (numerator, count, (fixedDenominator * movingDenominator).squareRoot())
-        }
+        // Ratios, then denominators, then overlaps (final layout).
+        var fields = [T](unsafeUninitializedCapacity: 3 * finalCount) { _, count in count = 3 * finalCount }
         var maxima = [(T, T)](repeating: (0, 0), count: blocks)
-        maxima.withUnsafeMutableBufferPointer { m in
-            let out = SendablePointer(m.baseAddress!)
-            Parallel.forEachBlock(count: rows, blockSize: perBlock) { block, range in
-                var maxDenominator: T = 0, maxOverlap: T = 0
-                for row in range {
-                    let start = rowStart(row)
-                    for j in 0..<rowLength {
-                        let (_, count, denominator) = fields(source.base, start + j)
-                        maxDenominator = Swift.max(maxDenominator, denominator)
-                        maxOverlap = Swift.max(maxOverlap, count)
+        fields.withUnsafeMutableBufferPointer { f in
+            maxima.withUnsafeMutableBufferPointer { m in
+                let out = SendablePointer(m.baseAddress!), field = SendablePointer(f.baseAddress!)
+                Parallel.forEachBlock(count: rows, blockSize: perBlock) { block, range in
+                    var maxDenominator: T = 0, maxOverlap: T = 0
+                    for row in range {
+                        let c = source.base + rowStart(row)
+                        let ratio = field.base + row * rowLength
+                        let denominators = ratio + finalCount, overlaps = denominators + finalCount
+                        // scikit-image's formulas, elementwise (no reduction: vectorises).
+                        for j in 0..<rowLength {
+                            let count = Swift.max(c[j].rounded(.toNearestOrEven), eps)   // np.fmax (no NaN here)
+                            let mcFixed = c[fastCount + j], mcMoving = c[2 * fastCount + j]
+                            let numerator = c[3 * fastCount + j] - mcFixed * mcMoving / count
+                            let fixedDenominator = Swift.max(c[4 * fastCount + j] - mcFixed * mcFixed / count, 0)
+                            let movingDenominator = Swift.max(c[5 * fastCount + j] - mcMoving * mcMoving / count, 0)
+                            let denominator = (fixedDenominator * movingDenominator).squareRoot()
+                            ratio[j] = numerator / denominator
+                            denominators[j] = denominator
+                            overlaps[j] = count
+                        }
+                        for j in 0..<rowLength {
+                            maxDenominator = Swift.max(maxDenominator, denominators[j])
+                            maxOverlap = Swift.max(maxOverlap, overlaps[j])
+                        }
                     }
+                    out.base[block] = (maxDenominator, maxOverlap)
                 }
-                out.base[block] = (maxDenominator, maxOverlap)
             }
         }
         let tolerance = 1000 * eps * (maxima.map(\.0).max() ?? 0)
@@ -270,45 +287,48 @@ enum MaskedCore<T: RegistrationScalar> {
         // Per block: best value, the sums of the positions where it occurs, and how often.
         var bests = [T](repeating: -T.infinity, count: blocks)
         var sums = [Double](repeating: 0, count: blocks * (rank + 1))
-        bests.withUnsafeMutableBufferPointer { b in
-            sums.withUnsafeMutableBufferPointer { s in
-                let bestOut = SendablePointer(b.baseAddress!), sumOut = SendablePointer(s.baseAddress!)
-                Parallel.forEachBlock(count: rows, blockSize: perBlock) { block, range in
-                    var best = -T.infinity
-                    var positions = [Double](repeating: 0, count: rank + 1)   // per axis, then hits
-                    for row in range {
-                        let start = rowStart(row)
-                        var rowBest = -T.infinity, rowSum = 0.0, rowHits = 0.0
-                        for j in 0..<rowLength {
-                            let (numerator, count, denominator) = fields(source.base, start + j)
-                            var value: T = 0
-                            if denominator > tolerance { value = Swift.min(1, Swift.max(-1, numerator / denominator)) }
-                            if count < threshold { value = 0 }
-                            if value > rowBest {
-                                rowBest = value
-                                rowSum = Double(j)
-                                rowHits = 1
-                            } else if value == rowBest {
-                                rowSum += Double(j)
-                                rowHits += 1
+        fields.withUnsafeBufferPointer { f in
+            bests.withUnsafeMutableBufferPointer { b in
+                sums.withUnsafeMutableBufferPointer { s in
+                    let bestOut = SendablePointer(b.baseAddress!), sumOut = SendablePointer(s.baseAddress!)
+                    let field = f.baseAddress!
+                    Parallel.forEachBlock(count: rows, blockSize: perBlock) { block, range in
+                        var best = -T.infinity
+                        var positions = [Double](repeating: 0, count: rank + 1)   // per axis, then hits
+                        for row in range {
+                            let ratio = field + row * rowLength
+                            let denominators = ratio + finalCount, overlaps = denominators + finalCount
+                            var rowBest = -T.infinity, rowSum = 0.0, rowHits = 0.0
+                            for j in 0..<rowLength {
+                                var value: T = 0
+                                if denominators[j] > tolerance { value = Swift.min(1, Swift.max(-1, ratio[j])) }
+                                if overlaps[j] < threshold { value = 0 }
+                                if value > rowBest {
+                                    rowBest = value
+                                    rowSum = Double(j)
+                                    rowHits = 1
+                                } else if value == rowBest {
+                                    rowSum += Double(j)
+                                    rowHits += 1
+                                }
+                            }
+                            if rowBest > best {
+                                best = rowBest
+                                for a in 0...rank { positions[a] = 0 }
+                            }
+                            if rowBest == best {
+                                var rest = row
+                                for a in stride(from: rank - 2, through: 0, by: -1) {
+                                    positions[a] += Double(rest % leading[a]) * rowHits
+                                    rest /= leading[a]
+                                }
+                                positions[rank - 1] += rowSum
+                                positions[rank] += rowHits
                             }
                         }
-                        if rowBest > best {
-                            best = rowBest
-                            for a in 0...rank { positions[a] = 0 }
-                        }
-                        if rowBest == best {
-                            var rest = row
-                            for a in stride(from: rank - 2, through: 0, by: -1) {
-                                positions[a] += Double(rest % leading[a]) * rowHits
-                                rest /= leading[a]
-                            }
-                            positions[rank - 1] += rowSum
-                            positions[rank] += rowHits
-                        }
+                        bestOut.base[block] = best
+                        for a in 0...rank { sumOut.base[block * (rank + 1) + a] = positions[a] }
                     }
-                    bestOut.base[block] = best
-                    for a in 0...rank { sumOut.base[block * (rank + 1) + a] = positions[a] }
                 }
             }
         }
