@@ -261,8 +261,17 @@ enum CorrelationCore<T: RegistrationScalar> {
                     : UpsampledDFT.region(product: p.baseAddress!, shape: shape, half: half, regionSize: regionSize,
                                           factor: Double(factor), offsets: offsets)
             }
-            var best = -T.infinity, at = 0
-            for i in 0..<region.count where region[i].length > best { best = region[i].length; at = i }
+            // First largest modulus; the modulus (a square root) is taken only where the
+            // squared one does not rule the point out (the square root is monotonic).
+            var best = -T.infinity, bestSquared = -T.infinity, at = 0
+            for i in 0..<region.count {
+                let squared = region[i].lengthSquared
+                if squared >= bestSquared, region[i].length > best {
+                    best = region[i].length
+                    bestSquared = squared
+                    at = i
+                }
+            }
             ccMax = Complex(Double(region[at].real), Double(region[at].imaginary))
             let local = unravel(at, [Int](repeating: regionSize, count: rank))
             for a in 0..<rank { shift[a] += (T(local[a]) - dftShift) / up }

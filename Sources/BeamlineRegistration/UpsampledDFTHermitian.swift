@@ -141,15 +141,20 @@ extension UpsampledDFT {
                 for a in 0..<u { nyquistColumn[a] += Complex(wz[2 * a], wz[2 * a + 1]) }
             }
         }
+        // Column-0 term T₁[b, 0], the Nyquist row (even n₀) and column (even n₁) terms.
+        var rowTerms = [Complex<T>](repeating: .zero, count: u)
+        let nyquistRows = n0 % 2 == 0 && n0 > 1
+        for b in 0..<u {
+            rowTerms[b] = Complex(c1[b], c1[u + b])
+        }
         var region = [Complex<T>](repeating: .zero, count: u * u)
         for a in 0..<u {
-            let nyquistRow = n0 % 2 == 0 && n0 > 1 ? k0[a * w0Count + n0 / 2] : Complex<T>.zero
+            let nyquistRow = nyquistRows ? k0[a * w0Count + n0 / 2] : Complex<T>.zero
+            let nyquistValue = n1 % 2 == 0 ? nyquistColumn[a] : Complex<T>.zero
             for b in 0..<u {
-                var value = Complex(real[a * u + b], 0) + Complex(c1[b], c1[u + b])
-                if n0 % 2 == 0 && n0 > 1 {
-                    value += nyquistRow * Complex(c1[n0 * u + b], c1[(n0 + 1) * u + b])
-                }
-                if n1 % 2 == 0 { value += k1[b * h1 + n1 / 2] * nyquistColumn[a] }
+                var value = Complex(real[a * u + b], 0) + rowTerms[b]
+                if nyquistRows { value += nyquistRow * Complex(c1[n0 * u + b], c1[(n0 + 1) * u + b]) }
+                if n1 % 2 == 0 { value += k1[b * h1 + n1 / 2] * nyquistValue }
                 region[a * u + b] = value
             }
         }
