@@ -89,9 +89,11 @@ public enum Registration {
     ///
     /// The spectra are computed with real-to-complex FFTs (FFTW plans are
     /// cached, so repeated calls on one shape reuse them); the refinement
-    /// runs as one complex GEMM per axis on a `ceil(1.5·factor)`-point
-    /// grid centred as scikit-image centres it, and uses the Hermitian
-    /// symmetry of the product to halve the largest GEMM.
+    /// runs as one GEMM per axis on a `ceil(1.5·factor)`-point grid centred
+    /// as scikit-image centres it, using the Hermitian symmetry of the
+    /// product: for 2-d images both GEMMs are real (half and a quarter of
+    /// the multiply-adds of the complex ones), for other ranks the largest
+    /// complex GEMM is halved.
     ///
     /// - Parameters:
     ///   - reference: the reference image.

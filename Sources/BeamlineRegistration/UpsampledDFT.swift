@@ -4,7 +4,7 @@ import RealModule
 
 /// The matrix-multiply DFT of Guizar-Sicairos, Thurman & Fienup (2008),
 /// as scikit-image's `_upsampled_dft` computes it, one BLAS complex GEMM
-/// per axis.
+/// per axis (2-d real images: two real GEMMs, `UpsampledDFTHermitian.swift`).
 @usableFromInline
 enum UpsampledDFT {
     /// The cross-correlation `Σ_k P[k] exp(+2πi Σ_a (b_a − offset_a) f_a(k_a))`
