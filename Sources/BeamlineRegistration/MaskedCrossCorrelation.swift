@@ -109,135 +109,235 @@ enum MaskedCore<T: RegistrationScalar> {
         let fastShape = finalShape.map(nextFastLength)
         let fastCount = fastShape.reduce(1, *)
         let fastStrides = rowMajorStrides(fastShape)
+        let axes = Array(1...rank)
         // Batch of six padded real arrays:
         // 0 fixed, 1 rotated moving, 2 fixed mask, 3 rotated moving mask, 4 fixed², 5 rotated moving².
-        var batch = Tensor<T>(shape: [6] + fastShape, repeating: 0)
-        let fixedValues = moving.elements, fixedMask = movingMask.elements
-        let movingValues = reference.elements, movingMaskValues = referenceMask.elements
-        batch.withUnsafeMutableBufferPointer { b in
-            let base = b.baseAddress!
-            func scatter(_ shape: [Int], flip: Bool, _ body: (Int, Int) -> Void) {
-                let count = shape.reduce(1, *)
-                var index = [Int](repeating: 0, count: rank)
-                for flat in 0..<count {
-                    var target = 0
-                    for a in 0..<rank { target += (flip ? shape[a] - 1 - index[a] : index[a]) * fastStrides[a] }
-                    body(flat, target)
-                    var a = rank - 1
-                    while a >= 0 {
-                        index[a] += 1
-                        if index[a] < shape[a] { break }
-                        index[a] = 0
-                        a -= 1
-                    }
-                }
-            }
-            scatter(fixedShape, flip: false) { flat, target in
-                let valid = fixedMask[flat]
-                let v = valid ? fixedValues[flat] : 0
-                base[target] = v
-                base[2 * fastCount + target] = valid ? 1 : 0
-                base[4 * fastCount + target] = v * v
-            }
-            scatter(movingShape, flip: true) { flat, target in
-                let valid = movingMaskValues[flat]
-                let v = valid ? movingValues[flat] : 0
-                base[fastCount + target] = v
-                base[3 * fastCount + target] = valid ? 1 : 0
-                base[5 * fastCount + target] = v * v
-            }
-        }
-        let axes = Array(1...rank)
-        let spectra = try backend { try FFT.rfftn(batch, axes: axes) }
+        let batch = padded(fixed: moving.contiguous(), fixedMask: movingMask.contiguous(),
+                           rotated: reference.contiguous(), rotatedMask: referenceMask.contiguous(),
+                           fastShape: fastShape)
+        var spectra = try backend { try FFT.rfftn(batch, axes: axes) }
         let spectrumCount = spectra.count / 6
-        var products = Tensor<Complex<T>>(shape: spectra.shape, repeating: .zero)
-        spectra.withUnsafeBufferPointer { s in
-            products.withUnsafeMutableBufferPointer { p in
-                let sp = s.baseAddress!, pp = SendablePointer(p.baseAddress!)
-                // (output slot, left spectrum, right spectrum)
-                let pairs = [(0, 3, 2), (1, 3, 0), (2, 2, 1), (3, 1, 0), (4, 3, 4), (5, 2, 5)]
-                Parallel.forEachChunk(count: spectrumCount, minimumChunk: 16384) { range in
-                    for (slot, l, r) in pairs {
-                        let out = pp.base + slot * spectrumCount, a = sp + l * spectrumCount, b = sp + r * spectrumCount
-                        for i in range { out[i] = a[i] * b[i] }
-                    }
+        // The six products, in place (each index reads its six spectra first),
+        // with the inverse transform's 1/N applied here rather than in a pass
+        // over the six real outputs.
+        let inverseScale = T(1 / Double(fastCount))
+        spectra.withUnsafeMutableBufferPointer { buffer in
+            let s = SendablePointer(buffer.baseAddress!)
+            Parallel.forEachChunk(count: spectrumCount, minimumChunk: 16384) { range in
+                let s0 = s.base, s1 = s0 + spectrumCount, s2 = s1 + spectrumCount
+                let s3 = s2 + spectrumCount, s4 = s3 + spectrumCount, s5 = s4 + spectrumCount
+                @inline(__always) func scaled(_ z: Complex<T>) -> Complex<T> {
+                    Complex(z.real * inverseScale, z.imaginary * inverseScale)
+                }
+                for i in range {
+                    let fixed = s0[i], rotated = s1[i], fixedMask = s2[i], rotatedMask = s3[i]
+                    let fixedSquared = s4[i], rotatedSquared = s5[i]
+                    s0[i] = scaled(rotatedMask * fixedMask)         // overlap
+                    s1[i] = scaled(rotatedMask * fixed)             // masked correlation of the fixed image
+                    s2[i] = scaled(fixedMask * rotated)             // masked correlation of the moving image
+                    s3[i] = scaled(rotated * fixed)                 // image correlation
+                    s4[i] = scaled(rotatedMask * fixedSquared)
+                    s5[i] = scaled(fixedMask * rotatedSquared)
                 }
             }
         }
-        let correlations = try backend { try FFT.irfftn(products, s: fastShape, axes: axes) }
-        // Combine on the final (unpadded) region, row by row in parallel
-        // (maxima are exact, so the split does not change the result).
-        let finalCount = finalShape.reduce(1, *)
-        let rowLength = finalShape[rank - 1]
-        let rows = finalCount / rowLength
-        // Numerators, overlaps and denominators, one after the other.
-        var fields = [T](repeating: 0, count: 3 * finalCount)
-        let eps = T.ulpOfOne
-        let finalLeading = Array(finalShape.dropLast())
-        let rowsPerBlock = Swift.max(1, 8192 / rowLength)
-        let blocks = (rows + rowsPerBlock - 1) / rowsPerBlock
-        var blockMaxima = [(T, T)](repeating: (0, 0), count: blocks)
-        correlations.withUnsafeBufferPointer { c in
-            fields.withUnsafeMutableBufferPointer { f in
-                blockMaxima.withUnsafeMutableBufferPointer { m in
-                    let base = SendablePointer(UnsafeMutablePointer(mutating: c.baseAddress!))
-                    let output = SendablePointer(f.baseAddress!), maxima = SendablePointer(m.baseAddress!)
-                    Parallel.forEachBlock(count: rows, blockSize: rowsPerBlock) { block, range in
-                        var maxDenominator: T = 0, maxOverlap: T = 0
-                        for row in range {
-                            let position = unravel(row, finalLeading)
-                            var source = 0
-                            for a in 0..<(rank - 1) { source += position[a] * fastStrides[a] }
-                            let p = base.base + source
-                            for j in 0..<rowLength {
-                                let count = Swift.max(p[j].rounded(.toNearestOrEven), eps)   // np.fmax (no NaN here)
-                                let mcFixed = p[fastCount + j], mcMoving = p[2 * fastCount + j]
-                                let numerator = p[3 * fastCount + j] - mcFixed * mcMoving / count
-                                let fixedDenominator = Swift.max(p[4 * fastCount + j] - mcFixed * mcFixed / count, 0)
-                                let movingDenominator = Swift.max(p[5 * fastCount + j] - mcMoving * mcMoving / count, 0)
-                                let denominator = (fixedDenominator * movingDenominator).squareRoot()
-                                let flat = row * rowLength + j
-                                output.base[flat] = numerator
-                                output.base[finalCount + flat] = count
-                                output.base[2 * finalCount + flat] = denominator
-                                maxDenominator = Swift.max(maxDenominator, Swift.abs(denominator))
-                                maxOverlap = Swift.max(maxOverlap, count)
-                            }
-                        }
-                        maxima.base[block] = (maxDenominator, maxOverlap)
-                    }
-                }
-            }
-        }
-        let maxDenominator = blockMaxima.map(\.0).max() ?? 0
-        let maxOverlap = blockMaxima.map(\.1).max() ?? 0
-        let tolerance = 1000 * eps * maxDenominator
-        let threshold = T(overlapRatio) * maxOverlap
-        var out = [T](repeating: 0, count: finalCount)
-        var best = -T.infinity
-        for i in 0..<finalCount {
-            var value: T = 0
-            let denominator = fields[2 * finalCount + i]
-            if denominator > tolerance {
-                value = Swift.min(1, Swift.max(-1, fields[i] / denominator))
-            }
-            if fields[finalCount + i] < threshold { value = 0 }
-            out[i] = value
-            if value > best { best = value }
-        }
-        // Mean position of the equal maxima.
-        var center = [Double](repeating: 0, count: rank)
-        var hits = 0
-        for i in 0..<finalCount where out[i] == best {
-            let position = unravel(i, finalShape)
-            for a in 0..<rank { center[a] += Double(position[a]) }
-            hits += 1
+        let correlations = try backend { try FFT.irfftn(spectra, s: fastShape, axes: axes, norm: .forward) }
+        let best = correlations.withUnsafeBufferPointer { c in
+            peak(correlations: c.baseAddress!, fastCount: fastCount, fastStrides: fastStrides,
+                 finalShape: finalShape, overlapRatio: overlapRatio)
         }
         return (0..<rank).map { a in
-            let mean = center[a] / Double(hits)
+            let mean = best[a]
             let shift = mean - Double(reference.shape[a]) + 1
             return -shift + Double(moving.shape[a] - reference.shape[a]) / 2
         }
+    }
+
+    /// The six zero-padded arrays (fixed, rotated moving, their masks and
+    /// squares; masked-out pixels are 0), each `fastShape`, written row by
+    /// row in parallel; the rotated ones are flipped on every axis.
+    static func padded(fixed: Tensor<T>, fixedMask: Tensor<Bool>, rotated: Tensor<T>, rotatedMask: Tensor<Bool>,
+                       fastShape: [Int]) -> Tensor<T> {
+        let rank = fastShape.count
+        let fastCount = fastShape.reduce(1, *)
+        let rowLength = fastShape[rank - 1]
+        let rows = fastCount / rowLength
+        let leading = Array(fastShape.dropLast())
+        let fixedShape = fixed.shape, rotatedShape = rotated.shape
+        return Tensor<T>(shape: [6] + fastShape) { out in
+            let base = SendablePointer(out.baseAddress!)
+            fixed.withUnsafeBufferPointer { fv in
+                fixedMask.withUnsafeBufferPointer { fm in
+                    rotated.withUnsafeBufferPointer { rv in
+                        rotatedMask.withUnsafeBufferPointer { rm in
+                            Parallel.forEachChunk(count: rows, minimumChunk: Swift.max(1, 8192 / rowLength)) { range in
+                                var index = [Int](repeating: 0, count: rank - 1)
+                                for row in range {
+                                    var rest = row
+                                    for a in stride(from: rank - 2, through: 0, by: -1) {
+                                        index[a] = rest % leading[a]
+                                        rest /= leading[a]
+                                    }
+                                    // Source rows (nil where the target row is padding).
+                                    var fixedRow: Int? = 0, rotatedRow: Int? = 0
+                                    for a in 0..<(rank - 1) {
+                                        if let r = fixedRow { fixedRow = index[a] < fixedShape[a] ? r * fixedShape[a] + index[a] : nil }
+                                        if let r = rotatedRow {
+                                            rotatedRow = index[a] < rotatedShape[a]
+                                                ? r * rotatedShape[a] + (rotatedShape[a] - 1 - index[a]) : nil
+                                        }
+                                    }
+                                    let target = base.base + row * rowLength
+                                    let fixedWidth = fixedRow == nil ? 0 : fixedShape[rank - 1]
+                                    let fixedStart = (fixedRow ?? 0) * fixedShape[rank - 1]
+                                    for j in 0..<rowLength {
+                                        var value: T = 0, valid: T = 0
+                                        if j < fixedWidth && fm[fixedStart + j] {
+                                            value = fv[fixedStart + j]
+                                            valid = 1
+                                        }
+                                        target[j] = value
+                                        target[2 * fastCount + j] = valid
+                                        target[4 * fastCount + j] = value * value
+                                    }
+                                    let width = rotatedRow == nil ? 0 : rotatedShape[rank - 1]
+                                    let start = (rotatedRow ?? 0) * rotatedShape[rank - 1] + width - 1
+                                    for j in 0..<rowLength {
+                                        var value: T = 0, valid: T = 0
+                                        if j < width && rm[start - j] {
+                                            value = rv[start - j]
+                                            valid = 1
+                                        }
+                                        target[fastCount + j] = value
+                                        target[3 * fastCount + j] = valid
+                                        target[5 * fastCount + j] = value * value
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The normalised correlation on the final (unpadded) region, with
+    /// values under `overlapRatio` × the largest overlap set to 0, and the
+    /// mean position of its equal maxima. The first pass (parallel over
+    /// rows, vectorisable) stores the ratio numerator/denominator and the
+    /// denominator and finds the largest denominator and overlap; the second
+    /// applies the thresholds and finds the maxima over fixed row blocks.
+    /// Maxima and integer position sums are exact, so the result does not
+    /// depend on the thread count.
+    static func peak(correlations p: UnsafePointer<T>, fastCount: Int, fastStrides: [Int], finalShape: [Int],
+                     overlapRatio: Double) -> [Double] {
+        let rank = finalShape.count
+        let rowLength = finalShape[rank - 1]
+        let finalCount = finalShape.reduce(1, *)
+        let rows = finalCount / rowLength
+        let leading = Array(finalShape.dropLast())
+        let perBlock = Swift.max(1, 16384 / rowLength)
+        let blocks = (rows + perBlock - 1) / perBlock
+        let eps = T.ulpOfOne
+        let source = SendablePointer(UnsafeMutablePointer(mutating: p))
+        /// Offset of final row `row` in the padded arrays.
+        func rowStart(_ row: Int) -> Int {
+            var rest = row, start = 0
+            for a in stride(from: rank - 2, through: 0, by: -1) {
+                start += (rest % leading[a]) * fastStrides[a]
+                rest /= leading[a]
+            }
+            return start
+        }
+        // Ratios, then denominators, then overlaps (final layout).
+        var fields = [T](unsafeUninitializedCapacity: 3 * finalCount) { _, count in count = 3 * finalCount }
+        var maxima = [(T, T)](repeating: (0, 0), count: blocks)
+        fields.withUnsafeMutableBufferPointer { f in
+            maxima.withUnsafeMutableBufferPointer { m in
+                let out = SendablePointer(m.baseAddress!), field = SendablePointer(f.baseAddress!)
+                Parallel.forEachBlock(count: rows, blockSize: perBlock) { block, range in
+                    var maxDenominator: T = 0, maxOverlap: T = 0
+                    for row in range {
+                        let c = source.base + rowStart(row)
+                        let ratio = field.base + row * rowLength
+                        let denominators = ratio + finalCount, overlaps = denominators + finalCount
+                        // scikit-image's formulas, elementwise (no reduction: vectorises).
+                        for j in 0..<rowLength {
+                            let count = Swift.max(c[j].rounded(.toNearestOrEven), eps)   // np.fmax (no NaN here)
+                            let mcFixed = c[fastCount + j], mcMoving = c[2 * fastCount + j]
+                            let numerator = c[3 * fastCount + j] - mcFixed * mcMoving / count
+                            let fixedDenominator = Swift.max(c[4 * fastCount + j] - mcFixed * mcFixed / count, 0)
+                            let movingDenominator = Swift.max(c[5 * fastCount + j] - mcMoving * mcMoving / count, 0)
+                            let denominator = (fixedDenominator * movingDenominator).squareRoot()
+                            ratio[j] = numerator / denominator
+                            denominators[j] = denominator
+                            overlaps[j] = count
+                        }
+                        for j in 0..<rowLength {
+                            maxDenominator = Swift.max(maxDenominator, denominators[j])
+                            maxOverlap = Swift.max(maxOverlap, overlaps[j])
+                        }
+                    }
+                    out.base[block] = (maxDenominator, maxOverlap)
+                }
+            }
+        }
+        let tolerance = 1000 * eps * (maxima.map(\.0).max() ?? 0)
+        let threshold = T(overlapRatio) * (maxima.map(\.1).max() ?? 0)
+        // Per block: best value, the sums of the positions where it occurs, and how often.
+        var bests = [T](repeating: -T.infinity, count: blocks)
+        var sums = [Double](repeating: 0, count: blocks * (rank + 1))
+        fields.withUnsafeBufferPointer { f in
+            bests.withUnsafeMutableBufferPointer { b in
+                sums.withUnsafeMutableBufferPointer { s in
+                    let bestOut = SendablePointer(b.baseAddress!), sumOut = SendablePointer(s.baseAddress!)
+                    let field = f.baseAddress!
+                    Parallel.forEachBlock(count: rows, blockSize: perBlock) { block, range in
+                        var best = -T.infinity
+                        var positions = [Double](repeating: 0, count: rank + 1)   // per axis, then hits
+                        for row in range {
+                            let ratio = field + row * rowLength
+                            let denominators = ratio + finalCount, overlaps = denominators + finalCount
+                            var rowBest = -T.infinity, rowSum = 0.0, rowHits = 0.0
+                            for j in 0..<rowLength {
+                                var value: T = 0
+                                if denominators[j] > tolerance { value = Swift.min(1, Swift.max(-1, ratio[j])) }
+                                if overlaps[j] < threshold { value = 0 }
+                                if value > rowBest {
+                                    rowBest = value
+                                    rowSum = Double(j)
+                                    rowHits = 1
+                                } else if value == rowBest {
+                                    rowSum += Double(j)
+                                    rowHits += 1
+                                }
+                            }
+                            if rowBest > best {
+                                best = rowBest
+                                for a in 0...rank { positions[a] = 0 }
+                            }
+                            if rowBest == best {
+                                var rest = row
+                                for a in stride(from: rank - 2, through: 0, by: -1) {
+                                    positions[a] += Double(rest % leading[a]) * rowHits
+                                    rest /= leading[a]
+                                }
+                                positions[rank - 1] += rowSum
+                                positions[rank] += rowHits
+                            }
+                        }
+                        bestOut.base[block] = best
+                        for a in 0...rank { sumOut.base[block * (rank + 1) + a] = positions[a] }
+                    }
+                }
+            }
+        }
+        let best = bests.max() ?? 0
+        var center = [Double](repeating: 0, count: rank + 1)
+        for block in 0..<blocks where bests[block] == best {
+            for a in 0...rank { center[a] += sums[block * (rank + 1) + a] }
+        }
+        return (0..<rank).map { center[$0] / center[rank] }
     }
 }
 

@@ -89,9 +89,11 @@ public enum Registration {
     ///
     /// The spectra are computed with real-to-complex FFTs (FFTW plans are
     /// cached, so repeated calls on one shape reuse them); the refinement
-    /// runs as one complex GEMM per axis on a `ceil(1.5·factor)`-point
-    /// grid centred as scikit-image centres it, and uses the Hermitian
-    /// symmetry of the product to halve the largest GEMM.
+    /// runs as one GEMM per axis on a `ceil(1.5·factor)`-point grid centred
+    /// as scikit-image centres it, using the Hermitian symmetry of the
+    /// product: for 2-d images both GEMMs are real (half and a quarter of
+    /// the multiply-adds of the complex ones), for other ranks the largest
+    /// complex GEMM is halved.
     ///
     /// - Parameters:
     ///   - reference: the reference image.
@@ -125,12 +127,17 @@ public enum Registration {
         _ reference: Tensor<T>, _ moving: Tensor<T>, options: PhaseCorrelationOptions
     ) throws -> RegistrationResult {
         try validate(reference.shape, moving.shape, options)
-        try checkImage(reference, "reference")
-        try checkImage(moving, "moving")
         if options.space == .fourier {
+            try checkImage(reference, "reference")
+            try checkImage(moving, "moving")
             return try CorrelationCore<T>.run(spectraReference: reference.map { Complex($0, 0) },
                                               moving: moving.map { Complex($0, 0) }, options: options)
         }
+        // Finiteness is checked through the spectral energies (a NaN or
+        // infinite pixel makes them non-finite), sparing two passes over
+        // the images; the pixels themselves are scanned only then.
+        try checkNotEmpty(reference, "reference")
+        try checkNotEmpty(moving, "moving")
         return try CorrelationCore<T>.run(realReference: reference, moving: moving, options: options)
     }
 
@@ -186,7 +193,11 @@ enum CorrelationCore<T: RegistrationScalar> {
         let g = try backend { try FFT.rfftn(moving) }
         return try finish(f: f, g: g, shape: shape, half: true, options: options,
                           disambiguationImages: { (realReference.map { Complex($0, 0) }, moving.map { Complex($0, 0) }) },
-                          realImages: true)
+                          realImages: true,
+                          checkImages: {
+                              try checkImage(realReference, "reference")
+                              try checkImage(moving, "moving")
+                          })
     }
 
     /// Complex spectra (full).
@@ -203,27 +214,31 @@ enum CorrelationCore<T: RegistrationScalar> {
     static func finish(f: Tensor<Complex<T>>, g: Tensor<Complex<T>>, shape: [Int], half: Bool,
                        options: PhaseCorrelationOptions,
                        disambiguationImages: () throws -> (Tensor<Complex<T>>, Tensor<Complex<T>>),
-                       realImages: Bool) throws -> RegistrationResult {
+                       realImages: Bool, checkImages: (() throws -> Void)? = nil) throws -> RegistrationResult {
         let rank = shape.count
         let total = shape.reduce(1, *)
         let lastFull = shape[rank - 1]
-        let h = half ? lastFull / 2 + 1 : lastFull
         // Cross-power spectrum, its normalisation and the spectral energies.
         let (product, srcEnergy, tgtEnergy) = crossPowerSpectrum(f: f, g: g, lastFull: lastFull, half: half,
                                                                  phase: options.normalization == .phase)
+        // Non-finite energies: a NaN or infinite pixel (typed error), or an overflow of finite ones.
+        if let checkImages, !(srcEnergy.isFinite && tgtEnergy.isFinite) { try checkImages() }
         var srcAmp = srcEnergy, tgtAmp = tgtEnergy
         // Integer peak of |IFFT(product)| (first occurrence).
         let peak: Int
         var ccMax: Complex<Double>
+        // The inverse is left unscaled (the argmax does not need the 1/N, which
+        // would be one more pass); the peak value is scaled as NumPy scales it.
+        let inverseScale = T(1 / Double(total))
         if half {
-            let cc = try backend { try FFT.irfftn(product, s: shape) }
+            let cc = try backend { try FFT.irfftn(product, s: shape, norm: .forward) }
             peak = cc.withUnsafeBufferPointer { firstPeak($0) }
-            ccMax = Complex(Double(cc.withUnsafeBufferPointer { $0[peak] }), 0)
+            ccMax = Complex(Double(cc.withUnsafeBufferPointer { $0[peak] } * inverseScale), 0)
         } else {
-            let cc = try backend { try FFT.ifftn(product) }
+            let cc = try backend { try FFT.ifftn(product, norm: .forward) }
             peak = cc.withUnsafeBufferPointer { firstPeak($0) }
             let value = cc.withUnsafeBufferPointer { $0[peak] }
-            ccMax = Complex(Double(value.real), Double(value.imaginary))
+            ccMax = Complex(Double(value.real * inverseScale), Double(value.imaginary * inverseScale))
         }
         let maxima = unravel(peak, shape)
         var shift = [T](repeating: 0, count: rank)
@@ -242,11 +257,23 @@ enum CorrelationCore<T: RegistrationScalar> {
             let dftShift = T(regionSize / 2)
             let offsets = (0..<rank).map { Double(dftShift - shift[$0] * up) }
             let region = product.withUnsafeBufferPointer { p in
-                UpsampledDFT.region(product: p.baseAddress!, shape: shape, half: half, regionSize: regionSize,
-                                    factor: Double(factor), offsets: offsets)
+                half && rank == 2
+                    ? UpsampledDFT.regionHermitian2D(product: p.baseAddress!, n0: shape[0], n1: shape[1],
+                                                     regionSize: regionSize, factor: Double(factor), offsets: offsets)
+                    : UpsampledDFT.region(product: p.baseAddress!, shape: shape, half: half, regionSize: regionSize,
+                                          factor: Double(factor), offsets: offsets)
             }
-            var best = -T.infinity, at = 0
-            for i in 0..<region.count where region[i].length > best { best = region[i].length; at = i }
+            // First largest modulus; the modulus (a square root) is taken only where the
+            // squared one does not rule the point out (the square root is monotonic).
+            var best = -T.infinity, bestSquared = -T.infinity, at = 0
+            for i in 0..<region.count {
+                let squared = region[i].lengthSquared
+                if squared >= bestSquared, region[i].length > best {
+                    best = region[i].length
+                    bestSquared = squared
+                    at = i
+                }
+            }
             ccMax = Complex(Double(region[at].real), Double(region[at].imaginary))
             let local = unravel(at, [Int](repeating: regionSize, count: rank))
             for a in 0..<rank { shift[a] += (T(local[a]) - dftShift) / up }
@@ -268,8 +295,10 @@ enum CorrelationCore<T: RegistrationScalar> {
     }
 
     /// Rows per block in the parallel loops below: fixed, so partial sums
-    /// combine in the same order whatever the thread count.
-    static func rowsPerBlock(_ rowLength: Int) -> Int { Swift.max(1, 8192 / Swift.max(rowLength, 1)) }
+    /// combine in the same order whatever the thread count. About 16 Ki
+    /// elements a block, so images up to about 128² run inline (waking
+    /// threads costs more than such a pass).
+    static func rowsPerBlock(_ rowLength: Int) -> Int { Swift.max(1, 16384 / Swift.max(rowLength, 1)) }
 
     /// `F·conj(G)` (divided by `max(|F·conj(G)|, 100·eps)` for phase
     /// normalisation, as a multiplication by the reciprocal, which is what
@@ -284,6 +313,8 @@ enum CorrelationCore<T: RegistrationScalar> {
         let blocks = (rows + perBlock - 1) / perBlock
         var energies = [Double](repeating: 0, count: 2 * blocks)
         let floor = 100 * T.ulpOfOne
+        // Columns 1 ..< mirroredEnd of a half spectrum stand for two bins each.
+        let mirroredEnd = half ? (lastFull % 2 == 0 ? h - 1 : h) : 1
         let product = Tensor<Complex<T>>(shape: f.shape) { p in
             f.withUnsafeBufferPointer { fb in
                 g.withUnsafeBufferPointer { gb in
@@ -294,18 +325,42 @@ enum CorrelationCore<T: RegistrationScalar> {
                         Parallel.forEachBlock(count: rows, blockSize: perBlock) { block, range in
                             var src = 0.0, tgt = 0.0
                             for row in range {
-                                let base = row * h
+                                let a = fp.base + row * h, b = gp.base + row * h, o = out.base + row * h
+                                // Energies: bins 0 and (even n) n/2 once, the mirrored ones twice;
+                                // two accumulators each to shorten the dependency chains.
+                                var fSingle = Double(a[0].real * a[0].real + a[0].imaginary * a[0].imaginary)
+                                var gSingle = Double(b[0].real * b[0].real + b[0].imaginary * b[0].imaginary)
+                                for j in mirroredEnd..<h {
+                                    let ar = a[j].real, ai = a[j].imaginary, br = b[j].real, bi = b[j].imaginary
+                                    fSingle += Double(ar * ar + ai * ai)
+                                    gSingle += Double(br * br + bi * bi)
+                                }
+                                var f0 = 0.0, f1 = 0.0, g0 = 0.0, g1 = 0.0
+                                var j = 1
+                                while j + 1 < mirroredEnd {
+                                    let a0 = a[j], a1 = a[j + 1], b0 = b[j], b1 = b[j + 1]
+                                    f0 += Double(a0.real * a0.real + a0.imaginary * a0.imaginary)
+                                    f1 += Double(a1.real * a1.real + a1.imaginary * a1.imaginary)
+                                    g0 += Double(b0.real * b0.real + b0.imaginary * b0.imaginary)
+                                    g1 += Double(b1.real * b1.real + b1.imaginary * b1.imaginary)
+                                    j += 2
+                                }
+                                if j < mirroredEnd {
+                                    f0 += Double(a[j].real * a[j].real + a[j].imaginary * a[j].imaginary)
+                                    g0 += Double(b[j].real * b[j].real + b[j].imaginary * b[j].imaginary)
+                                }
+                                src += fSingle + 2 * (f0 + f1)
+                                tgt += gSingle + 2 * (g0 + g1)
+                                // The (normalised) product: no reduction, so the loop vectorises.
                                 for j in 0..<h {
-                                    let a = fp.base[base + j], b = gp.base[base + j]
-                                    let weight: Double = half && !(j == 0 || (lastFull % 2 == 0 && j == h - 1)) ? 2 : 1
-                                    src += weight * Double(a.real * a.real + a.imaginary * a.imaginary)
-                                    tgt += weight * Double(b.real * b.real + b.imaginary * b.imaginary)
-                                    var value = a * b.conjugate
+                                    let ar = a[j].real, ai = a[j].imaginary, br = b[j].real, bi = b[j].imaginary
+                                    var re = ar * br + ai * bi, im = ai * br - ar * bi
                                     if phase {
-                                        let scale = 1 / Swift.max(value.length, floor)
-                                        value = Complex(value.real * scale, value.imaginary * scale)
+                                        let scale = 1 / Swift.max((re * re + im * im).squareRoot(), floor)
+                                        re *= scale
+                                        im *= scale
                                     }
-                                    out.base[base + j] = value
+                                    o[j] = Complex(re, im)
                                 }
                             }
                             sums.base[2 * block] = src
@@ -371,32 +426,55 @@ enum CorrelationCore<T: RegistrationScalar> {
         let perBlock = rowsPerBlock(last)
         let blocks = (rows + perBlock - 1) / perBlock
         var partial = [Complex<Double>](repeating: .zero, count: blocks)
+        // Last-axis factors, doubled where a half-spectrum column stands for two bins.
+        let column = (0..<last).map { j in
+            half && !(j == 0 || (lastFull % 2 == 0 && j == last - 1)) ? factors[rank - 1][j] * 2 : factors[rank - 1][j]
+        }
         f.withUnsafeBufferPointer { fb in
             g.withUnsafeBufferPointer { gb in
                 partial.withUnsafeMutableBufferPointer { results in
                     let out = SendablePointer(results.baseAddress!)
-                    Parallel.forEachBlock(count: rows, blockSize: perBlock) { block, range in
-                        var index = [Int](repeating: 0, count: rank)
-                        var blockSum = Complex<Double>.zero
-                        for row in range {
-                            var rest = row
-                            var rowFactor = Complex<Double>.one
-                            for a in stride(from: rank - 2, through: 0, by: -1) {
-                                index[a] = rest % specShape[a]
-                                rest /= specShape[a]
-                                rowFactor = rowFactor * factors[a][index[a]]
+                    column.withUnsafeBufferPointer { column in
+                        Parallel.forEachBlock(count: rows, blockSize: perBlock) { block, range in
+                            var index = [Int](repeating: 0, count: rank)
+                            var blockSum = Complex<Double>.zero
+                            for row in range {
+                                var rest = row
+                                var rowFactor = Complex<Double>.one
+                                for a in stride(from: rank - 2, through: 0, by: -1) {
+                                    index[a] = rest % specShape[a]
+                                    rest /= specShape[a]
+                                    rowFactor = rowFactor * factors[a][index[a]]
+                                }
+                                // Two accumulators per part (even and odd columns) to shorten the chains.
+                                var re0 = 0.0, im0 = 0.0, re1 = 0.0, im1 = 0.0
+                                let a = fb.baseAddress! + row * last, b = gb.baseAddress! + row * last
+                                /// F·conj(G)·w at column `j`.
+                                @inline(__always) func term(_ j: Int) -> (Double, Double) {
+                                    let ar = Double(a[j].real), ai = Double(a[j].imaginary)
+                                    let br = Double(b[j].real), bi = Double(b[j].imaginary)
+                                    let pr = ar * br + ai * bi, pi = ai * br - ar * bi
+                                    let w = column[j]
+                                    return (pr * w.real - pi * w.imaginary, pr * w.imaginary + pi * w.real)
+                                }
+                                var j = 0
+                                while j + 1 < last {
+                                    let (r0, i0) = term(j), (r1, i1) = term(j + 1)
+                                    re0 += r0
+                                    im0 += i0
+                                    re1 += r1
+                                    im1 += i1
+                                    j += 2
+                                }
+                                if j < last {
+                                    let (r0, i0) = term(j)
+                                    re0 += r0
+                                    im0 += i0
+                                }
+                                blockSum += Complex(re0 + re1, im0 + im1) * rowFactor
                             }
-                            var rowSum = Complex<Double>.zero
-                            for j in 0..<last {
-                                let a = fb[row * last + j], b = gb[row * last + j]
-                                let p = Complex(Double(a.real), Double(a.imaginary)) * Complex(Double(b.real), -Double(b.imaginary))
-                                var term = p * factors[rank - 1][j]
-                                if half && !(j == 0 || (lastFull % 2 == 0 && j == last - 1)) { term = term * 2 }
-                                rowSum += term
-                            }
-                            blockSum += rowSum * rowFactor
+                            out.base[block] = blockSum
                         }
-                        out.base[block] = blockSum
                     }
                 }
             }

@@ -4,7 +4,7 @@ import RealModule
 
 /// The matrix-multiply DFT of Guizar-Sicairos, Thurman & Fienup (2008),
 /// as scikit-image's `_upsampled_dft` computes it, one BLAS complex GEMM
-/// per axis.
+/// per axis (2-d real images: two real GEMMs, `UpsampledDFTHermitian.swift`).
 @usableFromInline
 enum UpsampledDFT {
     /// The cross-correlation `Σ_k P[k] exp(+2πi Σ_a (b_a − offset_a) f_a(k_a))`
@@ -74,35 +74,66 @@ enum UpsampledDFT {
     /// as scikit-image does (its `val = 1/(n·d)` is rounded to the data
     /// precision, as NumPy's promotion rules give).
     ///
-    /// The phases are products of two table entries, `exp(iθ·hi)·exp(iθ·lo)`
-    /// with the signed index split as `hi + lo` (`lo` in `0..<32`), so each
-    /// row costs `32 + n/32` sine/cosine pairs instead of `n`; the product
-    /// adds at most about 2 ulp to each entry.
+    /// With `center = u/2` and `shift = center − offset` (the integer-peak
+    /// shift times the factor), the phase `2π val ((b − center)·s + shift·s)`
+    /// (`s` the signed index of `k`) factors into `E((b − center)·s) · exp(2πi val shift s)`: the
+    /// first is looked up in two small tables of `exp(2πi val t)` for the
+    /// integer `t` split as `hi + lo` (`lo` in `0..<256`), the second is one
+    /// sine/cosine pair per column. A call costs about `256 + u·n/512 +
+    /// range.count` sine/cosine pairs instead of one per entry, and each
+    /// entry (a product of three table values) is within a few ulp of the
+    /// direct `exp`.
     static func kernelMatrix<T: RegistrationScalar>(_ type: T.Type, n: Int, u: Int, factor: Double, offset: Double,
                                                     range: Range<Int>) -> [Complex<T>] {
+        let center = u / 2
+        let shift = Double(center) - offset
         let val = Double(T(1) / (T(n) * T(factor)))
+        let omega = 2 * Double.pi * val
         let width = range.count
-        let indices = range.map { signedIndex($0, n) }
-        guard let low = indices.min(), let high = indices.max() else { return [] }
-        let span = high - low + 1
-        let loCount = 32, hiCount = span / loCount + 1
+        guard width > 0, u > 0 else { return [] }
+        var columns = [Complex<Double>](repeating: .zero, count: width)
+        var indices = [Int](repeating: 0, count: width)
+        var sLow = Int.max, sHigh = Int.min
+        for j in 0..<width {
+            let s = signedIndex(range.lowerBound + j, n)
+            indices[j] = s
+            sLow = Swift.min(sLow, s)
+            sHigh = Swift.max(sHigh, s)
+            let angle = omega * shift * Double(s)
+            columns[j] = Complex(Double.cos(angle), Double.sin(angle))
+        }
+        let bLow = -center, bHigh = u - 1 - center
+        let tLow = Swift.min(bLow * sLow, bLow * sHigh, bHigh * sLow, bHigh * sHigh)
+        let tHigh = Swift.max(bLow * sLow, bLow * sHigh, bHigh * sLow, bHigh * sHigh)
+        let loCount = 256
+        let tBase = tLow >= 0 ? tLow / loCount * loCount : -((-tLow + loCount - 1) / loCount) * loCount
+        let hiCount = (tHigh - tBase) / loCount + 1
+        var loTable = [Complex<Double>](repeating: .zero, count: loCount)
+        var hiTable = [Complex<Double>](repeating: .zero, count: hiCount)
+        for r in 0..<loCount { loTable[r] = Complex(Double.cos(omega * Double(r)), Double.sin(omega * Double(r))) }
+        for q in 0..<hiCount {
+            let angle = omega * Double(tBase + q * loCount)
+            hiTable[q] = Complex(Double.cos(angle), Double.sin(angle))
+        }
         var kernel = [Complex<T>](repeating: .zero, count: u * width)
         kernel.withUnsafeMutableBufferPointer { out in
             let result = SendablePointer(out.baseAddress!)
-            Parallel.forEachChunk(count: u, minimumChunk: Swift.max(1, 4096 / Swift.max(width, 1))) { rows in
-                var loTable = [Complex<Double>](repeating: .zero, count: loCount)
-                var hiTable = [Complex<Double>](repeating: .zero, count: hiCount)
-                for b in rows {
-                    let theta = 2 * Double.pi * (Double(b) - offset) * val
-                    for r in 0..<loCount { loTable[r] = Complex(Double.cos(theta * Double(r)), Double.sin(theta * Double(r))) }
-                    for q in 0..<hiCount {
-                        let s = Double(low + q * loCount)
-                        hiTable[q] = Complex(Double.cos(theta * s), Double.sin(theta * s))
-                    }
-                    for j in 0..<width {
-                        let offsetIndex = indices[j] - low
-                        let value = hiTable[offsetIndex / loCount] * loTable[offsetIndex % loCount]
-                        result.base[b * width + j] = Complex(T(value.real), T(value.imaginary))
+            columns.withUnsafeBufferPointer { col in
+                indices.withUnsafeBufferPointer { idx in
+                    loTable.withUnsafeBufferPointer { lo in
+                        hiTable.withUnsafeBufferPointer { hi in
+                            Parallel.forEachChunk(count: u, minimumChunk: Swift.max(1, 16384 / width)) { rows in
+                                for b in rows {
+                                    let offsetB = b - center
+                                    let row = result.base + b * width
+                                    for j in 0..<width {
+                                        let t = offsetB * idx[j] - tBase
+                                        let value = hi[t / loCount] * lo[t % loCount] * col[j]
+                                        row[j] = Complex(T(value.real), T(value.imaginary))
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }

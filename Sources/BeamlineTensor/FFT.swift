@@ -322,6 +322,11 @@ public enum FFT {
         return result
     }
 
+    /// Transforms with fewer elements (input or output) than this run their
+    /// FFTW plan on one thread: below it, waking FFTW's threads costs more
+    /// than they save (measured at 128² real, 2 threads: 2× slower).
+    static let singleThreadLimit = 1 << 15
+
     /// Runs one guru plan: `input` is C-contiguous with its final shape,
     /// the output is a new C-contiguous tensor of `outShape`.
     static func execute<T: FFTScalar, In: TensorElement, Out: TensorElement>(
@@ -351,9 +356,11 @@ public enum FFT {
         try withExtendedLifetime(input.storage) {
             try result.withUnsafeMutableBufferPointer { out in
                 let destination = UnsafeMutableRawPointer(out.baseAddress!)
+                // Below ``singleThreadLimit`` elements FFTW's threads cost more to wake than they save.
                 let plan = try plan(T.self, kind: kind, sign: sign, dims: dims, howMany: loops, planning: planning,
                                     input: source, inputBytes: inputBytes,
-                                    output: destination, outputBytes: outputBytes)
+                                    output: destination, outputBytes: outputBytes,
+                                    threads: Swift.max(input.count, outCount) < singleThreadLimit ? 1 : nil)
                 withExtendedLifetime(plan) {
                     T.fftwExecute(kind: kind, plan: plan.pointer, input: source, output: destination)
                 }

@@ -80,11 +80,12 @@ extension FFT {
                 try complexPasses(destination, shape: outShape)
             }
         case .complexToReal:
-            // c2r destroys its input, and the complex passes run in place: work on a copy.
-            var work = input.copied()
-            let workShape = work.shape
-            try work.withUnsafeMutableBufferPointer { buffer in
-                let data = UnsafeMutableRawPointer(buffer.baseAddress!)
+            // c2r destroys its input, and the complex passes run in place. `irfftn`
+            // hands over a fresh copy that nothing else references (the same
+            // contract as the single-plan path in `execute`), so it is the workspace.
+            let workShape = input.shape
+            try withExtendedLifetime(input.storage) {
+                let data = UnsafeMutableRawPointer(input.storage.base + input.offset)
                 try complexPasses(data, shape: workShape)
                 try result.withUnsafeMutableBufferPointer { out in
                     try guruPass(T.self, kind: .complexToReal, from: data, inShape: workShape,

@@ -1,0 +1,163 @@
+import BeamlineTensor
+import ComplexModule
+import RealModule
+
+// The 2-d upsampled DFT of a Hermitian product (real images) as two real
+// GEMMs.
+//
+// With P the full product (P[−r, −k] = conj P[r, k]) and H its stored half
+// (columns 0 … n₁/2), the first stage t[b, r] = Σ_k K₁[b, k] P[r, k] splits
+// into column 0, the pairs ±j (j = 1 … m₁, m = ⌊(n − 1)/2⌋) and, for even
+// n₁, the Nyquist column. The pairs give
+//   T₁[b, r] = H[r, 0] + Σ_j K₁[b, j] H[r, j] + conj(K₁[b, j] H[−r, j])
+//            = H[r, 0] + Σ_j c₁[b, j] S[r, j] + i s₁[b, j] D[r, j]
+// with K = c + i s, S = H[r, ·] + conj H[−r, ·], D = H[r, ·] − conj H[−r, ·].
+// T₁ is Hermitian in r, so only rows 0 … n₀/2 are needed, and its real and
+// imaginary parts are one real GEMM of [c₁ | s₁] against the rows
+// [Re S | −Im D] and [Im S | Re D]: half the multiply-adds of the complex
+// GEMM over all rows. The second stage Σ_r K₀[a, r] T₁[b, r] over a
+// Hermitian T₁ is T₁[b, 0] + 2 Σ_{r=1}^{m₀} Re(K₀[a, r] T₁[b, r]) (plus the
+// Nyquist row for even n₀): one real GEMM, a quarter of the complex one.
+// The Nyquist column of an even n₁ adds K₁[b, n₁/2] · Σ_r K₀[a, r] H[r, n₁/2],
+// an outer product.
+
+extension UpsampledDFT {
+    /// ``region(product:shape:half:regionSize:factor:offsets:)`` for a 2-d
+    /// `rfftn` half spectrum of a Hermitian product (shape `n0 × (n1/2 + 1)`),
+    /// computed with real GEMMs (see the file comment).
+    static func regionHermitian2D<T: RegistrationScalar>(product: UnsafePointer<Complex<T>>, n0: Int, n1: Int,
+                                                         regionSize u: Int, factor: Double,
+                                                         offsets: [Double]) -> [Complex<T>] {
+        let h1 = n1 / 2 + 1
+        let m0 = (n0 - 1) / 2, m1 = (n1 - 1) / 2
+        let pairs = n0 / 2 + 1                      // rows 0 … n₀/2; the others are their negations
+        let k0 = kernelMatrix(T.self, n: n0, u: u, factor: factor, offset: offsets[0], range: 0..<(n0 / 2 + 1))
+        let k1 = kernelMatrix(T.self, n: n1, u: u, factor: factor, offset: offsets[1], range: 0..<h1)
+        let w0Count = n0 / 2 + 1
+        // First stage: c1 (2·pairs × u) = Y · [c₁ | s₁]ᵀ, then column 0 added.
+        var c1 = [T](repeating: 0, count: 2 * pairs * u)
+        c1.withUnsafeMutableBufferPointer { cBuffer in
+            let c = cBuffer.baseAddress!
+            if m1 > 0 {
+                var w1 = [T](repeating: 0, count: u * 2 * m1)
+                var y = [T](unsafeUninitializedCapacity: 2 * pairs * 2 * m1) { _, count in
+                    count = 2 * pairs * 2 * m1       // every entry is written below
+                }
+                k1.withUnsafeBufferPointer { k in
+                    for b in 0..<u {
+                        for j in 1...m1 {
+                            w1[b * 2 * m1 + j - 1] = k[b * h1 + j].real
+                            w1[b * 2 * m1 + m1 + j - 1] = k[b * h1 + j].imaginary
+                        }
+                    }
+                }
+                y.withUnsafeMutableBufferPointer { yBuffer in
+                    let out = SendablePointer(yBuffer.baseAddress!)
+                    let source = SendablePointer(UnsafeMutablePointer(mutating: product))
+                    Parallel.forEachChunk(count: pairs, minimumChunk: Swift.max(1, 8192 / Swift.max(m1, 1))) { rows in
+                        for r in rows {
+                            let plus = source.base + r * h1, minus = source.base + ((n0 - r) % n0) * h1
+                            let re = out.base + 2 * r * 2 * m1, im = re + 2 * m1
+                            for j in 1...m1 {
+                                let p = plus[j], q = minus[j]
+                                re[j - 1] = p.real + q.real
+                                re[m1 + j - 1] = -(p.imaginary + q.imaginary)
+                                im[j - 1] = p.imaginary - q.imaginary
+                                im[m1 + j - 1] = p.real - q.real
+                            }
+                        }
+                    }
+                }
+                y.withUnsafeBufferPointer { yBuffer in
+                    w1.withUnsafeBufferPointer { wBuffer in
+                        T.blasGemm(transposeA: false, transposeB: true, m: Int32(2 * pairs), n: Int32(u),
+                                   k: Int32(2 * m1), alpha: 1, a: yBuffer.baseAddress!, lda: Int32(2 * m1),
+                                   b: wBuffer.baseAddress!, ldb: Int32(2 * m1), beta: 0, c: c, ldc: Int32(u))
+                    }
+                }
+            }
+            for r in 0..<pairs {
+                let h = product[r * h1]
+                for b in 0..<u {
+                    c[2 * r * u + b] += h.real
+                    c[(2 * r + 1) * u + b] += h.imaginary
+                }
+            }
+        }
+        // Second stage: 2 Σ_{r=1}^{m₀} (c₀ Re T₁ − s₀ Im T₁) as one real GEMM,
+        // and the Nyquist column of an even n₁, w[a] = Σ_r K₀[a, r] H[r, n₁/2]
+        // over all rows: with v = H[·, n₁/2], pairs ±r give
+        // c₀ (v[r] + v[−r]) + i s₀ (v[r] − v[−r]), a two-column GEMM against
+        // the same [2c₀ | −2s₀] (halved).
+        var real = [T](repeating: 0, count: u * u)
+        var nyquistColumn = [Complex<T>](repeating: .zero, count: n1 % 2 == 0 ? u : 0)
+        if n1 % 2 == 0 {
+            for a in 0..<u {
+                var sum = k0[a * w0Count] * product[n1 / 2]
+                if n0 % 2 == 0 && n0 > 1 { sum += k0[a * w0Count + n0 / 2] * product[(n0 / 2) * h1 + n1 / 2] }
+                nyquistColumn[a] = sum
+            }
+        }
+        if m0 > 0 {
+            var w0 = [T](repeating: 0, count: u * 2 * m0)
+            k0.withUnsafeBufferPointer { k in
+                for a in 0..<u {
+                    for r in 1...m0 {
+                        w0[a * 2 * m0 + 2 * (r - 1)] = 2 * k[a * w0Count + r].real
+                        w0[a * 2 * m0 + 2 * (r - 1) + 1] = -2 * k[a * w0Count + r].imaginary
+                    }
+                }
+            }
+            w0.withUnsafeBufferPointer { wBuffer in
+                c1.withUnsafeBufferPointer { cBuffer in
+                    real.withUnsafeMutableBufferPointer { out in
+                        T.blasGemm(transposeA: false, transposeB: false, m: Int32(u), n: Int32(u), k: Int32(2 * m0),
+                                   alpha: 1, a: wBuffer.baseAddress!, lda: Int32(2 * m0),
+                                   b: cBuffer.baseAddress! + 2 * u, ldb: Int32(u), beta: 0,
+                                   c: out.baseAddress!, ldc: Int32(u))
+                    }
+                }
+            }
+            if n1 % 2 == 0 {
+                // z (2m₀ × 2, real | imaginary): rows 2(r−1) = v[r] + v[−r], 2(r−1)+1 = −i (v[r] − v[−r]).
+                var z = [T](repeating: 0, count: 4 * m0)
+                for r in 1...m0 {
+                    let p = product[r * h1 + n1 / 2], q = product[(n0 - r) * h1 + n1 / 2]
+                    z[4 * (r - 1)] = p.real + q.real
+                    z[4 * (r - 1) + 1] = p.imaginary + q.imaginary
+                    z[4 * (r - 1) + 2] = p.imaginary - q.imaginary
+                    z[4 * (r - 1) + 3] = q.real - p.real
+                }
+                var wz = [T](repeating: 0, count: 2 * u)
+                w0.withUnsafeBufferPointer { wBuffer in
+                    z.withUnsafeBufferPointer { zBuffer in
+                        wz.withUnsafeMutableBufferPointer { out in
+                            T.blasGemm(transposeA: false, transposeB: false, m: Int32(u), n: 2, k: Int32(2 * m0),
+                                       alpha: T(0.5), a: wBuffer.baseAddress!, lda: Int32(2 * m0),
+                                       b: zBuffer.baseAddress!, ldb: 2, beta: 0, c: out.baseAddress!, ldc: 2)
+                        }
+                    }
+                }
+                for a in 0..<u { nyquistColumn[a] += Complex(wz[2 * a], wz[2 * a + 1]) }
+            }
+        }
+        // Column-0 term T₁[b, 0], the Nyquist row (even n₀) and column (even n₁) terms.
+        var rowTerms = [Complex<T>](repeating: .zero, count: u)
+        let nyquistRows = n0 % 2 == 0 && n0 > 1
+        for b in 0..<u {
+            rowTerms[b] = Complex(c1[b], c1[u + b])
+        }
+        var region = [Complex<T>](repeating: .zero, count: u * u)
+        for a in 0..<u {
+            let nyquistRow = nyquistRows ? k0[a * w0Count + n0 / 2] : Complex<T>.zero
+            let nyquistValue = n1 % 2 == 0 ? nyquistColumn[a] : Complex<T>.zero
+            for b in 0..<u {
+                var value = Complex(real[a * u + b], 0) + rowTerms[b]
+                if nyquistRows { value += nyquistRow * Complex(c1[n0 * u + b], c1[(n0 + 1) * u + b]) }
+                if n1 % 2 == 0 { value += k1[b * h1 + n1 / 2] * nyquistValue }
+                region[a * u + b] = value
+            }
+        }
+        return region
+    }
+}
