@@ -4,6 +4,16 @@
 // Run from this folder: `swift package benchmark` (see docs/benchmarks.md).
 import PackageDescription
 
+/// One benchmark executable per area (docs/benchmarks.md), and whether it
+/// uses the shared `BenchmarkInputs`.
+let benchmarkTargets: [(name: String, sharedInputs: Bool)] = [
+    ("TensorBenchmarks", false),
+    ("SparseBenchmarks", false),
+    ("RegistrationBenchmarks", false),
+    ("RaytraceBenchmarks", true),
+    ("ReconstructionBenchmarks", true),
+]
+
 let package = Package(
     name: "BeamlineBenchmarks",
     platforms: [.macOS(.v15)],
@@ -18,52 +28,15 @@ let package = Package(
             dependencies: [.product(name: "Beamline", package: "Beamline")],
             path: "Benchmarks/BenchmarkInputs"
         ),
+    ] + benchmarkTargets.map { name, sharedInputs in
         .executableTarget(
-            name: "TensorBenchmarks",
-            dependencies: [
+            name: name,
+            dependencies: (sharedInputs ? ["BenchmarkInputs"] : []) + [
                 .product(name: "Beamline", package: "Beamline"),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
-            path: "Benchmarks/TensorBenchmarks",
+            path: "Benchmarks/\(name)",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-        .executableTarget(
-            name: "SparseBenchmarks",
-            dependencies: [
-                .product(name: "Beamline", package: "Beamline"),
-                .product(name: "Benchmark", package: "benchmark"),
-            ],
-            path: "Benchmarks/SparseBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-        .executableTarget(
-            name: "RegistrationBenchmarks",
-            dependencies: [
-                .product(name: "Beamline", package: "Beamline"),
-                .product(name: "Benchmark", package: "benchmark"),
-            ],
-            path: "Benchmarks/RegistrationBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-        .executableTarget(
-            name: "ReconstructionBenchmarks",
-            dependencies: [
-                "BenchmarkInputs",
-                .product(name: "Beamline", package: "Beamline"),
-                .product(name: "Benchmark", package: "benchmark"),
-            ],
-            path: "Benchmarks/ReconstructionBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-        .executableTarget(
-            name: "RaytraceBenchmarks",
-            dependencies: [
-                "BenchmarkInputs",
-                .product(name: "Beamline", package: "Beamline"),
-                .product(name: "Benchmark", package: "benchmark"),
-            ],
-            path: "Benchmarks/RaytraceBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-    ]
+        )
+    }
 )

@@ -8,22 +8,9 @@ the BLAS NumPy was built with (OpenBLAS in the wheels), FFT uses pocketfft.
 """
 import argparse
 import json
-import statistics
-import time
 
 import numpy as np
-
-
-def median_us(fn, min_time=2.0, max_samples=200):
-    fn()
-    fn()
-    samples = []
-    start = time.perf_counter()
-    while len(samples) < max_samples and time.perf_counter() - start < min_time:
-        t0 = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - t0) * 1e6)
-    return statistics.median(samples), len(samples)
+from peertiming import median_us
 
 
 def cases():

@@ -10,23 +10,11 @@ Run: python3 Benchmarks/peers/pyfftw_peers.py [--json out.json] [--effort FFTW_M
 import argparse
 import json
 import os
-import statistics
-import time
 
 import numpy as np
 import pyfftw
 import pyfftw.builders as builders
-
-
-def median_us(fn, min_time=2.0, max_samples=200):
-    fn()
-    samples = []
-    start = time.perf_counter()
-    while len(samples) < max_samples and time.perf_counter() - start < min_time:
-        t0 = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - t0) * 1e6)
-    return statistics.median(samples), len(samples)
+from peertiming import median_us
 
 
 def main():
@@ -46,7 +34,7 @@ def main():
     }
     results = {}
     for name, plan in plans.items():
-        med, count = median_us(plan)
+        med, count = median_us(plan, warmup=1)
         results[name] = med
         print(f"{name:32s} {med:12.1f} us  ({count} samples, {threads} threads, {args.effort})")
     if args.json:

@@ -12,26 +12,13 @@ SciPy's sparse products are single-threaded.
 """
 import argparse
 import json
-import statistics
-import time
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import lsmr
+from peertiming import median_us
 
 N = 1 << 20
-
-
-def median_us(fn, min_time=3.0, max_samples=200):
-    fn()
-    fn()
-    samples = []
-    start = time.perf_counter()
-    while len(samples) < max_samples and time.perf_counter() - start < min_time:
-        t0 = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - t0) * 1e6)
-    return statistics.median(samples), len(samples)
 
 
 def make(per_row, banded):
@@ -57,14 +44,14 @@ def main():
     results = {}
     src = np.full(1 << 23, 1.5)
     dst = np.zeros(1 << 23)
-    t, s = median_us(lambda: np.copyto(dst, src))
+    t, s = median_us(lambda: np.copyto(dst, src), min_time=3.0)
     results["copy_64MiB_f64"] = (t, s, 16 * (1 << 23) / t / 1e3)
     for name, per_row, banded in [("band4", 4, True), ("scatter20", 20, False)]:
         a = make(per_row, banded)
         at = a.T  # what A.T @ x does in scipy (CSC view, a csr_matvec on the transpose structure)
         nbytes = 12 * a.nnz + 32 * N
         for label, fn in [(f"spmv_{name}_1M_f64", lambda: a @ x), (f"spmvT_{name}_1M_f64", lambda: at @ x)]:
-            t, s = median_us(fn)
+            t, s = median_us(fn, min_time=3.0)
             results[label] = (t, s, nbytes / t / 1e3)
         t, s = median_us(lambda: lsmr(a, b, atol=0, btol=0, conlim=0, maxiter=10), min_time=5.0, max_samples=20)
         results[f"lsmr10_{name}_1M_f64"] = (t, s, None)

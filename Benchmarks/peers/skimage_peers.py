@@ -14,8 +14,6 @@ Single-threaded: run it as
 import argparse
 import json
 import os
-import statistics
-import time
 
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, "1")
@@ -24,18 +22,7 @@ import numpy as np  # noqa: E402
 import skimage  # noqa: E402
 from scipy import ndimage as ndi  # noqa: E402
 from skimage.registration import phase_cross_correlation  # noqa: E402
-
-
-def median_us(fn, min_time=2.0, max_samples=200):
-    fn()
-    fn()
-    samples = []
-    start = time.perf_counter()
-    while len(samples) < max_samples and time.perf_counter() - start < min_time:
-        t0 = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - t0) * 1e6)
-    return statistics.median(samples), len(samples)
+from peertiming import median_us  # noqa: E402
 
 
 def pair(n):
