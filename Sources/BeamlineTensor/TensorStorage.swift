@@ -40,8 +40,13 @@ public final class TensorStorage<Element: TensorElement>: @unchecked Sendable {
         precondition(count >= 0, "TensorStorage: negative element count \(count)")
         self.count = count
         let bytes = Swift.max(1, count) &* MemoryLayout<Element>.stride
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: Self.alignment)
-        if bytes >= hugePageThreshold { adviseHugePages(raw, byteCount: bytes) }
+        let raw: UnsafeMutableRawPointer
+        if let reused = StorageCache.take(bytes: bytes) {
+            raw = reused
+        } else {
+            raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: Self.alignment)
+            if bytes >= hugePageThreshold { adviseHugePages(raw, byteCount: bytes) }
+        }
         self.base = raw.bindMemory(to: Element.self, capacity: Swift.max(1, count))
     }
 
@@ -53,6 +58,7 @@ public final class TensorStorage<Element: TensorElement>: @unchecked Sendable {
     }
 
     deinit {
-        UnsafeMutableRawPointer(base).deallocate()
+        // Large buffers go to the bounded reuse cache (StorageCache.swift).
+        StorageCache.recycle(UnsafeMutableRawPointer(base), bytes: Swift.max(1, count) &* MemoryLayout<Element>.stride)
     }
 }
