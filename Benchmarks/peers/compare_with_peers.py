@@ -62,23 +62,23 @@ def run(args, cwd=ROOT, env=None):
 
 
 def swift_medians(targets, filter_regex=None):
-    """One run of Swift benchmark targets (a name or a list): {name: p50 wall clock in µs}."""
-    extra = ["--filter", filter_regex] if filter_regex else []
-    for target in [targets] if isinstance(targets, str) else targets:
-        extra += ["--target", target]
-    out = run(["swift", "package", "benchmark", "--format", "jmh", "--path", "stdout",
-               "--no-progress"] + extra, cwd=os.path.join(ROOT, "Benchmarks"))
-    start = out.find("[{")
+    """One run of Swift benchmark targets (a name or a list, run one after
+    another: the JMH export to stdout holds one target): {name: p50 wall clock in µs}."""
     results = {}
-    if start < 0:
-        return results
-    for record in json.loads(out[start:out.rfind("]") + 1]):
-        name = record["benchmark"].split(".")[-1]
-        wall = record.get("secondaryMetrics", {}).get("Time (wall clock)")
-        if wall is None:
+    for target in [targets] if isinstance(targets, str) else targets:
+        extra = ["--filter", filter_regex] if filter_regex else []
+        out = run(["swift", "package", "benchmark", "--target", target, "--format", "jmh", "--path", "stdout",
+                   "--no-progress"] + extra, cwd=os.path.join(ROOT, "Benchmarks"))
+        start = out.find("[{")
+        if start < 0:
             continue
-        scale = {"ns": 1e-3, "μs": 1.0, "us": 1.0, "ms": 1e3, "s": 1e6}.get(wall.get("scoreUnit", "μs"), 1.0)
-        results[name] = wall["scorePercentiles"]["50.0"] * scale
+        for record in json.loads(out[start:out.rfind("]") + 1]):
+            name = record["benchmark"].split(".")[-1]
+            wall = record.get("secondaryMetrics", {}).get("Time (wall clock)")
+            if wall is None:
+                continue
+            scale = {"ns": 1e-3, "μs": 1.0, "us": 1.0, "ms": 1e3, "s": 1e6}.get(wall.get("scoreUnit", "μs"), 1.0)
+            results[name] = wall["scorePercentiles"]["50.0"] * scale
     return results
 
 
