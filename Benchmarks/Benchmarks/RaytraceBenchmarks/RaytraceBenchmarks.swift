@@ -18,7 +18,7 @@ let pixelsPerSecond = BenchmarkMetric.custom("pixels_per_s", polarity: .prefersL
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
-        metrics: [.wallClock, .mallocCountTotal],
+        metrics: [.wallClock, .throughput, .mallocCountTotal],  // throughput: needed by the JMH export
         warmupIterations: 1,
         maxDuration: .seconds(5),
         maxIterations: 5,
@@ -32,7 +32,7 @@ let benchmarks: @Sendable () -> Void = {
     /// A raytrace benchmark reporting rays/s and pixels/s besides wall clock.
     func raytraceCase(_ name: String, _ model: ThickSensorModel, sample: Int) {
         let pixels = entryPixels(model.detector)
-        let configuration = Benchmark.Configuration(metrics: [.wallClock, .mallocCountTotal, raysPerSecond, pixelsPerSecond])
+        let configuration = Benchmark.Configuration(metrics: [.wallClock, .throughput, .mallocCountTotal, raysPerSecond, pixelsPerSecond])
         Benchmark(name, configuration: configuration) { benchmark in
             let clock = ContinuousClock()
             for _ in benchmark.scaledIterations {
