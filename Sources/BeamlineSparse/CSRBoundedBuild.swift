@@ -83,32 +83,46 @@ public struct CSRRowWriter<Element: SparseElement> {
     /// Sorts entries `start..<count` by column and sums duplicates.
     @usableFromInline
     mutating func canonicalize(_ start: Int) {
-        let c = columnsOut, v = valuesOut
-        var sorted = true
-        for k in start + 1..<count where c[k] <= c[k - 1] { sorted = false; break }
-        if sorted { return }
-        var i = start + 1
-        while i < count {
+        count = start + canonicalizeSparseRow(columnsOut + start, valuesOut + start, count: count - start)
+    }
+}
+
+/// Sorts one row's `count` entries by column, stably, and sums repeated
+/// columns in their stored order, in place; returns the number of entries
+/// left. The one routine behind ``CSRBuilder/endRow()`` and
+/// ``CSRRowWriter/endRow()``: short rows by insertion, long rows through a
+/// stable index sort (so an unsorted long row is not quadratic).
+@usableFromInline
+func canonicalizeSparseRow<Element: SparseElement>(_ c: UnsafeMutablePointer<Int32>, _ v: UnsafeMutablePointer<Element>,
+                                                    count: Int) -> Int {
+    var sorted = true
+    for k in 1..<Swift.max(count, 1) where c[k] <= c[k - 1] { sorted = false; break }
+    if sorted { return count }
+    if count <= 32 {
+        for i in 1..<count {
             let column = c[i], value = v[i]
             var j = i - 1
-            while j >= start && c[j] > column { c[j + 1] = c[j]; v[j + 1] = v[j]; j -= 1 }
+            while j >= 0 && c[j] > column { c[j + 1] = c[j]; v[j + 1] = v[j]; j -= 1 }
             c[j + 1] = column
             v[j + 1] = value
-            i += 1
         }
-        var write = start
-        var k = start
-        while k < count {
-            var sum = v[k]
-            var j = k + 1
-            while j < count && c[j] == c[k] { sum += v[j]; j += 1 }
-            c[write] = c[k]
-            v[write] = sum
-            write += 1
-            k = j
-        }
-        count = write
+    } else {
+        let order = (0..<count).sorted { a, b in c[a] != c[b] ? c[a] < c[b] : a < b }
+        let oldColumns = order.map { c[$0] }, oldValues = order.map { v[$0] }
+        for k in 0..<count { c[k] = oldColumns[k]; v[k] = oldValues[k] }
     }
+    var write = 0
+    var k = 0
+    while k < count {
+        var sum = v[k]
+        var j = k + 1
+        while j < count && c[j] == c[k] { sum += v[j]; j += 1 }
+        c[write] = c[k]
+        v[write] = sum
+        write += 1
+        k = j
+    }
+    return write
 }
 
 extension CSRMatrix {

@@ -92,25 +92,13 @@ public struct CSRBuilder<Element: SparseElement>: Sendable {
 
     /// Sorts entries `start..<end` by column (stably) and sums duplicates.
     mutating func canonicalizeRow(_ start: Int, _ end: Int) {
-        var sorted = true
-        for k in start + 1..<end where columnIndices[k] <= columnIndices[k - 1] { sorted = false; break }
-        if sorted { return }
-        let order = (start..<end).sorted { a, b in
-            columnIndices[a] != columnIndices[b] ? columnIndices[a] < columnIndices[b] : a < b
+        let kept = columnIndices.withUnsafeMutableBufferPointer { c in
+            values.withUnsafeMutableBufferPointer { v in
+                canonicalizeSparseRow(c.baseAddress! + start, v.baseAddress! + start, count: end - start)
+            }
         }
-        let oldColumns = order.map { columnIndices[$0] }
-        let oldValues = order.map { values[$0] }
-        columnIndices.removeSubrange(start...)
-        values.removeSubrange(start...)
-        var k = 0
-        while k < oldColumns.count {
-            var sum = oldValues[k]
-            var j = k + 1
-            while j < oldColumns.count && oldColumns[j] == oldColumns[k] { sum += oldValues[j]; j += 1 }
-            columnIndices.append(oldColumns[k])
-            values.append(sum)
-            k = j
-        }
+        columnIndices.removeLast(end - start - kept)
+        values.removeLast(end - start - kept)
     }
 
     /// The matrix of the closed rows.

@@ -90,12 +90,14 @@ public enum StorageCache {
     static func recycle(_ pointer: UnsafeMutableRawPointer, bytes: Int) {
         guard bytes >= minimumBytes else { pointer.deallocate(); return }
         let address = Int(bitPattern: pointer)
-        release(state.withLock { s -> [Int] in
-            guard bytes <= s.limit else { return [address] }
+        let (kept, evicted) = state.withLock { s -> (Bool, [Int]) in
+            guard bytes <= s.limit else { return (false, []) }
             s.entries.append((bytes, address))
             s.total += bytes
-            return evict(&s)
-        })
+            return (true, evict(&s))
+        }
+        if !kept { pointer.deallocate() }
+        release(evicted)
     }
 
     /// Drops the oldest entries until the cache is within its limits.

@@ -179,6 +179,31 @@ struct CSRMatrixTests {
         }
     }
 
+    /// A row longer than the insertion-sort cut-off (32 entries), appended
+    /// in reverse column order with every column twice: both builders sort
+    /// it and sum the repeats as SciPy's `tocsr` does (expected values are
+    /// exact by hand: 1 + 2 = 3 in every column 0..<40).
+    @Test("Long unsorted rows with repeats: builder and bounded writer sort and sum them")
+    func longUnsortedRows() throws {
+        let order = (0..<40).reversed().flatMap { [($0, 1.0), ($0, 2.0)] }
+        var builder = CSRBuilder<Double>(columns: 40)
+        for (c, v) in order { try builder.append(column: c, value: v) }
+        builder.endRow()
+        let viaBuilder = try builder.build()
+        let viaWriter = try CSRMatrix<Double>.build(rows: 1, columns: 40, rowsPerBlock: 1,
+                                                    entryBound: { _ in order.count }) { range, writer in
+            for _ in range {
+                for (c, v) in order { try writer.append(column: c, value: v) }
+                writer.endRow()
+            }
+        }
+        for m in [viaBuilder, viaWriter] {
+            #expect(m.rowPointers == [0, 40])
+            #expect(m.columnIndices == (0..<40).map { Int32($0) })
+            #expect(m.values == [Double](repeating: 3, count: 40))
+        }
+    }
+
     @Test("Products are bit-identical with 1 and 2 threads")
     func threadDeterminism() throws {
         let saved = Parallel.threadCount
