@@ -189,11 +189,11 @@ enum CorrelationCore<T: RegistrationScalar> {
     /// Real images: half spectra from `rfftn`.
     static func run(realReference: Tensor<T>, moving: Tensor<T>, options: PhaseCorrelationOptions) throws -> RegistrationResult {
         let shape = realReference.shape
-        let f = try backend { try FFT.rfftn(realReference) }
-        let g = try backend { try FFT.rfftn(moving) }
-        return try finish(f: f, g: g, shape: shape, half: true, options: options,
+        // Both spectra at once, one image a thread (small and mid-sized images).
+        let spectra = try backend { try FFT.rfftn(batch: [realReference, moving]) }
+        return try finish(f: spectra[0], g: spectra[1], shape: shape, half: true, options: options,
                           disambiguationImages: { (realReference.map { Complex($0, 0) }, moving.map { Complex($0, 0) }) },
-                          realImages: true,
+                          realImages: (realReference, moving),
                           checkImages: {
                               try checkImage(realReference, "reference")
                               try checkImage(moving, "moving")
@@ -208,13 +208,14 @@ enum CorrelationCore<T: RegistrationScalar> {
             return (try backend { try FFT.ifftn(f) }, try backend { try FFT.ifftn(g) })
         }
         return try finish(f: f.contiguous(), g: g.contiguous(), shape: f.shape, half: false, options: options,
-                          disambiguationImages: images, realImages: false)
+                          disambiguationImages: images, realImages: nil)
     }
 
     static func finish(f: Tensor<Complex<T>>, g: Tensor<Complex<T>>, shape: [Int], half: Bool,
                        options: PhaseCorrelationOptions,
                        disambiguationImages: () throws -> (Tensor<Complex<T>>, Tensor<Complex<T>>),
-                       realImages: Bool, checkImages: (() throws -> Void)? = nil) throws -> RegistrationResult {
+                       realImages: (Tensor<T>, Tensor<T>)?,
+                       checkImages: (() throws -> Void)? = nil) throws -> RegistrationResult {
         let rank = shape.count
         let total = shape.reduce(1, *)
         let lastFull = shape[rank - 1]
@@ -230,8 +231,13 @@ enum CorrelationCore<T: RegistrationScalar> {
         // The inverse is left unscaled (the argmax does not need the 1/N, which
         // would be one more pass); the peak value is scaled as NumPy scales it.
         let inverseScale = T(1 / Double(total))
+        let factor = options.upsampleFactor
         if half {
-            let cc = try backend { try FFT.irfftn(product, s: shape, norm: .forward) }
+            // Without upsampling the product is not needed again: the c2r may overwrite it.
+            let cc = try backend {
+                factor == 1 ? try FFT.irfftn(destroying: product, s: shape, norm: .forward)
+                            : try FFT.irfftn(product, s: shape, norm: .forward)
+            }
             peak = cc.withUnsafeBufferPointer { firstPeak($0) }
             ccMax = Complex(Double(cc.withUnsafeBufferPointer { $0[peak] } * inverseScale), 0)
         } else {
@@ -246,7 +252,6 @@ enum CorrelationCore<T: RegistrationScalar> {
             shift[a] = T(maxima[a])
             if maxima[a] > shape[a] / 2 { shift[a] -= T(shape[a]) }
         }
-        let factor = options.upsampleFactor
         if factor == 1 {
             srcAmp /= Double(total)
             tgtAmp /= Double(total)
@@ -260,21 +265,24 @@ enum CorrelationCore<T: RegistrationScalar> {
                 half && rank == 2
                     ? UpsampledDFT.regionHermitian2D(product: p.baseAddress!, n0: shape[0], n1: shape[1],
                                                      regionSize: regionSize, factor: Double(factor), offsets: offsets)
-                    : UpsampledDFT.region(product: p.baseAddress!, shape: shape, half: half, regionSize: regionSize,
-                                          factor: Double(factor), offsets: offsets)
+                    : Tensor(UpsampledDFT.region(product: p.baseAddress!, shape: shape, half: half,
+                                                 regionSize: regionSize, factor: Double(factor), offsets: offsets))
             }
             // First largest modulus; the modulus (a square root) is taken only where the
             // squared one does not rule the point out (the square root is monotonic).
-            var best = -T.infinity, bestSquared = -T.infinity, at = 0
-            for i in 0..<region.count {
-                let squared = region[i].lengthSquared
-                if squared >= bestSquared, region[i].length > best {
-                    best = region[i].length
-                    bestSquared = squared
-                    at = i
+            let (at, peakValue) = region.withUnsafeBufferPointer { values -> (Int, Complex<T>) in
+                var best = -T.infinity, bestSquared = -T.infinity, at = 0
+                for i in 0..<values.count {
+                    let squared = values[i].lengthSquared
+                    if squared >= bestSquared, values[i].length > best {
+                        best = values[i].length
+                        bestSquared = squared
+                        at = i
+                    }
                 }
+                return (at, values[at])
             }
-            ccMax = Complex(Double(region[at].real), Double(region[at].imaginary))
+            ccMax = Complex(Double(peakValue.real), Double(peakValue.imaginary))
             let local = unravel(at, [Int](repeating: regionSize, count: rank))
             for a in 0..<rank { shift[a] += (T(local[a]) - dftShift) / up }
         }
@@ -287,9 +295,16 @@ enum CorrelationCore<T: RegistrationScalar> {
         let amp = srcAmp * tgtAmp
         let error = (1.0 - ccMax.lengthSquared / amp).magnitude.squareRoot()
         let phaseDifference = Double.atan2(y: ccMax.imaginary, x: ccMax.real)
-        let normalized = normalizedError(f: f, g: g, shape: shape, half: half, shift: result,
-                                         energy: srcAmp * tgtAmp * (factor == 1 ? 1 : 1 / Double(total * total)),
-                                         realImages: realImages)
+        let energy = srcAmp * tgtAmp * (factor == 1 ? 1 : 1 / Double(total * total))
+        let normalized: Double
+        if let realImages, factor == 1 {
+            // An integer shift: the correlation there is a real-space sum (half the data of the spectra).
+            let r = circularCorrelation(realImages.0, realImages.1, shift: result.map { Int($0) })
+            normalized = energy > 0 ? Swift.max(0, 1 - r * r / energy).squareRoot() : .nan
+        } else {
+            normalized = normalizedError(f: f, g: g, shape: shape, half: half, shift: result, energy: energy,
+                                         realImages: realImages != nil)
+        }
         return RegistrationResult(shift: result, error: error, phaseDifference: phaseDifference,
                                   normalizedError: normalized)
     }
@@ -325,42 +340,22 @@ enum CorrelationCore<T: RegistrationScalar> {
                         Parallel.forEachBlock(count: rows, blockSize: perBlock) { block, range in
                             var src = 0.0, tgt = 0.0
                             for row in range {
-                                let a = fp.base + row * h, b = gp.base + row * h, o = out.base + row * h
-                                // Energies: bins 0 and (even n) n/2 once, the mirrored ones twice;
-                                // two accumulators each to shorten the dependency chains.
-                                var fSingle = Double(a[0].real * a[0].real + a[0].imaginary * a[0].imaginary)
-                                var gSingle = Double(b[0].real * b[0].real + b[0].imaginary * b[0].imaginary)
-                                for j in mirroredEnd..<h {
-                                    let ar = a[j].real, ai = a[j].imaginary, br = b[j].real, bi = b[j].imaginary
-                                    fSingle += Double(ar * ar + ai * ai)
-                                    gSingle += Double(br * br + bi * bi)
-                                }
-                                var f0 = 0.0, f1 = 0.0, g0 = 0.0, g1 = 0.0
-                                var j = 1
-                                while j + 1 < mirroredEnd {
-                                    let a0 = a[j], a1 = a[j + 1], b0 = b[j], b1 = b[j + 1]
-                                    f0 += Double(a0.real * a0.real + a0.imaginary * a0.imaginary)
-                                    f1 += Double(a1.real * a1.real + a1.imaginary * a1.imaginary)
-                                    g0 += Double(b0.real * b0.real + b0.imaginary * b0.imaginary)
-                                    g1 += Double(b1.real * b1.real + b1.imaginary * b1.imaginary)
-                                    j += 2
-                                }
-                                if j < mirroredEnd {
-                                    f0 += Double(a[j].real * a[j].real + a[j].imaginary * a[j].imaginary)
-                                    g0 += Double(b[j].real * b[j].real + b[j].imaginary * b[j].imaginary)
-                                }
-                                src += fSingle + 2 * (f0 + f1)
-                                tgt += gSingle + 2 * (g0 + g1)
-                                // The (normalised) product: no reduction, so the loop vectorises.
-                                for j in 0..<h {
-                                    let ar = a[j].real, ai = a[j].imaginary, br = b[j].real, bi = b[j].imaginary
-                                    var re = ar * br + ai * bi, im = ai * br - ar * bi
-                                    if phase {
-                                        let scale = 1 / Swift.max((re * re + im * im).squareRoot(), floor)
-                                        re *= scale
-                                        im *= scale
+                                let a = fp.base + row * h, b = gp.base + row * h
+                                let (fAll, gAll) = crossPowerRow(a, b, out.base + row * h, count: h, phase: phase,
+                                                                 floor: floor)
+                                // Energies: bins 0 and (even n) n/2 once, the mirrored ones twice.
+                                if half {
+                                    var fOnce = Double(a[0].real * a[0].real + a[0].imaginary * a[0].imaginary)
+                                    var gOnce = Double(b[0].real * b[0].real + b[0].imaginary * b[0].imaginary)
+                                    for j in Swift.max(1, mirroredEnd)..<h {
+                                        fOnce += Double(a[j].real * a[j].real + a[j].imaginary * a[j].imaginary)
+                                        gOnce += Double(b[j].real * b[j].real + b[j].imaginary * b[j].imaginary)
                                     }
-                                    o[j] = Complex(re, im)
+                                    src += 2 * fAll - fOnce
+                                    tgt += 2 * gAll - gOnce
+                                } else {
+                                    src += fAll
+                                    tgt += gAll
                                 }
                             }
                             sums.base[2 * block] = src
@@ -376,6 +371,90 @@ enum CorrelationCore<T: RegistrationScalar> {
             tgt += energies[2 * block + 1]
         }
         return (product, src, tgt)
+    }
+
+    /// One row of ``crossPowerSpectrum(f:g:lastFull:half:phase:)``:
+    /// `o = a·conj(b)`, divided by `max(|a·conj(b)|, floor)` when `phase`,
+    /// and the row's `Σ|a|²` and `Σ|b|²`. Four bins a step in SIMD lanes
+    /// (packed square roots and divisions; the per-bin arithmetic is the
+    /// scalar formula's), the remainder one at a time.
+    @inline(__always)
+    static func crossPowerRow(_ a: UnsafePointer<Complex<T>>, _ b: UnsafePointer<Complex<T>>,
+                              _ o: UnsafeMutablePointer<Complex<T>>, count h: Int, phase: Bool,
+                              floor: T) -> (Double, Double) {
+        let x = UnsafeRawPointer(a).assumingMemoryBound(to: T.self)
+        let y = UnsafeRawPointer(b).assumingMemoryBound(to: T.self)
+        let z = UnsafeMutableRawPointer(o).assumingMemoryBound(to: T.self)
+        var fSum = SIMD4<Double>(), gSum = SIMD4<Double>()
+        var j = 0
+        while j + 4 <= h {
+            let e = 2 * j
+            let ar = SIMD4<T>(x[e], x[e + 2], x[e + 4], x[e + 6]), ai = SIMD4<T>(x[e + 1], x[e + 3], x[e + 5], x[e + 7])
+            let br = SIMD4<T>(y[e], y[e + 2], y[e + 4], y[e + 6]), bi = SIMD4<T>(y[e + 1], y[e + 3], y[e + 5], y[e + 7])
+            fSum += SIMD4<Double>(ar * ar + ai * ai)
+            gSum += SIMD4<Double>(br * br + bi * bi)
+            var re = ar * br + ai * bi, im = ai * br - ar * bi
+            if phase {
+                let modulus = (re * re + im * im).squareRoot()
+                let scale = 1 / modulus.replacing(with: floor, where: modulus .< floor)
+                re *= scale
+                im *= scale
+            }
+            z[e] = re[0]; z[e + 1] = im[0]; z[e + 2] = re[1]; z[e + 3] = im[1]
+            z[e + 4] = re[2]; z[e + 5] = im[2]; z[e + 6] = re[3]; z[e + 7] = im[3]
+            j += 4
+        }
+        var fRest = 0.0, gRest = 0.0
+        while j < h {
+            let ar = x[2 * j], ai = x[2 * j + 1], br = y[2 * j], bi = y[2 * j + 1]
+            fRest += Double(ar * ar + ai * ai)
+            gRest += Double(br * br + bi * bi)
+            var re = ar * br + ai * bi, im = ai * br - ar * bi
+            if phase {
+                let scale = 1 / Swift.max((re * re + im * im).squareRoot(), floor)
+                re *= scale
+                im *= scale
+            }
+            z[2 * j] = re
+            z[2 * j + 1] = im
+            j += 1
+        }
+        return (fSum.sum() + fRest, gSum.sum() + gRest)
+    }
+
+    /// `Σ_j a[j]·conj(b[j])·w[j]` in `Double` over one row, with the
+    /// weights `w` as separate real (`wr`) and imaginary (`wi`) parts; four
+    /// bins a step in SIMD lanes.
+    @inline(__always)
+    static func weightedCrossPowerSum(_ a: UnsafePointer<Complex<T>>, _ b: UnsafePointer<Complex<T>>,
+                                      _ wr: UnsafePointer<Double>, _ wi: UnsafePointer<Double>,
+                                      count: Int) -> (Double, Double) {
+        let x = UnsafeRawPointer(a).assumingMemoryBound(to: T.self)
+        let y = UnsafeRawPointer(b).assumingMemoryBound(to: T.self)
+        var sumReal = SIMD4<Double>(), sumImaginary = SIMD4<Double>()
+        var j = 0
+        while j + 4 <= count {
+            let e = 2 * j
+            let ar = SIMD4<Double>(SIMD4<T>(x[e], x[e + 2], x[e + 4], x[e + 6]))
+            let ai = SIMD4<Double>(SIMD4<T>(x[e + 1], x[e + 3], x[e + 5], x[e + 7]))
+            let br = SIMD4<Double>(SIMD4<T>(y[e], y[e + 2], y[e + 4], y[e + 6]))
+            let bi = SIMD4<Double>(SIMD4<T>(y[e + 1], y[e + 3], y[e + 5], y[e + 7]))
+            let cr = SIMD4<Double>(wr[j], wr[j + 1], wr[j + 2], wr[j + 3])
+            let ci = SIMD4<Double>(wi[j], wi[j + 1], wi[j + 2], wi[j + 3])
+            let pr = ar * br + ai * bi, pi = ai * br - ar * bi
+            sumReal += pr * cr - pi * ci
+            sumImaginary += pr * ci + pi * cr
+            j += 4
+        }
+        var restReal = 0.0, restImaginary = 0.0
+        while j < count {
+            let ar = Double(x[2 * j]), ai = Double(x[2 * j + 1]), br = Double(y[2 * j]), bi = Double(y[2 * j + 1])
+            let pr = ar * br + ai * bi, pi = ai * br - ar * bi
+            restReal += pr * wr[j] - pi * wi[j]
+            restImaginary += pr * wi[j] + pi * wr[j]
+            j += 1
+        }
+        return (sumReal.sum() + restReal, sumImaginary.sum() + restImaginary)
     }
 
     /// Position of the first largest modulus (NumPy's `argmax` of the
@@ -402,6 +481,70 @@ enum CorrelationCore<T: RegistrationScalar> {
         return at
     }
 
+    /// `Σ_x f(x)·g(x − s)` over the periodic grid for an integer shift `s`
+    /// (the cross-correlation `r(s)` of ``normalizedError(f:g:shape:half:shift:energy:realImages:)``,
+    /// computed in real space). Rows of the last axis in fixed blocks, in
+    /// parallel; partial sums combine in block order.
+    static func circularCorrelation(_ reference: Tensor<T>, _ moving: Tensor<T>, shift: [Int]) -> Double {
+        let f = reference.contiguous(), g = moving.contiguous()
+        let shape = f.shape, rank = shape.count
+        let last = shape[rank - 1]
+        let rows = f.count / Swift.max(last, 1)
+        guard rows > 0, last > 0 else { return 0 }
+        let t = ((shift[rank - 1] % last) + last) % last     // g's row is read from column j − t
+        let leading = Array(shape.dropLast())
+        let leadingStrides = rowMajorStrides(leading)
+        let leadingShift = (0..<(rank - 1)).map { ((shift[$0] % shape[$0]) + shape[$0]) % shape[$0] }
+        let perBlock = rowsPerBlock(last)
+        let blocks = (rows + perBlock - 1) / perBlock
+        var partial = [Double](repeating: 0, count: blocks)
+        f.withUnsafeBufferPointer { fb in
+            g.withUnsafeBufferPointer { gb in
+                partial.withUnsafeMutableBufferPointer { results in
+                    let out = SendablePointer(results.baseAddress!)
+                    let fp = SendablePointer(UnsafeMutablePointer(mutating: fb.baseAddress!))
+                    let gp = SendablePointer(UnsafeMutablePointer(mutating: gb.baseAddress!))
+                    Parallel.forEachBlock(count: rows, blockSize: perBlock) { block, range in
+                        var sum = 0.0
+                        for row in range {
+                            // The partner row: each leading index minus its shift, periodically.
+                            var rest = row, partner = 0
+                            for axis in stride(from: rank - 2, through: 0, by: -1) {
+                                let i = rest % leading[axis]
+                                rest /= leading[axis]
+                                let k = i - leadingShift[axis]
+                                partner += (k < 0 ? k + leading[axis] : k) * leadingStrides[axis]
+                            }
+                            let a = UnsafePointer(fp.base + row * last), b = UnsafePointer(gp.base + partner * last)
+                            sum += dot(a + t, b, count: last - t) + dot(a, b + last - t, count: t)
+                        }
+                        out.base[block] = sum
+                    }
+                }
+            }
+        }
+        return partial.reduce(0, +)
+    }
+
+    /// `Σ a[i]·b[i]` in `Double`, four accumulators.
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<T>, _ b: UnsafePointer<T>, count: Int) -> Double {
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+        var i = 0
+        while i + 4 <= count {
+            s0 += Double(a[i]) * Double(b[i])
+            s1 += Double(a[i + 1]) * Double(b[i + 1])
+            s2 += Double(a[i + 2]) * Double(b[i + 2])
+            s3 += Double(a[i + 3]) * Double(b[i + 3])
+            i += 4
+        }
+        while i < count {
+            s0 += Double(a[i]) * Double(b[i])
+            i += 1
+        }
+        return (s0 + s1) + (s2 + s3)
+    }
+
     /// `sqrt(max(0, 1 − |r(s)|²/(Σ|f|²Σ|g|²)))` with `r(s) = (1/N) Σ_k F G* e^{2πi k·s/n}`;
     /// `energy` is `Σ|f|²·Σ|g|²` (Parseval: `Σ|F|²/N` each).
     static func normalizedError(f: Tensor<Complex<T>>, g: Tensor<Complex<T>>, shape: [Int], half: Bool,
@@ -426,54 +569,39 @@ enum CorrelationCore<T: RegistrationScalar> {
         let perBlock = rowsPerBlock(last)
         let blocks = (rows + perBlock - 1) / perBlock
         var partial = [Complex<Double>](repeating: .zero, count: blocks)
-        // Last-axis factors, doubled where a half-spectrum column stands for two bins.
-        let column = (0..<last).map { j in
-            half && !(j == 0 || (lastFull % 2 == 0 && j == last - 1)) ? factors[rank - 1][j] * 2 : factors[rank - 1][j]
+        // Last-axis factors, doubled where a half-spectrum column stands for two bins,
+        // as separate real and imaginary parts for the SIMD loop.
+        var columnReal = [Double](repeating: 0, count: last), columnImaginary = [Double](repeating: 0, count: last)
+        for j in 0..<last {
+            let w = half && !(j == 0 || (lastFull % 2 == 0 && j == last - 1)) ? factors[rank - 1][j] * 2
+                                                                               : factors[rank - 1][j]
+            columnReal[j] = w.real
+            columnImaginary[j] = w.imaginary
         }
         f.withUnsafeBufferPointer { fb in
             g.withUnsafeBufferPointer { gb in
                 partial.withUnsafeMutableBufferPointer { results in
                     let out = SendablePointer(results.baseAddress!)
-                    column.withUnsafeBufferPointer { column in
-                        Parallel.forEachBlock(count: rows, blockSize: perBlock) { block, range in
-                            var index = [Int](repeating: 0, count: rank)
-                            var blockSum = Complex<Double>.zero
-                            for row in range {
-                                var rest = row
-                                var rowFactor = Complex<Double>.one
-                                for a in stride(from: rank - 2, through: 0, by: -1) {
-                                    index[a] = rest % specShape[a]
-                                    rest /= specShape[a]
-                                    rowFactor = rowFactor * factors[a][index[a]]
+                    columnReal.withUnsafeBufferPointer { wr in
+                        columnImaginary.withUnsafeBufferPointer { wi in
+                            Parallel.forEachBlock(count: rows, blockSize: perBlock) { block, range in
+                                var index = [Int](repeating: 0, count: rank)
+                                var blockSum = Complex<Double>.zero
+                                for row in range {
+                                    var rest = row
+                                    var rowFactor = Complex<Double>.one
+                                    for a in stride(from: rank - 2, through: 0, by: -1) {
+                                        index[a] = rest % specShape[a]
+                                        rest /= specShape[a]
+                                        rowFactor = rowFactor * factors[a][index[a]]
+                                    }
+                                    let (re, im) = weightedCrossPowerSum(fb.baseAddress! + row * last,
+                                                                         gb.baseAddress! + row * last,
+                                                                         wr.baseAddress!, wi.baseAddress!, count: last)
+                                    blockSum += Complex(re, im) * rowFactor
                                 }
-                                // Two accumulators per part (even and odd columns) to shorten the chains.
-                                var re0 = 0.0, im0 = 0.0, re1 = 0.0, im1 = 0.0
-                                let a = fb.baseAddress! + row * last, b = gb.baseAddress! + row * last
-                                /// F·conj(G)·w at column `j`.
-                                @inline(__always) func term(_ j: Int) -> (Double, Double) {
-                                    let ar = Double(a[j].real), ai = Double(a[j].imaginary)
-                                    let br = Double(b[j].real), bi = Double(b[j].imaginary)
-                                    let pr = ar * br + ai * bi, pi = ai * br - ar * bi
-                                    let w = column[j]
-                                    return (pr * w.real - pi * w.imaginary, pr * w.imaginary + pi * w.real)
-                                }
-                                var j = 0
-                                while j + 1 < last {
-                                    let (r0, i0) = term(j), (r1, i1) = term(j + 1)
-                                    re0 += r0
-                                    im0 += i0
-                                    re1 += r1
-                                    im1 += i1
-                                    j += 2
-                                }
-                                if j < last {
-                                    let (r0, i0) = term(j)
-                                    re0 += r0
-                                    im0 += i0
-                                }
-                                blockSum += Complex(re0 + re1, im0 + im1) * rowFactor
+                                out.base[block] = blockSum
                             }
-                            out.base[block] = blockSum
                         }
                     }
                 }

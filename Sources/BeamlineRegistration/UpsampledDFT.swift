@@ -85,12 +85,24 @@ enum UpsampledDFT {
     /// direct `exp`.
     static func kernelMatrix<T: RegistrationScalar>(_ type: T.Type, n: Int, u: Int, factor: Double, offset: Double,
                                                     range: Range<Int>) -> [Complex<T>] {
+        [Complex<T>](unsafeUninitializedCapacity: u * range.count) { buffer, count in
+            if let base = buffer.baseAddress {
+                writeKernelMatrix(into: base, n: n, u: u, factor: factor, offset: offset, range: range)
+            }
+            count = u * range.count
+        }
+    }
+
+    /// ``kernelMatrix(_:n:u:factor:offset:range:)`` written into `kernel`
+    /// (`u · range.count` elements).
+    static func writeKernelMatrix<T: RegistrationScalar>(into kernel: UnsafeMutablePointer<Complex<T>>, n: Int, u: Int,
+                                                         factor: Double, offset: Double, range: Range<Int>) {
         let center = u / 2
         let shift = Double(center) - offset
         let val = Double(T(1) / (T(n) * T(factor)))
         let omega = 2 * Double.pi * val
         let width = range.count
-        guard width > 0, u > 0 else { return [] }
+        guard width > 0, u > 0 else { return }
         var columns = [Complex<Double>](repeating: .zero, count: width)
         var indices = [Int](repeating: 0, count: width)
         var sLow = Int.max, sHigh = Int.min
@@ -115,22 +127,19 @@ enum UpsampledDFT {
             let angle = omega * Double(tBase + q * loCount)
             hiTable[q] = Complex(Double.cos(angle), Double.sin(angle))
         }
-        var kernel = [Complex<T>](repeating: .zero, count: u * width)
-        kernel.withUnsafeMutableBufferPointer { out in
-            let result = SendablePointer(out.baseAddress!)
-            columns.withUnsafeBufferPointer { col in
-                indices.withUnsafeBufferPointer { idx in
-                    loTable.withUnsafeBufferPointer { lo in
-                        hiTable.withUnsafeBufferPointer { hi in
-                            Parallel.forEachChunk(count: u, minimumChunk: Swift.max(1, 16384 / width)) { rows in
-                                for b in rows {
-                                    let offsetB = b - center
-                                    let row = result.base + b * width
-                                    for j in 0..<width {
-                                        let t = offsetB * idx[j] - tBase
-                                        let value = hi[t / loCount] * lo[t % loCount] * col[j]
-                                        row[j] = Complex(T(value.real), T(value.imaginary))
-                                    }
+        let result = SendablePointer(kernel)
+        columns.withUnsafeBufferPointer { col in
+            indices.withUnsafeBufferPointer { idx in
+                loTable.withUnsafeBufferPointer { lo in
+                    hiTable.withUnsafeBufferPointer { hi in
+                        Parallel.forEachChunk(count: u, minimumChunk: Swift.max(1, 16384 / width)) { rows in
+                            for b in rows {
+                                let offsetB = b - center
+                                let row = result.base + b * width
+                                for j in 0..<width {
+                                    let t = offsetB * idx[j] - tBase
+                                    let value = hi[t / loCount] * lo[t % loCount] * col[j]
+                                    row[j] = Complex(T(value.real), T(value.imaginary))
                                 }
                             }
                         }
@@ -138,7 +147,6 @@ enum UpsampledDFT {
                 }
             }
         }
-        return kernel
     }
 
     /// The last-axis stage on a Hermitian half spectrum: the negative

@@ -24,138 +24,139 @@ import RealModule
 extension UpsampledDFT {
     /// ``region(product:shape:half:regionSize:factor:offsets:)`` for a 2-d
     /// `rfftn` half spectrum of a Hermitian product (shape `n0 × (n1/2 + 1)`),
-    /// computed with real GEMMs (see the file comment).
+    /// computed with real GEMMs (see the file comment), as a `u × u` tensor.
+    ///
+    /// Every intermediate lives in one workspace tensor (its storage comes
+    /// from ``StorageCache`` when it is large), and the loops run on raw
+    /// pointers: at 128² and factor 100 the arrays this used to allocate
+    /// (about 1 MB, each above glibc's mmap threshold) cost more in page
+    /// faults and uniqueness checks than the GEMMs.
     static func regionHermitian2D<T: RegistrationScalar>(product: UnsafePointer<Complex<T>>, n0: Int, n1: Int,
                                                          regionSize u: Int, factor: Double,
-                                                         offsets: [Double]) -> [Complex<T>] {
+                                                         offsets: [Double]) -> Tensor<Complex<T>> {
         let h1 = n1 / 2 + 1
         let m0 = (n0 - 1) / 2, m1 = (n1 - 1) / 2
         let pairs = n0 / 2 + 1                      // rows 0 … n₀/2; the others are their negations
-        let k0 = kernelMatrix(T.self, n: n0, u: u, factor: factor, offset: offsets[0], range: 0..<(n0 / 2 + 1))
-        let k1 = kernelMatrix(T.self, n: n1, u: u, factor: factor, offset: offsets[1], range: 0..<h1)
         let w0Count = n0 / 2 + 1
-        // First stage: c1 (2·pairs × u) = Y · [c₁ | s₁]ᵀ, then column 0 added.
-        var c1 = [T](repeating: 0, count: 2 * pairs * u)
-        c1.withUnsafeMutableBufferPointer { cBuffer in
-            let c = cBuffer.baseAddress!
+        // Workspace layout (in T): k0 (u × w0Count complex), k1 (u × h1 complex),
+        // w1 (u × 2m₁), y (2·pairs × 2m₁), c1 (2·pairs × u), w0 (u × 2m₀), real (u × u).
+        let sizes = [2 * u * w0Count, 2 * u * h1, u * 2 * m1, 2 * pairs * 2 * m1, 2 * pairs * u, u * 2 * m0, u * u]
+        var workspace = Tensor<T>(shape: [sizes.reduce(0, +)]) { _ in }   // every part is written before it is read
+        var region = Tensor<Complex<T>>(shape: [u, u]) { _ in }             // every entry is written below
+        workspace.withUnsafeMutableBufferPointer { space in
+            var next = space.baseAddress!
+            func part(_ index: Int) -> UnsafeMutablePointer<T> {
+                defer { next += sizes[index] }
+                return next
+            }
+            let k0Reals = part(0), k1Reals = part(1), w1 = part(2), y = part(3), c = part(4), w0 = part(5), real = part(6)
+            let k0 = UnsafeMutableRawPointer(k0Reals).bindMemory(to: Complex<T>.self, capacity: u * w0Count)
+            let k1 = UnsafeMutableRawPointer(k1Reals).bindMemory(to: Complex<T>.self, capacity: u * h1)
+            writeKernelMatrix(into: k0, n: n0, u: u, factor: factor, offset: offsets[0], range: 0..<w0Count)
+            writeKernelMatrix(into: k1, n: n1, u: u, factor: factor, offset: offsets[1], range: 0..<h1)
+            // First stage: c (2·pairs × u) = Y · [c₁ | s₁]ᵀ, then column 0 added.
             if m1 > 0 {
-                var w1 = [T](repeating: 0, count: u * 2 * m1)
-                var y = [T](unsafeUninitializedCapacity: 2 * pairs * 2 * m1) { _, count in
-                    count = 2 * pairs * 2 * m1       // every entry is written below
+                for b in 0..<u {
+                    let row = w1 + b * 2 * m1, kernelRow = k1 + b * h1
+                    for j in 1...m1 {
+                        row[j - 1] = kernelRow[j].real
+                        row[m1 + j - 1] = kernelRow[j].imaginary
+                    }
                 }
-                k1.withUnsafeBufferPointer { k in
-                    for b in 0..<u {
+                let out = SendablePointer(y)
+                let source = SendablePointer(UnsafeMutablePointer(mutating: product))
+                Parallel.forEachChunk(count: pairs, minimumChunk: Swift.max(1, 8192 / Swift.max(m1, 1))) { rows in
+                    for r in rows {
+                        let plus = source.base + r * h1, minus = source.base + ((n0 - r) % n0) * h1
+                        let re = out.base + 2 * r * 2 * m1, im = re + 2 * m1
                         for j in 1...m1 {
-                            w1[b * 2 * m1 + j - 1] = k[b * h1 + j].real
-                            w1[b * 2 * m1 + m1 + j - 1] = k[b * h1 + j].imaginary
+                            let p = plus[j], q = minus[j]
+                            re[j - 1] = p.real + q.real
+                            re[m1 + j - 1] = -(p.imaginary + q.imaginary)
+                            im[j - 1] = p.imaginary - q.imaginary
+                            im[m1 + j - 1] = p.real - q.real
                         }
                     }
                 }
-                y.withUnsafeMutableBufferPointer { yBuffer in
-                    let out = SendablePointer(yBuffer.baseAddress!)
-                    let source = SendablePointer(UnsafeMutablePointer(mutating: product))
-                    Parallel.forEachChunk(count: pairs, minimumChunk: Swift.max(1, 8192 / Swift.max(m1, 1))) { rows in
-                        for r in rows {
-                            let plus = source.base + r * h1, minus = source.base + ((n0 - r) % n0) * h1
-                            let re = out.base + 2 * r * 2 * m1, im = re + 2 * m1
-                            for j in 1...m1 {
-                                let p = plus[j], q = minus[j]
-                                re[j - 1] = p.real + q.real
-                                re[m1 + j - 1] = -(p.imaginary + q.imaginary)
-                                im[j - 1] = p.imaginary - q.imaginary
-                                im[m1 + j - 1] = p.real - q.real
-                            }
-                        }
-                    }
-                }
-                y.withUnsafeBufferPointer { yBuffer in
-                    w1.withUnsafeBufferPointer { wBuffer in
-                        T.blasGemm(transposeA: false, transposeB: true, m: Int32(2 * pairs), n: Int32(u),
-                                   k: Int32(2 * m1), alpha: 1, a: yBuffer.baseAddress!, lda: Int32(2 * m1),
-                                   b: wBuffer.baseAddress!, ldb: Int32(2 * m1), beta: 0, c: c, ldc: Int32(u))
-                    }
-                }
+                T.blasGemm(transposeA: false, transposeB: true, m: Int32(2 * pairs), n: Int32(u),
+                           k: Int32(2 * m1), alpha: 1, a: y, lda: Int32(2 * m1),
+                           b: w1, ldb: Int32(2 * m1), beta: 0, c: c, ldc: Int32(u))
+            } else {
+                c.initialize(repeating: 0, count: 2 * pairs * u)
             }
             for r in 0..<pairs {
                 let h = product[r * h1]
+                let re = c + 2 * r * u, im = re + u
                 for b in 0..<u {
-                    c[2 * r * u + b] += h.real
-                    c[(2 * r + 1) * u + b] += h.imaginary
+                    re[b] += h.real
+                    im[b] += h.imaginary
                 }
             }
-        }
-        // Second stage: 2 Σ_{r=1}^{m₀} (c₀ Re T₁ − s₀ Im T₁) as one real GEMM,
-        // and the Nyquist column of an even n₁, w[a] = Σ_r K₀[a, r] H[r, n₁/2]
-        // over all rows: with v = H[·, n₁/2], pairs ±r give
-        // c₀ (v[r] + v[−r]) + i s₀ (v[r] − v[−r]), a two-column GEMM against
-        // the same [2c₀ | −2s₀] (halved).
-        var real = [T](repeating: 0, count: u * u)
-        var nyquistColumn = [Complex<T>](repeating: .zero, count: n1 % 2 == 0 ? u : 0)
-        if n1 % 2 == 0 {
-            for a in 0..<u {
-                var sum = k0[a * w0Count] * product[n1 / 2]
-                if n0 % 2 == 0 && n0 > 1 { sum += k0[a * w0Count + n0 / 2] * product[(n0 / 2) * h1 + n1 / 2] }
-                nyquistColumn[a] = sum
-            }
-        }
-        if m0 > 0 {
-            var w0 = [T](repeating: 0, count: u * 2 * m0)
-            k0.withUnsafeBufferPointer { k in
-                for a in 0..<u {
-                    for r in 1...m0 {
-                        w0[a * 2 * m0 + 2 * (r - 1)] = 2 * k[a * w0Count + r].real
-                        w0[a * 2 * m0 + 2 * (r - 1) + 1] = -2 * k[a * w0Count + r].imaginary
-                    }
-                }
-            }
-            w0.withUnsafeBufferPointer { wBuffer in
-                c1.withUnsafeBufferPointer { cBuffer in
-                    real.withUnsafeMutableBufferPointer { out in
-                        T.blasGemm(transposeA: false, transposeB: false, m: Int32(u), n: Int32(u), k: Int32(2 * m0),
-                                   alpha: 1, a: wBuffer.baseAddress!, lda: Int32(2 * m0),
-                                   b: cBuffer.baseAddress! + 2 * u, ldb: Int32(u), beta: 0,
-                                   c: out.baseAddress!, ldc: Int32(u))
-                    }
-                }
-            }
+            // Second stage: 2 Σ_{r=1}^{m₀} (c₀ Re T₁ − s₀ Im T₁) as one real GEMM,
+            // and the Nyquist column of an even n₁, w[a] = Σ_r K₀[a, r] H[r, n₁/2]
+            // over all rows: with v = H[·, n₁/2], pairs ±r give
+            // c₀ (v[r] + v[−r]) + i s₀ (v[r] − v[−r]), a two-column GEMM against
+            // the same [2c₀ | −2s₀] (halved).
+            var nyquistColumn = [Complex<T>](repeating: .zero, count: n1 % 2 == 0 ? u : 0)
             if n1 % 2 == 0 {
-                // z (2m₀ × 2, real | imaginary): rows 2(r−1) = v[r] + v[−r], 2(r−1)+1 = −i (v[r] − v[−r]).
-                var z = [T](repeating: 0, count: 4 * m0)
-                for r in 1...m0 {
-                    let p = product[r * h1 + n1 / 2], q = product[(n0 - r) * h1 + n1 / 2]
-                    z[4 * (r - 1)] = p.real + q.real
-                    z[4 * (r - 1) + 1] = p.imaginary + q.imaginary
-                    z[4 * (r - 1) + 2] = p.imaginary - q.imaginary
-                    z[4 * (r - 1) + 3] = q.real - p.real
+                for a in 0..<u {
+                    var sum = k0[a * w0Count] * product[n1 / 2]
+                    if n0 % 2 == 0 && n0 > 1 { sum += k0[a * w0Count + n0 / 2] * product[(n0 / 2) * h1 + n1 / 2] }
+                    nyquistColumn[a] = sum
                 }
-                var wz = [T](repeating: 0, count: 2 * u)
-                w0.withUnsafeBufferPointer { wBuffer in
+            }
+            if m0 > 0 {
+                for a in 0..<u {
+                    let row = w0 + a * 2 * m0, kernelRow = k0 + a * w0Count
+                    for r in 1...m0 {
+                        row[2 * (r - 1)] = 2 * kernelRow[r].real
+                        row[2 * (r - 1) + 1] = -2 * kernelRow[r].imaginary
+                    }
+                }
+                T.blasGemm(transposeA: false, transposeB: false, m: Int32(u), n: Int32(u), k: Int32(2 * m0),
+                           alpha: 1, a: w0, lda: Int32(2 * m0), b: c + 2 * u, ldb: Int32(u), beta: 0,
+                           c: real, ldc: Int32(u))
+                if n1 % 2 == 0 {
+                    // z (2m₀ × 2, real | imaginary): rows 2(r−1) = v[r] + v[−r], 2(r−1)+1 = −i (v[r] − v[−r]).
+                    var z = [T](repeating: 0, count: 4 * m0)
+                    for r in 1...m0 {
+                        let p = product[r * h1 + n1 / 2], q = product[(n0 - r) * h1 + n1 / 2]
+                        z[4 * (r - 1)] = p.real + q.real
+                        z[4 * (r - 1) + 1] = p.imaginary + q.imaginary
+                        z[4 * (r - 1) + 2] = p.imaginary - q.imaginary
+                        z[4 * (r - 1) + 3] = q.real - p.real
+                    }
+                    var wz = [T](repeating: 0, count: 2 * u)
                     z.withUnsafeBufferPointer { zBuffer in
                         wz.withUnsafeMutableBufferPointer { out in
                             T.blasGemm(transposeA: false, transposeB: false, m: Int32(u), n: 2, k: Int32(2 * m0),
-                                       alpha: T(0.5), a: wBuffer.baseAddress!, lda: Int32(2 * m0),
+                                       alpha: T(0.5), a: w0, lda: Int32(2 * m0),
                                        b: zBuffer.baseAddress!, ldb: 2, beta: 0, c: out.baseAddress!, ldc: 2)
                         }
                     }
+                    for a in 0..<u { nyquistColumn[a] += Complex(wz[2 * a], wz[2 * a + 1]) }
                 }
-                for a in 0..<u { nyquistColumn[a] += Complex(wz[2 * a], wz[2 * a + 1]) }
+            } else {
+                real.initialize(repeating: 0, count: u * u)
             }
-        }
-        // Column-0 term T₁[b, 0], the Nyquist row (even n₀) and column (even n₁) terms.
-        var rowTerms = [Complex<T>](repeating: .zero, count: u)
-        let nyquistRows = n0 % 2 == 0 && n0 > 1
-        for b in 0..<u {
-            rowTerms[b] = Complex(c1[b], c1[u + b])
-        }
-        var region = [Complex<T>](repeating: .zero, count: u * u)
-        for a in 0..<u {
-            let nyquistRow = nyquistRows ? k0[a * w0Count + n0 / 2] : Complex<T>.zero
-            let nyquistValue = n1 % 2 == 0 ? nyquistColumn[a] : Complex<T>.zero
-            for b in 0..<u {
-                var value = Complex(real[a * u + b], 0) + rowTerms[b]
-                if nyquistRows { value += nyquistRow * Complex(c1[n0 * u + b], c1[(n0 + 1) * u + b]) }
-                if n1 % 2 == 0 { value += k1[b * h1 + n1 / 2] * nyquistValue }
-                region[a * u + b] = value
+            // Column-0 term T₁[b, 0], the Nyquist row (even n₀) and column (even n₁) terms.
+            let nyquistRows = n0 % 2 == 0 && n0 > 1
+            let nyquistColumns = n1 % 2 == 0
+            region.withUnsafeMutableBufferPointer { out in
+                let o = out.baseAddress!
+                nyquistColumn.withUnsafeBufferPointer { column in
+                    for a in 0..<u {
+                        let nyquistRow = nyquistRows ? k0[a * w0Count + n0 / 2] : Complex<T>.zero
+                        let nyquistValue = nyquistColumns ? column[a] : Complex<T>.zero
+                        let row = o + a * u, realRow = real + a * u
+                        for b in 0..<u {
+                            var value = Complex(realRow[b] + c[b], c[u + b])
+                            if nyquistRows { value += nyquistRow * Complex(c[n0 * u + b], c[(n0 + 1) * u + b]) }
+                            if nyquistColumns { value += k1[b * h1 + n1 / 2] * nyquistValue }
+                            row[b] = value
+                        }
+                    }
+                }
             }
         }
         return region

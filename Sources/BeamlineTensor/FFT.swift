@@ -1,5 +1,6 @@
 import CFFTW
 import ComplexModule
+import Synchronization
 
 /// NumPy's `norm` argument: which direction of a transform pair is scaled.
 public enum FFTNormalization: String, Sendable, CaseIterable {
@@ -159,6 +160,65 @@ public enum FFT {
                            planning: planning, precision: T.self, output: Complex<T>.self)
     }
 
+    /// ``rfftn(_:s:axes:norm:planning:)`` over all axes of several real
+    /// tensors of one shape, transformed concurrently: each image's
+    /// transform is one single-threaded FFTW plan, and the images are spread
+    /// over ``Parallel/threadCount`` threads. For a few small or mid-sized
+    /// images (a registration pair, a short stack) this beats transforming
+    /// them one after another with every thread on each, where waking the
+    /// threads and splitting small passes costs more than it saves.
+    /// The plans do not depend on the thread count, so neither do the
+    /// results; they equal `rfftn` of each image to rounding (a different
+    /// FFTW decomposition may be chosen).
+    ///
+    /// Images of more than ``FFT/batchImageLimit`` output elements are
+    /// transformed one at a time with ``rfftn(_:s:axes:norm:planning:)``.
+    ///
+    /// - Throws: ``TensorError/invalidArgument(name:expected:received:)``
+    ///   if the images differ in shape or one has an empty axis.
+    @specialized(where T == Double)
+    @specialized(where T == Float)
+    public static func rfftn<T: FFTScalar>(batch images: [Tensor<T>], norm: FFTNormalization = .backward,
+                                           planning: FFTPlanning = .estimate) throws -> [Tensor<Complex<T>>] {
+        guard let first = images.first else { return [] }
+        if let other = images.first(where: { $0.shape != first.shape }) {
+            throw TensorError.invalidArgument(name: "images", expected: "tensors of one shape \(first.shape)",
+                                              received: "shape \(other.shape)")
+        }
+        let (axes, lengths) = try resolveAxes(rank: first.rank, shape: first.shape, s: nil, axes: nil)
+        var outShape = first.shape
+        outShape[outShape.count - 1] = outShape[outShape.count - 1] / 2 + 1
+        if outShape.reduce(1, *) > batchImageLimit {
+            return try images.map { try rfftn($0, norm: norm, planning: planning) }
+        }
+        // Inputs made contiguous (and plans made, one at a time) before the concurrent part.
+        let inputs = images.map { $0.contiguous() }
+        var results = [Tensor<Complex<T>>?](repeating: nil, count: inputs.count)
+        var failure: (any Error)?
+        func transform(_ i: Int) throws -> Tensor<Complex<T>> {
+            try execute(kind: .realToComplex, input: inputs[i], outShape: outShape, axes: axes, logical: lengths,
+                        sign: Int32(FFTW_FORWARD), inverse: false, norm: norm, planning: planning,
+                        precision: T.self, output: Complex<T>.self, singleThreaded: true)
+        }
+        results.withUnsafeMutableBufferPointer { slots in
+            let out = SendablePointer(slots.baseAddress!)
+            let slot = FailureSlot()
+            Parallel.forEachChunk(count: inputs.count, minimumChunk: 1) { range in
+                for i in range {
+                    do { out.base[i] = try transform(i) } catch { slot.record(error) }
+                }
+            }
+            failure = slot.error
+        }
+        if let failure { throw failure }
+        return results.map { $0! }
+    }
+
+    /// Largest output (elements per image) that ``rfftn(batch:norm:planning:)``
+    /// transforms with one single-threaded plan per image; larger images
+    /// use the multi-threaded passes (2¹⁹: 512 × 1024 real).
+    public static let batchImageLimit = 1 << 19
+
     /// The inverse of ``rfftn(_:s:axes:norm:planning:)`` (`numpy.fft.irfftn`):
     /// `s` gives the real output lengths (default: the input lengths, with
     /// the last axis `2 * (m - 1)`).
@@ -186,6 +246,20 @@ public enum FFT {
         return try execute(kind: .complexToReal, input: input, outShape: outShape, axes: resolved,
                            logical: lengths, sign: Int32(FFTW_BACKWARD), inverse: true, norm: norm,
                            planning: planning, precision: T.self, output: T.self)
+    }
+
+    /// ``irfftn(_:s:axes:norm:planning:)`` over all axes of a C-contiguous
+    /// half spectrum that the caller will not read again: FFTW's c2r
+    /// overwrites it instead of a copy (one pass over the spectrum saved).
+    /// `s` is the full real shape (the last axis of `x` is `s.last / 2 + 1`).
+    package static func irfftn<T: FFTScalar>(destroying x: Tensor<Complex<T>>, s: [Int],
+                                             norm: FFTNormalization = .backward) throws -> Tensor<T> {
+        var half = s
+        half[half.count - 1] = s[s.count - 1] / 2 + 1
+        guard x.isContiguous && x.shape == half else { return try irfftn(x, s: s, norm: norm) }
+        return try execute(kind: .complexToReal, input: x, outShape: s, axes: Array(0..<s.count), logical: s,
+                           sign: Int32(FFTW_BACKWARD), inverse: true, norm: norm, planning: .estimate,
+                           precision: T.self, output: T.self)
     }
 
     // MARK: - Frequencies and shifts
@@ -331,11 +405,12 @@ public enum FFT {
     /// the output is a new C-contiguous tensor of `outShape`.
     static func execute<T: FFTScalar, In: TensorElement, Out: TensorElement>(
         kind: FFTKind, input: Tensor<In>, outShape: [Int], axes: [Int], logical: [Int], sign: Int32,
-        inverse: Bool, norm: FFTNormalization, planning: FFTPlanning, precision: T.Type, output: Out.Type
+        inverse: Bool, norm: FFTNormalization, planning: FFTPlanning, precision: T.Type, output: Out.Type,
+        singleThreaded: Bool = false
     ) throws -> Tensor<Out> {
         precondition(input.isContiguous)
         let outCount = outShape.reduce(1, *)
-        if outCount >= passThreshold && axes != [outShape.count - 1] {
+        if !singleThreaded && outCount >= passThreshold(kind: kind, axes: axes) && axes != [outShape.count - 1] {
             var result: Tensor<Out> = try executeByPasses(kind: kind, input: input, outShape: outShape, axes: axes,
                                                           logical: logical, sign: sign, planning: planning,
                                                           precision: T.self)
@@ -360,26 +435,37 @@ public enum FFT {
                 let plan = try plan(T.self, kind: kind, sign: sign, dims: dims, howMany: loops, planning: planning,
                                     input: source, inputBytes: inputBytes,
                                     output: destination, outputBytes: outputBytes,
-                                    threads: Swift.max(input.count, outCount) < singleThreadLimit ? 1 : nil)
+                                    threads: singleThreaded || Swift.max(input.count, outCount) < singleThreadLimit ? 1 : nil)
                 withExtendedLifetime(plan) {
                     T.fftwExecute(kind: kind, plan: plan.pointer, input: source, output: destination)
                 }
             }
         }
         let factor = T(norm.scale(count: logical.reduce(1, *), inverse: inverse))
-        if factor != 1 { scale(&result, by: factor) }
+        if factor != 1 { scale(&result, by: factor, singleThreaded: singleThreaded) }
         return result
     }
 
     /// Multiplies every real component of `tensor` (real or complex
     /// elements of `T`) by `factor`, in parallel.
-    static func scale<T: FFTScalar, E: TensorElement>(_ tensor: inout Tensor<E>, by factor: T) {
+    static func scale<T: FFTScalar, E: TensorElement>(_ tensor: inout Tensor<E>, by factor: T,
+                                                      singleThreaded: Bool = false) {
         let scalars = tensor.count * MemoryLayout<E>.stride / MemoryLayout<T>.stride
         tensor.withUnsafeMutableBufferPointer { buffer in
             let reals = SendablePointer(UnsafeMutableRawPointer(buffer.baseAddress!).assumingMemoryBound(to: T.self))
-            Parallel.forEachChunk(count: scalars, minimumChunk: 1 << 16) { range in
+            Parallel.forEachChunk(count: scalars, minimumChunk: singleThreaded ? scalars : 1 << 16) { range in
                 for i in range { reals.base[i] *= factor }
             }
         }
     }
+}
+
+/// The first error thrown inside a parallel loop, kept for rethrowing
+/// after it.
+final class FailureSlot: Sendable {
+    private let stored = Mutex<(any Error)?>(nil)
+    /// Keeps `error` unless one is already kept.
+    func record(_ error: any Error) { stored.withLock { if $0 == nil { $0 = error } } }
+    /// The kept error.
+    var error: (any Error)? { stored.withLock { $0 } }
 }

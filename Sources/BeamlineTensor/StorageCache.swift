@@ -22,9 +22,15 @@ import Synchronization
 /// be changed at run time. Reused memory is uninitialised, as a fresh
 /// allocation is; results never depend on the cache.
 public enum StorageCache {
-    /// Smallest buffer the cache keeps (256 KiB: smaller blocks stay in
-    /// malloc's own free lists, which do not fault).
-    public static let minimumBytes = 256 << 10
+    /// Smallest buffer the cache keeps (64 KiB). glibc serves blocks from
+    /// its mmap threshold (128 KiB at start, raised as mmapped blocks are
+    /// freed) with fresh mappings, and trims the heap top once more than
+    /// twice that is free, so tensors of 64–256 KiB (a 128² complex
+    /// spectrum) also came back as faulting pages: at 128², page faults and
+    /// `brk` were about 14 % of a phase correlation's time before this
+    /// limit was lowered from 256 KiB. Smaller blocks stay in malloc's own
+    /// free lists.
+    public static let minimumBytes = 64 << 10
 
     /// At most this many buffers are kept, whatever their size.
     static let maximumEntries = 32

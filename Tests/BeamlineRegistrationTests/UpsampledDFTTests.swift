@@ -39,7 +39,7 @@ struct UpsampledDFTTests {
         let offsets = [Double(u / 2) - 3.0 * Double(factor), Double(u / 2) + 2.0 * Double(factor)]
         let fast = half.withUnsafeBufferPointer { p in
             UpsampledDFT.regionHermitian2D(product: p.baseAddress!, n0: n0, n1: n1, regionSize: u,
-                                           factor: Double(factor), offsets: offsets)
+                                           factor: Double(factor), offsets: offsets).elements
         }
         let reference = full.withUnsafeBufferPointer { p in
             UpsampledDFT.region(product: p.baseAddress!, shape: [n0, n1], half: false, regionSize: u,

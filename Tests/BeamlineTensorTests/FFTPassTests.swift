@@ -10,11 +10,11 @@ import Testing
 /// O(n) sums), 1e-4 for Float.
 @Suite(.serialized) struct FFTPassTests {
     func bothPaths<Out: FloatingElement>(_ transform: () throws -> Tensor<Out>) throws -> (Tensor<Out>, Tensor<Out>) {
-        let saved = FFT.passThreshold
-        defer { FFT.passThreshold = saved }
-        FFT.passThreshold = Int.max
+        let saved = (FFT.passThreshold, FFT.realPlaneThreshold)
+        defer { (FFT.passThreshold, FFT.realPlaneThreshold) = saved }
+        (FFT.passThreshold, FFT.realPlaneThreshold) = (Int.max, Int.max)
         let single = try transform()
-        FFT.passThreshold = 0
+        (FFT.passThreshold, FFT.realPlaneThreshold) = (0, 0)
         let passes = try transform()
         return (single, passes)
     }

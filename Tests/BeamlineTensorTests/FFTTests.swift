@@ -87,6 +87,26 @@ struct FFTTests {
         close(try FFT.ifftn(z3, axes: [1, 2], norm: .ortho), try fx.complex("z3_ifftn_12_ortho"))
     }
 
+    @Test func realBatchMatchesNumPyAndOneByOne() throws {
+        // numpy.fft.rfftn(r3) on (4,3,5) for each image of the batch; the
+        // batch runs one single-threaded plan per image, concurrently, so it
+        // must equal rfftn image by image, whatever the thread count.
+        let r3 = try fx.real("r3")
+        let other = r3 * 2.5 - 1
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        for threads in [1, 2] {
+            Parallel.threadCount = threads
+            let spectra = try FFT.rfftn(batch: [r3, other.transposed.transposed, r3])
+            #expect(spectra.count == 3)
+            close(spectra[0], try fx.complex("r3_rfftn"))
+            close(spectra[2], try fx.complex("r3_rfftn"))
+            close(spectra[1], try FFT.rfftn(other))
+        }
+        #expect(try FFT.rfftn(batch: [Tensor<Double>]()).isEmpty)
+        #expect(throws: TensorError.self) { try FFT.rfftn(batch: [r3, Tensor<Double>.zeros([4, 3])]) }
+    }
+
     @Test func batchedAndNonContiguous() throws {
         // numpy.fft.fft(zb, axis=-1) on (3,16): one plan with a batch loop of 3.
         close(try FFT.fft(try fx.complex("zb")), try fx.complex("zb_fft"))
