@@ -238,7 +238,7 @@ enum CorrelationCore<T: RegistrationScalar> {
                 factor == 1 ? try FFT.irfftn(destroying: product, s: shape, norm: .forward)
                             : try FFT.irfftn(product, s: shape, norm: .forward)
             }
-            peak = cc.withUnsafeBufferPointer { firstPeak($0) }
+            peak = cc.withUnsafeBufferPointer { firstRealPeak($0) }
             ccMax = Complex(Double(cc.withUnsafeBufferPointer { $0[peak] } * inverseScale), 0)
         } else {
             let cc = try backend { try FFT.ifftn(product, norm: .forward) }
@@ -455,6 +455,41 @@ enum CorrelationCore<T: RegistrationScalar> {
             j += 1
         }
         return (sumReal.sum() + restReal, sumImaginary.sum() + restImaginary)
+    }
+
+    /// ``firstPeak(_:)`` for real values: the largest `|x|` per fixed block
+    /// in SIMD lanes (a maximum is exact, so the lane order does not
+    /// matter), then the first position in that block holding it. The
+    /// values are finite (the images were checked), so there is no NaN to
+    /// rank first.
+    static func firstRealPeak(_ values: UnsafeBufferPointer<T>) -> Int {
+        let block = 1 << 14
+        let blocks = (values.count + block - 1) / block
+        var best = [(T, Int)](repeating: (-T.infinity, 0), count: blocks)
+        best.withUnsafeMutableBufferPointer { results in
+            let out = SendablePointer(results.baseAddress!)
+            let x = values.baseAddress!
+            Parallel.forEachBlock(count: values.count, blockSize: block) { index, range in
+                var lanes = SIMD8<T>(repeating: -T.infinity)
+                var i = range.lowerBound
+                while i + 8 <= range.upperBound {
+                    let v = SIMD8<T>(x[i], x[i + 1], x[i + 2], x[i + 3], x[i + 4], x[i + 5], x[i + 6], x[i + 7])
+                    lanes = pointwiseMax(lanes, pointwiseMax(v, -v))
+                    i += 8
+                }
+                var top = lanes.max()
+                while i < range.upperBound {
+                    top = Swift.max(top, Swift.abs(x[i]))
+                    i += 1
+                }
+                var at = range.lowerBound
+                while at < range.upperBound && Swift.abs(x[at]) != top { at += 1 }
+                out.base[index] = (top, Swift.min(at, range.upperBound - 1))
+            }
+        }
+        var top = -T.infinity, at = 0
+        for (m, i) in best where m > top { top = m; at = i }
+        return at
     }
 
     /// Position of the first largest modulus (NumPy's `argmax` of the
