@@ -591,12 +591,9 @@ enum CorrelationCore<T: RegistrationScalar> {
         var factors: [[Complex<Double>]] = []
         for a in 0..<rank {
             let n = shape[a]
-            factors.append((0..<specShape[a]).map { k in
-                let signed = k <= n / 2 ? k : k - n
-                var angle = 2 * Double.pi * Double(signed) * shift[a] / Double(n)
-                if n % 2 == 0 && k == n / 2 { angle = Double.pi * shift[a] }   // Nyquist: symmetric (cos) part below
-                return Complex(Double.cos(angle), Double.sin(angle))
-            })
+            let phases = PhaseTable(omega: 2 * Double.pi * shift[a] / Double(n), range: (n / 2 - n + 1)...(n / 2))
+            // Signed frequency k − n above n/2; the Nyquist bin (even n) at +n/2 (its symmetric part).
+            factors.append((0..<specShape[a]).map { k in phases[k <= n / 2 ? k : k - n] })
         }
         let last = specShape[rank - 1]
         let lastFull = shape[rank - 1]

@@ -76,12 +76,10 @@ enum UpsampledDFT {
     ///
     /// With `center = u/2` and `shift = center − offset` (the integer-peak
     /// shift times the factor), the phase `2π val ((b − center)·s + shift·s)`
-    /// (`s` the signed index of `k`) factors into `E((b − center)·s) · exp(2πi val shift s)`: the
-    /// first is looked up in two small tables of `exp(2πi val t)` for the
-    /// integer `t` split as `hi + lo` (`lo` in `0..<256`), the second is one
-    /// sine/cosine pair per column. A call costs about `256 + u·n/512 +
-    /// range.count` sine/cosine pairs instead of one per entry, and each
-    /// entry (a product of three table values) is within a few ulp of the
+    /// (`s` the signed index of `k`) factors into `E((b − center)·s) · exp(2πi val shift s)`,
+    /// both looked up in ``PhaseTable``s: a call costs about
+    /// `2√(u·n) + 2√n` sine/cosine pairs instead of one per entry, and each
+    /// entry (a product of four table values) is within a few ulp of the
     /// direct `exp`.
     static func kernelMatrix<T: RegistrationScalar>(_ type: T.Type, n: Int, u: Int, factor: Double, offset: Double,
                                                     range: Range<Int>) -> [Complex<T>] {
@@ -103,7 +101,6 @@ enum UpsampledDFT {
         let omega = 2 * Double.pi * val
         let width = range.count
         guard width > 0, u > 0 else { return }
-        var columns = [Complex<Double>](repeating: .zero, count: width)
         var indices = [Int](repeating: 0, count: width)
         var sLow = Int.max, sHigh = Int.min
         for j in 0..<width {
@@ -111,37 +108,24 @@ enum UpsampledDFT {
             indices[j] = s
             sLow = Swift.min(sLow, s)
             sHigh = Swift.max(sHigh, s)
-            let angle = omega * shift * Double(s)
-            columns[j] = Complex(Double.cos(angle), Double.sin(angle))
         }
+        // Column factors exp(2πi val shift s) and the entries' E((b − center)·s).
+        let shiftPhases = PhaseTable(omega: omega * shift, range: sLow...sHigh)
+        let columns = indices.map { shiftPhases[$0] }
         let bLow = -center, bHigh = u - 1 - center
         let tLow = Swift.min(bLow * sLow, bLow * sHigh, bHigh * sLow, bHigh * sHigh)
         let tHigh = Swift.max(bLow * sLow, bLow * sHigh, bHigh * sLow, bHigh * sHigh)
-        let loCount = 256
-        let tBase = tLow >= 0 ? tLow / loCount * loCount : -((-tLow + loCount - 1) / loCount) * loCount
-        let hiCount = (tHigh - tBase) / loCount + 1
-        var loTable = [Complex<Double>](repeating: .zero, count: loCount)
-        var hiTable = [Complex<Double>](repeating: .zero, count: hiCount)
-        for r in 0..<loCount { loTable[r] = Complex(Double.cos(omega * Double(r)), Double.sin(omega * Double(r))) }
-        for q in 0..<hiCount {
-            let angle = omega * Double(tBase + q * loCount)
-            hiTable[q] = Complex(Double.cos(angle), Double.sin(angle))
-        }
+        let phases = PhaseTable(omega: omega, range: tLow...tHigh)
         let result = SendablePointer(kernel)
         columns.withUnsafeBufferPointer { col in
             indices.withUnsafeBufferPointer { idx in
-                loTable.withUnsafeBufferPointer { lo in
-                    hiTable.withUnsafeBufferPointer { hi in
-                        Parallel.forEachChunk(count: u, minimumChunk: Swift.max(1, 16384 / width)) { rows in
-                            for b in rows {
-                                let offsetB = b - center
-                                let row = result.base + b * width
-                                for j in 0..<width {
-                                    let t = offsetB * idx[j] - tBase
-                                    let value = hi[t / loCount] * lo[t % loCount] * col[j]
-                                    row[j] = Complex(T(value.real), T(value.imaginary))
-                                }
-                            }
+                Parallel.forEachChunk(count: u, minimumChunk: Swift.max(1, 16384 / width)) { rows in
+                    for b in rows {
+                        let offsetB = b - center
+                        let row = result.base + b * width
+                        for j in 0..<width {
+                            let value = phases[offsetB * idx[j]] * col[j]
+                            row[j] = Complex(T(value.real), T(value.imaginary))
                         }
                     }
                 }
