@@ -375,9 +375,12 @@ enum CorrelationCore<T: RegistrationScalar> {
 
     /// One row of ``crossPowerSpectrum(f:g:lastFull:half:phase:)``:
     /// `o = a·conj(b)`, divided by `max(|a·conj(b)|, floor)` when `phase`,
-    /// and the row's `Σ|a|²` and `Σ|b|²`. Four bins a step in SIMD lanes
-    /// (packed square roots and divisions; the per-bin arithmetic is the
-    /// scalar formula's), the remainder one at a time.
+    /// and the row's `Σ|a|²` and `Σ|b|²`. Four bins a step in `SIMD4<Double>`
+    /// lanes (a concrete vector type, so the packed square roots and
+    /// divisions are emitted directly; generic `SIMD4<T>` code is not), the
+    /// remainder one at a time with the same formula. `Double` data gives
+    /// exactly the scalar formula's values; `Float` data is computed in
+    /// double precision and rounded once.
     @inline(__always)
     static func crossPowerRow(_ a: UnsafePointer<Complex<T>>, _ b: UnsafePointer<Complex<T>>,
                               _ o: UnsafeMutablePointer<Complex<T>>, count h: Int, phase: Bool,
@@ -385,41 +388,50 @@ enum CorrelationCore<T: RegistrationScalar> {
         let x = UnsafeRawPointer(a).assumingMemoryBound(to: T.self)
         let y = UnsafeRawPointer(b).assumingMemoryBound(to: T.self)
         let z = UnsafeMutableRawPointer(o).assumingMemoryBound(to: T.self)
+        let floorLanes = SIMD4<Double>(repeating: Double(floor))
         var fSum = SIMD4<Double>(), gSum = SIMD4<Double>()
         var j = 0
         while j + 4 <= h {
             let e = 2 * j
-            let ar = SIMD4<T>(x[e], x[e + 2], x[e + 4], x[e + 6]), ai = SIMD4<T>(x[e + 1], x[e + 3], x[e + 5], x[e + 7])
-            let br = SIMD4<T>(y[e], y[e + 2], y[e + 4], y[e + 6]), bi = SIMD4<T>(y[e + 1], y[e + 3], y[e + 5], y[e + 7])
-            fSum += SIMD4<Double>(ar * ar + ai * ai)
-            gSum += SIMD4<Double>(br * br + bi * bi)
+            let ar = lanes(x, e), ai = lanes(x, e + 1), br = lanes(y, e), bi = lanes(y, e + 1)
+            fSum += ar * ar + ai * ai
+            gSum += br * br + bi * bi
             var re = ar * br + ai * bi, im = ai * br - ar * bi
             if phase {
                 let modulus = (re * re + im * im).squareRoot()
-                let scale = 1 / modulus.replacing(with: floor, where: modulus .< floor)
+                let scale = 1 / modulus.replacing(with: floorLanes, where: modulus .< floorLanes)
                 re *= scale
                 im *= scale
             }
-            z[e] = re[0]; z[e + 1] = im[0]; z[e + 2] = re[1]; z[e + 3] = im[1]
-            z[e + 4] = re[2]; z[e + 5] = im[2]; z[e + 6] = re[3]; z[e + 7] = im[3]
+            for l in 0..<4 {
+                z[e + 2 * l] = T(re[l])
+                z[e + 2 * l + 1] = T(im[l])
+            }
             j += 4
         }
         var fRest = 0.0, gRest = 0.0
         while j < h {
-            let ar = x[2 * j], ai = x[2 * j + 1], br = y[2 * j], bi = y[2 * j + 1]
-            fRest += Double(ar * ar + ai * ai)
-            gRest += Double(br * br + bi * bi)
+            let ar = Double(x[2 * j]), ai = Double(x[2 * j + 1]), br = Double(y[2 * j]), bi = Double(y[2 * j + 1])
+            fRest += ar * ar + ai * ai
+            gRest += br * br + bi * bi
             var re = ar * br + ai * bi, im = ai * br - ar * bi
             if phase {
-                let scale = 1 / Swift.max((re * re + im * im).squareRoot(), floor)
+                let scale = 1 / Swift.max((re * re + im * im).squareRoot(), Double(floor))
                 re *= scale
                 im *= scale
             }
-            z[2 * j] = re
-            z[2 * j + 1] = im
+            z[2 * j] = T(re)
+            z[2 * j + 1] = T(im)
             j += 1
         }
         return (fSum.sum() + fRest, gSum.sum() + gRest)
+    }
+
+    /// Elements `e, e+2, e+4, e+6` of `x` (every other one: the real or the
+    /// imaginary parts of four complex numbers) as `Double` lanes.
+    @inline(__always)
+    static func lanes(_ x: UnsafePointer<T>, _ e: Int) -> SIMD4<Double> {
+        SIMD4<Double>(Double(x[e]), Double(x[e + 2]), Double(x[e + 4]), Double(x[e + 6]))
     }
 
     /// `Σ_j a[j]·conj(b[j])·w[j]` in `Double` over one row, with the
@@ -435,10 +447,7 @@ enum CorrelationCore<T: RegistrationScalar> {
         var j = 0
         while j + 4 <= count {
             let e = 2 * j
-            let ar = SIMD4<Double>(SIMD4<T>(x[e], x[e + 2], x[e + 4], x[e + 6]))
-            let ai = SIMD4<Double>(SIMD4<T>(x[e + 1], x[e + 3], x[e + 5], x[e + 7]))
-            let br = SIMD4<Double>(SIMD4<T>(y[e], y[e + 2], y[e + 4], y[e + 6]))
-            let bi = SIMD4<Double>(SIMD4<T>(y[e + 1], y[e + 3], y[e + 5], y[e + 7]))
+            let ar = lanes(x, e), ai = lanes(x, e + 1), br = lanes(y, e), bi = lanes(y, e + 1)
             let cr = SIMD4<Double>(wr[j], wr[j + 1], wr[j + 2], wr[j + 3])
             let ci = SIMD4<Double>(wi[j], wi[j + 1], wi[j + 2], wi[j + 3])
             let pr = ar * br + ai * bi, pi = ai * br - ar * bi
@@ -470,21 +479,27 @@ enum CorrelationCore<T: RegistrationScalar> {
             let out = SendablePointer(results.baseAddress!)
             let x = values.baseAddress!
             Parallel.forEachBlock(count: values.count, blockSize: block) { index, range in
-                var lanes = SIMD8<T>(repeating: -T.infinity)
+                // Two concrete Double vectors (see crossPowerRow); |v| by flipping negative lanes.
+                var top0 = SIMD4<Double>(repeating: -.infinity), top1 = top0
                 var i = range.lowerBound
                 while i + 8 <= range.upperBound {
-                    let v = SIMD8<T>(x[i], x[i + 1], x[i + 2], x[i + 3], x[i + 4], x[i + 5], x[i + 6], x[i + 7])
-                    lanes = pointwiseMax(lanes, pointwiseMax(v, -v))
+                    var v0 = SIMD4<Double>(Double(x[i]), Double(x[i + 1]), Double(x[i + 2]), Double(x[i + 3]))
+                    var v1 = SIMD4<Double>(Double(x[i + 4]), Double(x[i + 5]), Double(x[i + 6]), Double(x[i + 7]))
+                    v0.replace(with: -v0, where: v0 .< 0)
+                    v1.replace(with: -v1, where: v1 .< 0)
+                    top0.replace(with: v0, where: v0 .> top0)
+                    top1.replace(with: v1, where: v1 .> top1)
                     i += 8
                 }
-                var top = lanes.max()
+                top0.replace(with: top1, where: top1 .> top0)
+                var top = top0.max()
                 while i < range.upperBound {
-                    top = Swift.max(top, Swift.abs(x[i]))
+                    top = Swift.max(top, Double(Swift.abs(x[i])))
                     i += 1
                 }
                 var at = range.lowerBound
-                while at < range.upperBound && Swift.abs(x[at]) != top { at += 1 }
-                out.base[index] = (top, Swift.min(at, range.upperBound - 1))
+                while at < range.upperBound && Double(Swift.abs(x[at])) != top { at += 1 }
+                out.base[index] = (T(top), Swift.min(at, range.upperBound - 1))
             }
         }
         var top = -T.infinity, at = 0
