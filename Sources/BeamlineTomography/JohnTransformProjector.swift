@@ -39,8 +39,17 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
     public let projectionIndices: [Int]
     /// Per selected projection, the ray-traversal constants.
     @usableFromInline let plans: [RayPlan]
-    /// Indices into ``plans`` by dominant axis (x, y, z), in order.
+    /// Indices into ``plans`` of the projections without column geometry
+    /// (the general ray kernels), in order.
+    @usableFromInline let generalPlans: [Int]
+    /// Those indices by dominant axis (x, y, z), in order.
     @usableFromInline let planGroups: [[Int]]
+    /// The projections with column geometry (see `ColumnProjection.swift`), in order.
+    @usableFromInline let columnPlans: [ColumnPlan]
+    /// Whether the column kernels run their AVX2 + FMA versions.
+    @usableFromInline let fusedKernels: Bool
+    /// Whether column geometries take the column path (false only in tests).
+    let columnPath: Bool
 
     /// A projector for `geometry` with `channels` channels, computing the
     /// projections `indices` (default all, in order).
@@ -49,6 +58,14 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
     ///   an index out of range, an empty index list, or offsets so large
     ///   (beyond 1e9 pixels) that no ray can meet the volume.
     public init(geometry: Geometry, channels: Int = 1, indices: [Int]? = nil) throws(TomographyError) {
+        try self.init(geometry: geometry, channels: channels, indices: indices, columnPath: true,
+                      fusedKernels: defaultFusedKernels())
+    }
+
+    /// The designated initialiser; `columnPath: false` sends every projection
+    /// through the general ray kernels and `fusedKernels: false` forces the
+    /// portable column kernels (tests compare the paths).
+    init(geometry: Geometry, channels: Int, indices: [Int]?, columnPath: Bool, fusedKernels: Bool) throws(TomographyError) {
         try geometry.validate()
         guard channels >= 1 else { throw .invalidArgument(name: "channels", expected: "≥ 1", received: "\(channels)") }
         let selected = indices ?? Array(0..<geometry.count)
@@ -66,13 +83,25 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
         self.projectionIndices = selected
         let plans = selected.map { RayPlan(geometry: geometry, projection: $0, channels: channels) }
         self.plans = plans
-        self.planGroups = (0..<3).map { axis in plans.indices.filter { plans[$0].axis == axis } }
+        let columns = columnPath ? plans.indices.map { ColumnPlan(plans[$0], output: $0, nj: geometry.projectionShape[0], nk: geometry.projectionShape[1]) } : plans.map { _ in nil }
+        let general = plans.indices.filter { columns[$0] == nil }
+        self.columnPlans = columns.compactMap { $0 }
+        self.generalPlans = general
+        self.planGroups = (0..<3).map { axis in general.filter { plans[$0].axis == axis } }
+        self.fusedKernels = fusedKernels
+        self.columnPath = columnPath
     }
+
+    /// Whether projection `index` (into the selected projections) takes the
+    /// column fast path.
+    func usesColumnPath(_ index: Int) -> Bool { columnPlans.contains { $0.output == index } }
 
     /// The same projector restricted to the projections `indices` (indices
     /// into ``geometry``), for stochastic or per-projection work.
     public func subset(_ indices: [Int]) throws(TomographyError) -> JohnTransformProjector {
-        try JohnTransformProjector(geometry: geometry, channels: channels, indices: indices)
+        try JohnTransformProjector(geometry: geometry, channels: channels, indices: indices,
+                                   columnPath: columnPath,
+                                   fusedKernels: fusedKernels)
     }
 
     /// `(X, Y, Z, C)`.
@@ -134,14 +163,17 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
                      "JohnTransformProjector.apply: buffers of \(x.count) and \(y.count) elements for operator [\(rows), \(columns)]")
         guard let xp = x.baseAddress, let yp = y.baseAddress else { return }
         let (nj, nk, c) = (geometry.projectionShape[0], geometry.projectionShape[1], channels)
+        applyColumns(xp, into: yp)
+        guard !generalPlans.isEmpty else { return }
         let input = SendablePointer(UnsafeMutablePointer(mutating: xp)), output = SendablePointer(yp)
-        let work = plans.count * nj
+        let work = generalPlans.count * nj
         let samplesPerRow = Swift.max(1, nk * (plans.first?.d0 ?? 1) * c)
         plans.withUnsafeBufferPointer { planBuffer in
+          generalPlans.withUnsafeBufferPointer { general in
             let planPointer = planBuffer.baseAddress!
             Parallel.forEachChunk(count: work, minimumChunk: Swift.max(1, 32768 / samplesPerRow)) { range in
                 for item in range {
-                    let p = item / nj, j = item - p * nj
+                    let g = item / nj, j = item - g * nj, p = general[g]
                     let row = output.base + (p * nj + j) * nk * c
                     if c == 1 {
                         Self.forwardRowSingle(planPointer[p], j: j, nk: nk, x: UnsafePointer(input.base), y: row)
@@ -150,6 +182,7 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
                     }
                 }
             }
+          }
         }
     }
 
@@ -160,6 +193,8 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
                      "JohnTransformProjector.applyAdjoint: buffers of \(y.count) and \(x.count) elements for operator [\(rows), \(columns)]")
         guard let xp = x.baseAddress, let yp = y.baseAddress else { return }
         xp.initialize(repeating: 0, count: x.count)
+        applyAdjointColumns(yp, into: xp)
+        guard !generalPlans.isEmpty else { return }
         let (nj, nk, c) = (geometry.projectionShape[0], geometry.projectionShape[1], channels)
         let input = SendablePointer(UnsafeMutablePointer(mutating: yp)), output = SendablePointer(xp)
         let threads = Parallel.threadCount
