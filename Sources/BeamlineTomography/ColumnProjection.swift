@@ -85,6 +85,11 @@ struct ColumnPlan: Sendable {
         zLow = 1 - zHigh
     }
 
+    /// Whether `other` maps detector rows to voxel rows the same way.
+    func sameZMapping(as other: ColumnPlan) -> Bool {
+        zFloor == other.zFloor && zHigh == other.zHigh && zSign == other.zSign
+    }
+
     /// The in-plane position of ray `j` on slice `s`, as the general kernel computes it.
     @inlinable @inline(__always)
     func position(_ j: Int, _ s: Int) -> Double { (base1 + Double(j) * dj1) + Double(s) * step1 }
@@ -113,59 +118,85 @@ func clampedRange(_ lower: Int, _ upper: Int, within range: Range<Int>) -> Range
 @inlinable @inline(__always)
 func tap<S: SparseElement>(_ inPlane: Double, _ z: Double) -> S { S(inPlane * z) }
 
-// MARK: - Contiguous fused multiply-adds
+// MARK: - Contiguous multiply-adds (C kernels for Float and Double)
 
-/// `y[n] += w0 a0[n]` for `n < count` (C kernels for Float and Double).
+/// `y[n] += w0 a0[n]` for `n < count`.
 @inlinable @inline(__always)
 func columnAxpy<S: SparseElement>(_ fused: Int32, _ count: Int, _ y: UnsafeMutablePointer<S>,
                                   _ w0: S, _ a0: UnsafePointer<S>) {
     if S.self == Double.self {
-        bl_axpy1_d(fused, count, UnsafeMutableRawPointer(y).assumingMemoryBound(to: Double.self),
-                   unsafeBitCast(w0, to: Double.self), UnsafeRawPointer(a0).assumingMemoryBound(to: Double.self))
+        bl_axpy_d(fused, count, UnsafeMutableRawPointer(y).assumingMemoryBound(to: Double.self),
+                  unsafeBitCast(w0, to: Double.self), UnsafeRawPointer(a0).assumingMemoryBound(to: Double.self))
     } else if S.self == Float.self {
-        bl_axpy1_f(fused, count, UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self),
-                   unsafeBitCast(w0, to: Float.self), UnsafeRawPointer(a0).assumingMemoryBound(to: Float.self))
+        bl_axpy_f(fused, count, UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self),
+                  unsafeBitCast(w0, to: Float.self), UnsafeRawPointer(a0).assumingMemoryBound(to: Float.self))
     } else {
         for n in 0..<count { y[n] = y[n] + w0 * a0[n] }
     }
 }
 
-/// `y[n] += w0 a0[n] + w1 a1[n]`.
+/// `y[n] += Σ_t w[t] · base[offsets[t] + n]` for `n < count`, terms in order.
 @inlinable @inline(__always)
-func columnAxpy<S: SparseElement>(_ fused: Int32, _ count: Int, _ y: UnsafeMutablePointer<S>,
-                                  _ w0: S, _ a0: UnsafePointer<S>, _ w1: S, _ a1: UnsafePointer<S>) {
+func columnGather<S: SparseElement>(_ fused: Int32, _ count: Int, _ y: UnsafeMutablePointer<S>, _ terms: Int,
+                                    _ w: UnsafePointer<S>, _ offsets: UnsafePointer<Int>, _ base: UnsafePointer<S>) {
     if S.self == Double.self {
-        bl_axpy2_d(fused, count, UnsafeMutableRawPointer(y).assumingMemoryBound(to: Double.self),
-                   unsafeBitCast(w0, to: Double.self), UnsafeRawPointer(a0).assumingMemoryBound(to: Double.self),
-                   unsafeBitCast(w1, to: Double.self), UnsafeRawPointer(a1).assumingMemoryBound(to: Double.self))
+        bl_gather_d(fused, count, UnsafeMutableRawPointer(y).assumingMemoryBound(to: Double.self), terms,
+                    UnsafeRawPointer(w).assumingMemoryBound(to: Double.self), offsets,
+                    UnsafeRawPointer(base).assumingMemoryBound(to: Double.self))
     } else if S.self == Float.self {
-        bl_axpy2_f(fused, count, UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self),
-                   unsafeBitCast(w0, to: Float.self), UnsafeRawPointer(a0).assumingMemoryBound(to: Float.self),
-                   unsafeBitCast(w1, to: Float.self), UnsafeRawPointer(a1).assumingMemoryBound(to: Float.self))
+        bl_gather_f(fused, count, UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self), terms,
+                    UnsafeRawPointer(w).assumingMemoryBound(to: Float.self), offsets,
+                    UnsafeRawPointer(base).assumingMemoryBound(to: Float.self))
     } else {
-        for n in 0..<count { y[n] = (y[n] + w0 * a0[n]) + w1 * a1[n] }
+        for n in 0..<count {
+            var sum = y[n]
+            for t in 0..<terms { sum = sum + w[t] * base[offsets[t] + n] }
+            y[n] = sum
+        }
     }
 }
 
-/// `y[n] += w0 a0[n] + w1 a1[n] + w2 a2[n] + w3 a3[n]`.
+/// A list of up to ``capacity`` gather terms (weight, offset) in stack
+/// memory, flushed into one run with ``columnGather(_:_:_:_:_:_:_:)``.
+@usableFromInline
+struct GatherTerms<S: SparseElement> {
+    /// Terms held before a flush (64 weights and 64 offsets: 1 KB or less, on the stack).
+    @usableFromInline static var capacity: Int { 64 }
+    @usableFromInline let weights: UnsafeMutablePointer<S>
+    @usableFromInline let offsets: UnsafeMutablePointer<Int>
+    @usableFromInline var count = 0
+
+    @inlinable init(weights: UnsafeMutablePointer<S>, offsets: UnsafeMutablePointer<Int>) {
+        self.weights = weights
+        self.offsets = offsets
+    }
+
+    /// Adds a term, first flushing into `y` when the list is full.
+    @inlinable @inline(__always)
+    mutating func add(_ w: S, _ offset: Int, fused: Int32, count n: Int, into y: UnsafeMutablePointer<S>,
+                      from base: UnsafePointer<S>) {
+        if count == Self.capacity { flush(fused: fused, count: n, into: y, from: base) }
+        weights[count] = w
+        offsets[count] = offset
+        count &+= 1
+    }
+
+    /// Adds the held terms to `y[0..<n]` and empties the list.
+    @inlinable @inline(__always)
+    mutating func flush(fused: Int32, count n: Int, into y: UnsafeMutablePointer<S>, from base: UnsafePointer<S>) {
+        if count > 0 { columnGather(fused, n, y, count, weights, offsets, base) }
+        count = 0
+    }
+}
+
+/// Runs `body` with stack storage for one ``GatherTerms`` list.
 @inlinable @inline(__always)
-func columnAxpy<S: SparseElement>(_ fused: Int32, _ count: Int, _ y: UnsafeMutablePointer<S>,
-                                  _ w0: S, _ a0: UnsafePointer<S>, _ w1: S, _ a1: UnsafePointer<S>,
-                                  _ w2: S, _ a2: UnsafePointer<S>, _ w3: S, _ a3: UnsafePointer<S>) {
-    if S.self == Double.self {
-        bl_axpy4_d(fused, count, UnsafeMutableRawPointer(y).assumingMemoryBound(to: Double.self),
-                   unsafeBitCast(w0, to: Double.self), UnsafeRawPointer(a0).assumingMemoryBound(to: Double.self),
-                   unsafeBitCast(w1, to: Double.self), UnsafeRawPointer(a1).assumingMemoryBound(to: Double.self),
-                   unsafeBitCast(w2, to: Double.self), UnsafeRawPointer(a2).assumingMemoryBound(to: Double.self),
-                   unsafeBitCast(w3, to: Double.self), UnsafeRawPointer(a3).assumingMemoryBound(to: Double.self))
-    } else if S.self == Float.self {
-        bl_axpy4_f(fused, count, UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self),
-                   unsafeBitCast(w0, to: Float.self), UnsafeRawPointer(a0).assumingMemoryBound(to: Float.self),
-                   unsafeBitCast(w1, to: Float.self), UnsafeRawPointer(a1).assumingMemoryBound(to: Float.self),
-                   unsafeBitCast(w2, to: Float.self), UnsafeRawPointer(a2).assumingMemoryBound(to: Float.self),
-                   unsafeBitCast(w3, to: Float.self), UnsafeRawPointer(a3).assumingMemoryBound(to: Float.self))
-    } else {
-        for n in 0..<count { y[n] = (((y[n] + w0 * a0[n]) + w1 * a1[n]) + w2 * a2[n]) + w3 * a3[n] }
+func withGatherTerms<S: SparseElement>(_ type: S.Type, _ body: (inout GatherTerms<S>) -> Void) {
+    withUnsafeTemporaryAllocation(of: S.self, capacity: GatherTerms<S>.capacity) { w in
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: GatherTerms<S>.capacity) { o in
+            var terms = GatherTerms<S>(weights: w.baseAddress!, offsets: o.baseAddress!)
+            body(&terms)
+        }
     }
 }
 
@@ -205,16 +236,18 @@ extension JohnTransformProjector {
         let groups = Swift.max(1, Swift.min(columnPlans.count, (4 * threads + blocks - 1) / blocks))
         let input = SendablePointer(UnsafeMutablePointer(mutating: x)), output = SendablePointer(y)
         let fused = fusedKernels ? Int32(1) : 0
+        let nz = geometry.volumeShape[2]
         columnPlans.withUnsafeBufferPointer { planBuffer in
             let count = planBuffer.count
             Parallel.forEachChunk(count: blocks * groups, minimumChunk: 1) { tiles in
-                for tile in tiles {
-                    let block = tile / groups, group = tile - block * groups
-                    let k0 = block * rows, k1 = Swift.min(nk, k0 + rows)
-                    for member in (count * group / groups)..<(count * (group + 1) / groups) {
-                        Self.forwardColumns(planBuffer[member], rows: k0..<k1, nj: nj, nk: nk, channels: c,
-                                            z: geometry.volumeShape[2], fused: fused,
-                                            x: UnsafePointer(input.base), y: output.base)
+                withGatherTerms(Scalar.self) { terms in
+                    for tile in tiles {
+                        let block = tile / groups, group = tile - block * groups
+                        let k0 = block * rows, k1 = Swift.min(nk, k0 + rows)
+                        for member in (count * group / groups)..<(count * (group + 1) / groups) {
+                            Self.forwardColumns(planBuffer[member], rows: k0..<k1, nj: nj, nk: nk, channels: c, z: nz,
+                                                fused: fused, terms: &terms, x: UnsafePointer(input.base), y: output.base)
+                        }
                     }
                 }
             }
@@ -222,19 +255,20 @@ extension JohnTransformProjector {
     }
 
     /// Rows `rows` of every ray `j` of one column-geometry projection.
+    ///
+    /// Each ray's run of rows whose taps all lie inside the volume is one
+    /// gather over its (slice, corner, tap) terms, summed in that order; the
+    /// few edge rows (and every row when k₀ runs down z) go row by row.
     @inlinable
     static func forwardColumns(_ plan: ColumnPlan, rows: Range<Int>, nj: Int, nk: Int, channels c: Int, z nz: Int,
-                               fused: Int32, x: UnsafePointer<Scalar>, y: UnsafeMutablePointer<Scalar>) {
+                               fused: Int32, terms: inout GatherTerms<Scalar>,
+                               x: UnsafePointer<Scalar>, y: UnsafeMutablePointer<Scalar>) {
         let (k0, k1) = (rows.lowerBound, rows.upperBound)
         let f = plan.zFloor, high = plan.zHigh, low = plan.zLow
         let end1 = Double(plan.d1)
         // Rows whose every tap lies inside the volume (σ = +1): z(k) = f + k and,
         // with a fraction, z(k) + 1 in 0..<Z.
-        var inner = 0..<0
-        if plan.zSign == 1 {
-            let lo = Swift.max(k0, -f), hi = Swift.min(k1, (high == 0 ? nz : nz - 1) - f)
-            if lo < hi { inner = lo..<hi }
-        }
+        let inner = plan.zSign == 1 ? clampedRange(-f, (high == 0 ? nz : nz - 1) - f, within: rows) : k0..<k0
         // Rows with at least one tap inside the volume: z(k) in −1..<Z (0..<Z without a fraction).
         let touched = plan.zSign == 1
             ? clampedRange((high == 0 ? 0 : -1) - f, nz - f, within: rows)
@@ -242,43 +276,36 @@ extension JohnTransformProjector {
         let (before, after) = inner.isEmpty
             ? (touched, touched.upperBound..<touched.upperBound)
             : (touched.lowerBound..<inner.lowerBound, inner.upperBound..<touched.upperBound)
+        let n = inner.count * c, zOffset = (f + inner.lowerBound) * c
         for j in 0..<nj {
             let row = y + ((plan.output * nj + j) * nk + k0) * c
             row.initialize(repeating: 0, count: (k1 - k0) * c)
+            if !inner.isEmpty {
+                let dst = row + (inner.lowerBound - k0) * c
+                for s in 0..<plan.d0 {
+                    let p = plan.position(j, s)
+                    guard p > -1 && p < end1 else { continue }
+                    let (i, wl, wh) = plan.corners(p)
+                    let column = s &* plan.stride0 &+ i &* plan.stride1 &+ zOffset
+                    if i >= 0 {
+                        terms.add(tap(wl, low), column, fused: fused, count: n, into: dst, from: x)
+                        if high != 0 { terms.add(tap(wl, high), column + c, fused: fused, count: n, into: dst, from: x) }
+                    }
+                    if i + 1 < plan.d1 && wh != 0 {
+                        terms.add(tap(wh, low), column + plan.stride1, fused: fused, count: n, into: dst, from: x)
+                        if high != 0 {
+                            terms.add(tap(wh, high), column + plan.stride1 + c, fused: fused, count: n, into: dst, from: x)
+                        }
+                    }
+                }
+                terms.flush(fused: fused, count: n, into: dst, from: x)
+            }
+            guard !before.isEmpty || !after.isEmpty else { continue }
             for s in 0..<plan.d0 {
                 let p = plan.position(j, s)
                 guard p > -1 && p < end1 else { continue }
                 let (i, wl, wh) = plan.corners(p)
-                let hasLow = i >= 0, hasHigh = i + 1 < plan.d1 && wh != 0
-                let column = s &* plan.stride0 &+ i &* plan.stride1   // voxel column of the low corner
-                if !inner.isEmpty {
-                    let n = inner.count * c
-                    let dst = row + (inner.lowerBound - k0) * c
-                    let zOffset = (f + inner.lowerBound) * c
-                    if high == 0 {
-                        if hasLow && hasHigh {
-                            columnAxpy(fused, n, dst, tap(wl, low), x + (column + zOffset),
-                                       tap(wh, low), x + (column + plan.stride1 + zOffset))
-                        } else if hasLow {
-                            columnAxpy(fused, n, dst, tap(wl, low), x + (column + zOffset))
-                        } else {
-                            columnAxpy(fused, n, dst, tap(wh, low), x + (column + plan.stride1 + zOffset))
-                        }
-                    } else {
-                        if hasLow && hasHigh {
-                            let a = x + (column + zOffset), b = x + (column + plan.stride1 + zOffset)
-                            columnAxpy(fused, n, dst, tap(wl, low), a, tap(wl, high), a + c,
-                                       tap(wh, low), b, tap(wh, high), b + c)
-                        } else if hasLow {
-                            let a = x + (column + zOffset)
-                            columnAxpy(fused, n, dst, tap(wl, low), a, tap(wl, high), a + c)
-                        } else {
-                            let b = x + (column + plan.stride1 + zOffset)
-                            columnAxpy(fused, n, dst, tap(wh, low), b, tap(wh, high), b + c)
-                        }
-                    }
-                }
-                // The other rows one at a time (edge rows; every row when σ = −1).
+                let column = s &* plan.stride0 &+ i &* plan.stride1
                 @inline(__always) func edgeRow(_ k: Int) {
                     let zl = f + plan.zSign * k
                     let dst = row + (k - k0) * c
@@ -288,8 +315,8 @@ extension JohnTransformProjector {
                             columnAxpy(fused, c, dst, tap(w, high), x + (offset + (zl + 1) * c))
                         }
                     }
-                    if hasLow { add(wl, column) }
-                    if hasHigh { add(wh, column + plan.stride1) }
+                    if i >= 0 { add(wl, column) }
+                    if i + 1 < plan.d1 && wh != 0 { add(wh, column + plan.stride1) }
                 }
                 for k in before { edgeRow(k) }
                 for k in after { edgeRow(k) }
@@ -301,10 +328,13 @@ extension JohnTransformProjector {
     ///
     /// Tasks own tiles of the volume (a range of x times a block of z rows,
     /// about ``columnBlockBytes``), so each voxel is written by one task. For
-    /// each projection and each voxel column of the tile, the rays that touch
-    /// the column in its slice (at most two: rays are at least one voxel apart
-    /// along the in-plane axis) are gathered in one fused pass over the
-    /// column's run of (z, c) values, in (projection, ray) order.
+    /// each voxel column of the tile, the rays of every projection that touch
+    /// the column in its slice (at most two per projection: rays are at least
+    /// one voxel apart along the in-plane axis) are gathered in one pass over
+    /// the column's run of (z, c) values, in (projection, ray, tap) order,
+    /// with the partial sums in registers. Projections are grouped by their
+    /// z mapping (``ColumnPlan/zFloor``, fraction, direction), which fixes
+    /// the run.
     @inlinable
     func applyAdjointColumns(_ y: UnsafePointer<Scalar>, into x: UnsafeMutablePointer<Scalar>) {
         guard !columnPlans.isEmpty else { return }
@@ -322,109 +352,91 @@ extension JohnTransformProjector {
         let input = SendablePointer(UnsafeMutablePointer(mutating: y)), output = SendablePointer(x)
         let fused = fusedKernels ? Int32(1) : 0
         columnPlans.withUnsafeBufferPointer { planBuffer in
-            Parallel.forEachChunk(count: zBlocks * xBlocks, minimumChunk: 1) { tiles in
-                for tile in tiles {
-                    let zb = tile / xBlocks, xb = tile - zb * xBlocks
-                    let xs = (xb * width)..<Swift.min(vx, (xb + 1) * width)
-                    let zs = (zb * rows)..<Swift.min(vz, (zb + 1) * rows)
-                    for plan in planBuffer {
-                        Self.adjointColumns(plan, xs: xs, ys: 0..<vy, zs: zs, nj: nj, nk: nk, ny: vy, nz: vz, channels: c,
-                                            fused: fused, y: UnsafePointer(input.base), x: output.base)
+            columnClasses.withUnsafeBufferPointer { classes in
+                Parallel.forEachChunk(count: zBlocks * xBlocks, minimumChunk: 1) { tiles in
+                    withGatherTerms(Scalar.self) { terms in
+                        for tile in tiles {
+                            let zb = tile / xBlocks, xb = tile - zb * xBlocks
+                            let xs = (xb * width)..<Swift.min(vx, (xb + 1) * width)
+                            let zs = (zb * rows)..<Swift.min(vz, (zb + 1) * rows)
+                            for range in classes {
+                                Self.adjointColumns(UnsafeBufferPointer(rebasing: planBuffer[range]), xs: xs, ys: 0..<vy,
+                                                    zs: zs, nj: nj, nk: nk, ny: vy, nz: vz, channels: c, fused: fused,
+                                                    terms: &terms, y: UnsafePointer(input.base), x: output.base)
+                            }
+                        }
                     }
                 }
             }
         }
     }
 
-    /// One column-geometry projection's contribution to the voxels `xs × ys × zs`.
+    /// The contributions of projections `plans` (one z class: same z floor,
+    /// fraction and direction) to the voxels `xs × ys × zs`.
     @inlinable
-    static func adjointColumns(_ plan: ColumnPlan, xs: Range<Int>, ys: Range<Int>, zs: Range<Int>, nj: Int, nk: Int,
-                               ny: Int, nz: Int, channels c: Int, fused: Int32, y: UnsafePointer<Scalar>,
-                               x: UnsafeMutablePointer<Scalar>) {
-        let f = plan.zFloor, high = plan.zHigh, low = plan.zLow
-        let end1 = Double(plan.d1)
-        let image = y + plan.output * nj * nk * c
-        let rowLength = nk * c
+    static func adjointColumns(_ plans: UnsafeBufferPointer<ColumnPlan>, xs: Range<Int>, ys: Range<Int>, zs: Range<Int>,
+                               nj: Int, nk: Int, ny: Int, nz: Int, channels c: Int, fused: Int32,
+                               terms: inout GatherTerms<Scalar>, y: UnsafePointer<Scalar>, x: UnsafeMutablePointer<Scalar>) {
+        guard let first = plans.first else { return }
+        let f = first.zFloor, high = first.zHigh, low = first.zLow, sign = first.zSign
         // Voxel rows z whose every tap comes from a detector row in 0..<K (σ = +1):
         // row k = z − f (weight low) and, with a fraction, row z − f − 1 (weight high).
-        var inner = 0..<0
-        if plan.zSign == 1 {
-            let lo = Swift.max(zs.lowerBound, high == 0 ? f : f + 1), hi = Swift.min(zs.upperBound, f + nk)
-            if lo < hi { inner = lo..<hi }
-        }
+        let inner = sign == 1 ? clampedRange(high == 0 ? f : f + 1, f + nk, within: zs) : zs.lowerBound..<zs.lowerBound
         // Voxel rows that receive at least one tap: row k = σ(z − f) or, with a fraction, σ(z − f − 1) in 0..<K.
         let extra = high == 0 ? 0 : 1
-        let touched = plan.zSign == 1
+        let touched = sign == 1
             ? clampedRange(f, f + nk + extra, within: zs)
             : clampedRange(f - nk + 1, f + 1 + extra, within: zs)
         guard !touched.isEmpty else { return }
         let (before, after) = inner.isEmpty
             ? (touched, touched.upperBound..<touched.upperBound)
             : (touched.lowerBound..<inner.lowerBound, inner.upperBound..<touched.upperBound)
-        let span = Swift.abs(plan.inverseDj1)
+        let n = inner.count * c
+        let rowLength = nk * c
+        let lowOffset = (inner.lowerBound - f) * c   // detector row of the low tap of the first inner voxel row
         for vxIndex in xs {
             for vyIndex in ys {
-                let (s, q) = plan.axis == 0 ? (vxIndex, vyIndex) : (vyIndex, vxIndex)
                 let column = x + ((vxIndex * ny + vyIndex) * nz) * c
-                // Candidate rays: the in-plane position must lie in (q − 1, q + 1).
-                let centre = (Double(q) - plan.base1 - Double(s) * plan.step1) * plan.inverseDj1
-                let lowest = Swift.min(Swift.max(centre - span, -2), Double(nj) + 2)
-                let highest = Swift.min(Swift.max(centre + span, -2), Double(nj) + 2)
-                let first = Swift.max(0, Int(lowest + 2) - 3), last = Swift.min(nj - 1, Int(highest + 2))
-                guard first <= last else { continue }
-                /// Adds one or two rays' rows to the column's z run.
-                @inline(__always) func gather(_ wa: Double, _ ra: UnsafePointer<Scalar>, _ wb: Double?, _ rb: UnsafePointer<Scalar>?) {
-                    if !inner.isEmpty {
-                        let n = inner.count * c
-                        let dst = column + inner.lowerBound * c
-                        let offset = (inner.lowerBound - f) * c   // detector row of the low tap
-                        if high == 0 {
-                            if let wb, let rb {
-                                columnAxpy(fused, n, dst, tap(wa, low), ra + offset, tap(wb, low), rb + offset)
-                            } else {
-                                columnAxpy(fused, n, dst, tap(wa, low), ra + offset)
+                let dst = column + inner.lowerBound * c
+                for plan in plans {
+                    let (s, q) = plan.axis == 0 ? (vxIndex, vyIndex) : (vyIndex, vxIndex)
+                    let image = plan.output * nj * rowLength
+                    // Candidate rays: the in-plane position must lie in (q − 1, q + 1),
+                    // so j within |1 / dj1| of `centre`; one more each side for rounding.
+                    let span = Swift.abs(plan.inverseDj1)
+                    let centre = (Double(q) - plan.base1 - Double(s) * plan.step1) * plan.inverseDj1
+                    let lowest = Swift.min(Swift.max(centre - span, -2), Double(nj) + 2)
+                    let highest = Swift.min(Swift.max(centre + span, -2), Double(nj) + 2)
+                    let firstRay = Swift.max(0, Int(lowest + 2) &- 3), lastRay = Swift.min(nj - 1, Int(highest + 2) &- 1)
+                    guard firstRay <= lastRay else { continue }
+                    let end1 = Double(plan.d1)
+                    for j in firstRay...lastRay {
+                        let p = plan.position(j, s)
+                        guard p > -1 && p < end1 else { continue }
+                        let (i, wl, wh) = plan.corners(p)
+                        let w: Double
+                        if i == q { w = wl } else if i &+ 1 == q && wh != 0 { w = wh } else { continue }
+                        let ray = image + j * rowLength
+                        if !inner.isEmpty {
+                            terms.add(tap(w, low), ray + lowOffset, fused: fused, count: n, into: dst, from: y)
+                            if high != 0 { terms.add(tap(w, high), ray + lowOffset - c, fused: fused, count: n, into: dst, from: y) }
+                        }
+                        if !before.isEmpty || !after.isEmpty {
+                            @inline(__always) func edgeRow(_ zv: Int) {
+                                let target = column + zv * c
+                                let kl = sign * (zv - f)
+                                if kl >= 0 && kl < nk { columnAxpy(fused, c, target, tap(w, low), y + (ray + kl * c)) }
+                                if high != 0 {
+                                    let kh = sign * (zv - f - 1)
+                                    if kh >= 0 && kh < nk { columnAxpy(fused, c, target, tap(w, high), y + (ray + kh * c)) }
+                                }
                             }
-                        } else {
-                            if let wb, let rb {
-                                columnAxpy(fused, n, dst, tap(wa, low), ra + offset, tap(wa, high), ra + (offset - c),
-                                           tap(wb, low), rb + offset, tap(wb, high), rb + (offset - c))
-                            } else {
-                                columnAxpy(fused, n, dst, tap(wa, low), ra + offset, tap(wa, high), ra + (offset - c))
-                            }
+                            for zv in before { edgeRow(zv) }
+                            for zv in after { edgeRow(zv) }
                         }
                     }
-                    @inline(__always) func edgeRow(_ zv: Int) {
-                        let dst = column + zv * c
-                        @inline(__always) func add(_ w: Double, _ r: UnsafePointer<Scalar>) {
-                            let kl = plan.zSign * (zv - f)
-                            if kl >= 0 && kl < nk { columnAxpy(fused, c, dst, tap(w, low), r + kl * c) }
-                            if high != 0 {
-                                let kh = plan.zSign * (zv - f - 1)
-                                if kh >= 0 && kh < nk { columnAxpy(fused, c, dst, tap(w, high), r + kh * c) }
-                            }
-                        }
-                        add(wa, ra)
-                        if let wb, let rb { add(wb, rb) }
-                    }
-                    for zv in before { edgeRow(zv) }
-                    for zv in after { edgeRow(zv) }
                 }
-                var pending = -1
-                var pendingWeight = 0.0
-                for j in first...last {
-                    let p = plan.position(j, s)
-                    guard p > -1 && p < end1 else { continue }
-                    let (i, wl, wh) = plan.corners(p)
-                    let w: Double
-                    if i == q { w = wl } else if i + 1 == q && wh != 0 { w = wh } else { continue }
-                    if pending < 0 {
-                        pending = j; pendingWeight = w
-                    } else {
-                        gather(pendingWeight, image + pending * rowLength, w, image + j * rowLength)
-                        pending = -1
-                    }
-                }
-                if pending >= 0 { gather(pendingWeight, image + pending * rowLength, nil, nil) }
+                terms.flush(fused: fused, count: n, into: dst, from: y)
             }
         }
     }

@@ -44,8 +44,11 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
     @usableFromInline let generalPlans: [Int]
     /// Those indices by dominant axis (x, y, z), in order.
     @usableFromInline let planGroups: [[Int]]
-    /// The projections with column geometry (see `ColumnProjection.swift`), in order.
+    /// The projections with column geometry (see `ColumnProjection.swift`),
+    /// sorted by their z mapping (stably, so in order within a class).
     @usableFromInline let columnPlans: [ColumnPlan]
+    /// Ranges of ``columnPlans`` with the same z mapping (floor, fraction, direction).
+    @usableFromInline let columnClasses: [Range<Int>]
     /// Whether the column kernels run their AVX2 + FMA versions.
     @usableFromInline let fusedKernels: Bool
     /// Whether column geometries take the column path (false only in tests).
@@ -85,7 +88,18 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
         self.plans = plans
         let columns = columnPath ? plans.indices.map { ColumnPlan(plans[$0], output: $0, nj: geometry.projectionShape[0], nk: geometry.projectionShape[1]) } : plans.map { _ in nil }
         let general = plans.indices.filter { columns[$0] == nil }
-        self.columnPlans = columns.compactMap { $0 }
+        var sorted = columns.compactMap { $0 }
+        sorted = sorted.enumerated().sorted { a, b in
+            (a.element.zFloor, a.element.zHigh, a.element.zSign, a.offset) < (b.element.zFloor, b.element.zHigh, b.element.zSign, b.offset)
+        }.map(\.element)
+        var classes: [Range<Int>] = []
+        var start = 0
+        for index in sorted.indices where index + 1 == sorted.count || !sorted[index].sameZMapping(as: sorted[index + 1]) {
+            classes.append(start..<(index + 1))
+            start = index + 1
+        }
+        self.columnPlans = sorted
+        self.columnClasses = classes
         self.generalPlans = general
         self.planGroups = (0..<3).map { axis in general.filter { plans[$0].axis == axis } }
         self.fusedKernels = fusedKernels
