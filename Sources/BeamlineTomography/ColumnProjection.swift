@@ -171,14 +171,20 @@ struct GatherTerms<S: SparseElement> {
         self.offsets = offsets
     }
 
-    /// Adds a term, first flushing into `y` when the list is full.
+    /// Flushes first when fewer than `room` slots are free.
     @inlinable @inline(__always)
-    mutating func add(_ w: S, _ offset: Int, fused: Int32, count n: Int, into y: UnsafeMutablePointer<S>,
-                      from base: UnsafePointer<S>) {
-        if count == Self.capacity { flush(fused: fused, count: n, into: y, from: base) }
+    mutating func reserve(_ room: Int, fused: Int32, count n: Int, into y: UnsafeMutablePointer<S>,
+                          from base: UnsafePointer<S>) {
+        if count &+ room > Self.capacity { flush(fused: fused, count: n, into: y, from: base) }
+    }
+
+    /// Writes a term into the next slot and keeps it only when `keep` (no
+    /// branch; the caller has reserved the slot).
+    @inlinable @inline(__always)
+    mutating func put(_ w: S, _ offset: Int, if keep: Bool) {
         weights[count] = w
         offsets[count] = offset
-        count &+= 1
+        count &+= keep ? 1 : 0
     }
 
     /// Adds the held terms to `y[0..<n]` and empties the list.
@@ -212,9 +218,21 @@ func defaultFusedKernels() -> Bool {
 // MARK: - Forward and adjoint on column plans
 
 extension JohnTransformProjector {
-    /// Cache budget per task (bytes): the block of the volume (forward) or of
-    /// the volume being written (adjoint) that one task works on at a time.
-    @usableFromInline static var columnBlockBytes: Int { 512 * 1024 }
+    /// Rows (of z, or of detector k) per block: enough that one term's run
+    /// of `rows · C` values is at least 384 long (long contiguous runs for
+    /// the gather kernel, and the per-term set-up amortised), at most
+    /// `maxRows`, balanced so the blocks have nearly equal sizes.
+    @inlinable
+    static func columnRows(length: Int, channels c: Int, maxRows: Int) -> Int {
+        let wanted = Swift.max(1, Swift.min(length, maxRows, (384 + c - 1) / c))
+        let blocks = (length + wanted - 1) / wanted
+        return (length + blocks - 1) / blocks
+    }
+
+    /// The largest block of volume rows a task reads at a time (forward) or
+    /// writes (adjoint), in bytes: large enough for long runs, small enough
+    /// to stay in the last-level cache (on x86-64 servers ≥ 16 MB shared).
+    @usableFromInline static var columnBlockBytes: Int { 8 << 20 }
 
     /// `y = P x` for the projections with column geometry.
     ///
@@ -229,8 +247,7 @@ extension JohnTransformProjector {
         let (nj, nk, c) = (geometry.projectionShape[0], geometry.projectionShape[1], channels)
         let (vx, vy) = (geometry.volumeShape[0], geometry.volumeShape[1])
         let plane = Swift.max(1, vx * vy * c * MemoryLayout<Scalar>.stride)
-        var rows = Swift.max(1, Self.columnBlockBytes / plane, (8 + c - 1) / c)
-        rows = Swift.min(rows, nk)
+        let rows = Self.columnRows(length: nk, channels: c, maxRows: Swift.max(1, Self.columnBlockBytes / plane))
         let blocks = (nk + rows - 1) / rows
         let threads = Parallel.threadCount
         let groups = Swift.max(1, Swift.min(columnPlans.count, (4 * threads + blocks - 1) / blocks))
@@ -282,20 +299,23 @@ extension JohnTransformProjector {
             row.initialize(repeating: 0, count: (k1 - k0) * c)
             if !inner.isEmpty {
                 let dst = row + (inner.lowerBound - k0) * c
+                // Branch-free: every candidate term is written, and counted
+                // only when its weight belongs to the matrix.
                 for s in 0..<plan.d0 {
+                    terms.reserve(4, fused: fused, count: n, into: dst, from: x)
                     let p = plan.position(j, s)
-                    guard p > -1 && p < end1 else { continue }
-                    let (i, wl, wh) = plan.corners(p)
+                    let inside = p > -1 && p < end1
+                    let (i, wl, wh) = plan.corners(inside ? p : 0)
                     let column = s &* plan.stride0 &+ i &* plan.stride1 &+ zOffset
-                    if i >= 0 {
-                        terms.add(tap(wl, low), column, fused: fused, count: n, into: dst, from: x)
-                        if high != 0 { terms.add(tap(wl, high), column + c, fused: fused, count: n, into: dst, from: x) }
-                    }
-                    if i + 1 < plan.d1 && wh != 0 {
-                        terms.add(tap(wh, low), column + plan.stride1, fused: fused, count: n, into: dst, from: x)
-                        if high != 0 {
-                            terms.add(tap(wh, high), column + plan.stride1 + c, fused: fused, count: n, into: dst, from: x)
-                        }
+                    let useLow = inside && i >= 0, useHigh = inside && i &+ 1 < plan.d1 && wh != 0
+                    if high == 0 {
+                        terms.put(tap(wl, low), column, if: useLow)
+                        terms.put(tap(wh, low), column &+ plan.stride1, if: useHigh)
+                    } else {
+                        terms.put(tap(wl, low), column, if: useLow)
+                        terms.put(tap(wl, high), column &+ c, if: useLow)
+                        terms.put(tap(wh, low), column &+ plan.stride1, if: useHigh)
+                        terms.put(tap(wh, high), column &+ plan.stride1 &+ c, if: useHigh)
                     }
                 }
                 terms.flush(fused: fused, count: n, into: dst, from: x)
@@ -341,11 +361,12 @@ extension JohnTransformProjector {
         let (nj, nk, c) = (geometry.projectionShape[0], geometry.projectionShape[1], channels)
         let (vx, vy, vz) = (geometry.volumeShape[0], geometry.volumeShape[1], geometry.volumeShape[2])
         let bytes = MemoryLayout<Scalar>.stride
-        var rows = Swift.max(1, Swift.min(vz, Self.columnBlockBytes / Swift.max(1, vy * c * bytes)))
-        rows = Swift.max(rows, Swift.min(vz, (8 + c - 1) / c))
+        let rows = Self.columnRows(length: vz, channels: c, maxRows: vz)
         let zBlocks = (vz + rows - 1) / rows
         let threads = Parallel.threadCount
-        var width = Swift.max(1, Self.columnBlockBytes / Swift.max(1, vy * rows * c * bytes))
+        // Tiles of `width` x-rows of the volume: at most 512 KB (in L2 while the
+        // tile's projections are gathered into it), and enough tiles to share.
+        var width = Swift.max(1, (512 << 10) / Swift.max(1, vy * rows * c * bytes))
         width = Swift.min(width, Swift.max(1, (vx * zBlocks) / (4 * threads)))
         width = Swift.min(width, vx)
         let xBlocks = (vx + width - 1) / width
@@ -402,26 +423,32 @@ extension JohnTransformProjector {
                     let (s, q) = plan.axis == 0 ? (vxIndex, vyIndex) : (vyIndex, vxIndex)
                     let image = plan.output * nj * rowLength
                     // Candidate rays: the in-plane position must lie in (q − 1, q + 1),
-                    // so j within |1 / dj1| of `centre`; one more each side for rounding.
-                    let span = Swift.abs(plan.inverseDj1)
+                    // so |j − centre| < |1 / dj1| (a margin of 1e-9 covers rounding;
+                    // each candidate is then settled with the forward's own formula).
+                    let span = Swift.abs(plan.inverseDj1) + 1e-9
                     let centre = (Double(q) - plan.base1 - Double(s) * plan.step1) * plan.inverseDj1
                     let lowest = Swift.min(Swift.max(centre - span, -2), Double(nj) + 2)
                     let highest = Swift.min(Swift.max(centre + span, -2), Double(nj) + 2)
-                    let firstRay = Swift.max(0, Int(lowest + 2) &- 3), lastRay = Swift.min(nj - 1, Int(highest + 2) &- 1)
+                    // ⌈lowest⌉ and ⌊highest⌋ (both ≥ −2, so truncation after +3 is floor + 3).
+                    var firstRay = Int(lowest + 3) &- 3
+                    if Double(firstRay) < lowest { firstRay &+= 1 }
+                    let lastRay = Swift.min(nj - 1, Int(highest + 3) &- 3)
+                    firstRay = Swift.max(0, firstRay)
                     guard firstRay <= lastRay else { continue }
                     let end1 = Double(plan.d1)
                     for j in firstRay...lastRay {
+                        terms.reserve(2, fused: fused, count: n, into: dst, from: y)
                         let p = plan.position(j, s)
-                        guard p > -1 && p < end1 else { continue }
-                        let (i, wl, wh) = plan.corners(p)
-                        let w: Double
-                        if i == q { w = wl } else if i &+ 1 == q && wh != 0 { w = wh } else { continue }
+                        let inside = p > -1 && p < end1
+                        let (i, wl, wh) = plan.corners(inside ? p : 0)
+                        let w = i == q ? wl : (i &+ 1 == q ? wh : 0)
+                        let use = inside && w != 0
                         let ray = image + j * rowLength
                         if !inner.isEmpty {
-                            terms.add(tap(w, low), ray + lowOffset, fused: fused, count: n, into: dst, from: y)
-                            if high != 0 { terms.add(tap(w, high), ray + lowOffset - c, fused: fused, count: n, into: dst, from: y) }
+                            terms.put(tap(w, low), ray + lowOffset, if: use)
+                            if high != 0 { terms.put(tap(w, high), ray + lowOffset - c, if: use) }
                         }
-                        if !before.isEmpty || !after.isEmpty {
+                        if use && (!before.isEmpty || !after.isEmpty) {
                             @inline(__always) func edgeRow(_ zv: Int) {
                                 let target = column + zv * c
                                 let kl = sign * (zv - f)
