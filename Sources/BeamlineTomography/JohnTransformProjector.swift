@@ -24,11 +24,19 @@ import BeamlineTensor
 /// the exact transpose of the forward map (mumott's pixel-driven
 /// back-projection is not).
 ///
-/// Work is split over (projection, row) pairs for the forward map and, for
-/// the adjoint, over slabs of slices of the dominant axis (all projections
-/// with that dominant axis together), so every output element is written by
-/// one task in a fixed order: results do not depend on the thread count.
-/// No memory is allocated per ray.
+/// Projections of a single-axis scan about z (detector k along ±z, beam
+/// and j in the xy plane, any angle and offsets: "column geometry") take a
+/// fast path: the in-plane weights of ray j on slice s are the same for
+/// every detector row, so each (ray, slice) contributes one contiguous run
+/// over (k, c), summed by a C kernel (AVX2 + FMA when the CPU has it, else
+/// portable C). Other projections (tilts) take the general ray kernels.
+/// Both give the same matrix entries up to rounding.
+///
+/// Work is split so that every output element is written by one task in a
+/// fixed order (column path: blocks of detector rows for the forward map,
+/// tiles of the volume for the adjoint; general path: (projection, row)
+/// pairs, and slabs of slices of the dominant axis): results do not depend
+/// on the thread count. No memory is allocated per ray.
 public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sendable {
     /// The geometry (all projections, even when a subset is selected).
     public let geometry: Geometry
@@ -281,18 +289,14 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
             // Interior: bilinear interpolation in lerp form (the same weights,
             // fewer operations), two slices per step into two partial sums.
             var sum2: Scalar = 0
-            // `flat`: the ray stays on a voxel row of axis 2 (single-axis
-            // scans), so the second interpolation weighs 0 and is skipped
-            // (`lo + 0 · (hi − lo)` is `lo`: the same sums either way).
-            @inline(__always) func lerp(_ q: UnsafePointer<Scalar>, _ a1: Scalar, _ a2: Scalar, _ flat: Bool) -> Scalar {
+            @inline(__always) func lerp(_ q: UnsafePointer<Scalar>, _ a1: Scalar, _ a2: Scalar) -> Scalar {
                 let x00 = q[0], x10 = q[stride1]
                 let lo = x00 + a1 * (x10 - x00)
-                if flat { return lo }
                 let x01 = q[stride2], x11 = q[stride12]
                 let hi = x01 + a1 * (x11 - x01)
                 return lo + a2 * (hi - lo)
             }
-            @inline(__always) func interior(_ flat: Bool) {
+            do {
                 var fs = Double(inner.lowerBound)
                 var slice = x + inner.lowerBound &* stride0
                 var remaining = inner.count
@@ -300,8 +304,8 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
                     let p1 = b1 + fs * step1, p2 = b2 + fs * step2
                     let q1 = b1 + (fs + 1) * step1, q2 = b2 + (fs + 1) * step2
                     let (i1, a1) = floorSplit(p1), (i2, a2) = floorSplit(p2), (k1, e1) = floorSplit(q1), (k2, e2) = floorSplit(q2)
-                    sum += lerp(slice + (i1 &* stride1 &+ i2 &* stride2), Scalar(a1), Scalar(a2), flat)
-                    sum2 += lerp(slice + (stride0 &+ k1 &* stride1 &+ k2 &* stride2), Scalar(e1), Scalar(e2), flat)
+                    sum += lerp(slice + (i1 &* stride1 &+ i2 &* stride2), Scalar(a1), Scalar(a2))
+                    sum2 += lerp(slice + (stride0 &+ k1 &* stride1 &+ k2 &* stride2), Scalar(e1), Scalar(e2))
                     fs += 2
                     slice += 2 &* stride0
                     remaining &-= 2
@@ -309,10 +313,9 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
                 if remaining == 1 {
                     let p1 = b1 + fs * step1, p2 = b2 + fs * step2
                     let (i1, a1) = floorSplit(p1), (i2, a2) = floorSplit(p2)
-                    sum += lerp(slice + (i1 &* stride1 &+ i2 &* stride2), Scalar(a1), Scalar(a2), flat)
+                    sum += lerp(slice + (i1 &* stride1 &+ i2 &* stride2), Scalar(a1), Scalar(a2))
                 }
             }
-            if plan.isFlat(b2) { interior(true) } else { interior(false) }
             sum += sum2
             for s in inner.upperBound..<all.upperBound {
                 let t = plan.sample(slice: s, b1, b2)
@@ -329,19 +332,6 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
         let (x00, x10, x01, x11) = (x + o00, x + o10, x + o01, x + o11)
         for ch in 0..<c {
             pixel[ch] += w00 * x00[ch] + w10 * x10[ch] + w01 * x01[ch] + w11 * x11[ch]
-        }
-    }
-
-    /// Adds `w0 x0 + w1 x1` to `pixel`, channel by channel: the two-corner
-    /// form of the bilinear sample when the position on axis 2 is a voxel
-    /// centre (weights of the other two corners exactly 0, so the result
-    /// is the same as the four-corner form's).
-    @inlinable @inline(__always)
-    static func accumulate(_ pixel: UnsafeMutablePointer<Scalar>, _ c: Int, _ x: UnsafePointer<Scalar>,
-                           _ o0: Int, _ o1: Int, _ w0: Scalar, _ w1: Scalar) {
-        let (x0, x1) = (x + o0, x + o1)
-        for ch in 0..<c {
-            pixel[ch] += w0 * x0[ch] + w1 * x1[ch]
         }
     }
 
@@ -380,12 +370,8 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
                         let a1 = p1 - Double(i1), a2 = p2 - Double(i2)
                         let l1 = 1 - a1, l2 = 1 - a2
                         let o = base &+ i1 &* stride1 &+ i2 &* stride2
-                        if a2 == 0 {  // on a voxel row (single-axis scans): the far corners weigh 0
-                            accumulate(pixel, c, x, o, o &+ stride1, Scalar(l1), Scalar(a1))
-                        } else {
-                            accumulate(pixel, c, x, o, o &+ stride1, o &+ stride2, o &+ stride12,
-                                       Scalar(l1 * l2), Scalar(a1 * l2), Scalar(l1 * a2), Scalar(a1 * a2))
-                        }
+                        accumulate(pixel, c, x, o, o &+ stride1, o &+ stride2, o &+ stride12,
+                                   Scalar(l1 * l2), Scalar(a1 * l2), Scalar(l1 * a2), Scalar(a1 * a2))
                     } else if p1 > -1 && p1 < end1 && p2 > -1 && p2 < end2 {
                         let t = plan.sample(slice: s, b1, b2)
                         accumulate(pixel, c, x, t.o00, t.o10, t.o01, t.o11, Scalar(t.w00), Scalar(t.w10), Scalar(t.w01), Scalar(t.w11))
@@ -432,14 +418,7 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
                     x[t.o11] += Scalar(t.w11) * value
                 }
                 // Interior: the transpose of the forward's lerp form, two slices per step
-                // (`flat` as in the forward: with a2 = 0 the far corners get exactly 0).
-                @inline(__always) func spread(_ q: UnsafeMutablePointer<Scalar>, _ a1: Scalar, _ a2: Scalar, _ flat: Bool) {
-                    if flat {
-                        let lowHigh = value * a1
-                        q[0] += value - lowHigh
-                        q[stride1] += lowHigh
-                        return
-                    }
+                @inline(__always) func spread(_ q: UnsafeMutablePointer<Scalar>, _ a1: Scalar, _ a2: Scalar) {
                     let high = value * a2, low = value - high
                     let lowHigh = low * a1, highHigh = high * a1
                     q[0] += low - lowHigh
@@ -447,7 +426,7 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
                     q[stride2] += high - highHigh
                     q[stride12] += highHigh
                 }
-                @inline(__always) func interior(_ flat: Bool) {
+                do {
                     var fs = Double(inner.lowerBound)
                     var slice = x + inner.lowerBound &* stride0
                     var remaining = inner.count
@@ -455,8 +434,8 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
                         let p1 = b1 + fs * step1, p2 = b2 + fs * step2
                         let q1 = b1 + (fs + 1) * step1, q2 = b2 + (fs + 1) * step2
                         let (i1, a1) = floorSplit(p1), (i2, a2) = floorSplit(p2), (k1, e1) = floorSplit(q1), (k2, e2) = floorSplit(q2)
-                        spread(slice + (i1 &* stride1 &+ i2 &* stride2), Scalar(a1), Scalar(a2), flat)
-                        spread(slice + (stride0 &+ k1 &* stride1 &+ k2 &* stride2), Scalar(e1), Scalar(e2), flat)
+                        spread(slice + (i1 &* stride1 &+ i2 &* stride2), Scalar(a1), Scalar(a2))
+                        spread(slice + (stride0 &+ k1 &* stride1 &+ k2 &* stride2), Scalar(e1), Scalar(e2))
                         fs += 2
                         slice += 2 &* stride0
                         remaining &-= 2
@@ -464,10 +443,9 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
                     if remaining == 1 {
                         let p1 = b1 + fs * step1, p2 = b2 + fs * step2
                         let (i1, a1) = floorSplit(p1), (i2, a2) = floorSplit(p2)
-                        spread(slice + (i1 &* stride1 &+ i2 &* stride2), Scalar(a1), Scalar(a2), flat)
+                        spread(slice + (i1 &* stride1 &+ i2 &* stride2), Scalar(a1), Scalar(a2))
                     }
                 }
-                if plan.isFlat(b2) { interior(true) } else { interior(false) }
                 for s in inner.upperBound..<all.upperBound {
                     let t = plan.sample(slice: s, b1, b2)
                     x[t.o00] += Scalar(t.w00) * value
@@ -490,19 +468,6 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
             x10[ch] += w10 * v
             x01[ch] += w01 * v
             x11[ch] += w11 * v
-        }
-    }
-
-    /// Adds `w · pixel` to two corners (the transpose of the two-corner
-    /// ``accumulate(_:_:_:_:_:_:_:)``).
-    @inlinable @inline(__always)
-    static func scatter(_ pixel: UnsafePointer<Scalar>, _ c: Int, _ x: UnsafeMutablePointer<Scalar>,
-                        _ o0: Int, _ o1: Int, _ w0: Scalar, _ w1: Scalar) {
-        let (x0, x1) = (x + o0, x + o1)
-        for ch in 0..<c {
-            let v = pixel[ch]
-            x0[ch] += w0 * v
-            x1[ch] += w1 * v
         }
     }
 
@@ -533,12 +498,8 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
                         let a1 = p1 - Double(i1), a2 = p2 - Double(i2)
                         let l1 = 1 - a1, l2 = 1 - a2
                         let o = base &+ i1 &* stride1 &+ i2 &* stride2
-                        if a2 == 0 {  // on a voxel row: the far corners weigh 0
-                            scatter(pixel, c, x, o, o &+ stride1, Scalar(l1) * d, Scalar(a1) * d)
-                        } else {
-                            scatter(pixel, c, x, o, o &+ stride1, o &+ stride2, o &+ stride12,
-                                    Scalar(l1 * l2) * d, Scalar(a1 * l2) * d, Scalar(l1 * a2) * d, Scalar(a1 * a2) * d)
-                        }
+                        scatter(pixel, c, x, o, o &+ stride1, o &+ stride2, o &+ stride12,
+                                Scalar(l1 * l2) * d, Scalar(a1 * l2) * d, Scalar(l1 * a2) * d, Scalar(a1 * a2) * d)
                     } else if p1 > -1 && p1 < end1 && p2 > -1 && p2 < end2 {
                         let t = plan.sample(slice: s, b1, b2)
                         scatter(pixel, c, x, t.o00, t.o10, t.o01, t.o11,
@@ -628,14 +589,6 @@ struct RayPlan: Sendable {
         inverseStep2 = Swift.abs(s2) < 1e-12 ? 0 : 1 / s2
         distance = (1 + s1 * s1 + s2 * s2).squareRoot()
     }
-
-    /// Whether a ray starting at `b2` on axis 2 stays exactly on a voxel
-    /// row of that axis (no step along it and an integer start), so its
-    /// interpolation weight along axis 2 is 0 on every slice. This is the
-    /// case of every ray of a single-axis scan about the volume's z axis
-    /// with detector rows on voxel rows (mumott's default geometry).
-    @inlinable @inline(__always)
-    func isFlat(_ b2: Double) -> Bool { step2 == 0 && b2 == b2.rounded(.down) }
 
     /// Positions along axes 1 and 2 of ray (j, k) on slice 0.
     @inlinable @inline(__always)
