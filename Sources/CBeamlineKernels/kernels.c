@@ -93,9 +93,15 @@ BL_AVX2 static void NAME(ptrdiff_t n, T *BL_RESTRICT y, ptrdiff_t terms, const T
         T *q = y + i;                                                                                        \
         VT a0 = LOAD(q), a1 = LOAD(q + LANES), a2 = LOAD(q + 2 * LANES), a3 = LOAD(q + 3 * LANES);           \
         VT a4 = LOAD(q + 4 * LANES), a5 = LOAD(q + 5 * LANES), a6 = LOAD(q + 6 * LANES), a7 = LOAD(q + 7 * LANES); \
+        int ahead = i + 16 * LANES <= n;  /* the next block is whole: fetch its lines now */                 \
         for (ptrdiff_t t = 0; t < terms; t++) {                                                              \
             const T *p = base + offsets[t] + i;                                                              \
             VT wt = BCAST(w + t);                                                                            \
+            if (ahead) {                                                                                     \
+                const char *f = (const char *)(p + 8 * LANES);                                               \
+                _mm_prefetch(f, _MM_HINT_T0); _mm_prefetch(f + 64, _MM_HINT_T0);                             \
+                _mm_prefetch(f + 128, _MM_HINT_T0); _mm_prefetch(f + 192, _MM_HINT_T0);                      \
+            }                                                                                                \
             a0 = FMA(wt, LOAD(p), a0); a1 = FMA(wt, LOAD(p + LANES), a1);                                    \
             a2 = FMA(wt, LOAD(p + 2 * LANES), a2); a3 = FMA(wt, LOAD(p + 3 * LANES), a3);                    \
             a4 = FMA(wt, LOAD(p + 4 * LANES), a4); a5 = FMA(wt, LOAD(p + 5 * LANES), a5);                    \
