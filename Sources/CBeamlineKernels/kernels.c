@@ -14,12 +14,12 @@
 static void NAME(ptrdiff_t n, T *BL_RESTRICT y, T w0, const T *BL_RESTRICT a0) {                       \
     for (ptrdiff_t i = 0; i < n; i++) y[i] = y[i] + w0 * a0[i];                                      \
 }                                                                                                    \
-static void GNAME(ptrdiff_t n, T *BL_RESTRICT y, ptrdiff_t terms, const T *BL_RESTRICT w,             \
+static void GNAME(ptrdiff_t n, T *BL_RESTRICT y, int add, ptrdiff_t terms, const T *BL_RESTRICT w,             \
                   const ptrdiff_t *BL_RESTRICT offsets, const T *BL_RESTRICT base) {                  \
     ptrdiff_t i = 0;                                                                                 \
     for (; i + 8 <= n; i += 8) {                                                                     \
         T acc[8];                                                                                    \
-        for (int l = 0; l < 8; l++) acc[l] = y[i + l];                                               \
+        for (int l = 0; l < 8; l++) acc[l] = add ? y[i + l] : 0;                                     \
         for (ptrdiff_t t = 0; t < terms; t++) {                                                      \
             const T *p = base + offsets[t] + i;                                                      \
             T wt = w[t];                                                                             \
@@ -28,7 +28,7 @@ static void GNAME(ptrdiff_t n, T *BL_RESTRICT y, ptrdiff_t terms, const T *BL_RE
         for (int l = 0; l < 8; l++) y[i + l] = acc[l];                                               \
     }                                                                                                \
     for (; i < n; i++) {                                                                             \
-        T acc = y[i];                                                                                \
+        T acc = add ? y[i] : 0;                                                                      \
         for (ptrdiff_t t = 0; t < terms; t++) acc = acc + w[t] * base[offsets[t] + i];               \
         y[i] = acc;                                                                                  \
     }                                                                                                \
@@ -85,14 +85,14 @@ BL_AVX2 static void axpy_f_avx2(ptrdiff_t n, float *BL_RESTRICT y, float w0, con
 // Gather: eight accumulators (eight independent FMA chains) per block of
 // 8 vectors; the last block of 1–8 vectors is masked. A block of at most 4
 // vectors uses four accumulators.
-#define BL_GATHER_AVX2(NAME, T, VT, LANES, LOAD, STORE, MLOAD, MSTORE, FMA, BCAST, MASK)                    \
-BL_AVX2 static void NAME(ptrdiff_t n, T *BL_RESTRICT y, ptrdiff_t terms, const T *BL_RESTRICT w,               \
+#define BL_GATHER_AVX2(NAME, T, VT, LANES, LOAD, STORE, MLOAD, MSTORE, FMA, BCAST, MASK, ZERO)              \
+BL_AVX2 static void NAME(ptrdiff_t n, T *BL_RESTRICT y, int add, ptrdiff_t terms, const T *BL_RESTRICT w,               \
                          const ptrdiff_t *BL_RESTRICT offsets, const T *BL_RESTRICT base) {                   \
     ptrdiff_t i = 0;                                                                                         \
     for (; i + 8 * LANES <= n; i += 8 * LANES) {                                                             \
         T *q = y + i;                                                                                        \
-        VT a0 = LOAD(q), a1 = LOAD(q + LANES), a2 = LOAD(q + 2 * LANES), a3 = LOAD(q + 3 * LANES);           \
-        VT a4 = LOAD(q + 4 * LANES), a5 = LOAD(q + 5 * LANES), a6 = LOAD(q + 6 * LANES), a7 = LOAD(q + 7 * LANES); \
+        VT a0 = (add ? LOAD(q) : ZERO()), a1 = (add ? LOAD(q + LANES) : ZERO()), a2 = (add ? LOAD(q + 2 * LANES) : ZERO()), a3 = (add ? LOAD(q + 3 * LANES) : ZERO());           \
+        VT a4 = (add ? LOAD(q + 4 * LANES) : ZERO()), a5 = (add ? LOAD(q + 5 * LANES) : ZERO()), a6 = (add ? LOAD(q + 6 * LANES) : ZERO()), a7 = (add ? LOAD(q + 7 * LANES) : ZERO()); \
         int ahead = i + 16 * LANES <= n;  /* the next block is whole: fetch its lines now */                 \
         for (ptrdiff_t t = 0; t < terms; t++) {                                                              \
             const T *p = base + offsets[t] + i;                                                              \
@@ -116,9 +116,9 @@ BL_AVX2 static void NAME(ptrdiff_t n, T *BL_RESTRICT y, ptrdiff_t terms, const T
     if (r > 4 * LANES) {                                                                                     \
         __m256i m0 = MASK(r), m1 = MASK(r - LANES), m2 = MASK(r - 2 * LANES), m3 = MASK(r - 3 * LANES);      \
         __m256i m4 = MASK(r - 4 * LANES), m5 = MASK(r - 5 * LANES), m6 = MASK(r - 6 * LANES), m7 = MASK(r - 7 * LANES); \
-        VT a0 = LOAD(q), a1 = LOAD(q + LANES), a2 = LOAD(q + 2 * LANES), a3 = LOAD(q + 3 * LANES);           \
-        VT a4 = MLOAD(q + 4 * LANES, m4), a5 = MLOAD(q + 5 * LANES, m5);                                     \
-        VT a6 = MLOAD(q + 6 * LANES, m6), a7 = MLOAD(q + 7 * LANES, m7);                                     \
+        VT a0 = (add ? LOAD(q) : ZERO()), a1 = (add ? LOAD(q + LANES) : ZERO()), a2 = (add ? LOAD(q + 2 * LANES) : ZERO()), a3 = (add ? LOAD(q + 3 * LANES) : ZERO());           \
+        VT a4 = (add ? MLOAD(q + 4 * LANES, m4) : ZERO()), a5 = (add ? MLOAD(q + 5 * LANES, m5) : ZERO());                                     \
+        VT a6 = (add ? MLOAD(q + 6 * LANES, m6) : ZERO()), a7 = (add ? MLOAD(q + 7 * LANES, m7) : ZERO());                                     \
         (void)m0; (void)m1; (void)m2; (void)m3;                                                              \
         for (ptrdiff_t t = 0; t < terms; t++) {                                                              \
             const T *p = base + offsets[t] + i;                                                              \
@@ -133,7 +133,7 @@ BL_AVX2 static void NAME(ptrdiff_t n, T *BL_RESTRICT y, ptrdiff_t terms, const T
         MSTORE(q + 6 * LANES, m6, a6); MSTORE(q + 7 * LANES, m7, a7);                                        \
     } else {                                                                                                 \
         __m256i m0 = MASK(r), m1 = MASK(r - LANES), m2 = MASK(r - 2 * LANES), m3 = MASK(r - 3 * LANES);      \
-        VT a0 = MLOAD(q, m0), a1 = MLOAD(q + LANES, m1), a2 = MLOAD(q + 2 * LANES, m2), a3 = MLOAD(q + 3 * LANES, m3); \
+        VT a0 = (add ? MLOAD(q, m0) : ZERO()), a1 = (add ? MLOAD(q + LANES, m1) : ZERO()), a2 = (add ? MLOAD(q + 2 * LANES, m2) : ZERO()), a3 = (add ? MLOAD(q + 3 * LANES, m3) : ZERO()); \
         for (ptrdiff_t t = 0; t < terms; t++) {                                                              \
             const T *p = base + offsets[t] + i;                                                              \
             VT wt = BCAST(w + t);                                                                            \
@@ -144,9 +144,9 @@ BL_AVX2 static void NAME(ptrdiff_t n, T *BL_RESTRICT y, ptrdiff_t terms, const T
     }                                                                                                        \
 }
 BL_GATHER_AVX2(gather_d_avx2, double, __m256d, 4, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_maskload_pd,
-               _mm256_maskstore_pd, _mm256_fmadd_pd, _mm256_broadcast_sd, mask_pd)
+               _mm256_maskstore_pd, _mm256_fmadd_pd, _mm256_broadcast_sd, mask_pd, _mm256_setzero_pd)
 BL_GATHER_AVX2(gather_f_avx2, float, __m256, 8, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_maskload_ps,
-               _mm256_maskstore_ps, _mm256_fmadd_ps, _mm256_broadcast_ss, mask_ps)
+               _mm256_maskstore_ps, _mm256_fmadd_ps, _mm256_broadcast_ss, mask_ps, _mm256_setzero_ps)
 
 #define BL_DISPATCH(fused, avx, portable) if (fused) avx; else portable
 #else
@@ -160,11 +160,13 @@ void bl_axpy_d(int fused, ptrdiff_t n, double *y, double w0, const double *a0) {
 void bl_axpy_f(int fused, ptrdiff_t n, float *y, float w0, const float *a0) {
     BL_DISPATCH(fused, axpy_f_avx2(n, y, w0, a0), axpy_f_portable(n, y, w0, a0));
 }
-void bl_gather_d(int fused, ptrdiff_t n, double *y, ptrdiff_t terms, const double *w, const ptrdiff_t *offsets,
-                 const double *base) {
-    BL_DISPATCH(fused, gather_d_avx2(n, y, terms, w, offsets, base), gather_d_portable(n, y, terms, w, offsets, base));
+void bl_gather_d(int fused, ptrdiff_t n, double *y, int add, ptrdiff_t terms, const double *w,
+                 const ptrdiff_t *offsets, const double *base) {
+    BL_DISPATCH(fused, gather_d_avx2(n, y, add, terms, w, offsets, base),
+                gather_d_portable(n, y, add, terms, w, offsets, base));
 }
-void bl_gather_f(int fused, ptrdiff_t n, float *y, ptrdiff_t terms, const float *w, const ptrdiff_t *offsets,
-                 const float *base) {
-    BL_DISPATCH(fused, gather_f_avx2(n, y, terms, w, offsets, base), gather_f_portable(n, y, terms, w, offsets, base));
+void bl_gather_f(int fused, ptrdiff_t n, float *y, int add, ptrdiff_t terms, const float *w,
+                 const ptrdiff_t *offsets, const float *base) {
+    BL_DISPATCH(fused, gather_f_avx2(n, y, add, terms, w, offsets, base),
+                gather_f_portable(n, y, add, terms, w, offsets, base));
 }

@@ -25,14 +25,15 @@ int bl_kernels_have_avx2_fma(void);
 
 /// y[n] += w0 · a0[n] for n < count.
 void bl_axpy_d(int fused, ptrdiff_t count, double *y, double w0, const double *a0);
-/// y[n] += Σ_t w[t] · base[offsets[t] + n] for n < count, t = 0, 1, ... in that
-/// order for every element (the partial sums stay in registers across t).
-void bl_gather_d(int fused, ptrdiff_t count, double *y, ptrdiff_t terms, const double *w, const ptrdiff_t *offsets,
+/// y[n] = (accumulate ? y[n] : 0) + Σ_t w[t] · base[offsets[t] + n] for n < count,
+/// t = 0, 1, ... in that order for every element (the partial sums stay in
+/// registers across t).
+void bl_gather_d(int fused, ptrdiff_t count, double *y, int accumulate, ptrdiff_t terms, const double *w, const ptrdiff_t *offsets,
                  const double *base);
 
 /// Float versions of the above.
 void bl_axpy_f(int fused, ptrdiff_t count, float *y, float w0, const float *a0);
-void bl_gather_f(int fused, ptrdiff_t count, float *y, ptrdiff_t terms, const float *w, const ptrdiff_t *offsets,
+void bl_gather_f(int fused, ptrdiff_t count, float *y, int accumulate, ptrdiff_t terms, const float *w, const ptrdiff_t *offsets,
                  const float *base);
 
 #ifdef __cplusplus
