@@ -250,11 +250,11 @@ extension JohnTransformProjector {
 
     /// `y = P x` for the projections with column geometry.
     ///
-    /// Tasks own blocks of detector rows `k` (for a group of projections), so
-    /// each output value is written by one task, summing its terms in slice
-    /// order; the block's rows of the volume (`X · Y · rows · C` values, about
-    /// ``columnBlockBytes``) stay in cache while every projection of the
-    /// group reads them.
+    /// Blocks of detector rows `k` run one after the other; within a block,
+    /// tasks own projections, so each output value is written by one task,
+    /// summing its terms in slice order, and the block's rows of the volume
+    /// (`X · Y · rows · C` values, at most ``columnBlockBytes``) stay in the
+    /// shared last-level cache while every thread reads them.
     @inlinable
     func applyColumns(_ x: UnsafePointer<Scalar>, into y: UnsafeMutablePointer<Scalar>) {
         guard !columnPlans.isEmpty else { return }
@@ -263,21 +263,25 @@ extension JohnTransformProjector {
         let plane = Swift.max(1, vx * vy * c * MemoryLayout<Scalar>.stride)
         let rows = Self.columnRows(length: nk, channels: c, maxRows: Swift.max(1, Self.columnBlockBytes / plane))
         let blocks = (nk + rows - 1) / rows
-        let threads = Parallel.threadCount
-        let groups = Swift.max(1, Swift.min(columnPlans.count, (4 * threads + blocks - 1) / blocks))
         let input = SendablePointer(UnsafeMutablePointer(mutating: x)), output = SendablePointer(y)
         let fused = fusedKernels ? Int32(1) : 0
         let nz = geometry.volumeShape[2]
         columnPlans.withUnsafeBufferPointer { planBuffer in
+            // One block of rows at a time, its projections shared among the
+            // threads: every thread reads the same slice of the volume.
+            // Work items: (projection, part of its rays), enough parts to share
+            // out even a single projection.
             let count = planBuffer.count
-            Parallel.forEachChunk(count: blocks * groups, minimumChunk: 1) { tiles in
-                withGatherTerms(Scalar.self) { terms in
-                    for tile in tiles {
-                        let block = tile / groups, group = tile - block * groups
-                        let k0 = block * rows, k1 = Swift.min(nk, k0 + rows)
-                        for member in (count * group / groups)..<(count * (group + 1) / groups) {
-                            Self.forwardColumns(planBuffer[member], rows: k0..<k1, nj: nj, nk: nk, channels: c, z: nz,
-                                                fused: fused, terms: &terms, x: UnsafePointer(input.base), y: output.base)
+            let parts = Swift.max(1, Swift.min(nj, (4 * Parallel.threadCount + count - 1) / count))
+            for block in 0..<blocks {
+                let k0 = block * rows, k1 = Swift.min(nk, k0 + rows)
+                Parallel.forEachChunk(count: count * parts, minimumChunk: 1) { items in
+                    withGatherTerms(Scalar.self) { terms in
+                        for item in items {
+                            let member = item / parts, part = item - member * parts
+                            Self.forwardColumns(planBuffer[member], rays: (nj * part / parts)..<(nj * (part + 1) / parts),
+                                                rows: k0..<k1, nj: nj, nk: nk, channels: c, z: nz, fused: fused,
+                                                terms: &terms, x: UnsafePointer(input.base), y: output.base)
                         }
                     }
                 }
@@ -285,13 +289,13 @@ extension JohnTransformProjector {
         }
     }
 
-    /// Rows `rows` of every ray `j` of one column-geometry projection.
+    /// Rows `rows` of the rays `rays` of one column-geometry projection.
     ///
     /// Each ray's run of rows whose taps all lie inside the volume is one
     /// gather over its (slice, corner, tap) terms, summed in that order; the
     /// few edge rows (and every row when k₀ runs down z) go row by row.
     @inlinable
-    static func forwardColumns(_ plan: ColumnPlan, rows: Range<Int>, nj: Int, nk: Int, channels c: Int, z nz: Int,
+    static func forwardColumns(_ plan: ColumnPlan, rays: Range<Int>, rows: Range<Int>, nj: Int, nk: Int, channels c: Int, z nz: Int,
                                fused: Int32, terms: inout GatherTerms<Scalar>,
                                x: UnsafePointer<Scalar>, y: UnsafeMutablePointer<Scalar>) {
         let (k0, k1) = (rows.lowerBound, rows.upperBound)
@@ -308,7 +312,7 @@ extension JohnTransformProjector {
             ? (touched, touched.upperBound..<touched.upperBound)
             : (touched.lowerBound..<inner.lowerBound, inner.upperBound..<touched.upperBound)
         let n = inner.count * c, zOffset = (f + inner.lowerBound) * c
-        for j in 0..<nj {
+        for j in rays {
             let row = y + ((plan.output * nj + j) * nk + k0) * c
             if inner.isEmpty {
                 row.initialize(repeating: 0, count: (k1 - k0) * c)
