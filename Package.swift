@@ -32,6 +32,10 @@ let package = Package(
         .systemLibrary(name: "CFFTW", path: "CShims/CFFTW", pkgConfig: "fftw3",
                        providers: [.apt(["libfftw3-dev"])]),
 
+        // Fused multiply-add kernels in C (portable, plus AVX2 + FMA chosen at run
+        // time on x86-64) for the John-transform projector's column fast path.
+        .target(name: "CBeamlineKernels"),
+
         // MARK: - Layers
         .target(
             name: "BeamlineTensor",
@@ -64,7 +68,7 @@ let package = Package(
         .target(
             name: "BeamlineTomography",
             dependencies: [
-                "BeamlineTensor", "BeamlineSparse", "BeamlineSolvers",
+                "BeamlineTensor", "BeamlineSparse", "BeamlineSolvers", "CBeamlineKernels",
                 .product(name: "Numerics", package: "swift-numerics"),
             ]),
         .target(

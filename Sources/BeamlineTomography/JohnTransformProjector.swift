@@ -24,11 +24,19 @@ import BeamlineTensor
 /// the exact transpose of the forward map (mumott's pixel-driven
 /// back-projection is not).
 ///
-/// Work is split over (projection, row) pairs for the forward map and, for
-/// the adjoint, over slabs of slices of the dominant axis (all projections
-/// with that dominant axis together), so every output element is written by
-/// one task in a fixed order: results do not depend on the thread count.
-/// No memory is allocated per ray.
+/// Projections of a single-axis scan about z (detector k along ±z, beam
+/// and j in the xy plane, any angle and offsets: "column geometry") take a
+/// fast path: the in-plane weights of ray j on slice s are the same for
+/// every detector row, so each (ray, slice) contributes one contiguous run
+/// over (k, c), summed by a C kernel (AVX2 + FMA when the CPU has it, else
+/// portable C). Other projections (tilts) take the general ray kernels.
+/// Both give the same matrix entries up to rounding.
+///
+/// Work is split so that every output element is written by one task in a
+/// fixed order (column path: blocks of detector rows for the forward map,
+/// tiles of the volume for the adjoint; general path: (projection, row)
+/// pairs, and slabs of slices of the dominant axis): results do not depend
+/// on the thread count. No memory is allocated per ray.
 public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sendable {
     /// The geometry (all projections, even when a subset is selected).
     public let geometry: Geometry
@@ -39,8 +47,20 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
     public let projectionIndices: [Int]
     /// Per selected projection, the ray-traversal constants.
     @usableFromInline let plans: [RayPlan]
-    /// Indices into ``plans`` by dominant axis (x, y, z), in order.
+    /// Indices into ``plans`` of the projections without column geometry
+    /// (the general ray kernels), in order.
+    @usableFromInline let generalPlans: [Int]
+    /// Those indices by dominant axis (x, y, z), in order.
     @usableFromInline let planGroups: [[Int]]
+    /// The projections with column geometry (see `ColumnProjection.swift`),
+    /// sorted by their z mapping (stably, so in order within a class).
+    @usableFromInline let columnPlans: [ColumnPlan]
+    /// Ranges of ``columnPlans`` with the same z mapping (floor, fraction, direction).
+    @usableFromInline let columnClasses: [Range<Int>]
+    /// Whether the column kernels run their AVX2 + FMA versions.
+    @usableFromInline let fusedKernels: Bool
+    /// Whether column geometries take the column path (false only in tests).
+    let columnPath: Bool
 
     /// A projector for `geometry` with `channels` channels, computing the
     /// projections `indices` (default all, in order).
@@ -49,6 +69,14 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
     ///   an index out of range, an empty index list, or offsets so large
     ///   (beyond 1e9 pixels) that no ray can meet the volume.
     public init(geometry: Geometry, channels: Int = 1, indices: [Int]? = nil) throws(TomographyError) {
+        try self.init(geometry: geometry, channels: channels, indices: indices, columnPath: true,
+                      fusedKernels: defaultFusedKernels())
+    }
+
+    /// The designated initialiser; `columnPath: false` sends every projection
+    /// through the general ray kernels and `fusedKernels: false` forces the
+    /// portable column kernels (tests compare the paths).
+    init(geometry: Geometry, channels: Int, indices: [Int]?, columnPath: Bool, fusedKernels: Bool) throws(TomographyError) {
         try geometry.validate()
         guard channels >= 1 else { throw .invalidArgument(name: "channels", expected: "≥ 1", received: "\(channels)") }
         let selected = indices ?? Array(0..<geometry.count)
@@ -66,13 +94,36 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
         self.projectionIndices = selected
         let plans = selected.map { RayPlan(geometry: geometry, projection: $0, channels: channels) }
         self.plans = plans
-        self.planGroups = (0..<3).map { axis in plans.indices.filter { plans[$0].axis == axis } }
+        let columns = columnPath ? plans.indices.map { ColumnPlan(plans[$0], output: $0, nj: geometry.projectionShape[0], nk: geometry.projectionShape[1]) } : plans.map { _ in nil }
+        let general = plans.indices.filter { columns[$0] == nil }
+        var sorted = columns.compactMap { $0 }
+        sorted = sorted.enumerated().sorted { a, b in
+            (a.element.zFloor, a.element.zHigh, a.element.zSign, a.offset) < (b.element.zFloor, b.element.zHigh, b.element.zSign, b.offset)
+        }.map(\.element)
+        var classes: [Range<Int>] = []
+        var start = 0
+        for index in sorted.indices where index + 1 == sorted.count || !sorted[index].sameZMapping(as: sorted[index + 1]) {
+            classes.append(start..<(index + 1))
+            start = index + 1
+        }
+        self.columnPlans = sorted
+        self.columnClasses = classes
+        self.generalPlans = general
+        self.planGroups = (0..<3).map { axis in general.filter { plans[$0].axis == axis } }
+        self.fusedKernels = fusedKernels
+        self.columnPath = columnPath
     }
+
+    /// Whether projection `index` (into the selected projections) takes the
+    /// column fast path.
+    func usesColumnPath(_ index: Int) -> Bool { columnPlans.contains { $0.output == index } }
 
     /// The same projector restricted to the projections `indices` (indices
     /// into ``geometry``), for stochastic or per-projection work.
     public func subset(_ indices: [Int]) throws(TomographyError) -> JohnTransformProjector {
-        try JohnTransformProjector(geometry: geometry, channels: channels, indices: indices)
+        try JohnTransformProjector(geometry: geometry, channels: channels, indices: indices,
+                                   columnPath: columnPath,
+                                   fusedKernels: fusedKernels)
     }
 
     /// `(X, Y, Z, C)`.
@@ -134,14 +185,17 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
                      "JohnTransformProjector.apply: buffers of \(x.count) and \(y.count) elements for operator [\(rows), \(columns)]")
         guard let xp = x.baseAddress, let yp = y.baseAddress else { return }
         let (nj, nk, c) = (geometry.projectionShape[0], geometry.projectionShape[1], channels)
+        applyColumns(xp, into: yp)
+        guard !generalPlans.isEmpty else { return }
         let input = SendablePointer(UnsafeMutablePointer(mutating: xp)), output = SendablePointer(yp)
-        let work = plans.count * nj
+        let work = generalPlans.count * nj
         let samplesPerRow = Swift.max(1, nk * (plans.first?.d0 ?? 1) * c)
         plans.withUnsafeBufferPointer { planBuffer in
+          generalPlans.withUnsafeBufferPointer { general in
             let planPointer = planBuffer.baseAddress!
             Parallel.forEachChunk(count: work, minimumChunk: Swift.max(1, 32768 / samplesPerRow)) { range in
                 for item in range {
-                    let p = item / nj, j = item - p * nj
+                    let g = item / nj, j = item - g * nj, p = general[g]
                     let row = output.base + (p * nj + j) * nk * c
                     if c == 1 {
                         Self.forwardRowSingle(planPointer[p], j: j, nk: nk, x: UnsafePointer(input.base), y: row)
@@ -150,6 +204,7 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
                     }
                 }
             }
+          }
         }
     }
 
@@ -160,6 +215,8 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
                      "JohnTransformProjector.applyAdjoint: buffers of \(y.count) and \(x.count) elements for operator [\(rows), \(columns)]")
         guard let xp = x.baseAddress, let yp = y.baseAddress else { return }
         xp.initialize(repeating: 0, count: x.count)
+        applyAdjointColumns(yp, into: xp)
+        guard !generalPlans.isEmpty else { return }
         let (nj, nk, c) = (geometry.projectionShape[0], geometry.projectionShape[1], channels)
         let input = SendablePointer(UnsafeMutablePointer(mutating: yp)), output = SendablePointer(xp)
         let threads = Parallel.threadCount
@@ -232,18 +289,14 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
             // Interior: bilinear interpolation in lerp form (the same weights,
             // fewer operations), two slices per step into two partial sums.
             var sum2: Scalar = 0
-            // `flat`: the ray stays on a voxel row of axis 2 (single-axis
-            // scans), so the second interpolation weighs 0 and is skipped
-            // (`lo + 0 · (hi − lo)` is `lo`: the same sums either way).
-            @inline(__always) func lerp(_ q: UnsafePointer<Scalar>, _ a1: Scalar, _ a2: Scalar, _ flat: Bool) -> Scalar {
+            @inline(__always) func lerp(_ q: UnsafePointer<Scalar>, _ a1: Scalar, _ a2: Scalar) -> Scalar {
                 let x00 = q[0], x10 = q[stride1]
                 let lo = x00 + a1 * (x10 - x00)
-                if flat { return lo }
                 let x01 = q[stride2], x11 = q[stride12]
                 let hi = x01 + a1 * (x11 - x01)
                 return lo + a2 * (hi - lo)
             }
-            @inline(__always) func interior(_ flat: Bool) {
+            do {
                 var fs = Double(inner.lowerBound)
                 var slice = x + inner.lowerBound &* stride0
                 var remaining = inner.count
@@ -251,8 +304,8 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
                     let p1 = b1 + fs * step1, p2 = b2 + fs * step2
                     let q1 = b1 + (fs + 1) * step1, q2 = b2 + (fs + 1) * step2
                     let (i1, a1) = floorSplit(p1), (i2, a2) = floorSplit(p2), (k1, e1) = floorSplit(q1), (k2, e2) = floorSplit(q2)
-                    sum += lerp(slice + (i1 &* stride1 &+ i2 &* stride2), Scalar(a1), Scalar(a2), flat)
-                    sum2 += lerp(slice + (stride0 &+ k1 &* stride1 &+ k2 &* stride2), Scalar(e1), Scalar(e2), flat)
+                    sum += lerp(slice + (i1 &* stride1 &+ i2 &* stride2), Scalar(a1), Scalar(a2))
+                    sum2 += lerp(slice + (stride0 &+ k1 &* stride1 &+ k2 &* stride2), Scalar(e1), Scalar(e2))
                     fs += 2
                     slice += 2 &* stride0
                     remaining &-= 2
@@ -260,10 +313,9 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
                 if remaining == 1 {
                     let p1 = b1 + fs * step1, p2 = b2 + fs * step2
                     let (i1, a1) = floorSplit(p1), (i2, a2) = floorSplit(p2)
-                    sum += lerp(slice + (i1 &* stride1 &+ i2 &* stride2), Scalar(a1), Scalar(a2), flat)
+                    sum += lerp(slice + (i1 &* stride1 &+ i2 &* stride2), Scalar(a1), Scalar(a2))
                 }
             }
-            if plan.isFlat(b2) { interior(true) } else { interior(false) }
             sum += sum2
             for s in inner.upperBound..<all.upperBound {
                 let t = plan.sample(slice: s, b1, b2)
@@ -280,19 +332,6 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
         let (x00, x10, x01, x11) = (x + o00, x + o10, x + o01, x + o11)
         for ch in 0..<c {
             pixel[ch] += w00 * x00[ch] + w10 * x10[ch] + w01 * x01[ch] + w11 * x11[ch]
-        }
-    }
-
-    /// Adds `w0 x0 + w1 x1` to `pixel`, channel by channel: the two-corner
-    /// form of the bilinear sample when the position on axis 2 is a voxel
-    /// centre (weights of the other two corners exactly 0, so the result
-    /// is the same as the four-corner form's).
-    @inlinable @inline(__always)
-    static func accumulate(_ pixel: UnsafeMutablePointer<Scalar>, _ c: Int, _ x: UnsafePointer<Scalar>,
-                           _ o0: Int, _ o1: Int, _ w0: Scalar, _ w1: Scalar) {
-        let (x0, x1) = (x + o0, x + o1)
-        for ch in 0..<c {
-            pixel[ch] += w0 * x0[ch] + w1 * x1[ch]
         }
     }
 
@@ -331,12 +370,8 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
                         let a1 = p1 - Double(i1), a2 = p2 - Double(i2)
                         let l1 = 1 - a1, l2 = 1 - a2
                         let o = base &+ i1 &* stride1 &+ i2 &* stride2
-                        if a2 == 0 {  // on a voxel row (single-axis scans): the far corners weigh 0
-                            accumulate(pixel, c, x, o, o &+ stride1, Scalar(l1), Scalar(a1))
-                        } else {
-                            accumulate(pixel, c, x, o, o &+ stride1, o &+ stride2, o &+ stride12,
-                                       Scalar(l1 * l2), Scalar(a1 * l2), Scalar(l1 * a2), Scalar(a1 * a2))
-                        }
+                        accumulate(pixel, c, x, o, o &+ stride1, o &+ stride2, o &+ stride12,
+                                   Scalar(l1 * l2), Scalar(a1 * l2), Scalar(l1 * a2), Scalar(a1 * a2))
                     } else if p1 > -1 && p1 < end1 && p2 > -1 && p2 < end2 {
                         let t = plan.sample(slice: s, b1, b2)
                         accumulate(pixel, c, x, t.o00, t.o10, t.o01, t.o11, Scalar(t.w00), Scalar(t.w10), Scalar(t.w01), Scalar(t.w11))
@@ -383,14 +418,7 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
                     x[t.o11] += Scalar(t.w11) * value
                 }
                 // Interior: the transpose of the forward's lerp form, two slices per step
-                // (`flat` as in the forward: with a2 = 0 the far corners get exactly 0).
-                @inline(__always) func spread(_ q: UnsafeMutablePointer<Scalar>, _ a1: Scalar, _ a2: Scalar, _ flat: Bool) {
-                    if flat {
-                        let lowHigh = value * a1
-                        q[0] += value - lowHigh
-                        q[stride1] += lowHigh
-                        return
-                    }
+                @inline(__always) func spread(_ q: UnsafeMutablePointer<Scalar>, _ a1: Scalar, _ a2: Scalar) {
                     let high = value * a2, low = value - high
                     let lowHigh = low * a1, highHigh = high * a1
                     q[0] += low - lowHigh
@@ -398,7 +426,7 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
                     q[stride2] += high - highHigh
                     q[stride12] += highHigh
                 }
-                @inline(__always) func interior(_ flat: Bool) {
+                do {
                     var fs = Double(inner.lowerBound)
                     var slice = x + inner.lowerBound &* stride0
                     var remaining = inner.count
@@ -406,8 +434,8 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
                         let p1 = b1 + fs * step1, p2 = b2 + fs * step2
                         let q1 = b1 + (fs + 1) * step1, q2 = b2 + (fs + 1) * step2
                         let (i1, a1) = floorSplit(p1), (i2, a2) = floorSplit(p2), (k1, e1) = floorSplit(q1), (k2, e2) = floorSplit(q2)
-                        spread(slice + (i1 &* stride1 &+ i2 &* stride2), Scalar(a1), Scalar(a2), flat)
-                        spread(slice + (stride0 &+ k1 &* stride1 &+ k2 &* stride2), Scalar(e1), Scalar(e2), flat)
+                        spread(slice + (i1 &* stride1 &+ i2 &* stride2), Scalar(a1), Scalar(a2))
+                        spread(slice + (stride0 &+ k1 &* stride1 &+ k2 &* stride2), Scalar(e1), Scalar(e2))
                         fs += 2
                         slice += 2 &* stride0
                         remaining &-= 2
@@ -415,10 +443,9 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
                     if remaining == 1 {
                         let p1 = b1 + fs * step1, p2 = b2 + fs * step2
                         let (i1, a1) = floorSplit(p1), (i2, a2) = floorSplit(p2)
-                        spread(slice + (i1 &* stride1 &+ i2 &* stride2), Scalar(a1), Scalar(a2), flat)
+                        spread(slice + (i1 &* stride1 &+ i2 &* stride2), Scalar(a1), Scalar(a2))
                     }
                 }
-                if plan.isFlat(b2) { interior(true) } else { interior(false) }
                 for s in inner.upperBound..<all.upperBound {
                     let t = plan.sample(slice: s, b1, b2)
                     x[t.o00] += Scalar(t.w00) * value
@@ -441,19 +468,6 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
             x10[ch] += w10 * v
             x01[ch] += w01 * v
             x11[ch] += w11 * v
-        }
-    }
-
-    /// Adds `w · pixel` to two corners (the transpose of the two-corner
-    /// ``accumulate(_:_:_:_:_:_:_:)``).
-    @inlinable @inline(__always)
-    static func scatter(_ pixel: UnsafePointer<Scalar>, _ c: Int, _ x: UnsafeMutablePointer<Scalar>,
-                        _ o0: Int, _ o1: Int, _ w0: Scalar, _ w1: Scalar) {
-        let (x0, x1) = (x + o0, x + o1)
-        for ch in 0..<c {
-            let v = pixel[ch]
-            x0[ch] += w0 * v
-            x1[ch] += w1 * v
         }
     }
 
@@ -484,12 +498,8 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
                         let a1 = p1 - Double(i1), a2 = p2 - Double(i2)
                         let l1 = 1 - a1, l2 = 1 - a2
                         let o = base &+ i1 &* stride1 &+ i2 &* stride2
-                        if a2 == 0 {  // on a voxel row: the far corners weigh 0
-                            scatter(pixel, c, x, o, o &+ stride1, Scalar(l1) * d, Scalar(a1) * d)
-                        } else {
-                            scatter(pixel, c, x, o, o &+ stride1, o &+ stride2, o &+ stride12,
-                                    Scalar(l1 * l2) * d, Scalar(a1 * l2) * d, Scalar(l1 * a2) * d, Scalar(a1 * a2) * d)
-                        }
+                        scatter(pixel, c, x, o, o &+ stride1, o &+ stride2, o &+ stride12,
+                                Scalar(l1 * l2) * d, Scalar(a1 * l2) * d, Scalar(l1 * a2) * d, Scalar(a1 * a2) * d)
                     } else if p1 > -1 && p1 < end1 && p2 > -1 && p2 < end2 {
                         let t = plan.sample(slice: s, b1, b2)
                         scatter(pixel, c, x, t.o00, t.o10, t.o01, t.o11,
@@ -579,14 +589,6 @@ struct RayPlan: Sendable {
         inverseStep2 = Swift.abs(s2) < 1e-12 ? 0 : 1 / s2
         distance = (1 + s1 * s1 + s2 * s2).squareRoot()
     }
-
-    /// Whether a ray starting at `b2` on axis 2 stays exactly on a voxel
-    /// row of that axis (no step along it and an integer start), so its
-    /// interpolation weight along axis 2 is 0 on every slice. This is the
-    /// case of every ray of a single-axis scan about the volume's z axis
-    /// with detector rows on voxel rows (mumott's default geometry).
-    @inlinable @inline(__always)
-    func isFlat(_ b2: Double) -> Bool { step2 == 0 && b2 == b2.rounded(.down) }
 
     /// Positions along axes 1 and 2 of ray (j, k) on slice 0.
     @inlinable @inline(__always)

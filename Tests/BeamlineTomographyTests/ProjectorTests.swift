@@ -68,7 +68,7 @@ struct ProjectorTests {
     /// ~1e-6 relative for sums of a few thousand terms (we demand 1e-4).
     ///
     /// Seeds 4 and 5 are single-axis scans (no tilt, integer k offsets),
-    /// whose rays stay on voxel rows of z: the kernels' two-corner path.
+    /// which take the column path; ColumnPathTests covers it further.
     @Test(arguments: [1, 3])
     func adjointDotProduct(channels: Int) throws {
         for seed in 0..<6 {

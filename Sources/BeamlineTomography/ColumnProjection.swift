@@ -1,0 +1,493 @@
+import BeamlineSparse
+import BeamlineTensor
+import CBeamlineKernels
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// The column fast path of JohnTransformProjector.
+//
+// A projection has "column geometry" when its detector k direction is exactly
+// ±z of the volume and its beam and j directions have no z component (a
+// single-axis scan about z, any angle, any j and k offsets). Its rays then lie
+// in z-planes, the dominant axis is x or y, and the transform factorises:
+//
+//   P[i, j, k, :] = Σ_s Σ_corners w(j, s) · (l · x[col, z(k), :] + a · x[col, z(k) + 1, :])
+//
+// where (col, w) are the in-plane Joseph weights of ray j on slice s (the
+// same for every detector row k) and z(k) = f + σk, with f = ⌊b⌋, a = b − f,
+// l = 1 − a for the ray's z position b of row 0 (σ = ±1). A (j, s) pair's
+// contribution to all rows is one contiguous run over (k, c): a fused
+// multiply-add over up to K·C elements, with weights computed once.
+//
+// The matrix entries are the general kernel's up to rounding: positions are
+// computed as `b + Double(s) · step` with the same plan constants, the same
+// edge rules (a position must lie in (−1, D); corners outside the volume are
+// dropped), and the weights are products of the same factors. The forward and
+// the adjoint below form every entry with the same expression
+// (`tap(inPlane, zWeight)`), so they are exact transposes of each other.
+
+/// The constants of one projection with column geometry.
+@usableFromInline
+struct ColumnPlan: Sendable {
+    /// Index of the projection in the operator's output (into `plans`).
+    @usableFromInline var output: Int
+    /// The dominant in-plane axis (0 = x, 1 = y) and the lengths of the
+    /// slice axis (`d0`) and of the other in-plane axis (`d1`).
+    @usableFromInline var axis: Int, d0: Int, d1: Int
+    /// Volume element strides of the slice axis and the in-plane axis.
+    @usableFromInline var stride0: Int, stride1: Int
+    /// In-plane position of ray j on slice s: `(base1 + j · dj1) + s · step1`.
+    @usableFromInline var base1: Double, dj1: Double, step1: Double
+    /// `1 / dj1` (|dj1| ≥ 1 for these geometries).
+    @usableFromInline var inverseDj1: Double
+    /// The step length `|v| / |v_a|`.
+    @usableFromInline var distance: Double
+    /// z position of row k: `zFloor + zSign · k + zFraction`.
+    @usableFromInline var zFloor: Int, zSign: Int
+    /// Interpolation weights along z: `zLow` on voxel `z(k)`, `zHigh` on `z(k) + 1`
+    /// (`zHigh == 0` when rows lie on voxel rows).
+    @usableFromInline var zLow: Double, zHigh: Double
+
+    /// The largest change of a ray position (in voxels) that treating a plan
+    /// as a column geometry may make: rotation matrices built from angles
+    /// (Rodrigues' formula) give `R_zz = cos θ + (1 − cos θ)`, which is
+    /// `1 − 2⁻⁵³` for some θ, so `k` steps of `1 − 2⁻⁵³` along z are taken as
+    /// exact unit steps, and a row-0 z position that far from a voxel centre
+    /// as on it. The matrix entries then differ from the general kernel's by
+    /// at most about this much (rounding level).
+    @usableFromInline static var positionTolerance: Double { 1e-13 }
+
+    /// The column plan of `plan` (detector `nj × nk`), or nil when its
+    /// geometry is not a column geometry within ``positionTolerance``.
+    init?(_ plan: RayPlan, output: Int, nj: Int, nk: Int) {
+        guard plan.axis != 2, Swift.abs(plan.dj1) >= 0.5, Swift.abs(plan.base2) < 1e15 else { return nil }
+        // Drift of the positions from a column geometry over the whole detector and volume.
+        let drift = Swift.abs(plan.step2) * Double(plan.d0) + Swift.abs(plan.dj2) * Double(nj)
+            + (Swift.abs(plan.dk1) + Swift.abs(Swift.abs(plan.dk2) - 1)) * Double(nk)
+        guard drift <= Self.positionTolerance else { return nil }
+        self.output = output
+        (axis, d0, d1) = (plan.axis, plan.d0, plan.d1)
+        (stride0, stride1) = (plan.stride0, plan.stride1)
+        (base1, dj1, step1) = (plan.base1, plan.dj1, plan.step1)
+        inverseDj1 = 1 / plan.dj1
+        distance = plan.distance
+        // A z position within the tolerance of a voxel centre is taken as on it
+        // (rows on voxel rows: one tap instead of two).
+        let nearest = plan.base2.rounded()
+        let base2 = Swift.abs(plan.base2 - nearest) <= Self.positionTolerance ? nearest : plan.base2
+        let f = base2.rounded(.down)
+        zFloor = Int(f)
+        zSign = plan.dk2 > 0 ? 1 : -1
+        zHigh = base2 - f
+        zLow = 1 - zHigh
+    }
+
+    /// Whether `other` maps detector rows to voxel rows the same way.
+    func sameZMapping(as other: ColumnPlan) -> Bool {
+        zFloor == other.zFloor && zHigh == other.zHigh && zSign == other.zSign
+    }
+
+    /// The in-plane position of ray `j` on slice `s`, as the general kernel computes it.
+    @inlinable @inline(__always)
+    func position(_ j: Int, _ s: Int) -> Double { (base1 + Double(j) * dj1) + Double(s) * step1 }
+
+    /// Floor and fraction of an in-plane position `p` with `−1 < p < d1`, and
+    /// the two in-plane weights (step length included): `low` on voxel `i`
+    /// (when `i ≥ 0`), `high` on voxel `i + 1` (when `i + 1 < d1` and the
+    /// fraction is not 0).
+    @inlinable @inline(__always)
+    func corners(_ p: Double) -> (i: Int, low: Double, high: Double) {
+        var i = Int(p)
+        if Double(i) > p { i &-= 1 }
+        let a = p - Double(i)
+        return (i, (1 - a) * distance, a * distance)
+    }
+}
+
+/// `lower..<upper` intersected with `range` (empty ranges start at `range.lowerBound`).
+@inlinable @inline(__always)
+func clampedRange(_ lower: Int, _ upper: Int, within range: Range<Int>) -> Range<Int> {
+    let lo = Swift.max(lower, range.lowerBound), hi = Swift.min(upper, range.upperBound)
+    return lo < hi ? lo..<hi : range.lowerBound..<range.lowerBound
+}
+
+/// A matrix entry: the in-plane weight times the z tap weight, rounded to `S`.
+@inlinable @inline(__always)
+func tap<S: SparseElement>(_ inPlane: Double, _ z: Double) -> S { S(inPlane * z) }
+
+// MARK: - Contiguous multiply-adds (C kernels for Float and Double)
+
+/// `y[n] += w0 a0[n]` for `n < count`.
+@inlinable @inline(__always)
+func columnAxpy<S: SparseElement>(_ fused: Int32, _ count: Int, _ y: UnsafeMutablePointer<S>,
+                                  _ w0: S, _ a0: UnsafePointer<S>) {
+    if S.self == Double.self {
+        bl_axpy_d(fused, count, UnsafeMutableRawPointer(y).assumingMemoryBound(to: Double.self),
+                  unsafeBitCast(w0, to: Double.self), UnsafeRawPointer(a0).assumingMemoryBound(to: Double.self))
+    } else if S.self == Float.self {
+        bl_axpy_f(fused, count, UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self),
+                  unsafeBitCast(w0, to: Float.self), UnsafeRawPointer(a0).assumingMemoryBound(to: Float.self))
+    } else {
+        for n in 0..<count { y[n] = y[n] + w0 * a0[n] }
+    }
+}
+
+/// `y[n] = (accumulate ? y[n] : 0) + Σ_t w[t] · base[offsets[t] + n]` for
+/// `n < count`, terms in order.
+@inlinable @inline(__always)
+func columnGather<S: SparseElement>(_ fused: Int32, _ count: Int, _ y: UnsafeMutablePointer<S>, _ accumulate: Bool,
+                                    _ terms: Int, _ w: UnsafePointer<S>, _ offsets: UnsafePointer<Int>,
+                                    _ base: UnsafePointer<S>) {
+    let add: Int32 = accumulate ? 1 : 0
+    if S.self == Double.self {
+        bl_gather_d(fused, count, UnsafeMutableRawPointer(y).assumingMemoryBound(to: Double.self), add, terms,
+                    UnsafeRawPointer(w).assumingMemoryBound(to: Double.self), offsets,
+                    UnsafeRawPointer(base).assumingMemoryBound(to: Double.self))
+    } else if S.self == Float.self {
+        bl_gather_f(fused, count, UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self), add, terms,
+                    UnsafeRawPointer(w).assumingMemoryBound(to: Float.self), offsets,
+                    UnsafeRawPointer(base).assumingMemoryBound(to: Float.self))
+    } else {
+        for n in 0..<count {
+            var sum = accumulate ? y[n] : 0
+            for t in 0..<terms { sum = sum + w[t] * base[offsets[t] + n] }
+            y[n] = sum
+        }
+    }
+}
+
+/// A list of up to ``capacity`` gather terms (weight, offset) in stack
+/// memory, flushed into one run with ``columnGather(_:_:_:_:_:_:_:)``.
+@usableFromInline
+struct GatherTerms<S: SparseElement> {
+    /// Terms held before a flush: 32 (stack memory for
+    /// `withUnsafeTemporaryAllocation`). Measured on the 50³ × 120 benchmark
+    /// (45 channels): 32 beats 16, 64 and 128 (fewer streams for the cache
+    /// to follow per pass, against more passes over the run).
+    @usableFromInline static var capacity: Int { 32 }
+    @usableFromInline let weights: UnsafeMutablePointer<S>
+    @usableFromInline let offsets: UnsafeMutablePointer<Int>
+    @usableFromInline var count = 0
+    /// When set, the next flush overwrites its run instead of adding to it
+    /// (and zeroes the run if no term was added).
+    @usableFromInline var overwrite = false
+
+    @inlinable init(weights: UnsafeMutablePointer<S>, offsets: UnsafeMutablePointer<Int>) {
+        self.weights = weights
+        self.offsets = offsets
+    }
+
+    /// Flushes first when fewer than `room` slots are free.
+    @inlinable @inline(__always)
+    mutating func reserve(_ room: Int, fused: Int32, count n: Int, into y: UnsafeMutablePointer<S>,
+                          from base: UnsafePointer<S>) {
+        if count &+ room > Self.capacity { flush(fused: fused, count: n, into: y, from: base) }
+    }
+
+    /// Writes a term into the next slot and keeps it only when `keep` (no
+    /// branch; the caller has reserved the slot).
+    @inlinable @inline(__always)
+    mutating func put(_ w: S, _ offset: Int, if keep: Bool) {
+        weights[count] = w
+        offsets[count] = offset
+        count &+= keep ? 1 : 0
+    }
+
+    /// Adds the held terms to `y[0..<n]` and empties the list.
+    @inlinable @inline(__always)
+    mutating func flush(fused: Int32, count n: Int, into y: UnsafeMutablePointer<S>, from base: UnsafePointer<S>) {
+        if count > 0 {
+            columnGather(fused, n, y, !overwrite, count, weights, offsets, base)
+        } else if overwrite {
+            y.initialize(repeating: 0, count: n)
+        }
+        overwrite = false
+        count = 0
+    }
+}
+
+/// Runs `body` with stack storage for one ``GatherTerms`` list.
+@inlinable @inline(__always)
+func withGatherTerms<S: SparseElement>(_ type: S.Type, _ body: (inout GatherTerms<S>) -> Void) {
+    withUnsafeTemporaryAllocation(of: S.self, capacity: GatherTerms<S>.capacity) { w in
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: GatherTerms<S>.capacity) { o in
+            var terms = GatherTerms<S>(weights: w.baseAddress!, offsets: o.baseAddress!)
+            body(&terms)
+        }
+    }
+}
+
+/// Whether the AVX2 + FMA kernels should run: the CPU has them and
+/// `BEAMLINE_PORTABLE_KERNELS` is unset (or `0`).
+func defaultFusedKernels() -> Bool {
+    if let value = getenv("BEAMLINE_PORTABLE_KERNELS"), String(cString: value) != "" && String(cString: value) != "0" {
+        return false
+    }
+    return bl_kernels_have_avx2_fma() != 0
+}
+
+// MARK: - Forward and adjoint on column plans
+
+extension JohnTransformProjector {
+    /// Rows (of z, or of detector k) per block: enough that one term's run
+    /// of `rows · C` values is at least 384 long (long contiguous runs for
+    /// the gather kernel, and the per-term set-up amortised), at most
+    /// `maxRows`, balanced so the blocks have nearly equal sizes.
+    @inlinable
+    static func columnRows(length: Int, channels c: Int, maxRows: Int) -> Int {
+        let wanted = Swift.max(1, Swift.min(length, maxRows, (384 + c - 1) / c))
+        let blocks = (length + wanted - 1) / wanted
+        return (length + blocks - 1) / blocks
+    }
+
+    /// The largest block of volume rows a task reads at a time (forward) or
+    /// writes (adjoint), in bytes: large enough for long runs, small enough
+    /// to stay in the last-level cache (on x86-64 servers ≥ 16 MB shared).
+    @usableFromInline static var columnBlockBytes: Int { 8 << 20 }
+
+    /// `y = P x` for the projections with column geometry.
+    ///
+    /// Blocks of detector rows `k` run one after the other; within a block,
+    /// tasks own projections, so each output value is written by one task,
+    /// summing its terms in slice order, and the block's rows of the volume
+    /// (`X · Y · rows · C` values, at most ``columnBlockBytes``) stay in the
+    /// shared last-level cache while every thread reads them.
+    @inlinable
+    func applyColumns(_ x: UnsafePointer<Scalar>, into y: UnsafeMutablePointer<Scalar>) {
+        guard !columnPlans.isEmpty else { return }
+        let (nj, nk, c) = (geometry.projectionShape[0], geometry.projectionShape[1], channels)
+        let (vx, vy) = (geometry.volumeShape[0], geometry.volumeShape[1])
+        let plane = Swift.max(1, vx * vy * c * MemoryLayout<Scalar>.stride)
+        let rows = Self.columnRows(length: nk, channels: c, maxRows: Swift.max(1, Self.columnBlockBytes / plane))
+        let blocks = (nk + rows - 1) / rows
+        let input = SendablePointer(UnsafeMutablePointer(mutating: x)), output = SendablePointer(y)
+        let fused = fusedKernels ? Int32(1) : 0
+        let nz = geometry.volumeShape[2]
+        columnPlans.withUnsafeBufferPointer { planBuffer in
+            // One block of rows at a time, its projections shared among the
+            // threads: every thread reads the same slice of the volume.
+            // Work items: (projection, part of its rays), enough parts to share
+            // out even a single projection.
+            let count = planBuffer.count
+            let parts = Swift.max(1, Swift.min(nj, (4 * Parallel.threadCount + count - 1) / count))
+            for block in 0..<blocks {
+                let k0 = block * rows, k1 = Swift.min(nk, k0 + rows)
+                Parallel.forEachChunk(count: count * parts, minimumChunk: 1) { items in
+                    withGatherTerms(Scalar.self) { terms in
+                        for item in items {
+                            let member = item / parts, part = item - member * parts
+                            Self.forwardColumns(planBuffer[member], rays: (nj * part / parts)..<(nj * (part + 1) / parts),
+                                                rows: k0..<k1, nj: nj, nk: nk, channels: c, z: nz, fused: fused,
+                                                terms: &terms, x: UnsafePointer(input.base), y: output.base)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Rows `rows` of the rays `rays` of one column-geometry projection.
+    ///
+    /// Each ray's run of rows whose taps all lie inside the volume is one
+    /// gather over its (slice, corner, tap) terms, summed in that order; the
+    /// few edge rows (and every row when k₀ runs down z) go row by row.
+    @inlinable
+    static func forwardColumns(_ plan: ColumnPlan, rays: Range<Int>, rows: Range<Int>, nj: Int, nk: Int, channels c: Int, z nz: Int,
+                               fused: Int32, terms: inout GatherTerms<Scalar>,
+                               x: UnsafePointer<Scalar>, y: UnsafeMutablePointer<Scalar>) {
+        let (k0, k1) = (rows.lowerBound, rows.upperBound)
+        let f = plan.zFloor, high = plan.zHigh, low = plan.zLow
+        let end1 = Double(plan.d1)
+        // Rows whose every tap lies inside the volume (σ = +1): z(k) = f + k and,
+        // with a fraction, z(k) + 1 in 0..<Z.
+        let inner = plan.zSign == 1 ? clampedRange(-f, (high == 0 ? nz : nz - 1) - f, within: rows) : k0..<k0
+        // Rows with at least one tap inside the volume: z(k) in −1..<Z (0..<Z without a fraction).
+        let touched = plan.zSign == 1
+            ? clampedRange((high == 0 ? 0 : -1) - f, nz - f, within: rows)
+            : clampedRange(f - nz + 1, f + (high == 0 ? 1 : 2), within: rows)
+        let (before, after) = inner.isEmpty
+            ? (touched, touched.upperBound..<touched.upperBound)
+            : (touched.lowerBound..<inner.lowerBound, inner.upperBound..<touched.upperBound)
+        let n = inner.count * c, zOffset = (f + inner.lowerBound) * c
+        for j in rays {
+            let row = y + ((plan.output * nj + j) * nk + k0) * c
+            if inner.isEmpty {
+                row.initialize(repeating: 0, count: (k1 - k0) * c)
+            } else {
+                // The inner rows are overwritten by the first flush.
+                row.initialize(repeating: 0, count: (inner.lowerBound - k0) * c)
+                (row + (inner.upperBound - k0) * c).initialize(repeating: 0, count: (k1 - inner.upperBound) * c)
+                terms.overwrite = true
+                let dst = row + (inner.lowerBound - k0) * c
+                // Branch-free: every candidate term is written, and counted
+                // only when its weight belongs to the matrix.
+                for s in 0..<plan.d0 {
+                    terms.reserve(4, fused: fused, count: n, into: dst, from: x)
+                    let p = plan.position(j, s)
+                    let inside = p > -1 && p < end1
+                    let (i, wl, wh) = plan.corners(inside ? p : 0)
+                    let column = s &* plan.stride0 &+ i &* plan.stride1 &+ zOffset
+                    let useLow = inside && i >= 0, useHigh = inside && i &+ 1 < plan.d1 && wh != 0
+                    if high == 0 {
+                        terms.put(tap(wl, low), column, if: useLow)
+                        terms.put(tap(wh, low), column &+ plan.stride1, if: useHigh)
+                    } else {
+                        terms.put(tap(wl, low), column, if: useLow)
+                        terms.put(tap(wl, high), column &+ c, if: useLow)
+                        terms.put(tap(wh, low), column &+ plan.stride1, if: useHigh)
+                        terms.put(tap(wh, high), column &+ plan.stride1 &+ c, if: useHigh)
+                    }
+                }
+                terms.flush(fused: fused, count: n, into: dst, from: x)
+            }
+            guard !before.isEmpty || !after.isEmpty else { continue }
+            for s in 0..<plan.d0 {
+                let p = plan.position(j, s)
+                guard p > -1 && p < end1 else { continue }
+                let (i, wl, wh) = plan.corners(p)
+                let column = s &* plan.stride0 &+ i &* plan.stride1
+                @inline(__always) func edgeRow(_ k: Int) {
+                    let zl = f + plan.zSign * k
+                    let dst = row + (k - k0) * c
+                    @inline(__always) func add(_ w: Double, _ offset: Int) {
+                        if zl >= 0 && zl < nz { columnAxpy(fused, c, dst, tap(w, low), x + (offset + zl * c)) }
+                        if high != 0 && zl + 1 >= 0 && zl + 1 < nz {
+                            columnAxpy(fused, c, dst, tap(w, high), x + (offset + (zl + 1) * c))
+                        }
+                    }
+                    if i >= 0 { add(wl, column) }
+                    if i + 1 < plan.d1 && wh != 0 { add(wh, column + plan.stride1) }
+                }
+                for k in before { edgeRow(k) }
+                for k in after { edgeRow(k) }
+            }
+        }
+    }
+
+    /// `x += Pᵀ y` for the projections with column geometry (`x` zeroed by the caller).
+    ///
+    /// Tasks own tiles of the volume (a range of x times a block of z rows,
+    /// about ``columnBlockBytes``), so each voxel is written by one task. For
+    /// each voxel column of the tile, the rays of every projection that touch
+    /// the column in its slice (at most two per projection: rays are at least
+    /// one voxel apart along the in-plane axis) are gathered in one pass over
+    /// the column's run of (z, c) values, in (projection, ray, tap) order,
+    /// with the partial sums in registers. Projections are grouped by their
+    /// z mapping (``ColumnPlan/zFloor``, fraction, direction), which fixes
+    /// the run.
+    @inlinable
+    func applyAdjointColumns(_ y: UnsafePointer<Scalar>, into x: UnsafeMutablePointer<Scalar>) {
+        guard !columnPlans.isEmpty else { return }
+        let (nj, nk, c) = (geometry.projectionShape[0], geometry.projectionShape[1], channels)
+        let (vx, vy, vz) = (geometry.volumeShape[0], geometry.volumeShape[1], geometry.volumeShape[2])
+        let bytes = MemoryLayout<Scalar>.stride
+        let rows = Self.columnRows(length: vz, channels: c, maxRows: vz)
+        let zBlocks = (vz + rows - 1) / rows
+        let threads = Parallel.threadCount
+        // Tiles of `width` x-rows of the volume: at most 512 KB (in L2 while the
+        // tile's projections are gathered into it), and enough tiles to share.
+        var width = Swift.max(1, (512 << 10) / Swift.max(1, vy * rows * c * bytes))
+        width = Swift.min(width, Swift.max(1, (vx * zBlocks) / (4 * threads)))
+        width = Swift.min(width, vx)
+        let xBlocks = (vx + width - 1) / width
+        let input = SendablePointer(UnsafeMutablePointer(mutating: y)), output = SendablePointer(x)
+        let fused = fusedKernels ? Int32(1) : 0
+        columnPlans.withUnsafeBufferPointer { planBuffer in
+            columnClasses.withUnsafeBufferPointer { classes in
+                Parallel.forEachChunk(count: zBlocks * xBlocks, minimumChunk: 1) { tiles in
+                    withGatherTerms(Scalar.self) { terms in
+                        for tile in tiles {
+                            let zb = tile / xBlocks, xb = tile - zb * xBlocks
+                            let xs = (xb * width)..<Swift.min(vx, (xb + 1) * width)
+                            let zs = (zb * rows)..<Swift.min(vz, (zb + 1) * rows)
+                            for range in classes {
+                                Self.adjointColumns(UnsafeBufferPointer(rebasing: planBuffer[range]), xs: xs, ys: 0..<vy,
+                                                    zs: zs, nj: nj, nk: nk, ny: vy, nz: vz, channels: c, fused: fused,
+                                                    terms: &terms, y: UnsafePointer(input.base), x: output.base)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The contributions of projections `plans` (one z class: same z floor,
+    /// fraction and direction) to the voxels `xs × ys × zs`.
+    @inlinable
+    static func adjointColumns(_ plans: UnsafeBufferPointer<ColumnPlan>, xs: Range<Int>, ys: Range<Int>, zs: Range<Int>,
+                               nj: Int, nk: Int, ny: Int, nz: Int, channels c: Int, fused: Int32,
+                               terms: inout GatherTerms<Scalar>, y: UnsafePointer<Scalar>, x: UnsafeMutablePointer<Scalar>) {
+        guard let first = plans.first else { return }
+        let f = first.zFloor, high = first.zHigh, low = first.zLow, sign = first.zSign
+        // Voxel rows z whose every tap comes from a detector row in 0..<K (σ = +1):
+        // row k = z − f (weight low) and, with a fraction, row z − f − 1 (weight high).
+        let inner = sign == 1 ? clampedRange(high == 0 ? f : f + 1, f + nk, within: zs) : zs.lowerBound..<zs.lowerBound
+        // Voxel rows that receive at least one tap: row k = σ(z − f) or, with a fraction, σ(z − f − 1) in 0..<K.
+        let extra = high == 0 ? 0 : 1
+        let touched = sign == 1
+            ? clampedRange(f, f + nk + extra, within: zs)
+            : clampedRange(f - nk + 1, f + 1 + extra, within: zs)
+        guard !touched.isEmpty else { return }
+        let (before, after) = inner.isEmpty
+            ? (touched, touched.upperBound..<touched.upperBound)
+            : (touched.lowerBound..<inner.lowerBound, inner.upperBound..<touched.upperBound)
+        let n = inner.count * c
+        let rowLength = nk * c
+        let lowOffset = (inner.lowerBound - f) * c   // detector row of the low tap of the first inner voxel row
+        for vxIndex in xs {
+            for vyIndex in ys {
+                let column = x + ((vxIndex * ny + vyIndex) * nz) * c
+                let dst = column + inner.lowerBound * c
+                for plan in plans {
+                    let (s, q) = plan.axis == 0 ? (vxIndex, vyIndex) : (vyIndex, vxIndex)
+                    let image = plan.output * nj * rowLength
+                    // Candidate rays: the in-plane position must lie in (q − 1, q + 1),
+                    // so |j − centre| < |1 / dj1| (a margin of 1e-9 covers rounding;
+                    // each candidate is then settled with the forward's own formula).
+                    let span = Swift.abs(plan.inverseDj1) + 1e-9
+                    let centre = (Double(q) - plan.base1 - Double(s) * plan.step1) * plan.inverseDj1
+                    let lowest = Swift.min(Swift.max(centre - span, -2), Double(nj) + 2)
+                    let highest = Swift.min(Swift.max(centre + span, -2), Double(nj) + 2)
+                    // ⌈lowest⌉ and ⌊highest⌋ (both ≥ −2, so truncation after +3 is floor + 3).
+                    var firstRay = Int(lowest + 3) &- 3
+                    if Double(firstRay) < lowest { firstRay &+= 1 }
+                    let lastRay = Swift.min(nj - 1, Int(highest + 3) &- 3)
+                    firstRay = Swift.max(0, firstRay)
+                    guard firstRay <= lastRay else { continue }
+                    let end1 = Double(plan.d1)
+                    for j in firstRay...lastRay {
+                        terms.reserve(2, fused: fused, count: n, into: dst, from: y)
+                        let p = plan.position(j, s)
+                        let inside = p > -1 && p < end1
+                        let (i, wl, wh) = plan.corners(inside ? p : 0)
+                        let w = i == q ? wl : (i &+ 1 == q ? wh : 0)
+                        let use = inside && w != 0
+                        let ray = image + j * rowLength
+                        if !inner.isEmpty {
+                            terms.put(tap(w, low), ray + lowOffset, if: use)
+                            if high != 0 { terms.put(tap(w, high), ray + lowOffset - c, if: use) }
+                        }
+                        if use && (!before.isEmpty || !after.isEmpty) {
+                            @inline(__always) func edgeRow(_ zv: Int) {
+                                let target = column + zv * c
+                                let kl = sign * (zv - f)
+                                if kl >= 0 && kl < nk { columnAxpy(fused, c, target, tap(w, low), y + (ray + kl * c)) }
+                                if high != 0 {
+                                    let kh = sign * (zv - f - 1)
+                                    if kh >= 0 && kh < nk { columnAxpy(fused, c, target, tap(w, high), y + (ray + kh * c)) }
+                                }
+                            }
+                            for zv in before { edgeRow(zv) }
+                            for zv in after { edgeRow(zv) }
+                        }
+                    }
+                }
+                terms.flush(fused: fused, count: n, into: dst, from: y)
+            }
+        }
+    }
+}

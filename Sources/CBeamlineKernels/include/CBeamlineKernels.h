@@ -1,0 +1,43 @@
+// Multiply-add kernels over contiguous runs, for the John-transform
+// projector's column fast path (BeamlineTomography).
+//
+// Each kernel adds weighted sources to `y`, element by element, in a fixed
+// order: y[n] = ((y[n] + w0 a0[n]) + w1 a1[n]) + ... . Two versions exist:
+// a portable one (plain C, compiled with FP_CONTRACT OFF, so every product
+// and sum is rounded separately on every platform) and, on x86-64, an
+// AVX2 + FMA one that evaluates the same sequence with fused multiply-adds
+// (one rounding per term instead of two). `bl_kernels_have_avx2_fma()` says
+// whether the CPU can run the second; callers choose with the `fused`
+// argument (once per operator, so a result never mixes the two). Within one
+// version every element of a run goes through the same sequence, whatever
+// its position. `y` must not overlap any source.
+#ifndef C_BEAMLINE_KERNELS_H
+#define C_BEAMLINE_KERNELS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// 1 when the AVX2 + FMA versions can run on this CPU (x86-64 only), else 0.
+int bl_kernels_have_avx2_fma(void);
+
+/// y[n] += w0 · a0[n] for n < count.
+void bl_axpy_d(int fused, ptrdiff_t count, double *y, double w0, const double *a0);
+/// y[n] = (accumulate ? y[n] : 0) + Σ_t w[t] · base[offsets[t] + n] for n < count,
+/// t = 0, 1, ... in that order for every element (the partial sums stay in
+/// registers across t).
+void bl_gather_d(int fused, ptrdiff_t count, double *y, int accumulate, ptrdiff_t terms, const double *w, const ptrdiff_t *offsets,
+                 const double *base);
+
+/// Float versions of the above.
+void bl_axpy_f(int fused, ptrdiff_t count, float *y, float w0, const float *a0);
+void bl_gather_f(int fused, ptrdiff_t count, float *y, int accumulate, ptrdiff_t terms, const float *w, const ptrdiff_t *offsets,
+                 const float *base);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
