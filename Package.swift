@@ -62,7 +62,7 @@ let package = Package(
         .target(
             name: "BeamlineRegistration",
             dependencies: [
-                "BeamlineTensor",
+                "BeamlineTensor", "CBeamlineKernels",
                 .product(name: "Numerics", package: "swift-numerics"),
             ]),
         .target(

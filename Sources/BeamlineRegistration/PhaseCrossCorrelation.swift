@@ -1,4 +1,5 @@
 import BeamlineTensor
+import CBeamlineKernels
 import ComplexModule
 import RealModule
 
@@ -341,8 +342,9 @@ enum CorrelationCore<T: RegistrationScalar> {
                             var src = 0.0, tgt = 0.0
                             for row in range {
                                 let a = fp.base + row * h, b = gp.base + row * h
-                                let (fAll, gAll) = crossPowerRow(a, b, out.base + row * h, count: h, phase: phase,
-                                                                 floor: floor)
+                                let (fAll, gAll) = T.self == Double.self
+                                    ? crossPowerRowC(a, b, out.base + row * h, count: h, phase: phase, floor: floor)
+                                    : crossPowerRow(a, b, out.base + row * h, count: h, phase: phase, floor: floor)
                                 // Energies: bins 0 and (even n) n/2 once, the mirrored ones twice.
                                 if half {
                                     var fOnce = Double(a[0].real * a[0].real + a[0].imaginary * a[0].imaginary)
@@ -427,6 +429,23 @@ enum CorrelationCore<T: RegistrationScalar> {
         return (fSum.sum() + fRest, gSum.sum() + gRest)
     }
 
+    /// ``crossPowerRow(_:_:_:count:phase:floor:)`` for `Double` data through
+    /// the C kernel `bl_cross_power_d` (AVX2 where the CPU has it, the same
+    /// values bit for bit).
+    @inline(__always)
+    static func crossPowerRowC(_ a: UnsafePointer<Complex<T>>, _ b: UnsafePointer<Complex<T>>,
+                               _ o: UnsafeMutablePointer<Complex<T>>, count h: Int, phase: Bool,
+                               floor: T) -> (Double, Double) {
+        var energies = (0.0, 0.0)
+        withUnsafeMutableBytes(of: &energies) { e in
+            bl_cross_power_d(h, UnsafeRawPointer(a).assumingMemoryBound(to: Double.self),
+                             UnsafeRawPointer(b).assumingMemoryBound(to: Double.self),
+                             UnsafeMutableRawPointer(o).assumingMemoryBound(to: Double.self), phase ? 1 : 0,
+                             Double(floor), e.baseAddress!.assumingMemoryBound(to: Double.self))
+        }
+        return energies
+    }
+
     /// Elements `e, e+2, e+4, e+6` of `x` (every other one: the real or the
     /// imaginary parts of four complex numbers) as `Double` lanes.
     @inline(__always)
@@ -479,6 +498,13 @@ enum CorrelationCore<T: RegistrationScalar> {
             let out = SendablePointer(results.baseAddress!)
             let x = values.baseAddress!
             Parallel.forEachBlock(count: values.count, blockSize: block) { index, range in
+                if T.self == Double.self {
+                    // The C kernel (AVX2 where the CPU has it).
+                    let first = UnsafeRawPointer(x + range.lowerBound).assumingMemoryBound(to: Double.self)
+                    let at = range.lowerBound + bl_abs_argmax_d(range.count, first)
+                    out.base[index] = (Swift.abs(x[at]), at)
+                    return
+                }
                 // Two concrete Double vectors (see crossPowerRow); |v| by flipping negative lanes.
                 var top0 = SIMD4<Double>(repeating: -.infinity), top1 = top0
                 var i = range.lowerBound

@@ -38,7 +38,7 @@ import Testing
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("beamline-demo-\(UUID())")
         defer { try? FileManager.default.removeItem(at: folder) }
         // A small tomography part keeps the debug-build test fast.
-        var command = try #require(try BeamlineCommand.parseAsRoot(["demo", "--size", "64", "--output", folder.path,
+        let command = try #require(try BeamlineCommand.parseAsRoot(["demo", "--size", "64", "--output", folder.path,
                                                                     "--tomography-size", "12", "--tomography-iterations", "5",
                                                                     "--detector", "Pilatus100k"])
                                    as? DemoCommand)

@@ -1,5 +1,10 @@
-// Multiply-add kernels over contiguous runs, for the John-transform
-// projector's column fast path (BeamlineTomography).
+// C kernels for the few hot loops that need wider vectors than the
+// baseline x86-64 code Swift emits here: multiply-add runs for the
+// John-transform projector's column fast path (BeamlineTomography, first
+// part below) and the phase cross-correlation's cross-power spectrum and
+// peak search (BeamlineRegistration, last part).
+//
+// Projector kernels.
 //
 // Each kernel adds weighted sources to `y`, element by element, in a fixed
 // order: y[n] = ((y[n] + w0 a0[n]) + w1 a1[n]) + ... . Two versions exist:
@@ -35,6 +40,20 @@ void bl_gather_d(int fused, ptrdiff_t count, double *y, int accumulate, ptrdiff_
 void bl_axpy_f(int fused, ptrdiff_t count, float *y, float w0, const float *a0);
 void bl_gather_f(int fused, ptrdiff_t count, float *y, int accumulate, ptrdiff_t terms, const float *w, const ptrdiff_t *offsets,
                  const float *base);
+
+// Registration kernels (registration.c), double data. Each has a portable
+// version and an AVX2 one (no fused multiply-add) chosen at run time; both
+// give bit-identical products, square roots and quotients, so results do
+// not depend on the CPU.
+
+/// product[j] = a[j]·conj(b[j]) for `count` interleaved complex numbers
+/// (re, im), divided by max(|a[j]·conj(b[j])|, floor) when `phase` is
+/// non-zero (as a multiplication by the reciprocal); energies[0] = Σ|a|²,
+/// energies[1] = Σ|b|². `product` may not overlap `a` or `b`.
+void bl_cross_power_d(ptrdiff_t count, const double *a, const double *b, double *product, int phase, double floor,
+                      double *energies);
+/// The first position of the largest |x[i]| among `count` finite values (0 when count is 0).
+ptrdiff_t bl_abs_argmax_d(ptrdiff_t count, const double *x);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,146 @@
+// Registration kernels (BeamlineRegistration): the phase cross-correlation's
+// cross-power spectrum and its peak search, for double data. See
+// include/CBeamlineKernels.h. The AVX2 versions use no fused multiply-add,
+// and every product, sum, square root and division is the same IEEE
+// operation in the same order as the portable loop, so both versions give
+// bit-identical results (the energies, sums over a row, are added in a
+// different order: they only feed the error estimates).
+#include "CBeamlineKernels.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#pragma STDC FP_CONTRACT OFF
+
+static void cross_power_portable(ptrdiff_t n, const double *a, const double *b, double *o, int phase, double floor,
+                                 double *energies) {
+    double ea = 0, eb = 0;
+    for (ptrdiff_t j = 0; j < n; j++) {
+        double ar = a[2 * j], ai = a[2 * j + 1], br = b[2 * j], bi = b[2 * j + 1];
+        ea += ar * ar + ai * ai;
+        eb += br * br + bi * bi;
+        double re = ar * br + ai * bi, im = ai * br - ar * bi;
+        if (phase) {
+            double m = sqrt(re * re + im * im);
+            double scale = 1 / (m < floor ? floor : m);
+            re *= scale;
+            im *= scale;
+        }
+        o[2 * j] = re;
+        o[2 * j + 1] = im;
+    }
+    energies[0] = ea;
+    energies[1] = eb;
+}
+
+static ptrdiff_t abs_argmax_portable(ptrdiff_t n, const double *x) {
+    double top = -INFINITY;
+    ptrdiff_t at = 0;
+    for (ptrdiff_t i = 0; i < n; i++) {
+        double v = fabs(x[i]);
+        if (v > top) { top = v; at = i; }
+    }
+    return at;
+}
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#include <immintrin.h>
+#define BL_AVX2_ONLY __attribute__((target("avx2")))
+
+static int bl_have_avx2(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2");
+}
+
+// Two complex numbers a vector: (re0, im0, re1, im1).
+BL_AVX2_ONLY static void cross_power_avx2(ptrdiff_t n, const double *a, const double *b, double *o, int phase,
+                                          double floor, double *energies) {
+    __m256d ea = _mm256_setzero_pd(), eb = _mm256_setzero_pd();
+    const __m256d floors = _mm256_set1_pd(floor), ones = _mm256_set1_pd(1);
+    ptrdiff_t j = 0;
+    for (; j + 2 <= n; j += 2) {
+        __m256d va = _mm256_loadu_pd(a + 2 * j), vb = _mm256_loadu_pd(b + 2 * j);
+        __m256d aa = _mm256_mul_pd(va, va), bb = _mm256_mul_pd(vb, vb);
+        ea = _mm256_add_pd(ea, _mm256_hadd_pd(aa, aa));        // ar² + ai² (twice per pair; halved below)
+        eb = _mm256_add_pd(eb, _mm256_hadd_pd(bb, bb));
+        __m256d t1 = _mm256_mul_pd(va, vb);                        // (ar·br, ai·bi, …)
+        __m256d t2 = _mm256_mul_pd(va, _mm256_permute_pd(vb, 0x5));  // (ar·bi, ai·br, …)
+        __m256d re = _mm256_hadd_pd(t1, t1);                       // ar·br + ai·bi
+        __m256d negim = _mm256_hsub_pd(t2, t2);                    // ar·bi − ai·br = −im
+        __m256d im = _mm256_sub_pd(_mm256_setzero_pd(), negim);
+        __m256d p = _mm256_blend_pd(re, im, 0xA);                  // (re0, im0, re1, im1)
+        if (phase) {
+            __m256d pp = _mm256_mul_pd(p, p);
+            __m256d m = _mm256_sqrt_pd(_mm256_hadd_pd(pp, pp));     // re·re + im·im, per pair
+            m = _mm256_blendv_pd(m, floors, _mm256_cmp_pd(m, floors, _CMP_LT_OQ));
+            p = _mm256_mul_pd(p, _mm256_div_pd(ones, m));
+        }
+        _mm256_storeu_pd(o + 2 * j, p);
+    }
+    double sums[4], sumsB[4];
+    _mm256_storeu_pd(sums, ea);
+    _mm256_storeu_pd(sumsB, eb);
+    double rest[2];
+    cross_power_portable(n - j, a + 2 * j, b + 2 * j, o + 2 * j, phase, floor, rest);
+    energies[0] = (sums[0] + sums[2]) + rest[0];   // lanes 0/1 and 2/3 hold the same sums
+    energies[1] = (sumsB[0] + sumsB[2]) + rest[1];
+}
+
+BL_AVX2_ONLY static ptrdiff_t abs_argmax_avx2(ptrdiff_t n, const double *x) {
+    if (n < 8) return abs_argmax_portable(n, x);
+    const __m256d sign = _mm256_set1_pd(-0.0);
+    __m256d top = _mm256_set1_pd(-INFINITY);
+    __m256d index = _mm256_setzero_pd(), lane = _mm256_setr_pd(0, 1, 2, 3), step = _mm256_set1_pd(4);
+    ptrdiff_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        __m256d v = _mm256_andnot_pd(sign, _mm256_loadu_pd(x + i));
+        __m256d greater = _mm256_cmp_pd(v, top, _CMP_GT_OQ);      // strictly greater: first occurrence per lane
+        top = _mm256_blendv_pd(top, v, greater);
+        index = _mm256_blendv_pd(index, lane, greater);
+        lane = _mm256_add_pd(lane, step);
+    }
+    double tops[4], indices[4];
+    _mm256_storeu_pd(tops, top);
+    _mm256_storeu_pd(indices, index);
+    double best = -INFINITY;
+    ptrdiff_t at = 0;
+    for (int l = 0; l < 4; l++) {                                  // the largest, then the smallest position
+        ptrdiff_t k = (ptrdiff_t)indices[l];
+        if (tops[l] > best || (tops[l] == best && k < at)) { best = tops[l]; at = k; }
+    }
+    for (; i < n; i++) {
+        double v = fabs(x[i]);
+        if (v > best) { best = v; at = i; }
+    }
+    return at;
+}
+/// Whether the AVX2 versions run: the CPU check once, cached with relaxed
+/// atomics (every thread computes the same answer). The environment
+/// variable BEAMLINE_PORTABLE_KERNELS (set, and not "0") forces the portable versions, as it
+/// does for the projector's kernels.
+static int bl_registration_avx2(void) {
+    static int cached = -1;
+    int value = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (value < 0) {
+        const char *portable = getenv("BEAMLINE_PORTABLE_KERNELS");
+        value = (portable && portable[0] != '\0' && strcmp(portable, "0") != 0) ? 0 : bl_have_avx2();
+        __atomic_store_n(&cached, value, __ATOMIC_RELAXED);
+    }
+    return value;
+}
+#endif
+
+void bl_cross_power_d(ptrdiff_t count, const double *a, const double *b, double *product, int phase, double floor,
+                      double *energies) {
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+    if (bl_registration_avx2()) { cross_power_avx2(count, a, b, product, phase, floor, energies); return; }
+#endif
+    cross_power_portable(count, a, b, product, phase, floor, energies);
+}
+
+ptrdiff_t bl_abs_argmax_d(ptrdiff_t count, const double *x) {
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+    if (bl_registration_avx2()) return abs_argmax_avx2(count, x);
+#endif
+    return abs_argmax_portable(count, x);
+}
