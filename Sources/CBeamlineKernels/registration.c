@@ -52,38 +52,46 @@ static int bl_have_avx2(void) {
     return __builtin_cpu_supports("avx2");
 }
 
-// Two complex numbers a vector: (re0, im0, re1, im1).
+// Two complex numbers a vector, (re0, im0, re1, im1), two vectors a step so
+// that one square root and one division serve four moduli.
+BL_AVX2_ONLY static inline __m256d product_pairs(__m256d va, __m256d vb) {
+    __m256d t1 = _mm256_mul_pd(va, vb);                          // (ar·br, ai·bi, …)
+    __m256d t2 = _mm256_mul_pd(va, _mm256_permute_pd(vb, 0x5));  // (ar·bi, ai·br, …)
+    __m256d re = _mm256_hadd_pd(t1, t1);                         // ar·br + ai·bi
+    __m256d negim = _mm256_hsub_pd(t2, t2);                      // ar·bi − ai·br = −im
+    __m256d im = _mm256_sub_pd(_mm256_setzero_pd(), negim);
+    return _mm256_blend_pd(re, im, 0xA);                         // (re0, im0, re1, im1)
+}
+
 BL_AVX2_ONLY static void cross_power_avx2(ptrdiff_t n, const double *a, const double *b, double *o, int phase,
                                           double floor, double *energies) {
     __m256d ea = _mm256_setzero_pd(), eb = _mm256_setzero_pd();
     const __m256d floors = _mm256_set1_pd(floor), ones = _mm256_set1_pd(1);
     ptrdiff_t j = 0;
-    for (; j + 2 <= n; j += 2) {
-        __m256d va = _mm256_loadu_pd(a + 2 * j), vb = _mm256_loadu_pd(b + 2 * j);
-        __m256d aa = _mm256_mul_pd(va, va), bb = _mm256_mul_pd(vb, vb);
-        ea = _mm256_add_pd(ea, _mm256_hadd_pd(aa, aa));        // ar² + ai² (twice per pair; halved below)
-        eb = _mm256_add_pd(eb, _mm256_hadd_pd(bb, bb));
-        __m256d t1 = _mm256_mul_pd(va, vb);                        // (ar·br, ai·bi, …)
-        __m256d t2 = _mm256_mul_pd(va, _mm256_permute_pd(vb, 0x5));  // (ar·bi, ai·br, …)
-        __m256d re = _mm256_hadd_pd(t1, t1);                       // ar·br + ai·bi
-        __m256d negim = _mm256_hsub_pd(t2, t2);                    // ar·bi − ai·br = −im
-        __m256d im = _mm256_sub_pd(_mm256_setzero_pd(), negim);
-        __m256d p = _mm256_blend_pd(re, im, 0xA);                  // (re0, im0, re1, im1)
+    for (; j + 4 <= n; j += 4) {
+        __m256d va0 = _mm256_loadu_pd(a + 2 * j), vb0 = _mm256_loadu_pd(b + 2 * j);
+        __m256d va1 = _mm256_loadu_pd(a + 2 * j + 4), vb1 = _mm256_loadu_pd(b + 2 * j + 4);
+        ea = _mm256_add_pd(ea, _mm256_hadd_pd(_mm256_mul_pd(va0, va0), _mm256_mul_pd(va1, va1)));  // |a|² per number
+        eb = _mm256_add_pd(eb, _mm256_hadd_pd(_mm256_mul_pd(vb0, vb0), _mm256_mul_pd(vb1, vb1)));
+        __m256d p0 = product_pairs(va0, vb0), p1 = product_pairs(va1, vb1);
         if (phase) {
-            __m256d pp = _mm256_mul_pd(p, p);
-            __m256d m = _mm256_sqrt_pd(_mm256_hadd_pd(pp, pp));     // re·re + im·im, per pair
+            // (|p0|², |p2|², |p1|², |p3|²): re·re + im·im per number, then one sqrt and one division.
+            __m256d m = _mm256_sqrt_pd(_mm256_hadd_pd(_mm256_mul_pd(p0, p0), _mm256_mul_pd(p1, p1)));
             m = _mm256_blendv_pd(m, floors, _mm256_cmp_pd(m, floors, _CMP_LT_OQ));
-            p = _mm256_mul_pd(p, _mm256_div_pd(ones, m));
+            __m256d r = _mm256_div_pd(ones, m);                  // (s0, s2, s1, s3)
+            p0 = _mm256_mul_pd(p0, _mm256_permute_pd(r, 0x0));   // (s0, s0, s1, s1)
+            p1 = _mm256_mul_pd(p1, _mm256_permute_pd(r, 0xF));   // (s2, s2, s3, s3)
         }
-        _mm256_storeu_pd(o + 2 * j, p);
+        _mm256_storeu_pd(o + 2 * j, p0);
+        _mm256_storeu_pd(o + 2 * j + 4, p1);
     }
     double sums[4], sumsB[4];
     _mm256_storeu_pd(sums, ea);
     _mm256_storeu_pd(sumsB, eb);
     double rest[2];
     cross_power_portable(n - j, a + 2 * j, b + 2 * j, o + 2 * j, phase, floor, rest);
-    energies[0] = (sums[0] + sums[2]) + rest[0];   // lanes 0/1 and 2/3 hold the same sums
-    energies[1] = (sumsB[0] + sumsB[2]) + rest[1];
+    energies[0] = ((sums[0] + sums[1]) + (sums[2] + sums[3])) + rest[0];
+    energies[1] = ((sumsB[0] + sumsB[1]) + (sumsB[2] + sumsB[3])) + rest[1];
 }
 
 BL_AVX2_ONLY static ptrdiff_t abs_argmax_avx2(ptrdiff_t n, const double *x) {
