@@ -33,14 +33,22 @@ public struct PhaseCorrelationOptions: Sendable, Equatable {
     /// Resolve the periodic ambiguity of the shift by testing the 2^ndim
     /// wrap candidates in real space (scikit-image's `disambiguate`).
     public var disambiguate: Bool
+    /// FFTW planning effort for the transforms (Beamline's addition).
+    /// ``FFTPlanning/estimate`` (the default) plans instantly. When many
+    /// images of one shape are registered (a stack, an alignment loop),
+    /// ``FFTPlanning/measure`` pays once per shape (about 0.15 s at 128²,
+    /// 0.4 s at 512² on the development machine) for plans that run
+    /// 1.2–1.6× faster; plans are cached, so later calls reuse them.
+    public var planning: FFTPlanning
 
     /// Options with scikit-image's defaults unless given.
     public init(upsampleFactor: Int = 1, normalization: CrossCorrelationNormalization = .phase,
-                space: RegistrationSpace = .real, disambiguate: Bool = false) {
+                space: RegistrationSpace = .real, disambiguate: Bool = false, planning: FFTPlanning = .estimate) {
         self.upsampleFactor = upsampleFactor
         self.normalization = normalization
         self.space = space
         self.disambiguate = disambiguate
+        self.planning = planning
     }
 }
 
@@ -169,8 +177,8 @@ public enum Registration {
         if options.space == .fourier {
             return try CorrelationCore<T>.run(spectraReference: reference, moving: moving, options: options)
         }
-        let f = try backend { try FFT.fftn(reference) }
-        let g = try backend { try FFT.fftn(moving) }
+        let f = try backend { try FFT.fftn(reference, planning: options.planning) }
+        let g = try backend { try FFT.fftn(moving, planning: options.planning) }
         return try CorrelationCore<T>.run(spectraReference: f, moving: g, options: options,
                                           realSpace: (reference, moving))
     }
@@ -191,7 +199,7 @@ enum CorrelationCore<T: RegistrationScalar> {
     static func run(realReference: Tensor<T>, moving: Tensor<T>, options: PhaseCorrelationOptions) throws -> RegistrationResult {
         let shape = realReference.shape
         // Both spectra at once, one image a thread (small and mid-sized images).
-        let spectra = try backend { try FFT.rfftn(batch: [realReference, moving]) }
+        let spectra = try backend { try FFT.rfftn(batch: [realReference, moving], planning: options.planning) }
         return try finish(f: spectra[0], g: spectra[1], shape: shape, half: true, options: options,
                           disambiguationImages: { (realReference.map { Complex($0, 0) }, moving.map { Complex($0, 0) }) },
                           realImages: (realReference, moving),
@@ -206,7 +214,8 @@ enum CorrelationCore<T: RegistrationScalar> {
                     realSpace: (Tensor<Complex<T>>, Tensor<Complex<T>>)? = nil) throws -> RegistrationResult {
         let images: () throws -> (Tensor<Complex<T>>, Tensor<Complex<T>>) = {
             if let realSpace { return realSpace }
-            return (try backend { try FFT.ifftn(f) }, try backend { try FFT.ifftn(g) })
+            return (try backend { try FFT.ifftn(f, planning: options.planning) },
+                    try backend { try FFT.ifftn(g, planning: options.planning) })
         }
         return try finish(f: f.contiguous(), g: g.contiguous(), shape: f.shape, half: false, options: options,
                           disambiguationImages: images, realImages: nil)
@@ -236,13 +245,13 @@ enum CorrelationCore<T: RegistrationScalar> {
         if half {
             // Without upsampling the product is not needed again: the c2r may overwrite it.
             let cc = try backend {
-                factor == 1 ? try FFT.irfftn(destroying: product, s: shape, norm: .forward)
-                            : try FFT.irfftn(product, s: shape, norm: .forward)
+                factor == 1 ? try FFT.irfftn(destroying: product, s: shape, norm: .forward, planning: options.planning)
+                            : try FFT.irfftn(product, s: shape, norm: .forward, planning: options.planning)
             }
             peak = cc.withUnsafeBufferPointer { firstRealPeak($0) }
             ccMax = Complex(Double(cc.withUnsafeBufferPointer { $0[peak] } * inverseScale), 0)
         } else {
-            let cc = try backend { try FFT.ifftn(product, norm: .forward) }
+            let cc = try backend { try FFT.ifftn(product, norm: .forward, planning: options.planning) }
             peak = cc.withUnsafeBufferPointer { firstPeak($0) }
             let value = cc.withUnsafeBufferPointer { $0[peak] }
             ccMax = Complex(Double(value.real * inverseScale), Double(value.imaginary * inverseScale))

@@ -253,12 +253,13 @@ public enum FFT {
     /// overwrites it instead of a copy (one pass over the spectrum saved).
     /// `s` is the full real shape (the last axis of `x` is `s.last / 2 + 1`).
     package static func irfftn<T: FFTScalar>(destroying x: Tensor<Complex<T>>, s: [Int],
-                                             norm: FFTNormalization = .backward) throws -> Tensor<T> {
+                                             norm: FFTNormalization = .backward,
+                                             planning: FFTPlanning = .estimate) throws -> Tensor<T> {
         var half = s
         half[half.count - 1] = s[s.count - 1] / 2 + 1
-        guard x.isContiguous && x.shape == half else { return try irfftn(x, s: s, norm: norm) }
+        guard x.isContiguous && x.shape == half else { return try irfftn(x, s: s, norm: norm, planning: planning) }
         return try execute(kind: .complexToReal, input: x, outShape: s, axes: Array(0..<s.count), logical: s,
-                           sign: Int32(FFTW_BACKWARD), inverse: true, norm: norm, planning: .estimate,
+                           sign: Int32(FFTW_BACKWARD), inverse: true, norm: norm, planning: planning,
                            precision: T.self, output: T.self)
     }
 

@@ -177,6 +177,22 @@ struct RecoveryTests {
         }
     }
 
+    @Test("measured FFT plans give the same registration (shift to 1e-9 px, errors to 1e-9)")
+    func measuredPlans() throws {
+        // FFTW's measured plans may use another decomposition: the same DFT up
+        // to rounding, so the same peak and sub-pixel position.
+        let reference = Self.blobs(40, 36)
+        let moving = try SubpixelShift.fourier(reference, by: [2.3, -4.7])
+        for factor in [1, 20] {
+            let estimate = try Registration.phaseCrossCorrelation(reference, moving,
+                                                                  options: PhaseCorrelationOptions(upsampleFactor: factor))
+            let measure = try Registration.phaseCrossCorrelation(
+                reference, moving, options: PhaseCorrelationOptions(upsampleFactor: factor, planning: .measure))
+            expectClose(measure.shift, estimate.shift, 1e-9, "factor \(factor)")
+            #expect(abs(measure.error - estimate.error) < 1e-9 && abs(measure.normalizedError - estimate.normalizedError) < 1e-9)
+        }
+    }
+
     @Test("batch registration equals one-by-one registration, any thread count")
     func batch() throws {
         let reference = Self.blobs(48, 56)

@@ -3,7 +3,8 @@ import Benchmark
 
 // Registration: phase cross-correlation of n×n float64 images (n = 128 … 1024)
 // at upsample factors 1, 10 and 100, and the masked normalised
-// cross-correlation at 256² and 512². Names use [A-Za-z0-9_] only. The
+// cross-correlation at 256² and 512²; *_measure: the same calls with FFTW's
+// measured plans (128²–512²). Names use [A-Za-z0-9_] only. The
 // peers script Benchmarks/peers/skimage_peers.py times scikit-image on the
 // same inputs (same generator recipe, single-threaded).
 
@@ -34,6 +35,16 @@ let benchmarks: @Sendable () -> Void = {
             Benchmark("pcc_\(n)_up\(factor)") { benchmark in
                 for _ in benchmark.scaledIterations {
                     blackHole(try Registration.phaseCrossCorrelation(reference, moving, upsampleFactor: factor))
+                }
+            }
+            // The same call with FFTW's measured plans (`planning: .measure`, for
+            // stacks and alignment loops of one shape): the plans are made in the
+            // warm-up iterations and cached.
+            guard n <= 512 else { continue }
+            let measured = PhaseCorrelationOptions(upsampleFactor: factor, planning: .measure)
+            Benchmark("pcc_\(n)_up\(factor)_measure") { benchmark in
+                for _ in benchmark.scaledIterations {
+                    blackHole(try Registration.phaseCrossCorrelation(reference, moving, options: measured))
                 }
             }
         }
