@@ -163,7 +163,8 @@ public enum FFT {
     /// ``rfftn(_:s:axes:norm:planning:)`` over all axes of several real
     /// tensors of one shape, transformed concurrently: each image's
     /// transform is one single-threaded FFTW plan, and the images are spread
-    /// over ``Parallel/threadCount`` threads. For a few small or mid-sized
+    /// over ``Parallel/threadCount`` threads (images of fewer than
+    /// ``FFT/batchConcurrencyMinimum`` outputs run in turn). For a few small or mid-sized
     /// images (a registration pair, a short stack) this beats transforming
     /// them one after another with every thread on each, where waking the
     /// threads and splitting small passes costs more than it saves.
@@ -200,10 +201,16 @@ public enum FFT {
                         sign: Int32(FFTW_FORWARD), inverse: false, norm: norm, planning: planning,
                         precision: T.self, output: Complex<T>.self, singleThreaded: true)
         }
+        // Images under `batchConcurrencyMinimum` outputs run one after another:
+        // waking a second thread costs about as much as such a transform
+        // (batches of two on this 2-core machine, concurrently against in turn:
+        // 128² 63–72 µs against 54–56 µs, 256² 229–305 µs against 226–300 µs,
+        // 512² 518–679 µs against 906–1171 µs).
+        let perTask = outShape.reduce(1, *) < batchConcurrencyMinimum ? inputs.count : 1
         results.withUnsafeMutableBufferPointer { slots in
             let out = SendablePointer(slots.baseAddress!)
             let slot = FailureSlot()
-            Parallel.forEachChunk(count: inputs.count, minimumChunk: 1) { range in
+            Parallel.forEachChunk(count: inputs.count, minimumChunk: perTask) { range in
                 for i in range {
                     do { out.base[i] = try transform(i) } catch { slot.record(error) }
                 }
@@ -218,6 +225,11 @@ public enum FFT {
     /// transforms with one single-threaded plan per image; larger images
     /// use the multi-threaded passes (2¹⁹: 512 × 1024 real).
     public static let batchImageLimit = 1 << 19
+
+    /// Smallest output (elements per image) for which
+    /// ``rfftn(batch:norm:planning:)`` spreads images over threads (2¹⁶:
+    /// about a 360² real image); smaller ones are transformed in turn.
+    public static let batchConcurrencyMinimum = 1 << 16
 
     /// The inverse of ``rfftn(_:s:axes:norm:planning:)`` (`numpy.fft.irfftn`):
     /// `s` gives the real output lengths (default: the input lengths, with
