@@ -23,10 +23,12 @@ let benchmarks: @Sendable () -> Void = {
         warmupIterations: 2,
         maxDuration: .seconds(2),
         maxIterations: 200,
-        // The allocation gate allows 1 % (a rounding of the p90 histogram or a
-        // one-off allocation in a C library); a per-element or per-row
-        // allocation moves the count far more (docs/benchmarks.md).
-        thresholds: [.mallocCountTotal: .init(relative: [.p90: 1.0])]
+        // The allocation gate allows ±2 here: these counts are small (48–90
+        // per call up to 1024²) and two clean-clone checks of the same commit
+        // gave 87 and 88 for the upsampled 128² and 256² cases, which 1 %
+        // cannot absorb; a per-element or per-row allocation moves the count
+        // by thousands (docs/benchmarks.md).
+        thresholds: [.mallocCountTotal: .init(absolute: [.p90: 2])]
     )
 
     for n in [128, 256, 512, 1024] {
@@ -44,7 +46,7 @@ let benchmarks: @Sendable () -> Void = {
             let measured = PhaseCorrelationOptions(upsampleFactor: factor, planning: .measure)
             // Measured plans are chosen by timing, so which FFTW solvers run (some
             // allocate a buffer per execution) can differ from run to run: the gate
-            // allows ±8 allocations here instead of 1 %; a per-element or per-row
+            // allows ±8 allocations here instead of ±2; a per-element or per-row
             // regression is thousands (docs/benchmarks.md).
             let planTolerant = Benchmark.Configuration(
                 thresholds: [.mallocCountTotal: .init(absolute: [.p90: 8])])
