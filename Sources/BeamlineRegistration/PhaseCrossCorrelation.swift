@@ -310,7 +310,7 @@ enum CorrelationCore<T: RegistrationScalar> {
         if let realImages, factor == 1 {
             // An integer shift: the correlation there is a real-space sum (half the data of the spectra).
             let r = circularCorrelation(realImages.0, realImages.1, shift: result.map { Int($0) })
-            normalized = energy > 0 ? Swift.max(0, 1 - r * r / energy).squareRoot() : .nan
+            normalized = rmsError(correlationSquared: r * r, energy: energy)
         } else {
             normalized = normalizedError(f: f, g: g, shape: shape, half: half, shift: result, energy: energy,
                                          realImages: realImages != nil)
@@ -494,12 +494,12 @@ enum CorrelationCore<T: RegistrationScalar> {
         return (sumReal.sum() + restReal, sumImaginary.sum() + restImaginary)
     }
 
-    /// ``firstPeak(_:)`` for real values: the largest `|x|` per fixed block
-    /// in SIMD lanes (a maximum is exact, so the lane order does not
-    /// matter), then the first position in that block holding it. The
-    /// values are finite (the images were checked), so there is no NaN to
-    /// rank first.
+    /// ``firstPeak(_:)`` for real values: `Double` data through the C
+    /// kernel `bl_abs_argmax_d` (AVX2 where the CPU has it), per fixed
+    /// block, the blocks combined in order; other types through
+    /// ``firstPeak(_:)``. The values are finite (the images were checked).
     static func firstRealPeak(_ values: UnsafeBufferPointer<T>) -> Int {
+        guard T.self == Double.self else { return firstPeak(values) }
         let block = 1 << 14
         let blocks = (values.count + block - 1) / block
         var best = [(T, Int)](repeating: (-T.infinity, 0), count: blocks)
@@ -507,34 +507,9 @@ enum CorrelationCore<T: RegistrationScalar> {
             let out = SendablePointer(results.baseAddress!)
             let x = values.baseAddress!
             Parallel.forEachBlock(count: values.count, blockSize: block) { index, range in
-                if T.self == Double.self {
-                    // The C kernel (AVX2 where the CPU has it).
-                    let first = UnsafeRawPointer(x + range.lowerBound).assumingMemoryBound(to: Double.self)
-                    let at = range.lowerBound + bl_abs_argmax_d(range.count, first)
-                    out.base[index] = (Swift.abs(x[at]), at)
-                    return
-                }
-                // Two concrete Double vectors (see crossPowerRow); |v| by flipping negative lanes.
-                var top0 = SIMD4<Double>(repeating: -.infinity), top1 = top0
-                var i = range.lowerBound
-                while i + 8 <= range.upperBound {
-                    var v0 = SIMD4<Double>(Double(x[i]), Double(x[i + 1]), Double(x[i + 2]), Double(x[i + 3]))
-                    var v1 = SIMD4<Double>(Double(x[i + 4]), Double(x[i + 5]), Double(x[i + 6]), Double(x[i + 7]))
-                    v0.replace(with: -v0, where: v0 .< 0)
-                    v1.replace(with: -v1, where: v1 .< 0)
-                    top0.replace(with: v0, where: v0 .> top0)
-                    top1.replace(with: v1, where: v1 .> top1)
-                    i += 8
-                }
-                top0.replace(with: top1, where: top1 .> top0)
-                var top = top0.max()
-                while i < range.upperBound {
-                    top = Swift.max(top, Double(Swift.abs(x[i])))
-                    i += 1
-                }
-                var at = range.lowerBound
-                while at < range.upperBound && Double(Swift.abs(x[at])) != top { at += 1 }
-                out.base[index] = (T(top), Swift.min(at, range.upperBound - 1))
+                let first = UnsafeRawPointer(x + range.lowerBound).assumingMemoryBound(to: Double.self)
+                let at = range.lowerBound + bl_abs_argmax_d(range.count, first)
+                out.base[index] = (Swift.abs(x[at]), at)
             }
         }
         var top = -T.infinity, at = 0
@@ -693,7 +668,13 @@ enum CorrelationCore<T: RegistrationScalar> {
         for value in partial { sum += value }
         var r = Complex(sum.real / Double(total), sum.imaginary / Double(total))
         if realImages { r = Complex(r.real, 0) }
+        return rmsError(correlationSquared: r.lengthSquared, energy: energy)
+    }
+
+    /// `sqrt(max(0, 1 − |r|²/energy))`, NaN without energy: the normalised
+    /// error from the correlation at the shift and `Σ|f|²·Σ|g|²`.
+    static func rmsError(correlationSquared: Double, energy: Double) -> Double {
         guard energy > 0 else { return .nan }
-        return Swift.max(0, 1 - r.lengthSquared / energy).squareRoot()
+        return Swift.max(0, 1 - correlationSquared / energy).squareRoot()
     }
 }

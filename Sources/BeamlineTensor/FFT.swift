@@ -1,6 +1,5 @@
 import CFFTW
 import ComplexModule
-import Synchronization
 
 /// NumPy's `norm` argument: which direction of a transform pair is scaled.
 public enum FFTNormalization: String, Sendable, CaseIterable {
@@ -192,10 +191,7 @@ public enum FFT {
         if outShape.reduce(1, *) > batchImageLimit {
             return try images.map { try rfftn($0, norm: norm, planning: planning) }
         }
-        // Inputs made contiguous (and plans made, one at a time) before the concurrent part.
         let inputs = images.map { $0.contiguous() }
-        var results = [Tensor<Complex<T>>?](repeating: nil, count: inputs.count)
-        var failure: (any Error)?
         func transform(_ i: Int) throws -> Tensor<Complex<T>> {
             try execute(kind: .realToComplex, input: inputs[i], outShape: outShape, axes: axes, logical: lengths,
                         sign: Int32(FFTW_FORWARD), inverse: false, norm: norm, planning: planning,
@@ -207,18 +203,16 @@ public enum FFT {
         // 128² 63–72 µs against 54–56 µs, 256² 229–305 µs against 226–300 µs,
         // 512² 518–679 µs against 906–1171 µs).
         let perTask = outShape.reduce(1, *) < batchConcurrencyMinimum ? inputs.count : 1
-        results.withUnsafeMutableBufferPointer { slots in
+        // One outcome per image; the first failure by index is rethrown, whatever the scheduling.
+        var outcomes = [Result<Tensor<Complex<T>>, any Error>](repeating: .success(Tensor(shape: [0], elements: [])),
+                                                               count: inputs.count)
+        outcomes.withUnsafeMutableBufferPointer { slots in
             let out = SendablePointer(slots.baseAddress!)
-            let slot = FailureSlot()
             Parallel.forEachChunk(count: inputs.count, minimumChunk: perTask) { range in
-                for i in range {
-                    do { out.base[i] = try transform(i) } catch { slot.record(error) }
-                }
+                for i in range { out.base[i] = Result { try transform(i) } }
             }
-            failure = slot.error
         }
-        if let failure { throw failure }
-        return results.map { $0! }
+        return try outcomes.map { try $0.get() }
     }
 
     /// Largest output (elements per image) that ``rfftn(batch:norm:planning:)``
@@ -474,14 +468,4 @@ public enum FFT {
             }
         }
     }
-}
-
-/// The first error thrown inside a parallel loop, kept for rethrowing
-/// after it.
-final class FailureSlot: Sendable {
-    private let stored = Mutex<(any Error)?>(nil)
-    /// Keeps `error` unless one is already kept.
-    func record(_ error: any Error) { stored.withLock { if $0 == nil { $0 = error } } }
-    /// The kept error.
-    var error: (any Error)? { stored.withLock { $0 } }
 }
