@@ -204,15 +204,14 @@ public enum FFT {
         // 512² 518–679 µs against 906–1171 µs).
         let perTask = outShape.reduce(1, *) < batchConcurrencyMinimum ? inputs.count : 1
         // One outcome per image; the first failure by index is rethrown, whatever the scheduling.
-        var outcomes = [Result<Tensor<Complex<T>>, any Error>](repeating: .success(Tensor(shape: [0], elements: [])),
-                                                               count: inputs.count)
+        var outcomes = [Result<Tensor<Complex<T>>, any Error>?](repeating: nil, count: inputs.count)
         outcomes.withUnsafeMutableBufferPointer { slots in
             let out = SendablePointer(slots.baseAddress!)
             Parallel.forEachChunk(count: inputs.count, minimumChunk: perTask) { range in
                 for i in range { out.base[i] = Result { try transform(i) } }
             }
         }
-        return try outcomes.map { try $0.get() }
+        return try outcomes.map { try $0!.get() }
     }
 
     /// Largest output (elements per image) that ``rfftn(batch:norm:planning:)``
