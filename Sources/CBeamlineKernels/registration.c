@@ -43,6 +43,32 @@ static ptrdiff_t abs_argmax_portable(ptrdiff_t n, const double *x) {
     return at;
 }
 
+// First stage of the Hermitian upsampled DFT (see bl_fold_dft_d in the
+// header): row pairs r, −r folded on the fly, every output lane summed over
+// j in order, each product and sum rounded on its own.
+#define BL_FOLD_PORTABLE(NAME, T)                                                                             \
+static void NAME(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t n0, ptrdiff_t h1, ptrdiff_t m, ptrdiff_t u, ptrdiff_t ldk, \
+                 const T *product, const T *c, const T *s, T *out) {                                          \
+    for (ptrdiff_t r = r0; r < r1; r++) {                                                                     \
+        const T *plus = product + 2 * r * h1, *minus = product + 2 * ((n0 - r) % n0) * h1;                   \
+        T *re = out + 2 * r * u, *im = re + u;                                                                \
+        for (ptrdiff_t b = 0; b < u; b++) { re[b] = 0; im[b] = 0; }                                           \
+        for (ptrdiff_t j = 1; j <= m; j++) {                                                                  \
+            T pr = plus[2 * j], pi = plus[2 * j + 1], qr = minus[2 * j], qi = minus[2 * j + 1];               \
+            T sre = pr + qr, sim = pi - qi, dre = pr - qr, dimn = -(pi + qi);                                 \
+            const T *cj = c + (j - 1) * ldk, *sj = s + (j - 1) * ldk;                                         \
+            for (ptrdiff_t b = 0; b < u; b++) {                                                               \
+                re[b] = re[b] + cj[b] * sre;                                                                  \
+                re[b] = re[b] + sj[b] * dimn;                                                                 \
+                im[b] = im[b] + cj[b] * sim;                                                                  \
+                im[b] = im[b] + sj[b] * dre;                                                                  \
+            }                                                                                                 \
+        }                                                                                                     \
+    }                                                                                                         \
+}
+BL_FOLD_PORTABLE(fold_dft_d_portable, double)
+BL_FOLD_PORTABLE(fold_dft_f_portable, float)
+
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
 #define BL_AVX2_ONLY __attribute__((target("avx2")))
@@ -122,6 +148,51 @@ BL_AVX2_ONLY static ptrdiff_t abs_argmax_avx2(ptrdiff_t n, const double *x) {
     }
     return at;
 }
+// 16 output lanes (four vectors of real parts, four of imaginary parts) per
+// pass over j; the folded values are the portable loop's scalar operations,
+// and each lane takes the same products and sums in the same order.
+BL_AVX2_ONLY static void fold_dft_d_avx2(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t n0, ptrdiff_t h1, ptrdiff_t m, ptrdiff_t u,
+                                         ptrdiff_t ldk, const double *product, const double *c, const double *s,
+                                         double *out) {
+    for (ptrdiff_t r = r0; r < r1; r++) {
+        const double *plus = product + 2 * r * h1, *minus = product + 2 * ((n0 - r) % n0) * h1;
+        double *re = out + 2 * r * u, *im = re + u;
+        for (ptrdiff_t bb = 0; bb < u; bb += 16) {
+            __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            for (ptrdiff_t j = 1; j <= m; j++) {
+                double pr = plus[2 * j], pi = plus[2 * j + 1], qr = minus[2 * j], qi = minus[2 * j + 1];
+                __m256d sre = _mm256_set1_pd(pr + qr), sim = _mm256_set1_pd(pi - qi);
+                __m256d dre = _mm256_set1_pd(pr - qr), dimn = _mm256_set1_pd(-(pi + qi));
+                const double *cj = c + (j - 1) * ldk + bb, *sj = s + (j - 1) * ldk + bb;
+                // One kernel vector live at a time (eight accumulators and four
+                // broadcasts fill the other registers).
+#define BL_FOLD_STEP(A, B, offset)                                                              \
+                {                                                                               \
+                    __m256d k = _mm256_loadu_pd(cj + offset);                                   \
+                    A = _mm256_add_pd(A, _mm256_mul_pd(k, sre));                                \
+                    B = _mm256_add_pd(B, _mm256_mul_pd(k, sim));                                \
+                    k = _mm256_loadu_pd(sj + offset);                                           \
+                    A = _mm256_add_pd(A, _mm256_mul_pd(k, dimn));                               \
+                    B = _mm256_add_pd(B, _mm256_mul_pd(k, dre));                                \
+                }
+                BL_FOLD_STEP(a0, b0, 0)
+                BL_FOLD_STEP(a1, b1, 4)
+                BL_FOLD_STEP(a2, b2, 8)
+                BL_FOLD_STEP(a3, b3, 12)
+#undef BL_FOLD_STEP
+            }
+            double lanes[32];
+            _mm256_storeu_pd(lanes, a0); _mm256_storeu_pd(lanes + 4, a1);
+            _mm256_storeu_pd(lanes + 8, a2); _mm256_storeu_pd(lanes + 12, a3);
+            _mm256_storeu_pd(lanes + 16, b0); _mm256_storeu_pd(lanes + 20, b1);
+            _mm256_storeu_pd(lanes + 24, b2); _mm256_storeu_pd(lanes + 28, b3);
+            ptrdiff_t count = u - bb < 16 ? u - bb : 16;
+            memcpy(re + bb, lanes, (size_t)count * sizeof(double));
+            memcpy(im + bb, lanes + 16, (size_t)count * sizeof(double));
+        }
+    }
+}
+
 /// Whether the AVX2 versions run: the CPU check once, cached with relaxed
 /// atomics (every thread computes the same answer). The environment
 /// variable BEAMLINE_PORTABLE_KERNELS (set, and not "0") forces the portable versions, as it
@@ -151,4 +222,17 @@ ptrdiff_t bl_abs_argmax_d(ptrdiff_t count, const double *x) {
     if (bl_registration_avx2()) return abs_argmax_avx2(count, x);
 #endif
     return abs_argmax_portable(count, x);
+}
+
+void bl_fold_dft_d(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t n0, ptrdiff_t h1, ptrdiff_t m, ptrdiff_t u, ptrdiff_t ldk,
+                   const double *product, const double *c, const double *s, double *out) {
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+    if (bl_registration_avx2()) { fold_dft_d_avx2(r0, r1, n0, h1, m, u, ldk, product, c, s, out); return; }
+#endif
+    fold_dft_d_portable(r0, r1, n0, h1, m, u, ldk, product, c, s, out);
+}
+
+void bl_fold_dft_f(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t n0, ptrdiff_t h1, ptrdiff_t m, ptrdiff_t u, ptrdiff_t ldk,
+                   const float *product, const float *c, const float *s, float *out) {
+    fold_dft_f_portable(r0, r1, n0, h1, m, u, ldk, product, c, s, out);
 }

@@ -52,4 +52,68 @@ struct RegistrationKernelTests {
             #expect(found == expected, "count \(count)")
         }
     }
+
+    /// The folding kernel of the Hermitian upsampled DFT (`bl_fold_dft_d`,
+    /// AVX2 where the CPU has it) against its formula in Swift, bit for bit
+    /// (same products and sums in the same order), for odd and even row
+    /// counts and region widths on both sides of a 16-lane block.
+    @Test("fold kernel bit for bit", arguments: [(6, 5, 1), (9, 8, 15), (8, 12, 16), (7, 9, 17), (10, 33, 32)])
+    func fold(n0: Int, h1: Int, u: Int) {
+        let m = h1 - 1, ldk = (u + 15) / 16 * 16, pairs = n0 / 2 + 1
+        let product = Tensor<Double>.normal([2 * n0 * h1], seed: 3).elements
+        var cosines = Tensor<Double>.normal([m * ldk], seed: 4).elements
+        var sines = Tensor<Double>.normal([m * ldk], seed: 5).elements
+        for j in 0..<m { for b in u..<ldk { cosines[j * ldk + b] = 0; sines[j * ldk + b] = 0 } }
+        var viaC = [Double](repeating: .nan, count: 2 * pairs * u)
+        product.withUnsafeBufferPointer { p in
+            cosines.withUnsafeMutableBufferPointer { c in
+                sines.withUnsafeMutableBufferPointer { s in
+                    viaC.withUnsafeMutableBufferPointer { o in
+                        let complex = UnsafeMutableRawPointer(mutating: p.baseAddress!).assumingMemoryBound(to: Complex<Double>.self)
+                        UpsampledDFT.foldDFT(rows: 0..<pairs, n0: n0, h1: h1, m: m, u: u, ldk: ldk, product: complex,
+                                             cosines: c.baseAddress!, sines: s.baseAddress!, out: o.baseAddress!)
+                    }
+                }
+            }
+        }
+        var expected = [Double](repeating: 0, count: 2 * pairs * u)
+        for r in 0..<pairs {
+            let plus = 2 * r * h1, minus = 2 * ((n0 - r) % n0) * h1
+            for b in 0..<u {
+                var re = 0.0, im = 0.0
+                for j in 1...m {
+                    let (pr, pi) = (product[plus + 2 * j], product[plus + 2 * j + 1])
+                    let (qr, qi) = (product[minus + 2 * j], product[minus + 2 * j + 1])
+                    let (c, s) = (cosines[(j - 1) * ldk + b], sines[(j - 1) * ldk + b])
+                    re = re + c * (pr + qr)
+                    re = re + s * -(pi + qi)
+                    im = im + c * (pi - qi)
+                    im = im + s * (pr - qr)
+                }
+                expected[2 * r * u + b] = re
+                expected[(2 * r + 1) * u + b] = im
+            }
+        }
+        #expect(viaC.map(\.bitPattern) == expected.map(\.bitPattern), "n0 \(n0), h1 \(h1), u \(u)")
+    }
+
+    /// The Hermitian region (folding kernel for u ≤ 32, GEMM above) equals
+    /// the complex upsampled DFT of the full product to 1e-12 of its largest
+    /// value (rounding of differently ordered sums), even and odd sizes.
+    @Test("Hermitian region vs complex region", arguments: [(16, 16, 15), (15, 20, 15), (16, 17, 33)])
+    func hermitianRegion(n0: Int, n1: Int, u: Int) throws {
+        let image = Tensor<Double>.normal([n0, n1], seed: 8)
+        let half = try FFT.rfftn(image), full = try FFT.fftn(image.map { Complex($0, 0) })
+        let offsets = [3.25, -1.5]
+        let folded = half.withUnsafeBufferPointer {
+            UpsampledDFT.regionHermitian2D(product: $0.baseAddress!, n0: n0, n1: n1, regionSize: u, factor: 10, offsets: offsets)
+        }
+        let reference = full.withUnsafeBufferPointer {
+            Tensor(UpsampledDFT.region(product: $0.baseAddress!, shape: [n0, n1], half: false, regionSize: u, factor: 10,
+                                       offsets: offsets))
+        }
+        let scale = reference.elements.map(\.length).max()!
+        let difference = zip(folded.elements, reference.elements).map { ($0 - $1).length }.max()!
+        #expect(difference <= 1e-12 * scale, "\(n0)×\(n1), u \(u)")
+    }
 }

@@ -41,7 +41,7 @@ void bl_axpy_f(int fused, ptrdiff_t count, float *y, float w0, const float *a0);
 void bl_gather_f(int fused, ptrdiff_t count, float *y, int accumulate, ptrdiff_t terms, const float *w, const ptrdiff_t *offsets,
                  const float *base);
 
-// Registration kernels (registration.c), double data. Each has a portable
+// Registration kernels (registration.c), double data (and one float kernel). Each has a portable
 // version and an AVX2 one (no fused multiply-add) chosen at run time; both
 // give bit-identical products, square roots and quotients, so results do
 // not depend on the CPU.
@@ -54,6 +54,19 @@ void bl_cross_power_d(ptrdiff_t count, const double *a, const double *b, double 
                       double *energies);
 /// The first position of the largest |x[i]| among `count` finite values (0 when count is 0).
 ptrdiff_t bl_abs_argmax_d(ptrdiff_t count, const double *x);
+/// First stage of the 2-d upsampled DFT of a Hermitian product, rows
+/// r0 <= r < r1: with p = H[r, j] and q = H[(n0 − r) mod n0, j] from the
+/// half spectrum `product` (interleaved complex, rows of h1 numbers),
+///   out[2r·u + b]     = Σ_{j=1}^{m} c[(j−1)·ldk + b]·Re(p + q̄) + s[(j−1)·ldk + b]·(−Im(p − q̄))
+///   out[(2r+1)·u + b] = Σ_{j=1}^{m} c[(j−1)·ldk + b]·Im(p + q̄) + s[(j−1)·ldk + b]·Re(p − q̄)
+/// for b < u, summed over j in order (each product and sum rounded on its
+/// own). `c` and `s` hold m rows of ldk values; ldk is a multiple of 16 and
+/// lanes u ..< ldk are read (they should be 0) but not written.
+void bl_fold_dft_d(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t n0, ptrdiff_t h1, ptrdiff_t m, ptrdiff_t u, ptrdiff_t ldk,
+                   const double *product, const double *c, const double *s, double *out);
+/// Float version of bl_fold_dft_d (portable only).
+void bl_fold_dft_f(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t n0, ptrdiff_t h1, ptrdiff_t m, ptrdiff_t u, ptrdiff_t ldk,
+                   const float *product, const float *c, const float *s, float *out);
 
 #ifdef __cplusplus
 }
