@@ -221,7 +221,7 @@ func withGatherTerms<S: SparseElement>(_ type: S.Type, _ body: (inout GatherTerm
 }
 
 /// Per-column lists of gather terms (weight, offset) for the adjoint's
-/// tiles: ``capacity`` slots per column, in one heap block per task.
+/// tiles: ``capacity`` slots per column, in memory the caller provides.
 @usableFromInline
 struct ColumnTermLists<S: SparseElement> {
     /// Slots per column: ``GatherTerms/capacity`` (32), the number of terms
@@ -240,22 +240,26 @@ struct ColumnTermLists<S: SparseElement> {
         (self.weights, self.offsets, self.counts, self.spare) = (weights, offsets, counts, spare)
     }
 
-    /// Runs `body` with empty lists for `columns` columns and the spare list
-    /// (one allocation).
+    /// Bytes of the lists of `columns` columns and the spare list (a
+    /// multiple of 64, so consecutive lists stay aligned).
     @inlinable
-    static func with(columns used: Int, _ body: (inout ColumnTermLists) -> Void) {
-        let capacity = Self.capacity
+    static func bytes(columns used: Int) -> Int {
         let columns = used + 1
-        let slots = columns * capacity
-        let bytes = slots * (MemoryLayout<Int>.stride + MemoryLayout<S>.stride) + columns * MemoryLayout<Int>.stride
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-        defer { raw.deallocate() }
+        let bytes = columns * Self.capacity * (MemoryLayout<Int>.stride + MemoryLayout<S>.stride) + columns * MemoryLayout<Int>.stride
+        return (bytes + 63) / 64 * 64
+    }
+
+    /// Empty lists for `columns` columns and the spare list in the
+    /// ``bytes(columns:)`` bytes at `memory` (8-byte aligned).
+    @inlinable
+    init(memory raw: UnsafeMutableRawPointer, columns used: Int) {
+        let columns = used + 1
+        let slots = columns * Self.capacity
         let offsets = raw.bindMemory(to: Int.self, capacity: slots + columns)
         let counts = offsets + slots
         counts.initialize(repeating: 0, count: columns)
         let weights = (raw + (slots + columns) * MemoryLayout<Int>.stride).bindMemory(to: S.self, capacity: slots)
-        var lists = ColumnTermLists(weights: weights, offsets: offsets, counts: counts, spare: used)
-        body(&lists)
+        self.init(weights: weights, offsets: offsets, counts: counts, spare: used)
     }
 
     /// The index of a spare list that never keeps a term (see ``put(_:_:_:if:)``).
@@ -465,9 +469,20 @@ extension JohnTransformProjector {
         let columns = width * vy
         columnPlans.withUnsafeBufferPointer { planBuffer in
             columnClasses.withUnsafeBufferPointer { classes in
-                Parallel.forEachChunk(count: zBlocks * xBlocks, minimumChunk: 1) { tiles in
-                    ColumnTermLists<Scalar>.with(columns: columns) { lists in
-                        for tile in tiles {
+                // Blocks of tiles, each with its own lists in one workspace made on
+                // this thread (so a call's allocations do not depend on which
+                // thread runs which block; the buffer comes from StorageCache).
+                let tiles = zBlocks * xBlocks
+                let tilesPerBlock = (tiles + Swift.min(tiles, 4 * threads) - 1) / Swift.min(tiles, 4 * threads)
+                let blocks = (tiles + tilesPerBlock - 1) / tilesPerBlock
+                let listBytes = ColumnTermLists<Scalar>.bytes(columns: columns)
+                var workspace = Tensor<Double>(shape: [blocks * listBytes / 8]) { _ in }   // lists are set up before use
+                workspace.withUnsafeMutableBufferPointer { space in
+                    let memory = SendablePointer(space.baseAddress!)
+                    Parallel.forEachBlock(count: tiles, blockSize: tilesPerBlock) { block, tileRange in
+                        var lists = ColumnTermLists<Scalar>(memory: UnsafeMutableRawPointer(memory.base) + block * listBytes,
+                                                            columns: columns)
+                        for tile in tileRange {
                             let zb = tile / xBlocks, xb = tile - zb * xBlocks
                             let xs = (xb * width)..<Swift.min(vx, (xb + 1) * width)
                             let zs = (zb * rows)..<Swift.min(vz, (zb + 1) * rows)
