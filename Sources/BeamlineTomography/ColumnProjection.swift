@@ -437,7 +437,7 @@ extension JohnTransformProjector {
     /// `x += Pᵀ y` for the projections with column geometry (`x` zeroed by the caller).
     ///
     /// Tasks own tiles of the volume (a range of x times a block of z rows,
-    /// about ``columnBlockBytes``), so each voxel is written by one task.
+    /// at most 512 KB), so each voxel is written by one task.
     /// Within a tile, chunks of projections are swept ray by ray (as the
     /// forward does): each ray's in-plane weights on a slice are computed
     /// once and appended, as terms, to the lists of the one or two voxel
@@ -473,7 +473,8 @@ extension JohnTransformProjector {
                 // this thread (so a call's allocations do not depend on which
                 // thread runs which block; the buffer comes from StorageCache).
                 let tiles = zBlocks * xBlocks
-                let tilesPerBlock = (tiles + Swift.min(tiles, 4 * threads) - 1) / Swift.min(tiles, 4 * threads)
+                let wantedBlocks = Swift.min(tiles, 4 * threads)
+                let tilesPerBlock = (tiles + wantedBlocks - 1) / wantedBlocks
                 let blocks = (tiles + tilesPerBlock - 1) / tilesPerBlock
                 let listBytes = ColumnTermLists<Scalar>.bytes(columns: columns)
                 var workspace = Tensor<Double>(shape: [blocks * listBytes / 8]) { _ in }   // lists are set up before use

@@ -61,26 +61,21 @@ BL_AVX2 static inline __m256i mask_pd(ptrdiff_t r) {
     return _mm256_loadu_si256((const __m256i *)bl_mask32[2 * r]);
 }
 
-BL_AVX2 static void axpy_d_avx2(ptrdiff_t n, double *BL_RESTRICT y, double w0, const double *BL_RESTRICT a0) {
-    __m256d v0 = _mm256_set1_pd(w0);
-    ptrdiff_t i = 0;
-    for (; i + 4 <= n; i += 4)
-        _mm256_storeu_pd(y + i, _mm256_fmadd_pd(v0, _mm256_loadu_pd(a0 + i), _mm256_loadu_pd(y + i)));
-    if (i < n) {
-        __m256i m = mask_pd(n - i);
-        _mm256_maskstore_pd(y + i, m, _mm256_fmadd_pd(v0, _mm256_maskload_pd(a0 + i, m), _mm256_maskload_pd(y + i, m)));
-    }
+// y += w0 a0, whole vectors then one masked vector.
+#define BL_AXPY_AVX2(NAME, T, VT, LANES, LOAD, STORE, MLOAD, MSTORE, FMA, SET1, MASK)                  \
+BL_AVX2 static void NAME(ptrdiff_t n, T *BL_RESTRICT y, T w0, const T *BL_RESTRICT a0) {                \
+    VT v0 = SET1(w0);                                                                                  \
+    ptrdiff_t i = 0;                                                                                   \
+    for (; i + LANES <= n; i += LANES) STORE(y + i, FMA(v0, LOAD(a0 + i), LOAD(y + i)));               \
+    if (i < n) {                                                                                       \
+        __m256i m = MASK(n - i);                                                                       \
+        MSTORE(y + i, m, FMA(v0, MLOAD(a0 + i, m), MLOAD(y + i, m)));                                  \
+    }                                                                                                  \
 }
-BL_AVX2 static void axpy_f_avx2(ptrdiff_t n, float *BL_RESTRICT y, float w0, const float *BL_RESTRICT a0) {
-    __m256 v0 = _mm256_set1_ps(w0);
-    ptrdiff_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(v0, _mm256_loadu_ps(a0 + i), _mm256_loadu_ps(y + i)));
-    if (i < n) {
-        __m256i m = mask_ps(n - i);
-        _mm256_maskstore_ps(y + i, m, _mm256_fmadd_ps(v0, _mm256_maskload_ps(a0 + i, m), _mm256_maskload_ps(y + i, m)));
-    }
-}
+BL_AXPY_AVX2(axpy_d_avx2, double, __m256d, 4, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_maskload_pd,
+             _mm256_maskstore_pd, _mm256_fmadd_pd, _mm256_set1_pd, mask_pd)
+BL_AXPY_AVX2(axpy_f_avx2, float, __m256, 8, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_maskload_ps,
+             _mm256_maskstore_ps, _mm256_fmadd_ps, _mm256_set1_ps, mask_ps)
 
 // Gather: eight accumulators (eight independent FMA chains) per block of
 // 8 vectors; the last block of 1–8 vectors is masked. A block of at most 4

@@ -99,7 +99,9 @@ struct RegistrationKernelTests {
 
     /// The Hermitian region (folding kernel for u ≤ 32, GEMM above) equals
     /// the complex upsampled DFT of the full product to 1e-12 of its largest
-    /// value (rounding of differently ordered sums), even and odd sizes.
+    /// value (rounding of differently ordered sums), even and odd sizes. The
+    /// complex path is the one PhaseCrossCorrelationTests checks against
+    /// scikit-image's fixtures (upsampled shifts, errors, phase differences).
     @Test("Hermitian region vs complex region", arguments: [(16, 16, 15), (15, 20, 15), (16, 17, 33)])
     func hermitianRegion(n0: Int, n1: Int, u: Int) throws {
         let image = Tensor<Double>.normal([n0, n1], seed: 8)

@@ -119,7 +119,9 @@ struct ColumnPathTests {
     /// most 8 here, with a fractional z position) and fractional k offsets shared by all (edge rows
     /// on both ends): the adjoint equals the general path's to rounding, and
     /// is bit-identical for 1, 2 and 3 threads (its tiles change with the
-    /// thread count, the order of each voxel's terms does not).
+    /// thread count, the order of each voxel's terms does not). The general
+    /// path is the one ProjectorTests checks against mumott's forward and
+    /// the dot-product test.
     @Test func manyProjectionsAdjointIsDeterministic() throws {
         let count = 41
         let geometry = try Geometry.fromAngles(innerAngles: (0..<count).map { Double($0) * 3.0 / Double(count) },
