@@ -40,7 +40,7 @@ let package = Package(
         .target(
             name: "BeamlineTensor",
             dependencies: [
-                "CBLAS", "CLAPACKE", "CFFTW",
+                "CBLAS", "CLAPACKE", "CFFTW", "CBeamlineKernels",
                 .product(name: "Numerics", package: "swift-numerics"),
             ]),
         .target(

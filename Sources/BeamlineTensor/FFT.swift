@@ -192,26 +192,22 @@ public enum FFT {
             return try images.map { try rfftn($0, norm: norm, planning: planning) }
         }
         let inputs = images.map { $0.contiguous() }
-        func transform(_ i: Int) throws -> Tensor<Complex<T>> {
-            try execute(kind: .realToComplex, input: inputs[i], outShape: outShape, axes: axes, logical: lengths,
-                        sign: Int32(FFTW_FORWARD), inverse: false, norm: norm, planning: planning,
-                        precision: T.self, output: Complex<T>.self, singleThreaded: true)
+        // Plans (cache hits after the first) and outputs are made here, so
+        // the concurrent part takes no lock and allocates nothing.
+        let planned: [PlannedTransform<Complex<T>>] = try inputs.map { input in
+            try plan(kind: .realToComplex, input: input, outShape: outShape, axes: axes, logical: lengths,
+                     sign: Int32(FFTW_FORWARD), planning: planning, precision: T.self, threads: 1)
         }
-        // Images under `batchConcurrencyMinimum` outputs run one after another:
-        // waking a second thread costs about as much as such a transform
-        // (batches of two on this 2-core machine, concurrently against in turn:
-        // 128² 63–72 µs against 54–56 µs, 256² 229–305 µs against 226–300 µs,
-        // 512² 518–679 µs against 906–1171 µs).
+        let factor = T(norm.scale(count: lengths.reduce(1, *), inverse: false))
+        // Images under `batchConcurrencyMinimum` outputs run one after another.
         let perTask = outShape.reduce(1, *) < batchConcurrencyMinimum ? inputs.count : 1
-        // One outcome per image; the first failure by index is rethrown, whatever the scheduling.
-        var outcomes = [Result<Tensor<Complex<T>>, any Error>?](repeating: nil, count: inputs.count)
-        outcomes.withUnsafeMutableBufferPointer { slots in
-            let out = SendablePointer(slots.baseAddress!)
-            Parallel.forEachChunk(count: inputs.count, minimumChunk: perTask) { range in
-                for i in range { out.base[i] = Result { try transform(i) } }
+        Parallel.forEachChunk(count: inputs.count, minimumChunk: perTask) { range in
+            for i in range {
+                run(planned[i], kind: .realToComplex, input: inputs[i], precision: T.self)
+                if factor != 1 { scaleUnshared(planned[i].output, by: factor) }
             }
         }
-        return try outcomes.map { try $0!.get() }
+        return planned.map(\.output)
     }
 
     /// Largest output (elements per image) that ``rfftn(batch:norm:planning:)``
@@ -220,9 +216,10 @@ public enum FFT {
     public static let batchImageLimit = 1 << 19
 
     /// Smallest output (elements per image) for which
-    /// ``rfftn(batch:norm:planning:)`` spreads images over threads (2¹⁶:
-    /// about a 360² real image); smaller ones are transformed in turn.
-    public static let batchConcurrencyMinimum = 1 << 16
+    /// ``rfftn(batch:norm:planning:)`` spreads images over threads (2¹²: a
+    /// 64² real image): with the pool's workers awake, even a 128² pair
+    /// runs in about the time of one transform.
+    public static let batchConcurrencyMinimum = 1 << 12
 
     /// The inverse of ``rfftn(_:s:axes:norm:planning:)`` (`numpy.fft.irfftn`):
     /// `s` gives the real output lengths (default: the input lengths, with
@@ -403,12 +400,13 @@ public enum FFT {
     }
 
     /// Transforms with fewer elements (input or output) than this run their
-    /// FFTW plan on one thread: below it, waking FFTW's threads costs more
-    /// than they save. Measured with FFTW_ESTIMATE 2-d real plans on this
-    /// 2-core machine, 1 thread against 2: 128² r2c 26 µs against 93 µs,
-    /// 256² 113 µs against 147 µs, 512² 464 µs against 344 µs (2 threads
-    /// win from 512², 2¹⁸ elements).
-    static let singleThreadLimit = 1 << 17
+    /// FFTW plan as one part; larger ones split it into ``FFT/planThreads``
+    /// parts on Beamline's pool, whose awake workers make even small splits
+    /// pay (2-d real plans, 1 thread against 2 on this 2-core machine:
+    /// 128² r2c 26 µs against 15 µs, c2r 30 µs against 20 µs; 256² 115
+    /// against 59 µs and 138 against 78 µs; FFTW's own threads, which sleep
+    /// between transforms, lost below 512²).
+    static let singleThreadLimit = 1 << 12
 
     /// Runs one guru plan: `input` is C-contiguous with its final shape,
     /// the output is a new C-contiguous tensor of `outShape`.
@@ -427,32 +425,73 @@ public enum FFT {
             if factor != 1 { scale(&result, by: factor) }
             return result
         }
-        var result = Tensor<Out>(shape: outShape) { _ in }  // FFTW writes every element
-        if result.count == 0 { return result }   // a batch axis of length 0
+        let planned: PlannedTransform<Out> = try plan(
+            kind: kind, input: input, outShape: outShape, axes: axes, logical: logical, sign: sign, planning: planning,
+            precision: T.self,
+            threads: singleThreaded || Swift.max(input.count, outCount) < singleThreadLimit ? 1 : nil)
+        var result = planned.output
+        run(planned, kind: kind, input: input, precision: T.self)
+        let factor = T(norm.scale(count: logical.reduce(1, *), inverse: inverse))
+        if factor != 1 { scale(&result, by: factor, singleThreaded: singleThreaded) }
+        return result
+    }
+
+    /// A new C-contiguous output tensor and the FFTW plan that fills it from one input.
+    struct PlannedTransform<Out: TensorElement> {
+        /// Uninitialised until the plan runs (FFTW writes every element).
+        let output: Tensor<Out>
+        /// Nil when the output is empty (a batch axis of length 0).
+        let plan: FFTPlanHandle?
+    }
+
+    /// Plans one guru transform of the C-contiguous `input` into a new
+    /// tensor of `outShape` (from the cache, under the planner lock), on
+    /// `threads` threads (nil: ``Parallel/threadCount``).
+    static func plan<T: FFTScalar, In: TensorElement, Out: TensorElement>(
+        kind: FFTKind, input: Tensor<In>, outShape: [Int], axes: [Int], logical: [Int], sign: Int32,
+        planning: FFTPlanning, precision: T.Type, threads: Int?
+    ) throws -> PlannedTransform<Out> {
+        precondition(input.isContiguous)
+        let output = Tensor<Out>(shape: outShape) { _ in }  // FFTW writes every element
+        if output.count == 0 { return PlannedTransform(output: output, plan: nil) }
         let inStrides = Tensor<In>.contiguousStrides(for: input.shape)
         let outStrides = Tensor<Out>.contiguousStrides(for: outShape)
         let dims = axes.enumerated().map { i, a in fftw_iodim64(n: logical[i], is: inStrides[a], os: outStrides[a]) }
         let loops = (0..<outShape.count).filter { !axes.contains($0) && outShape[$0] > 1 }
             .map { a in fftw_iodim64(n: outShape[a], is: inStrides[a], os: outStrides[a]) }
-        let inputBytes = input.count * MemoryLayout<In>.stride
-        let outputBytes = result.count * MemoryLayout<Out>.stride
-        let source = UnsafeMutableRawPointer(input.storage.base + input.offset)
-        try withExtendedLifetime(input.storage) {
-            try result.withUnsafeMutableBufferPointer { out in
-                let destination = UnsafeMutableRawPointer(out.baseAddress!)
-                // Below ``singleThreadLimit`` elements FFTW's threads cost more to wake than they save.
-                let plan = try plan(T.self, kind: kind, sign: sign, dims: dims, howMany: loops, planning: planning,
-                                    input: source, inputBytes: inputBytes,
-                                    output: destination, outputBytes: outputBytes,
-                                    threads: singleThreaded || Swift.max(input.count, outCount) < singleThreadLimit ? 1 : nil)
-                withExtendedLifetime(plan) {
-                    T.fftwExecute(kind: kind, plan: plan.pointer, input: source, output: destination)
-                }
-            }
+        let handle = try withExtendedLifetime((input.storage, output.storage)) {
+            try plan(T.self, kind: kind, sign: sign, dims: dims, howMany: loops, planning: planning,
+                     input: UnsafeMutableRawPointer(input.storage.base + input.offset),
+                     inputBytes: input.count * MemoryLayout<In>.stride,
+                     output: UnsafeMutableRawPointer(output.storage.base + output.offset),
+                     outputBytes: output.count * MemoryLayout<Out>.stride, threads: threads)
         }
-        let factor = T(norm.scale(count: logical.reduce(1, *), inverse: inverse))
-        if factor != 1 { scale(&result, by: factor, singleThreaded: singleThreaded) }
-        return result
+        return PlannedTransform(output: output, plan: handle)
+    }
+
+    /// Runs a plan from ``plan(kind:input:outShape:axes:logical:sign:planning:precision:threads:)``
+    /// on its input, writing its (not yet shared) output tensor. Safe to
+    /// call for different transforms concurrently.
+    static func run<T: FFTScalar, In: TensorElement, Out: TensorElement>(
+        _ planned: PlannedTransform<Out>, kind: FFTKind, input: Tensor<In>, precision: T.Type
+    ) {
+        guard let plan = planned.plan else { return }
+        withExtendedLifetime((input.storage, planned.output.storage, plan)) {
+            T.fftwExecute(kind: kind, plan: plan.pointer,
+                          input: UnsafeMutableRawPointer(input.storage.base + input.offset),
+                          output: UnsafeMutableRawPointer(planned.output.storage.base + planned.output.offset))
+        }
+    }
+
+    /// Multiplies every real component of `tensor` (real or complex
+    /// elements of `T`, C-contiguous, its storage referenced by no other
+    /// tensor, like a plan's fresh output) by `factor`, on the calling thread.
+    static func scaleUnshared<T: FFTScalar, E: TensorElement>(_ tensor: Tensor<E>, by factor: T) {
+        let scalars = tensor.count * MemoryLayout<E>.stride / MemoryLayout<T>.stride
+        withExtendedLifetime(tensor.storage) {
+            let reals = UnsafeMutableRawPointer(tensor.storage.base + tensor.offset).assumingMemoryBound(to: T.self)
+            for i in 0..<scalars { reals[i] *= factor }
+        }
     }
 
     /// Multiplies every real component of `tensor` (real or complex

@@ -54,8 +54,25 @@ final class FFTPlanHandle: @unchecked Sendable {
 let fftwThreadsReady: Bool = {
     let double = Double.fftwInitThreads()
     let single = Float.fftwInitThreads()
+    // Multi-threaded plans split their loops over Beamline's pool instead of
+    // FFTW's own threads, whose workers sleep between transforms.
+    fftw_threads_set_callback(runFFTWLoop, nil)
+    fftwf_threads_set_callback(runFFTWLoop, nil)
     return double && single
 }()
+
+/// FFTW's parallel-loop callback: `jobs` independent calls of `work` on
+/// consecutive `elementSize`-byte records of `jobData`, through ``runConcurrently(iterations:_:)``.
+private func runFFTWLoop(work: (@convention(c) (UnsafeMutablePointer<CChar>?) -> UnsafeMutableRawPointer?)?,
+                         jobData: UnsafeMutablePointer<CChar>?, elementSize: Int, jobs: Int32,
+                         data: UnsafeMutableRawPointer?) {
+    guard let work, let jobData, jobs > 0 else { return }
+    if Parallel.threadCount == 1 {
+        for job in 0..<Int(jobs) { _ = work(jobData + job * elementSize) }
+    } else {
+        runConcurrently(iterations: Int(jobs)) { job in _ = work(jobData + job * elementSize) }
+    }
+}
 
 /// The planner lock: FFTW's planner (plan creation and destruction, wisdom)
 /// is not thread-safe, so every call into it happens while holding this.
@@ -63,6 +80,13 @@ let fftwThreadsReady: Bool = {
 let fftwPlanner = Mutex<[FFTPlanKey: FFTPlanHandle]>([:])
 
 extension FFT {
+    /// How many parts FFTW's multi-threaded plans split their work into:
+    /// the number of cores, whatever ``Parallel/threadCount`` says. The
+    /// parts run on Beamline's pool with ``Parallel/threadCount`` threads
+    /// (one after another with 1), so a transform's arithmetic, and its
+    /// result, do not depend on the thread setting.
+    public static let planThreads = Swift.max(2, Parallel.processorCount)
+
     /// Number of plans in the cache (for tests and diagnostics).
     public static var cachedPlanCount: Int { fftwPlanner.withLock { $0.count } }
 
@@ -79,7 +103,7 @@ extension FFT {
     /// With ``FFTPlanning/estimate`` FFTW plans on the caller's arrays
     /// without touching them; with ``FFTPlanning/measure`` it plans on
     /// scratch buffers with the same alignment, so inputs are not clobbered.
-    /// `threads` overrides ``Parallel/threadCount`` (1 for plans executed
+    /// `threads` overrides ``FFT/planThreads`` (1 for plans executed
     /// inside Beamline's own parallel loops).
     static func plan<T: FFTScalar>(_ type: T.Type, kind: FFTKind, sign: Int32, dims: [fftw_iodim64],
                                    howMany: [fftw_iodim64], planning: FFTPlanning,
@@ -87,7 +111,7 @@ extension FFT {
                                    output: UnsafeMutableRawPointer, outputBytes: Int,
                                    threads requestedThreads: Int? = nil) throws -> FFTPlanHandle {
         _ = fftwThreadsReady
-        let threads = requestedThreads ?? Parallel.threadCount
+        let threads = requestedThreads ?? FFT.planThreads
         let key = FFTPlanKey(precision: T.dtype, kind: kind, sign: sign,
                              dims: dims.flatMap { [$0.n, $0.is, $0.os] },
                              howMany: howMany.flatMap { [$0.n, $0.is, $0.os] }, flags: planning.flags,

@@ -68,6 +68,19 @@ void bl_fold_dft_d(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t n0, ptrdiff_t h1, ptrdi
 void bl_fold_dft_f(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t n0, ptrdiff_t h1, ptrdiff_t m, ptrdiff_t u, ptrdiff_t ldk,
                    const float *product, const float *c, const float *s, float *out);
 
+// Worker pool (parallel.c) behind BeamlineTensor's `Parallel` loops.
+
+/// One iteration of a parallel loop: `body(context, iteration)`.
+typedef void (*bl_parallel_body)(void *context, ptrdiff_t iteration);
+/// Runs body(context, i) for 0 <= i < iterations on the calling thread and up
+/// to threads − 1 pool workers, which take iterations as they free up, and
+/// returns 1 once all have run. Returns 0 without running anything when the
+/// pool is already running a job (a nested loop, or a loop on another
+/// thread), when threads < 2, or when no worker thread can be started: the
+/// caller then runs the loop another way. Idle workers stay awake for a
+/// short while, so consecutive loops do not pay for waking them.
+int bl_parallel_run(ptrdiff_t iterations, int threads, bl_parallel_body body, void *context);
+
 #ifdef __cplusplus
 }
 #endif

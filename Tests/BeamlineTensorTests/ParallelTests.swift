@@ -1,0 +1,118 @@
+import BeamlineTensor
+import ComplexModule
+import Dispatch
+import Foundation
+import Testing
+
+/// The worker pool behind ``Parallel``: every iteration runs exactly once,
+/// nested loops and loops started on several threads at once still complete
+/// (the pool refuses them and Dispatch runs them), and FFTW's multi-threaded
+/// plans, which run on the pool, give the same bits whatever the thread count.
+/// The expected values are exact counts and sums of integers (no reference
+/// implementation is involved), and the FFT is compared with itself.
+@Suite(.serialized) struct ParallelTests {
+    /// Runs `body` with ``Parallel/threadCount`` set to `threads`, restoring it after.
+    func withThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        Parallel.threadCount = threads
+        return try body()
+    }
+
+    /// How many times each of `count` iterations ran, over `repeats` consecutive loops.
+    func visits(count: Int, repeats: Int) -> [Int] {
+        var visits = [Int](repeating: 0, count: count)
+        visits.withUnsafeMutableBufferPointer { buffer in
+            let slots = SendablePointer(buffer.baseAddress!)
+            for _ in 0..<repeats {
+                Parallel.forEachChunk(count: count, minimumChunk: 1) { range in
+                    for i in range { slots.base[i] += 1 }
+                }
+            }
+        }
+        return visits
+    }
+
+    @Test func everyIterationRunsOnceInConsecutiveLoops() {
+        // Many short loops back to back: the workers pick each job up while still spinning.
+        for threads in [2, 3, 5] {
+            withThreads(threads) {
+                for count in [1, 2, 7, 64, 1000] {
+                    #expect(visits(count: count, repeats: 300) == [Int](repeating: 300, count: count),
+                            "threads \(threads), count \(count)")
+                }
+            }
+        }
+    }
+
+    @Test func loopsAfterAnIdlePeriodStillRun() {
+        // Long enough for the workers to go to sleep; the next loop must wake them.
+        withThreads(2) {
+            for _ in 0..<3 {
+                #expect(visits(count: 16, repeats: 1) == [Int](repeating: 1, count: 16))
+                usleep(5000)
+            }
+        }
+    }
+
+    @Test func nestedLoopsComplete() {
+        withThreads(2) {
+            let outer = 8, inner = 100
+            var cells = [Int](repeating: 0, count: outer * inner)
+            cells.withUnsafeMutableBufferPointer { buffer in
+                let slots = SendablePointer(buffer.baseAddress!)
+                Parallel.forEachChunk(count: outer, minimumChunk: 1) { rows in
+                    for row in rows {
+                        Parallel.forEachChunk(count: inner, minimumChunk: 1) { columns in
+                            for column in columns { slots.base[row * inner + column] += row + 1 }
+                        }
+                    }
+                }
+            }
+            let expected = (0..<outer * inner).map { $0 / inner + 1 }
+            #expect(cells == expected)
+        }
+    }
+
+    @Test func loopsFromSeveralThreadsAtOnce() {
+        withThreads(2) {
+            // Four Dispatch tasks each run 50 block sums of 0..<10_000 through Parallel.
+            let tasks = 4, rounds = 50, count = 10_000
+            var totals = [Int](repeating: 0, count: tasks)
+            totals.withUnsafeMutableBufferPointer { buffer in
+                let out = SendablePointer(buffer.baseAddress!)
+                DispatchQueue.concurrentPerform(iterations: tasks) { task in
+                    var total = 0
+                    for _ in 0..<rounds {
+                        var partial = [Int](repeating: 0, count: count / 1000)
+                        partial.withUnsafeMutableBufferPointer { sums in
+                            let slots = SendablePointer(sums.baseAddress!)
+                            Parallel.forEachBlock(count: count, blockSize: 1000) { block, range in
+                                slots.base[block] = range.reduce(0, +)
+                            }
+                        }
+                        total += partial.reduce(0, +)
+                    }
+                    out.base[task] = total
+                }
+            }
+            #expect(totals == [Int](repeating: rounds * (count * (count - 1) / 2), count: tasks))
+        }
+    }
+
+    @Test func threadedFFTPlansGiveTheSameBitsForAnyThreadCount() throws {
+        // All three are above the size from which plans are split into parts.
+        for shape in [[128, 128], [96, 200], [512, 384]] {
+            let image = Tensor<Double>.normal(shape, seed: 5)
+            let complexImage = try FFT.rfftn(image)
+            let results = try [1, 2, 3].map { threads in
+                try withThreads(threads) { (try FFT.rfftn(image), try FFT.irfftn(complexImage, s: shape), try FFT.fftn(complexImage)) }
+            }
+            for result in results.dropFirst() {
+                #expect(result.0 == results[0].0)
+                #expect(result.1 == results[0].1)
+                #expect(result.2 == results[0].2)
+            }
+        }
+    }
+}
