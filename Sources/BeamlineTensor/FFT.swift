@@ -204,7 +204,7 @@ public enum FFT {
         Parallel.forEachChunk(count: inputs.count, minimumChunk: perTask) { range in
             for i in range {
                 run(planned[i], kind: .realToComplex, input: inputs[i], precision: T.self)
-                if factor != 1 { scaleUnshared(planned[i].output, by: factor) }
+                if factor != 1 { scaleUnshared(planned[i].output, by: factor, singleThreaded: true) }
             }
         }
         return planned.map(\.output)
@@ -418,21 +418,21 @@ public enum FFT {
         precondition(input.isContiguous)
         let outCount = outShape.reduce(1, *)
         if !singleThreaded && outCount >= passThreshold(kind: kind, axes: axes) && axes != [outShape.count - 1] {
-            var result: Tensor<Out> = try executeByPasses(kind: kind, input: input, outShape: outShape, axes: axes,
+            let result: Tensor<Out> = try executeByPasses(kind: kind, input: input, outShape: outShape, axes: axes,
                                                           logical: logical, sign: sign, planning: planning,
                                                           precision: T.self)
             let factor = T(norm.scale(count: logical.reduce(1, *), inverse: inverse))
-            if factor != 1 { scale(&result, by: factor) }
+            if factor != 1 { scaleUnshared(result, by: factor) }
             return result
         }
         let planned: PlannedTransform<Out> = try plan(
             kind: kind, input: input, outShape: outShape, axes: axes, logical: logical, sign: sign, planning: planning,
             precision: T.self,
             threads: singleThreaded || Swift.max(input.count, outCount) < singleThreadLimit ? 1 : nil)
-        var result = planned.output
         run(planned, kind: kind, input: input, precision: T.self)
+        let result = (consume planned).output   // the only reference, so scaling writes in place
         let factor = T(norm.scale(count: logical.reduce(1, *), inverse: inverse))
-        if factor != 1 { scale(&result, by: factor, singleThreaded: singleThreaded) }
+        if factor != 1 { scaleUnshared(result, by: factor, singleThreaded: singleThreaded) }
         return result
     }
 
@@ -445,8 +445,8 @@ public enum FFT {
     }
 
     /// Plans one guru transform of the C-contiguous `input` into a new
-    /// tensor of `outShape` (from the cache, under the planner lock), on
-    /// `threads` threads (nil: ``Parallel/threadCount``).
+    /// tensor of `outShape` (from the cache, under the planner lock), split
+    /// into `threads` parts (nil: ``FFT/planThreads``).
     static func plan<T: FFTScalar, In: TensorElement, Out: TensorElement>(
         kind: FFTKind, input: Tensor<In>, outShape: [Int], axes: [Int], logical: [Int], sign: Int32,
         planning: FFTPlanning, precision: T.Type, threads: Int?
@@ -484,23 +484,16 @@ public enum FFT {
     }
 
     /// Multiplies every real component of `tensor` (real or complex
-    /// elements of `T`, C-contiguous, its storage referenced by no other
-    /// tensor, like a plan's fresh output) by `factor`, on the calling thread.
-    static func scaleUnshared<T: FFTScalar, E: TensorElement>(_ tensor: Tensor<E>, by factor: T) {
+    /// elements of `T`, C-contiguous) by `factor`, in parallel unless
+    /// `singleThreaded`. It writes `tensor`'s storage without copying it
+    /// first, so that storage must be referenced by no other tensor (a
+    /// plan's fresh output).
+    static func scaleUnshared<T: FFTScalar, E: TensorElement>(_ tensor: Tensor<E>, by factor: T,
+                                                              singleThreaded: Bool = false) {
         let scalars = tensor.count * MemoryLayout<E>.stride / MemoryLayout<T>.stride
         withExtendedLifetime(tensor.storage) {
-            let reals = UnsafeMutableRawPointer(tensor.storage.base + tensor.offset).assumingMemoryBound(to: T.self)
-            for i in 0..<scalars { reals[i] *= factor }
-        }
-    }
-
-    /// Multiplies every real component of `tensor` (real or complex
-    /// elements of `T`) by `factor`, in parallel.
-    static func scale<T: FFTScalar, E: TensorElement>(_ tensor: inout Tensor<E>, by factor: T,
-                                                      singleThreaded: Bool = false) {
-        let scalars = tensor.count * MemoryLayout<E>.stride / MemoryLayout<T>.stride
-        tensor.withUnsafeMutableBufferPointer { buffer in
-            let reals = SendablePointer(UnsafeMutableRawPointer(buffer.baseAddress!).assumingMemoryBound(to: T.self))
+            let reals = SendablePointer(UnsafeMutableRawPointer(tensor.storage.base + tensor.offset)
+                .assumingMemoryBound(to: T.self))
             Parallel.forEachChunk(count: scalars, minimumChunk: singleThreaded ? scalars : 1 << 16) { range in
                 for i in range { reals.base[i] *= factor }
             }

@@ -67,11 +67,7 @@ private func runFFTWLoop(work: (@convention(c) (UnsafeMutablePointer<CChar>?) ->
                          jobData: UnsafeMutablePointer<CChar>?, elementSize: Int, jobs: Int32,
                          data: UnsafeMutableRawPointer?) {
     guard let work, let jobData, jobs > 0 else { return }
-    if Parallel.threadCount == 1 {
-        for job in 0..<Int(jobs) { _ = work(jobData + job * elementSize) }
-    } else {
-        runConcurrently(iterations: Int(jobs)) { job in _ = work(jobData + job * elementSize) }
-    }
+    runConcurrently(iterations: Int(jobs)) { job in _ = work(jobData + job * elementSize) }
 }
 
 /// The planner lock: FFTW's planner (plan creation and destruction, wisdom)

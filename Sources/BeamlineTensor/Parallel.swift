@@ -109,14 +109,20 @@ public enum Parallel {
 /// a projector step) do not each pay for waking a sleeping thread (about
 /// 25 µs on the virtual machines measured). A loop started while the pool is
 /// busy (a loop nested in another, or one on another thread) runs on
-/// Dispatch's `concurrentPerform` instead. The body only runs during this
+/// Dispatch's `concurrentPerform` instead; with one thread the iterations
+/// run in order on the calling thread. The body only runs during this
 /// call, on tasks that touch disjoint data.
 @usableFromInline
 func runConcurrently(iterations: Int, _ body: (Int) -> Void) {
+    let threads = Parallel.threadCount
+    if threads == 1 {
+        for iteration in 0..<iterations { body(iteration) }
+        return
+    }
     withoutActuallyEscaping(body) { escapable in
         var task = escapable
         let ran = withUnsafeMutablePointer(to: &task) { pointer in
-            bl_parallel_run(iterations, Int32(clamping: Parallel.threadCount), runPoolIteration, pointer)
+            bl_parallel_run(iterations, Int32(clamping: threads), runPoolIteration, pointer)
         }
         if ran == 0 {
             let box = UncheckedSendableBox(escapable)

@@ -131,7 +131,9 @@ static void *worker_main(void *argument) {
     return NULL;
 }
 
-/// Starts workers up to `wanted` (the caller holds `busy`). Returns how many exist.
+/// Starts workers up to `wanted` (the caller holds `busy`). Returns how
+/// many of them may join the job: at most `wanted`, though more may exist
+/// from an earlier, larger thread count.
 static int start_workers(int wanted, uint32_t generation) {
     if (wanted > max_workers) wanted = max_workers;
     while (pool.workers < wanted) {
@@ -145,7 +147,7 @@ static int start_workers(int wanted, uint32_t generation) {
         if (failed) break;
         pool.workers += 1;
     }
-    return pool.workers;
+    return pool.workers < wanted ? pool.workers : wanted;
 }
 
 int bl_parallel_run(ptrdiff_t iterations, int threads, bl_parallel_body body, void *context) {

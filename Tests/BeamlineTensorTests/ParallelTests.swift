@@ -45,6 +45,26 @@ import Testing
         }
     }
 
+    @Test func noMoreThreadsThanTheSettingAfterALargerOne() {
+        // Five threads start four workers; back at two, only one of them may join a loop.
+        withThreads(5) { _ = visits(count: 64, repeats: 20) }
+        withThreads(2) {
+            for _ in 0..<20 {
+                var owners = [UInt](repeating: 0, count: 8)
+                owners.withUnsafeMutableBufferPointer { buffer in
+                    let slots = SendablePointer(buffer.baseAddress!)
+                    Parallel.forEachChunk(count: 8, minimumChunk: 1) { range in
+                        for i in range {
+                            slots.base[i] = UInt(pthread_self())
+                            usleep(200)   // long enough for every awake worker to claim a chunk
+                        }
+                    }
+                }
+                #expect(Set(owners).count <= 2)
+            }
+        }
+    }
+
     @Test func loopsAfterAnIdlePeriodStillRun() {
         // Long enough for the workers to go to sleep; the next loop must wake them.
         withThreads(2) {
