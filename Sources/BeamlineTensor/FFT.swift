@@ -430,7 +430,7 @@ public enum FFT {
             precision: T.self,
             threads: singleThreaded || Swift.max(input.count, outCount) < singleThreadLimit ? 1 : nil)
         run(planned, kind: kind, input: input, precision: T.self)
-        let result = (consume planned).output   // the only reference, so scaling writes in place
+        let result = planned.output   // fresh, so scaling writes it in place (no copy-on-write)
         let factor = T(norm.scale(count: logical.reduce(1, *), inverse: inverse))
         if factor != 1 { scaleUnshared(result, by: factor, singleThreaded: singleThreaded) }
         return result
