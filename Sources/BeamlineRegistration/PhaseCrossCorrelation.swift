@@ -319,11 +319,16 @@ enum CorrelationCore<T: RegistrationScalar> {
                                   normalizedError: normalized)
     }
 
-    /// Rows per block in the parallel loops below: fixed, so partial sums
-    /// combine in the same order whatever the thread count. About 16 Ki
-    /// elements a block, so images up to about 128² run inline (waking
-    /// threads costs more than such a pass).
-    static func rowsPerBlock(_ rowLength: Int) -> Int { Swift.max(1, 16384 / Swift.max(rowLength, 1)) }
+    /// Rows per block in the parallel loops below: fixed by the shape, so
+    /// partial sums combine in the same order whatever the thread count.
+    /// Blocks of nearly equal size, each about 8 Ki elements or fewer (a
+    /// 128² half spectrum is two blocks of 64 rows: with the pool's workers
+    /// awake, two threads pay from there).
+    static func rowsPerBlock(_ rowLength: Int, rows: Int) -> Int {
+        let length = Swift.max(rowLength, 1), count = Swift.max(rows, 1)
+        let blocks = Swift.max(1, (count * length + 8191) / 8192)
+        return (count + blocks - 1) / blocks
+    }
 
     /// `F·conj(G)` (divided by `max(|F·conj(G)|, 100·eps)` for phase
     /// normalisation, as a multiplication by the reciprocal, which is what
@@ -334,7 +339,7 @@ enum CorrelationCore<T: RegistrationScalar> {
                                    phase: Bool) -> (Tensor<Complex<T>>, Double, Double) {
         let h = f.shape[f.rank - 1]
         let rows = f.count / Swift.max(h, 1)
-        let perBlock = rowsPerBlock(h)
+        let perBlock = rowsPerBlock(h, rows: rows)
         let blocks = (rows + perBlock - 1) / perBlock
         var energies = [Double](repeating: 0, count: 2 * blocks)
         let floor = 100 * T.ulpOfOne
@@ -555,7 +560,7 @@ enum CorrelationCore<T: RegistrationScalar> {
         let leading = Array(shape.dropLast())
         let leadingStrides = rowMajorStrides(leading)
         let leadingShift = (0..<(rank - 1)).map { ((shift[$0] % shape[$0]) + shape[$0]) % shape[$0] }
-        let perBlock = rowsPerBlock(last)
+        let perBlock = rowsPerBlock(last, rows: rows)
         let blocks = (rows + perBlock - 1) / perBlock
         var partial = [Double](repeating: 0, count: blocks)
         f.withUnsafeBufferPointer { fb in
@@ -623,7 +628,7 @@ enum CorrelationCore<T: RegistrationScalar> {
         let last = specShape[rank - 1]
         let lastFull = shape[rank - 1]
         let rows = f.count / last
-        let perBlock = rowsPerBlock(last)
+        let perBlock = rowsPerBlock(last, rows: rows)
         let blocks = (rows + perBlock - 1) / perBlock
         var partial = [Complex<Double>](repeating: .zero, count: blocks)
         // Last-axis factors, doubled where a half-spectrum column stands for two bins,
