@@ -321,12 +321,14 @@ enum CorrelationCore<T: RegistrationScalar> {
 
     /// Rows per block in the parallel loops below: fixed by the shape, so
     /// partial sums combine in the same order whatever the thread count.
-    /// Blocks of nearly equal size, each about 8 Ki elements or fewer (a
-    /// 128² half spectrum is two blocks of 64 rows: with the pool's workers
-    /// awake, two threads pay from there).
+    /// Blocks of nearly equal size, each about 8 Ki elements or fewer, and
+    /// an even number of them when there are several, so two threads get
+    /// equal shares (a 128² half spectrum is two blocks of 64 rows: with the
+    /// pool's workers awake, two threads pay from there).
     static func rowsPerBlock(_ rowLength: Int, rows: Int) -> Int {
         let length = Swift.max(rowLength, 1), count = Swift.max(rows, 1)
-        let blocks = Swift.max(1, (count * length + 8191) / 8192)
+        var blocks = Swift.max(1, (count * length + 8191) / 8192)
+        if blocks > 1 { blocks += blocks % 2 }
         return (count + blocks - 1) / blocks
     }
 
