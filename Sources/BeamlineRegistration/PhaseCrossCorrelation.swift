@@ -649,15 +649,14 @@ enum CorrelationCore<T: RegistrationScalar> {
                     columnReal.withUnsafeBufferPointer { wr in
                         columnImaginary.withUnsafeBufferPointer { wi in
                             Parallel.forEachBlock(count: rows, blockSize: perBlock) { block, range in
-                                var index = [Int](repeating: 0, count: rank)
                                 var blockSum = Complex<Double>.zero
                                 for row in range {
                                     var rest = row
                                     var rowFactor = Complex<Double>.one
                                     for a in stride(from: rank - 2, through: 0, by: -1) {
-                                        index[a] = rest % specShape[a]
+                                        let index = rest % specShape[a]
                                         rest /= specShape[a]
-                                        rowFactor = rowFactor * factors[a][index[a]]
+                                        rowFactor = rowFactor * factors[a][index]
                                     }
                                     let (re, im) = weightedCrossPowerSum(fb.baseAddress! + row * last,
                                                                          gb.baseAddress! + row * last,
