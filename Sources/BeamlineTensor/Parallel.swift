@@ -38,6 +38,33 @@ public enum Parallel {
         }
     }
 
+    /// Runs `body` with ``threadCount`` set to `threads`, and restores the
+    /// previous count afterwards (also when `body` throws).
+    ///
+    /// The setting is process-wide: loops started meanwhile on other
+    /// threads use it too (results do not depend on it, only speed does).
+    /// Scopes on different threads run one at a time, so two of them never
+    /// change the count under each other; on one thread they nest.
+    public static func withThreadCount<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
+        pthread_mutex_lock(scopeLock)
+        defer { pthread_mutex_unlock(scopeLock) }
+        let saved = threadCount
+        defer { threadCount = saved }
+        threadCount = threads
+        return try body()
+    }
+
+    /// Serialises ``withThreadCount(_:_:)`` scopes: a recursive mutex, so scopes nest.
+    nonisolated(unsafe) static let scopeLock: UnsafeMutablePointer<pthread_mutex_t> = {
+        let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        var attributes = pthread_mutexattr_t()
+        pthread_mutexattr_init(&attributes)
+        pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_RECURSIVE))
+        pthread_mutex_init(lock, &attributes)
+        pthread_mutexattr_destroy(&attributes)
+        return lock
+    }()
+
     /// Number of online processor cores.
     public static var processorCount: Int {
         Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))

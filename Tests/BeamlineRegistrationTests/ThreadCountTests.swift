@@ -9,12 +9,6 @@ import Testing
 /// bit, with the same call on one thread; no reference library is involved
 /// (the scikit-image fixtures of PhaseCrossCorrelationTests cover the values).
 @Suite(.serialized) struct ThreadCountTests {
-    func withThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
-        Parallel.threadCount = threads
-        return try body()
-    }
 
     func bits(_ r: RegistrationResult) -> [UInt64] {
         r.shift.map(\.bitPattern) + [r.error.bitPattern, r.phaseDifference.bitPattern, r.normalizedError.bitPattern]
@@ -28,11 +22,11 @@ import Testing
         let reference = Tensor<Double>.normal(shape, seed: 21)
         let moving = try SubpixelShift.fourier(reference, by: [2.3, -5.7]) + Tensor<Double>.normal(shape, seed: 22) * 0.1
         for factor in [1, 10, 100] {
-            let once = try withThreads(1) {
+            let once = try Parallel.withThreadCount(1) {
                 bits(try Registration.phaseCrossCorrelation(reference, moving, upsampleFactor: factor))
             }
             for threads in [2, 3] {
-                let again = try withThreads(threads) {
+                let again = try Parallel.withThreadCount(threads) {
                     bits(try Registration.phaseCrossCorrelation(reference, moving, upsampleFactor: factor))
                 }
                 #expect(again == once, "shape \(shape), upsample \(factor), \(threads) threads")

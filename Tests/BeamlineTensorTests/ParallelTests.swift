@@ -11,13 +11,6 @@ import Testing
 /// The expected values are exact counts and sums of integers (no reference
 /// implementation is involved), and the FFT is compared with itself.
 @Suite(.serialized) struct ParallelTests {
-    /// Runs `body` with ``Parallel/threadCount`` set to `threads`, restoring it after.
-    func withThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
-        Parallel.threadCount = threads
-        return try body()
-    }
 
     /// How many times each of `count` iterations ran, over `repeats` consecutive loops.
     func visits(count: Int, repeats: Int) -> [Int] {
@@ -36,7 +29,7 @@ import Testing
     @Test func everyIterationRunsOnceInConsecutiveLoops() {
         // Many short loops back to back: the workers pick each job up while still spinning.
         for threads in [2, 3, 5] {
-            withThreads(threads) {
+            Parallel.withThreadCount(threads) {
                 for count in [1, 2, 7, 64, 1000] {
                     #expect(visits(count: count, repeats: 300) == [Int](repeating: 300, count: count),
                             "threads \(threads), count \(count)")
@@ -47,8 +40,8 @@ import Testing
 
     @Test func noMoreThreadsThanTheSettingAfterALargerOne() {
         // Five threads start four workers; back at two, only one of them may join a loop.
-        withThreads(5) { _ = visits(count: 64, repeats: 20) }
-        withThreads(2) {
+        Parallel.withThreadCount(5) { _ = visits(count: 64, repeats: 20) }
+        Parallel.withThreadCount(2) {
             for _ in 0..<20 {
                 var owners = [UInt](repeating: 0, count: 8)
                 owners.withUnsafeMutableBufferPointer { buffer in
@@ -67,7 +60,7 @@ import Testing
 
     @Test func loopsAfterAnIdlePeriodStillRun() {
         // Long enough for the workers to go to sleep; the next loop must wake them.
-        withThreads(2) {
+        Parallel.withThreadCount(2) {
             for _ in 0..<3 {
                 #expect(visits(count: 16, repeats: 1) == [Int](repeating: 1, count: 16))
                 usleep(5000)
@@ -76,7 +69,7 @@ import Testing
     }
 
     @Test func nestedLoopsComplete() {
-        withThreads(2) {
+        Parallel.withThreadCount(2) {
             let outer = 8, inner = 100
             var cells = [Int](repeating: 0, count: outer * inner)
             cells.withUnsafeMutableBufferPointer { buffer in
@@ -95,7 +88,7 @@ import Testing
     }
 
     @Test func loopsFromSeveralThreadsAtOnce() {
-        withThreads(2) {
+        Parallel.withThreadCount(2) {
             // Four Dispatch tasks each run 50 block sums of 0..<10_000 through Parallel.
             let tasks = 4, rounds = 50, count = 10_000
             var totals = [Int](repeating: 0, count: tasks)
@@ -126,7 +119,7 @@ import Testing
             let image = Tensor<Double>.normal(shape, seed: 5)
             let complexImage = try FFT.rfftn(image)
             let results = try [1, 2, 3].map { threads in
-                try withThreads(threads) { (try FFT.rfftn(image), try FFT.irfftn(complexImage, s: shape), try FFT.fftn(complexImage)) }
+                try Parallel.withThreadCount(threads) { (try FFT.rfftn(image), try FFT.irfftn(complexImage, s: shape), try FFT.fftn(complexImage)) }
             }
             for result in results.dropFirst() {
                 #expect(result.0 == results[0].0)
