@@ -1,4 +1,4 @@
-@testable import BeamlineRegistration
+import BeamlineRegistration
 import BeamlineTensor
 import Testing
 
@@ -9,7 +9,6 @@ import Testing
 /// bit, with the same call on one thread; no reference library is involved
 /// (the scikit-image fixtures of PhaseCrossCorrelationTests cover the values).
 @Suite(.serialized) struct ThreadCountTests {
-
     func bits(_ r: RegistrationResult) -> [UInt64] {
         r.shift.map(\.bitPattern) + [r.error.bitPattern, r.phaseDifference.bitPattern, r.normalizedError.bitPattern]
     }

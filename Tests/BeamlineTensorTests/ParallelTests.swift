@@ -11,7 +11,6 @@ import Testing
 /// The expected values are exact counts and sums of integers (no reference
 /// implementation is involved), and the FFT is compared with itself.
 @Suite(.serialized) struct ParallelTests {
-
     /// How many times each of `count` iterations ran, over `repeats` consecutive loops.
     func visits(count: Int, repeats: Int) -> [Int] {
         var visits = [Int](repeating: 0, count: count)
