@@ -108,6 +108,18 @@ public final class NumpyArchive {
         return try NumpyFile.decode(data, source: "\(source)[\(entry.path)]")
     }
 
+    /// The bytes of member `name` as stored in the archive once
+    /// uncompressed (a whole `.npy` file for archives written by NumPy or by
+    /// `NumpyArchive.write`), checked against its CRC-32.
+    ///
+    /// - Throws: ``NumpyFileError/missingMember(archive:member:available:)``
+    ///   when there is no such member and
+    ///   ``NumpyFileError/corruptArchive(source:member:reason:)`` when it
+    ///   cannot be extracted.
+    public func memberData(_ name: String) throws(NumpyFileError) -> Data {
+        try extract(entry(named: name))
+    }
+
     /// Reads member `name` as a `Tensor<T>` (see
     /// ``NumpyFile/read(_:from:conversion:)`` for `conversion`).
     public func read<T: TensorElement>(_ name: String, as type: T.Type,

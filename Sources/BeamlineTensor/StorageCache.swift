@@ -35,14 +35,7 @@ public enum StorageCache {
     /// At most this many buffers are kept, whatever their size.
     static let maximumEntries = 32
 
-    struct State {
-        var limit: Int
-        var total = 0
-        /// Free buffers (addresses as integers, so the state is Sendable), oldest first.
-        var entries: [(bytes: Int, address: Int)] = []
-    }
-
-    static let state = Mutex(State(limit: initialLimit()))
+    static let state = Mutex(BufferPool(limit: initialLimit(), maximumEntries: maximumEntries))
 
     static func initialLimit() -> Int {
         if let text = getenv("BEAMLINE_STORAGE_CACHE_MB").map({ String(cString: $0) }),
@@ -56,12 +49,7 @@ public enum StorageCache {
     /// it releases buffers at once.
     public static var limitBytes: Int {
         get { state.withLock { $0.limit } }
-        set {
-            release(state.withLock { s -> [Int] in
-                s.limit = Swift.max(0, newValue)
-                return evict(&s)
-            })
-        }
+        set { release(state.withLock { $0.setLimit(newValue) }) }
     }
 
     /// Bytes currently held for reuse.
@@ -69,12 +57,7 @@ public enum StorageCache {
 
     /// Releases every cached buffer to the system.
     public static func purge() {
-        release(state.withLock { s -> [Int] in
-            let all = s.entries.map(\.address)
-            s.entries.removeAll()
-            s.total = 0
-            return all
-        })
+        release(state.withLock { $0.removeAll() })
     }
 
     /// A cached buffer of exactly `bytes` bytes (the most recently freed
@@ -82,12 +65,7 @@ public enum StorageCache {
     @usableFromInline
     static func take(bytes: Int) -> UnsafeMutableRawPointer? {
         guard bytes >= minimumBytes else { return nil }
-        let address = state.withLock { s -> Int? in
-            guard let index = s.entries.lastIndex(where: { $0.bytes == bytes }) else { return nil }
-            s.total -= bytes
-            return s.entries.remove(at: index).address
-        }
-        return address.flatMap { UnsafeMutableRawPointer(bitPattern: $0) }
+        return state.withLock { $0.take(bytes: bytes) }.flatMap { UnsafeMutableRawPointer(bitPattern: $0) }
     }
 
     /// Keeps a freed buffer of `bytes` bytes (allocated with
@@ -95,30 +73,75 @@ public enum StorageCache {
     @usableFromInline
     static func recycle(_ pointer: UnsafeMutableRawPointer, bytes: Int) {
         guard bytes >= minimumBytes else { pointer.deallocate(); return }
-        let address = Int(bitPattern: pointer)
-        let (kept, evicted) = state.withLock { s -> (Bool, [Int]) in
-            guard bytes <= s.limit else { return (false, []) }
-            s.entries.append((bytes, address))
-            s.total += bytes
-            return (true, evict(&s))
-        }
+        let (kept, evicted) = state.withLock { $0.recycle(address: Int(bitPattern: pointer), bytes: bytes) }
         if !kept { pointer.deallocate() }
         release(evicted)
-    }
-
-    /// Drops the oldest entries until the cache is within its limits.
-    static func evict(_ s: inout State) -> [Int] {
-        var released: [Int] = []
-        while !s.entries.isEmpty && (s.total > s.limit || s.entries.count > maximumEntries) {
-            let oldest = s.entries.removeFirst()
-            s.total -= oldest.bytes
-            released.append(oldest.address)
-        }
-        return released
     }
 
     /// Returns buffers (by address) to the system, outside the lock.
     static func release(_ addresses: [Int]) {
         for address in addresses { UnsafeMutableRawPointer(bitPattern: address)?.deallocate() }
+    }
+}
+
+/// The storage cache's bookkeeping: which freed buffers (by address) are
+/// kept, most recently freed last, within a byte limit and an entry limit.
+///
+/// A plain value, so that its policy is tested on its own instance
+/// (`StorageCacheTests`) while other suites allocate and free through the
+/// global cache concurrently. It never touches memory: the caller releases
+/// the addresses it returns.
+struct BufferPool {
+    /// The most bytes kept (0: none).
+    var limit: Int
+    /// The most buffers kept, whatever their size.
+    let maximumEntries: Int
+    /// Bytes currently kept.
+    private(set) var total = 0
+    /// Kept buffers (addresses as integers, so the state is Sendable), oldest first.
+    private(set) var entries: [(bytes: Int, address: Int)] = []
+
+    init(limit: Int, maximumEntries: Int) {
+        self.limit = Swift.max(0, limit)
+        self.maximumEntries = maximumEntries
+    }
+
+    /// Removes and returns the most recently kept buffer of exactly `bytes` bytes.
+    mutating func take(bytes: Int) -> Int? {
+        guard let index = entries.lastIndex(where: { $0.bytes == bytes }) else { return nil }
+        total -= bytes
+        return entries.remove(at: index).address
+    }
+
+    /// Keeps a freed buffer if it fits the limit; returns whether it was
+    /// kept and the oldest buffers evicted to make room (to be released).
+    mutating func recycle(address: Int, bytes: Int) -> (kept: Bool, released: [Int]) {
+        guard bytes <= limit else { return (false, []) }
+        entries.append((bytes, address))
+        total += bytes
+        return (true, evict())
+    }
+
+    /// Sets the byte limit and returns the buffers evicted by it.
+    mutating func setLimit(_ newLimit: Int) -> [Int] {
+        limit = Swift.max(0, newLimit)
+        return evict()
+    }
+
+    /// Empties the pool and returns every buffer it held.
+    mutating func removeAll() -> [Int] {
+        defer { entries.removeAll(); total = 0 }
+        return entries.map(\.address)
+    }
+
+    /// Drops the oldest entries until the pool is within its limits.
+    private mutating func evict() -> [Int] {
+        var released: [Int] = []
+        while !entries.isEmpty && (total > limit || entries.count > maximumEntries) {
+            let oldest = entries.removeFirst()
+            total -= oldest.bytes
+            released.append(oldest.address)
+        }
+        return released
     }
 }

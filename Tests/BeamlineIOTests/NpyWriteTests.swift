@@ -125,22 +125,4 @@ struct NpyWriteTests {
             return path == missing.path && reason.contains("No such file")
         }
     }
-
-    /// With BEAMLINE_IO_EXPORT_DIR set, writes sample files there so that
-    /// a developer can load them in NumPy (the check in the report was
-    /// done that way; tests never call Python).
-    @Test("export samples for a NumPy check (only with BEAMLINE_IO_EXPORT_DIR)")
-    func exportSamples() throws {
-        guard let path = ProcessInfo.processInfo.environment["BEAMLINE_IO_EXPORT_DIR"] else { return }
-        let directory = URL(fileURLWithPath: path)
-        for (name, tensor) in Expected.typed {
-            try NumpyFile.write(tensor, to: directory.appendingPathComponent("swift_\(name).npy"))
-        }
-        try NumpyFile.write(Tensor<Double>(scalar: 3.5), to: directory.appendingPathComponent("swift_scalar.npy"))
-        try NumpyFile.write(Tensor<Double>.zeros([0, 3]), to: directory.appendingPathComponent("swift_empty.npy"))
-        try NumpyFile.write(Expected.arange24.transposed, to: directory.appendingPathComponent("swift_transposed.npy"))
-        let members = Dictionary(uniqueKeysWithValues: Expected.typed)
-        try NumpyArchive.write(members, to: directory.appendingPathComponent("swift_stored.npz"))
-        try NumpyArchive.write(members, to: directory.appendingPathComponent("swift_deflated.npz"), compression: .deflated)
-    }
 }
