@@ -277,34 +277,3 @@ extension Tensor {
         #expect(maxRelativeError(exp(xf), try f.real("exp(x32)", as: Float.self)) <= 4 * Double(Float.ulpOfOne))
     }
 }
-
-/// Runs `body` on every layout of the same logical data (contiguous,
-/// transposed, negative-stride, broadcast, offset) and compares with the
-/// contiguous result (the STYLE.md "withEveryLayout" check).
-func withEveryLayout(_ base: Tensor<Double>, _ body: (Tensor<Double>) -> Tensor<Double>) -> Bool {
-    let expected = body(base)
-    let padded = Tensor<Double>.zeros([base.shape[0] + 2] + Array(base.shape.dropFirst()))
-    var holder = padded
-    holder[1..<(base.shape[0] + 1)] = base
-    let layouts: [Tensor<Double>] = [
-        base.transposed.copied().transposed,  // Fortran order
-        base.flipped(axis: 0).copied().flipped(axis: 0),  // negative stride
-        holder[1..<(base.shape[0] + 1)],  // non-zero offset
-        base.expanded(axis: 0).broadcast(to: [3] + base.shape)[1],  // broadcast then indexed
-    ]
-    return layouts.allSatisfy { $0.elements == base.elements && body($0) == expected }
-}
-
-@Suite struct LayoutTests {
-    @Test func kernelsAgreeOnEveryLayout() throws {
-        let x = try Fixtures.load("tensor.json").real("x")
-        #expect(withEveryLayout(x) { $0 + 1 })
-        #expect(withEveryLayout(x) { exp($0) })
-        #expect(withEveryLayout(x) { $0 * $0.flipped(axis: 1) })
-        #expect(withEveryLayout(x) { $0.sum(axis: 1) })
-        #expect(withEveryLayout(x) { $0.max(axis: 0) })
-        // Full sums follow memory order, as NumPy's do, so layouts may differ in the last bits.
-        #expect(withEveryLayout(x) { Tensor(scalar: ($0.sum() * 1e12).rounded()) })
-        #expect(withEveryLayout(x) { $0.argmax(axis: 2).cast(to: Double.self) })
-    }
-}
