@@ -129,5 +129,9 @@ let package = Package(
         .testTarget(
             name: "BeamlineCLITests",
             dependencies: ["BeamlineCLI", "Beamline"]),
+        // The ```swift blocks of README.md and docs/, compiled (scripts/doc_examples.py).
+        .testTarget(
+            name: "DocExamplesTests",
+            dependencies: ["Beamline"]),
     ]
 )

@@ -2,7 +2,7 @@
 /// the whole axis, or a new axis of length 1.
 ///
 /// Integers and Swift ranges convert implicitly through
-/// ``TensorIndexExpression``: `t[0, 1..<3, .all, .slice(step: -1), .newAxis]`.
+/// ``TensorIndexExpression``: `t[0, 1..<3, .all, .stride(by: -1), .newAxis]`.
 /// Integers may be negative (counting from the end, as in NumPy). Swift
 /// ranges must lie inside the axis (as for `Array`), while ``slice(_:_:step:)``
 /// follows Python's slice rules exactly (negative bounds count from the end,
