@@ -14,6 +14,10 @@ build errors.
 
 Usage (from the repository root):
   python3 Benchmarks/scripts/compare_revisions.py main HEAD --runs 5 --filter 'sum_.*' --threshold 10
+
+A side may also be an existing checkout (a folder holding Benchmarks/), for
+example one kept with --keep or built beforehand; it is used as it is, its
+release build reused, and never removed.
 """
 import argparse
 import json
@@ -86,12 +90,20 @@ def main():
     repo = sh(["git", "rev-parse", "--show-toplevel"], cwd=os.getcwd(), capture=True).strip()
     scratch = tempfile.mkdtemp(prefix="beamline-compare-")
     sides = {}
+    existing = {}
     try:
         for label, revision in (("A", args.revision_a), ("B", args.revision_b)):
+            if os.path.isdir(os.path.join(revision, "Benchmarks")):
+                folder = os.path.abspath(revision)
+                print(f"building {label} = checkout {folder} ...", flush=True)
+                sh(["swift", "package", "benchmark", "list"], cwd=os.path.join(folder, "Benchmarks"), capture=True)
+                existing[label] = folder
+                continue
             folder = checkout(repo, revision, os.path.join(scratch, label))
             print(f"building {label} = {revision} ...", flush=True)
             sh(["swift", "package", "benchmark", "list"], cwd=os.path.join(folder, "Benchmarks"), capture=True)
             sides[label] = folder
+        sides.update(existing)
         samples = {"A": {}, "B": {}}
         for run in range(args.runs):
             for label in ("A", "B"):
@@ -103,7 +115,9 @@ def main():
         return 2
     finally:
         if not args.keep:
-            for folder in sides.values():
+            for label, folder in sides.items():
+                if label in existing:
+                    continue
                 subprocess.run(["git", "worktree", "remove", "--force", folder], cwd=repo,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             shutil.rmtree(scratch, ignore_errors=True)

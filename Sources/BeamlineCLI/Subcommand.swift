@@ -1,0 +1,117 @@
+import ArgumentParser
+import Beamline
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What every numerical subcommand shares: it applies `--threads`, times
+/// the run, stops cleanly on Ctrl-C, and prints one line of typed JSON whose
+/// common keys (`command`, `seconds`, `threads`) are the same everywhere,
+/// followed by the command's own ``Report``.
+///
+/// A command implements ``execute()`` instead of `run()`.
+protocol BeamlineSubcommand: ParsableCommand {
+    /// The command's own summary keys (snake_case, through `CodingKeys`).
+    associatedtype Report: Encodable
+    /// The `--threads` option.
+    var threads: ThreadOptions { get }
+    /// Does the work and returns the summary to print.
+    func execute() throws -> Report
+}
+
+extension BeamlineSubcommand {
+    /// Applies the thread setting, installs the Ctrl-C handler, runs
+    /// ``execute()`` and prints the summary; exits with status 130 when
+    /// interrupted (no output file is written then).
+    func run() throws {
+        threads.apply()
+        Interrupt.install()
+        let start = ContinuousClock.now
+        let report: Report
+        do {
+            report = try execute()
+        } catch is Interrupted {
+            FileHandle.standardError.write(Data("\n\(Self.configuration.commandName ?? "beamline"): interrupted; no output written\n".utf8))
+            throw ExitCode(130)
+        }
+        try printJSON(CommandSummary(command: Self.configuration.commandName ?? "", seconds: seconds(since: start),
+                                     threads: Parallel.threadCount, report: report))
+    }
+}
+
+/// The JSON line a subcommand prints: the common keys and the command's own.
+struct CommandSummary<Report: Encodable>: Encodable {
+    let command: String
+    let seconds: Double
+    let threads: Int
+    let report: Report
+
+    enum CodingKeys: String, CodingKey { case command, seconds, threads }
+
+    func encode(to encoder: any Encoder) throws {
+        try report.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(command, forKey: .command)
+        try container.encode(seconds, forKey: .seconds)
+        try container.encode(threads, forKey: .threads)
+    }
+}
+
+/// Prints `value` as one line of JSON (sorted keys) on standard output.
+func printJSON<Value: Encodable>(_ value: Value) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// Thrown by ``Interrupt/check()`` once Ctrl-C was pressed.
+struct Interrupted: Error {}
+
+/// Ctrl-C: the first SIGINT sets a flag that the running command polls
+/// (between steps, and in every progress callback, which then asks the
+/// solver to stop); the handler then restores the default action, so a
+/// second Ctrl-C ends the process at once.
+enum Interrupt {
+    static let flag = Atomic<Bool>(false)
+
+    /// Installs the handler (idempotent).
+    static func install() {
+        signal(SIGINT) { _ in
+            Interrupt.flag.store(true, ordering: .relaxed)
+            signal(SIGINT, SIG_DFL)
+        }
+    }
+
+    /// Whether Ctrl-C was pressed.
+    static var requested: Bool { flag.load(ordering: .relaxed) }
+
+    /// Throws ``Interrupted`` once Ctrl-C was pressed.
+    static func check() throws(Interrupted) {
+        if requested { throw Interrupted() }
+    }
+}
+
+/// A comma-separated list of numbers (`--by 3.25,-1.5`, `--shape 64,64`);
+/// negative numbers need the options to be parsed `.unconditional`.
+struct NumberList<Number: LosslessStringConvertible & Sendable>: ExpressibleByArgument, Sendable {
+    let values: [Number]
+
+    init?(argument: String) {
+        let parts = argument.split(separator: ",", omittingEmptySubsequences: false)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        var values: [Number] = []
+        for part in parts {
+            guard let value = Number(part) else { return nil }
+            values.append(value)
+        }
+        guard !values.isEmpty else { return nil }
+        self.values = values
+    }
+
+    static var defaultValueDescription: String { "comma-separated numbers" }
+}
