@@ -1,5 +1,5 @@
+import BeamlineOperators
 import RealModule
-import BeamlineSparse
 import BeamlineTensor
 
 /// A data-fidelity loss `L(p, t) = Σᵢ wᵢ ℓ(pᵢ, tᵢ)` between a prediction

@@ -1,40 +1,37 @@
-import BeamlineSparse
+import BeamlineOperators
 import BeamlineTensor
 
-/// Why an optimiser stopped.
-public enum OptimizationStopReason: String, Sendable, Equatable, CaseIterable {
-    /// The largest gradient component fell to the gradient tolerance.
-    case gradientTolerance
-    /// The relative decrease of the objective fell to the value tolerance.
-    case valueTolerance
-    /// The iteration limit was reached.
-    case iterationLimit
-    /// The evaluation limit was reached (L-BFGS).
-    case evaluationLimit
-    /// No step satisfying the Wolfe conditions was found, even along the
-    /// steepest descent (L-BFGS; usually the minimum is reached to
-    /// rounding).
-    case lineSearchFailed
-    /// The objective or gradient became NaN or infinite; the last finite
-    /// iterate is returned.
-    case nonFiniteValue
-}
-
-/// The result of an optimiser.
-public struct OptimizationResult<Scalar: RealElement>: Sendable {
-    /// The final iterate (shaped like the starting point).
-    public var solution: Tensor<Scalar>
-    /// The objective at ``solution``.
+/// An optimiser's own diagnostics.
+public struct OptimizationDiagnostics: Sendable, Equatable {
+    /// The objective at the solution.
     public var value: Double
-    /// The largest absolute gradient component at ``solution`` (for bounded
+    /// The largest absolute gradient component at the solution (for bounded
     /// problems, of the gradient projected onto the feasible directions).
     public var gradientNorm: Double
-    /// Iterations run.
-    public var iterations: Int
     /// Objective evaluations.
     public var evaluations: Int
-    /// Why it stopped.
-    public var stopReason: OptimizationStopReason
+    /// Creates diagnostics.
+    public init(value: Double, gradientNorm: Double, evaluations: Int) {
+        self.value = value
+        self.gradientNorm = gradientNorm
+        self.evaluations = evaluations
+    }
+}
+
+/// The result of an optimiser: the final iterate (shaped like the starting
+/// point), the stop reason (``StopReason/optimizer(_:)`` or
+/// ``StopReason/cancelled``), iterations, the objective at the solution (in
+/// ``IterativeResult/residualNorm``) and after each iteration (in
+/// ``IterativeResult/residualHistory``), and ``OptimizationDiagnostics``.
+public typealias OptimizationResult<Scalar: RealElement> = IterativeResult<Tensor<Scalar>, OptimizationDiagnostics>
+
+/// Builds an optimiser's result.
+func optimizationResult<S: RealElement>(_ solution: Tensor<S>, value: Double, gradientNorm: Double, iterations: Int,
+                                        evaluations: Int, reason: OptimizationStopReason, cancelled: Bool,
+                                        history: [Double]) -> OptimizationResult<S> {
+    OptimizationResult(solution: solution, stopReason: cancelled ? .cancelled : .optimizer(reason), iterations: iterations,
+                       residualNorm: value, residualHistory: history,
+                       diagnostics: OptimizationDiagnostics(value: value, gradientNorm: gradientNorm, evaluations: evaluations))
 }
 
 /// Box constraints `lower ≤ xᵢ ≤ upper` (the same for every element);
@@ -160,6 +157,8 @@ public enum GradientDescent {
         var (f, g) = try evaluate(x)
         guard isFinite(f, g) else { throw SolverError.nonFiniteValues(argument: "objective at x0") }
         var iterations = 0
+        var history: [Double] = []
+        var cancelled = false
         var reason = OptimizationStopReason.iterationLimit
         while true {
             if configuration.bounds.projectedGradientNorm(x, g) <= configuration.gradientTolerance {
@@ -173,11 +172,15 @@ public enum GradientDescent {
             let (fn, gn) = try evaluate(candidate)
             guard isFinite(fn, gn) else { reason = .nonFiniteValue; break }
             (x, f, g) = (candidate, fn, gn)
-            progress?(IterationProgress(iteration: iterations, maximumIterations: configuration.maximumIterations, value: f))
+            history.append(f)
+            if progress?(IterationProgress(iteration: iterations, maximumIterations: configuration.maximumIterations, value: f)) == .stop {
+                cancelled = true
+                break
+            }
         }
-        return OptimizationResult(solution: evaluate.tensor(x), value: f,
-                                  gradientNorm: configuration.bounds.projectedGradientNorm(x, g),
-                                  iterations: iterations, evaluations: evaluate.count, stopReason: reason)
+        return optimizationResult(evaluate.tensor(x), value: f, gradientNorm: configuration.bounds.projectedGradientNorm(x, g),
+                                  iterations: iterations, evaluations: evaluate.count, reason: reason,
+                                  cancelled: cancelled, history: history)
     }
 }
 
@@ -247,6 +250,8 @@ public enum Adam {
         var (f, g) = try evaluate(x)
         guard isFinite(f, g) else { throw SolverError.nonFiniteValues(argument: "objective at x0") }
         var iterations = 0
+        var history: [Double] = []
+        var cancelled = false
         var reason = OptimizationStopReason.iterationLimit
         var power1 = 1.0, power2 = 1.0
         while true {
@@ -267,10 +272,15 @@ public enum Adam {
             let (fn, gn) = try evaluate(candidate)
             guard isFinite(fn, gn) else { reason = .nonFiniteValue; break }
             (x, f, g) = (candidate, fn, gn)
-            progress?(IterationProgress(iteration: iterations, maximumIterations: c.maximumIterations, value: f))
+            history.append(f)
+            if progress?(IterationProgress(iteration: iterations, maximumIterations: c.maximumIterations, value: f)) == .stop {
+                cancelled = true
+                break
+            }
         }
-        return OptimizationResult(solution: evaluate.tensor(x), value: f, gradientNorm: c.bounds.projectedGradientNorm(x, g),
-                                  iterations: iterations, evaluations: evaluate.count, stopReason: reason)
+        return optimizationResult(evaluate.tensor(x), value: f, gradientNorm: c.bounds.projectedGradientNorm(x, g),
+                                  iterations: iterations, evaluations: evaluate.count, reason: reason,
+                                  cancelled: cancelled, history: history)
     }
 }
 
@@ -345,6 +355,8 @@ public enum LBFGS {
         guard isFinite(f, g) else { throw SolverError.nonFiniteValues(argument: "objective at x0") }
         var sHistory: [[Double]] = [], yHistory: [[Double]] = [], rhoHistory: [Double] = []
         var iterations = 0
+        var history: [Double] = []
+        var cancelled = false
         var reason = OptimizationStopReason.iterationLimit
         var alphas = [Double](repeating: 0, count: c.memory)
         while true {
@@ -402,14 +414,19 @@ public enum LBFGS {
             }
             let decrease = (f - fn) / Swift.max(Swift.abs(f), Swift.abs(fn), 1)
             (x, f, g) = (xNew, fn, gn)
-            progress?(IterationProgress(iteration: iterations, maximumIterations: c.maximumIterations, value: f))
+            history.append(f)
+            if progress?(IterationProgress(iteration: iterations, maximumIterations: c.maximumIterations, value: f)) == .stop {
+                cancelled = true
+                break
+            }
             if decrease <= c.valueTolerance {
                 reason = infinityNorm(g) <= c.gradientTolerance ? .gradientTolerance : .valueTolerance
                 break
             }
         }
-        return OptimizationResult(solution: evaluate.tensor(x), value: f, gradientNorm: infinityNorm(g),
-                                  iterations: iterations, evaluations: evaluate.count, stopReason: reason)
+        return optimizationResult(evaluate.tensor(x), value: f, gradientNorm: infinityNorm(g),
+                                  iterations: iterations, evaluations: evaluate.count, reason: reason,
+                                  cancelled: cancelled, history: history)
     }
 
     /// A step along `direction` satisfying the strong Wolfe conditions, with

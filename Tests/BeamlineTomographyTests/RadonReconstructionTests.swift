@@ -134,14 +134,14 @@ struct RadonReconstructionTests {
         var calls = 0
         let mitra = try Reconstruction.mitra(projector, projections: data,
                                              options: { var o = Reconstruction.Options.mitra; o.iterations = 100; return o }(),
-                                             progress: { _ in calls += 1 })
+                                             progress: { _ in calls += 1; return .continue })
         #expect(calls == 100)
         #expect(mitra.volume.elements.allSatisfy { $0 >= 0 })
         #expect(mitra.residualNorm < 0.05 * mitra.residualHistory[0])
         #expect(relativeError(mitra.volume, phantom) < 0.2, "MITRA \(relativeError(mitra.volume, phantom))")
         // A tolerance stops early.
         let early = try Reconstruction.sirt(projector, projections: data, options: .init(iterations: 500, tolerance: 1e-2))
-        #expect(early.iterations < 500 && early.stopReason == "converged")
+        #expect(early.iterations < 500 && early.stopReason == .converged)
     }
 
     /// Projector FBP on the 3-d single-axis geometry of a slab phantom: 

@@ -37,7 +37,7 @@ let benchmarks: @Sendable () -> Void = {
         thresholds: [.mallocCountTotal: .init(relative: [.p90: 1.0])]
     )
 
-    func projectorCases<S: SparseElement>(_ type: S.Type, n: Int, projections: Int, channels: Int, suffix: String) {
+    func projectorCases<S: OperatorScalar>(_ type: S.Type, n: Int, projections: Int, channels: Int, suffix: String) {
         let projector = try! JohnTransformProjector<S>(geometry: geometry(n, projections), channels: channels)
         let volume: Tensor<S> = Phantom.randomEllipsoids(shape: [n, n, n], count: 8, channels: channels, seed: 1, as: S.self)
         let data = try! projector.forward(volume)

@@ -1,0 +1,4 @@
+import BeamlineOperators
+import BeamlineTensor
+import Testing
+
