@@ -28,6 +28,9 @@ public enum DetectorError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .argument(error):
+            // Detector messages start with the argument's name (the CLI turns
+            // it into its flag), also for out-of-range values.
+            if error.kind == .value { return "\(error.argument): expected \(error.expected), received \(error.received)" }
             return error.description
         case let .solver(error):
             return error.description

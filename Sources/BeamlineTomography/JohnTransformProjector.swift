@@ -149,18 +149,30 @@ public struct JohnTransformProjector<Scalar: OperatorScalar>: LinearOperator, Se
     /// The projections shape `(N, J, K, C)`.
     @inlinable public var outputShape: [Int] { projectionsShape }
 
-    /// Projects a volume of shape `(X, Y, Z, C)` to `(N, J, K, C)`.
-    @available(*, deprecated, renamed: "checkedApply(_:)")
+    /// Projects a volume of shape exactly `(X, Y, Z, C)` to `(N, J, K, C)`.
+    ///
+    /// - Throws: ``TomographyError/shapeMismatch(argument:expected:received:)``
+    ///   or ``TomographyError/nonFiniteValues(argument:)`` naming `volume`.
+    @available(*, deprecated, message: "use checkedApply(_:) (any shape with the right count; throws ArgumentError)")
     @inlinable
     public func forward(_ volume: Tensor<Scalar>) throws(TomographyError) -> Tensor<Scalar> {
-        do { return try checkedApply(volume) } catch { throw .argument(error) }
+        guard volume.shape == volumeShape else {
+            throw .shapeMismatch(argument: "volume", expected: volumeShape, received: volume.shape)
+        }
+        do { return try checkedApply(volume) } catch { throw .nonFiniteValues(argument: "volume") }
     }
 
-    /// The back-projection of projections of shape `(N, J, K, C)`.
-    @available(*, deprecated, renamed: "checkedApplyAdjoint(_:)")
+    /// The back-projection of projections of shape exactly `(N, J, K, C)`.
+    ///
+    /// - Throws: ``TomographyError/shapeMismatch(argument:expected:received:)``
+    ///   or ``TomographyError/nonFiniteValues(argument:)`` naming `projections`.
+    @available(*, deprecated, message: "use checkedApplyAdjoint(_:) (any shape with the right count; throws ArgumentError)")
     @inlinable
     public func adjoint(_ projections: Tensor<Scalar>) throws(TomographyError) -> Tensor<Scalar> {
-        do { return try checkedApplyAdjoint(projections) } catch { throw .argument(error) }
+        guard projections.shape == projectionsShape else {
+            throw .shapeMismatch(argument: "projections", expected: projectionsShape, received: projections.shape)
+        }
+        do { return try checkedApplyAdjoint(projections) } catch { throw .nonFiniteValues(argument: "projections") }
     }
 
     // MARK: - LinearOperator
