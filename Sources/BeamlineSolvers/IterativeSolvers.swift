@@ -75,6 +75,7 @@ public enum CGLS {
         var p = s
         var iterations = 0
         var history: [Double] = []
+        history.reserveCapacity(Swift.min(configuration.maximumIterations, 1024))
         var reason = StopReason.iterationLimit
         if gamma0 == 0 {
             reason = .zeroRightHandSide
@@ -185,7 +186,9 @@ public enum MLEM {
         }
         let m = op.rows, n = op.columns
         var sensitivity: [S] = zeroArray(n)
-        [S](repeating: 1, count: m).withUnsafeBufferPointer { o in
+        // `projection` holds the ones vector first (it is overwritten by A x later).
+        var projection = [S](repeating: 1, count: m), back: [S] = zeroArray(n)
+        projection.withUnsafeBufferPointer { o in
             sensitivity.withUnsafeMutableBufferPointer { op.applyAdjoint(o, into: $0) }
         }
         let totalCounts = data.reduce(0.0) { $0 + Double($1) }
@@ -198,10 +201,10 @@ public enum MLEM {
             x = [S](repeating: level, count: n)
         }
         for j in 0..<n where sensitivity[j] <= 0 { x[j] = 0 }
-        var projection: [S] = zeroArray(m), back: [S] = zeroArray(n)
         var iterations = 0
         var change = 0.0
         var history: [Double] = []
+        history.reserveCapacity(Swift.min(configuration.maximumIterations, 1024))
         var reason = StopReason.iterationLimit
         if totalCounts == 0 {
             x = zeroArray(n)

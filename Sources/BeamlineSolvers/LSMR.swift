@@ -143,7 +143,6 @@ public enum LSMR {
         var u = bValues
         var x: [S] = start ?? zeroArray(n)
         var v: [S] = zeroArray(n)
-        var h: [S] = zeroArray(n)
         var hbar: [S] = zeroArray(n)
         var scratchM: [S] = zeroArray(m)
         var scratchN: [S] = zeroArray(n)
@@ -174,7 +173,7 @@ public enum LSMR {
         var zetabar = alpha * beta
         var alphabar = alpha
         var rho = 1.0, rhobar = 1.0, cbar = 1.0, sbar = 0.0
-        h = v
+        var h = v
         var betadd = beta, betad = 0.0, rhodold = 1.0, tautildeold = 0.0, thetatilde = 0.0, zeta = 0.0, d = 0.0
         var normA2 = alpha * alpha
         var maxrbar = 0.0, minrbar = 1e100
@@ -186,6 +185,7 @@ public enum LSMR {
         var normr = beta
         var normar = alpha * beta
         var history: [Double] = []
+        history.reserveCapacity(Swift.min(maxIterations, 1024))
         var cancelled = false
 
         func finish() -> Result<S> {

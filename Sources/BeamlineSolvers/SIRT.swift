@@ -219,6 +219,7 @@ public enum SIRT {
         var updateNorm = 0.0
         var iterations = 0
         var history: [Double] = []
+        history.reserveCapacity(Swift.min(configuration.maximumIterations, 1024) + 1)
         var reason = StopReason.iterationLimit
         if normb == 0 && residualNorm == 0 {
             reason = .zeroRightHandSide
@@ -264,6 +265,7 @@ public enum SIRT {
         let step = S(configuration.relaxation), mu = S(configuration.momentum)
         let nonNegative = configuration.nonNegative, ftol = configuration.lossTolerance
         var history: [Double] = []
+        history.reserveCapacity(Swift.min(configuration.maximumIterations, 1024) + 1)
         var previousLoss = -1.0, lastLoss = 0.0
         var iterations = 0
         var reason = StopReason.iterationLimit
