@@ -86,11 +86,11 @@ struct Evaluator<S: RealElement> {
     }
 
     @usableFromInline
-    mutating func callAsFunction(_ x: [Double]) throws -> (value: Double, gradient: [Double]) {
+    mutating func callAsFunction(_ x: [Double]) throws(SolverError) -> (value: Double, gradient: [Double]) {
         count += 1
         let (value, gradient) = try objective(Tensor(shape: shape, elements: x.map { S($0) }))
         guard gradient.count == x.count else {
-            throw SolverError.shapeMismatch(argument: "gradient returned by the objective", expected: shape,
+            throw .shapeMismatch(argument: "gradient returned by the objective", expected: shape,
                                             received: gradient.shape)
         }
         return (value, gradient.elements.map { Double($0) })
@@ -143,11 +143,11 @@ public enum GradientDescent {
 
     /// Minimises `objective` from `x0`.
     ///
-    /// - Throws: ``SolverError`` for bad parameters or `x0`, and whatever
-    ///   `objective` throws.
+    /// - Throws: ``SolverError`` for bad parameters or `x0`, and the
+    ///   ``SolverError`` that `objective` throws.
     public static func minimize<S: RealElement>(_ objective: @escaping Objective<S>, from x0: Tensor<S>,
                                                 configuration: Configuration = Configuration(),
-                                                progress: ProgressHandler? = nil) throws -> OptimizationResult<S> {
+                                                progress: ProgressHandler? = nil) throws(SolverError) -> OptimizationResult<S> {
         try checkParameter(configuration.stepSize, "stepSize", positive: true)
         try checkParameter(configuration.gradientTolerance, "gradientTolerance")
         try configuration.bounds.check()
@@ -155,7 +155,7 @@ public enum GradientDescent {
         var x = try startingPoint(x0)
         configuration.bounds.project(&x)
         var (f, g) = try evaluate(x)
-        guard isFinite(f, g) else { throw SolverError.nonFiniteValues(argument: "objective at x0") }
+        guard isFinite(f, g) else { throw .nonFiniteValues(argument: "objective at x0") }
         var iterations = 0
         var history: [Double] = []
         var cancelled = false
@@ -227,17 +227,17 @@ public enum Adam {
 
     /// Minimises `objective` from `x0`.
     ///
-    /// - Throws: ``SolverError`` for bad parameters or `x0`, and whatever
-    ///   `objective` throws.
+    /// - Throws: ``SolverError`` for bad parameters or `x0`, and the
+    ///   ``SolverError`` that `objective` throws.
     public static func minimize<S: RealElement>(_ objective: @escaping Objective<S>, from x0: Tensor<S>,
                                                 configuration c: Configuration = Configuration(),
-                                                progress: ProgressHandler? = nil) throws -> OptimizationResult<S> {
+                                                progress: ProgressHandler? = nil) throws(SolverError) -> OptimizationResult<S> {
         try checkParameter(c.stepSize, "stepSize", positive: true)
         guard c.beta1 >= 0 && c.beta1 < 1 else {
-            throw SolverError.invalidArgument(name: "beta1", expected: "a number in [0, 1)", received: "\(c.beta1)")
+            throw .invalidArgument(name: "beta1", expected: "a number in [0, 1)", received: "\(c.beta1)")
         }
         guard c.beta2 >= 0 && c.beta2 < 1 else {
-            throw SolverError.invalidArgument(name: "beta2", expected: "a number in [0, 1)", received: "\(c.beta2)")
+            throw .invalidArgument(name: "beta2", expected: "a number in [0, 1)", received: "\(c.beta2)")
         }
         try checkParameter(c.epsilon, "epsilon")
         try checkParameter(c.gradientTolerance, "gradientTolerance")
@@ -248,7 +248,7 @@ public enum Adam {
         let n = x.count
         var m = [Double](repeating: 0, count: n), v = [Double](repeating: 0, count: n)
         var (f, g) = try evaluate(x)
-        guard isFinite(f, g) else { throw SolverError.nonFiniteValues(argument: "objective at x0") }
+        guard isFinite(f, g) else { throw .nonFiniteValues(argument: "objective at x0") }
         var iterations = 0
         var history: [Double] = []
         var cancelled = false
@@ -331,19 +331,19 @@ public enum LBFGS {
 
     /// Minimises `objective` from `x0`.
     ///
-    /// - Throws: ``SolverError`` for bad parameters or `x0`, and whatever
-    ///   `objective` throws.
+    /// - Throws: ``SolverError`` for bad parameters or `x0`, and the
+    ///   ``SolverError`` that `objective` throws.
     public static func minimize<S: RealElement>(_ objective: @escaping Objective<S>, from x0: Tensor<S>,
                                                 configuration c: Configuration = Configuration(),
-                                                progress: ProgressHandler? = nil) throws -> OptimizationResult<S> {
+                                                progress: ProgressHandler? = nil) throws(SolverError) -> OptimizationResult<S> {
         guard c.memory >= 1 else {
-            throw SolverError.invalidArgument(name: "memory", expected: "≥ 1", received: "\(c.memory)")
+            throw .invalidArgument(name: "memory", expected: "≥ 1", received: "\(c.memory)")
         }
         guard c.c1 > 0 && c.c1 < c.c2 && c.c2 < 1 else {
-            throw SolverError.invalidArgument(name: "c1, c2", expected: "0 < c1 < c2 < 1", received: "\(c.c1), \(c.c2)")
+            throw .invalidArgument(name: "c1, c2", expected: "0 < c1 < c2 < 1", received: "\(c.c1), \(c.c2)")
         }
         guard c.maximumLineSearchSteps >= 1 else {
-            throw SolverError.invalidArgument(name: "maximumLineSearchSteps", expected: "≥ 1",
+            throw .invalidArgument(name: "maximumLineSearchSteps", expected: "≥ 1",
                                               received: "\(c.maximumLineSearchSteps)")
         }
         try checkParameter(c.gradientTolerance, "gradientTolerance")
@@ -352,7 +352,7 @@ public enum LBFGS {
         var x = try startingPoint(x0)
         let n = x.count
         var (f, g) = try evaluate(x)
-        guard isFinite(f, g) else { throw SolverError.nonFiniteValues(argument: "objective at x0") }
+        guard isFinite(f, g) else { throw .nonFiniteValues(argument: "objective at x0") }
         var sHistory: [[Double]] = [], yHistory: [[Double]] = [], rhoHistory: [Double] = []
         var iterations = 0
         var history: [Double] = []
@@ -434,10 +434,10 @@ public enum LBFGS {
     /// step budget.
     static func lineSearch<S: RealElement>(_ evaluate: inout Evaluator<S>, x: [Double], f: Double, slope: Double,
                                            direction: [Double], initialStep: Double,
-                                           c: Configuration) throws -> (Double, Double, [Double])? {
+                                           c: Configuration) throws(SolverError) -> (Double, Double, [Double])? {
         let n = x.count
         var budget = c.maximumLineSearchSteps
-        func phi(_ alpha: Double) throws -> (Double, Double, [Double]) {
+        func phi(_ alpha: Double) throws(SolverError) -> (Double, Double, [Double]) {
             budget -= 1
             var point = x
             for i in 0..<n { point[i] += alpha * direction[i] }
@@ -454,7 +454,7 @@ public enum LBFGS {
             let value = b - (b - a) * (db + d2 - d1) / (db - da + 2 * d2)
             return value.isFinite ? value : nil
         }
-        func zoom(_ lo0: (Double, Double, Double), _ hi0: (Double, Double, Double)) throws -> (Double, Double, [Double])? {
+        func zoom(_ lo0: (Double, Double, Double), _ hi0: (Double, Double, Double)) throws(SolverError) -> (Double, Double, [Double])? {
             var lo = lo0, hi = hi0
             while budget > 0 {
                 let (a, b) = (lo.0, hi.0)

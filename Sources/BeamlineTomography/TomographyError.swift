@@ -12,8 +12,6 @@ public enum TomographyError: Error, Equatable, Sendable, CustomStringConvertible
     case argument(ArgumentError)
     /// A solver from BeamlineSolvers rejected the problem.
     case solver(SolverError)
-    /// The progress callback stopped the work.
-    case cancelled
     /// A geometry without projections (or with a zero-sized volume or
     /// detector) cannot be projected.
     case emptyGeometry(String)
@@ -31,8 +29,6 @@ public enum TomographyError: Error, Equatable, Sendable, CustomStringConvertible
             return error.description
         case let .solver(error):
             return error.description
-        case .cancelled:
-            return "cancelled"
         case let .emptyGeometry(what):
             return "empty geometry: \(what)"
         case let .notARotation(index, deviation):
