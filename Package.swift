@@ -10,6 +10,7 @@ let package = Package(
         // MARK: - Public API
         .library(name: "Beamline", targets: ["Beamline"]),
         .library(name: "BeamlineTensor", targets: ["BeamlineTensor"]),
+        .library(name: "BeamlineOperators", targets: ["BeamlineOperators"]),
         .library(name: "BeamlineIO", targets: ["BeamlineIO"]),
         .library(name: "BeamlineSparse", targets: ["BeamlineSparse"]),
         .library(name: "BeamlineSolvers", targets: ["BeamlineSolvers"]),
@@ -37,12 +38,18 @@ let package = Package(
         .target(name: "CBeamlineKernels"),
 
         // MARK: - Layers
+        // Bands, each importing only lower bands (never a peer):
+        //   BeamlineTensor < {BeamlineOperators, BeamlineIO} < {BeamlineSparse, BeamlineSolvers}
+        //   < {BeamlineRegistration, BeamlineTomography, BeamlineDetector} < Beamline < BeamlineCLI.
         .target(
             name: "BeamlineTensor",
             dependencies: [
                 "CBLAS", "CLAPACKE", "CFFTW", "CBeamlineKernels",
                 .product(name: "Numerics", package: "swift-numerics"),
             ]),
+        .target(
+            name: "BeamlineOperators",
+            dependencies: ["BeamlineTensor"]),
         .target(
             name: "BeamlineIO",
             dependencies: [
@@ -52,11 +59,11 @@ let package = Package(
             ]),
         .target(
             name: "BeamlineSparse",
-            dependencies: ["BeamlineTensor", "BeamlineIO"]),
+            dependencies: ["BeamlineTensor", "BeamlineOperators", "BeamlineIO"]),
         .target(
             name: "BeamlineSolvers",
             dependencies: [
-                "BeamlineTensor", "BeamlineSparse",
+                "BeamlineTensor", "BeamlineOperators",
                 .product(name: "Numerics", package: "swift-numerics"),
             ]),
         .target(
@@ -68,16 +75,17 @@ let package = Package(
         .target(
             name: "BeamlineTomography",
             dependencies: [
-                "BeamlineTensor", "BeamlineSparse", "BeamlineSolvers", "CBeamlineKernels",
+                "BeamlineTensor", "BeamlineOperators", "BeamlineSolvers", "CBeamlineKernels",
                 .product(name: "Numerics", package: "swift-numerics"),
             ]),
         .target(
             name: "BeamlineDetector",
-            dependencies: ["BeamlineTensor", "BeamlineIO", "BeamlineSparse", "BeamlineSolvers"]),
+            dependencies: ["BeamlineTensor", "BeamlineOperators", "BeamlineSparse", "BeamlineSolvers"]),
         .target(
             name: "Beamline",
             dependencies: [
-                "BeamlineTensor", "BeamlineIO", "BeamlineSparse", "BeamlineSolvers", "BeamlineRegistration",
+                "BeamlineTensor", "BeamlineOperators", "BeamlineIO", "BeamlineSparse", "BeamlineSolvers",
+                "BeamlineRegistration",
                 "BeamlineTomography",
                 "BeamlineDetector",
                 .product(name: "Numerics", package: "swift-numerics"),
@@ -103,16 +111,19 @@ let package = Package(
             dependencies: ["BeamlineTestSupport", "BeamlineTensor", "BeamlineIO"],
             resources: [.copy("Fixtures")]),
         .testTarget(
+            name: "BeamlineOperatorsTests",
+            dependencies: ["BeamlineTestSupport", "BeamlineOperators", "BeamlineTensor"]),
+        .testTarget(
             name: "BeamlineIOTests",
             dependencies: ["BeamlineIO", "BeamlineTensor"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "BeamlineSparseTests",
-            dependencies: ["BeamlineTestSupport", "BeamlineSparse", "BeamlineIO", "BeamlineTensor"],
+            dependencies: ["BeamlineTestSupport", "BeamlineSparse", "BeamlineOperators", "BeamlineIO", "BeamlineTensor"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "BeamlineSolversTests",
-            dependencies: ["BeamlineTestSupport", "BeamlineSolvers", "BeamlineSparse", "BeamlineTensor"],
+            dependencies: ["BeamlineTestSupport", "BeamlineSolvers", "BeamlineOperators", "BeamlineSparse", "BeamlineTensor"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "BeamlineRegistrationTests",
@@ -120,11 +131,11 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "BeamlineTomographyTests",
-            dependencies: ["BeamlineTestSupport", "BeamlineTomography", "BeamlineSolvers", "BeamlineTensor"],
+            dependencies: ["BeamlineTestSupport", "BeamlineTomography", "BeamlineSolvers", "BeamlineOperators", "BeamlineTensor"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "BeamlineDetectorTests",
-            dependencies: ["BeamlineTestSupport", "BeamlineDetector", "BeamlineSolvers", "BeamlineSparse", "BeamlineIO", "BeamlineTensor"],
+            dependencies: ["BeamlineTestSupport", "BeamlineDetector", "BeamlineSolvers", "BeamlineOperators", "BeamlineSparse", "BeamlineIO", "BeamlineTensor"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "BeamlineCLITests",

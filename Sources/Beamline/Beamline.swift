@@ -1,6 +1,7 @@
 // The umbrella module: `import Beamline` brings in every layer.
 @_exported import BeamlineDetector
 @_exported import BeamlineIO
+@_exported import BeamlineOperators
 @_exported import BeamlineRegistration
 @_exported import BeamlineSolvers
 @_exported import BeamlineSparse

@@ -113,7 +113,7 @@ struct DemoCommand: ParsableCommand {
                                                volumeShape: [n, n, n], projectionShape: [n, n])
         let projector = try JohnTransformProjector<Float>(geometry: geometry)
         let projectStart = clock.now
-        let clean = try projector.forward(phantom)
+        let clean = try projector.checkedApply(phantom)
         let projectTime = clock.now - projectStart
         var rng = SplitMix64(seed: seed)
         let values = clean.elements

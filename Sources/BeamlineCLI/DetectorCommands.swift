@@ -143,8 +143,8 @@ struct RaytraceCommand: ParsableCommand {
         let start = ContinuousClock.now
         let model = try makeModel()
         let bar = ProgressBar(label: exact ? "exact" : "raytrace").map { LockedProgressBar($0) }
-        var report: (@Sendable (Int, Int) -> Void)?
-        if let bar { report = { done, total in bar.update(done, total) } }
+        var report: (@Sendable (IterationProgress) -> ProgressAction)?
+        if let bar { report = { bar.update($0) } }
         let psf: PointSpreadMatrix<Double>
         do {
             psf = exact ? try model.exact(subpixels: subpixels, progress: report)
@@ -233,7 +233,7 @@ struct DeconvolveCommand: ParsableCommand {
         try files.write(result.corrected, to: out)
         try printJSON([
             "command": "deconvolve", "matrix": matrix, "image": image, "method": method, "out": out,
-            "iterations": result.iterations, "stop_reason": result.stopReason, "residual_norm": result.residualNorm,
+            "iterations": result.iterations, "stop_reason": "\(result.stopReason)", "residual_norm": result.residualNorm,
             "excluded_pixels": result.excluded.elements.filter { $0 }.count,
             "threads": Parallel.threadCount, "seconds": seconds(since: start),
         ])
@@ -245,10 +245,10 @@ final class LockedProgressBar: @unchecked Sendable {
     private let lock = NSLock()
     private let bar: ProgressBar
     init(_ bar: ProgressBar) { self.bar = bar }
-    func update(_ done: Int, _ total: Int) {
+    func update(_ progress: IterationProgress) -> ProgressAction {
         lock.lock()
         defer { lock.unlock() }
-        bar.update(IterationProgress(iteration: done, maximumIterations: total, value: 0))
+        return bar.update(progress)
     }
     func finish() { bar.finish() }
 }

@@ -77,9 +77,11 @@ struct LSMRCommand: ParsableCommand {
         try printJSON([
             "command": "lsmr", "matrix": matrix, "rhs": rhs, "out": out, "transpose": transpose,
             "rows": a.rows, "columns": a.columns, "nonzeros": a.nonzeroCount,
-            "istop": result.stopReason.istop, "stop_reason": "\(result.stopReason)", "iterations": result.iterations,
-            "normr": result.residualNorm, "normar": result.normalResidualNorm, "norma": result.operatorNorm,
-            "conda": result.conditionEstimate, "normx": result.solutionNorm,
+            "istop": result.diagnostics.istop?.istop ?? -1, "stop_reason": "\(result.stopReason)",
+            "iterations": result.iterations,
+            "normr": result.residualNorm, "normar": result.diagnostics.normalResidualNorm,
+            "norma": result.diagnostics.operatorNorm,
+            "conda": result.diagnostics.conditionEstimate, "normx": result.diagnostics.solutionNorm,
             "threads": Parallel.threadCount, "seconds": seconds(since: start),
         ])
     }
@@ -127,7 +129,7 @@ struct MLEMCommand: ParsableCommand {
         let a = try files.loadMatrix(matrix)
         let y = try files.loadVector(data, option: "--data")
         let bar = ProgressBar(label: "mlem")
-        let result: IterativeResult<Double>
+        let result: MLEM.Result<Double>
         do {
             result = try MLEM.solve(a, data: y, configuration: .init(maximumIterations: iterations, tolerance: tolerance),
                                     progress: bar?.update)
@@ -140,8 +142,8 @@ struct MLEMCommand: ParsableCommand {
         try printJSON([
             "command": "mlem", "matrix": matrix, "data": data, "out": out,
             "rows": a.rows, "columns": a.columns, "nonzeros": a.nonzeroCount,
-            "stop_reason": result.stopReason.rawValue, "iterations": result.iterations,
-            "residual_norm": result.residualNorm, "max_relative_change": result.secondaryNorm,
+            "stop_reason": "\(result.stopReason)", "iterations": result.iterations,
+            "residual_norm": result.residualNorm, "max_relative_change": result.diagnostics.relativeChange,
             "total_counts": y.elements.reduce(0, +), "threads": Parallel.threadCount, "seconds": seconds(since: start),
         ])
     }
@@ -215,16 +217,19 @@ final class ProgressBar {
         self.label = label
     }
 
-    func update(_ progress: IterationProgress) {
+    /// Redraws the bar; a ``ProgressHandler`` (it never stops the work).
+    @discardableResult
+    func update(_ progress: IterationProgress) -> ProgressAction {
         let total = max(1, progress.maximumIterations)
         let percent = min(100, progress.iteration * 100 / total)
-        guard percent != lastDrawn else { return }
+        guard percent != lastDrawn else { return .continue }
         lastDrawn = percent
         let width = 30
         let filled = percent * width / 100
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
         let line = "\r\(label) [\(bar)] \(progress.iteration)/\(total) \(String(format: "%.3e", progress.value))"
         FileHandle.standardError.write(Data(line.utf8))
+        return .continue
     }
 
     func finish() {

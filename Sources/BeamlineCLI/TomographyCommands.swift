@@ -73,11 +73,11 @@ struct ProjectCommand: ParsableCommand {
             throw CommandError("--volume \(volume): expected shape \(expectedRank3) or \(expectedRank3 + [-1]) " +
                                "(\(adjoint ? "N, J, K[, C] projections" : "X, Y, Z[, C] volume") from --geometry), received \(shape)")
         }
-        func compute<S: SparseElement>(_ t: Tensor<S>) throws -> (Tensor<S>, Int) {
+        func compute<S: OperatorScalar>(_ t: Tensor<S>) throws -> (Tensor<S>, Int) {
             do {
                 let projector = try JohnTransformProjector<S>(geometry: g, channels: channels)
                 let x = t.reshaped(adjoint ? projector.projectionsShape : projector.volumeShape)
-                var y = adjoint ? try projector.adjoint(x) : try projector.forward(x)
+                var y = adjoint ? try projector.checkedApplyAdjoint(x) : try projector.checkedApply(x)
                 if shape.count == 3 { y = y.reshaped(Array(y.shape.dropLast())) }
                 return (y, projector.raySamples * channels)
             } catch {
@@ -181,14 +181,14 @@ struct ReconstructCommand: ParsableCommand {
         options.filter = FBPFilter(rawValue: filter)!
         options.frequencyCutoff = cutoff
         let bar = chosen == .fbp ? nil : ProgressBar(label: method)
-        func solve<S: SparseElement>(_ t: Tensor<S>) throws -> (Tensor<S>, Int, Double, String) {
+        func solve<S: OperatorScalar>(_ t: Tensor<S>) throws -> (Tensor<S>, Int, Double, String) {
             do {
                 let projector = try JohnTransformProjector<S>(geometry: g, channels: channels)
                 let result = try Reconstruction.run(chosen, projector: projector, projections: t.reshaped(projector.projectionsShape),
                                                     options: options, progress: bar?.update)
                 var v = result.volume
                 if shape.count == 3 { v = v.reshaped(g.volumeShape) }
-                return (v, result.iterations, result.residualNorm, result.stopReason)
+                return (v, result.iterations, result.residualNorm, "\(result.stopReason)")
             } catch {
                 bar?.finish()
                 throw CommandError("--projections \(projections): \(error)")

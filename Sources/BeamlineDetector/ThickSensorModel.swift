@@ -1,3 +1,4 @@
+import BeamlineOperators
 import BeamlineSolvers
 import BeamlineSparse
 import BeamlineTensor
@@ -28,7 +29,7 @@ public enum RayDirections: Sendable, Equatable {
 /// entry pixels and columns absorbing pixels, as in pyFAI's notebook, so the
 /// blurred image is `matrixᵀ · true image` (see ``blurOperator``). For every
 /// traced row, `rowSum + transmitted + sideLost + absorbedInMasked = 1`.
-public struct PointSpreadMatrix<Element: SparseElement>: Sendable {
+public struct PointSpreadMatrix<Element: OperatorScalar>: Sendable {
     /// The matrix (`pixels × pixels`, sorted column indices, no explicit
     /// zeros).
     public var matrix: CSRMatrix<Element>
@@ -99,30 +100,35 @@ public struct ThickSensorModel: Sendable {
     ///   - sample: rays per pixel side, 1...4096.
     ///   - directions: ``RayDirections/perRay`` (default) or one direction per
     ///     sub-face.
-    ///   - progress: called with (rows done, total rows) after each block of
-    ///     rows, possibly from several threads at once.
+    ///   - progress: called after each block of rows with
+    ///     ``IterationProgress`` (`iteration` = rows done, `maximumIterations`
+    ///     = total rows, `value` = the fraction done), possibly from several
+    ///     threads at once. Returning ``ProgressAction/stop`` skips the rows
+    ///     not yet started and throws ``DetectorError/cancelled(rowsDone:total:)``.
     /// - Throws: ``DetectorError/invalidArgument(name:expected:received:)``
-    ///   for a bad `sample` or sub-face count.
+    ///   for a bad `sample` or sub-face count,
+    ///   ``DetectorError/cancelled(rowsDone:total:)`` when `progress` stopped
+    ///   the work.
     @inlinable
     @_specialize(where Element == Double)
     @_specialize(where Element == Float)
-    public func raytrace<Element: SparseElement>(sample: Int, directions: RayDirections = .perRay,
+    public func raytrace<Element: OperatorScalar>(sample: Int, directions: RayDirections = .perRay,
                                                  as: Element.Type = Element.self,
-                                                 progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> PointSpreadMatrix<Element> {
+                                                 progress: (@Sendable (IterationProgress) -> ProgressAction)? = nil) throws(DetectorError) -> PointSpreadMatrix<Element> {
         guard sample >= 1 && sample <= 4096 else {
-            throw DetectorError.invalidArgument(name: "sample", expected: "1...4096 rays per pixel side", received: "\(sample)")
+            throw .invalidArgument(name: "sample", expected: "1...4096 rays per pixel side", received: "\(sample)")
         }
         var subfaces = 0
         if case .perSubface(let s) = directions {
             guard s >= 1 && s <= 4096 else {
-                throw DetectorError.invalidArgument(name: "subpixels", expected: "1...4096", received: "\(s)")
+                throw .invalidArgument(name: "subpixels", expected: "1...4096", received: "\(s)")
             }
             subfaces = s
         }
         let kernel = RowKernel(model: self)
         return try kernel.build({ row, scratch in
             kernel.traceRow(row, sample: sample, subfaces: subfaces, scratch: &scratch)
-        }, progress: { progress?($0, $1) })
+        }, progress: progress)
     }
 
     // MARK: - Exact matrix
@@ -143,20 +149,24 @@ public struct ThickSensorModel: Sendable {
     /// ``RayDirections/perSubface(_:)``, at a cost independent of any
     /// oversampling.
     ///
+    /// `progress` is as in ``raytrace(sample:directions:as:progress:)``.
+    ///
     /// - Throws: ``DetectorError/invalidArgument(name:expected:received:)``
-    ///   for `subpixels` outside 1...256.
+    ///   for `subpixels` outside 1...256,
+    ///   ``DetectorError/cancelled(rowsDone:total:)`` when `progress` stopped
+    ///   the work.
     @inlinable
     @_specialize(where Element == Double)
     @_specialize(where Element == Float)
-    public func exact<Element: SparseElement>(subpixels: Int = 1, as: Element.Type = Element.self,
-                                              progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> PointSpreadMatrix<Element> {
+    public func exact<Element: OperatorScalar>(subpixels: Int = 1, as: Element.Type = Element.self,
+                                              progress: (@Sendable (IterationProgress) -> ProgressAction)? = nil) throws(DetectorError) -> PointSpreadMatrix<Element> {
         guard subpixels >= 1 && subpixels <= 256 else {
-            throw DetectorError.invalidArgument(name: "subpixels", expected: "1...256", received: "\(subpixels)")
+            throw .invalidArgument(name: "subpixels", expected: "1...256", received: "\(subpixels)")
         }
         let kernel = RowKernel(model: self)
         return try kernel.build({ row, scratch in
             kernel.exactRow(row, subpixels: subpixels, scratch: &scratch)
-        }, progress: { progress?($0, $1) })
+        }, progress: progress)
     }
 }
 
@@ -227,10 +237,28 @@ struct RowKernel: Sendable {
     @usableFromInline
     @_specialize(where Element == Double)
     @_specialize(where Element == Float)
-    func build<Element: SparseElement>(_ fill: (Int, inout RowScratch) -> Void,
-                                       progress: (Int, Int) -> Void) throws -> PointSpreadMatrix<Element> {
+    func build<Element: OperatorScalar>(_ fill: (Int, inout RowScratch) -> Void,
+                                       progress: (@Sendable (IterationProgress) -> ProgressAction)?) throws(DetectorError) -> PointSpreadMatrix<Element> {
+        do {
+            return try buildMatrix(fill, progress: progress)
+        } catch let error as DetectorError {
+            throw error
+        } catch let error as SparseError {
+            throw .sparse(error)
+        } catch {
+            // The row fill only appends through the builder, which throws SparseError.
+            preconditionFailure("ThickSensorModel: unexpected error \(error)")
+        }
+    }
+
+    @usableFromInline
+    @_specialize(where Element == Double)
+    @_specialize(where Element == Float)
+    func buildMatrix<Element: OperatorScalar>(_ fill: (Int, inout RowScratch) -> Void,
+                                             progress: (@Sendable (IterationProgress) -> ProgressAction)?) throws -> PointSpreadMatrix<Element> {
         let n = rows * columns
         let done = Atomic<Int>(0)
+        let stopped = Atomic<Bool>(false)
         var matrix: CSRMatrix<Element>? = nil
         var side: Tensor<Double>? = nil, masked: Tensor<Double>? = nil
         let shape = [rows, columns]
@@ -253,8 +281,13 @@ struct RowKernel: Sendable {
                         matrix = try CSRMatrix<Element>.build(rows: n, columns: n, rowsPerBlock: Self.blockRows,
                                                               entryBound: bound) { range, builder in
                             var scratch = RowScratch()
+                            let skip = stopped.load(ordering: .relaxed)
                             for row in range {
-                                if flags[row] {
+                                if skip {
+                                    t.base[row] = 0
+                                    s.base[row] = 0
+                                    m.base[row] = 0
+                                } else if flags[row] {
                                     t.base[row] = 0
                                     s.base[row] = 0
                                     m.base[row] = 0
@@ -285,12 +318,19 @@ struct RowKernel: Sendable {
                                 }
                                 builder.endRow()
                             }
+                            if skip { return }
                             let total = done.wrappingAdd(range.count, ordering: .relaxed).newValue
-                            progress(total, n)
+                            if let progress, progress(IterationProgress(iteration: total, maximumIterations: n,
+                                                                        value: Double(total) / Double(Swift.max(1, n)))) == .stop {
+                                stopped.store(true, ordering: .relaxed)
+                            }
                         }
                     }
                 }
             }
+        }
+        if stopped.load(ordering: .relaxed) {
+            throw DetectorError.cancelled(rowsDone: done.load(ordering: .relaxed), total: n)
         }
         return PointSpreadMatrix(matrix: matrix!, transmitted: transmitted, sideLost: side!, absorbedInMasked: masked!)
     }

@@ -101,7 +101,7 @@ public enum AnyTensor: Sendable, Equatable, CustomStringConvertible {
     /// `"tensor"`); with ``DTypeConversion/numpyCast`` it converts as
     /// ``cast(to:)`` does. An exact match never copies.
     public func tensor<T: TensorElement>(as type: T.Type,
-                                         conversion: DTypeConversion = .exact) throws -> Tensor<T> {
+                                         conversion: DTypeConversion = .exact) throws(NumpyFileError) -> Tensor<T> {
         try tensor(as: type, conversion: conversion, source: "tensor")
     }
 

@@ -1,46 +1,5 @@
-import BeamlineSparse
+import BeamlineOperators
 import BeamlineTensor
-
-/// Why CGLS, SIRT or MLEM stopped.
-public enum IterativeStopReason: String, Sendable, Equatable, CaseIterable {
-    /// The right-hand side (or data) is zero, so the start is the answer.
-    case zeroRightHandSide
-    /// The tolerance test was met.
-    case converged
-    /// The iteration limit was reached.
-    case iterationLimit
-    /// A search direction gave a zero curvature (CGLS; the normal equations
-    /// are solved to machine precision).
-    case breakdown
-}
-
-/// The result of ``CGLS``, ``SIRT`` or ``MLEM``.
-public struct IterativeResult<Scalar: SparseElement>: Sendable {
-    /// The final iterate.
-    public var solution: Tensor<Scalar>
-    /// Why the iteration stopped.
-    public var stopReason: IterativeStopReason
-    /// Iterations run.
-    public var iterations: Int
-    /// ‖b − A x‖ at the solution (for MLEM, of the data minus the forward
-    /// projection).
-    public var residualNorm: Double
-    /// CGLS: ‖Aᵀ(b − A x) − damp² x‖; SIRT: ‖C Aᵀ R (b − A x)‖; MLEM: the
-    /// largest change of the last iteration relative to the largest
-    /// element of x.
-    public var secondaryNorm: Double
-
-    /// Creates a result.
-    @inlinable
-    public init(solution: Tensor<Scalar>, stopReason: IterativeStopReason, iterations: Int, residualNorm: Double,
-                secondaryNorm: Double) {
-        self.solution = solution
-        self.stopReason = stopReason
-        self.iterations = iterations
-        self.residualNorm = residualNorm
-        self.secondaryNorm = secondaryNorm
-    }
-}
 
 // MARK: - CGLS
 
@@ -50,6 +9,18 @@ public struct IterativeResult<Scalar: SparseElement>: Sendable {
 /// Stops when `‖Aᵀ r − damp² x‖ ≤ tolerance · ‖Aᵀ r₀ − damp² x₀‖` or after
 /// the iteration limit.
 public enum CGLS {
+    /// CGLS's own diagnostics.
+    public struct Diagnostics: Sendable, Equatable {
+        /// ‖Aᵀ(b − A x) − damp² x‖ at the solution.
+        public var normalResidualNorm: Double
+        /// Creates diagnostics.
+        @inlinable public init(normalResidualNorm: Double) { self.normalResidualNorm = normalResidualNorm }
+    }
+
+    /// CGLS's result: the solution vector, the residual norm after each
+    /// iteration, and ``Diagnostics``.
+    public typealias Result<Scalar: OperatorScalar> = IterativeResult<Tensor<Scalar>, Diagnostics>
+
     /// CGLS's parameters.
     public struct Configuration: Sendable, Equatable {
         /// Tikhonov damping (default 0).
@@ -68,12 +39,16 @@ public enum CGLS {
 
     /// Runs CGLS from `x0` (default zero).
     ///
+    /// `progress` is called after each iteration with the residual norm;
+    /// returning ``ProgressAction/stop`` ends the solve at that iteration
+    /// with ``StopReason/cancelled``.
+    ///
     /// - Throws: the ``SolverError`` cases for an empty operator, shapes,
     ///   non-finite input and bad parameters.
     @inlinable
     public static func solve<Op: LinearOperator>(_ op: Op, rhs b: Tensor<Op.Scalar>, x0: Tensor<Op.Scalar>? = nil,
                                                  configuration: Configuration = Configuration(),
-                                                 progress: ProgressHandler? = nil) throws(SolverError) -> IterativeResult<Op.Scalar> {
+                                                 progress: ProgressHandler? = nil) throws(SolverError) -> Result<Op.Scalar> {
         typealias S = Op.Scalar
         try checkNonEmpty(op)
         let bValues = try checkedVector(b, count: op.rows, name: "b (right-hand side)")
@@ -99,7 +74,9 @@ public enum CGLS {
         let gamma0 = gamma
         var p = s
         var iterations = 0
-        var reason = IterativeStopReason.iterationLimit
+        var history: [Double] = []
+        history.reserveCapacity(Swift.min(configuration.maximumIterations, 1024))
+        var reason = StopReason.iterationLimit
         if gamma0 == 0 {
             reason = .zeroRightHandSide
         } else {
@@ -114,8 +91,13 @@ public enum CGLS {
                 for i in 0..<m { r[i] -= alpha * q[i] }
                 let gammaNew = normalResidual()
                 let residual = r.withUnsafeBufferPointer { VectorKernels.norm($0.baseAddress!, m) }
-                progress?(IterationProgress(iteration: iterations, maximumIterations: configuration.maximumIterations,
-                                            value: residual))
+                history.append(residual)
+                if progress?(IterationProgress(iteration: iterations, maximumIterations: configuration.maximumIterations,
+                                               value: residual)) == .stop {
+                    gamma = gammaNew
+                    reason = .cancelled
+                    break
+                }
                 if gammaNew.squareRoot() <= configuration.tolerance * gamma0.squareRoot() {
                     gamma = gammaNew
                     reason = .converged
@@ -127,103 +109,12 @@ public enum CGLS {
             }
         }
         let residual = r.withUnsafeBufferPointer { VectorKernels.norm($0.baseAddress!, m) }
-        return IterativeResult(solution: Tensor(x), stopReason: reason, iterations: iterations,
-                               residualNorm: residual, secondaryNorm: gamma.squareRoot())
+        return Result(solution: Tensor(x), stopReason: reason, iterations: iterations, residualNorm: residual,
+                      residualHistory: history, diagnostics: Diagnostics(normalResidualNorm: gamma.squareRoot()))
     }
 }
 
-// MARK: - SIRT
-
-/// The simultaneous iterative reconstruction technique:
-/// `x ← x + λ C Aᵀ R (b − A x)` with `R = diag(1 / row sums)` and
-/// `C = diag(1 / column sums)` of `A` (zero sums give zero weights), as in
-/// ASTRA's SIRT. Meant for non-negative operators (projectors).
-public enum SIRT {
-    /// SIRT's parameters.
-    public struct Configuration: Sendable, Equatable {
-        /// Iteration limit (default 100).
-        public var maximumIterations: Int
-        /// Relaxation factor λ (default 1; 0 < λ < 2).
-        public var relaxation: Double
-        /// Clamp x to ≥ 0 after each update (default false).
-        public var nonNegative: Bool
-        /// Stop when ‖b − A x‖ ≤ tolerance · ‖b‖ (default 0: run all
-        /// iterations).
-        public var tolerance: Double
-        /// Creates a configuration.
-        public init(maximumIterations: Int = 100, relaxation: Double = 1, nonNegative: Bool = false,
-                    tolerance: Double = 0) {
-            self.maximumIterations = maximumIterations
-            self.relaxation = relaxation
-            self.nonNegative = nonNegative
-            self.tolerance = tolerance
-        }
-    }
-
-    /// Runs SIRT from `x0` (default zero).
-    ///
-    /// - Throws: the ``SolverError`` cases for an empty operator, shapes,
-    ///   non-finite input and bad parameters.
-    @inlinable
-    public static func solve<Op: LinearOperator>(_ op: Op, rhs b: Tensor<Op.Scalar>, x0: Tensor<Op.Scalar>? = nil,
-                                                 configuration: Configuration = Configuration(),
-                                                 progress: ProgressHandler? = nil) throws(SolverError) -> IterativeResult<Op.Scalar> {
-        typealias S = Op.Scalar
-        try checkNonEmpty(op)
-        let bValues = try checkedVector(b, count: op.rows, name: "b (right-hand side)")
-        var x: [S] = try x0.map { v throws(SolverError) in try checkedVector(v, count: op.columns, name: "x0") } ?? zeroArray(op.columns)
-        guard configuration.relaxation > 0 && configuration.relaxation < 2 else {
-            throw .invalidArgument(name: "relaxation", expected: "a number in (0, 2)", received: "\(configuration.relaxation)")
-        }
-        try checkParameter(configuration.tolerance, "tolerance")
-        guard configuration.maximumIterations >= 0 else {
-            throw .invalidArgument(name: "maximumIterations", expected: "≥ 0", received: "\(configuration.maximumIterations)")
-        }
-        let m = op.rows, n = op.columns
-        let onesN = [S](repeating: 1, count: n), onesM = [S](repeating: 1, count: m)
-        var rowWeights: [S] = zeroArray(m), columnWeights: [S] = zeroArray(n)
-        onesN.withUnsafeBufferPointer { o in rowWeights.withUnsafeMutableBufferPointer { op.apply(o, into: $0) } }
-        onesM.withUnsafeBufferPointer { o in columnWeights.withUnsafeMutableBufferPointer { op.applyAdjoint(o, into: $0) } }
-        let lambda = S(configuration.relaxation)
-        for i in 0..<m { rowWeights[i] = rowWeights[i] != 0 ? 1 / rowWeights[i] : 0 }
-        for j in 0..<n { columnWeights[j] = columnWeights[j] != 0 ? lambda / columnWeights[j] : 0 }
-        let normb = bValues.withUnsafeBufferPointer { VectorKernels.norm($0.baseAddress!, m) }
-        var r: [S] = zeroArray(m), update: [S] = zeroArray(n)
-        func residual() -> Double {
-            x.withUnsafeBufferPointer { xs in r.withUnsafeMutableBufferPointer { op.apply(xs, into: $0) } }
-            for i in 0..<m { r[i] = bValues[i] - r[i] }
-            return r.withUnsafeBufferPointer { VectorKernels.norm($0.baseAddress!, m) }
-        }
-        var residualNorm = residual()
-        var updateNorm = 0.0
-        var iterations = 0
-        var reason = IterativeStopReason.iterationLimit
-        if normb == 0 && residualNorm == 0 {
-            reason = .zeroRightHandSide
-        } else {
-            while iterations < configuration.maximumIterations {
-                if residualNorm <= configuration.tolerance * normb { reason = .converged; break }
-                iterations += 1
-                for i in 0..<m { r[i] *= rowWeights[i] }
-                r.withUnsafeBufferPointer { rs in update.withUnsafeMutableBufferPointer { op.applyAdjoint(rs, into: $0) } }
-                var sum = 0.0
-                for j in 0..<n {
-                    let step = columnWeights[j] * update[j]
-                    sum += Double(step) * Double(step)
-                    x[j] += step
-                    if configuration.nonNegative && x[j] < 0 { x[j] = 0 }
-                }
-                updateNorm = sum.squareRoot()
-                residualNorm = residual()
-                progress?(IterationProgress(iteration: iterations, maximumIterations: configuration.maximumIterations,
-                                            value: residualNorm))
-            }
-            if reason == .iterationLimit && residualNorm <= configuration.tolerance * normb { reason = .converged }
-        }
-        return IterativeResult(solution: Tensor(x), stopReason: reason, iterations: iterations,
-                               residualNorm: residualNorm, secondaryNorm: updateNorm)
-    }
-}
+// SIRT: see SIRT.swift.
 
 // MARK: - MLEM
 
@@ -238,6 +129,19 @@ public enum SIRT {
 /// non-zero projection). The default start is the uniform image with the
 /// same total counts.
 public enum MLEM {
+    /// MLEM's own diagnostics.
+    public struct Diagnostics: Sendable, Equatable {
+        /// The largest change of the last iteration relative to the largest
+        /// element of x.
+        public var relativeChange: Double
+        /// Creates diagnostics.
+        @inlinable public init(relativeChange: Double) { self.relativeChange = relativeChange }
+    }
+
+    /// MLEM's result: the solution vector, the relative change after each
+    /// iteration (in ``IterativeResult/residualHistory``), and ``Diagnostics``.
+    public typealias Result<Scalar: OperatorScalar> = IterativeResult<Tensor<Scalar>, Diagnostics>
+
     /// MLEM's parameters.
     public struct Configuration: Sendable, Equatable {
         /// Iteration limit (default 50).
@@ -255,13 +159,17 @@ public enum MLEM {
     /// Runs MLEM on data `y` (non-negative counts) from `x0` (non-negative;
     /// default uniform).
     ///
+    /// `progress` is called after each iteration with the relative change;
+    /// returning ``ProgressAction/stop`` ends the solve at that iteration
+    /// with ``StopReason/cancelled``.
+    ///
     /// - Throws: the ``SolverError`` cases for an empty operator, shapes and
     ///   non-finite input, and ``SolverError/invalidArgument(name:expected:received:)``
     ///   for negative data or start values, or a bad parameter.
     @inlinable
     public static func solve<Op: LinearOperator>(_ op: Op, data y: Tensor<Op.Scalar>, x0: Tensor<Op.Scalar>? = nil,
                                                  configuration: Configuration = Configuration(),
-                                                 progress: ProgressHandler? = nil) throws(SolverError) -> IterativeResult<Op.Scalar> {
+                                                 progress: ProgressHandler? = nil) throws(SolverError) -> Result<Op.Scalar> {
         typealias S = Op.Scalar
         try checkNonEmpty(op)
         let data = try checkedVector(y, count: op.rows, name: "data")
@@ -278,7 +186,9 @@ public enum MLEM {
         }
         let m = op.rows, n = op.columns
         var sensitivity: [S] = zeroArray(n)
-        [S](repeating: 1, count: m).withUnsafeBufferPointer { o in
+        // `projection` holds the ones vector first (it is overwritten by A x later).
+        var projection = [S](repeating: 1, count: m), back: [S] = zeroArray(n)
+        projection.withUnsafeBufferPointer { o in
             sensitivity.withUnsafeMutableBufferPointer { op.applyAdjoint(o, into: $0) }
         }
         let totalCounts = data.reduce(0.0) { $0 + Double($1) }
@@ -291,10 +201,11 @@ public enum MLEM {
             x = [S](repeating: level, count: n)
         }
         for j in 0..<n where sensitivity[j] <= 0 { x[j] = 0 }
-        var projection: [S] = zeroArray(m), back: [S] = zeroArray(n)
         var iterations = 0
         var change = 0.0
-        var reason = IterativeStopReason.iterationLimit
+        var history: [Double] = []
+        history.reserveCapacity(Swift.min(configuration.maximumIterations, 1024))
+        var reason = StopReason.iterationLimit
         if totalCounts == 0 {
             x = zeroArray(n)
             reason = .zeroRightHandSide
@@ -306,16 +217,20 @@ public enum MLEM {
                 projection.withUnsafeBufferPointer { ps in back.withUnsafeMutableBufferPointer { op.applyAdjoint(ps, into: $0) } }
                 let (largestChange, largest) = MLEMKernels.update(&x, back: back, sensitivity: sensitivity)
                 change = largest > 0 ? Double(largestChange / largest) : 0
-                progress?(IterationProgress(iteration: iterations, maximumIterations: configuration.maximumIterations,
-                                            value: change))
+                history.append(change)
+                if progress?(IterationProgress(iteration: iterations, maximumIterations: configuration.maximumIterations,
+                                               value: change)) == .stop {
+                    reason = .cancelled
+                    break
+                }
                 if change <= configuration.tolerance { reason = .converged; break }
             }
         }
         x.withUnsafeBufferPointer { xs in projection.withUnsafeMutableBufferPointer { op.apply(xs, into: $0) } }
         for i in 0..<m { projection[i] = data[i] - projection[i] }
         let residual = projection.withUnsafeBufferPointer { VectorKernels.norm($0.baseAddress!, m) }
-        return IterativeResult(solution: Tensor(x), stopReason: reason, iterations: iterations,
-                               residualNorm: residual, secondaryNorm: change)
+        return Result(solution: Tensor(x), stopReason: reason, iterations: iterations, residualNorm: residual,
+                      residualHistory: history, diagnostics: Diagnostics(relativeChange: change))
     }
 }
 
@@ -329,7 +244,7 @@ enum MLEMKernels {
     /// `projection[i] = data[i] / projection[i]` where the projection is
     /// positive, else 0.
     @inlinable
-    static func ratio<S: SparseElement>(data: [S], projection: inout [S]) {
+    static func ratio<S: OperatorScalar>(data: [S], projection: inout [S]) {
         data.withUnsafeBufferPointer { d in
             projection.withUnsafeMutableBufferPointer { p in
                 let dp = SendablePointer(UnsafeMutablePointer(mutating: d.baseAddress!)), pp = SendablePointer(p.baseAddress!)
@@ -344,7 +259,7 @@ enum MLEMKernels {
     /// where the sensitivity is 0); returns the largest change and the
     /// largest updated value.
     @inlinable
-    static func update<S: SparseElement>(_ x: inout [S], back: [S], sensitivity: [S]) -> (S, S) {
+    static func update<S: OperatorScalar>(_ x: inout [S], back: [S], sensitivity: [S]) -> (S, S) {
         let blocks = (x.count + block - 1) / block
         var maxima = [(S, S)](repeating: (0, 0), count: blocks)
         x.withUnsafeMutableBufferPointer { xb in

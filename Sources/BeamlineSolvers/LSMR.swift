@@ -1,4 +1,4 @@
-import BeamlineSparse
+import BeamlineOperators
 import BeamlineTensor
 
 /// LSMR (Fong & Saunders, 2011): the iterative solver for `A x = b`, the
@@ -41,39 +41,15 @@ public enum LSMR {
         }
     }
 
-    /// Why LSMR stopped; the raw value is SciPy's `istop`.
-    public enum StopReason: Int, Sendable, Equatable, CaseIterable {
-        /// `x = 0` (or `x0`) is the exact solution (istop 0).
-        case exactSolutionAtStart = 0
-        /// `A x − b` is small enough, given atol and btol (istop 1).
-        case compatibleSolution = 1
-        /// The least-squares solution is good enough, given atol (istop 2).
-        case leastSquaresSolution = 2
-        /// The estimate of cond(Ā) exceeded conlim (istop 3).
-        case conditionLimit = 3
-        /// `A x − b` is small enough for this machine (istop 4).
-        case compatibleAtMachinePrecision = 4
-        /// The least-squares solution is good enough for this machine (istop 5).
-        case leastSquaresAtMachinePrecision = 5
-        /// cond(Ā) seems too large for this machine (istop 6).
-        case conditionTooLargeForMachine = 6
-        /// The iteration limit was reached (istop 7).
-        case iterationLimit = 7
+    /// Why LSMR stopped (SciPy's `istop`); a result reports it as
+    /// ``StopReason/lsmr(_:)``.
+    public typealias StopReason = LSMRStopReason
 
-        /// SciPy's `istop` code.
-        public var istop: Int { rawValue }
-    }
-
-    /// The solution and SciPy's diagnostics.
-    public struct Result<Scalar: SparseElement>: Sendable {
-        /// The solution `x` (length `columns`).
-        public var solution: Tensor<Scalar>
-        /// Why the iteration stopped (`istop`).
-        public var stopReason: StopReason
-        /// Iterations run (`itn`).
-        public var iterations: Int
-        /// ‖b − A x‖ (or ‖[b − A x; −damp·x]‖ when damped) (`normr`).
-        public var residualNorm: Double
+    /// SciPy's diagnostics of an LSMR solve.
+    public struct Diagnostics: Sendable, Equatable {
+        /// SciPy's `istop`, also in the result's stop reason (nil when the
+        /// progress callback stopped the solve).
+        public var istop: LSMRStopReason?
         /// ‖Aᵀ (b − A x) − damp² x‖ (`normar`).
         public var normalResidualNorm: Double
         /// Estimate of the Frobenius norm of Ā = [A; damp·I] (`norma`).
@@ -83,20 +59,24 @@ public enum LSMR {
         /// ‖x‖ (`normx`).
         public var solutionNorm: Double
 
-        /// Creates a result.
+        /// Creates diagnostics.
         @inlinable
-        public init(solution: Tensor<Scalar>, stopReason: StopReason, iterations: Int, residualNorm: Double,
-                    normalResidualNorm: Double, operatorNorm: Double, conditionEstimate: Double, solutionNorm: Double) {
-            self.solution = solution
-            self.stopReason = stopReason
-            self.iterations = iterations
-            self.residualNorm = residualNorm
+        public init(istop: LSMRStopReason?, normalResidualNorm: Double, operatorNorm: Double, conditionEstimate: Double,
+                    solutionNorm: Double) {
+            self.istop = istop
             self.normalResidualNorm = normalResidualNorm
             self.operatorNorm = operatorNorm
             self.conditionEstimate = conditionEstimate
             self.solutionNorm = solutionNorm
         }
     }
+
+    /// LSMR's result: the solution `x` (`columns` elements), the stop
+    /// reason (``StopReason/lsmr(_:)`` or ``StopReason/cancelled``),
+    /// iterations (`itn`), ‖b − A x‖ (or ‖[b − A x; −damp·x]‖ when damped,
+    /// `normr`), the residual-norm estimate after each iteration, and
+    /// ``Diagnostics``.
+    public typealias Result<Scalar: OperatorScalar> = IterativeResult<Tensor<Scalar>, Diagnostics>
 
     /// SciPy's `_sym_ortho`: a stable Givens rotation (c, s, r) with
     /// `[c s; −s c] [a; b] = [r; 0]`.
@@ -124,7 +104,9 @@ public enum LSMR {
     ///   - b: the right-hand side, ``LinearOperator/rows`` elements.
     ///   - x0: optional starting point, ``LinearOperator/columns`` elements.
     ///   - configuration: damp, atol, btol, conlim, iteration limit.
-    ///   - progress: called after each iteration with the residual norm.
+    ///   - progress: called after each iteration with the residual norm;
+    ///     returning ``ProgressAction/stop`` ends the solve at that
+    ///     iteration with ``StopReason/cancelled``.
     /// - Throws: ``SolverError/emptyOperator(rows:columns:)``,
     ///   ``SolverError/shapeMismatch(argument:expected:received:)`` for `b`
     ///   or `x0`, ``SolverError/nonFiniteValues(argument:)``, and
@@ -161,7 +143,6 @@ public enum LSMR {
         var u = bValues
         var x: [S] = start ?? zeroArray(n)
         var v: [S] = zeroArray(n)
-        var h: [S] = zeroArray(n)
         var hbar: [S] = zeroArray(n)
         var scratchM: [S] = zeroArray(m)
         var scratchN: [S] = zeroArray(n)
@@ -192,7 +173,7 @@ public enum LSMR {
         var zetabar = alpha * beta
         var alphabar = alpha
         var rho = 1.0, rhobar = 1.0, cbar = 1.0, sbar = 0.0
-        h = v
+        var h = v
         var betadd = beta, betad = 0.0, rhodold = 1.0, tautildeold = 0.0, thetatilde = 0.0, zeta = 0.0, d = 0.0
         var normA2 = alpha * alpha
         var maxrbar = 0.0, minrbar = 1e100
@@ -203,11 +184,16 @@ public enum LSMR {
         let ctol = configuration.conlim > 0 ? 1 / configuration.conlim : 0
         var normr = beta
         var normar = alpha * beta
+        var history: [Double] = []
+        history.reserveCapacity(Swift.min(maxIterations, 1024))
+        var cancelled = false
 
         func finish() -> Result<S> {
-            Result(solution: Tensor(x), stopReason: StopReason(rawValue: istop)!, iterations: itn,
-                   residualNorm: normr, normalResidualNorm: normar, operatorNorm: normA,
-                   conditionEstimate: condA, solutionNorm: normx)
+            let reason = LSMRStopReason(rawValue: istop)!
+            return Result(solution: Tensor(x), stopReason: cancelled ? .cancelled : .lsmr(reason), iterations: itn,
+                          residualNorm: normr, residualHistory: history,
+                          diagnostics: Diagnostics(istop: cancelled ? nil : reason, normalResidualNorm: normar,
+                                                   operatorNorm: normA, conditionEstimate: condA, solutionNorm: normx))
         }
         if normar == 0 { return finish() }
         if normb == 0 {
@@ -338,7 +324,11 @@ public enum LSMR {
             if test3 <= ctol { istop = 3 }
             if test2 <= atol { istop = 2 }
             if test1 <= rtol { istop = 1 }
-            progress?(IterationProgress(iteration: itn, maximumIterations: maxIterations, value: normr))
+            history.append(normr)
+            if progress?(IterationProgress(iteration: itn, maximumIterations: maxIterations, value: normr)) == .stop {
+                cancelled = true
+                break
+            }
             if istop > 0 { break }
         }
         return finish()

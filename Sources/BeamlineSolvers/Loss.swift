@@ -1,5 +1,5 @@
+import BeamlineOperators
 import RealModule
-import BeamlineSparse
 import BeamlineTensor
 
 /// A data-fidelity loss `L(p, t) = Σᵢ wᵢ ℓ(pᵢ, tᵢ)` between a prediction
@@ -129,8 +129,10 @@ public enum Loss: Sendable, Equatable {
     }
 }
 
-/// An objective for the optimisers: value and gradient at `x`.
-public typealias Objective<S: RealElement> = (Tensor<S>) throws -> (value: Double, gradient: Tensor<S>)
+/// An objective for the optimisers: value and gradient at `x`. It may throw
+/// a ``SolverError`` (for example ``SolverError/argument(_:)`` for an `x` it
+/// cannot evaluate); the optimisers pass it on.
+public typealias Objective<S: RealElement> = (Tensor<S>) throws(SolverError) -> (value: Double, gradient: Tensor<S>)
 
 extension LinearOperator {
     /// The data-fidelity objective `x ↦ loss(A x, data; weights)` with
@@ -146,7 +148,7 @@ extension LinearOperator {
         try loss.validate(count: rows, target: data, weights: weights)
         let target = data.reshaped([rows])
         let w = weights?.reshaped([rows])
-        return { x in
+        return { x throws(SolverError) in
             guard x.count == columns else {
                 throw SolverError.shapeMismatch(argument: "x", expected: [columns], received: x.shape)
             }

@@ -1,40 +1,37 @@
-import BeamlineSparse
+import BeamlineOperators
 import BeamlineTensor
 
-/// Why an optimiser stopped.
-public enum OptimizationStopReason: String, Sendable, Equatable, CaseIterable {
-    /// The largest gradient component fell to the gradient tolerance.
-    case gradientTolerance
-    /// The relative decrease of the objective fell to the value tolerance.
-    case valueTolerance
-    /// The iteration limit was reached.
-    case iterationLimit
-    /// The evaluation limit was reached (L-BFGS).
-    case evaluationLimit
-    /// No step satisfying the Wolfe conditions was found, even along the
-    /// steepest descent (L-BFGS; usually the minimum is reached to
-    /// rounding).
-    case lineSearchFailed
-    /// The objective or gradient became NaN or infinite; the last finite
-    /// iterate is returned.
-    case nonFiniteValue
-}
-
-/// The result of an optimiser.
-public struct OptimizationResult<Scalar: RealElement>: Sendable {
-    /// The final iterate (shaped like the starting point).
-    public var solution: Tensor<Scalar>
-    /// The objective at ``solution``.
+/// An optimiser's own diagnostics.
+public struct OptimizationDiagnostics: Sendable, Equatable {
+    /// The objective at the solution.
     public var value: Double
-    /// The largest absolute gradient component at ``solution`` (for bounded
+    /// The largest absolute gradient component at the solution (for bounded
     /// problems, of the gradient projected onto the feasible directions).
     public var gradientNorm: Double
-    /// Iterations run.
-    public var iterations: Int
     /// Objective evaluations.
     public var evaluations: Int
-    /// Why it stopped.
-    public var stopReason: OptimizationStopReason
+    /// Creates diagnostics.
+    public init(value: Double, gradientNorm: Double, evaluations: Int) {
+        self.value = value
+        self.gradientNorm = gradientNorm
+        self.evaluations = evaluations
+    }
+}
+
+/// The result of an optimiser: the final iterate (shaped like the starting
+/// point), the stop reason (``StopReason/optimizer(_:)`` or
+/// ``StopReason/cancelled``), iterations, the objective at the solution (in
+/// ``IterativeResult/residualNorm``) and after each iteration (in
+/// ``IterativeResult/residualHistory``), and ``OptimizationDiagnostics``.
+public typealias OptimizationResult<Scalar: RealElement> = IterativeResult<Tensor<Scalar>, OptimizationDiagnostics>
+
+/// Builds an optimiser's result.
+func optimizationResult<S: RealElement>(_ solution: Tensor<S>, value: Double, gradientNorm: Double, iterations: Int,
+                                        evaluations: Int, reason: OptimizationStopReason, cancelled: Bool,
+                                        history: [Double]) -> OptimizationResult<S> {
+    OptimizationResult(solution: solution, stopReason: cancelled ? .cancelled : .optimizer(reason), iterations: iterations,
+                       residualNorm: value, residualHistory: history,
+                       diagnostics: OptimizationDiagnostics(value: value, gradientNorm: gradientNorm, evaluations: evaluations))
 }
 
 /// Box constraints `lower ≤ xᵢ ≤ upper` (the same for every element);
@@ -89,11 +86,11 @@ struct Evaluator<S: RealElement> {
     }
 
     @usableFromInline
-    mutating func callAsFunction(_ x: [Double]) throws -> (value: Double, gradient: [Double]) {
+    mutating func callAsFunction(_ x: [Double]) throws(SolverError) -> (value: Double, gradient: [Double]) {
         count += 1
         let (value, gradient) = try objective(Tensor(shape: shape, elements: x.map { S($0) }))
         guard gradient.count == x.count else {
-            throw SolverError.shapeMismatch(argument: "gradient returned by the objective", expected: shape,
+            throw .shapeMismatch(argument: "gradient returned by the objective", expected: shape,
                                             received: gradient.shape)
         }
         return (value, gradient.elements.map { Double($0) })
@@ -146,11 +143,11 @@ public enum GradientDescent {
 
     /// Minimises `objective` from `x0`.
     ///
-    /// - Throws: ``SolverError`` for bad parameters or `x0`, and whatever
-    ///   `objective` throws.
+    /// - Throws: ``SolverError`` for bad parameters or `x0`, and the
+    ///   ``SolverError`` that `objective` throws.
     public static func minimize<S: RealElement>(_ objective: @escaping Objective<S>, from x0: Tensor<S>,
                                                 configuration: Configuration = Configuration(),
-                                                progress: ProgressHandler? = nil) throws -> OptimizationResult<S> {
+                                                progress: ProgressHandler? = nil) throws(SolverError) -> OptimizationResult<S> {
         try checkParameter(configuration.stepSize, "stepSize", positive: true)
         try checkParameter(configuration.gradientTolerance, "gradientTolerance")
         try configuration.bounds.check()
@@ -158,8 +155,10 @@ public enum GradientDescent {
         var x = try startingPoint(x0)
         configuration.bounds.project(&x)
         var (f, g) = try evaluate(x)
-        guard isFinite(f, g) else { throw SolverError.nonFiniteValues(argument: "objective at x0") }
+        guard isFinite(f, g) else { throw .nonFiniteValues(argument: "objective at x0") }
         var iterations = 0
+        var history: [Double] = []
+        var cancelled = false
         var reason = OptimizationStopReason.iterationLimit
         while true {
             if configuration.bounds.projectedGradientNorm(x, g) <= configuration.gradientTolerance {
@@ -173,11 +172,15 @@ public enum GradientDescent {
             let (fn, gn) = try evaluate(candidate)
             guard isFinite(fn, gn) else { reason = .nonFiniteValue; break }
             (x, f, g) = (candidate, fn, gn)
-            progress?(IterationProgress(iteration: iterations, maximumIterations: configuration.maximumIterations, value: f))
+            history.append(f)
+            if progress?(IterationProgress(iteration: iterations, maximumIterations: configuration.maximumIterations, value: f)) == .stop {
+                cancelled = true
+                break
+            }
         }
-        return OptimizationResult(solution: evaluate.tensor(x), value: f,
-                                  gradientNorm: configuration.bounds.projectedGradientNorm(x, g),
-                                  iterations: iterations, evaluations: evaluate.count, stopReason: reason)
+        return optimizationResult(evaluate.tensor(x), value: f, gradientNorm: configuration.bounds.projectedGradientNorm(x, g),
+                                  iterations: iterations, evaluations: evaluate.count, reason: reason,
+                                  cancelled: cancelled, history: history)
     }
 }
 
@@ -224,17 +227,17 @@ public enum Adam {
 
     /// Minimises `objective` from `x0`.
     ///
-    /// - Throws: ``SolverError`` for bad parameters or `x0`, and whatever
-    ///   `objective` throws.
+    /// - Throws: ``SolverError`` for bad parameters or `x0`, and the
+    ///   ``SolverError`` that `objective` throws.
     public static func minimize<S: RealElement>(_ objective: @escaping Objective<S>, from x0: Tensor<S>,
                                                 configuration c: Configuration = Configuration(),
-                                                progress: ProgressHandler? = nil) throws -> OptimizationResult<S> {
+                                                progress: ProgressHandler? = nil) throws(SolverError) -> OptimizationResult<S> {
         try checkParameter(c.stepSize, "stepSize", positive: true)
         guard c.beta1 >= 0 && c.beta1 < 1 else {
-            throw SolverError.invalidArgument(name: "beta1", expected: "a number in [0, 1)", received: "\(c.beta1)")
+            throw .invalidArgument(name: "beta1", expected: "a number in [0, 1)", received: "\(c.beta1)")
         }
         guard c.beta2 >= 0 && c.beta2 < 1 else {
-            throw SolverError.invalidArgument(name: "beta2", expected: "a number in [0, 1)", received: "\(c.beta2)")
+            throw .invalidArgument(name: "beta2", expected: "a number in [0, 1)", received: "\(c.beta2)")
         }
         try checkParameter(c.epsilon, "epsilon")
         try checkParameter(c.gradientTolerance, "gradientTolerance")
@@ -245,8 +248,10 @@ public enum Adam {
         let n = x.count
         var m = [Double](repeating: 0, count: n), v = [Double](repeating: 0, count: n)
         var (f, g) = try evaluate(x)
-        guard isFinite(f, g) else { throw SolverError.nonFiniteValues(argument: "objective at x0") }
+        guard isFinite(f, g) else { throw .nonFiniteValues(argument: "objective at x0") }
         var iterations = 0
+        var history: [Double] = []
+        var cancelled = false
         var reason = OptimizationStopReason.iterationLimit
         var power1 = 1.0, power2 = 1.0
         while true {
@@ -267,10 +272,15 @@ public enum Adam {
             let (fn, gn) = try evaluate(candidate)
             guard isFinite(fn, gn) else { reason = .nonFiniteValue; break }
             (x, f, g) = (candidate, fn, gn)
-            progress?(IterationProgress(iteration: iterations, maximumIterations: c.maximumIterations, value: f))
+            history.append(f)
+            if progress?(IterationProgress(iteration: iterations, maximumIterations: c.maximumIterations, value: f)) == .stop {
+                cancelled = true
+                break
+            }
         }
-        return OptimizationResult(solution: evaluate.tensor(x), value: f, gradientNorm: c.bounds.projectedGradientNorm(x, g),
-                                  iterations: iterations, evaluations: evaluate.count, stopReason: reason)
+        return optimizationResult(evaluate.tensor(x), value: f, gradientNorm: c.bounds.projectedGradientNorm(x, g),
+                                  iterations: iterations, evaluations: evaluate.count, reason: reason,
+                                  cancelled: cancelled, history: history)
     }
 }
 
@@ -321,19 +331,19 @@ public enum LBFGS {
 
     /// Minimises `objective` from `x0`.
     ///
-    /// - Throws: ``SolverError`` for bad parameters or `x0`, and whatever
-    ///   `objective` throws.
+    /// - Throws: ``SolverError`` for bad parameters or `x0`, and the
+    ///   ``SolverError`` that `objective` throws.
     public static func minimize<S: RealElement>(_ objective: @escaping Objective<S>, from x0: Tensor<S>,
                                                 configuration c: Configuration = Configuration(),
-                                                progress: ProgressHandler? = nil) throws -> OptimizationResult<S> {
+                                                progress: ProgressHandler? = nil) throws(SolverError) -> OptimizationResult<S> {
         guard c.memory >= 1 else {
-            throw SolverError.invalidArgument(name: "memory", expected: "≥ 1", received: "\(c.memory)")
+            throw .invalidArgument(name: "memory", expected: "≥ 1", received: "\(c.memory)")
         }
         guard c.c1 > 0 && c.c1 < c.c2 && c.c2 < 1 else {
-            throw SolverError.invalidArgument(name: "c1, c2", expected: "0 < c1 < c2 < 1", received: "\(c.c1), \(c.c2)")
+            throw .invalidArgument(name: "c1, c2", expected: "0 < c1 < c2 < 1", received: "\(c.c1), \(c.c2)")
         }
         guard c.maximumLineSearchSteps >= 1 else {
-            throw SolverError.invalidArgument(name: "maximumLineSearchSteps", expected: "≥ 1",
+            throw .invalidArgument(name: "maximumLineSearchSteps", expected: "≥ 1",
                                               received: "\(c.maximumLineSearchSteps)")
         }
         try checkParameter(c.gradientTolerance, "gradientTolerance")
@@ -342,9 +352,11 @@ public enum LBFGS {
         var x = try startingPoint(x0)
         let n = x.count
         var (f, g) = try evaluate(x)
-        guard isFinite(f, g) else { throw SolverError.nonFiniteValues(argument: "objective at x0") }
+        guard isFinite(f, g) else { throw .nonFiniteValues(argument: "objective at x0") }
         var sHistory: [[Double]] = [], yHistory: [[Double]] = [], rhoHistory: [Double] = []
         var iterations = 0
+        var history: [Double] = []
+        var cancelled = false
         var reason = OptimizationStopReason.iterationLimit
         var alphas = [Double](repeating: 0, count: c.memory)
         while true {
@@ -402,14 +414,19 @@ public enum LBFGS {
             }
             let decrease = (f - fn) / Swift.max(Swift.abs(f), Swift.abs(fn), 1)
             (x, f, g) = (xNew, fn, gn)
-            progress?(IterationProgress(iteration: iterations, maximumIterations: c.maximumIterations, value: f))
+            history.append(f)
+            if progress?(IterationProgress(iteration: iterations, maximumIterations: c.maximumIterations, value: f)) == .stop {
+                cancelled = true
+                break
+            }
             if decrease <= c.valueTolerance {
                 reason = infinityNorm(g) <= c.gradientTolerance ? .gradientTolerance : .valueTolerance
                 break
             }
         }
-        return OptimizationResult(solution: evaluate.tensor(x), value: f, gradientNorm: infinityNorm(g),
-                                  iterations: iterations, evaluations: evaluate.count, stopReason: reason)
+        return optimizationResult(evaluate.tensor(x), value: f, gradientNorm: infinityNorm(g),
+                                  iterations: iterations, evaluations: evaluate.count, reason: reason,
+                                  cancelled: cancelled, history: history)
     }
 
     /// A step along `direction` satisfying the strong Wolfe conditions, with
@@ -417,10 +434,10 @@ public enum LBFGS {
     /// step budget.
     static func lineSearch<S: RealElement>(_ evaluate: inout Evaluator<S>, x: [Double], f: Double, slope: Double,
                                            direction: [Double], initialStep: Double,
-                                           c: Configuration) throws -> (Double, Double, [Double])? {
+                                           c: Configuration) throws(SolverError) -> (Double, Double, [Double])? {
         let n = x.count
         var budget = c.maximumLineSearchSteps
-        func phi(_ alpha: Double) throws -> (Double, Double, [Double]) {
+        func phi(_ alpha: Double) throws(SolverError) -> (Double, Double, [Double]) {
             budget -= 1
             var point = x
             for i in 0..<n { point[i] += alpha * direction[i] }
@@ -437,7 +454,7 @@ public enum LBFGS {
             let value = b - (b - a) * (db + d2 - d1) / (db - da + 2 * d2)
             return value.isFinite ? value : nil
         }
-        func zoom(_ lo0: (Double, Double, Double), _ hi0: (Double, Double, Double)) throws -> (Double, Double, [Double])? {
+        func zoom(_ lo0: (Double, Double, Double), _ hi0: (Double, Double, Double)) throws(SolverError) -> (Double, Double, [Double])? {
             var lo = lo0, hi = hi0
             while budget > 0 {
                 let (a, b) = (lo.0, hi.0)

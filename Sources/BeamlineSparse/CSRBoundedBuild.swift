@@ -1,3 +1,4 @@
+import BeamlineOperators
 import BeamlineTensor
 
 #if canImport(Glibc)
@@ -14,7 +15,7 @@ import Darwin
 /// sums repeated columns (nothing to do when the columns were appended in
 /// increasing order). The block may hold at most the number of entries its
 /// `entryBound` promised.
-public struct CSRRowWriter<Element: SparseElement> {
+public struct CSRRowWriter<Element: OperatorScalar> {
     @usableFromInline let columnsOut: UnsafeMutablePointer<Int32>
     @usableFromInline let valuesOut: UnsafeMutablePointer<Element>
     /// End offset (within the block) of each closed row.
@@ -93,7 +94,7 @@ public struct CSRRowWriter<Element: SparseElement> {
 /// ``CSRRowWriter/endRow()``: short rows by insertion, long rows through a
 /// stable index sort (so an unsorted long row is not quadratic).
 @usableFromInline
-func canonicalizeSparseRow<Element: SparseElement>(_ c: UnsafeMutablePointer<Int32>, _ v: UnsafeMutablePointer<Element>,
+func canonicalizeSparseRow<Element: OperatorScalar>(_ c: UnsafeMutablePointer<Int32>, _ v: UnsafeMutablePointer<Element>,
                                                     count: Int) -> Int {
     var sorted = true
     for k in 1..<Swift.max(count, 1) where c[k] <= c[k - 1] { sorted = false; break }

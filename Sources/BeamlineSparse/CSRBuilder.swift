@@ -1,3 +1,4 @@
+import BeamlineOperators
 import BeamlineTensor
 
 /// Builds a ``CSRMatrix`` row by row.
@@ -19,7 +20,7 @@ import BeamlineTensor
 /// To fill rows from several threads, use
 /// ``CSRMatrix/build(rows:columns:rowsPerBlock:_:)``: each block of rows
 /// gets its own builder and the blocks are joined in row order.
-public struct CSRBuilder<Element: SparseElement>: Sendable {
+public struct CSRBuilder<Element: OperatorScalar>: Sendable {
     /// Number of columns of the matrix being built.
     public let columns: Int
     @usableFromInline var rowPointers: [Int64] = [0]

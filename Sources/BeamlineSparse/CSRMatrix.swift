@@ -1,3 +1,4 @@
+import BeamlineOperators
 import BeamlineTensor
 import Synchronization
 
@@ -22,7 +23,7 @@ import Synchronization
 /// run in parallel through ``Parallel`` and give identical bits for every
 /// thread count; transposed products use a transposed copy built on first
 /// use and kept with the matrix (see ``multiplyTransposed(_:into:alpha:beta:)``).
-public struct CSRMatrix<Element: SparseElement>: Sendable {
+public struct CSRMatrix<Element: OperatorScalar>: Sendable {
     @usableFromInline var _rows: Int
     @usableFromInline var _columns: Int
     @usableFromInline var _rowPointers: [Int64]
@@ -332,7 +333,7 @@ extension CSRMatrix: CustomStringConvertible {
 /// The transposed copy of a ``CSRMatrix``, built on first use and shared by
 /// copies of the same (unmutated) matrix.
 @usableFromInline
-final class TransposeCache<Element: SparseElement>: Sendable {
+final class TransposeCache<Element: OperatorScalar>: Sendable {
     let stored = Mutex<CSRMatrix<Element>?>(nil)
 
     @usableFromInline init() {}

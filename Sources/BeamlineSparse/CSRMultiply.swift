@@ -1,3 +1,4 @@
+import BeamlineOperators
 import BeamlineTensor
 
 extension CSRMatrix {
@@ -77,47 +78,28 @@ extension CSRMatrix {
         cachedTranspose.multiply(x, into: y, alpha: alpha, beta: beta)
     }
 
-    /// `A x` for a vector `x` of ``columns`` elements (any shape with that
-    /// count); a shape mismatch is a programmer error (see
-    /// ``checkedMultiply(_:)``).
+    /// `A x` for a vector `x` of ``columns`` elements.
+    @available(*, deprecated, renamed: "apply(_:)")
     @inlinable
-    public func multiply(_ x: Tensor<Element>) -> Tensor<Element> {
-        precondition(x.count == _columns,
-                     "CSRMatrix.multiply: matrix (\(_rows), \(_columns)) times vector of shape \(x.shape)")
-        return x.withUnsafeBufferPointer { xs in
-            Tensor(shape: [_rows]) { y in multiply(xs, into: y) }
-        }
-    }
+    public func multiply(_ x: Tensor<Element>) -> Tensor<Element> { apply(x) }
 
-    /// `Aᵀ x` for a vector `x` of ``rows`` elements (a shape mismatch is a
-    /// programmer error; see ``checkedMultiplyTransposed(_:)``).
+    /// `Aᵀ x` for a vector `x` of ``rows`` elements.
+    @available(*, deprecated, renamed: "applyAdjoint(_:)")
     @inlinable
-    public func multiplyTransposed(_ x: Tensor<Element>) -> Tensor<Element> {
-        precondition(x.count == _rows,
-                     "CSRMatrix.multiplyTransposed: transpose of (\(_rows), \(_columns)) times vector of shape \(x.shape)")
-        return x.withUnsafeBufferPointer { xs in
-            Tensor(shape: [_columns]) { y in multiplyTransposed(xs, into: y) }
-        }
-    }
+    public func multiplyTransposed(_ x: Tensor<Element>) -> Tensor<Element> { applyAdjoint(x) }
 
-    /// `A x`, throwing ``SparseError/shapeMismatch(operation:expected:received:)``
-    /// when `x` is not a vector of ``columns`` elements.
+    /// `A x`, throwing for a vector that does not fit.
+    @available(*, deprecated, renamed: "checkedApply(_:)")
     @inlinable
     public func checkedMultiply(_ x: Tensor<Element>) throws(SparseError) -> Tensor<Element> {
-        guard x.rank == 1 && x.count == _columns else {
-            throw .shapeMismatch(operation: "CSRMatrix.multiply", expected: [_columns], received: x.shape)
-        }
-        return multiply(x)
+        do { return try checkedApply(x) } catch { throw .argument(error) }
     }
 
-    /// `Aᵀ x`, throwing ``SparseError/shapeMismatch(operation:expected:received:)``
-    /// when `x` is not a vector of ``rows`` elements.
+    /// `Aᵀ x`, throwing for a vector that does not fit.
+    @available(*, deprecated, renamed: "checkedApplyAdjoint(_:)")
     @inlinable
     public func checkedMultiplyTransposed(_ x: Tensor<Element>) throws(SparseError) -> Tensor<Element> {
-        guard x.rank == 1 && x.count == _rows else {
-            throw .shapeMismatch(operation: "CSRMatrix.multiplyTransposed", expected: [_rows], received: x.shape)
-        }
-        return multiplyTransposed(x)
+        do { return try checkedApplyAdjoint(x) } catch { throw .argument(error) }
     }
 
     /// `y = alpha * A x + beta * y` with tensors (`y` updated in place).

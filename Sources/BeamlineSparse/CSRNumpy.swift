@@ -1,4 +1,5 @@
 import BeamlineIO
+import BeamlineOperators
 import BeamlineTensor
 import Foundation
 

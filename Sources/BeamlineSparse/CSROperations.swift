@@ -1,3 +1,4 @@
+import BeamlineOperators
 import BeamlineTensor
 
 extension CSRMatrix {

@@ -1,12 +1,6 @@
 import BeamlineIO
+import BeamlineOperators
 import BeamlineTensor
-
-/// The element types of ``CSRMatrix``: `Float` and `Double` (real types
-/// with BLAS back ends).
-public protocol SparseElement: RealElement, LinearAlgebraScalar {}
-
-extension Float: SparseElement {}
-extension Double: SparseElement {}
 
 /// Errors thrown while building, reading, writing or multiplying sparse
 /// matrices.
@@ -33,10 +27,8 @@ public enum SparseError: Error, Equatable, Sendable, CustomStringConvertible {
     case unsortedColumnIndices(row: Int, position: Int)
     /// A stored value is NaN or infinite (`position` is its storage index).
     case nonFiniteValue(argument: String, position: Int)
-    /// Two shapes had to agree and did not.
-    case shapeMismatch(operation: String, expected: [Int], received: [Int])
-    /// An argument had a value the operation does not accept.
-    case invalidArgument(name: String, expected: String, received: String)
+    /// An argument that the operation cannot use (shape or value).
+    case argument(ArgumentError)
     /// A SciPy `.npz` file holds a sparse format Beamline does not read.
     case unsupportedFormat(source: String, format: String)
     /// A file member had an unusable type or shape.
@@ -61,10 +53,8 @@ public enum SparseError: Error, Equatable, Sendable, CustomStringConvertible {
             return "column indices of row \(row) are not strictly increasing at position \(position) (unsorted or duplicate; load with canonicalize: true to sort and sum duplicates)"
         case let .nonFiniteValue(argument, position):
             return "\(argument)[\(position)] is NaN or infinite"
-        case let .shapeMismatch(operation, expected, received):
-            return "\(operation): expected shape \(expected), received \(received)"
-        case let .invalidArgument(name, expected, received):
-            return "invalid \(name): expected \(expected), received \(received)"
+        case let .argument(error):
+            return error.description
         case let .unsupportedFormat(source, format):
             return "\(source): unsupported sparse format '\(format)' (supported: csr, csc, coo)"
         case let .badMember(source, member, expected, found):
@@ -72,5 +62,18 @@ public enum SparseError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .file(error):
             return error.description
         }
+    }
+}
+
+extension SparseError {
+    /// Two shapes had to agree and did not (an ``argument(_:)`` error).
+    public static func shapeMismatch(operation: String, expected: [Int], received: [Int]) -> SparseError {
+        .argument(.shapeMismatch(argument: operation, expected: expected, received: received))
+    }
+
+    /// An argument had a value the operation does not accept (an
+    /// ``argument(_:)`` error).
+    public static func invalidArgument(name: String, expected: String, received: String) -> SparseError {
+        .argument(.invalidArgument(name: name, expected: expected, received: received))
     }
 }

@@ -1,4 +1,4 @@
-import BeamlineSparse
+import BeamlineOperators
 import BeamlineTensor
 import CBeamlineKernels
 #if canImport(Glibc)
@@ -116,13 +116,13 @@ func clampedRange(_ lower: Int, _ upper: Int, within range: Range<Int>) -> Range
 
 /// A matrix entry: the in-plane weight times the z tap weight, rounded to `S`.
 @inlinable @inline(__always)
-func tap<S: SparseElement>(_ inPlane: Double, _ z: Double) -> S { S(inPlane * z) }
+func tap<S: OperatorScalar>(_ inPlane: Double, _ z: Double) -> S { S(inPlane * z) }
 
 // MARK: - Contiguous multiply-adds (C kernels for Float and Double)
 
 /// `y[n] += w0 a0[n]` for `n < count`.
 @inlinable @inline(__always)
-func columnAxpy<S: SparseElement>(_ fused: Int32, _ count: Int, _ y: UnsafeMutablePointer<S>,
+func columnAxpy<S: OperatorScalar>(_ fused: Int32, _ count: Int, _ y: UnsafeMutablePointer<S>,
                                   _ w0: S, _ a0: UnsafePointer<S>) {
     if S.self == Double.self {
         bl_axpy_d(fused, count, UnsafeMutableRawPointer(y).assumingMemoryBound(to: Double.self),
@@ -138,7 +138,7 @@ func columnAxpy<S: SparseElement>(_ fused: Int32, _ count: Int, _ y: UnsafeMutab
 /// `y[n] = (accumulate ? y[n] : 0) + Σ_t w[t] · base[offsets[t] + n]` for
 /// `n < count`, terms in order.
 @inlinable @inline(__always)
-func columnGather<S: SparseElement>(_ fused: Int32, _ count: Int, _ y: UnsafeMutablePointer<S>, _ accumulate: Bool,
+func columnGather<S: OperatorScalar>(_ fused: Int32, _ count: Int, _ y: UnsafeMutablePointer<S>, _ accumulate: Bool,
                                     _ terms: Int, _ w: UnsafePointer<S>, _ offsets: UnsafePointer<Int>,
                                     _ base: UnsafePointer<S>) {
     let add: Int32 = accumulate ? 1 : 0
@@ -162,7 +162,7 @@ func columnGather<S: SparseElement>(_ fused: Int32, _ count: Int, _ y: UnsafeMut
 /// A list of up to ``capacity`` gather terms (weight, offset) in stack
 /// memory, flushed into one run with ``columnGather(_:_:_:_:_:_:_:)``.
 @usableFromInline
-struct GatherTerms<S: SparseElement> {
+struct GatherTerms<S: OperatorScalar> {
     /// Terms held before a flush: 32 (stack memory for
     /// `withUnsafeTemporaryAllocation`). Measured on the 50³ × 120 benchmark
     /// (45 channels): 32 beats 16, 64 and 128 (fewer streams for the cache
@@ -211,7 +211,7 @@ struct GatherTerms<S: SparseElement> {
 
 /// Runs `body` with stack storage for one ``GatherTerms`` list.
 @inlinable @inline(__always)
-func withGatherTerms<S: SparseElement>(_ type: S.Type, _ body: (inout GatherTerms<S>) -> Void) {
+func withGatherTerms<S: OperatorScalar>(_ type: S.Type, _ body: (inout GatherTerms<S>) -> Void) {
     withUnsafeTemporaryAllocation(of: S.self, capacity: GatherTerms<S>.capacity) { w in
         withUnsafeTemporaryAllocation(of: Int.self, capacity: GatherTerms<S>.capacity) { o in
             var terms = GatherTerms<S>(weights: w.baseAddress!, offsets: o.baseAddress!)
@@ -223,7 +223,7 @@ func withGatherTerms<S: SparseElement>(_ type: S.Type, _ body: (inout GatherTerm
 /// Per-column lists of gather terms (weight, offset) for the adjoint's
 /// tiles: ``capacity`` slots per column, in memory the caller provides.
 @usableFromInline
-struct ColumnTermLists<S: SparseElement> {
+struct ColumnTermLists<S: OperatorScalar> {
     /// Slots per column: ``GatherTerms/capacity`` (32), the number of terms
     /// per gather pass that the forward measured best; also measured here on
     /// the 50³ × 120 benchmark (45 channels: 60 ms with 32 slots against 67 ms

@@ -1,5 +1,4 @@
-import BeamlineSolvers
-import BeamlineSparse
+import BeamlineOperators
 import BeamlineTensor
 
 /// The parallel-beam John transform (X-ray transform) of a multi-channel
@@ -37,7 +36,7 @@ import BeamlineTensor
 /// tiles of the volume for the adjoint; general path: (projection, row)
 /// pairs, and slabs of slices of the dominant axis): results do not depend
 /// on the thread count. No memory is allocated per ray.
-public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sendable {
+public struct JohnTransformProjector<Scalar: OperatorScalar>: LinearOperator, Sendable {
     /// The geometry (all projections, even when a subset is selected).
     public let geometry: Geometry
     /// Number of channels `C` (last axis of volumes and projections).
@@ -143,37 +142,37 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
 
     // MARK: - Tensor interface
 
-    /// Projects a volume of shape `(X, Y, Z, C)` to `(N, J, K, C)`.
+    /// The volume shape `(X, Y, Z, C)`: ``LinearOperator/apply(_:)`` and
+    /// ``LinearOperator/checkedApply(_:)`` take volumes and return
+    /// projections of ``outputShape``.
+    @inlinable public var inputShape: [Int] { volumeShape }
+    /// The projections shape `(N, J, K, C)`.
+    @inlinable public var outputShape: [Int] { projectionsShape }
+
+    /// Projects a volume of shape exactly `(X, Y, Z, C)` to `(N, J, K, C)`.
     ///
     /// - Throws: ``TomographyError/shapeMismatch(argument:expected:received:)``
-    ///   or ``TomographyError/nonFiniteValues(argument:)``.
+    ///   or ``TomographyError/nonFiniteValues(argument:)`` naming `volume`.
+    @available(*, deprecated, message: "use checkedApply(_:) (any shape with the right count; throws ArgumentError)")
     @inlinable
     public func forward(_ volume: Tensor<Scalar>) throws(TomographyError) -> Tensor<Scalar> {
         guard volume.shape == volumeShape else {
             throw .shapeMismatch(argument: "volume", expected: volumeShape, received: volume.shape)
         }
-        let result: Tensor<Scalar>? = volume.withUnsafeBufferPointer { x in
-            allFinite(x) ? Tensor(shape: projectionsShape) { y in apply(x, into: y) } : nil
-        }
-        guard let result else { throw .nonFiniteValues(argument: "volume") }
-        return result
+        do { return try checkedApply(volume) } catch { throw .nonFiniteValues(argument: "volume") }
     }
 
-    /// The adjoint (back-projection) of projections of shape `(N, J, K, C)`,
-    /// a volume `(X, Y, Z, C)`.
+    /// The back-projection of projections of shape exactly `(N, J, K, C)`.
     ///
     /// - Throws: ``TomographyError/shapeMismatch(argument:expected:received:)``
-    ///   or ``TomographyError/nonFiniteValues(argument:)``.
+    ///   or ``TomographyError/nonFiniteValues(argument:)`` naming `projections`.
+    @available(*, deprecated, message: "use checkedApplyAdjoint(_:) (any shape with the right count; throws ArgumentError)")
     @inlinable
     public func adjoint(_ projections: Tensor<Scalar>) throws(TomographyError) -> Tensor<Scalar> {
         guard projections.shape == projectionsShape else {
             throw .shapeMismatch(argument: "projections", expected: projectionsShape, received: projections.shape)
         }
-        let result: Tensor<Scalar>? = projections.withUnsafeBufferPointer { y in
-            allFinite(y) ? Tensor(shape: volumeShape) { x in applyAdjoint(y, into: x) } : nil
-        }
-        guard let result else { throw .nonFiniteValues(argument: "projections") }
-        return result
+        do { return try checkedApplyAdjoint(projections) } catch { throw .nonFiniteValues(argument: "projections") }
     }
 
     // MARK: - LinearOperator

@@ -1,3 +1,4 @@
+import BeamlineOperators
 import BeamlineTensor
 import ComplexModule
 import Foundation
@@ -73,14 +74,16 @@ public enum FBPFilter: String, Sendable, CaseIterable {
 public enum Radon {
     /// The sinogram of a 2-d image at `anglesDegrees`, shape `(P, angles)`,
     /// as `skimage.transform.radon`: for each angle the image is rotated
-    /// with bilinear interpolation (zero outside) and summed over rows.
+    /// with bilinear interpolation (zero outside) and summed over rows. The
+    /// image is cropped or padded to a square, then projected with
+    /// ``RadonProjector`` (the same transform as a ``LinearOperator``).
     ///
     /// - Parameter circle: true (scikit-image's default) assumes the image
     ///   is zero outside the inscribed circle and crops it to a square of
     ///   its shorter side (`P` = that side); false pads it to its diagonal.
     /// - Throws: ``TomographyError`` for a non-2-d or empty image, NaN, or
     ///   no angles.
-    public static func transform<T: FFTScalar>(_ image: Tensor<T>, anglesDegrees: [Double],
+    public static func transform<T: OperatorScalar>(_ image: Tensor<T>, anglesDegrees: [Double],
                                                 circle: Bool = true) throws(TomographyError) -> Tensor<T> {
         guard image.rank == 2, image.count > 0 else {
             throw .invalidArgument(name: "image", expected: "a non-empty 2-d array", received: "shape \(image.shape)")
@@ -106,42 +109,19 @@ public enum Radon {
             for r in 0..<rows { for c in 0..<cols { padded[(r + before[0]) * n + c + before[1]] = values[r * cols + c] } }
             square = padded
         }
-        let center = Double(n / 2)
-        var sinogram = [Double](repeating: 0, count: n * anglesDegrees.count)
-        square.withUnsafeBufferPointer { img in
-            sinogram.withUnsafeMutableBufferPointer { out in
-                let src = img.baseAddress!, dst = SendablePointer(out.baseAddress!)
-                let count = anglesDegrees.count
-                Parallel.forEachChunk(count: count, minimumChunk: Swift.max(1, 4096 / Swift.max(1, n))) { range in
-                    var column = [Double](repeating: 0, count: n)
-                    for a in range {
-                        let theta = anglesDegrees[a] * Double.pi / 180
-                        let (ca, sa) = (cos(theta), sin(theta))
-                        for c in 0..<n { column[c] = 0 }
-                        for r in 0..<n {
-                            for c in 0..<n {
-                                let x = ca * Double(c) + sa * Double(r) - center * (ca + sa - 1)
-                                let y = -sa * Double(c) + ca * Double(r) - center * (ca - sa - 1)
-                                column[c] += bilinear(src, n, y, x)
-                            }
-                        }
-                        for c in 0..<n { dst.base[c * count + a] = column[c] }
-                    }
-                }
-            }
-        }
-        return Tensor(shape: [n, anglesDegrees.count], elements: sinogram.map { T($0) })
+        let projector = try RadonProjector<T>(size: n, anglesDegrees: anglesDegrees)
+        return projector.apply(Tensor(shape: [n, n], elements: square.map { T($0) }))
     }
 
     /// Bilinear interpolation of an n×n image at (row, col), zero outside
     /// (scikit-image's `warp` with `mode='constant'`, order 1).
-    @inline(__always)
-    static func bilinear(_ image: UnsafePointer<Double>, _ n: Int, _ r: Double, _ c: Double) -> Double {
+    @inlinable @inline(__always)
+    static func bilinear<S: OperatorScalar>(_ image: UnsafePointer<S>, _ n: Int, _ r: Double, _ c: Double) -> Double {
         guard r > -1 && r < Double(n) && c > -1 && c < Double(n) else { return 0 }
         let fr = r.rounded(.down), fc = c.rounded(.down)
         let (dr, dc) = (r - fr, c - fc)
         let (r0, c0) = (Int(fr), Int(fc))
-        func pixel(_ i: Int, _ j: Int) -> Double { i >= 0 && i < n && j >= 0 && j < n ? image[i * n + j] : 0 }
+        func pixel(_ i: Int, _ j: Int) -> Double { i >= 0 && i < n && j >= 0 && j < n ? Double(image[i * n + j]) : 0 }
         let top = (1 - dc) * pixel(r0, c0) + dc * pixel(r0, c0 + 1)
         let bottom = (1 - dc) * pixel(r0 + 1, c0) + dc * pixel(r0 + 1, c0 + 1)
         return (1 - dr) * top + dr * bottom
@@ -150,8 +130,26 @@ public enum Radon {
     /// Filters each column of a `(P, angles)` sinogram along P as
     /// scikit-image does: zero-pad to `max(64, 2^⌈log2(2P)⌉)`, multiply the
     /// FFT by ``FBPFilter/coefficients(size:cutoff:)``, keep the first P.
-    public static func filterSinogram(_ sinogram: [Double], pixels p: Int, angles: Int, filter: FBPFilter,
-                                      cutoff: Double) -> [Double] {
+    /// The arithmetic runs in `Double`.
+    ///
+    /// - Throws: ``TomographyError`` for a sinogram that is not 2-d or a
+    ///   cut-off outside (0, 1].
+    public static func filterSinogram<T: OperatorScalar>(_ sinogram: Tensor<T>, filter: FBPFilter = .ramp,
+                                                         cutoff: Double = 1) throws(TomographyError) -> Tensor<T> {
+        guard sinogram.rank == 2 else {
+            throw .invalidArgument(name: "sinogram", expected: "a 2-d array (pixels, angles)", received: "shape \(sinogram.shape)")
+        }
+        guard cutoff > 0 && cutoff <= 1 else {
+            throw .invalidArgument(name: "cutoff", expected: "a number in (0, 1]", received: "\(cutoff)")
+        }
+        let (p, angles) = (sinogram.shape[0], sinogram.shape[1])
+        let filtered = filterColumns(sinogram.elements.map { Double($0) }, pixels: p, angles: angles, filter: filter, cutoff: cutoff)
+        return Tensor(shape: [p, angles], elements: filtered.map { T($0) })
+    }
+
+    /// ``filterSinogram(_:filter:cutoff:)`` on a C-order `(P, angles)` array.
+    static func filterColumns(_ sinogram: [Double], pixels p: Int, angles: Int, filter: FBPFilter,
+                              cutoff: Double) -> [Double] {
         let padded = Swift.max(64, 1 << Int((log2(Double(2 * p))).rounded(.up)))
         let full = filter.coefficients(size: padded, cutoff: cutoff)
         // scikit-image keeps the real part of ifft(fft(x) · F); for real x
@@ -218,7 +216,7 @@ public enum Radon {
             values = square
             p = diagonal
         }
-        let filtered = filterSinogram(values, pixels: p, angles: angles, filter: filter, cutoff: frequencyCutoff)
+        let filtered = filterColumns(values, pixels: p, angles: angles, filter: filter, cutoff: frequencyCutoff)
         let radius = size / 2
         let origin = Double(p / 2)
         var image = [Double](repeating: 0, count: size * size)
@@ -279,5 +277,108 @@ public enum Radon {
             for i in 0..<(size * size) { result[i * nk + k] = sv[i] }
         }
         return Tensor(shape: [size, size, nk], elements: result)
+    }
+}
+
+/// The 2-d parallel-beam Radon transform of ``Radon/transform(_:anglesDegrees:circle:)``
+/// as a ``LinearOperator``: a square `size × size` image in, a
+/// `(size, angles)` sinogram out (scikit-image's conventions: angles in
+/// degrees, rotation centre at pixel `size / 2`, bilinear rotation with
+/// zero outside, column sums).
+///
+/// The adjoint scatters each sinogram value back with the same bilinear
+/// weights, so it is the exact transpose (⟨R x, y⟩ = ⟨x, Rᵀ y⟩), not
+/// scikit-image's interpolating back-projection. The forward product runs in
+/// parallel over angles; the adjoint runs serially (scattered writes), so
+/// both are deterministic. Sums are accumulated in `Double`.
+public struct RadonProjector<Scalar: OperatorScalar>: LinearOperator, Sendable {
+    /// The side of the square image.
+    public let size: Int
+    /// The projection angles in degrees.
+    public let anglesDegrees: [Double]
+    @usableFromInline let cosines: [Double]
+    @usableFromInline let sines: [Double]
+
+    /// A Radon transform of `size × size` images at `anglesDegrees`.
+    ///
+    /// - Throws: ``TomographyError`` for a size below 1, no angles, or a
+    ///   non-finite angle.
+    public init(size: Int, anglesDegrees: [Double]) throws(TomographyError) {
+        guard size >= 1 else { throw .invalidArgument(name: "size", expected: "≥ 1", received: "\(size)") }
+        guard !anglesDegrees.isEmpty else { throw .invalidArgument(name: "anglesDegrees", expected: "at least one angle", received: "[]") }
+        guard anglesDegrees.allSatisfy(\.isFinite) else { throw .nonFiniteValues(argument: "anglesDegrees") }
+        self.size = size
+        self.anglesDegrees = anglesDegrees
+        cosines = anglesDegrees.map { cos($0 * Double.pi / 180) }
+        sines = anglesDegrees.map { sin($0 * Double.pi / 180) }
+    }
+
+    /// `size · angles`.
+    @inlinable public var rows: Int { size * anglesDegrees.count }
+    /// `size · size`.
+    @inlinable public var columns: Int { size * size }
+    /// `[size, size]`.
+    @inlinable public var inputShape: [Int] { [size, size] }
+    /// `[size, angles]`.
+    @inlinable public var outputShape: [Int] { [size, anglesDegrees.count] }
+
+    /// The sinogram `y = R x` (C order, `(size, angles)`).
+    @inlinable
+    public func apply(_ x: UnsafeBufferPointer<Scalar>, into y: UnsafeMutableBufferPointer<Scalar>) {
+        precondition(x.count == columns && y.count == rows, "RadonProjector.apply: buffer lengths")
+        let n = size, count = anglesDegrees.count
+        let center = Double(n / 2)
+        guard let src = x.baseAddress, let dst = y.baseAddress else { return }
+        cosines.withUnsafeBufferPointer { cb in sines.withUnsafeBufferPointer { sb in
+            let (cp, sp) = (cb.baseAddress!, sb.baseAddress!)
+            Parallel.forEachChunk(count: count, minimumChunk: Swift.max(1, 4096 / Swift.max(1, n))) { range in
+                var column = [Double](repeating: 0, count: n)
+                for a in range {
+                    let (ca, sa) = (cp[a], sp[a])
+                    for c in 0..<n { column[c] = 0 }
+                    for r in 0..<n {
+                        for c in 0..<n {
+                            let xc = ca * Double(c) + sa * Double(r) - center * (ca + sa - 1)
+                            let yr = -sa * Double(c) + ca * Double(r) - center * (ca - sa - 1)
+                            column[c] += Radon.bilinear(src, n, yr, xc)
+                        }
+                    }
+                    for c in 0..<n { dst[c * count + a] = Scalar(column[c]) }
+                }
+            }
+        } }
+    }
+
+    /// The exact adjoint `x = Rᵀ y`: each `y[c, a]` spread over the (up to
+    /// four) pixels its bilinear sample read, with the same weights.
+    @inlinable
+    public func applyAdjoint(_ y: UnsafeBufferPointer<Scalar>, into x: UnsafeMutableBufferPointer<Scalar>) {
+        precondition(y.count == rows && x.count == columns, "RadonProjector.applyAdjoint: buffer lengths")
+        let n = size, count = anglesDegrees.count
+        let center = Double(n / 2)
+        var image = [Double](repeating: 0, count: n * n)
+        image.withUnsafeMutableBufferPointer { out in
+            func add(_ i: Int, _ j: Int, _ v: Double) { if i >= 0 && i < n && j >= 0 && j < n { out[i * n + j] += v } }
+            for a in 0..<count {
+                let (ca, sa) = (cosines[a], sines[a])
+                for r in 0..<n {
+                    for c in 0..<n {
+                        let value = Double(y[c * count + a])
+                        if value == 0 { continue }
+                        let xc = ca * Double(c) + sa * Double(r) - center * (ca + sa - 1)
+                        let yr = -sa * Double(c) + ca * Double(r) - center * (ca - sa - 1)
+                        guard yr > -1 && yr < Double(n) && xc > -1 && xc < Double(n) else { continue }
+                        let fr = yr.rounded(.down), fc = xc.rounded(.down)
+                        let (dr, dc) = (yr - fr, xc - fc)
+                        let (r0, c0) = (Int(fr), Int(fc))
+                        add(r0, c0, value * (1 - dr) * (1 - dc))
+                        add(r0, c0 + 1, value * (1 - dr) * dc)
+                        add(r0 + 1, c0, value * dr * (1 - dc))
+                        add(r0 + 1, c0 + 1, value * dr * dc)
+                    }
+                }
+            }
+        }
+        for i in 0..<(n * n) { x[i] = Scalar(image[i]) }
     }
 }

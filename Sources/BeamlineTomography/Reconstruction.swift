@@ -1,11 +1,15 @@
+import BeamlineOperators
 import BeamlineSolvers
-import BeamlineSparse
 import BeamlineTensor
 
 /// Tomographic reconstructions on a ``JohnTransformProjector``: mumott's
-/// weighted SIRT, mumott's MITRA-style gradient descent with Nesterov
-/// momentum, CGLS and LSMR (from BeamlineSolvers), and filtered
-/// back-projection.
+/// weighted SIRT and its MITRA variant with Nesterov momentum (both
+/// ``SIRT`` from BeamlineSolvers, with ``SIRT/Weighting/cutoffs(rows:columns:)``),
+/// CGLS and LSMR (from BeamlineSolvers), and filtered back-projection.
+///
+/// This type only builds the problem (validates the projections, computes
+/// mumott's weights on the single-channel projector) and calls the solvers;
+/// the algorithms live in BeamlineSolvers.
 public enum Reconstruction {
     /// The reconstruction methods (the CLI's `--method`).
     public enum Method: String, Sendable, CaseIterable {
@@ -68,27 +72,34 @@ public enum Reconstruction {
         public static var mitra: Options { Options(nonNegative: true) }
     }
 
-    /// A reconstruction and its diagnostics.
-    public struct Result<Scalar: SparseElement>: Sendable {
-        /// The volume, `(X, Y, Z, C)`.
-        public var volume: Tensor<Scalar>
-        /// Iterations run (0 for FBP).
-        public var iterations: Int
-        /// ‖P x − d‖₂ at the returned volume.
-        public var residualNorm: Double
-        /// ‖P x − d‖₂ before each iteration and at the end (SIRT, MITRA),
-        /// or after each iteration (CGLS, LSMR).
-        public var residualHistory: [Double]
-        /// Why it stopped: "iteration_limit", "converged", or the solver's reason.
-        public var stopReason: String
+    /// What a reconstruction reports besides the common fields.
+    public struct Diagnostics: Sendable, Equatable {
+        /// The method that ran.
+        public var method: Method
+        /// Creates diagnostics.
+        public init(method: Method) { self.method = method }
     }
 
+    /// A reconstruction: the volume `(X, Y, Z, C)` in
+    /// ``IterativeResult/solution`` (also ``IterativeResult/volume``),
+    /// iterations (0 for FBP), ‖P x − d‖₂ at the returned volume, the
+    /// residual history (SIRT and MITRA: before each iteration and at the
+    /// end, as mumott records it; CGLS and LSMR: after each iteration), and
+    /// the typed stop reason (``StopReason/cancelled`` when the progress
+    /// callback stopped it, ``StopReason/direct`` for FBP).
+    public typealias Result<Scalar: OperatorScalar> = IterativeResult<Tensor<Scalar>, Diagnostics>
+
     /// Runs `method` with `options`.
+    ///
+    /// `progress` is called after each iteration with the residual norm;
+    /// returning ``ProgressAction/stop`` ends the reconstruction at that
+    /// iteration (the volume so far is returned, with
+    /// ``StopReason/cancelled``).
     @specialized(where S == Float)
     @specialized(where S == Double)
-    public static func run<S: SparseElement>(_ method: Method, projector: JohnTransformProjector<S>, projections: Tensor<S>,
-                                             options: Options = Options(), initial: Tensor<S>? = nil,
-                                             progress: ProgressHandler? = nil) throws(TomographyError) -> Result<S> {
+    public static func run<S: OperatorScalar>(_ method: Method, projector: JohnTransformProjector<S>, projections: Tensor<S>,
+                                              options: Options = Options(), initial: Tensor<S>? = nil,
+                                              progress: ProgressHandler? = nil) throws(TomographyError) -> Result<S> {
         switch method {
         case .sirt: return try sirt(projector, projections: projections, options: options, initial: initial, progress: progress)
         case .mitra: return try mitra(projector, projections: projections, options: options, initial: initial, progress: progress)
@@ -100,45 +111,59 @@ public enum Reconstruction {
 
     // MARK: - Weights
 
+    /// mumott's SIRT weights and preconditioner (`get_sirt_weights`,
+    /// `get_sirt_preconditioner`) for `projector`: ``SIRT/Weights`` of the
+    /// single-channel projector with cut-offs, repeated over the channels.
+    @specialized(where S == Float)
+    @specialized(where S == Double)
+    public static func weights<S: OperatorScalar>(_ projector: JohnTransformProjector<S>, weightsCutoff: Double = 0.1,
+                                                  preconditionerCutoff: Double = 0.1) -> SIRT.Weights<S> {
+        let single = try! JohnTransformProjector<S>(geometry: projector.geometry, channels: 1, indices: projector.projectionIndices)
+        let w = SIRT.Weights(of: single, weighting: .cutoffs(rows: weightsCutoff, columns: preconditionerCutoff))
+        let c = projector.channels
+        guard c > 1 else { return w }
+        func repeated(_ values: [S]) -> [S] {
+            var out = [S](repeating: 0, count: values.count * c)
+            for (i, v) in values.enumerated() { for ch in 0..<c { out[i * c + ch] = v } }
+            return out
+        }
+        return SIRT.Weights(rows: repeated(w.rows), columns: repeated(w.columns))
+    }
+
     /// mumott's SIRT weights `mask / max(P·1, cutoff)` with mask `P·1 > cutoff`
     /// (`get_sirt_weights`), shape `(N, J, K, 1)` flattened.
     @specialized(where S == Float)
     @specialized(where S == Double)
-    public static func sirtWeights<S: SparseElement>(_ projector: JohnTransformProjector<S>, cutoff: Double = 0.1) -> [S] {
+    public static func sirtWeights<S: OperatorScalar>(_ projector: JohnTransformProjector<S>, cutoff: Double = 0.1) -> [S] {
         let single = try! JohnTransformProjector<S>(geometry: projector.geometry, channels: 1, indices: projector.projectionIndices)
-        var sums = [S](repeating: 0, count: single.rows)
-        let ones = [S](repeating: 1, count: single.columns)
-        ones.withUnsafeBufferPointer { o in sums.withUnsafeMutableBufferPointer { single.apply(o, into: $0) } }
-        return sums.map { Double($0) > cutoff ? 1 / Swift.max($0, S(cutoff)) : 0 }
+        return weights(single, weightsCutoff: cutoff).rows
     }
 
     /// mumott's SIRT preconditioner `mask / max(Pᵀ·1, cutoff)` with mask
     /// `Pᵀ·1 > cutoff` (`get_sirt_preconditioner`), shape `(X, Y, Z, 1)` flattened.
     @specialized(where S == Float)
     @specialized(where S == Double)
-    public static func sirtPreconditioner<S: SparseElement>(_ projector: JohnTransformProjector<S>, cutoff: Double = 0.1) -> [S] {
+    public static func sirtPreconditioner<S: OperatorScalar>(_ projector: JohnTransformProjector<S>, cutoff: Double = 0.1) -> [S] {
         let single = try! JohnTransformProjector<S>(geometry: projector.geometry, channels: 1, indices: projector.projectionIndices)
-        var sums = [S](repeating: 0, count: single.columns)
-        let ones = [S](repeating: 1, count: single.rows)
-        ones.withUnsafeBufferPointer { o in sums.withUnsafeMutableBufferPointer { single.applyAdjoint(o, into: $0) } }
-        return sums.map { Double($0) > cutoff ? 1 / Swift.max($0, S(cutoff)) : 0 }
+        return weights(single, preconditionerCutoff: cutoff).columns
     }
 
     // MARK: - SIRT and MITRA
 
     /// mumott's SIRT (`run_sirt`): gradient descent with step ``Options/stepSize``
     /// on the weighted loss `½ Σ W (P x − d)²`, the gradient preconditioned
-    /// by `C`: `x ← x − C Pᵀ W (P x − d)`, with ``sirtWeights(_:cutoff:)``
-    /// `W` and ``sirtPreconditioner(_:cutoff:)`` `C`. Optional
-    /// non-negativity; no momentum.
+    /// by `C`: `x ← x − C Pᵀ W (P x − d)`, with the weights of
+    /// ``weights(_:weightsCutoff:preconditionerCutoff:)``. Optional
+    /// non-negativity; no momentum. Runs ``SIRT`` with
+    /// ``SIRT/Weighting/cutoffs(rows:columns:)``.
     @specialized(where S == Float)
     @specialized(where S == Double)
-    public static func sirt<S: SparseElement>(_ projector: JohnTransformProjector<S>, projections: Tensor<S>,
-                                              options: Options = Options(), initial: Tensor<S>? = nil,
-                                              progress: ProgressHandler? = nil) throws(TomographyError) -> Result<S> {
+    public static func sirt<S: OperatorScalar>(_ projector: JohnTransformProjector<S>, projections: Tensor<S>,
+                                               options: Options = Options(), initial: Tensor<S>? = nil,
+                                               progress: ProgressHandler? = nil) throws(TomographyError) -> Result<S> {
         var o = options
         o.nesterovWeight = 0
-        return try weightedGradientDescent(projector, projections, o, initial, progress)
+        return try weightedDescent(.sirt, projector, projections, o, initial, progress)
     }
 
     /// mumott's MITRA default (`run_mitra` with absorbances): the SIRT
@@ -146,19 +171,19 @@ public enum Reconstruction {
     /// `GradientDescent` with Nesterov momentum (``Options/nesterovWeight``,
     /// default 0.95) and, with ``Options/mitra``, non-negativity:
     /// `g = C Pᵀ W (P(x − m) − d)`, `m ← m + s g`, `x ← x − m`, `m ← μ m`,
-    /// `x ← max(x, 0)`.
+    /// `x ← max(x, 0)`. Runs ``SIRT`` with momentum.
     @specialized(where S == Float)
     @specialized(where S == Double)
-    public static func mitra<S: SparseElement>(_ projector: JohnTransformProjector<S>, projections: Tensor<S>,
-                                               options: Options = .mitra, initial: Tensor<S>? = nil,
-                                               progress: ProgressHandler? = nil) throws(TomographyError) -> Result<S> {
-        try weightedGradientDescent(projector, projections, options, initial, progress)
+    public static func mitra<S: OperatorScalar>(_ projector: JohnTransformProjector<S>, projections: Tensor<S>,
+                                                options: Options = .mitra, initial: Tensor<S>? = nil,
+                                                progress: ProgressHandler? = nil) throws(TomographyError) -> Result<S> {
+        try weightedDescent(.mitra, projector, projections, options, initial, progress)
     }
 
     @specialized(where S == Float)
     @specialized(where S == Double)
-    static func validate<S: SparseElement>(_ projector: JohnTransformProjector<S>, _ projections: Tensor<S>, _ options: Options,
-                                           _ initial: Tensor<S>?) throws(TomographyError) -> ([S], [S]) {
+    static func validate<S: OperatorScalar>(_ projector: JohnTransformProjector<S>, _ projections: Tensor<S>, _ options: Options,
+                                            _ initial: Tensor<S>?) throws(TomographyError) -> ([S], [S]) {
         guard projections.shape == projector.projectionsShape else {
             throw .shapeMismatch(argument: "projections", expected: projector.projectionsShape, received: projections.shape)
         }
@@ -185,106 +210,23 @@ public enum Reconstruction {
 
     @specialized(where S == Float)
     @specialized(where S == Double)
-    static func weightedGradientDescent<S: SparseElement>(_ projector: JohnTransformProjector<S>, _ projections: Tensor<S>,
-                                                          _ options: Options, _ initial: Tensor<S>?,
-                                                          _ progress: ProgressHandler?) throws(TomographyError) -> Result<S> {
+    static func weightedDescent<S: OperatorScalar>(_ method: Method, _ projector: JohnTransformProjector<S>, _ projections: Tensor<S>,
+                                                   _ options: Options, _ initial: Tensor<S>?,
+                                                   _ progress: ProgressHandler?) throws(TomographyError) -> Result<S> {
         let (data, start) = try validate(projector, projections, options, initial)
-        var x = start
-        let c = projector.channels
-        let weights = sirtWeights(projector, cutoff: options.weightsCutoff)
-        let preconditioner = sirtPreconditioner(projector, cutoff: options.preconditionerCutoff)
-        let (m, n) = (projector.rows, projector.columns)
-        var residual = [S](repeating: 0, count: m), gradient = [S](repeating: 0, count: n)
-        var momentum = [S](repeating: 0, count: n), point = [S](repeating: 0, count: n)
-        let step = S(options.stepSize), mu = S(options.nesterovWeight)
-        var history: [Double] = []
-        var previousLoss = -1.0
-        var iterations = 0
-        var reason = "iteration_limit"
-        // Blocks of the residual reduction: fixed size, so the per-block
-        // partial sums (combined in block order) do not depend on the thread count.
-        let blockSize = 8192
-        var partials = [Double](repeating: 0, count: 2 * ((m + blockSize - 1) / blockSize))
-        // r = P y − d at `y`, returns (‖r‖, ½ Σ W r²), and leaves W r in `residual`.
-        func evaluate(_ y: [S]) -> (Double, Double) {
-            y.withUnsafeBufferPointer { ys in residual.withUnsafeMutableBufferPointer { projector.apply(ys, into: $0) } }
-            residual.withUnsafeMutableBufferPointer { rs in
-                data.withUnsafeBufferPointer { ds in
-                    weights.withUnsafeBufferPointer { ws in
-                        partials.withUnsafeMutableBufferPointer { ps in
-                            let (r, d, w, p) = (SendablePointer(rs.baseAddress!), UnsafePointer(ds.baseAddress!),
-                                                UnsafePointer(ws.baseAddress!), SendablePointer(ps.baseAddress!))
-                            let (dd, wd) = (SendablePointer(UnsafeMutablePointer(mutating: d)), SendablePointer(UnsafeMutablePointer(mutating: w)))
-                            Parallel.forEachBlock(count: m, blockSize: blockSize) { block, range in
-                                var norm2 = 0.0, loss = 0.0
-                                var pixel = range.lowerBound / c, channel = range.lowerBound - pixel * c
-                                for i in range {
-                                    let ri = r.base[i] - dd.base[i]
-                                    let wi = wd.base[pixel]
-                                    let r2 = Double(ri) * Double(ri)
-                                    norm2 += r2
-                                    loss += 0.5 * Double(wi) * r2
-                                    r.base[i] = wi * ri
-                                    channel += 1
-                                    if channel == c { channel = 0; pixel += 1 }
-                                }
-                                p.base[2 * block] = norm2
-                                p.base[2 * block + 1] = loss
-                            }
-                        }
-                    }
-                }
-            }
-            var norm2 = 0.0, loss = 0.0
-            for b in 0..<(partials.count / 2) { norm2 += partials[2 * b]; loss += partials[2 * b + 1] }
-            return (norm2.squareRoot(), loss)
-        }
-        // x ← x − (m + s C g), m ← μ (m + s C g), optionally x ← max(x, 0); point = x − m for the next iteration.
-        func update() {
-            let nonNegative = options.nonNegative
-            x.withUnsafeMutableBufferPointer { xs in momentum.withUnsafeMutableBufferPointer { ms in
-                gradient.withUnsafeBufferPointer { gs in preconditioner.withUnsafeBufferPointer { cs in
-                    point.withUnsafeMutableBufferPointer { ps in
-                        let (xp, mp, pp) = (SendablePointer(xs.baseAddress!), SendablePointer(ms.baseAddress!), SendablePointer(ps.baseAddress!))
-                        let gp = SendablePointer(UnsafeMutablePointer(mutating: gs.baseAddress!))
-                        let cp = SendablePointer(UnsafeMutablePointer(mutating: cs.baseAddress!))
-                        Parallel.forEachChunk(count: n, minimumChunk: 16384) { range in
-                            var voxel = range.lowerBound / c, channel = range.lowerBound - voxel * c
-                            for j in range {
-                                var mj = mp.base[j] + step * cp.base[voxel] * gp.base[j]
-                                var v = xp.base[j] - mj
-                                if nonNegative && v < 0 { v = 0 }
-                                xp.base[j] = v
-                                mj *= mu
-                                mp.base[j] = mj
-                                pp.base[j] = v - mj
-                                channel += 1
-                                if channel == c { channel = 0; voxel += 1 }
-                            }
-                        }
-                    }
-                } }
-            } }
-        }
-        point = x
-        for j in 0..<n { point[j] = x[j] - momentum[j] }
-        while iterations < options.iterations {
-            let (norm, loss) = evaluate(point)
-            history.append(norm)
-            residual.withUnsafeBufferPointer { rs in gradient.withUnsafeMutableBufferPointer { projector.applyAdjoint(rs, into: $0) } }
-            iterations += 1
-            update()
-            progress?(IterationProgress(iteration: iterations, maximumIterations: options.iterations, value: norm))
-            if options.tolerance > 0 && previousLoss >= 0 && loss > 0 && (previousLoss - loss) / loss < options.tolerance {
-                reason = "converged"
-                break
-            }
-            previousLoss = loss
-        }
-        let (finalNorm, _) = evaluate(x)
-        history.append(finalNorm)
-        return Result(volume: Tensor(shape: projector.volumeShape, elements: x), iterations: iterations,
-                      residualNorm: finalNorm, residualHistory: history, stopReason: reason)
+        let weighting = SIRT.Weighting.cutoffs(rows: options.weightsCutoff, columns: options.preconditionerCutoff)
+        let configuration = SIRT.Configuration(maximumIterations: options.iterations, relaxation: options.stepSize,
+                                               nonNegative: options.nonNegative, weighting: weighting,
+                                               momentum: options.nesterovWeight, lossTolerance: options.tolerance)
+        let w = weights(projector, weightsCutoff: options.weightsCutoff, preconditionerCutoff: options.preconditionerCutoff)
+        let result: SIRT.Result<S>
+        do {
+            result = try SIRT.solve(projector, rhs: Tensor(data), x0: Tensor(start), configuration: configuration,
+                                    weights: w, progress: progress)
+        } catch { throw .solver(error) }
+        return Result(solution: result.solution.reshaped(projector.volumeShape), stopReason: result.stopReason,
+                      iterations: result.iterations, residualNorm: result.residualNorm,
+                      residualHistory: result.residualHistory, diagnostics: Diagnostics(method: method))
     }
 
     // MARK: - CGLS and LSMR
@@ -293,18 +235,18 @@ public enum Reconstruction {
     /// ``Options/nonNegative`` the result is clamped to ≥ 0 at the end.
     @specialized(where S == Float)
     @specialized(where S == Double)
-    public static func cgls<S: SparseElement>(_ projector: JohnTransformProjector<S>, projections: Tensor<S>,
-                                              options: Options = Options(), initial: Tensor<S>? = nil,
-                                              progress: ProgressHandler? = nil) throws(TomographyError) -> Result<S> {
+    public static func cgls<S: OperatorScalar>(_ projector: JohnTransformProjector<S>, projections: Tensor<S>,
+                                               options: Options = Options(), initial: Tensor<S>? = nil,
+                                               progress: ProgressHandler? = nil) throws(TomographyError) -> Result<S> {
         let (data, start) = try validate(projector, projections, options, initial)
-        var history: [Double] = []
-        let result: IterativeResult<S>
+        let result: CGLS.Result<S>
         do {
             result = try CGLS.solve(projector, rhs: Tensor(data), x0: Tensor(start),
                                     configuration: .init(tolerance: options.tolerance, maximumIterations: options.iterations),
-                                    progress: { history.append($0.value); progress?($0) })
-        } catch { throw .invalidArgument(name: "CGLS", expected: "a solvable problem", received: "\(error)") }
-        return finish(projector, data, result.solution.elements, options, result.iterations, history, result.stopReason.rawValue)
+                                    progress: progress)
+        } catch { throw .solver(error) }
+        return finish(.cgls, projector, data, result.solution.elements, options, result.iterations, result.residualHistory,
+                      result.stopReason)
     }
 
     /// LSMR (``LSMR`` from BeamlineSolvers, `atol = btol =` ``Options/tolerance``)
@@ -312,48 +254,49 @@ public enum Reconstruction {
     /// at the end.
     @specialized(where S == Float)
     @specialized(where S == Double)
-    public static func lsmr<S: SparseElement>(_ projector: JohnTransformProjector<S>, projections: Tensor<S>,
-                                              options: Options = Options(), initial: Tensor<S>? = nil,
-                                              progress: ProgressHandler? = nil) throws(TomographyError) -> Result<S> {
+    public static func lsmr<S: OperatorScalar>(_ projector: JohnTransformProjector<S>, projections: Tensor<S>,
+                                               options: Options = Options(), initial: Tensor<S>? = nil,
+                                               progress: ProgressHandler? = nil) throws(TomographyError) -> Result<S> {
         let (data, start) = try validate(projector, projections, options, initial)
-        var history: [Double] = []
         let result: LSMR.Result<S>
         do {
             result = try LSMR.solve(projector, rhs: Tensor(data), x0: Tensor(start),
                                     configuration: .init(atol: options.tolerance, btol: options.tolerance, conlim: 0,
                                                          maximumIterations: options.iterations),
-                                    progress: { history.append($0.value); progress?($0) })
-        } catch { throw .invalidArgument(name: "LSMR", expected: "a solvable problem", received: "\(error)") }
-        return finish(projector, data, result.solution.elements, options, result.iterations, history, "\(result.stopReason)")
+                                    progress: progress)
+        } catch { throw .solver(error) }
+        return finish(.lsmr, projector, data, result.solution.elements, options, result.iterations, result.residualHistory,
+                      result.stopReason)
     }
 
     @specialized(where S == Float)
     @specialized(where S == Double)
-    static func finish<S: SparseElement>(_ projector: JohnTransformProjector<S>, _ data: [S], _ solution: [S], _ options: Options,
-                                         _ iterations: Int, _ history: [Double], _ reason: String) -> Result<S> {
+    static func finish<S: OperatorScalar>(_ method: Method, _ projector: JohnTransformProjector<S>, _ data: [S], _ solution: [S],
+                                          _ options: Options, _ iterations: Int, _ history: [Double],
+                                          _ reason: StopReason) -> Result<S> {
         var x = solution
         if options.nonNegative { for j in 0..<x.count where x[j] < 0 { x[j] = 0 } }
         var r = [S](repeating: 0, count: projector.rows)
         x.withUnsafeBufferPointer { xs in r.withUnsafeMutableBufferPointer { projector.apply(xs, into: $0) } }
         var norm2 = 0.0
         for i in 0..<r.count { let d = Double(r[i]) - Double(data[i]); norm2 += d * d }
-        return Result(volume: Tensor(shape: projector.volumeShape, elements: x), iterations: iterations,
-                      residualNorm: norm2.squareRoot(), residualHistory: history, stopReason: reason)
+        return Result(solution: Tensor(shape: projector.volumeShape, elements: x), stopReason: reason, iterations: iterations,
+                      residualNorm: norm2.squareRoot(), residualHistory: history, diagnostics: Diagnostics(method: method))
     }
 
     // MARK: - FBP
 
     /// Filtered back-projection through the projector: each projection is
     /// filtered along `j` as scikit-image filters sinograms
-    /// (``Radon/filterSinogram(_:pixels:angles:filter:cutoff:)``), then
-    /// back-projected with the exact adjoint and scaled by `π / (2N)`.
+    /// (``Radon/filterSinogram(_:filter:cutoff:)``), then back-projected
+    /// with the exact adjoint and scaled by `π / (2N)`.
     /// Right for single-axis geometries whose rotation axis is the detector's
     /// `k` axis, with angles spread evenly over 180° or 360°; an
     /// approximation otherwise.
     @specialized(where S == Float)
     @specialized(where S == Double)
-    public static func fbp<S: SparseElement>(_ projector: JohnTransformProjector<S>, projections: Tensor<S>,
-                                             options: Options = Options()) throws(TomographyError) -> Result<S> {
+    public static func fbp<S: OperatorScalar>(_ projector: JohnTransformProjector<S>, projections: Tensor<S>,
+                                              options: Options = Options()) throws(TomographyError) -> Result<S> {
         let (data, _) = try validate(projector, projections, options, nil)
         guard options.frequencyCutoff > 0 && options.frequencyCutoff <= 1 else {
             throw .invalidArgument(name: "frequencyCutoff", expected: "a number in (0, 1]", received: "\(options.frequencyCutoff)")
@@ -366,7 +309,8 @@ public enum Reconstruction {
         for i in 0..<n { for j in 0..<nj { for k in 0..<nk { for ch in 0..<c {
             sinogram[j * lines + (i * nk + k) * c + ch] = Double(data[((i * nj + j) * nk + k) * c + ch])
         } } } }
-        let filtered = Radon.filterSinogram(sinogram, pixels: nj, angles: lines, filter: options.filter, cutoff: options.frequencyCutoff)
+        let filtered = try Radon.filterSinogram(Tensor(shape: [nj, lines], elements: sinogram), filter: options.filter,
+                                                cutoff: options.frequencyCutoff).elements
         var y = [S](repeating: 0, count: data.count)
         for i in 0..<n { for j in 0..<nj { for k in 0..<nk { for ch in 0..<c {
             y[((i * nj + j) * nk + k) * c + ch] = S(filtered[j * lines + (i * nk + k) * c + ch])
@@ -375,6 +319,11 @@ public enum Reconstruction {
         y.withUnsafeBufferPointer { ys in x.withUnsafeMutableBufferPointer { projector.applyAdjoint(ys, into: $0) } }
         let scale = S(Double.pi / Double(2 * n))
         for j in 0..<x.count { x[j] *= scale }
-        return finish(projector, data, x, options, 0, [], "direct")
+        return finish(.fbp, projector, data, x, options, 0, [], .direct)
     }
+}
+
+extension IterativeResult where Diagnostics == Reconstruction.Diagnostics {
+    /// The reconstructed volume `(X, Y, Z, C)` (the ``solution``).
+    public var volume: Solution { solution }
 }

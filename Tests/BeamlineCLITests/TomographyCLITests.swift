@@ -26,7 +26,7 @@ import Testing
             ["project", "--geometry", p("g.json"), "--volume", p("v.npy"), "--out", p("p.npy")]) as? ProjectCommand)
         try project.run()
         let projector = try JohnTransformProjector<Double>(geometry: geometry)
-        let expected = try projector.forward(volume)
+        let expected = try projector.checkedApply(volume)
         let written = try NumpyFile.read(Double.self, from: URL(fileURLWithPath: p("p.npy")))
         #expect(written.shape == [12, 8, 3])
         #expect(written.elements == expected.elements)
@@ -34,7 +34,7 @@ import Testing
             ["project", "--adjoint", "--geometry", p("g.json"), "--volume", p("p.npy"), "--out", p("b.npy")]) as? ProjectCommand)
         try back.run()
         #expect(try NumpyFile.read(Double.self, from: URL(fileURLWithPath: p("b.npy"))).elements
-                == (try projector.adjoint(expected)).elements)
+                == (try projector.checkedApplyAdjoint(expected)).elements)
         for method in ["sirt", "cgls", "lsmr", "mitra", "fbp"] {
             let command = try #require(try BeamlineCommand.parseAsRoot(
                 ["reconstruct", "--geometry", p("g.json"), "--projections", p("p.npy"), "--method", method,

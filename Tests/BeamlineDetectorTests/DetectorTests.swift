@@ -392,3 +392,62 @@ func gaussLegendre(_ n: Int) -> ([Double], [Double]) {
     }
     return (nodes, weights)
 }
+
+@Suite("Detector on the operator seam: the blur's adjoint, stopping builders and deconvolution")
+struct DetectorSeamTests {
+    func model() throws -> ThickSensorModel {
+        let p = 172e-6
+        return ThickSensorModel(detector: try Detector(rows: 12, columns: 10, pixelSize1: p, pixelSize2: p),
+                                geometry: try PONIGeometry(distance: 0.02, poni1: 2 * p, poni2: 3 * p),
+                                sensor: try Sensor(thickness: 1e-3, mu: 300))
+    }
+
+    /// ⟨B x, y⟩ = ⟨x, Bᵀ y⟩ for the masked blur, with and without excluded
+    /// pixels that hold entries (the column-dropping path).
+    @Test func maskedBlurAdjoint() throws {
+        let psf = try model().raytrace(sample: 3, as: Double.self)
+        let n = psf.matrix.rows
+        for excluded in [[Bool](repeating: false, count: n), (0..<n).map { $0 % 7 == 3 }] {
+            let op = try MaskedBlurOperator(matrix: psf.matrix, excluded: excluded)
+            let x = Tensor<Double>.normal([n], seed: 5), y = Tensor<Double>.normal([n], seed: 6)
+            let bx = op.apply(x), bty = op.applyAdjoint(y)
+            let lhs = zip(bx.elements, y.elements).reduce(0) { $0 + $1.0 * $1.1 }
+            let rhs = zip(x.elements, bty.elements).reduce(0) { $0 + $1.0 * $1.1 }
+            // Sums of a few dozen products: 1e-14 relative.
+            #expect(abs(lhs - rhs) <= 1e-14 * (bx.norm() * y.norm() + x.norm() * bty.norm()))
+            // Excluded pixels never receive blur.
+            for k in 0..<n where excluded[k] { #expect(bx[at: k] == 0) }
+        }
+        #expect(throws: DetectorError.self) { _ = try MaskedBlurOperator(matrix: psf.matrix, excluded: [true]) }
+    }
+
+    @Test func buildersStop() throws {
+        let m = try model()
+        #expect(throws: DetectorError.cancelled(rowsDone: 120, total: 120)) {
+            _ = try m.raytrace(sample: 2, as: Double.self, progress: { _ in .stop })
+        }
+        #expect(throws: DetectorError.cancelled(rowsDone: 120, total: 120)) {
+            _ = try m.exact(subpixels: 1, as: Double.self, progress: { _ in .stop })
+        }
+        let psf = try m.exact(subpixels: 1, as: Double.self, progress: { p in
+            p.iteration <= p.maximumIterations && p.maximumIterations == 120 ? .continue : .stop
+        })
+        #expect(psf.matrix.rows == 120)
+    }
+
+    @Test func deconvolutionStops() throws {
+        let psf = try model().raytrace(sample: 3, as: Double.self)
+        let image = psf.matrix.applyAdjoint(Tensor<Double>(shape: [120], repeating: 1))
+        for method in Deconvolution.Method.allCases {
+            var calls = 0
+            let r = try Deconvolution.deconvolve(matrix: psf.matrix, image: image, method: method,
+                                                 lsmr: .init(atol: 0, btol: 0, conlim: 0, maximumIterations: 30),
+                                                 mlem: .init(maximumIterations: 30)) { _ in
+                calls += 1
+                return calls == 2 ? .stop : .continue
+            }
+            #expect(r.stopReason == .cancelled && r.iterations == 2, "\(method)")
+            #expect(r.corrected.shape == [120] && r.residualHistory.count == 2)
+        }
+    }
+}

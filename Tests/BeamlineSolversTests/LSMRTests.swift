@@ -25,7 +25,7 @@ struct LSMRTests {
         let configuration = LSMR.Configuration(damp: p[0], atol: p[1], btol: p[2], conlim: p[3],
                                                maximumIterations: p[4] < 0 ? nil : Int(p[4]))
         var reports = 0
-        let result = try LSMR.solve(a, rhs: b, x0: x0, configuration: configuration) { _ in reports += 1 }
+        let result = try LSMR.solve(a, rhs: b, x0: x0, configuration: configuration) { _ in reports += 1; return .continue }
         // The same recurrences in the same order: only the dot products (BLAS in NumPy, fixed-order
         // blocks here) round differently, so after ≤ 13 iterations the iterates agree to ~1e-12
         // relative to ‖x‖ even for the ill-conditioned case (cond ≈ 1e6 · cond of the base matrix,
@@ -34,15 +34,15 @@ struct LSMRTests {
         let scale = max(1, expected.elements.map { abs($0) }.max() ?? 0)
         let tolerance = name.hasPrefix("ill") ? 1e-9 : 1e-11
         #expect(maxAbsoluteError(result.solution, expected) <= tolerance * scale, "\(name)")
-        #expect(result.stopReason.istop == Int(stats[0]), "\(name)")
+        #expect(result.diagnostics.istop?.istop == Int(stats[0]), "\(name)")
         #expect(result.iterations == Int(stats[1]), "\(name)")
         #expect(reports == result.iterations)
-        let norms = [result.residualNorm, result.normalResidualNorm, result.operatorNorm, result.conditionEstimate,
-                     result.solutionNorm]
+        let norms = [result.residualNorm, result.diagnostics.normalResidualNorm, result.diagnostics.operatorNorm,
+                     result.diagnostics.conditionEstimate, result.diagnostics.solutionNorm]
         for (k, (mine, theirs)) in zip(norms, stats[2...]).enumerated() {
             // normar near convergence is a small difference of rounded numbers: compare it absolutely
             // against ‖A‖‖r‖·1e-9; the others relatively.
-            let slack = k == 1 ? 1e-9 * max(1, result.operatorNorm * result.residualNorm) : 1e-9 * max(1, abs(theirs))
+            let slack = k == 1 ? 1e-9 * max(1, result.diagnostics.operatorNorm * result.residualNorm) : 1e-9 * max(1, abs(theirs))
             #expect(abs(mine - theirs) <= slack, "\(name) norm \(k): \(mine) vs \(theirs)")
         }
     }

@@ -60,8 +60,8 @@ struct CSRMatrixTests {
         let a = try matrix()
         let x = try f.real("x"), y = try f.real("y")
         // Each output is a short sum in storage order, as SciPy's csr_matvec sums; allow 1 ulp-level slack.
-        #expect(maxAbsoluteError(a.multiply(x), try f.real("Ax")) <= 1e-15)
-        #expect(maxAbsoluteError(a.multiplyTransposed(y), try f.real("ATy")) <= 1e-15)
+        #expect(maxAbsoluteError(a.apply(x), try f.real("Ax")) <= 1e-15)
+        #expect(maxAbsoluteError(a.applyAdjoint(y), try f.real("ATy")) <= 1e-15)
         var out = y
         try a.multiply(x, into: &out, alpha: 2.5, beta: -0.5)
         #expect(maxAbsoluteError(out, try f.real("axpby")) <= 1e-14)
@@ -69,8 +69,8 @@ struct CSRMatrixTests {
         #expect(maxAbsoluteError(ab, try f.real("AB")) <= 1e-14)
         // float32: SciPy computes in float32 too.
         let a32 = try CSRMatrix<Float>(dense: f.real("dense", as: Float.self))
-        let ax32 = a32.multiply(try f.real("x32", as: Float.self))
-        let aty32 = a32.multiplyTransposed(try f.real("y32", as: Float.self))
+        let ax32 = a32.apply(try f.real("x32", as: Float.self))
+        let aty32 = a32.applyAdjoint(try f.real("y32", as: Float.self))
         #expect(maxAbsoluteError(ax32, try f.real("Ax32", as: Float.self)) <= 1e-5)
         #expect(maxAbsoluteError(aty32, try f.real("ATy32", as: Float.self)) <= 1e-5)
     }
@@ -98,9 +98,9 @@ struct CSRMatrixTests {
         // Mutating after a transposed product must not reuse the stale transpose.
         var m = a
         let y = try f.real("y")
-        _ = m.multiplyTransposed(y)
+        _ = m.applyAdjoint(y)
         try m.scaleRows(by: rowFactors)
-        #expect(maxAbsoluteError(m.multiplyTransposed(y), m.transposed().multiply(y)) == 0)
+        #expect(maxAbsoluteError(m.applyAdjoint(y), m.transposed().apply(y)) == 0)
     }
 
     @Test("Parallel block builder gives the same matrix for any block size and thread count")
@@ -218,13 +218,13 @@ struct CSRMatrixTests {
         }
         let x = Tensor<Double>((0..<n).map { sin(Double($0)) })
         Parallel.threadCount = 1
-        let y1 = a.multiply(x), t1 = a.multiplyTransposed(x)
+        let y1 = a.apply(x), t1 = a.applyAdjoint(x)
         let d1 = try a.multiply(dense: Tensor(shape: [n, 2], elements: (0..<2 * n).map { cos(Double($0)) }))
         Parallel.threadCount = 2
         let fresh = try CSRMatrix(rows: a.rows, columns: a.columns, rowPointers: a.rowPointers,
                                   columnIndices: a.columnIndices, values: a.values)
-        #expect(fresh.multiply(x) == y1)
-        #expect(fresh.multiplyTransposed(x) == t1)
+        #expect(fresh.apply(x) == y1)
+        #expect(fresh.applyAdjoint(x) == t1)
         #expect(try fresh.multiply(dense: Tensor(shape: [n, 2], elements: (0..<2 * n).map { cos(Double($0)) })) == d1)
     }
 }
@@ -287,16 +287,16 @@ struct CSRValidationTests {
         builder.endRow()
         #expect(try builder.build().nonzeroCount == 1)
         let a = try CSRMatrix<Double>.identity(3)
-        #expect(throws: SparseError.shapeMismatch(operation: "CSRMatrix.multiply", expected: [3], received: [4])) {
-            _ = try a.checkedMultiply(Tensor([1.0, 2, 3, 4]))
+        #expect(throws: ArgumentError.shapeMismatch(argument: "x", expected: [3], received: [4])) {
+            _ = try a.checkedApply(Tensor([1.0, 2, 3, 4]))
         }
-        #expect(throws: SparseError.self) { _ = try a.checkedMultiplyTransposed(Tensor([1.0])) }
+        #expect(throws: ArgumentError.self) { _ = try a.checkedApplyAdjoint(Tensor([1.0])) }
         #expect(throws: SparseError.self) { _ = try a.multiply(dense: Tensor(shape: [2, 2], repeating: 1.0)) }
         var a2 = a
         #expect(throws: SparseError.self) { try a2.scaleRows(by: Tensor([1.0])) }
         // Empty matrices are valid values (as in SciPy); products on them are no-ops.
         let empty = try CSRMatrix<Double>(zeros: 0, columns: 4)
-        #expect(empty.multiply(Tensor([1.0, 2, 3, 4])).count == 0)
-        #expect(empty.multiplyTransposed(Tensor<Double>([])) == Tensor([0.0, 0, 0, 0]))
+        #expect(empty.apply(Tensor([1.0, 2, 3, 4])).count == 0)
+        #expect(empty.applyAdjoint(Tensor<Double>([])) == Tensor([0.0, 0, 0, 0]))
     }
 }

@@ -69,18 +69,18 @@ struct BadInputTests {
             try JohnTransformProjector<Double>(geometry: good, indices: [])
         }
         let projector = try JohnTransformProjector<Double>(geometry: good, channels: 2)
-        #expect(throws: TomographyError.shapeMismatch(argument: "volume", expected: [4, 5, 3, 2], received: [4, 5, 3])) {
-            try projector.forward(Tensor(shape: [4, 5, 3], repeating: 0))
+        #expect(throws: ArgumentError.shapeMismatch(argument: "x", expected: [4, 5, 3, 2], received: [4, 5, 3])) {
+            try projector.checkedApply(Tensor(shape: [4, 5, 3], repeating: 0))
         }
         var nanVolume = Tensor<Double>(shape: [4, 5, 3, 2], repeating: 0)
         nanVolume[at: 1, 1, 1, 1] = .nan
-        #expect(throws: TomographyError.nonFiniteValues(argument: "volume")) { try projector.forward(nanVolume) }
-        #expect(throws: TomographyError.shapeMismatch(argument: "projections", expected: [2, 4, 3, 2], received: [2, 4, 3, 1])) {
-            try projector.adjoint(Tensor(shape: [2, 4, 3, 1], repeating: 0))
+        #expect(throws: ArgumentError.nonFiniteValues(argument: "x")) { try projector.checkedApply(nanVolume) }
+        #expect(throws: ArgumentError.shapeMismatch(argument: "y", expected: [2, 4, 3, 2], received: [2, 4, 3, 1])) {
+            try projector.checkedApplyAdjoint(Tensor(shape: [2, 4, 3, 1], repeating: 0))
         }
         var nanData = Tensor<Double>(shape: [2, 4, 3, 2], repeating: 0)
         nanData[at: 0, 0, 0, 0] = .infinity
-        #expect(throws: TomographyError.nonFiniteValues(argument: "projections")) { try projector.adjoint(nanData) }
+        #expect(throws: ArgumentError.nonFiniteValues(argument: "y")) { try projector.checkedApplyAdjoint(nanData) }
         for method in Reconstruction.Method.allCases {
             #expect(throws: TomographyError.nonFiniteValues(argument: "projections")) {
                 try Reconstruction.run(method, projector: projector, projections: nanData)

@@ -40,12 +40,12 @@ struct ColumnPathTests {
             #expect(general.columnPlans.isEmpty)
             let x: Tensor<Double> = randomTensor(general.volumeShape, seed: UInt64(seed))
             let y: Tensor<Double> = randomTensor(general.projectionsShape, seed: UInt64(50 + seed))
-            let (fx, ay) = (try general.forward(x), try general.adjoint(y))
+            let (fx, ay) = (try general.checkedApply(x), try general.checkedApplyAdjoint(y))
             for fused in [false, true] {
                 let fast = try JohnTransformProjector<Double>(geometry: geometry, channels: channels, indices: nil,
                                                               columnPath: true, fusedKernels: fused && bl_haveFused)
                 #expect(fast.columnPlans.count == geometry.count, "seed \(seed): every projection takes the column path")
-                let (gx, by) = (try fast.forward(x), try fast.adjoint(y))
+                let (gx, by) = (try fast.checkedApply(x), try fast.checkedApplyAdjoint(y))
                 #expect(maxDifference(fx, gx) <= 1e-12 * maxMagnitude(fx), "forward, seed \(seed), fused \(fused)")
                 #expect(maxDifference(ay, by) <= 1e-12 * maxMagnitude(ay), "adjoint, seed \(seed), fused \(fused)")
             }
@@ -55,8 +55,8 @@ struct ColumnPathTests {
             let fastF = try JohnTransformProjector<Float>(geometry: geometry, channels: channels)
             let xf: Tensor<Float> = randomTensor(generalF.volumeShape, seed: UInt64(seed), as: Float.self)
             let yf: Tensor<Float> = randomTensor(generalF.projectionsShape, seed: UInt64(50 + seed), as: Float.self)
-            let (f1, f2) = (try generalF.forward(xf), try fastF.forward(xf))
-            let (a1, a2) = (try generalF.adjoint(yf), try fastF.adjoint(yf))
+            let (f1, f2) = (try generalF.checkedApply(xf), try fastF.checkedApply(xf))
+            let (a1, a2) = (try generalF.checkedApplyAdjoint(yf), try fastF.checkedApplyAdjoint(yf))
             #expect(maxDifference(f1, f2) <= 1e-5 * maxMagnitude(f1), "Float forward, seed \(seed)")
             #expect(maxDifference(a1, a2) <= 1e-5 * maxMagnitude(a1), "Float adjoint, seed \(seed)")
         }
@@ -74,14 +74,14 @@ struct ColumnPathTests {
                                                             columnPath: true, fusedKernels: fused && bl_haveFused)
                 let x: Tensor<Double> = randomTensor(pd.volumeShape, seed: UInt64(seed))
                 let y: Tensor<Double> = randomTensor(pd.projectionsShape, seed: UInt64(100 + seed))
-                let lhs = dot(try pd.forward(x), y), rhs = dot(x, try pd.adjoint(y))
+                let lhs = dot(try pd.checkedApply(x), y), rhs = dot(x, try pd.checkedApplyAdjoint(y))
                 #expect(abs(lhs - rhs) <= 1e-12 * max(abs(lhs), 1), "Double, seed \(seed), fused \(fused): \(lhs) vs \(rhs)")
 
                 let pf = try JohnTransformProjector<Float>(geometry: geometry, channels: channels, indices: nil,
                                                            columnPath: true, fusedKernels: fused && bl_haveFused)
                 let xf: Tensor<Float> = randomTensor(pf.volumeShape, seed: UInt64(seed), as: Float.self)
                 let yf: Tensor<Float> = randomTensor(pf.projectionsShape, seed: UInt64(100 + seed), as: Float.self)
-                let lf = dot(try pf.forward(xf), yf), rf = dot(xf, try pf.adjoint(yf))
+                let lf = dot(try pf.checkedApply(xf), yf), rf = dot(xf, try pf.checkedApplyAdjoint(yf))
                 #expect(abs(lf - rf) <= 1e-4 * max(abs(lf), 1), "Float, seed \(seed), fused \(fused): \(lf) vs \(rf)")
             }
         }
@@ -105,8 +105,8 @@ struct ColumnPathTests {
                 #expect(fast.columnPlans.count == 3)
                 let x: Tensor<Double> = randomTensor(fast.volumeShape, seed: 21)
                 let y: Tensor<Double> = randomTensor(fast.projectionsShape, seed: 22)
-                let (f1, f2) = (try general.forward(x), try fast.forward(x))
-                let (a1, a2) = (try general.adjoint(y), try fast.adjoint(y))
+                let (f1, f2) = (try general.checkedApply(x), try fast.checkedApply(x))
+                let (a1, a2) = (try general.checkedApplyAdjoint(y), try fast.checkedApplyAdjoint(y))
                 #expect(maxDifference(f1, f2) <= 1e-12 * max(maxMagnitude(f1), 1), "forward \(volume) \(detector)")
                 #expect(maxDifference(a1, a2) <= 1e-12 * max(maxMagnitude(a1), 1), "adjoint \(volume) \(detector)")
                 let lhs = dot(f2, y), rhs = dot(x, a2)
@@ -135,13 +135,13 @@ struct ColumnPathTests {
             let general = try JohnTransformProjector<Double>(geometry: geometry, channels: channels, indices: nil,
                                                              columnPath: false, fusedKernels: false)
             let y: Tensor<Double> = randomTensor(fast.projectionsShape, seed: 31)
-            let reference = try general.adjoint(y)
+            let reference = try general.checkedApplyAdjoint(y)
             let saved = Parallel.threadCount
             defer { Parallel.threadCount = saved }
             var results: [[Double]] = []
             for threads in [1, 2, 3] {
                 Parallel.threadCount = threads
-                results.append(try fast.adjoint(y).elements)
+                results.append(try fast.checkedApplyAdjoint(y).elements)
             }
             #expect(results[1] == results[0] && results[2] == results[0], "channels \(channels)")
             let a = Tensor<Double>(shape: fast.volumeShape, elements: results[0])
@@ -161,8 +161,8 @@ struct ColumnPathTests {
                                                          columnPath: false, fusedKernels: false)
         let x: Tensor<Double> = randomTensor(fast.volumeShape, seed: 5)
         let y: Tensor<Double> = randomTensor(fast.projectionsShape, seed: 6)
-        let (f1, f2) = (try general.forward(x), try fast.forward(x))
-        let (a1, a2) = (try general.adjoint(y), try fast.adjoint(y))
+        let (f1, f2) = (try general.checkedApply(x), try fast.checkedApply(x))
+        let (a1, a2) = (try general.checkedApplyAdjoint(y), try fast.checkedApplyAdjoint(y))
         #expect(maxDifference(f1, f2) <= 1e-12 * maxMagnitude(f1))
         #expect(maxDifference(a1, a2) <= 1e-12 * maxMagnitude(a1))
         let tilted = try Geometry.fromAngles(innerAngles: [0.3], outerAngles: [0.1], volumeShape: [4, 4, 4], projectionShape: [4, 4])

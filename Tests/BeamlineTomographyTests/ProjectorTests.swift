@@ -46,7 +46,7 @@ struct ProjectorTests {
         let expected: Tensor<Double> = try f.real(name + "_forward")
         let mask = try f.entry(name + "_mask").data
         let projector = try JohnTransformProjector<Double>(geometry: geometry, channels: volume.shape[3])
-        let got = try projector.forward(volume)
+        let got = try projector.checkedApply(volume)
         #expect(got.shape == expected.shape)
         let c = volume.shape[3]
         let (g, e) = (got.elements, expected.elements)
@@ -84,13 +84,13 @@ struct ProjectorTests {
             let pd = try JohnTransformProjector<Double>(geometry: geometry, channels: channels)
             let x: Tensor<Double> = randomTensor(pd.volumeShape, seed: UInt64(seed))
             let y: Tensor<Double> = randomTensor(pd.projectionsShape, seed: UInt64(100 + seed))
-            let lhs = dot(try pd.forward(x), y), rhs = dot(x, try pd.adjoint(y))
+            let lhs = dot(try pd.checkedApply(x), y), rhs = dot(x, try pd.checkedApplyAdjoint(y))
             #expect(abs(lhs - rhs) <= 1e-12 * max(abs(lhs), 1), "Double: \(lhs) vs \(rhs)")
 
             let pf = try JohnTransformProjector<Float>(geometry: geometry, channels: channels)
             let xf: Tensor<Float> = randomTensor(pf.volumeShape, seed: UInt64(seed), as: Float.self)
             let yf: Tensor<Float> = randomTensor(pf.projectionsShape, seed: UInt64(100 + seed), as: Float.self)
-            let lf = dot(try pf.forward(xf), yf), rf = dot(xf, try pf.adjoint(yf))
+            let lf = dot(try pf.checkedApply(xf), yf), rf = dot(xf, try pf.checkedApplyAdjoint(yf))
             #expect(abs(lf - rf) <= 1e-4 * max(abs(lf), 1), "Float: \(lf) vs \(rf)")
         }
     }
@@ -101,7 +101,7 @@ struct ProjectorTests {
         let geometry = try Geometry(rotations: [.identity], volumeShape: [5, 4, 6], projectionShape: [5, 6])
         let projector = try JohnTransformProjector<Double>(geometry: geometry, channels: 2)
         let volume: Tensor<Double> = randomTensor([5, 4, 6, 2], seed: 7)
-        let p = try projector.forward(volume)
+        let p = try projector.checkedApply(volume)
         for x in 0..<5 { for z in 0..<6 { for c in 0..<2 {
             let sum = (0..<4).reduce(0.0) { $0 + volume[at: x, $1, z, c] }
             #expect(abs(p[at: 0, x, z, c] - sum) < 1e-12)
@@ -130,7 +130,7 @@ struct ProjectorTests {
         let volume = Tensor(shape: [n, n, n, 1], elements: values)
         let geometry = try Geometry.fromAngles(innerAngles: [0, 0.4, 1.1], outerAngles: [0, 0.3, -0.6],
                                                volumeShape: [n, n, n], projectionShape: [n, n])
-        let p = try JohnTransformProjector<Double>(geometry: geometry).forward(volume)
+        let p = try JohnTransformProjector<Double>(geometry: geometry).checkedApply(volume)
         var worst = 0.0, total = 0.0, counted = 0
         for i in 0..<3 { for j in 0..<n { for k in 0..<n {
             let (u, w) = (Double(j) + 0.5 - Double(n) / 2, Double(k) + 0.5 - Double(n) / 2)
@@ -157,7 +157,7 @@ struct ProjectorTests {
         // Detector of J = 4 with offset −0.75: pixel 0's ray is at x-index −0.75.
         let geometry = try Geometry(rotations: [.identity], jOffsets: [-0.75], volumeShape: [nx, ny, nz],
                                     projectionShape: [nx, nz])
-        let p = try JohnTransformProjector<Double>(geometry: geometry).forward(volume)
+        let p = try JohnTransformProjector<Double>(geometry: geometry).checkedApply(volume)
         for k in 0..<nz {
             #expect(abs(p[at: 0, 0, k, 0] - 0.25 * Double(ny)) < 1e-12)
             #expect(abs(p[at: 0, 1, k, 0] - 0.75 * Double(ny)) < 1e-12)
@@ -169,8 +169,8 @@ struct ProjectorTests {
         let geometry = try Geometry.fromAngles(innerAngles: [0, 0.5, 1, 1.5, 2], volumeShape: [6, 6, 4], projectionShape: [7, 4])
         let full = try JohnTransformProjector<Float>(geometry: geometry, channels: 2)
         let volume: Tensor<Float> = randomTensor(full.volumeShape, seed: 3, as: Float.self)
-        let all = try full.forward(volume)
-        let some = try full.subset([3, 1]).forward(volume)
+        let all = try full.checkedApply(volume)
+        let some = try full.subset([3, 1]).checkedApply(volume)
         #expect(some.shape == [2, 7, 4, 2])
         let per = 7 * 4 * 2
         #expect(Array(some.elements[0..<per]) == Array(all.elements[(3 * per)..<(4 * per)]))
@@ -188,9 +188,9 @@ struct ProjectorTests {
         let saved = Parallel.threadCount
         defer { Parallel.threadCount = saved }
         Parallel.threadCount = 1
-        let (f1, a1) = (try projector.forward(x), try projector.adjoint(y))
+        let (f1, a1) = (try projector.checkedApply(x), try projector.checkedApplyAdjoint(y))
         Parallel.threadCount = 2
-        let (f2, a2) = (try projector.forward(x), try projector.adjoint(y))
+        let (f2, a2) = (try projector.checkedApply(x), try projector.checkedApplyAdjoint(y))
         #expect(f1 == f2)
         #expect(a1 == a2)
     }

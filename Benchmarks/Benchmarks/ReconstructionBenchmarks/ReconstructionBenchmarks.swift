@@ -37,10 +37,10 @@ let benchmarks: @Sendable () -> Void = {
         thresholds: [.mallocCountTotal: .init(relative: [.p90: 1.0])]
     )
 
-    func projectorCases<S: SparseElement>(_ type: S.Type, n: Int, projections: Int, channels: Int, suffix: String) {
+    func projectorCases<S: OperatorScalar>(_ type: S.Type, n: Int, projections: Int, channels: Int, suffix: String) {
         let projector = try! JohnTransformProjector<S>(geometry: geometry(n, projections), channels: channels)
         let volume: Tensor<S> = Phantom.randomEllipsoids(shape: [n, n, n], count: 8, channels: channels, seed: 1, as: S.self)
-        let data = try! projector.forward(volume)
+        let data = try! projector.checkedApply(volume)
         let name = "\(n)_\(projections)_c\(channels)_\(suffix)"
         Benchmark("forward_" + name) { benchmark in
             var y = Tensor<S>(shape: projector.projectionsShape, repeating: 0)
@@ -72,7 +72,7 @@ let benchmarks: @Sendable () -> Void = {
     func sirtCase(n: Int, projections: Int) {
         let projector = try! JohnTransformProjector<Double>(geometry: geometry(n, projections))
         let volume: Tensor<Double> = Phantom.randomEllipsoids(shape: [n, n, n], count: 8, seed: 2)
-        let data = try! projector.forward(volume)
+        let data = try! projector.checkedApply(volume)
         Benchmark("sirt20_\(n)_\(projections)_f64", configuration: .init(maxDuration: .seconds(5), maxIterations: 5)) { benchmark in
             for _ in benchmark.scaledIterations {
                 blackHole(try! Reconstruction.sirt(projector, projections: data, options: .init(iterations: 20)))
