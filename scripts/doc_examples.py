@@ -30,7 +30,7 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "Tests" / "DocExamplesTests" / "DocExamples.swift"
-SETUP = re.compile(r"<!--\s*example-setup\s*\n(.*?)-->\s*$", re.S)
+SETUP = re.compile(r"<!--\s*example-setup\s*\n((?:(?!-->).)*)-->\s*\Z", re.S)
 
 
 def sources():

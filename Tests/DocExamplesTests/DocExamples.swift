@@ -2,9 +2,10 @@
 // and the DocC catalogs: do not edit. `swift test` compiles it; nothing calls it.
 import Beamline
 import Foundation
+import Synchronization
 
-// README.md, line 46
-func example_README_md_46() throws {
+// README.md, line 80
+func example_README_md_80() throws {
     let image = try NumpyFile.read(Double.self, from: URL(fileURLWithPath: "image.npy"))
     let spectrum = try FFT.rfftn(image)                    // numpy.fft.rfftn
     let centred = image - image.mean()                      // broadcasting
@@ -57,7 +58,7 @@ func example_docs_registration_md_10() throws {
 // docs/sparse-and-solvers.md, line 16
 func example_docs_sparse_and_solvers_md_16() throws {
     let denseTensor = Tensor<Double>.identity(4), (n, m) = (8, 8)
-    let x = Tensor<Double>.ones([4]), url = URL(fileURLWithPath: "a.npz")
+    let x = Tensor<Double>.ones([4]), url = URL(fileURLWithPath: "a.npz"), untrusted = Tensor<Double>.ones([4])
 
     let a = try CSRMatrix<Double>(rows: 3, columns: 4, rowIndices: [0, 0, 2], columnIndices: [1, 1, 3],
                                   values: [1, 2, 5])          // COO: duplicates summed, as SciPy's tocsr
@@ -68,10 +69,30 @@ func example_docs_sparse_and_solvers_md_16() throws {
             builder.endRow()                                  // every row of the block is closed
         }
     }
-    let y = a.multiply(x)                                     // y = A x
-    let z = a.multiplyTransposed(y)                           // Aᵀ y (through a cached transpose: no atomics)
+    let y = a.apply(x)                                        // y = A x (any x with `columns` elements)
+    let z = a.applyAdjoint(y)                                 // Aᵀ y (through a cached transpose: no atomics)
+    let w = try a.checkedApply(untrusted)                     // throws ArgumentError instead of trapping
     try a.save(to: url)                                       // scipy.sparse.save_npz layout
     let back = try CSRMatrix<Double>.load(contentsOf: url)    // reads csr, csc and coo .npz files
+}
+
+// docs/sparse-and-solvers.md, line 69
+func example_docs_sparse_and_solvers_md_69() throws {
+    let a = try CSRMatrix<Double>(dense: Tensor<Double>.identity(4)), b = Tensor<Double>.ones([4])
+
+    // LSMR on a Tikhonov stack [A; λI]:
+    let regularised = try VerticalStackOperator(a, try DiagonalOperator(Tensor<Double>(shape: [a.columns], repeating: 0.1)))
+    let rhs = try Tensor<Double>.concatenated([b, Tensor(shape: [a.columns], repeating: 0)])
+    let result = try LSMR.solve(regularised, rhs: rhs)
+    print(result.stopReason, result.iterations, result.residualNorm, result.diagnostics.conditionEstimate)
+}
+
+// docs/sparse-and-solvers.md, line 106
+func example_docs_sparse_and_solvers_md_106() throws {
+    let a = try CSRMatrix<Double>(dense: Tensor<Double>.identity(4)), b = Tensor<Double>.ones([4])
+    let stopRequested = Atomic<Bool>(false)
+
+    let result = try CGLS.solve(a, rhs: b) { _ in stopRequested.load(ordering: .relaxed) ? .stop : .continue }
 }
 
 // docs/tensor.md, line 9
@@ -83,4 +104,16 @@ func example_docs_tensor_md_9() throws {
     let i = Tensor<Double>.identity(3)                    // numpy.eye
     let u = Tensor<Double>.uniform([100], in: 0..<1, seed: 42)
     let n = Tensor<Double>.normal([100], mean: 0, standardDeviation: 1, seed: 7)
+}
+
+// docs/tomography.md, line 224
+func example_docs_tomography_md_224() throws {
+    let geometry = try Geometry(contentsOf: URL(fileURLWithPath: "geometry.json"))
+    let volume = Tensor<Float>.zeros([32, 32, 32, 1])
+
+    let projector = try JohnTransformProjector<Float>(geometry: geometry)
+    let projections = try projector.checkedApply(volume)        // (N, J, K, C); throws ArgumentError
+    let back = projector.applyAdjoint(projections)              // (X, Y, Z, C), exact transpose
+    let result = try Reconstruction.run(.sirt, projector: projector, projections: projections)
+    print(result.volume.shape, result.stopReason, result.residualHistory.last!)
 }
