@@ -45,9 +45,3 @@ struct CommandError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
-
-/// Prints `value` as one line of JSON on standard output.
-func printJSON(_ value: [String: Any]) throws {
-    let data = try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])
-    print(String(decoding: data, as: UTF8.self))
-}

@@ -2,9 +2,28 @@ import ArgumentParser
 import Beamline
 import Foundation
 
+extension Deconvolution.Method: ExpressibleByArgument {}
+
+extension AttenuationKind: ExpressibleByArgument {
+    /// `energy-absorption` or `attenuation`.
+    public init?(argument: String) {
+        switch argument {
+        case "energy-absorption": self = .energyAbsorption
+        case "attenuation": self = .attenuation
+        default: return nil
+        }
+    }
+
+    /// The spellings the command line accepts.
+    public static var allValueStrings: [String] { ["energy-absorption", "attenuation"] }
+
+    /// The spelling shown as a default in help.
+    public var defaultValueDescription: String { self == .energyAbsorption ? "energy-absorption" : "attenuation" }
+}
+
 /// `beamline raytrace`: the thick-sensor point-spread matrix of a detector,
 /// written as a SciPy `.npz` CSR file.
-struct RaytraceCommand: ParsableCommand {
+struct RaytraceCommand: BeamlineSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "raytrace",
         abstract: "Build the thick-sensor point-spread matrix (rows = entry pixels, columns = absorbing pixels).",
@@ -19,10 +38,10 @@ struct RaytraceCommand: ParsableCommand {
     var detector: String?
 
     @Option(help: "Detector shape ROWS,COLUMNS (instead of --detector).")
-    var shape: String?
+    var shape: NumberList<Int>?
 
     @Option(help: "Pixel size in metres, SIZE or SIZE1,SIZE2 (with --shape).")
-    var pixel: String?
+    var pixel: NumberList<Double>?
 
     @Option(help: "Photon energy in keV (needed with --material).")
     var energy: Double?
@@ -36,8 +55,8 @@ struct RaytraceCommand: ParsableCommand {
     @Option(help: "Linear attenuation coefficient μ in 1/m (instead of --material).")
     var mu: Double?
 
-    @Option(help: "Coefficient taken from the tables: energy-absorption (μ_en, default) or attenuation (μ).")
-    var coefficient: String = "energy-absorption"
+    @Option(help: "Coefficient taken from the tables: energy-absorption (μ_en) or attenuation (μ).")
+    var coefficient: AttenuationKind = .energyAbsorption
 
     @Option(help: "Sample–PONI distance in metres.")
     var distance: Double
@@ -52,7 +71,8 @@ struct RaytraceCommand: ParsableCommand {
     @Option(help: "Rotation 2 (rad).") var rot2 = 0.0
     @Option(help: "Rotation 3 (rad).") var rot3 = 0.0
 
-    @Option(help: "Mask (.npy, nonzero = masked as in pyFAI), combined with the catalogue's gaps.")
+    @Option(help: "Mask (.npy, nonzero = masked as in pyFAI), combined with the catalogue's gaps.",
+            completion: .file(extensions: ["npy"]))
     var mask: String?
 
     @Option(help: "Rays per pixel side for raytracing.")
@@ -64,10 +84,10 @@ struct RaytraceCommand: ParsableCommand {
     @Option(help: "Sub-faces per pixel side, each with its own direction (with --exact).")
     var subpixels = 1
 
-    @Option(help: "Also write the transmitted fraction per pixel (.npy).")
+    @Option(help: "Also write the transmitted fraction per pixel (.npy).", completion: .file(extensions: ["npy"]))
     var transmission: String?
 
-    @Option(help: "Output matrix (.npz).")
+    @Option(help: "Output matrix (.npz).", completion: .file(extensions: ["npz"]))
     var out: String
 
     @OptionGroup var threads: ThreadOptions
@@ -81,14 +101,12 @@ struct RaytraceCommand: ParsableCommand {
         if material != nil && energy == nil { throw ValidationError("--material needs --energy (keV)") }
         if exact && sample != nil { throw ValidationError("--sample and --exact exclude each other") }
         if !exact && subpixels != 1 { throw ValidationError("--subpixels needs --exact") }
-    }
-
-    static func parseList(_ text: String, option: String, count: ClosedRange<Int>) throws -> [Substring] {
-        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces)[...] }
-        guard count.contains(parts.count) else {
-            throw CommandError("\(option): expected \(count.lowerBound == count.upperBound ? "\(count.lowerBound)" : "\(count.lowerBound) or \(count.upperBound)") comma-separated values, received \"\(text)\"")
+        if let shape, shape.values.count != 2 {
+            throw ValidationError("--shape: expected ROWS,COLUMNS (two integers), received \(shape.values.count) values")
         }
-        return parts
+        if let pixel, !(1...2).contains(pixel.values.count) {
+            throw ValidationError("--pixel: expected SIZE or SIZE1,SIZE2 in metres, received \(pixel.values.count) values")
+        }
     }
 
     /// The model described by the options (errors name the option).
@@ -98,15 +116,10 @@ struct RaytraceCommand: ParsableCommand {
             if let detector {
                 det = try Detector.named(detector)
             } else {
-                let dims = try Self.parseList(shape!, option: "--shape", count: 2...2).map { Int($0) }
-                guard let rows = dims[0], let columns = dims[1] else { throw CommandError("--shape: expected two integers, received \"\(shape!)\"") }
-                let sizes = try Self.parseList(pixel!, option: "--pixel", count: 1...2).map { Double($0) }
-                guard let s1 = sizes[0], let s2 = sizes.count == 2 ? sizes[1] : sizes[0] else {
-                    throw CommandError("--pixel: expected one or two numbers in metres, received \"\(pixel!)\"")
-                }
-                det = try Detector(rows: rows, columns: columns, pixelSize1: s1, pixelSize2: s2)
+                let dims = shape?.values ?? [], sizes = pixel?.values ?? []
+                det = try Detector(rows: dims[0], columns: dims[1], pixelSize1: sizes[0], pixelSize2: sizes.last!)
             }
-        } catch let error as DetectorError {
+        } catch {
             throw CommandError("\(detector != nil ? "--detector" : "--shape/--pixel"): \(error)")
         }
         if let mask {
@@ -125,52 +138,54 @@ struct RaytraceCommand: ParsableCommand {
             if let mu {
                 sensor = try Sensor(thickness: thickness, mu: mu)
             } else {
-                guard let kind = ["energy-absorption": AttenuationKind.energyAbsorption, "attenuation": .attenuation][coefficient] else {
-                    throw CommandError("--coefficient: expected energy-absorption or attenuation, received \"\(coefficient)\"")
-                }
                 let m = try SensorMaterial.named(material!)
-                sensor = try Sensor(material: m, energy: energy!, thickness: thickness, kind: kind)
+                sensor = try Sensor(material: m, energy: energy!, thickness: thickness, kind: coefficient)
             }
-        } catch let error as DetectorError {
+        } catch {
             throw CommandError("--\(error.description)")
         }
         return ThickSensorModel(detector: det, geometry: geometry, sensor: sensor)
     }
 
-    func run() throws {
-        threads.apply()
+    struct Report: Encodable {
+        let detector: String
+        let shape: [Int]
+        let method: String
+        let sample, subpixels: Int
+        let mu, thickness: Double
+        let nonzeros: Int
+        let out: String
+    }
+
+    func execute() throws -> Report {
         _ = try SolverFiles(inputs: mask.map { [("--mask", $0)] } ?? [], output: ("--out", out))
-        let start = ContinuousClock.now
         let model = try makeModel()
-        let bar = ProgressBar(label: exact ? "exact" : "raytrace").map { LockedProgressBar($0) }
-        var report: (@Sendable (IterationProgress) -> ProgressAction)?
-        if let bar { report = { bar.update($0) } }
+        let progress = CommandProgress(label: exact ? "exact" : "raytrace")
+        defer { progress.finish() }
         let psf: PointSpreadMatrix<Double>
         do {
-            psf = exact ? try model.exact(subpixels: subpixels, progress: report)
-                        : try model.raytrace(sample: sample ?? 8, progress: report)
+            psf = exact ? try model.exact(subpixels: subpixels, progress: progress.handler)
+                        : try model.raytrace(sample: sample ?? 8, progress: progress.handler)
+        } catch .cancelled {
+            throw Interrupted()
         } catch {
-            bar?.finish()
             throw CommandError(exact ? "--subpixels: \(error)" : "--sample: \(error)")
         }
-        bar?.finish()
+        try Interrupt.check()
         do { try psf.matrix.save(to: URL(fileURLWithPath: out)) } catch { throw CommandError("--out: \(error)") }
         if let transmission {
             do { try NumpyFile.write(psf.transmitted, to: URL(fileURLWithPath: transmission)) } catch {
                 throw CommandError("--transmission: \(error)")
             }
         }
-        try printJSON([
-            "command": "raytrace", "detector": model.detector.name, "shape": model.detector.shape,
-            "method": exact ? "exact" : "raytrace", "sample": exact ? 0 : (sample ?? 8), "subpixels": exact ? subpixels : 0,
-            "mu": model.sensor.mu, "thickness": model.sensor.thickness, "nonzeros": psf.matrix.nonzeroCount,
-            "out": out, "threads": Parallel.threadCount, "seconds": seconds(since: start),
-        ])
+        return Report(detector: model.detector.name, shape: model.detector.shape, method: exact ? "exact" : "raytrace",
+                      sample: exact ? 0 : (sample ?? 8), subpixels: exact ? subpixels : 0, mu: model.sensor.mu,
+                      thickness: model.sensor.thickness, nonzeros: psf.matrix.nonzeroCount, out: out)
     }
 }
 
 /// `beamline deconvolve`: removes the sensor blur from an image.
-struct DeconvolveCommand: ParsableCommand {
+struct DeconvolveCommand: BeamlineSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "deconvolve",
         abstract: "Remove the thick-sensor blur from an image with LSMR or MLEM.",
@@ -178,32 +193,44 @@ struct DeconvolveCommand: ParsableCommand {
             Reads the point-spread matrix written by `beamline raytrace` (or scipy.sparse.save_npz) and the image \
             (.npy); the blur is the matrix's transpose. Pixels masked in --mask (nonzero = masked) and pixels no \
             entry pixel reaches (gaps) are excluded. Writes the corrected image (.npy, float64, atomically; never \
-            onto an input) and prints a JSON summary.
+            onto an input) and prints a JSON summary. Ctrl-C stops the solve, writes nothing and exits with \
+            status 130.
             """
     )
 
-    @Option(help: "Point-spread matrix (.npz).") var matrix: String
-    @Option(help: "Measured image (.npy).") var image: String
-    @Option(help: "Solver: lsmr or mlem.") var method: String = "lsmr"
-    @Option(help: "Mask (.npy, nonzero = masked).") var mask: String?
-    @Option(help: "Iteration limit (default: LSMR min(rows, columns) with atol = btol = 1e-6; MLEM 50).")
-    var iterations: Int?
-    @Option(help: "Output corrected image (.npy).") var out: String
+    @Option(help: "Point-spread matrix (.npz).", completion: .file(extensions: ["npz"])) var matrix: String
+    @Option(help: "Measured image (.npy).", completion: .file(extensions: ["npy"])) var image: String
+    @Option(help: "Solver.") var method: Deconvolution.Method = .lsmr
+    @Option(help: "Mask (.npy, nonzero = masked).", completion: .file(extensions: ["npy"])) var mask: String?
+    @Option(name: iterationFlagNames,
+            help: "Iteration limit (default: LSMR min(rows, columns) with atol = btol = 1e-6; MLEM 50).")
+    var maxIterations: Int?
+    @Option(help: "Output corrected image (.npy).", completion: .file(extensions: ["npy"])) var out: String
     @OptionGroup var threads: ThreadOptions
 
     func validate() throws {
-        guard Deconvolution.Method(rawValue: method) != nil else {
-            throw ValidationError("--method must be lsmr or mlem, received \(method)")
-        }
-        if let iterations, iterations < 0 { throw ValidationError("--iterations must be ≥ 0, received \(iterations)") }
+        try validateIterations(maxIterations)
     }
 
-    func run() throws {
-        threads.apply()
+    struct Report: Encodable {
+        let matrix, image, method, out: String
+        let iterative: IterativeSummary
+        let excludedPixels: Int
+
+        func encode(to encoder: any Encoder) throws {
+            try iterative.encode(to: encoder)
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(matrix, forKey: .matrix); try c.encode(image, forKey: .image)
+            try c.encode(method, forKey: .method); try c.encode(out, forKey: .out)
+            try c.encode(excludedPixels, forKey: .excludedPixels)
+        }
+        enum CodingKeys: String, CodingKey { case matrix, image, method, out, excludedPixels = "excluded_pixels" }
+    }
+
+    func execute() throws -> Report {
         var inputs = [("--matrix", matrix), ("--image", image)]
         if let mask { inputs.append(("--mask", mask)) }
         let files = try SolverFiles(inputs: inputs, output: ("--out", out))
-        let start = ContinuousClock.now
         let a = try files.loadMatrix(matrix)
         let any: AnyTensor
         do { any = try NumpyFile.read(from: URL(fileURLWithPath: image)) } catch { throw CommandError("--image: \(error)") }
@@ -217,38 +244,19 @@ struct DeconvolveCommand: ParsableCommand {
             let values = m.cast(to: Double.self)
             flags = Tensor(shape: values.shape, elements: values.elements.map { $0 != 0 })
         }
-        let chosen = Deconvolution.Method(rawValue: method)!
-        let bar = ProgressBar(label: method)
+        let progress = CommandProgress(label: method.rawValue)
+        defer { progress.finish() }
         let result: DeconvolutionResult
         do {
             result = try Deconvolution.deconvolve(
-                matrix: a, image: img, method: chosen, mask: flags,
-                lsmr: LSMR.Configuration(maximumIterations: iterations),
-                mlem: MLEM.Configuration(maximumIterations: iterations ?? 50), progress: bar?.update)
+                matrix: a, image: img, method: method, mask: flags,
+                lsmr: LSMR.Configuration(maximumIterations: maxIterations),
+                mlem: MLEM.Configuration(maximumIterations: maxIterations ?? 50), progress: progress.handler)
         } catch {
-            bar?.finish()
             throw CommandError("--image/--mask: \(error)")
         }
-        bar?.finish()
-        try files.write(result.corrected, to: out)
-        try printJSON([
-            "command": "deconvolve", "matrix": matrix, "image": image, "method": method, "out": out,
-            "iterations": result.iterations, "stop_reason": "\(result.stopReason)", "residual_norm": result.residualNorm,
-            "excluded_pixels": result.excluded.elements.filter { $0 }.count,
-            "threads": Parallel.threadCount, "seconds": seconds(since: start),
-        ])
+        try files.write(result.corrected, to: out, stopReason: result.stopReason)
+        return Report(matrix: matrix, image: image, method: method.rawValue, out: out, iterative: IterativeSummary(result),
+                      excludedPixels: result.excluded.elements.filter { $0 }.count)
     }
-}
-
-/// A ``ProgressBar`` that several threads may update (rows done of a matrix).
-final class LockedProgressBar: @unchecked Sendable {
-    private let lock = NSLock()
-    private let bar: ProgressBar
-    init(_ bar: ProgressBar) { self.bar = bar }
-    func update(_ progress: IterationProgress) -> ProgressAction {
-        lock.lock()
-        defer { lock.unlock() }
-        return bar.update(progress)
-    }
-    func finish() { bar.finish() }
 }

@@ -9,12 +9,13 @@ extension FourierShiftPadding: ExpressibleByArgument {}
 
 /// `beamline register`: phase cross-correlation of two `.npy` images,
 /// printed as one JSON object.
-struct RegisterCommand: ParsableCommand {
+struct RegisterCommand: BeamlineSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "register",
         abstract: "Register MOVING onto REFERENCE by phase cross-correlation (scikit-image conventions).",
         discussion: """
-            Prints one JSON object: {"shift": [...], "error": x, "phasediff": y, "normalized_error": z}. \
+            Prints one JSON object: {"shift": [...], "error": x, "phasediff": y, "normalized_error": z} \
+            beside the common keys command, seconds and threads. \
             "shift" registers MOVING onto REFERENCE (array axis order); "error" and "phasediff" are \
             scikit-image's; "normalized_error" is the RMS error normalised correctly whatever the \
             normalisation. With masks the masked normalised cross-correlation is used and the three \
@@ -23,10 +24,12 @@ struct RegisterCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "Reference image (.npy; real or complex; integers are read as float64).")
+    @Argument(help: "Reference image (.npy; real or complex; integers are read as float64).",
+              completion: .file(extensions: ["npy"]))
     var reference: String
 
-    @Argument(help: "Image to register (.npy, same shape as REFERENCE unless masks are given).")
+    @Argument(help: "Image to register (.npy, same shape as REFERENCE unless masks are given).",
+              completion: .file(extensions: ["npy"]))
     var moving: String
 
     @Option(help: "Upsampling factor: precision 1/N pixel (≥ 1).")
@@ -41,10 +44,12 @@ struct RegisterCommand: ParsableCommand {
     @Flag(help: "Resolve the periodic ambiguity by testing the 2^ndim wrap candidates.")
     var disambiguate = false
 
-    @Option(name: .customLong("reference-mask"), help: "Valid pixels of REFERENCE (.npy, bool or integers ≠ 0).")
+    @Option(name: .customLong("reference-mask"), help: "Valid pixels of REFERENCE (.npy, bool or integers ≠ 0).",
+            completion: .file(extensions: ["npy"]))
     var referenceMask: String?
 
-    @Option(name: .customLong("moving-mask"), help: "Valid pixels of MOVING (.npy, bool or integers ≠ 0).")
+    @Option(name: .customLong("moving-mask"), help: "Valid pixels of MOVING (.npy, bool or integers ≠ 0).",
+            completion: .file(extensions: ["npy"]))
     var movingMask: String?
 
     @Option(name: .customLong("overlap-ratio"), help: "Minimum mask overlap fraction for the masked path, in [0, 1].")
@@ -62,13 +67,26 @@ struct RegisterCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
-        threads.apply()
-        try printJSON(try result())
+    /// What the command prints besides the common keys; the three error
+    /// figures are null for the masked path (and whenever not finite).
+    struct Report: Encodable {
+        let shift: [Double]
+        let error, phasediff, normalizedError: Double?
+        enum CodingKeys: String, CodingKey { case shift, error, phasediff, normalizedError = "normalized_error" }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(shift, forKey: .shift)
+            try c.encode(error, forKey: .error)            // encodes null when nil
+            try c.encode(phasediff, forKey: .phasediff)
+            try c.encode(normalizedError, forKey: .normalizedError)
+        }
     }
 
-    /// The JSON object the command prints.
-    func result() throws -> [String: Any] {
+    func execute() throws -> Report { try result() }
+
+    /// The registration the command prints.
+    func result() throws -> Report {
         let ref = try readImage(reference, "REFERENCE").image
         let mov = try readImage(moving, "MOVING").image
         let options = PhaseCorrelationOptions(upsampleFactor: upsample, normalization: normalization, space: space,
@@ -99,9 +117,9 @@ struct RegisterCommand: ParsableCommand {
         } catch let error as RegistrationError {
             throw CommandError(renameArguments(error.description))
         }
-        func json(_ x: Double) -> Any { x.isFinite ? x : NSNull() }
-        return ["shift": outcome.shift, "error": json(outcome.error), "phasediff": json(outcome.phaseDifference),
-                "normalized_error": json(outcome.normalizedError)]
+        func finite(_ x: Double) -> Double? { x.isFinite ? x : nil }
+        return Report(shift: outcome.shift, error: finite(outcome.error), phasediff: finite(outcome.phaseDifference),
+                      normalizedError: finite(outcome.normalizedError))
     }
 
     private func renameArguments(_ message: String) -> String {
@@ -115,7 +133,7 @@ struct RegisterCommand: ParsableCommand {
 }
 
 /// `beamline shift`: sub-pixel translation of a `.npy` image.
-struct ShiftCommand: ParsableCommand {
+struct ShiftCommand: BeamlineSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "shift",
         abstract: "Shift IMAGE by a sub-pixel amount (out(x) = in(x − shift)) and write OUT.npy atomically."
@@ -126,11 +144,12 @@ struct ShiftCommand: ParsableCommand {
         case fourier, linear, spline
     }
 
-    @Argument(help: "Image to shift (.npy; real or complex; integers are read as float64).")
+    @Argument(help: "Image to shift (.npy; real or complex; integers are read as float64).",
+              completion: .file(extensions: ["npy"]))
     var image: String
 
     @Option(parsing: .unconditional, help: "Shift per axis, comma-separated (e.g. --by 1.5,-2.25).")
-    var by: String
+    var by: NumberList<Double>
 
     @Option(help: "fourier (band-limited), linear (bilinear, wrap-around) or spline (scipy.ndimage.shift).")
     var method: Method = .spline
@@ -147,23 +166,15 @@ struct ShiftCommand: ParsableCommand {
     @Option(help: "Fourier method boundary: wrap (periodic) or reflect (pad to a fast FFT size).")
     var padding: FourierShiftPadding = .wrap
 
-    @Option(help: "Output file (.npy); must differ from IMAGE.")
+    @Option(help: "Output file (.npy); must differ from IMAGE.", completion: .file(extensions: ["npy"]))
     var out: String
 
     @OptionGroup var threads: ThreadOptions
 
-    /// The parsed shift.
-    func shiftValues() throws -> [Double] {
-        let parts = by.split(separator: ",", omittingEmptySubsequences: false)
-        let values = parts.map { Double($0.trimmingCharacters(in: .whitespaces)) }
-        guard !values.isEmpty, values.allSatisfy({ $0 != nil && $0!.isFinite }) else {
-            throw ValidationError("--by must be comma-separated finite numbers (one per axis), received \"\(by)\"")
-        }
-        return values.map { $0! }
-    }
-
     func validate() throws {
-        _ = try shiftValues()
+        guard by.values.allSatisfy(\.isFinite) else {
+            throw ValidationError("--by must be finite numbers (one per axis), received \(by.values)")
+        }
         guard (0...5).contains(order) else { throw ValidationError("--order must be in 0...5, received \(order)") }
         guard cval.isFinite else { throw ValidationError("--cval must be finite, received \(cval)") }
         if method != .spline && (mode != .constant || order != 3) {
@@ -171,14 +182,18 @@ struct ShiftCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
-        threads.apply()
+    struct Report: Encodable {
+        let image, out, method: String
+        let shift: [Double]
+    }
+
+    func execute() throws -> Report {
         let input = URL(fileURLWithPath: image), output = URL(fileURLWithPath: out)
         guard input.resolvingSymlinksInPath().standardizedFileURL.path
                 != output.resolvingSymlinksInPath().standardizedFileURL.path else {
             throw CommandError("--out \(out) is the input IMAGE; refusing to overwrite it")
         }
-        let shift = try shiftValues()
+        let shift = by.values
         let source = try readImage(image, "IMAGE")
         guard shift.count == source.rank else {
             throw CommandError("--by has \(shift.count) values but IMAGE \(image) has \(source.rank) axes")
@@ -200,12 +215,14 @@ struct ShiftCommand: ParsableCommand {
                 case .spline: result = AnyTensor(try SubpixelShift.spline(x, by: shift, order: order, mode: mode, cval: cval))
                 }
             }
+            try Interrupt.check()
             try NumpyFile.write(result.narrowed(to: source.storedType), to: output)
         } catch let error as RegistrationError {
             throw CommandError("IMAGE \(image): \(error)")
         } catch let error as NumpyFileError {
             throw CommandError("--out \(out): \(error)")
         }
+        return Report(image: image, out: out, method: method.rawValue, shift: shift)
     }
 }
 

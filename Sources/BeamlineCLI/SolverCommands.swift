@@ -9,23 +9,26 @@ import Darwin
 
 /// `beamline lsmr`: solves `A x = b` (least squares, optionally damped)
 /// with LSMR on a SciPy sparse matrix.
-struct LSMRCommand: ParsableCommand {
+struct LSMRCommand: BeamlineSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "lsmr",
         abstract: "Solve A x = b in the least-squares sense with LSMR (scipy.sparse.linalg.lsmr's parameters).",
         discussion: """
             Reads A from a scipy.sparse.save_npz file and b from a .npy file, writes x as a .npy file \
-            (atomically; never onto an input) and prints a JSON summary on standard output.
+            (atomically; never onto an input) and prints a JSON summary on standard output (SciPy's names \
+            istop, normar, norma, conda and normx beside the common keys). Ctrl-C stops the solve, writes \
+            nothing and exits with status 130.
             """
     )
 
-    @Option(help: "Sparse matrix A (scipy.sparse.save_npz file: csr, csc or coo).")
+    @Option(help: "Sparse matrix A (scipy.sparse.save_npz file: csr, csc or coo).", completion: .file(extensions: ["npz"]))
     var matrix: String
 
-    @Option(help: "Right-hand side b (.npy, one value per row of A, or per column with --transpose).")
+    @Option(help: "Right-hand side b (.npy, one value per row of A, or per column with --transpose).",
+            completion: .file(extensions: ["npy"]))
     var rhs: String
 
-    @Option(help: "Output file for the solution x (.npy, float64).")
+    @Option(help: "Output file for the solution x (.npy, float64).", completion: .file(extensions: ["npy"]))
     var out: String
 
     @Option(help: "Damping λ in min ‖A x − b‖² + λ²‖x‖².")
@@ -40,8 +43,8 @@ struct LSMRCommand: ParsableCommand {
     @Option(help: "Condition-number limit (scipy's conlim; 0 disables).")
     var conlim = 1e8
 
-    @Option(help: "Iteration limit (default: min(rows, columns)).")
-    var maxiter: Int?
+    @Option(name: iterationFlagNames, help: "Iteration limit (scipy's maxiter; default: min(rows, columns)).")
+    var maxIterations: Int?
 
     @Flag(help: "Solve with the transpose Aᵀ instead of A.")
     var transpose = false
@@ -52,63 +55,77 @@ struct LSMRCommand: ParsableCommand {
         for (name, value) in [("--damp", damp), ("--atol", atol), ("--btol", btol), ("--conlim", conlim)] {
             guard value.isFinite && value >= 0 else { throw ValidationError("\(name) must be finite and ≥ 0, received \(value)") }
         }
-        if let maxiter, maxiter < 0 { throw ValidationError("--maxiter must be ≥ 0, received \(maxiter)") }
+        try validateIterations(maxIterations)
     }
 
-    func run() throws {
-        threads.apply()
+    struct Report: Encodable {
+        let matrix, rhs, out: String
+        let transpose: Bool
+        let rows, columns, nonzeros: Int
+        let iterative: IterativeSummary
+        let istop: Int
+        let normar, norma, conda, normx: Double
+
+        func encode(to encoder: any Encoder) throws {
+            try iterative.encode(to: encoder)
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(matrix, forKey: .matrix); try c.encode(rhs, forKey: .rhs); try c.encode(out, forKey: .out)
+            try c.encode(transpose, forKey: .transpose)
+            try c.encode(rows, forKey: .rows); try c.encode(columns, forKey: .columns); try c.encode(nonzeros, forKey: .nonzeros)
+            try c.encode(istop, forKey: .istop)
+            try c.encode(normar, forKey: .normar); try c.encode(norma, forKey: .norma)
+            try c.encode(conda, forKey: .conda); try c.encode(normx, forKey: .normx)
+        }
+        enum CodingKeys: String, CodingKey { case matrix, rhs, out, transpose, rows, columns, nonzeros, istop, normar, norma, conda, normx }
+    }
+
+    func execute() throws -> Report {
         let files = try SolverFiles(inputs: [("--matrix", matrix), ("--rhs", rhs)], output: ("--out", out))
-        let start = ContinuousClock.now
         let a = try files.loadMatrix(matrix)
         let b = try files.loadVector(rhs, option: "--rhs")
-        let configuration = LSMR.Configuration(damp: damp, atol: atol, btol: btol, conlim: conlim, maximumIterations: maxiter)
-        let bar = ProgressBar(label: "lsmr")
+        let configuration = LSMR.Configuration(damp: damp, atol: atol, btol: btol, conlim: conlim,
+                                               maximumIterations: maxIterations)
+        let progress = CommandProgress(label: "lsmr")
+        defer { progress.finish() }
         let result: LSMR.Result<Double>
         do {
             result = transpose
-                ? try LSMR.solve(a.adjoint, rhs: b, configuration: configuration, progress: bar?.update)
-                : try LSMR.solve(a, rhs: b, configuration: configuration, progress: bar?.update)
+                ? try LSMR.solve(a.adjoint, rhs: b, configuration: configuration, progress: progress.handler)
+                : try LSMR.solve(a, rhs: b, configuration: configuration, progress: progress.handler)
         } catch {
-            bar?.finish()
             throw CommandError("--rhs \(rhs): \(error)")
         }
-        bar?.finish()
-        try files.write(result.solution, to: out)
-        try printJSON([
-            "command": "lsmr", "matrix": matrix, "rhs": rhs, "out": out, "transpose": transpose,
-            "rows": a.rows, "columns": a.columns, "nonzeros": a.nonzeroCount,
-            "istop": result.diagnostics.istop?.istop ?? -1, "stop_reason": "\(result.stopReason)",
-            "iterations": result.iterations,
-            "normr": result.residualNorm, "normar": result.diagnostics.normalResidualNorm,
-            "norma": result.diagnostics.operatorNorm,
-            "conda": result.diagnostics.conditionEstimate, "normx": result.diagnostics.solutionNorm,
-            "threads": Parallel.threadCount, "seconds": seconds(since: start),
-        ])
+        try files.write(result.solution, to: out, stopReason: result.stopReason)
+        let d = result.diagnostics
+        return Report(matrix: matrix, rhs: rhs, out: out, transpose: transpose, rows: a.rows, columns: a.columns,
+                      nonzeros: a.nonzeroCount, iterative: IterativeSummary(result), istop: d.istop?.istop ?? -1,
+                      normar: d.normalResidualNorm, norma: d.operatorNorm, conda: d.conditionEstimate, normx: d.solutionNorm)
     }
 }
 
 /// `beamline mlem`: Poisson maximum-likelihood reconstruction with MLEM.
-struct MLEMCommand: ParsableCommand {
+struct MLEMCommand: BeamlineSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "mlem",
         abstract: "Reconstruct x ≥ 0 from counts y ≈ A x with MLEM (Shepp–Vardi).",
         discussion: """
             Reads A (non-negative) from a scipy.sparse.save_npz file and y from a .npy file, writes x as a \
-            .npy file (atomically; never onto an input) and prints a JSON summary on standard output.
+            .npy file (atomically; never onto an input) and prints a JSON summary on standard output. \
+            Ctrl-C stops the solve, writes nothing and exits with status 130.
             """
     )
 
-    @Option(help: "System matrix A (scipy.sparse.save_npz file), non-negative.")
+    @Option(help: "System matrix A (scipy.sparse.save_npz file), non-negative.", completion: .file(extensions: ["npz"]))
     var matrix: String
 
-    @Option(help: "Measured counts y (.npy, non-negative, one value per row of A).")
+    @Option(help: "Measured counts y (.npy, non-negative, one value per row of A).", completion: .file(extensions: ["npy"]))
     var data: String
 
-    @Option(help: "Output file for the reconstruction x (.npy, float64).")
+    @Option(help: "Output file for the reconstruction x (.npy, float64).", completion: .file(extensions: ["npy"]))
     var out: String
 
-    @Option(help: "Iteration limit.")
-    var iterations = 50
+    @Option(name: iterationFlagNames, help: "Iteration limit.")
+    var maxIterations = 50
 
     @Option(help: "Stop when max |Δx| ≤ tolerance · max x (0 runs all iterations).")
     var tolerance = 0.0
@@ -116,36 +133,48 @@ struct MLEMCommand: ParsableCommand {
     @OptionGroup var threads: ThreadOptions
 
     func validate() throws {
-        guard iterations >= 0 else { throw ValidationError("--iterations must be ≥ 0, received \(iterations)") }
+        try validateIterations(maxIterations)
         guard tolerance.isFinite && tolerance >= 0 else {
             throw ValidationError("--tolerance must be finite and ≥ 0, received \(tolerance)")
         }
     }
 
-    func run() throws {
-        threads.apply()
+    struct Report: Encodable {
+        let matrix, data, out: String
+        let rows, columns, nonzeros: Int
+        let iterative: IterativeSummary
+        let maxRelativeChange, totalCounts: Double
+
+        func encode(to encoder: any Encoder) throws {
+            try iterative.encode(to: encoder)
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(matrix, forKey: .matrix); try c.encode(data, forKey: .data); try c.encode(out, forKey: .out)
+            try c.encode(rows, forKey: .rows); try c.encode(columns, forKey: .columns); try c.encode(nonzeros, forKey: .nonzeros)
+            try c.encode(maxRelativeChange, forKey: .maxRelativeChange); try c.encode(totalCounts, forKey: .totalCounts)
+        }
+        enum CodingKeys: String, CodingKey {
+            case matrix, data, out, rows, columns, nonzeros
+            case maxRelativeChange = "max_relative_change", totalCounts = "total_counts"
+        }
+    }
+
+    func execute() throws -> Report {
         let files = try SolverFiles(inputs: [("--matrix", matrix), ("--data", data)], output: ("--out", out))
-        let start = ContinuousClock.now
         let a = try files.loadMatrix(matrix)
         let y = try files.loadVector(data, option: "--data")
-        let bar = ProgressBar(label: "mlem")
+        let progress = CommandProgress(label: "mlem")
+        defer { progress.finish() }
         let result: MLEM.Result<Double>
         do {
-            result = try MLEM.solve(a, data: y, configuration: .init(maximumIterations: iterations, tolerance: tolerance),
-                                    progress: bar?.update)
+            result = try MLEM.solve(a, data: y, configuration: .init(maximumIterations: maxIterations, tolerance: tolerance),
+                                    progress: progress.handler)
         } catch {
-            bar?.finish()
             throw CommandError("--data \(data): \(error)")
         }
-        bar?.finish()
-        try files.write(result.solution, to: out)
-        try printJSON([
-            "command": "mlem", "matrix": matrix, "data": data, "out": out,
-            "rows": a.rows, "columns": a.columns, "nonzeros": a.nonzeroCount,
-            "stop_reason": "\(result.stopReason)", "iterations": result.iterations,
-            "residual_norm": result.residualNorm, "max_relative_change": result.diagnostics.relativeChange,
-            "total_counts": y.elements.reduce(0, +), "threads": Parallel.threadCount, "seconds": seconds(since: start),
-        ])
+        try files.write(result.solution, to: out, stopReason: result.stopReason)
+        return Report(matrix: matrix, data: data, out: out, rows: a.rows, columns: a.columns, nonzeros: a.nonzeroCount,
+                      iterative: IterativeSummary(result), maxRelativeChange: result.diagnostics.relativeChange,
+                      totalCounts: y.sum())
     }
 }
 
@@ -197,7 +226,11 @@ struct SolverFiles {
         }
     }
 
-    func write(_ solution: Tensor<Double>, to path: String) throws {
+    /// Writes `solution` unless the work was interrupted (Ctrl-C), in
+    /// which case nothing is written and ``Interrupted`` is thrown.
+    func write(_ solution: Tensor<Double>, to path: String, stopReason: StopReason? = nil) throws {
+        if stopReason == .cancelled { throw Interrupted() }
+        try Interrupt.check()
         do {
             try NumpyFile.write(solution, to: URL(fileURLWithPath: path))
         } catch {
@@ -217,19 +250,16 @@ final class ProgressBar {
         self.label = label
     }
 
-    /// Redraws the bar; a ``ProgressHandler`` (it never stops the work).
-    @discardableResult
-    func update(_ progress: IterationProgress) -> ProgressAction {
+    func draw(_ progress: IterationProgress) {
         let total = max(1, progress.maximumIterations)
         let percent = min(100, progress.iteration * 100 / total)
-        guard percent != lastDrawn else { return .continue }
+        guard percent != lastDrawn else { return }
         lastDrawn = percent
         let width = 30
         let filled = percent * width / 100
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
         let line = "\r\(label) [\(bar)] \(progress.iteration)/\(total) \(String(format: "%.3e", progress.value))"
         FileHandle.standardError.write(Data(line.utf8))
-        return .continue
     }
 
     func finish() {

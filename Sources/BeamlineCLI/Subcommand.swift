@@ -87,8 +87,20 @@ enum Interrupt {
         }
     }
 
-    /// Whether Ctrl-C was pressed.
-    static var requested: Bool { flag.load(ordering: .relaxed) }
+    /// Whether Ctrl-C was pressed (or is simulated on this thread).
+    static var requested: Bool {
+        flag.load(ordering: .relaxed) || Thread.current.threadDictionary[simulationKey] != nil
+    }
+
+    private static let simulationKey = "org.beamline.simulated-interrupt"
+
+    /// Runs `body` as if Ctrl-C had been pressed, for this thread only (so
+    /// that a test does not stop commands that other tests run meanwhile).
+    static func simulate<R>(_ body: () throws -> R) rethrows -> R {
+        Thread.current.threadDictionary[simulationKey] = true
+        defer { Thread.current.threadDictionary.removeObject(forKey: simulationKey) }
+        return try body()
+    }
 
     /// Throws ``Interrupted`` once Ctrl-C was pressed.
     static func check() throws(Interrupted) {
@@ -114,4 +126,54 @@ struct NumberList<Number: LosslessStringConvertible & Sendable>: ExpressibleByAr
     }
 
     static var defaultValueDescription: String { "comma-separated numbers" }
+}
+
+/// The keys every iterative command prints with the same names:
+/// `iterations`, `stop_reason`, `residual_norm`.
+struct IterativeSummary: Encodable {
+    let iterations: Int
+    let stopReason: String
+    let residualNorm: Double
+
+    init<Solution, Diagnostics>(_ result: IterativeResult<Solution, Diagnostics>) {
+        iterations = result.iterations
+        stopReason = "\(result.stopReason)"
+        residualNorm = result.residualNorm
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case iterations, stopReason = "stop_reason", residualNorm = "residual_norm"
+    }
+}
+
+/// One iteration flag for every command: `--max-iterations`, with the old
+/// spellings `--iterations` and `--maxiter` kept as aliases.
+let iterationFlagNames: NameSpecification = [.customLong("max-iterations"), .customLong("iterations"), .customLong("maxiter")]
+
+/// Checks an iteration limit (named by the one flag).
+func validateIterations(_ value: Int?) throws {
+    if let value, value < 0 { throw ValidationError("--max-iterations must be ≥ 0, received \(value)") }
+}
+
+/// A command's progress callback: draws the bar on a terminal and asks
+/// the work to stop once Ctrl-C was pressed. Safe to call from several
+/// threads (the detector builders report from their workers).
+final class CommandProgress: @unchecked Sendable {
+    private let lock = NSLock()
+    private let bar: ProgressBar?
+
+    /// A progress report labelled `label` (a bar only when standard error is a terminal).
+    init(label: String) { bar = ProgressBar(label: label) }
+
+    /// Draws `progress` and returns `.stop` once Ctrl-C was pressed.
+    func report(_ progress: IterationProgress) -> ProgressAction {
+        if let bar { lock.withLock { bar.draw(progress) } }
+        return Interrupt.requested ? .stop : .continue
+    }
+
+    /// ``report(_:)`` as a callback.
+    var handler: @Sendable (IterationProgress) -> ProgressAction { { [self] in report($0) } }
+
+    /// Ends the bar's line.
+    func finish() { bar?.finish() }
 }

@@ -30,25 +30,40 @@ enum RealArray {
     }
 }
 
+extension Reconstruction.Method: ExpressibleByArgument {}
+extension FBPFilter: ExpressibleByArgument {}
+
+/// The channel count of `shape` against the shape a geometry expects
+/// (`expected` or `expected + [C]`), or nil when it fits neither.
+func channels(of shape: [Int], expected: [Int]) -> Int? {
+    if shape == expected { return 1 }
+    if shape.count == expected.count + 1 && Array(shape.dropLast()) == expected && shape.last! >= 1 { return shape.last! }
+    return nil
+}
+
 /// `beamline project`: the John transform of a volume, or its adjoint.
-struct ProjectCommand: ParsableCommand {
+struct ProjectCommand: BeamlineSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "project",
-        abstract: "Project a volume (X, Y, Z[, C]) to projections (N, J, K[, C]) with the John transform, or back-project with --adjoint.",
+        abstract: "Project a volume (X, Y, Z[, C]) to projections (N, J, K[, C]) with the John transform, or back-project projections with --adjoint.",
         discussion: """
-            The geometry is a JSON file with mumott's field names (docs/tomography.md). Float32 input is \
-            computed in float32, other real types in float64. Writes the result atomically (never onto an \
-            input) and prints a JSON summary.
+            The geometry is a JSON file with mumott's field names (docs/tomography.md). The input is --volume \
+            (forward) or --projections (with --adjoint). Float32 input is computed in float32, other real types \
+            in float64. Writes the result atomically (never onto an input) and prints a JSON summary.
             """
     )
 
-    @Option(help: "Geometry JSON file (mumott field names).")
+    @Option(help: "Geometry JSON file (mumott field names).", completion: .file(extensions: ["json"]))
     var geometry: String
 
-    @Option(help: "Input volume (.npy, (X, Y, Z) or (X, Y, Z, C)); with --adjoint, projections (N, J, K[, C]).")
-    var volume: String
+    @Option(help: "Volume to project (.npy, (X, Y, Z) or (X, Y, Z, C)).", completion: .file(extensions: ["npy"]))
+    var volume: String?
 
-    @Option(help: "Output .npy file.")
+    @Option(help: "Projections to back-project with --adjoint (.npy, (N, J, K) or (N, J, K, C)).",
+            completion: .file(extensions: ["npy"]))
+    var projections: String?
+
+    @Option(help: "Output .npy file.", completion: .file(extensions: ["npy"]))
     var out: String
 
     @Flag(help: "Apply the adjoint (exact transpose): projections → volume.")
@@ -56,32 +71,46 @@ struct ProjectCommand: ParsableCommand {
 
     @OptionGroup var threads: ThreadOptions
 
-    func run() throws {
-        threads.apply()
-        _ = try SolverFiles(inputs: [("--geometry", geometry), ("--volume", volume)], output: ("--out", out))
-        let start = ContinuousClock.now
-        let g = try loadGeometry(geometry)
-        let input = try RealArray.load(volume, option: "--volume")
-        let shape = input.shape
-        let expectedRank3 = adjoint ? [g.count] + g.projectionShape : g.volumeShape
-        let channels: Int
-        if shape.count == 3 && Array(shape) == expectedRank3 {
-            channels = 1
-        } else if shape.count == 4 && Array(shape[0..<3]) == expectedRank3 && shape[3] >= 1 {
-            channels = shape[3]
+    func validate() throws {
+        if adjoint {
+            guard projections != nil && volume == nil else {
+                throw ValidationError("--adjoint back-projects --projections FILE (and takes no --volume)")
+            }
         } else {
-            throw CommandError("--volume \(volume): expected shape \(expectedRank3) or \(expectedRank3 + [-1]) " +
+            guard volume != nil && projections == nil else {
+                throw ValidationError("give --volume FILE to project (or --adjoint with --projections FILE)")
+            }
+        }
+    }
+
+    struct Report: Encodable {
+        let adjoint: Bool
+        let geometry, input, out: String
+        let projections, channels, raySamples: Int
+        enum CodingKeys: String, CodingKey {
+            case adjoint, geometry, input, out, projections, channels, raySamples = "ray_samples"
+        }
+    }
+
+    func execute() throws -> Report {
+        let (option, path) = adjoint ? ("--projections", projections!) : ("--volume", volume!)
+        _ = try SolverFiles(inputs: [("--geometry", geometry), (option, path)], output: ("--out", out))
+        let g = try loadGeometry(geometry)
+        let input = try RealArray.load(path, option: option)
+        let shape = input.shape
+        let expected = adjoint ? [g.count] + g.projectionShape : g.volumeShape
+        guard let channels = channels(of: shape, expected: expected) else {
+            throw CommandError("\(option) \(path): expected shape \(expected) or \(expected + [-1]) " +
                                "(\(adjoint ? "N, J, K[, C] projections" : "X, Y, Z[, C] volume") from --geometry), received \(shape)")
         }
         func compute<S: OperatorScalar>(_ t: Tensor<S>) throws -> (Tensor<S>, Int) {
             do {
                 let projector = try JohnTransformProjector<S>(geometry: g, channels: channels)
-                let x = t.reshaped(adjoint ? projector.projectionsShape : projector.volumeShape)
-                var y = adjoint ? try projector.checkedApplyAdjoint(x) : try projector.checkedApply(x)
+                var y = adjoint ? try projector.checkedApplyAdjoint(t) : try projector.checkedApply(t)
                 if shape.count == 3 { y = y.reshaped(Array(y.shape.dropLast())) }
                 return (y, projector.raySamples * channels)
             } catch {
-                throw CommandError("--volume \(volume): \(error)")
+                throw CommandError("\(option) \(path): \(error)")
             }
         }
         let samples: Int
@@ -89,24 +118,23 @@ struct ProjectCommand: ParsableCommand {
             switch input {
             case .float(let t):
                 let (y, s) = try compute(t); samples = s
+                try Interrupt.check()
                 try NumpyFile.write(y, to: URL(fileURLWithPath: out))
             case .double(let t):
                 let (y, s) = try compute(t); samples = s
+                try Interrupt.check()
                 try NumpyFile.write(y, to: URL(fileURLWithPath: out))
             }
         } catch let error as NumpyFileError {
             throw CommandError("--out: \(error)")
         }
-        try printJSON([
-            "command": "project", "adjoint": adjoint, "geometry": geometry, "input": volume, "out": out,
-            "projections": g.count, "channels": channels, "ray_samples": samples,
-            "threads": Parallel.threadCount, "seconds": seconds(since: start),
-        ])
+        return Report(adjoint: adjoint, geometry: geometry, input: path, out: out, projections: g.count,
+                      channels: channels, raySamples: samples)
     }
 }
 
 /// `beamline reconstruct`: tomographic reconstruction from projections.
-struct ReconstructCommand: ParsableCommand {
+struct ReconstructCommand: BeamlineSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "reconstruct",
         abstract: "Reconstruct a volume from projections (N, J, K[, C]) with SIRT, CGLS, LSMR, MITRA or FBP.",
@@ -114,21 +142,22 @@ struct ReconstructCommand: ParsableCommand {
             sirt and mitra use mumott's SIRT weights and preconditioner (cut-offs 0.1); mitra adds Nesterov \
             momentum 0.95 and non-negativity (mumott's run_mitra defaults). fbp filters along j and \
             back-projects (single-axis geometries). Writes the volume (X, Y, Z[, C]) atomically (never onto \
-            an input), shows a progress bar on a terminal, and prints a JSON summary.
+            an input), shows a progress bar on a terminal, and prints a JSON summary. Ctrl-C stops the \
+            reconstruction, writes nothing and exits with status 130.
             """
     )
 
-    @Option(help: "Geometry JSON file (mumott field names).")
+    @Option(help: "Geometry JSON file (mumott field names).", completion: .file(extensions: ["json"]))
     var geometry: String
 
-    @Option(help: "Projections (.npy, (N, J, K) or (N, J, K, C)).")
+    @Option(help: "Projections (.npy, (N, J, K) or (N, J, K, C)).", completion: .file(extensions: ["npy"]))
     var projections: String
 
-    @Option(help: "Method: sirt, cgls, lsmr, mitra or fbp.")
-    var method: String = "sirt"
+    @Option(help: "Reconstruction method.")
+    var method: Reconstruction.Method = .sirt
 
-    @Option(help: "Iteration limit.")
-    var iterations = 20
+    @Option(name: iterationFlagNames, help: "Iteration limit.")
+    var maxIterations = 20
 
     @Option(help: "Stop tolerance (relative loss change for sirt/mitra; relative normal residual for cgls; atol/btol for lsmr). 0 runs every iteration.")
     var tolerance = 0.0
@@ -136,83 +165,85 @@ struct ReconstructCommand: ParsableCommand {
     @Flag(name: .customLong("non-negative"), help: "Keep the volume ≥ 0 (always on for mitra).")
     var nonNegative = false
 
-    @Option(help: "FBP filter: ramp, shepp-logan, cosine, hamming, hann or none.")
-    var filter = "ramp"
+    @Option(help: "FBP filter.")
+    var filter: FBPFilter = .ramp
 
     @Option(help: "FBP frequency cut-off as a fraction of Nyquist, in (0, 1].")
     var cutoff = 1.0
 
-    @Option(help: "Output .npy file for the volume.")
+    @Option(help: "Output .npy file for the volume.", completion: .file(extensions: ["npy"]))
     var out: String
 
     @OptionGroup var threads: ThreadOptions
 
     func validate() throws {
-        guard Reconstruction.Method(rawValue: method) != nil else {
-            throw ValidationError("--method must be one of \(Reconstruction.Method.allCases.map(\.rawValue).joined(separator: ", ")), received '\(method)'")
-        }
-        guard iterations >= 0 else { throw ValidationError("--iterations must be ≥ 0, received \(iterations)") }
+        try validateIterations(maxIterations)
         guard tolerance.isFinite && tolerance >= 0 else { throw ValidationError("--tolerance must be finite and ≥ 0, received \(tolerance)") }
-        guard FBPFilter(rawValue: filter) != nil else {
-            throw ValidationError("--filter must be one of \(FBPFilter.allCases.map(\.rawValue).joined(separator: ", ")), received '\(filter)'")
-        }
         guard cutoff > 0 && cutoff <= 1 else { throw ValidationError("--cutoff must be in (0, 1], received \(cutoff)") }
     }
 
-    func run() throws {
-        threads.apply()
+    struct Report: Encodable {
+        let method, geometry, projections, out: String
+        let iterative: IterativeSummary
+        let channels: Int
+        let nonNegative: Bool
+
+        func encode(to encoder: any Encoder) throws {
+            try iterative.encode(to: encoder)
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(method, forKey: .method); try c.encode(geometry, forKey: .geometry)
+            try c.encode(projections, forKey: .projections); try c.encode(out, forKey: .out)
+            try c.encode(channels, forKey: .channels); try c.encode(nonNegative, forKey: .nonNegative)
+        }
+        enum CodingKeys: String, CodingKey { case method, geometry, projections, out, channels, nonNegative = "non_negative" }
+    }
+
+    func execute() throws -> Report {
         _ = try SolverFiles(inputs: [("--geometry", geometry), ("--projections", projections)], output: ("--out", out))
-        let start = ContinuousClock.now
         let g = try loadGeometry(geometry)
         let input = try RealArray.load(projections, option: "--projections")
-        let shape = input.shape
         let expected = [g.count] + g.projectionShape
-        let channels: Int
-        if shape == expected { channels = 1 } else if shape.count == 4 && Array(shape[0..<3]) == expected && shape[3] >= 1 {
-            channels = shape[3]
-        } else {
-            throw CommandError("--projections \(projections): expected shape \(expected) or \(expected + [-1]) from --geometry, received \(shape)")
+        guard let channels = channels(of: input.shape, expected: expected) else {
+            throw CommandError("--projections \(projections): expected shape \(expected) or \(expected + [-1]) from --geometry, received \(input.shape)")
         }
-        let chosen = Reconstruction.Method(rawValue: method)!
-        var options = chosen == .mitra ? Reconstruction.Options.mitra : Reconstruction.Options()
-        options.iterations = iterations
+        var options = method == .mitra ? Reconstruction.Options.mitra : Reconstruction.Options()
+        options.iterations = maxIterations
         options.tolerance = tolerance
         options.nonNegative = options.nonNegative || nonNegative
-        options.filter = FBPFilter(rawValue: filter)!
+        options.filter = filter
         options.frequencyCutoff = cutoff
-        let bar = chosen == .fbp ? nil : ProgressBar(label: method)
-        func solve<S: OperatorScalar>(_ t: Tensor<S>) throws -> (Tensor<S>, Int, Double, String) {
+        let progress = CommandProgress(label: method.rawValue)
+        defer { progress.finish() }
+        var handler: ProgressHandler?
+        if method != .fbp { handler = progress.handler }
+        func solve<S: OperatorScalar>(_ t: Tensor<S>) throws -> (Tensor<S>, IterativeSummary) {
+            let result: Reconstruction.Result<S>
             do {
                 let projector = try JohnTransformProjector<S>(geometry: g, channels: channels)
-                let result = try Reconstruction.run(chosen, projector: projector, projections: t.reshaped(projector.projectionsShape),
-                                                    options: options, progress: bar?.update)
-                var v = result.volume
-                if shape.count == 3 { v = v.reshaped(g.volumeShape) }
-                return (v, result.iterations, result.residualNorm, "\(result.stopReason)")
+                result = try Reconstruction.run(method, projector: projector, projections: t.reshaped(projector.projectionsShape),
+                                                options: options, progress: handler)
             } catch {
-                bar?.finish()
                 throw CommandError("--projections \(projections): \(error)")
             }
+            if result.stopReason == .cancelled { throw Interrupted() }
+            try Interrupt.check()
+            let v = input.shape.count == 3 ? result.volume.reshaped(g.volumeShape) : result.volume
+            return (v, IterativeSummary(result))
         }
-        let summary: (Int, Double, String)
+        let summary: IterativeSummary
         do {
             switch input {
             case .float(let t):
-                let (v, it, r, why) = try solve(t); summary = (it, r, why)
-                bar?.finish()
+                let (v, s) = try solve(t); summary = s
                 try NumpyFile.write(v, to: URL(fileURLWithPath: out))
             case .double(let t):
-                let (v, it, r, why) = try solve(t); summary = (it, r, why)
-                bar?.finish()
+                let (v, s) = try solve(t); summary = s
                 try NumpyFile.write(v, to: URL(fileURLWithPath: out))
             }
         } catch let error as NumpyFileError {
             throw CommandError("--out: \(error)")
         }
-        try printJSON([
-            "command": "reconstruct", "method": method, "geometry": geometry, "projections": projections, "out": out,
-            "iterations": summary.0, "residual_norm": summary.1, "stop_reason": summary.2, "channels": channels,
-            "non_negative": options.nonNegative, "threads": Parallel.threadCount, "seconds": seconds(since: start),
-        ])
+        return Report(method: method.rawValue, geometry: geometry, projections: projections, out: out, iterative: summary,
+                      channels: channels, nonNegative: options.nonNegative)
     }
 }

@@ -31,7 +31,7 @@ import Testing
         #expect(written.shape == [12, 8, 3])
         #expect(written.elements == expected.elements)
         let back = try #require(try BeamlineCommand.parseAsRoot(
-            ["project", "--adjoint", "--geometry", p("g.json"), "--volume", p("p.npy"), "--out", p("b.npy")]) as? ProjectCommand)
+            ["project", "--adjoint", "--geometry", p("g.json"), "--projections", p("p.npy"), "--out", p("b.npy")]) as? ProjectCommand)
         try back.run()
         #expect(try NumpyFile.read(Double.self, from: URL(fileURLWithPath: p("b.npy"))).elements
                 == (try projector.checkedApplyAdjoint(expected)).elements)
@@ -69,8 +69,8 @@ import Testing
                          "--out", p("o.npy")]).contains("--method"))
         #expect(message(["reconstruct", "--geometry", p("g.json"), "--projections", p("wrong.npy"),
                          "--out", p("o.npy")]).contains("--projections"))
-        #expect(message(["reconstruct", "--geometry", p("g.json"), "--projections", p("wrong.npy"), "--iterations", "-1",
-                         "--out", p("o.npy")]).contains("--iterations"))
+        #expect(message(["reconstruct", "--geometry", p("g.json"), "--projections", p("wrong.npy"), "--max-iterations=-1",
+                         "--out", p("o.npy")]).contains("--max-iterations"))
     }
 }
 
