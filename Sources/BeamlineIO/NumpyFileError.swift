@@ -8,6 +8,9 @@ import BeamlineTensor
 /// own. A malformed, truncated or unsupported file always ends in one of
 /// these errors, never in a crash.
 public enum NumpyFileError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// An argument that the entry point cannot use (its shape, its values
+    /// or a parameter); see ``ArgumentError``.
+    case argument(ArgumentError)
     /// The data does not start with the `.npy` magic string `\x93NUMPY`
     /// (`found` holds the first bytes, at most 6).
     case badMagic(source: String, found: [UInt8])
@@ -45,6 +48,8 @@ public enum NumpyFileError: Error, Equatable, Sendable, CustomStringConvertible 
     /// A one-line message naming the source and the problem.
     public var description: String {
         switch self {
+        case let .argument(error):
+            return error.description
         case let .badMagic(source, found):
             let hex = found.map { byte -> String in
                 let digits = String(byte, radix: 16)

@@ -92,6 +92,9 @@ public enum PNGFile {
 
 /// Errors of ``PNGFile``.
 public enum PNGError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// An argument that the entry point cannot use (its shape, its values
+    /// or a parameter); see ``ArgumentError``.
+    case argument(ArgumentError)
     /// Width or height is zero, negative or too large, or the image is not 2-d.
     case invalidSize(width: Int, height: Int)
     /// The pixel count is not width × height.
@@ -102,6 +105,8 @@ public enum PNGError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A one-line message.
     public var description: String {
         switch self {
+        case let .argument(error):
+            return error.description
         case let .invalidSize(width, height): return "PNG: invalid image size \(width)×\(height)"
         case let .pixelCountMismatch(expected, received): return "PNG: expected \(expected) pixels, received \(received)"
         case let .file(path, problem): return "\(path): \(problem)"
