@@ -117,7 +117,8 @@ public final class NumpyArchive {
     ///   ``NumpyFileError/corruptArchive(source:member:reason:)`` when it
     ///   cannot be extracted.
     public func memberData(_ name: String) throws(NumpyFileError) -> Data {
-        try extract(entry(named: name))
+        let entry = try self.entry(named: name)
+        return try extract(entry)
     }
 
     /// Reads member `name` as a `Tensor<T>` (see
