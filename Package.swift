@@ -104,7 +104,7 @@ let package = Package(
         // Shared by the test targets only (no product): fixture loading and error measures.
         .target(
             name: "BeamlineTestSupport",
-            dependencies: ["BeamlineTensor", .product(name: "Numerics", package: "swift-numerics")],
+            dependencies: ["BeamlineTensor", "BeamlineOperators", .product(name: "Numerics", package: "swift-numerics")],
             path: "Tests/BeamlineTestSupport"),
         .testTarget(
             name: "BeamlineTensorTests",

@@ -1,3 +1,4 @@
+import BeamlineTestSupport
 import BeamlineOperators
 import BeamlineTensor
 import Dispatch
@@ -49,15 +50,6 @@ func expectMatches<Op: LinearOperator>(_ op: Op, _ ref: Reference, seed: UInt64,
     // Sums of ≤ 40 products of O(1) normals, in different orders: 1e-12 absolute.
     #expect(gap(ax, ref.times(x.elements)) <= 1e-12, "\(what) forward")
     #expect(gap(aty, ref.transposed.times(y.elements)) <= 1e-12, "\(what) adjoint")
-}
-
-/// The dot-product test ⟨A x, y⟩ = ⟨x, Aᵀ y⟩, relative gap.
-func adjointGap<Op: LinearOperator>(_ op: Op, seed: UInt64) -> Double where Op.Scalar == Double {
-    let x = Tensor<Double>.normal([op.columns], seed: seed), y = Tensor<Double>.normal([op.rows], seed: seed &+ 1)
-    let ax = op.apply(x), aty = op.applyAdjoint(y)
-    let lhs = zip(ax.elements, y.elements).reduce(0) { $0 + $1.0 * $1.1 }
-    let rhs = zip(x.elements, aty.elements).reduce(0) { $0 + $1.0 * $1.1 }
-    return abs(lhs - rhs) / max(ax.norm() * y.norm() + x.norm() * aty.norm(), 1e-300)
 }
 
 @Suite("BeamlineOperators: combinator values, shapes, checked forms, workspaces")

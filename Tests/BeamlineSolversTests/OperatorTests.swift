@@ -6,18 +6,6 @@ import BeamlineTensor
 import Foundation
 import Testing
 
-/// The dot-product test ⟨A x, y⟩ = ⟨x, Aᵀ y⟩ for random x, y; returns the
-/// relative gap.
-func adjointGap<Op: LinearOperator>(_ op: Op, seed: UInt64) -> Double where Op.Scalar == Double {
-    let x = Tensor<Double>.normal([op.columns], seed: seed)
-    let y = Tensor<Double>.normal([op.rows], seed: seed &+ 1)
-    let ax = op.apply(x), aty = op.applyAdjoint(y)
-    let lhs = zip(ax.elements, y.elements).reduce(0) { $0 + $1.0 * $1.1 }
-    let rhs = zip(x.elements, aty.elements).reduce(0) { $0 + $1.0 * $1.1 }
-    let scale = ax.norm() * y.norm() + x.norm() * aty.norm()
-    return abs(lhs - rhs) / max(scale, 1e-300)
-}
-
 /// A random sparse matrix (seeded), for operator tests.
 func randomSparse(rows: Int, columns: Int, perRow: Int, seed: UInt64) throws -> CSRMatrix<Double> {
     var generator = Xoshiro256StarStar(seed: seed)

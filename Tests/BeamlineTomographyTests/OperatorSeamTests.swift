@@ -1,3 +1,4 @@
+import BeamlineTestSupport
 import BeamlineOperators
 import BeamlineSolvers
 import BeamlineTensor
@@ -6,7 +7,6 @@ import Testing
 
 @Suite("Tomography on the operator seam: Radon as an operator, stopping reconstructions")
 struct OperatorSeamTests {
-    func dot(_ a: Tensor<Double>, _ b: Tensor<Double>) -> Double { zip(a.elements, b.elements).reduce(0) { $0 + $1.0 * $1.1 } }
 
     /// ⟨R x, y⟩ = ⟨x, Rᵀ y⟩ for the Radon transform: sums of ~24·32² products
     /// of O(1) values; 1e-12 relative is ~5000 ulp of slack for the order.

@@ -15,22 +15,6 @@ func fixtureGeometry(_ f: Fixtures, _ name: String) throws -> Geometry {
                         projectionShape: try f.entry(name + "_projection_shape").data.map { Int($0) })
 }
 
-/// A seeded uniform random tensor in [−1, 1).
-func randomTensor<T: RealElement>(_ shape: [Int], seed: UInt64, as: T.Type = Double.self) -> Tensor<T> {
-    var state = seed &* 6364136223846793005 &+ 1442695040888963407
-    let count = shape.reduce(1, *)
-    var values = [T](); values.reserveCapacity(count)
-    for _ in 0..<count {
-        state = state &* 6364136223846793005 &+ 1442695040888963407
-        values.append(T(Double(state >> 11) / Double(1 << 53) * 2 - 1))
-    }
-    return Tensor(shape: shape, elements: values)
-}
-
-func dot<T: RealElement>(_ a: Tensor<T>, _ b: Tensor<T>) -> Double {
-    zip(a.elements, b.elements).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-}
-
 @Suite("John-transform projector")
 struct ProjectorTests {
     /// mumott 2.3 SAXSProjector.forward (float64), from generate_tomography.py,
