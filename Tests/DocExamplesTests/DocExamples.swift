@@ -106,8 +106,8 @@ func example_docs_tensor_md_9() throws {
     let n = Tensor<Double>.normal([100], mean: 0, standardDeviation: 1, seed: 7)
 }
 
-// docs/tomography.md, line 224
-func example_docs_tomography_md_224() throws {
+// docs/tomography.md, line 133
+func example_docs_tomography_md_133() throws {
     let geometry = try Geometry(contentsOf: URL(fileURLWithPath: "geometry.json"))
     let volume = Tensor<Float>.zeros([32, 32, 32, 1])
 
