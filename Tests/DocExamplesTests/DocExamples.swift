@@ -4,8 +4,8 @@ import Beamline
 import Foundation
 import Synchronization
 
-// README.md, line 80
-func example_README_md_80() throws {
+// README.md, example 1
+func example_README_md_1() throws {
     let image = try NumpyFile.read(Double.self, from: URL(fileURLWithPath: "image.npy"))
     let spectrum = try FFT.rfftn(image)                    // numpy.fft.rfftn
     let centred = image - image.mean()                      // broadcasting
@@ -14,8 +14,8 @@ func example_README_md_80() throws {
     try NumpyFile.write(gram, to: URL(fileURLWithPath: "gram.npy"))
 }
 
-// docs/detector.md, line 15
-func example_docs_detector_md_15() throws {
+// docs/detector.md, example 1
+func example_docs_detector_md_1() throws {
     let image = Tensor<Double>.zeros([1043, 981])
 
 
@@ -28,8 +28,8 @@ func example_docs_detector_md_15() throws {
     let result = try Deconvolution.deconvolve(matrix: psf.matrix, image: image, method: .mlem)
 }
 
-// docs/io.md, line 9
-func example_docs_io_md_9() throws {
+// docs/io.md, example 1
+func example_docs_io_md_1() throws {
     let url = URL(fileURLWithPath: "image.npy"), out = URL(fileURLWithPath: "copy.npy")
     let npzURL = URL(fileURLWithPath: "in.npz"), npzOut = URL(fileURLWithPath: "out.npz")
 
@@ -44,8 +44,8 @@ func example_docs_io_md_9() throws {
     try NumpyArchive.write(["x": AnyTensor(image)], to: npzOut, compression: .deflated)
 }
 
-// docs/registration.md, line 10
-func example_docs_registration_md_10() throws {
+// docs/registration.md, example 1
+func example_docs_registration_md_1() throws {
     let reference = Tensor<Double>.zeros([64, 64]), moving = Tensor<Double>.zeros([64, 64])
 
     let r = try Registration.phaseCrossCorrelation(reference, moving, upsampleFactor: 100)
@@ -55,8 +55,8 @@ func example_docs_registration_md_10() throws {
     r.normalizedError   // a correctly normalised RMS error: 0 for an exact translate, → 1 for unrelated images
 }
 
-// docs/sparse-and-solvers.md, line 16
-func example_docs_sparse_and_solvers_md_16() throws {
+// docs/sparse-and-solvers.md, example 1
+func example_docs_sparse_and_solvers_md_1() throws {
     let denseTensor = Tensor<Double>.identity(4), (n, m) = (8, 8)
     let x = Tensor<Double>.ones([4]), url = URL(fileURLWithPath: "a.npz"), untrusted = Tensor<Double>.ones([4])
 
@@ -76,8 +76,8 @@ func example_docs_sparse_and_solvers_md_16() throws {
     let back = try CSRMatrix<Double>.load(contentsOf: url)    // reads csr, csc and coo .npz files
 }
 
-// docs/sparse-and-solvers.md, line 69
-func example_docs_sparse_and_solvers_md_69() throws {
+// docs/sparse-and-solvers.md, example 2
+func example_docs_sparse_and_solvers_md_2() throws {
     let a = try CSRMatrix<Double>(dense: Tensor<Double>.identity(4)), b = Tensor<Double>.ones([4])
 
     // LSMR on a Tikhonov stack [A; λI]:
@@ -87,16 +87,16 @@ func example_docs_sparse_and_solvers_md_69() throws {
     print(result.stopReason, result.iterations, result.residualNorm, result.diagnostics.conditionEstimate)
 }
 
-// docs/sparse-and-solvers.md, line 106
-func example_docs_sparse_and_solvers_md_106() throws {
+// docs/sparse-and-solvers.md, example 3
+func example_docs_sparse_and_solvers_md_3() throws {
     let a = try CSRMatrix<Double>(dense: Tensor<Double>.identity(4)), b = Tensor<Double>.ones([4])
     let stopRequested = Atomic<Bool>(false)
 
     let result = try CGLS.solve(a, rhs: b) { _ in stopRequested.load(ordering: .relaxed) ? .stop : .continue }
 }
 
-// docs/tensor.md, line 9
-func example_docs_tensor_md_9() throws {
+// docs/tensor.md, example 1
+func example_docs_tensor_md_1() throws {
     let a = Tensor<Double>(shape: [2, 3], elements: [1, 2, 3, 4, 5, 6])
     let z = Tensor<Float>.zeros([4, 4]), o = Tensor<Double>.ones([3]), f = Tensor<Int32>.full([2], 7)
     let r = Tensor<Double>.arange(0.5, 3.2, step: 0.3)    // numpy.arange, same values bit for bit
@@ -106,8 +106,8 @@ func example_docs_tensor_md_9() throws {
     let n = Tensor<Double>.normal([100], mean: 0, standardDeviation: 1, seed: 7)
 }
 
-// docs/tomography.md, line 133
-func example_docs_tomography_md_133() throws {
+// docs/tomography.md, example 1
+func example_docs_tomography_md_1() throws {
     let geometry = try Geometry(contentsOf: URL(fileURLWithPath: "geometry.json"))
     let volume = Tensor<Float>.zeros([32, 32, 32, 1])
 
