@@ -76,7 +76,7 @@ public enum Radon {
     /// as `skimage.transform.radon`: for each angle the image is rotated
     /// with bilinear interpolation (zero outside) and summed over rows. The
     /// image is cropped or padded to a square, then projected with
-    /// ``RadonProjector`` (the same transform as a ``LinearOperator``).
+    /// ``RadonProjector`` (the same transform as a `LinearOperator`).
     ///
     /// - Parameter circle: true (scikit-image's default) assumes the image
     ///   is zero outside the inscribed circle and crops it to a square of
@@ -281,7 +281,7 @@ public enum Radon {
 }
 
 /// The 2-d parallel-beam Radon transform of ``Radon/transform(_:anglesDegrees:circle:)``
-/// as a ``LinearOperator``: a square `size × size` image in, a
+/// as a `LinearOperator`: a square `size × size` image in, a
 /// `(size, angles)` sinogram out (scikit-image's conventions: angles in
 /// degrees, rotation centre at pixel `size / 2`, bilinear rotation with
 /// zero outside, column sums).
