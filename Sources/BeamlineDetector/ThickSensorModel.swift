@@ -100,6 +100,8 @@ public struct ThickSensorModel: Sendable {
     ///   - sample: rays per pixel side, 1...4096.
     ///   - directions: ``RayDirections/perRay`` (default) or one direction per
     ///     sub-face.
+    ///   - as: the element type of the matrix, `Float` or `Double` (default
+    ///     inferred from the context).
     ///   - progress: called after each block of rows with
     ///     `IterationProgress` (`iteration` = rows done, `maximumIterations`
     ///     = total rows, `value` = the fraction done), possibly from several

@@ -137,6 +137,12 @@ public enum SIRT {
     /// Runs SIRT from `x0` (default zero).
     ///
     /// - Parameters:
+    ///   - op: the operator `A`.
+    ///   - b: the right-hand side, `rows` elements of `op`.
+    ///   - x0: optional starting point, `columns` elements of `op` (default
+    ///     zero).
+    ///   - configuration: iteration limit, relaxation, non-negativity,
+    ///     tolerance and weighting (see ``Configuration``).
     ///   - weights: precomputed weights to use instead of computing them
     ///     from ``Configuration/weighting`` (for example the weights of a
     ///     single-channel projector repeated over channels). In the
