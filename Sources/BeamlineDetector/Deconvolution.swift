@@ -101,9 +101,9 @@ public typealias DeconvolutionResult = Deconvolution.Result
 public enum Deconvolution {
     /// The solver.
     public enum Method: String, Sendable, CaseIterable {
-        /// ``LSMR`` on `min ‖M ⊙ (Aᵀ x − y)‖`.
+        /// `LSMR` on `min ‖M ⊙ (Aᵀ x − y)‖`.
         case lsmr
-        /// ``MLEM`` for counts `y ≈ M ⊙ (Aᵀ x)`, `x ≥ 0`.
+        /// `MLEM` for counts `y ≈ M ⊙ (Aᵀ x)`, `x ≥ 0`.
         case mlem
     }
 
@@ -125,8 +125,8 @@ public enum Deconvolution {
     }
 
     /// A deconvolution: the corrected image (shape of the input; 0 on
-    /// pixels that were not traced) in ``IterativeResult/solution`` (also
-    /// ``IterativeResult/corrected``), the solver's iterations, stop reason
+    /// pixels that were not traced) in `IterativeResult.solution` (also
+    /// `IterativeResult.corrected`), the solver's iterations, stop reason
     /// and history, the norm of the residual image, and ``Diagnostics``.
     public typealias Result = IterativeResult<Tensor<Double>, Diagnostics>
 
@@ -157,9 +157,9 @@ public enum Deconvolution {
     ///   ``DetectorError/invalidArgument(name:expected:received:)`` for a
     ///   non-square matrix, non-finite read-out values, or negative counts
     ///   with MLEM; ``DetectorError/solver(_:)`` wrapping the solver's
-    ///   ``SolverError`` for a bad configuration. `progress` is the solver's
-    ///   (returning ``ProgressAction/stop`` ends it with
-    ///   ``StopReason/cancelled``).
+    ///   `SolverError` for a bad configuration. `progress` is the solver's
+    ///   (returning `ProgressAction.stop` ends it with
+    ///   `StopReason.cancelled`).
     public static func deconvolve(matrix: CSRMatrix<Double>, image: Tensor<Double>, method: Method,
                                   mask: Tensor<Bool>? = nil,
                                   lsmr: LSMR.Configuration = LSMR.Configuration(),

@@ -7,7 +7,7 @@ import BeamlineTensor
 /// checked and the expected and received values.
 public enum DetectorError: Error, Equatable, Sendable, CustomStringConvertible {
     /// An argument that the entry point cannot use (its shape, its values
-    /// or a parameter); see ``ArgumentError``.
+    /// or a parameter); see `ArgumentError`.
     case argument(ArgumentError)
     /// A solver from BeamlineSolvers rejected the problem.
     case solver(SolverError)

@@ -51,7 +51,7 @@ public struct PointSpreadMatrix<Element: OperatorScalar>: Sendable {
         self.absorbedInMasked = absorbedInMasked
     }
 
-    /// The blur `image ↦ matrixᵀ · image` as a ``LinearOperator`` (no copy).
+    /// The blur `image ↦ matrixᵀ · image` as a `LinearOperator` (no copy).
     @inlinable public var blurOperator: AdjointOperator<CSRMatrix<Element>> { matrix.adjoint }
 }
 
@@ -92,18 +92,20 @@ public struct ThickSensorModel: Sendable {
     /// followed through the sensor by an exact voxel walk (Amanatides–Woo)
     /// in Double.
     ///
-    /// Parallel over blocks of rows with ``CSRMatrix/build(rows:columns:rowsPerBlock:_:)``;
+    /// Parallel over blocks of rows with `CSRMatrix.build(rows:columns:rowsPerBlock:_:)`;
     /// memory is proportional to the number of non-zeros; the result is
-    /// identical for any ``Parallel/threadCount``.
+    /// identical for any `Parallel.threadCount`.
     ///
     /// - Parameters:
     ///   - sample: rays per pixel side, 1...4096.
     ///   - directions: ``RayDirections/perRay`` (default) or one direction per
     ///     sub-face.
+    ///   - as: the element type of the matrix, `Float` or `Double` (default
+    ///     inferred from the context).
     ///   - progress: called after each block of rows with
-    ///     ``IterationProgress`` (`iteration` = rows done, `maximumIterations`
+    ///     `IterationProgress` (`iteration` = rows done, `maximumIterations`
     ///     = total rows, `value` = the fraction done), possibly from several
-    ///     threads at once. Returning ``ProgressAction/stop`` skips the rows
+    ///     threads at once. Returning `ProgressAction.stop` skips the rows
     ///     not yet started and throws ``DetectorError/cancelled(rowsDone:total:)``.
     /// - Throws: ``DetectorError/invalidArgument(name:expected:received:)``
     ///   for a bad `sample` or sub-face count,

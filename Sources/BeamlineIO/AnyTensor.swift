@@ -18,7 +18,7 @@ public enum DTypeConversion: Sendable, Equatable {
 /// A tensor whose element type is known only at run time: what a `.npy`
 /// file or an `.npz` member holds before the caller picks a Swift type.
 ///
-/// There is one case per ``DType``. Switch over the cases to handle every
+/// There is one case per `DType`. Switch over the cases to handle every
 /// type, or ask for a concrete type with ``tensor(as:conversion:)``, which
 /// by default insists on an exact dtype match (``DTypeConversion/exact``)
 /// and converts with NumPy's rules only when asked
@@ -44,7 +44,7 @@ public enum AnyTensor: Sendable, Equatable, CustomStringConvertible {
     /// Wraps a tensor of any of the eight element types.
     ///
     /// The case is chosen by `T.dtype`. (Only the eight element types
-    /// conform to ``TensorElement``; should another type claim one of their
+    /// conform to `TensorElement`; should another type claim one of their
     /// dtypes, its elements are converted with `cast(to:)`.)
     public init<T: TensorElement>(_ tensor: Tensor<T>) {
         func wrap<U: TensorElement>(_ type: U.Type) -> Tensor<U> {

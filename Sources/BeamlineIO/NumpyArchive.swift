@@ -72,7 +72,9 @@ public final class NumpyArchive {
     /// ZIPFoundation's in-memory backing traps on some corrupted archives
     /// while its file backing reports them as errors.
     ///
-    /// - Parameter source: names the data in error messages.
+    /// - Parameters:
+    ///   - data: the bytes of the `.npz` archive.
+    ///   - source: names the data in error messages.
     public init(data: Data, source: String = "<memory>") throws(NumpyFileError) {
         self.source = source
         let scratch = FileManager.default.temporaryDirectory

@@ -70,7 +70,9 @@ public enum NumpyFile {
 
     /// Decodes the contents of a `.npy` file.
     ///
-    /// - Parameter source: names the data in error messages.
+    /// - Parameters:
+    ///   - data: the bytes of the `.npy` file.
+    ///   - source: names the data in error messages.
     public static func decode(_ data: Data, source: String = "<memory>") throws(NumpyFileError) -> AnyTensor {
         let result: Result<AnyTensor, NumpyFileError> = data.withUnsafeBytes { bytes in
             Result { () throws(NumpyFileError) -> AnyTensor in try decode(bytes, source: source) }

@@ -9,7 +9,7 @@ import BeamlineTensor
 /// these errors, never in a crash.
 public enum NumpyFileError: Error, Equatable, Sendable, CustomStringConvertible {
     /// An argument that the entry point cannot use (its shape, its values
-    /// or a parameter); see ``ArgumentError``.
+    /// or a parameter); see `ArgumentError`.
     case argument(ArgumentError)
     /// The data does not start with the `.npy` magic string `\x93NUMPY`
     /// (`found` holds the first bytes, at most 6).

@@ -93,7 +93,7 @@ public enum PNGFile {
 /// Errors of ``PNGFile``.
 public enum PNGError: Error, Equatable, Sendable, CustomStringConvertible {
     /// An argument that the entry point cannot use (its shape, its values
-    /// or a parameter); see ``ArgumentError``.
+    /// or a parameter); see `ArgumentError`.
     case argument(ArgumentError)
     /// Width or height is zero, negative or too large, or the image is not 2-d.
     case invalidSize(width: Int, height: Int)

@@ -75,7 +75,7 @@ public struct SumOperator<A: LinearOperator, B: LinearOperator>: LinearOperator 
     @usableFromInline let workspace: OperatorWorkspace<A.Scalar>
     /// `first + second`.
     ///
-    /// - Throws: ``ArgumentError/shapeMismatch(argument:expected:received:)``
+    /// - Throws: `ArgumentError.shapeMismatch(argument:expected:received:)`
     ///   when the shapes differ.
     public init(_ first: A, _ second: B) throws(ArgumentError) {
         guard first.rows == second.rows && first.columns == second.columns else {
@@ -127,7 +127,7 @@ public struct ProductOperator<A: LinearOperator, B: LinearOperator>: LinearOpera
     @usableFromInline let workspace: OperatorWorkspace<A.Scalar>
     /// `outer · inner`.
     ///
-    /// - Throws: ``ArgumentError/shapeMismatch(argument:expected:received:)``
+    /// - Throws: `ArgumentError.shapeMismatch(argument:expected:received:)`
     ///   when `outer.columns != inner.rows`.
     public init(_ outer: A, _ inner: B) throws(ArgumentError) {
         guard outer.columns == inner.rows else {
@@ -177,7 +177,7 @@ public struct VerticalStackOperator<A: LinearOperator, B: LinearOperator>: Linea
     @usableFromInline let workspace: OperatorWorkspace<A.Scalar>
     /// `[top; bottom]`.
     ///
-    /// - Throws: ``ArgumentError/shapeMismatch(argument:expected:received:)``
+    /// - Throws: `ArgumentError.shapeMismatch(argument:expected:received:)`
     ///   when the column counts differ.
     public init(_ top: A, _ bottom: B) throws(ArgumentError) {
         guard top.columns == bottom.columns else {
@@ -220,9 +220,9 @@ public struct DiagonalOperator<Scalar: OperatorScalar>: LinearOperator, Sendable
     /// A diagonal operator from a vector (any tensor with one non-unit
     /// axis at most).
     ///
-    /// - Throws: ``ArgumentError/shapeMismatch(argument:expected:received:)``
+    /// - Throws: `ArgumentError.shapeMismatch(argument:expected:received:)`
     ///   for a tensor with more than one non-unit axis,
-    ///   ``ArgumentError/nonFiniteValues(argument:)`` for NaN or infinity.
+    ///   `ArgumentError.nonFiniteValues(argument:)` for NaN or infinity.
     public init(_ diagonal: Tensor<Scalar>) throws(ArgumentError) {
         guard diagonal.shape.filter({ $0 != 1 }).count <= 1 else {
             throw .shapeMismatch(argument: "diagonal", expected: [diagonal.count], received: diagonal.shape)

@@ -16,7 +16,7 @@ import BeamlineTensor
 /// buffers, ``apply(_:)`` / ``applyAdjoint(_:)`` on any tensor whose element
 /// count matches (a mismatch is a programmer error, as in `Array`), and
 /// ``checkedApply(_:)`` / ``checkedApplyAdjoint(_:)`` that throw
-/// ``ArgumentError`` instead.
+/// `ArgumentError` instead.
 ///
 /// Contract: ``apply(_:into:)`` overwrites all of `y` (it does not
 /// accumulate), the buffers have exactly the announced lengths and do not
@@ -72,8 +72,8 @@ extension LinearOperator {
     /// ``columns`` elements (any shape) and finite values. The result has
     /// ``outputShape``.
     ///
-    /// - Throws: ``ArgumentError/shapeMismatch(argument:expected:received:)``
-    ///   (expected ``inputShape``) or ``ArgumentError/nonFiniteValues(argument:)``.
+    /// - Throws: `ArgumentError.shapeMismatch(argument:expected:received:)`
+    ///   (expected ``inputShape``) or `ArgumentError.nonFiniteValues(argument:)`.
     @inlinable
     public func checkedApply(_ x: Tensor<Scalar>) throws(ArgumentError) -> Tensor<Scalar> {
         guard x.count == columns else { throw .shapeMismatch(argument: "x", expected: inputShape, received: x.shape) }
@@ -87,8 +87,8 @@ extension LinearOperator {
     /// `Aᵀ y`, throwing for input that does not fit: `y` must have ``rows``
     /// elements (any shape) and finite values. The result has ``inputShape``.
     ///
-    /// - Throws: ``ArgumentError/shapeMismatch(argument:expected:received:)``
-    ///   (expected ``outputShape``) or ``ArgumentError/nonFiniteValues(argument:)``.
+    /// - Throws: `ArgumentError.shapeMismatch(argument:expected:received:)`
+    ///   (expected ``outputShape``) or `ArgumentError.nonFiniteValues(argument:)`.
     @inlinable
     public func checkedApplyAdjoint(_ y: Tensor<Scalar>) throws(ArgumentError) -> Tensor<Scalar> {
         guard y.count == rows else { throw .shapeMismatch(argument: "y", expected: outputShape, received: y.shape) }
@@ -120,7 +120,7 @@ func allElementsFinite<S: OperatorScalar>(_ values: UnsafeBufferPointer<S>) -> B
 
 // MARK: - Dense matrices
 
-/// A dense matrix (a 2-d ``Tensor``) as a ``LinearOperator``, applied with
+/// A dense matrix (a 2-d `Tensor`) as a ``LinearOperator``, applied with
 /// BLAS `gemv`.
 public struct DenseMatrixOperator<Scalar: OperatorScalar>: LinearOperator, Sendable {
     /// The matrix, C-contiguous.
@@ -132,7 +132,7 @@ public struct DenseMatrixOperator<Scalar: OperatorScalar>: LinearOperator, Senda
 
     /// Wraps a 2-d tensor (copied to C order if needed).
     ///
-    /// - Throws: ``ArgumentError/invalidArgument(name:expected:received:)``
+    /// - Throws: `ArgumentError.invalidArgument(name:expected:received:)`
     ///   when `matrix` is not 2-d or a side exceeds BLAS's 32-bit sizes.
     public init(_ matrix: Tensor<Scalar>) throws(ArgumentError) {
         guard matrix.rank == 2 else {

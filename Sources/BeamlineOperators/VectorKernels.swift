@@ -5,7 +5,7 @@ import BeamlineTensor
 ///
 /// Reductions are summed per fixed block of ``blockSize`` elements (in
 /// `Double`) and the blocks combined in block order, so their results do not
-/// depend on ``Parallel/threadCount``. Elementwise kernels write disjoint
+/// depend on `Parallel.threadCount`. Elementwise kernels write disjoint
 /// chunks, so they are deterministic as well.
 public enum VectorKernels {
     /// Elements per reduction block (fixed, independent of the thread count).

@@ -4,7 +4,7 @@ import BeamlineTensor
 // MARK: - CGLS
 
 /// Conjugate gradients on the normal equations (CGLS): minimises
-/// `‖A x − b‖² + damp² ‖x‖²` for any ``LinearOperator``.
+/// `‖A x − b‖² + damp² ‖x‖²` for any `LinearOperator`.
 ///
 /// Stops when `‖Aᵀ r − damp² x‖ ≤ tolerance · ‖Aᵀ r₀ − damp² x₀‖` or after
 /// the iteration limit.

@@ -100,9 +100,9 @@ public enum LSMR {
     /// Solves `A x = b` (or the least-squares / damped problem) with LSMR.
     ///
     /// - Parameters:
-    ///   - op: the operator `A` (any ``LinearOperator``).
-    ///   - b: the right-hand side, ``LinearOperator/rows`` elements.
-    ///   - x0: optional starting point, ``LinearOperator/columns`` elements.
+    ///   - op: the operator `A` (any `LinearOperator`).
+    ///   - b: the right-hand side, `LinearOperator.rows` elements.
+    ///   - x0: optional starting point, `LinearOperator.columns` elements.
     ///   - configuration: damp, atol, btol, conlim, iteration limit.
     ///   - progress: called after each iteration with the residual norm;
     ///     returning ``ProgressAction/stop`` ends the solve at that

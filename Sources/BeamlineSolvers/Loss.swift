@@ -139,7 +139,7 @@ extension LinearOperator {
     /// gradient `Aᵀ ∇loss`, for ``GradientDescent``, ``Adam`` and ``LBFGS``.
     ///
     /// - Throws: the checks of ``Loss/validate(count:target:weights:)``
-    ///   (against ``LinearOperator/rows``); the returned closure throws
+    ///   (against `LinearOperator.rows`); the returned closure throws
     ///   ``SolverError/shapeMismatch(argument:expected:received:)`` for an
     ///   `x` of the wrong length.
     @inlinable

@@ -2,7 +2,7 @@ import BeamlineOperators
 import BeamlineTensor
 
 /// The simultaneous iterative reconstruction technique, in its two
-/// published forms, over any ``LinearOperator``:
+/// published forms, over any `LinearOperator`:
 ///
 /// - ``Weighting/sums`` (ASTRA's SIRT, the default):
 ///   `x ← x + λ C Aᵀ R (b − A x)` with `R = diag(1 / row sums)` and
@@ -34,8 +34,8 @@ public enum SIRT {
         case cutoffs(rows: Double, columns: Double)
     }
 
-    /// Row weights (`R` or `W`, ``LinearOperator/rows`` elements) and column
-    /// weights (`C`, ``LinearOperator/columns`` elements).
+    /// Row weights (`R` or `W`, `LinearOperator.rows` elements) and column
+    /// weights (`C`, `LinearOperator.columns` elements).
     public struct Weights<Scalar: OperatorScalar>: Sendable, Equatable {
         /// One weight per row.
         public var rows: [Scalar]
@@ -137,6 +137,12 @@ public enum SIRT {
     /// Runs SIRT from `x0` (default zero).
     ///
     /// - Parameters:
+    ///   - op: the operator `A`.
+    ///   - b: the right-hand side, `rows` elements of `op`.
+    ///   - x0: optional starting point, `columns` elements of `op` (default
+    ///     zero).
+    ///   - configuration: iteration limit, relaxation, non-negativity,
+    ///     tolerance and weighting (see ``Configuration``).
     ///   - weights: precomputed weights to use instead of computing them
     ///     from ``Configuration/weighting`` (for example the weights of a
     ///     single-channel projector repeated over channels). In the

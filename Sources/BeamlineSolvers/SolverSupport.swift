@@ -7,7 +7,7 @@ import BeamlineTensor
 /// Each case names the argument and the expected and received values.
 public enum SolverError: Error, Equatable, Sendable, CustomStringConvertible {
     /// An argument that the entry point cannot use (its shape, its values
-    /// or a parameter); see ``ArgumentError``.
+    /// or a parameter); see `ArgumentError`.
     case argument(ArgumentError)
     /// The operator has no rows or no columns.
     case emptyOperator(rows: Int, columns: Int)

@@ -134,7 +134,7 @@ extension CSRMatrix {
     ///
     /// The rows are split into blocks of `rowsPerBlock` (boundaries
     /// independent of the thread count, so the result is identical for any
-    /// ``Parallel/threadCount``). `entryBound(range)` must return an upper
+    /// `Parallel.threadCount`). `entryBound(range)` must return an upper
     /// bound on the number of entries `fill` writes for the rows in
     /// `range`; each block gets a slot of that size, and the blocks are
     /// moved together afterwards. `fill(range, &writer)` must close exactly

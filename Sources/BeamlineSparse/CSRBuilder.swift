@@ -126,7 +126,7 @@ extension CSRMatrix {
     /// blocks of `rowsPerBlock`, `fill(range, &builder)` must close exactly
     /// `range.count` rows in the given builder, and the blocks are joined in
     /// row order. The block boundaries do not depend on the thread count, so
-    /// the result is identical for any ``Parallel/threadCount``.
+    /// the result is identical for any `Parallel.threadCount`.
     ///
     /// `fill` runs concurrently on different blocks; it must not share
     /// mutable state between calls.

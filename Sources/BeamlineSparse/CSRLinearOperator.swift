@@ -1,7 +1,7 @@
 import BeamlineOperators
 import BeamlineTensor
 
-/// The element types of ``CSRMatrix`` before ``OperatorScalar`` existed.
+/// The element types of ``CSRMatrix`` before `OperatorScalar` existed.
 @available(*, deprecated, renamed: "OperatorScalar")
 public typealias SparseElement = OperatorScalar
 

@@ -20,7 +20,7 @@ import Synchronization
 /// until ``eliminateZeros()`` removes them.
 ///
 /// It is a value type (its arrays are copy-on-write). Products with vectors
-/// run in parallel through ``Parallel`` and give identical bits for every
+/// run in parallel through `Parallel` and give identical bits for every
 /// thread count; transposed products use a transposed copy built on first
 /// use and kept with the matrix (see ``multiplyTransposed(_:into:alpha:beta:)``).
 public struct CSRMatrix<Element: OperatorScalar>: Sendable {

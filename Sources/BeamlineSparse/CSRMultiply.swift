@@ -10,7 +10,7 @@ extension CSRMatrix {
     /// `x` must hold ``columns`` elements and `y` ``rows`` (a programmer
     /// error otherwise). With `beta == 0`, `y` is only written, never read
     /// (as BLAS does), so it may hold anything. Rows are split over
-    /// ``Parallel`` threads; each row is summed in storage order by one
+    /// `Parallel` threads; each row is summed in storage order by one
     /// thread, so the result is identical for any thread count. `x` and `y`
     /// must not overlap.
     @inlinable

@@ -178,6 +178,12 @@ public struct Geometry: Sendable, Equatable {
     ///   - outerAngles: the tilt angles (default all 0).
     ///   - innerAxis: default (0, 0, −1), mumott's default.
     ///   - outerAxis: default (1, 0, 0), mumott's default.
+    ///   - jOffsets: per-projection offsets along `j`, in pixels (default
+    ///     all 0).
+    ///   - kOffsets: per-projection offsets along `k`, in pixels (default
+    ///     all 0).
+    ///   - volumeShape: the volume shape `(X, Y, Z)`.
+    ///   - projectionShape: the projection (detector) shape `(J, K)`.
     public static func fromAngles(innerAngles: [Double], outerAngles: [Double]? = nil,
                                   innerAxis: SIMD3<Double> = SIMD3(0, 0, -1), outerAxis: SIMD3<Double> = SIMD3(1, 0, 0),
                                   jOffsets: [Double]? = nil, kOffsets: [Double]? = nil,

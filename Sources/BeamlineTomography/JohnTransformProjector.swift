@@ -142,8 +142,8 @@ public struct JohnTransformProjector<Scalar: OperatorScalar>: LinearOperator, Se
 
     // MARK: - Tensor interface
 
-    /// The volume shape `(X, Y, Z, C)`: ``LinearOperator/apply(_:)`` and
-    /// ``LinearOperator/checkedApply(_:)`` take volumes and return
+    /// The volume shape `(X, Y, Z, C)`: `LinearOperator.apply(_:)` and
+    /// `LinearOperator.checkedApply(_:)` take volumes and return
     /// projections of ``outputShape``.
     @inlinable public var inputShape: [Int] { volumeShape }
     /// The projections shape `(N, J, K, C)`.

@@ -76,11 +76,14 @@ public enum Radon {
     /// as `skimage.transform.radon`: for each angle the image is rotated
     /// with bilinear interpolation (zero outside) and summed over rows. The
     /// image is cropped or padded to a square, then projected with
-    /// ``RadonProjector`` (the same transform as a ``LinearOperator``).
+    /// ``RadonProjector`` (the same transform as a `LinearOperator`).
     ///
-    /// - Parameter circle: true (scikit-image's default) assumes the image
-    ///   is zero outside the inscribed circle and crops it to a square of
-    ///   its shorter side (`P` = that side); false pads it to its diagonal.
+    /// - Parameters:
+    ///   - image: the 2-d image.
+    ///   - anglesDegrees: the projection angles, in degrees.
+    ///   - circle: true (scikit-image's default) assumes the image is zero
+    ///     outside the inscribed circle and crops it to a square of its
+    ///     shorter side (`P` = that side); false pads it to its diagonal.
     /// - Throws: ``TomographyError`` for a non-2-d or empty image, NaN, or
     ///   no angles.
     public static func transform<T: OperatorScalar>(_ image: Tensor<T>, anglesDegrees: [Double],
@@ -180,9 +183,17 @@ public enum Radon {
     /// circle when `circle` is true.
     ///
     /// - Parameters:
+    ///   - sinogram: the sinogram, shape `(P, angles)`.
+    ///   - anglesDegrees: the projection angle of each sinogram column, in
+    ///     degrees.
     ///   - filter: ``FBPFilter`` (default ramp).
     ///   - frequencyCutoff: keep frequencies up to this fraction of Nyquist
     ///     (in (0, 1]; 1 is scikit-image's behaviour).
+    ///   - circle: true (default) when the sinogram was taken with
+    ///     `circle` (it is padded to its diagonal before filtering, and the
+    ///     result is zero outside the inscribed circle).
+    ///   - outputSize: the side of the square result, 1...65536 (default P
+    ///     with `circle`, else ⌊P/√2⌋).
     /// - Throws: ``TomographyError`` for a sinogram that is not 2-d, angles
     ///   that do not match its columns, NaN, or a bad cut-off or size.
     public static func filteredBackProjection<T: FFTScalar>(_ sinogram: Tensor<T>, anglesDegrees: [Double],
@@ -281,7 +292,7 @@ public enum Radon {
 }
 
 /// The 2-d parallel-beam Radon transform of ``Radon/transform(_:anglesDegrees:circle:)``
-/// as a ``LinearOperator``: a square `size × size` image in, a
+/// as a `LinearOperator`: a square `size × size` image in, a
 /// `(size, angles)` sinogram out (scikit-image's conventions: angles in
 /// degrees, rotation centre at pixel `size / 2`, bilinear rotation with
 /// zero outside, column sums).

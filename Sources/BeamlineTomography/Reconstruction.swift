@@ -4,7 +4,7 @@ import BeamlineTensor
 
 /// Tomographic reconstructions on a ``JohnTransformProjector``: mumott's
 /// weighted SIRT and its MITRA variant with Nesterov momentum (both
-/// ``SIRT`` from BeamlineSolvers, with ``SIRT/Weighting/cutoffs(rows:columns:)``),
+/// `SIRT` from BeamlineSolvers, with `SIRT.Weighting.cutoffs(rows:columns:)`),
 /// CGLS and LSMR (from BeamlineSolvers), and filtered back-projection.
 ///
 /// This type only builds the problem (validates the projections, computes
@@ -81,20 +81,20 @@ public enum Reconstruction {
     }
 
     /// A reconstruction: the volume `(X, Y, Z, C)` in
-    /// ``IterativeResult/solution`` (also ``IterativeResult/volume``),
+    /// `IterativeResult.solution` (also `IterativeResult.volume`),
     /// iterations (0 for FBP), ‖P x − d‖₂ at the returned volume, the
     /// residual history (SIRT and MITRA: before each iteration and at the
     /// end, as mumott records it; CGLS and LSMR: after each iteration), and
-    /// the typed stop reason (``StopReason/cancelled`` when the progress
-    /// callback stopped it, ``StopReason/direct`` for FBP).
+    /// the typed stop reason (`StopReason.cancelled` when the progress
+    /// callback stopped it, `StopReason.direct` for FBP).
     public typealias Result<Scalar: OperatorScalar> = IterativeResult<Tensor<Scalar>, Diagnostics>
 
     /// Runs `method` with `options`.
     ///
     /// `progress` is called after each iteration with the residual norm;
-    /// returning ``ProgressAction/stop`` ends the reconstruction at that
+    /// returning `ProgressAction.stop` ends the reconstruction at that
     /// iteration (the volume so far is returned, with
-    /// ``StopReason/cancelled``).
+    /// `StopReason.cancelled`).
     @specialized(where S == Float)
     @specialized(where S == Double)
     public static func run<S: OperatorScalar>(_ method: Method, projector: JohnTransformProjector<S>, projections: Tensor<S>,
@@ -112,7 +112,7 @@ public enum Reconstruction {
     // MARK: - Weights
 
     /// mumott's SIRT weights and preconditioner (`get_sirt_weights`,
-    /// `get_sirt_preconditioner`) for `projector`: ``SIRT/Weights`` of the
+    /// `get_sirt_preconditioner`) for `projector`: `SIRT.Weights` of the
     /// single-channel projector with cut-offs, repeated over the channels.
     @specialized(where S == Float)
     @specialized(where S == Double)
@@ -154,8 +154,8 @@ public enum Reconstruction {
     /// on the weighted loss `½ Σ W (P x − d)²`, the gradient preconditioned
     /// by `C`: `x ← x − C Pᵀ W (P x − d)`, with the weights of
     /// ``weights(_:weightsCutoff:preconditionerCutoff:)``. Optional
-    /// non-negativity; no momentum. Runs ``SIRT`` with
-    /// ``SIRT/Weighting/cutoffs(rows:columns:)``.
+    /// non-negativity; no momentum. Runs `SIRT` with
+    /// `SIRT.Weighting.cutoffs(rows:columns:)`.
     @specialized(where S == Float)
     @specialized(where S == Double)
     public static func sirt<S: OperatorScalar>(_ projector: JohnTransformProjector<S>, projections: Tensor<S>,
@@ -171,7 +171,7 @@ public enum Reconstruction {
     /// `GradientDescent` with Nesterov momentum (``Options/nesterovWeight``,
     /// default 0.95) and, with ``Options/mitra``, non-negativity:
     /// `g = C Pᵀ W (P(x − m) − d)`, `m ← m + s g`, `x ← x − m`, `m ← μ m`,
-    /// `x ← max(x, 0)`. Runs ``SIRT`` with momentum.
+    /// `x ← max(x, 0)`. Runs `SIRT` with momentum.
     @specialized(where S == Float)
     @specialized(where S == Double)
     public static func mitra<S: OperatorScalar>(_ projector: JohnTransformProjector<S>, projections: Tensor<S>,
@@ -231,7 +231,7 @@ public enum Reconstruction {
 
     // MARK: - CGLS and LSMR
 
-    /// CGLS (``CGLS`` from BeamlineSolvers) on the projector; with
+    /// CGLS (`CGLS` from BeamlineSolvers) on the projector; with
     /// ``Options/nonNegative`` the result is clamped to ≥ 0 at the end.
     @specialized(where S == Float)
     @specialized(where S == Double)
@@ -249,7 +249,7 @@ public enum Reconstruction {
                       result.stopReason)
     }
 
-    /// LSMR (``LSMR`` from BeamlineSolvers, `atol = btol =` ``Options/tolerance``)
+    /// LSMR (`LSMR` from BeamlineSolvers, `atol = btol =` ``Options/tolerance``)
     /// on the projector; with ``Options/nonNegative`` the result is clamped
     /// at the end.
     @specialized(where S == Float)

@@ -8,7 +8,7 @@ import BeamlineTensor
 /// expected and what was received, so ``description`` is useful alone.
 public enum TomographyError: Error, Equatable, Sendable, CustomStringConvertible {
     /// An argument that the entry point cannot use (its shape, its values
-    /// or a parameter); see ``ArgumentError``.
+    /// or a parameter); see `ArgumentError`.
     case argument(ArgumentError)
     /// A solver from BeamlineSolvers rejected the problem.
     case solver(SolverError)
