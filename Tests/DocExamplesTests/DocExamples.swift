@@ -49,10 +49,10 @@ func example_docs_registration_md_1() throws {
     let reference = Tensor<Double>.zeros([64, 64]), moving = Tensor<Double>.zeros([64, 64])
 
     let r = try Registration.phaseCrossCorrelation(reference, moving, upsampleFactor: 100)
-    r.shift             // registers moving onto reference: for moving(x) = reference(x − s) it is −s
-    r.error             // scikit-image's error (≈ 1 for every phase-normalised call; kept for compatibility)
-    r.phaseDifference   // scikit-image's phasediff
-    r.normalizedError   // a correctly normalised RMS error: 0 for an exact translate, → 1 for unrelated images
+    let shift = r.shift                // registers moving onto reference: for moving(x) = reference(x − s) it is −s
+    let skimageError = r.error         // scikit-image's error (≈ 1 for every phase-normalised call; kept for compatibility)
+    let phase = r.phaseDifference      // scikit-image's phasediff
+    let rms = r.normalizedError        // a correctly normalised RMS error: 0 for an exact translate, → 1 for unrelated images
 }
 
 // docs/sparse-and-solvers.md, example 1
