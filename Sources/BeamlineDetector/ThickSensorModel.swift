@@ -120,8 +120,9 @@ public struct ThickSensorModel: Sendable {
             subfaces = s
         }
         let kernel = RowKernel(model: self)
+        let subfaceCount = subfaces
         return try kernel.build({ row, scratch in
-            kernel.traceRow(row, sample: sample, subfaces: subfaces, scratch: &scratch)
+            kernel.traceRow(row, sample: sample, subfaces: subfaceCount, scratch: &scratch)
         }, progress: { progress?($0, $1) })
     }
 
@@ -227,8 +228,8 @@ struct RowKernel: Sendable {
     @usableFromInline
     @_specialize(where Element == Double)
     @_specialize(where Element == Float)
-    func build<Element: SparseElement>(_ fill: (Int, inout RowScratch) -> Void,
-                                       progress: (Int, Int) -> Void) throws -> PointSpreadMatrix<Element> {
+    func build<Element: SparseElement>(_ fill: @Sendable (Int, inout RowScratch) -> Void,
+                                       progress: @Sendable (Int, Int) -> Void) throws -> PointSpreadMatrix<Element> {
         let n = rows * columns
         let done = Atomic<Int>(0)
         var matrix: CSRMatrix<Element>? = nil
@@ -238,11 +239,11 @@ struct RowKernel: Sendable {
             side = try Tensor<Double>(shape: shape) { sp in
                 masked = try Tensor<Double>(shape: shape) { mp in
                     try dead.withUnsafeBufferPointer { deadp in
-                        let t = SendablePointer(tp.baseAddress!), s = SendablePointer(sp.baseAddress!)
-                        let m = SendablePointer(mp.baseAddress!)
-                        let flags = deadp.baseAddress!
+                        let t = SendableMutableBuffer(tp), s = SendableMutableBuffer(sp)
+                        let m = SendableMutableBuffer(mp)
+                        let flags = SendableBuffer(deadp)
                         let columns = self.columns
-                        let bound = { (range: Range<Int>) -> Int in
+                        let bound = { @Sendable (range: Range<Int>) -> Int in
                             var total = 0
                             for row in range where !flags[row] {
                                 let (h, w) = self.entryBound(row / columns, row % columns)
@@ -255,14 +256,14 @@ struct RowKernel: Sendable {
                             var scratch = RowScratch()
                             for row in range {
                                 if flags[row] {
-                                    t.base[row] = 0
-                                    s.base[row] = 0
-                                    m.base[row] = 0
+                                    t[row] = 0
+                                    s[row] = 0
+                                    m[row] = 0
                                 } else {
                                     fill(row, &scratch)
-                                    t.base[row] = scratch.transmitted
-                                    s.base[row] = scratch.sideLost
-                                    m.base[row] = scratch.masked
+                                    t[row] = scratch.transmitted
+                                    s[row] = scratch.sideLost
+                                    m[row] = scratch.masked
                                     let w = scratch.width
                                     let b0 = scratch.boxColumn0, b1 = scratch.boxColumn1
                                     let a0 = scratch.boxRow0, a1 = scratch.boxRow1

@@ -33,7 +33,7 @@ extension Registration {
         var outcomes = [Result<RegistrationResult, RegistrationError>](
             repeating: .failure(.backend("not run")), count: count)
         outcomes.withUnsafeMutableBufferPointer { buffer in
-            let out = SendablePointer(buffer.baseAddress!)
+            let out = SendableMutableBuffer(buffer)
             Parallel.forEachChunk(count: count, minimumChunk: 1) { range in
                 for i in range {
                     let image = stack.withUnsafeBufferPointer { b in
@@ -45,11 +45,11 @@ extension Registration {
                     do {
                         let result = try phaseCrossCorrelation(target, Tensor(shape: imageShape, elements: image),
                                                                options: options)
-                        out.base[i] = .success(result)
+                        out[i] = .success(result)
                     } catch let error as RegistrationError {
-                        out.base[i] = .failure(renamed(error, index: i))
+                        out[i] = .failure(renamed(error, index: i))
                     } catch {
-                        out.base[i] = .failure(.backend("\(error)"))
+                        out[i] = .failure(.backend("\(error)"))
                     }
                 }
             }

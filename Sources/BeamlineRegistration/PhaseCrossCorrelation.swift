@@ -351,16 +351,16 @@ enum CorrelationCore<T: RegistrationScalar> {
             f.withUnsafeBufferPointer { fb in
                 g.withUnsafeBufferPointer { gb in
                     energies.withUnsafeMutableBufferPointer { e in
-                        let out = SendablePointer(p.baseAddress!), sums = SendablePointer(e.baseAddress!)
-                        let fp = SendablePointer(UnsafeMutablePointer(mutating: fb.baseAddress!))
-                        let gp = SendablePointer(UnsafeMutablePointer(mutating: gb.baseAddress!))
+                        let out = SendableMutableBuffer(p), sums = SendableMutableBuffer(e)
+                        let fp = SendableBuffer(fb)
+                        let gp = SendableBuffer(gb)
                         Parallel.forEachBlock(count: rows, blockSize: perBlock) { block, range in
                             var src = 0.0, tgt = 0.0
                             for row in range {
-                                let a = fp.base + row * h, b = gp.base + row * h
+                                let a = fp.baseAddress + row * h, b = gp.baseAddress + row * h
                                 let (fAll, gAll) = T.self == Double.self
-                                    ? crossPowerRowC(a, b, out.base + row * h, count: h, phase: phase, floor: floor)
-                                    : crossPowerRow(a, b, out.base + row * h, count: h, phase: phase, floor: floor)
+                                    ? crossPowerRowC(a, b, out.baseAddress + row * h, count: h, phase: phase, floor: floor)
+                                    : crossPowerRow(a, b, out.baseAddress + row * h, count: h, phase: phase, floor: floor)
                                 // Energies: bins 0 and (even n) n/2 once, the mirrored ones twice.
                                 if half {
                                     var fOnce = Double(a[0].real * a[0].real + a[0].imaginary * a[0].imaginary)
@@ -376,8 +376,8 @@ enum CorrelationCore<T: RegistrationScalar> {
                                     tgt += gAll
                                 }
                             }
-                            sums.base[2 * block] = src
-                            sums.base[2 * block + 1] = tgt
+                            sums[2 * block] = src
+                            sums[2 * block + 1] = tgt
                         }
                     }
                 }
@@ -511,12 +511,13 @@ enum CorrelationCore<T: RegistrationScalar> {
         let blocks = (values.count + block - 1) / block
         var best = [(T, Int)](repeating: (-T.infinity, 0), count: blocks)
         best.withUnsafeMutableBufferPointer { results in
-            let out = SendablePointer(results.baseAddress!)
-            let x = values.baseAddress!
+            let out = SendableMutableBuffer(results)
+            let x = SendableBuffer(values)
             Parallel.forEachBlock(count: values.count, blockSize: block) { index, range in
-                let first = UnsafeRawPointer(x + range.lowerBound).assumingMemoryBound(to: Double.self)
+                let first = UnsafeRawPointer(x.pointer(at: range.lowerBound, count: range.count))
+                    .assumingMemoryBound(to: Double.self)
                 let at = range.lowerBound + bl_abs_argmax_d(range.count, first)
-                out.base[index] = (Swift.abs(x[at]), at)
+                out[index] = (Swift.abs(x[at]), at)
             }
         }
         var top = -T.infinity, at = 0
@@ -533,14 +534,14 @@ enum CorrelationCore<T: RegistrationScalar> {
         let blocks = (values.count + block - 1) / block
         var best = [(T, Int)](repeating: (-T.infinity, 0), count: blocks)
         best.withUnsafeMutableBufferPointer { results in
-            let out = SendablePointer(results.baseAddress!)
+            let out = SendableMutableBuffer(results), values = SendableBuffer(values)
             Parallel.forEachBlock(count: values.count, blockSize: block) { index, range in
                 var top = -T.infinity, at = range.lowerBound
                 for i in range {
                     let m = values[i].modulus
                     if m > top { top = m; at = i }
                 }
-                out.base[index] = (top, at)
+                out[index] = (top, at)
             }
         }
         var top = -T.infinity, at = 0
@@ -568,9 +569,9 @@ enum CorrelationCore<T: RegistrationScalar> {
         f.withUnsafeBufferPointer { fb in
             g.withUnsafeBufferPointer { gb in
                 partial.withUnsafeMutableBufferPointer { results in
-                    let out = SendablePointer(results.baseAddress!)
-                    let fp = SendablePointer(UnsafeMutablePointer(mutating: fb.baseAddress!))
-                    let gp = SendablePointer(UnsafeMutablePointer(mutating: gb.baseAddress!))
+                    let out = SendableMutableBuffer(results)
+                    let fp = SendableBuffer(fb)
+                    let gp = SendableBuffer(gb)
                     Parallel.forEachBlock(count: rows, blockSize: perBlock) { block, range in
                         var sum = 0.0
                         for row in range {
@@ -582,10 +583,10 @@ enum CorrelationCore<T: RegistrationScalar> {
                                 let k = i - leadingShift[axis]
                                 partner += (k < 0 ? k + leading[axis] : k) * leadingStrides[axis]
                             }
-                            let a = UnsafePointer(fp.base + row * last), b = UnsafePointer(gp.base + partner * last)
+                            let a = UnsafePointer(fp.baseAddress + row * last), b = UnsafePointer(gp.baseAddress + partner * last)
                             sum += dot(a + t, b, count: last - t) + dot(a, b + last - t, count: t)
                         }
-                        out.base[block] = sum
+                        out[block] = sum
                     }
                 }
             }
@@ -645,9 +646,11 @@ enum CorrelationCore<T: RegistrationScalar> {
         f.withUnsafeBufferPointer { fb in
             g.withUnsafeBufferPointer { gb in
                 partial.withUnsafeMutableBufferPointer { results in
-                    let out = SendablePointer(results.baseAddress!)
+                    let out = SendableMutableBuffer(results)
                     columnReal.withUnsafeBufferPointer { wr in
                         columnImaginary.withUnsafeBufferPointer { wi in
+                            let (fb, gb, wr, wi) = (SendableBuffer(fb), SendableBuffer(gb), SendableBuffer(wr), SendableBuffer(wi))
+                            let factors = factors
                             Parallel.forEachBlock(count: rows, blockSize: perBlock) { block, range in
                                 var blockSum = Complex<Double>.zero
                                 for row in range {
@@ -658,12 +661,13 @@ enum CorrelationCore<T: RegistrationScalar> {
                                         rest /= specShape[a]
                                         rowFactor = rowFactor * factors[a][index]
                                     }
-                                    let (re, im) = weightedCrossPowerSum(fb.baseAddress! + row * last,
-                                                                         gb.baseAddress! + row * last,
-                                                                         wr.baseAddress!, wi.baseAddress!, count: last)
+                                    let (re, im) = weightedCrossPowerSum(fb.pointer(at: row * last, count: last),
+                                                                         gb.pointer(at: row * last, count: last),
+                                                                         wr.pointer(at: 0, count: last),
+                                                                         wi.pointer(at: 0, count: last), count: last)
                                     blockSum += Complex(re, im) * rowFactor
                                 }
-                                out.base[block] = blockSum
+                                out[block] = blockSum
                             }
                         }
                     }

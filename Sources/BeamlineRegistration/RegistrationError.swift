@@ -68,27 +68,7 @@ func checkNotEmpty<E: TensorElement>(_ image: Tensor<E>, _ name: String) throws 
 @usableFromInline
 func checkImage<E: FloatingElement>(_ image: Tensor<E>, _ name: String) throws {
     try checkNotEmpty(image, name)
-    // x − x is 0 for finite x and NaN for NaN or ±∞, so one NaN-propagating
-    // sum per chunk (vectorisable, no early exit) tells whether all are finite.
-    let finite = image.withUnsafeBufferPointer { buffer -> Bool in
-        let count = buffer.count, chunk = 1 << 16
-        let chunks = (count + chunk - 1) / chunk
-        var flags = [Bool](repeating: true, count: chunks)
-        flags.withUnsafeMutableBufferPointer { out in
-            let result = SendablePointer(out.baseAddress!)
-            Parallel.forEachBlock(count: count, blockSize: chunk) { block, range in
-                var probe = E.RealComponent.zero
-                for i in range {
-                    let value = buffer[i]
-                    probe += (value.realComponent - value.realComponent)
-                        + (value.imaginaryComponent - value.imaginaryComponent)
-                }
-                result.base[block] = probe == 0
-            }
-        }
-        return !flags.contains(false)
-    }
-    guard finite else { throw RegistrationError.nonFiniteValues(argument: name) }
+    guard image.allFinite else { throw RegistrationError.nonFiniteValues(argument: name) }
 }
 
 /// Runs a throwing Tensor-layer call and converts its error.

@@ -155,7 +155,8 @@ public enum SubpixelShift {
         let last = specShape[rank - 1]
         spectrum.withUnsafeMutableBufferPointer { buffer in
             let rows = buffer.count / last
-            let base = SendablePointer(buffer.baseAddress!)
+            let base = SendableMutableBuffer(buffer)
+            let (angles, nyquist) = (angles, nyquist)
             Parallel.forEachChunk(count: rows, minimumChunk: Swift.max(1, 16384 / last)) { range in
                 var index = [Int](repeating: 0, count: rank)
                 for row in range {
@@ -174,9 +175,9 @@ public enum SubpixelShift {
                             let c = Double.cos(nyquistAngle)
                             factor = Complex(factor.real * c, factor.imaginary * c)
                         }
-                        let v = base.base[row * last + j]
+                        let v = base[row * last + j]
                         let re = Double(v.real), im = Double(v.imaginary)
-                        base.base[row * last + j] = Complex(T(re * factor.real - im * factor.imaginary),
+                        base[row * last + j] = Complex(T(re * factor.real - im * factor.imaginary),
                                                             T(re * factor.imaginary + im * factor.real))
                     }
                 }

@@ -116,13 +116,14 @@ enum UpsampledDFT {
         let tLow = Swift.min(bLow * sLow, bLow * sHigh, bHigh * sLow, bHigh * sHigh)
         let tHigh = Swift.max(bLow * sLow, bLow * sHigh, bHigh * sLow, bHigh * sHigh)
         let phases = PhaseTable(omega: omega, range: tLow...tHigh)
-        let result = SendablePointer(kernel)
-        columns.withUnsafeBufferPointer { col in
-            indices.withUnsafeBufferPointer { idx in
+        let result = SendableMutableBuffer(start: kernel, validIndices: 0..<(u * width))
+        columns.withUnsafeBufferPointer { colBuffer in
+            indices.withUnsafeBufferPointer { idxBuffer in
+                let col = SendableBuffer(colBuffer), idx = SendableBuffer(idxBuffer)
                 Parallel.forEachChunk(count: u, minimumChunk: Swift.max(1, 16384 / width)) { rows in
                     for b in rows {
                         let offsetB = b - center
-                        let row = result.base + b * width
+                        let row = result.pointer(at: b * width, count: width)
                         for j in 0..<width {
                             let value = phases[offsetB * idx[j]] * col[j]
                             row[j] = Complex(T(value.real), T(value.imaginary))

@@ -225,8 +225,8 @@ public struct SumOperator<A: LinearOperator, B: LinearOperator>: LinearOperator 
         var scratch: [A.Scalar] = zeroArray(rows)
         scratch.withUnsafeMutableBufferPointer { t in
             second.apply(x, into: t)
-            let (yp, tp) = (y.baseAddress, t.baseAddress)
-            if let yp, let tp { VectorKernels.forEach(y.count) { range in for i in range { yp[i] += tp[i] } } }
+            let (yp, tp) = (SendableMutableBuffer(y), SendableBuffer(t))
+            if y.baseAddress != nil, t.baseAddress != nil { VectorKernels.forEach(y.count) { range in for i in range { yp[i] += tp[i] } } }
         }
     }
     /// `x = Aᵀ y + Bᵀ y`.
@@ -236,8 +236,8 @@ public struct SumOperator<A: LinearOperator, B: LinearOperator>: LinearOperator 
         var scratch: [A.Scalar] = zeroArray(columns)
         scratch.withUnsafeMutableBufferPointer { t in
             second.applyAdjoint(y, into: t)
-            let (xp, tp) = (x.baseAddress, t.baseAddress)
-            if let xp, let tp { VectorKernels.forEach(x.count) { range in for i in range { xp[i] += tp[i] } } }
+            let (xp, tp) = (SendableMutableBuffer(x), SendableBuffer(t))
+            if x.baseAddress != nil, t.baseAddress != nil { VectorKernels.forEach(x.count) { range in for i in range { xp[i] += tp[i] } } }
         }
     }
 }
@@ -320,8 +320,8 @@ public struct VerticalStackOperator<A: LinearOperator, B: LinearOperator>: Linea
         var scratch: [A.Scalar] = zeroArray(columns)
         scratch.withUnsafeMutableBufferPointer { t in
             bottom.applyAdjoint(UnsafeBufferPointer(rebasing: y[top.rows...]), into: t)
-            let (xp, tp) = (x.baseAddress, t.baseAddress)
-            if let xp, let tp { VectorKernels.forEach(x.count) { range in for i in range { xp[i] += tp[i] } } }
+            let (xp, tp) = (SendableMutableBuffer(x), SendableBuffer(t))
+            if x.baseAddress != nil, t.baseAddress != nil { VectorKernels.forEach(x.count) { range in for i in range { xp[i] += tp[i] } } }
         }
     }
 }
@@ -345,7 +345,8 @@ public struct DiagonalOperator<Scalar: SparseElement>: LinearOperator, Sendable 
     @inlinable
     public func apply(_ x: UnsafeBufferPointer<Scalar>, into y: UnsafeMutableBufferPointer<Scalar>) {
         diagonal.withUnsafeBufferPointer { d in
-            guard let dp = d.baseAddress, let xp = x.baseAddress, let yp = y.baseAddress else { return }
+            guard d.baseAddress != nil, x.baseAddress != nil, y.baseAddress != nil else { return }
+            let (dp, xp, yp) = (SendableBuffer(d), SendableBuffer(x), SendableMutableBuffer(y))
             VectorKernels.forEach(d.count) { range in for i in range { yp[i] = dp[i] * xp[i] } }
         }
     }

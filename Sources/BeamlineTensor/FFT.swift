@@ -492,10 +492,11 @@ public enum FFT {
                                                               singleThreaded: Bool = false) {
         let scalars = tensor.count * MemoryLayout<E>.stride / MemoryLayout<T>.stride
         withExtendedLifetime(tensor.storage) {
-            let reals = SendablePointer(UnsafeMutableRawPointer(tensor.storage.base + tensor.offset)
-                .assumingMemoryBound(to: T.self))
+            let reals = SendableMutableBuffer(UnsafeMutableBufferPointer(
+                start: UnsafeMutableRawPointer(tensor.storage.base + tensor.offset).assumingMemoryBound(to: T.self),
+                count: scalars))
             Parallel.forEachChunk(count: scalars, minimumChunk: singleThreaded ? scalars : 1 << 16) { range in
-                for i in range { reals.base[i] *= factor }
+                for i in range { reals[i] *= factor }
             }
         }
     }

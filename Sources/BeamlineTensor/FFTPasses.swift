@@ -170,7 +170,8 @@ extension FFT {
         let partial = tail > 0 ? try blockPlan(tail) : nil
         let blocksPerOuter = (inner + width - 1) / width
         let tasks = outer * blocksPerOuter
-        let base = SendablePointer(data.assumingMemoryBound(to: UInt8.self))
+        let base = SendableMutableBuffer(UnsafeMutableBufferPointer(start: data.assumingMemoryBound(to: UInt8.self),
+                                                                    count: outer * n * inner * complexBytes))
         let minimumTasks = Swift.max(1, (1 << 15) / (n * width))
         withExtendedLifetime((full, partial)) {
             Parallel.forEachChunk(count: tasks, minimumChunk: minimumTasks) { range in
@@ -180,7 +181,7 @@ extension FFT {
                     let o = task / blocksPerOuter, column = (task % blocksPerOuter) * width
                     let w = Swift.min(width, inner - column)
                     let rowBytes = w * complexBytes
-                    let start = UnsafeMutableRawPointer(base.base) + ((o * n * inner + column) * complexBytes)
+                    let start = UnsafeMutableRawPointer(base.pointer(at: (o * n * inner + column) * complexBytes))
                     let strideBytes = inner * complexBytes
                     for i in 0..<n {
                         (buffer + i * rowBytes).copyMemory(from: start + i * strideBytes, byteCount: rowBytes)

@@ -67,7 +67,8 @@ private func runFFTWLoop(work: (@convention(c) (UnsafeMutablePointer<CChar>?) ->
                          jobData: UnsafeMutablePointer<CChar>?, elementSize: Int, jobs: Int32,
                          data: UnsafeMutableRawPointer?) {
     guard let work, let jobData, jobs > 0 else { return }
-    runConcurrently(iterations: Int(jobs)) { job in _ = work(jobData + job * elementSize) }
+    let records = SendableMutableBuffer(UnsafeMutableBufferPointer(start: jobData, count: Int(jobs) * elementSize))
+    runConcurrently(iterations: Int(jobs)) { job in _ = work(records.pointer(at: job * elementSize, count: elementSize)) }
 }
 
 /// The planner lock: FFTW's planner (plan creation and destruction, wisdom)

@@ -73,7 +73,7 @@ extension Tensor where Element: LinearAlgebraScalar {
 
     /// Throws ``TensorError/nonFiniteValues(argument:)`` when `t` holds NaN or infinity.
     static func checkFinite(_ t: Tensor, _ argument: String) throws {
-        let finite = t.withUnsafeBufferPointer { Element.allFinite($0) }
+        let finite = t.allFinite
         guard finite else { throw TensorError.nonFiniteValues(argument: argument) }
     }
 

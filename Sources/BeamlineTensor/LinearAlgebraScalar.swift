@@ -60,8 +60,6 @@ public protocol LinearAlgebraScalar: FloatingElement {
     static func lapackGelsd(m: Int32, n: Int32, nrhs: Int32, a: UnsafeMutablePointer<Self>, lda: Int32,
                             b: UnsafeMutablePointer<Self>, ldb: Int32, s: UnsafeMutablePointer<RealComponent>,
                             rcond: RealComponent, rank: UnsafeMutablePointer<Int32>) -> Int32
-    /// True when no element is NaN or infinite (real and imaginary parts).
-    static func allFinite(_ values: UnsafeBufferPointer<Self>) -> Bool
 }
 
 /// Reinterprets a pointer for a C routine that reads the same bytes as
@@ -146,10 +144,6 @@ extension Float: LinearAlgebraScalar {
                                    rcond: Float, rank: UnsafeMutablePointer<Int32>) -> Int32 {
         LAPACKE_sgelsd(rowMajor, m, n, nrhs, a, lda, b, ldb, s, rcond, rank)
     }
-    /// Checks every element with `isFinite`.
-    public static func allFinite(_ values: UnsafeBufferPointer<Float>) -> Bool {
-        values.allSatisfy { $0.isFinite }
-    }
 }
 
 extension Double: LinearAlgebraScalar {
@@ -212,10 +206,6 @@ extension Double: LinearAlgebraScalar {
                                    b: UnsafeMutablePointer<Double>, ldb: Int32, s: UnsafeMutablePointer<Double>,
                                    rcond: Double, rank: UnsafeMutablePointer<Int32>) -> Int32 {
         LAPACKE_dgelsd(rowMajor, m, n, nrhs, a, lda, b, ldb, s, rcond, rank)
-    }
-    /// Checks every element with `isFinite`.
-    public static func allFinite(_ values: UnsafeBufferPointer<Double>) -> Bool {
-        values.allSatisfy { $0.isFinite }
     }
 }
 
@@ -319,9 +309,5 @@ extension Complex: LinearAlgebraScalar where RealType: LinearAlgebraScalar & Rea
                                    rcond: RealType, rank: UnsafeMutablePointer<Int32>) -> Int32 {
         isSingle ? LAPACKE_cgelsd(rowMajor, m, n, nrhs, cf(a), lda, cf(b), ldb, rf(s), Float(rcond), rank)
                  : LAPACKE_zgelsd(rowMajor, m, n, nrhs, cd(a), lda, cd(b), ldb, rd(s), Double(rcond), rank)
-    }
-    /// Checks both parts of every element with `isFinite`.
-    public static func allFinite(_ values: UnsafeBufferPointer<Complex>) -> Bool {
-        values.allSatisfy { $0.real.isFinite && $0.imaginary.isFinite }
     }
 }

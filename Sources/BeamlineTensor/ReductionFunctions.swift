@@ -128,12 +128,12 @@ extension Tensor where Element: ComparableElement {
         let step = line.strides.last ?? 1
         let result = Tensor<Int64>(shape: outShape, repeating: 0)
         let loop = StridedLoop(shape: keptShape, strides: [Tensor<Int64>.contiguousStrides(for: keptShape), keptStrides])
-        let out = SendablePointer(result.storage.base)
-        let input = SendablePointer(line.storage.base + line.offset)
+        let out = result.sendableMutableElements
+        let input = line.sendableElements
         withExtendedLifetime(line.storage) {
             loop.forEachRunInParallel(minimumChunk: Swift.max(1, elementwiseChunk / n)) { o, count in
                 for i in 0..<count {
-                    let p = input.base + (o.y &+ i &* loop.innerStrides.y)
+                    let p = input.pointer(at: o.y &+ i &* loop.innerStrides.y)
                     var best = p[0], position = 0
                     if best == best {
                         for j in 1..<n {
@@ -142,7 +142,7 @@ extension Tensor where Element: ComparableElement {
                             if largest ? v > best : v < best { best = v; position = j }
                         }
                     }
-                    out.base[o.x &+ i &* loop.innerStrides.x] = Int64(position)
+                    out[o.x &+ i &* loop.innerStrides.x] = Int64(position)
                 }
             }
         }

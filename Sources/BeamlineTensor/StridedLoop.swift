@@ -7,7 +7,7 @@
 /// A kernel receives the storage offsets of a run of elements along the
 /// innermost axis and steps each operand by ``innerStrides``.
 @usableFromInline
-struct StridedLoop {
+struct StridedLoop: Sendable {
     /// Lengths of the outer axes (all but the innermost).
     @usableFromInline var outerShape: [Int]
     /// Per outer axis, the stride of each operand.
@@ -93,7 +93,7 @@ struct StridedLoop {
     /// Runs ``forEachRun(in:_:)`` over all elements, split across threads
     /// when there are more than `minimumChunk` of them.
     @inlinable
-    func forEachRunInParallel(minimumChunk: Int = elementwiseChunk, _ body: (SIMD4<Int>, Int) -> Void) {
+    func forEachRunInParallel(minimumChunk: Int = elementwiseChunk, _ body: @Sendable (SIMD4<Int>, Int) -> Void) {
         Parallel.forEachChunk(count: count, minimumChunk: minimumChunk) { range in
             forEachRun(in: range, body)
         }
@@ -147,11 +147,11 @@ extension Tensor {
             preconditionFailure("Tensor: cannot assign a tensor of shape \(source.shape) to one of shape \(shape)")
         }
         let loop = StridedLoop(shape: shape, strides: [strides, sourceStrides])
-        let destination = SendablePointer(storage.base + offset)
-        let origin = SendablePointer(source.storage.base + source.offset)
+        let destination = sendableMutableElements
+        let origin = source.sendableElements
         withExtendedLifetime(source.storage) {
             loop.forEachRunInParallel { offsets, n in
-                let out = destination.base + offsets.x, input = origin.base + offsets.y
+                let out = destination.pointer(at: offsets.x), input = origin.pointer(at: offsets.y)
                 let so = loop.innerStrides.x, si = loop.innerStrides.y
                 if so == 1 && si == 1 {
                     out.update(from: input, count: n)

@@ -330,10 +330,12 @@ extension JohnTransformProjector {
         let plane = Swift.max(1, vx * vy * c * MemoryLayout<Scalar>.stride)
         let rows = Self.columnRows(length: nk, channels: c, maxRows: Swift.max(1, Self.columnBlockBytes / plane))
         let blocks = (nk + rows - 1) / rows
-        let input = SendablePointer(UnsafeMutablePointer(mutating: x)), output = SendablePointer(y)
+        let input = SendableBuffer(start: x, validIndices: 0..<self.columns)
+        let output = SendableMutableBuffer(start: y, validIndices: 0..<self.rows)
         let fused = fusedKernels ? Int32(1) : 0
         let nz = geometry.volumeShape[2]
-        columnPlans.withUnsafeBufferPointer { planBuffer in
+        columnPlans.withUnsafeBufferPointer { planStorage in
+            let planBuffer = SendableBuffer(planStorage)
             // One block of rows at a time, its projections shared among the
             // threads: every thread reads the same slice of the volume.
             // Work items: (projection, part of its rays), enough parts to share
@@ -348,7 +350,7 @@ extension JohnTransformProjector {
                             let member = item / parts, part = item - member * parts
                             Self.forwardColumns(planBuffer[member], rays: (nj * part / parts)..<(nj * (part + 1) / parts),
                                                 rows: k0..<k1, nj: nj, nk: nk, channels: c, z: nz, fused: fused,
-                                                terms: &terms, x: UnsafePointer(input.base), y: output.base)
+                                                terms: &terms, x: UnsafePointer(input.baseAddress), y: output.baseAddress)
                         }
                     }
                 }
@@ -464,11 +466,14 @@ extension JohnTransformProjector {
         width = Swift.min(width, Swift.max(1, (vx * zBlocks) / (2 * threads)))
         width = Swift.min(width, vx)
         let xBlocks = (vx + width - 1) / width
-        let input = SendablePointer(UnsafeMutablePointer(mutating: y)), output = SendablePointer(x)
+        let tileWidth = width
+        let input = SendableBuffer(start: y, validIndices: 0..<self.rows)
+        let output = SendableMutableBuffer(start: x, validIndices: 0..<self.columns)
         let fused = fusedKernels ? Int32(1) : 0
         let columns = width * vy
-        columnPlans.withUnsafeBufferPointer { planBuffer in
-            columnClasses.withUnsafeBufferPointer { classes in
+        columnPlans.withUnsafeBufferPointer { planStorage in
+            columnClasses.withUnsafeBufferPointer { classStorage in
+                let planBuffer = SendableBuffer(planStorage), classes = SendableBuffer(classStorage)
                 // Blocks of tiles, each with its own lists in one workspace made on
                 // this thread (so a call's allocations do not depend on which
                 // thread runs which block; the buffer comes from StorageCache).
@@ -479,18 +484,19 @@ extension JohnTransformProjector {
                 let listBytes = ColumnTermLists<Scalar>.bytes(columns: columns)
                 var workspace = Tensor<Double>(shape: [blocks * listBytes / 8]) { _ in }   // lists are set up before use
                 workspace.withUnsafeMutableBufferPointer { space in
-                    let memory = SendablePointer(space.baseAddress!)
+                    let memory = SendableMutableBuffer(space)
                     Parallel.forEachBlock(count: tiles, blockSize: tilesPerBlock) { block, tileRange in
-                        var lists = ColumnTermLists<Scalar>(memory: UnsafeMutableRawPointer(memory.base) + block * listBytes,
+                        var lists = ColumnTermLists<Scalar>(memory: UnsafeMutableRawPointer(memory.baseAddress) + block * listBytes,
                                                             columns: columns)
                         for tile in tileRange {
                             let zb = tile / xBlocks, xb = tile - zb * xBlocks
-                            let xs = (xb * width)..<Swift.min(vx, (xb + 1) * width)
+                            let xs = (xb * tileWidth)..<Swift.min(vx, (xb + 1) * tileWidth)
                             let zs = (zb * rows)..<Swift.min(vz, (zb + 1) * rows)
                             for range in classes {
-                                Self.adjointColumns(UnsafeBufferPointer(rebasing: planBuffer[range]), xs: xs, ys: 0..<vy,
+                                Self.adjointColumns(UnsafeBufferPointer(start: planBuffer.pointer(at: range.lowerBound, count: range.count),
+                                                                        count: range.count), xs: xs, ys: 0..<vy,
                                                     zs: zs, nj: nj, nk: nk, ny: vy, nz: vz, channels: c, fused: fused,
-                                                    lists: &lists, y: UnsafePointer(input.base), x: output.base)
+                                                    lists: &lists, y: UnsafePointer(input.baseAddress), x: output.baseAddress)
                             }
                         }
                     }

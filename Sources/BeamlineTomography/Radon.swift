@@ -110,7 +110,7 @@ public enum Radon {
         var sinogram = [Double](repeating: 0, count: n * anglesDegrees.count)
         square.withUnsafeBufferPointer { img in
             sinogram.withUnsafeMutableBufferPointer { out in
-                let src = img.baseAddress!, dst = SendablePointer(out.baseAddress!)
+                let src = SendableBuffer(img), dst = SendableMutableBuffer(out)
                 let count = anglesDegrees.count
                 Parallel.forEachChunk(count: count, minimumChunk: Swift.max(1, 4096 / Swift.max(1, n))) { range in
                     var column = [Double](repeating: 0, count: n)
@@ -122,10 +122,10 @@ public enum Radon {
                             for c in 0..<n {
                                 let x = ca * Double(c) + sa * Double(r) - center * (ca + sa - 1)
                                 let y = -sa * Double(c) + ca * Double(r) - center * (ca - sa - 1)
-                                column[c] += bilinear(src, n, y, x)
+                                column[c] += bilinear(src.baseAddress, n, y, x)
                             }
                         }
-                        for c in 0..<n { dst.base[c * count + a] = column[c] }
+                        for c in 0..<n { dst[c * count + a] = column[c] }
                     }
                 }
             }
@@ -225,7 +225,7 @@ public enum Radon {
         let trig = anglesDegrees.map { (cos($0 * Double.pi / 180), sin($0 * Double.pi / 180)) }
         filtered.withUnsafeBufferPointer { f in
             image.withUnsafeMutableBufferPointer { out in
-                let fp = f.baseAddress!, op = SendablePointer(out.baseAddress!)
+                let fp = SendableBuffer(f), op = SendableMutableBuffer(out), p = p
                 Parallel.forEachChunk(count: size, minimumChunk: Swift.max(1, 8192 / Swift.max(1, size * angles))) { rowsRange in
                     for r in rowsRange {
                         let xpr = Double(r - radius)
@@ -242,7 +242,7 @@ public enum Radon {
                                 sum += w == 0 ? v0 : v0 + w * (fp[(i0 + 1) * angles + a] - v0)
                             }
                             if circle && (xpr * xpr + ypr * ypr) > Double(radius * radius) { sum = 0 }
-                            op.base[r * size + c] = sum * Double.pi / Double(2 * angles)
+                            op[r * size + c] = sum * Double.pi / Double(2 * angles)
                         }
                     }
                 }

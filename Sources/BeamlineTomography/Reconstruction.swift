@@ -212,24 +212,24 @@ public enum Reconstruction {
                 data.withUnsafeBufferPointer { ds in
                     weights.withUnsafeBufferPointer { ws in
                         partials.withUnsafeMutableBufferPointer { ps in
-                            let (r, d, w, p) = (SendablePointer(rs.baseAddress!), UnsafePointer(ds.baseAddress!),
-                                                UnsafePointer(ws.baseAddress!), SendablePointer(ps.baseAddress!))
-                            let (dd, wd) = (SendablePointer(UnsafeMutablePointer(mutating: d)), SendablePointer(UnsafeMutablePointer(mutating: w)))
+                            let (r, d, w, p) = (SendableMutableBuffer(rs), UnsafePointer(ds.baseAddress!),
+                                                UnsafePointer(ws.baseAddress!), SendableMutableBuffer(ps))
+                            let (dd, wd) = (SendableBuffer(start: d, validIndices: 0..<ds.count), SendableBuffer(start: w, validIndices: 0..<ws.count))
                             Parallel.forEachBlock(count: m, blockSize: blockSize) { block, range in
                                 var norm2 = 0.0, loss = 0.0
                                 var pixel = range.lowerBound / c, channel = range.lowerBound - pixel * c
                                 for i in range {
-                                    let ri = r.base[i] - dd.base[i]
-                                    let wi = wd.base[pixel]
+                                    let ri = r[i] - dd[i]
+                                    let wi = wd[pixel]
                                     let r2 = Double(ri) * Double(ri)
                                     norm2 += r2
                                     loss += 0.5 * Double(wi) * r2
-                                    r.base[i] = wi * ri
+                                    r[i] = wi * ri
                                     channel += 1
                                     if channel == c { channel = 0; pixel += 1 }
                                 }
-                                p.base[2 * block] = norm2
-                                p.base[2 * block + 1] = loss
+                                p[2 * block] = norm2
+                                p[2 * block + 1] = loss
                             }
                         }
                     }
@@ -245,19 +245,19 @@ public enum Reconstruction {
             x.withUnsafeMutableBufferPointer { xs in momentum.withUnsafeMutableBufferPointer { ms in
                 gradient.withUnsafeBufferPointer { gs in preconditioner.withUnsafeBufferPointer { cs in
                     point.withUnsafeMutableBufferPointer { ps in
-                        let (xp, mp, pp) = (SendablePointer(xs.baseAddress!), SendablePointer(ms.baseAddress!), SendablePointer(ps.baseAddress!))
-                        let gp = SendablePointer(UnsafeMutablePointer(mutating: gs.baseAddress!))
-                        let cp = SendablePointer(UnsafeMutablePointer(mutating: cs.baseAddress!))
+                        let (xp, mp, pp) = (SendableMutableBuffer(xs), SendableMutableBuffer(ms), SendableMutableBuffer(ps))
+                        let gp = SendableBuffer(gs)
+                        let cp = SendableBuffer(cs)
                         Parallel.forEachChunk(count: n, minimumChunk: 16384) { range in
                             var voxel = range.lowerBound / c, channel = range.lowerBound - voxel * c
                             for j in range {
-                                var mj = mp.base[j] + step * cp.base[voxel] * gp.base[j]
-                                var v = xp.base[j] - mj
+                                var mj = mp[j] + step * cp[voxel] * gp[j]
+                                var v = xp[j] - mj
                                 if nonNegative && v < 0 { v = 0 }
-                                xp.base[j] = v
+                                xp[j] = v
                                 mj *= mu
-                                mp.base[j] = mj
-                                pp.base[j] = v - mj
+                                mp[j] = mj
+                                pp[j] = v - mj
                                 channel += 1
                                 if channel == c { channel = 0; voxel += 1 }
                             }

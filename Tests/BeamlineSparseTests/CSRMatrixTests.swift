@@ -134,13 +134,13 @@ struct CSRMatrixTests {
     func boundedBuild() throws {
         let saved = Parallel.threadCount
         defer { Parallel.threadCount = saved }
-        func rowEntries(_ r: Int) -> [(Int, Double)] {
+        @Sendable func rowEntries(_ r: Int) -> [(Int, Double)] {
             var entries: [(Int, Double)] = []
             for j in 0..<(r % 5) { entries.append(((r * 31 + j * 97) % 700, Double(r - j) * 0.5)) }
             entries.append((r % 700, 1.0))
             return entries
         }
-        func bound(_ range: Range<Int>, _ slack: Int) -> Int {
+        @Sendable func bound(_ range: Range<Int>, _ slack: Int) -> Int {
             var total = 0
             for r in range { total += rowEntries(r).count + slack }
             return total
