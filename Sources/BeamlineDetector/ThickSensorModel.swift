@@ -235,9 +235,9 @@ struct RowKernel: Sendable {
         var matrix: CSRMatrix<Element>? = nil
         var side: Tensor<Double>? = nil, masked: Tensor<Double>? = nil
         let shape = [rows, columns]
-        let transmitted = try Tensor<Double>(shape: shape) { tp in
-            side = try Tensor<Double>(shape: shape) { sp in
-                masked = try Tensor<Double>(shape: shape) { mp in
+        let transmitted = try Tensor<Double>(unsafeUninitializedShape: shape) { tp in
+            side = try Tensor<Double>(unsafeUninitializedShape: shape) { sp in
+                masked = try Tensor<Double>(unsafeUninitializedShape: shape) { mp in
                     try dead.withUnsafeBufferPointer { deadp in
                         let t = SendableMutableBuffer(tp), s = SendableMutableBuffer(sp)
                         let m = SendableMutableBuffer(mp)

@@ -164,7 +164,7 @@ enum MaskedCore<T: RegistrationScalar> {
         let rows = fastCount / rowLength
         let leading = Array(fastShape.dropLast())
         let fixedShape = fixed.shape, rotatedShape = rotated.shape
-        return Tensor<T>(shape: [6] + fastShape) { out in
+        return Tensor<T>(unsafeUninitializedShape: [6] + fastShape) { out in
             let base = SendableMutableBuffer(out)
             fixed.withUnsafeBufferPointer { fv in
                 fixedMask.withUnsafeBufferPointer { fm in

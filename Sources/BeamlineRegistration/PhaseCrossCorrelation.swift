@@ -347,7 +347,7 @@ enum CorrelationCore<T: RegistrationScalar> {
         let floor = 100 * T.ulpOfOne
         // Columns 1 ..< mirroredEnd of a half spectrum stand for two bins each.
         let mirroredEnd = half ? (lastFull % 2 == 0 ? h - 1 : h) : 1
-        let product = Tensor<Complex<T>>(shape: f.shape) { p in
+        let product = Tensor<Complex<T>>(unsafeUninitializedShape: f.shape) { p in
             f.withUnsafeBufferPointer { fb in
                 g.withUnsafeBufferPointer { gb in
                     energies.withUnsafeMutableBufferPointer { e in

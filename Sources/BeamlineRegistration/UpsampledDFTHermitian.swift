@@ -49,8 +49,8 @@ extension UpsampledDFT {
         // 2·pairs × 2m₁), c1 (2·pairs × u), w0 (u × 2m₀), real (u × u).
         let sizes = [2 * u * w0Count, 2 * u * h1, folding ? 2 * m1 * ldk : u * 2 * m1, folding ? 0 : 2 * pairs * 2 * m1,
                      2 * pairs * u, u * 2 * m0, u * u]
-        var workspace = Tensor<T>(shape: [sizes.reduce(0, +)]) { _ in }   // every part is written before it is read
-        var region = Tensor<Complex<T>>(shape: [u, u]) { _ in }             // every entry is written below
+        var workspace = Tensor<T>(unsafeUninitializedShape: [sizes.reduce(0, +)]) { _ in }   // every part is written before it is read
+        var region = Tensor<Complex<T>>(unsafeUninitializedShape: [u, u]) { _ in }             // every entry is written below
         workspace.withUnsafeMutableBufferPointer { space in
             var next = space.baseAddress!
             func part(_ index: Int) -> UnsafeMutablePointer<T> {

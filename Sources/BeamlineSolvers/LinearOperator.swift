@@ -39,7 +39,7 @@ extension LinearOperator {
     @inlinable
     public func apply(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         precondition(x.count == columns, "LinearOperator.apply: operator \(shape) applied to shape \(x.shape)")
-        return x.withUnsafeBufferPointer { xs in Tensor(shape: [rows]) { y in apply(xs, into: y) } }
+        return x.withUnsafeBufferPointer { xs in Tensor(unsafeUninitializedShape: [rows]) { y in apply(xs, into: y) } }
     }
 
     /// `Aᵀ y` for a tensor `y` of ``rows`` elements (a mismatch is a
@@ -47,7 +47,7 @@ extension LinearOperator {
     @inlinable
     public func applyAdjoint(_ y: Tensor<Scalar>) -> Tensor<Scalar> {
         precondition(y.count == rows, "LinearOperator.applyAdjoint: operator \(shape) adjoint applied to shape \(y.shape)")
-        return y.withUnsafeBufferPointer { ys in Tensor(shape: [columns]) { x in applyAdjoint(ys, into: x) } }
+        return y.withUnsafeBufferPointer { ys in Tensor(unsafeUninitializedShape: [columns]) { x in applyAdjoint(ys, into: x) } }
     }
 
     /// `A x`, throwing ``SolverError/shapeMismatch(argument:expected:received:)``

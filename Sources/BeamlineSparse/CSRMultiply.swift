@@ -83,7 +83,7 @@ extension CSRMatrix {
         precondition(x.count == _columns,
                      "CSRMatrix.multiply: matrix (\(_rows), \(_columns)) times vector of shape \(x.shape)")
         return x.withUnsafeBufferPointer { xs in
-            Tensor(shape: [_rows]) { y in multiply(xs, into: y) }
+            Tensor(unsafeUninitializedShape: [_rows]) { y in multiply(xs, into: y) }
         }
     }
 
@@ -94,7 +94,7 @@ extension CSRMatrix {
         precondition(x.count == _rows,
                      "CSRMatrix.multiplyTransposed: transpose of (\(_rows), \(_columns)) times vector of shape \(x.shape)")
         return x.withUnsafeBufferPointer { xs in
-            Tensor(shape: [_columns]) { y in multiplyTransposed(xs, into: y) }
+            Tensor(unsafeUninitializedShape: [_columns]) { y in multiplyTransposed(xs, into: y) }
         }
     }
 

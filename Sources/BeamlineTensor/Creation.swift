@@ -40,7 +40,7 @@ extension Tensor where Element: RealElement {
     public static func arange(_ start: Element, _ stop: Element, step: Element = 1) -> Tensor {
         precondition(step != 0 && step.isFinite, "Tensor.arange: step must be finite and non-zero, received \(step)")
         let n = Swift.max(0, Int(((stop - start) / step).rounded(.up)))
-        return Tensor(shape: [n]) { buffer in
+        return Tensor(unsafeUninitializedShape: [n]) { buffer in
             guard n > 0 else { return }
             buffer[0] = start
             let second = start + step
@@ -58,7 +58,7 @@ extension Tensor where Element: RealElement {
         precondition(count >= 0, "Tensor.linspace: negative count \(count)")
         let divisions = endpoint ? count - 1 : count
         let step = divisions > 0 ? (stop - start) / Element(divisions) : 0
-        return Tensor(shape: [count]) { buffer in
+        return Tensor(unsafeUninitializedShape: [count]) { buffer in
             for i in 0..<count { buffer[i] = start + Element(i) * step }
             if endpoint && count > 1 { buffer[count - 1] = stop }
         }
@@ -70,7 +70,7 @@ extension Tensor where Element: ArithmeticElement {
     @inlinable
     public static func arange(_ n: Int) -> Tensor {
         precondition(n >= 0, "Tensor.arange: negative count \(n)")
-        return Tensor(shape: [n]) { buffer in
+        return Tensor(unsafeUninitializedShape: [n]) { buffer in
             for i in 0..<n { buffer[i] = Element(castingInt64: Int64(i)) }
         }
     }
@@ -138,7 +138,7 @@ extension Tensor where Element: RealElement {
     public static func uniform(_ shape: [Int], in range: Range<Element> = 0..<1, seed: UInt64) -> Tensor {
         var generator = Xoshiro256StarStar(seed: seed)
         let low = Double(range.lowerBound), width = Double(range.upperBound) - low
-        return Tensor(shape: shape) { buffer in
+        return Tensor(unsafeUninitializedShape: shape) { buffer in
             for i in buffer.indices { buffer[i] = Element(low + width * generator.nextUnitDouble()) }
         }
     }
@@ -149,7 +149,7 @@ extension Tensor where Element: RealElement {
                               seed: UInt64) -> Tensor {
         var generator = Xoshiro256StarStar(seed: seed)
         let m = Double(mean), s = Double(standardDeviation)
-        return Tensor(shape: shape) { buffer in
+        return Tensor(unsafeUninitializedShape: shape) { buffer in
             for i in buffer.indices { buffer[i] = Element(m + s * generator.nextStandardNormal()) }
         }
     }

@@ -275,7 +275,7 @@ public enum FFT {
     public static func fftfreq<T: FFTScalar>(_ n: Int, d: T = 1) throws -> Tensor<T> {
         try checkFrequencyArguments(n, d)
         let positive = (n - 1) / 2 + 1
-        return Tensor(shape: [n]) { buffer in
+        return Tensor(unsafeUninitializedShape: [n]) { buffer in
             let scale = 1 / (d * T(n))
             for i in 0..<n { buffer[i] = T(i < positive ? i : i - n) * scale }
         }
@@ -285,7 +285,7 @@ public enum FFT {
     /// (`numpy.fft.rfftfreq`): `[0, 1, …, ⌊n/2⌋] / (d·n)`.
     public static func rfftfreq<T: FFTScalar>(_ n: Int, d: T = 1) throws -> Tensor<T> {
         try checkFrequencyArguments(n, d)
-        return Tensor(shape: [n / 2 + 1]) { buffer in
+        return Tensor(unsafeUninitializedShape: [n / 2 + 1]) { buffer in
             let scale = 1 / (d * T(n))
             for i in 0...(n / 2) { buffer[i] = T(i) * scale }
         }
@@ -452,7 +452,7 @@ public enum FFT {
         planning: FFTPlanning, precision: T.Type, threads: Int?
     ) throws -> PlannedTransform<Out> {
         precondition(input.isContiguous)
-        let output = Tensor<Out>(shape: outShape) { _ in }  // FFTW writes every element
+        let output = Tensor<Out>(unsafeUninitializedShape: outShape) { _ in }  // FFTW writes every element
         if output.count == 0 { return PlannedTransform(output: output, plan: nil) }
         let inStrides = Tensor<In>.contiguousStrides(for: input.shape)
         let outStrides = Tensor<Out>.contiguousStrides(for: outShape)

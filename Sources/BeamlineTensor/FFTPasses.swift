@@ -60,7 +60,7 @@ extension FFT {
     ) throws -> Tensor<Out> {
         let rank = outShape.count
         let innermost = rank - 1
-        var result = Tensor<Out>(shape: outShape) { _ in }  // every element is written below
+        var result = Tensor<Out>(unsafeUninitializedShape: outShape) { _ in }  // every element is written below
         let halved = axes.last!
         let complexAxes = kind == .complexToComplex ? axes : axes.filter { $0 != halved }
 

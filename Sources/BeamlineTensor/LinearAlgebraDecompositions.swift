@@ -233,7 +233,7 @@ extension Tensor where Element: LinearAlgebraScalar {
         var info = Element.lapackGeqrf(m: m32, n: n32, a: matrix.ownedBase, lda: n32, tau: &tau)
         try checkArgumentInfo(info, "geqrf")
         let base = matrix.ownedBase
-        let r = Tensor(shape: [k, n]) { buffer in
+        let r = Tensor(unsafeUninitializedShape: [k, n]) { buffer in
             for i in 0..<k {
                 for j in 0..<n { buffer[i * n + j] = j >= i ? base[i * n + j] : .zeroValue }
             }
@@ -241,7 +241,7 @@ extension Tensor where Element: LinearAlgebraScalar {
         // Q from the first k columns (leading dimension n stays valid).
         info = Element.lapackOrgqr(m: m32, n: k32, k: k32, a: base, lda: n32, tau: tau)
         try checkArgumentInfo(info, "orgqr")
-        let q = Tensor(shape: [m, k]) { buffer in
+        let q = Tensor(unsafeUninitializedShape: [m, k]) { buffer in
             for i in 0..<m { for j in 0..<k { buffer[i * k + j] = base[i * n + j] } }
         }
         return withExtendedLifetime(matrix) { QRDecomposition(q: q, r: r) }
@@ -424,7 +424,7 @@ extension Tensor where Element: LinearAlgebraScalar {
         var residuals = Tensor<Real>(shape: [0], repeating: 0)
         if Int(rank) == n && m > n {
             let tail = work[n..<m, TensorIndex.all]
-            residuals = Tensor<Real>(shape: [nrhs]) { buffer in
+            residuals = Tensor<Real>(unsafeUninitializedShape: [nrhs]) { buffer in
                 for j in 0..<nrhs {
                     var sum: Real = 0
                     for i in 0..<(m - n) {
@@ -442,7 +442,7 @@ extension Tensor where Element: LinearAlgebraScalar {
 
     /// An `[rows, columns]` matrix with ones on the main diagonal.
     static func identityMatrix(_ rows: Int, _ columns: Int) -> Tensor {
-        Tensor(shape: [rows, columns]) { buffer in
+        Tensor(unsafeUninitializedShape: [rows, columns]) { buffer in
             for i in 0..<rows { for j in 0..<columns { buffer[i * columns + j] = i == j ? .oneValue : .zeroValue } }
         }
     }

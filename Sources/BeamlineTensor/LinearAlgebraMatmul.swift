@@ -149,7 +149,7 @@ extension Tensor where Element: LinearAlgebraScalar {
         // Batch offsets (broadcast batch axes have stride 0).
         let batchStridesA = left.broadcastBatchStrides(to: batch)
         let batchStridesB = right.broadcastBatchStrides(to: batch)
-        let result = Tensor(shape: shape, unsafeUninitializedElements: { buffer in
+        let result = Tensor(unsafeUninitializedShape: shape, initializingWith: { buffer in
             buffer.initialize(repeating: .zeroValue)
         })
         let pa = left.storage.base + left.offset, pb = right.storage.base + right.offset

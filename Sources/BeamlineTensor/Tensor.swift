@@ -88,15 +88,30 @@ public struct Tensor<Element: TensorElement>: @unchecked Sendable {
         self.init(shape: [], repeating: value)
     }
 
-    /// A C-contiguous tensor of `shape` whose elements `initializer` writes
-    /// (every element must be written; they start uninitialised).
+    /// A C-contiguous tensor of `shape` whose elements `initializer` writes,
+    /// as `Array(unsafeUninitializedCapacity:initializingWith:)` does.
+    ///
+    /// The elements start uninitialised: `initializer` must write every one
+    /// of them (reading one first, or leaving one unwritten, gives
+    /// unspecified values). The buffer is valid only during the call.
     @inlinable
-    public init(shape: [Int],
-                unsafeUninitializedElements initializer: (UnsafeMutableBufferPointer<Element>) throws -> Void) rethrows {
+    public init<Failure: Error>(
+        unsafeUninitializedShape shape: [Int],
+        initializingWith initializer: (UnsafeMutableBufferPointer<Element>) throws(Failure) -> Void
+    ) throws(Failure) {
         let count = Self.validatedCount(shape)
         let storage = TensorStorage<Element>(uninitializedCount: count)
         try initializer(UnsafeMutableBufferPointer(start: storage.base, count: count))
         self.init(storage: storage, shape: shape, strides: Self.contiguousStrides(for: shape), offset: 0)
+    }
+
+    /// The former name of ``init(unsafeUninitializedShape:initializingWith:)``,
+    /// which hid the word "unsafe" behind a trailing closure.
+    @available(*, deprecated, renamed: "init(unsafeUninitializedShape:initializingWith:)")
+    @inlinable
+    public init(shape: [Int],
+                unsafeUninitializedElements initializer: (UnsafeMutableBufferPointer<Element>) throws -> Void) rethrows {
+        try self.init(unsafeUninitializedShape: shape, initializingWith: initializer)
     }
 
     // MARK: - Properties

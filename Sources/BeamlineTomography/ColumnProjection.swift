@@ -482,7 +482,7 @@ extension JohnTransformProjector {
                 let tilesPerBlock = (tiles + wantedBlocks - 1) / wantedBlocks
                 let blocks = (tiles + tilesPerBlock - 1) / tilesPerBlock
                 let listBytes = ColumnTermLists<Scalar>.bytes(columns: columns)
-                var workspace = Tensor<Double>(shape: [blocks * listBytes / 8]) { _ in }   // lists are set up before use
+                var workspace = Tensor<Double>(unsafeUninitializedShape: [blocks * listBytes / 8]) { _ in }   // lists are set up before use
                 workspace.withUnsafeMutableBufferPointer { space in
                     let memory = SendableMutableBuffer(space)
                     Parallel.forEachBlock(count: tiles, blockSize: tilesPerBlock) { block, tileRange in

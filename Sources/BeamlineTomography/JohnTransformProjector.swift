@@ -153,7 +153,7 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
             throw .shapeMismatch(argument: "volume", expected: volumeShape, received: volume.shape)
         }
         let result: Tensor<Scalar>? = volume.withUnsafeBufferPointer { x in
-            Tensor.allElementsFinite(x) ? Tensor(shape: projectionsShape) { y in apply(x, into: y) } : nil
+            Tensor.allElementsFinite(x) ? Tensor(unsafeUninitializedShape: projectionsShape) { y in apply(x, into: y) } : nil
         }
         guard let result else { throw .nonFiniteValues(argument: "volume") }
         return result
@@ -170,7 +170,7 @@ public struct JohnTransformProjector<Scalar: SparseElement>: LinearOperator, Sen
             throw .shapeMismatch(argument: "projections", expected: projectionsShape, received: projections.shape)
         }
         let result: Tensor<Scalar>? = projections.withUnsafeBufferPointer { y in
-            Tensor.allElementsFinite(y) ? Tensor(shape: volumeShape) { x in applyAdjoint(y, into: x) } : nil
+            Tensor.allElementsFinite(y) ? Tensor(unsafeUninitializedShape: volumeShape) { x in applyAdjoint(y, into: x) } : nil
         }
         guard let result else { throw .nonFiniteValues(argument: "projections") }
         return result

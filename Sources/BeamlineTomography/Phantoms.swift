@@ -87,7 +87,7 @@ public enum Phantom {
         let (nx, ny, nz) = (Swift.max(0, shape[0]), Swift.max(0, shape[1]), Swift.max(0, shape[2]))
         var values = [T](repeating: 0, count: nx * ny * nz * channels)
         values.withUnsafeMutableBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return }
+            guard buffer.baseAddress != nil else { return }
             let out = SendableMutableBuffer(buffer)
             Parallel.forEachChunk(count: nx, minimumChunk: 1) { xs in
                 for x in xs {
