@@ -1,7 +1,7 @@
 /// A strided N-dimensional array with value semantics.
 ///
 /// A tensor is a shape, strides (in elements, may be zero or negative), an
-/// offset, and a shared ``TensorStorage``. Slicing, transposing, permuting,
+/// offset, and a shared, 64-byte-aligned storage buffer. Slicing, transposing, permuting,
 /// broadcasting and reshaping a contiguous tensor make views that share the
 /// storage; a write copies the storage first when it is shared
 /// (copy-on-write, as `Array` does), so `b = a; b[at: 0] = 1` never changes
