@@ -60,7 +60,7 @@ enum UpsampledDFT {
     @inline(__always)
     static func gemm<T: RegistrationScalar>(_ k: UnsafePointer<Complex<T>>, _ d: UnsafePointer<Complex<T>>,
                                             _ c: UnsafeMutablePointer<Complex<T>>, u: Int, rows: Int, n: Int, ldb: Int) {
-        Complex<T>.blasGemm(transposeA: false, transposeB: true, m: Int32(u), n: Int32(rows), k: Int32(n),
+        Complex<T>._blasGemm(transposeA: false, transposeB: true, m: Int32(u), n: Int32(rows), k: Int32(n),
                             alpha: .one, a: k, lda: Int32(n), b: d, ldb: Int32(ldb),
                             beta: .zero, c: c, ldc: Int32(rows))
     }
@@ -148,7 +148,7 @@ enum UpsampledDFT {
             let kernel = kernelMatrix(T.self, n: n, u: u, factor: factor, offset: offset, range: 1..<(m + 1))
             a.withUnsafeMutableBufferPointer { c in
                 kernel.withUnsafeBufferPointer { k in
-                    Complex<T>.blasGemm(transposeA: false, transposeB: true, m: Int32(u), n: Int32(rows), k: Int32(m),
+                    Complex<T>._blasGemm(transposeA: false, transposeB: true, m: Int32(u), n: Int32(rows), k: Int32(m),
                                         alpha: .one, a: k.baseAddress!, lda: Int32(m), b: product + 1, ldb: Int32(h),
                                         beta: .zero, c: c.baseAddress!, ldc: Int32(rows))
                 }

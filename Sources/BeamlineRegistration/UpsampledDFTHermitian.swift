@@ -112,7 +112,7 @@ extension UpsampledDFT {
                         }
                     }
                 }
-                T.blasGemm(transposeA: false, transposeB: true, m: Int32(2 * pairs), n: Int32(u),
+                T._blasGemm(transposeA: false, transposeB: true, m: Int32(2 * pairs), n: Int32(u),
                            k: Int32(2 * m1), alpha: 1, a: y, lda: Int32(2 * m1),
                            b: w1, ldb: Int32(2 * m1), beta: 0, c: c, ldc: Int32(u))
             }
@@ -145,7 +145,7 @@ extension UpsampledDFT {
                         row[2 * (r - 1) + 1] = -2 * kernelRow[r].imaginary
                     }
                 }
-                T.blasGemm(transposeA: false, transposeB: false, m: Int32(u), n: Int32(u), k: Int32(2 * m0),
+                T._blasGemm(transposeA: false, transposeB: false, m: Int32(u), n: Int32(u), k: Int32(2 * m0),
                            alpha: 1, a: w0, lda: Int32(2 * m0), b: c + 2 * u, ldb: Int32(u), beta: 0,
                            c: real, ldc: Int32(u))
                 if n1 % 2 == 0 {
@@ -161,7 +161,7 @@ extension UpsampledDFT {
                     var wz = [T](repeating: 0, count: 2 * u)
                     z.withUnsafeBufferPointer { zBuffer in
                         wz.withUnsafeMutableBufferPointer { out in
-                            T.blasGemm(transposeA: false, transposeB: false, m: Int32(u), n: 2, k: Int32(2 * m0),
+                            T._blasGemm(transposeA: false, transposeB: false, m: Int32(u), n: 2, k: Int32(2 * m0),
                                        alpha: T(0.5), a: w0, lda: Int32(2 * m0),
                                        b: zBuffer.baseAddress!, ldb: 2, beta: 0, c: out.baseAddress!, ldc: 2)
                         }

@@ -139,7 +139,7 @@ public struct DenseMatrixOperator<Scalar: SparseElement>: LinearOperator, Sendab
         guard output.count > 0 else { return }
         guard input.count > 0 else { output.initialize(repeating: 0); return }
         matrix.withUnsafeBufferPointer { a in
-            Scalar.blasGemv(transpose: transpose, m: Int32(rows), n: Int32(columns), alpha: 1, a: a.baseAddress!,
+            Scalar._blasGemv(transpose: transpose, m: Int32(rows), n: Int32(columns), alpha: 1, a: a.baseAddress!,
                             lda: Int32(Swift.max(1, columns)), x: input.baseAddress!, incx: 1, beta: 0,
                             y: output.baseAddress!, incy: 1)
         }

@@ -3,11 +3,11 @@ import RealModule
 extension Tensor {
     /// A tensor of zeros (`numpy.zeros`).
     @inlinable
-    public static func zeros(_ shape: [Int]) -> Tensor { Tensor(shape: shape, repeating: .zeroValue) }
+    public static func zeros(_ shape: [Int]) -> Tensor { Tensor(shape: shape, repeating: ._zeroValue) }
 
     /// A tensor of ones (`numpy.ones`).
     @inlinable
-    public static func ones(_ shape: [Int]) -> Tensor { Tensor(shape: shape, repeating: .oneValue) }
+    public static func ones(_ shape: [Int]) -> Tensor { Tensor(shape: shape, repeating: ._oneValue) }
 
     /// A tensor filled with `value` (`numpy.full`).
     @inlinable
@@ -25,7 +25,7 @@ extension Tensor where Element: ArithmeticElement {
         precondition(n >= 0, "Tensor.identity: negative size \(n)")
         var result = zeros([n, n])
         result.withUnsafeMutableBufferPointer { buffer in
-            for i in 0..<n { buffer[i * n + i] = .oneValue }
+            for i in 0..<n { buffer[i * n + i] = ._oneValue }
         }
         return result
     }
@@ -71,7 +71,7 @@ extension Tensor where Element: ArithmeticElement {
     public static func arange(_ n: Int) -> Tensor {
         precondition(n >= 0, "Tensor.arange: negative count \(n)")
         return Tensor(unsafeUninitializedShape: [n]) { buffer in
-            for i in 0..<n { buffer[i] = Element(castingInt64: Int64(i)) }
+            for i in 0..<n { buffer[i] = Element(_castingInt64: Int64(i)) }
         }
     }
 }

@@ -391,7 +391,7 @@ public enum FFT {
     /// `x` cropped or zero-padded to `shape` (same rank), C-contiguous.
     static func resized<E: TensorElement>(_ x: Tensor<E>, to shape: [Int]) throws -> Tensor<E> {
         if shape == x.shape { return x.contiguous() }
-        var result = Tensor<E>(shape: shape, repeating: .zeroValue)
+        var result = Tensor<E>(shape: shape, repeating: ._zeroValue)
         let common = zip(shape, x.shape).map { Swift.min($0, $1) }
         if common.contains(0) { return result }
         let ranges = common.map { TensorIndex.range(0..<$0) }
@@ -477,7 +477,7 @@ public enum FFT {
     ) {
         guard let plan = planned.plan else { return }
         withExtendedLifetime((input.storage, planned.output.storage, plan)) {
-            T.fftwExecute(kind: kind, plan: plan.pointer,
+            T._fftwExecute(kind: kind, plan: plan.pointer,
                           input: UnsafeMutableRawPointer(input.storage.base + input.offset),
                           output: UnsafeMutableRawPointer(planned.output.storage.base + planned.output.offset))
         }

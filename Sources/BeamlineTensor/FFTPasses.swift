@@ -135,7 +135,7 @@ extension FFT {
         let handle = try plan(T.self, kind: kind, sign: sign, dims: dims, howMany: loops, planning: planning,
                               input: input, inputBytes: inBytes, output: output, outputBytes: outBytes)
         withExtendedLifetime(handle) {
-            T.fftwExecute(kind: kind, plan: handle.pointer, input: input, output: output)
+            T._fftwExecute(kind: kind, plan: handle.pointer, input: input, output: output)
         }
     }
 
@@ -187,7 +187,7 @@ extension FFT {
                         (buffer + i * rowBytes).copyMemory(from: start + i * strideBytes, byteCount: rowBytes)
                     }
                     let handle = w == width ? full : partial!
-                    T.fftwExecute(kind: .complexToComplex, plan: handle.pointer, input: buffer, output: buffer)
+                    T._fftwExecute(kind: .complexToComplex, plan: handle.pointer, input: buffer, output: buffer)
                     for i in 0..<n {
                         (start + i * strideBytes).copyMemory(from: buffer + i * rowBytes, byteCount: rowBytes)
                     }

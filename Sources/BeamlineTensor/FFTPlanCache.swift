@@ -52,8 +52,8 @@ final class FFTPlanHandle: @unchecked Sendable {
 /// FFTW's threading, set up once before any planning (Swift initialises
 /// globals lazily and exactly once).
 let fftwThreadsReady: Bool = {
-    let double = Double.fftwInitThreads()
-    let single = Float.fftwInitThreads()
+    let double = Double._fftwInitThreads()
+    let single = Float._fftwInitThreads()
     // Multi-threaded plans split their loops over Beamline's pool instead of
     // FFTW's own threads, whose workers sleep between transforms.
     fftw_threads_set_callback(runFFTWLoop, nil)
@@ -112,11 +112,11 @@ extension FFT {
         let key = FFTPlanKey(precision: T.dtype, kind: kind, sign: sign,
                              dims: dims.flatMap { [$0.n, $0.is, $0.os] },
                              howMany: howMany.flatMap { [$0.n, $0.is, $0.os] }, flags: planning.flags,
-                             inputAlignment: T.fftwAlignment(of: input), outputAlignment: T.fftwAlignment(of: output),
+                             inputAlignment: T._fftwAlignment(of: input), outputAlignment: T._fftwAlignment(of: output),
                              threads: threads)
         let made: FFTPlanHandle? = fftwPlanner.withLock { cache in
             if let cached = cache[key] { return cached }
-            T.fftwPlanWithThreads(Int32(clamping: threads))
+            T._fftwPlanWithThreads(Int32(clamping: threads))
             var planIn = input, planOut = output
             var scratch: [UnsafeMutableRawPointer] = []
             if planning == .measure {
@@ -131,13 +131,13 @@ extension FFT {
             defer { scratch.forEach { $0.deallocate() } }
             let pointer = dims.withUnsafeBufferPointer { d in
                 howMany.withUnsafeBufferPointer { h in
-                    T.fftwPlan(kind: kind, rank: Int32(d.count), dims: d.baseAddress!,
+                    T._fftwPlan(kind: kind, rank: Int32(d.count), dims: d.baseAddress!,
                                howManyRank: Int32(h.count), howManyDims: h.baseAddress ?? d.baseAddress!,
                                input: planIn, output: planOut, sign: sign, flags: planning.flags)
                 }
             }
             guard let pointer else { return nil }
-            let handle = FFTPlanHandle(pointer: pointer, destroy: { T.fftwDestroy($0) })
+            let handle = FFTPlanHandle(pointer: pointer, destroy: { T._fftwDestroy($0) })
             cache[key] = handle
             return handle
         }
@@ -155,7 +155,7 @@ extension FFT {
     /// (`fftw_export_wisdom_to_string`).
     public static func exportWisdom<T: FFTScalar>(for type: T.Type) -> String {
         _ = fftwThreadsReady
-        return fftwPlanner.withLock { _ in T.fftwExportWisdom() }
+        return fftwPlanner.withLock { _ in T._fftwExportWisdom() }
     }
 
     /// Adds wisdom from text made by ``exportWisdom(for:)``
@@ -164,7 +164,7 @@ extension FFT {
     /// cannot parse it.
     public static func importWisdom<T: FFTScalar>(_ text: String, for type: T.Type) throws {
         _ = fftwThreadsReady
-        let ok = fftwPlanner.withLock { _ in T.fftwImportWisdom(text) }
+        let ok = fftwPlanner.withLock { _ in T._fftwImportWisdom(text) }
         guard ok else {
             throw TensorError.invalidArgument(name: "wisdom", expected: "FFTW wisdom text for \(T.self)",
                                               received: "\(text.prefix(40))...")
@@ -176,7 +176,7 @@ extension FFT {
     /// ``TensorError/backendFailure(routine:code:)`` when it cannot be written.
     public static func exportWisdom<T: FFTScalar>(for type: T.Type, toFile path: String) throws {
         _ = fftwThreadsReady
-        let ok = fftwPlanner.withLock { _ in T.fftwExportWisdom(toFile: path) }
+        let ok = fftwPlanner.withLock { _ in T._fftwExportWisdom(toFile: path) }
         guard ok else { throw TensorError.backendFailure(routine: "fftw_export_wisdom_to_filename(\(path))", code: 0) }
     }
 
@@ -186,7 +186,7 @@ extension FFT {
     /// or not wisdom.
     public static func importWisdom<T: FFTScalar>(for type: T.Type, fromFile path: String) throws {
         _ = fftwThreadsReady
-        let ok = fftwPlanner.withLock { _ in T.fftwImportWisdom(fromFile: path) }
+        let ok = fftwPlanner.withLock { _ in T._fftwImportWisdom(fromFile: path) }
         guard ok else { throw TensorError.backendFailure(routine: "fftw_import_wisdom_from_filename(\(path))", code: 0) }
     }
 
@@ -194,6 +194,6 @@ extension FFT {
     /// plans stay valid.
     public static func forgetWisdom<T: FFTScalar>(for type: T.Type) {
         _ = fftwThreadsReady
-        fftwPlanner.withLock { _ in T.fftwForgetWisdom() }
+        fftwPlanner.withLock { _ in T._fftwForgetWisdom() }
     }
 }

@@ -122,7 +122,7 @@ extension Tensor where Element: LinearAlgebraScalar {
         if n == 0 || nrhs == 0 { return rhs }
         let n32 = try blasInt(n, "n"), nrhs32 = try blasInt(nrhs, "columns of b")
         var pivots = [Int32](repeating: 0, count: n)
-        let info = Element.lapackGesv(n: n32, nrhs: nrhs32, a: matrix.ownedBase, lda: n32, ipiv: &pivots,
+        let info = Element._lapackGesv(n: n32, nrhs: nrhs32, a: matrix.ownedBase, lda: n32, ipiv: &pivots,
                                       b: rhs.ownedBase, ldb: nrhs32)
         try checkArgumentInfo(info, "gesv")
         if info > 0 { throw TensorError.singularMatrix(operation: "solve", pivot: Int(info)) }
@@ -144,10 +144,10 @@ extension Tensor where Element: LinearAlgebraScalar {
         if n == 0 { return matrix }
         let n32 = try blasInt(n, "n")
         var pivots = [Int32](repeating: 0, count: n)
-        var info = Element.lapackGetrf(m: n32, n: n32, a: matrix.ownedBase, lda: n32, ipiv: &pivots)
+        var info = Element._lapackGetrf(m: n32, n: n32, a: matrix.ownedBase, lda: n32, ipiv: &pivots)
         try checkArgumentInfo(info, "getrf")
         if info > 0 { throw TensorError.singularMatrix(operation: "inverse", pivot: Int(info)) }
-        info = Element.lapackGetri(n: n32, a: matrix.ownedBase, lda: n32, ipiv: pivots)
+        info = Element._lapackGetri(n: n32, a: matrix.ownedBase, lda: n32, ipiv: pivots)
         try checkArgumentInfo(info, "getri")
         if info > 0 { throw TensorError.singularMatrix(operation: "inverse", pivot: Int(info)) }
         return matrix
@@ -166,17 +166,17 @@ extension Tensor where Element: LinearAlgebraScalar {
     public static func determinant(_ a: Tensor) throws -> Element {
         let matrix = try lapackMatrix(a, "a", "determinant", square: true)
         let n = a.shape[0]
-        if n == 0 { return .oneValue }
+        if n == 0 { return ._oneValue }
         let n32 = try blasInt(n, "n")
         var pivots = [Int32](repeating: 0, count: n)
-        let info = Element.lapackGetrf(m: n32, n: n32, a: matrix.ownedBase, lda: n32, ipiv: &pivots)
+        let info = Element._lapackGetrf(m: n32, n: n32, a: matrix.ownedBase, lda: n32, ipiv: &pivots)
         try checkArgumentInfo(info, "getrf")
-        if info > 0 { return .zeroValue }
-        var result = Element.oneValue
+        if info > 0 { return ._zeroValue }
+        var result = Element._oneValue
         let base = matrix.ownedBase
         for i in 0..<n {
             result *= base[i * n + i]
-            if pivots[i] != Int32(i + 1) { result = .zeroValue - result }
+            if pivots[i] != Int32(i + 1) { result = ._zeroValue - result }
         }
         return withExtendedLifetime(matrix) { result }
     }
@@ -201,11 +201,11 @@ extension Tensor where Element: LinearAlgebraScalar {
         let n = a.shape[0]
         if n == 0 { return matrix }
         let n32 = try blasInt(n, "n")
-        let info = Element.lapackPotrf(lower: true, n: n32, a: matrix.ownedBase, lda: n32)
+        let info = Element._lapackPotrf(lower: true, n: n32, a: matrix.ownedBase, lda: n32)
         try checkArgumentInfo(info, "potrf")
         if info > 0 { throw TensorError.notPositiveDefinite(operation: "cholesky", minorOrder: Int(info)) }
         let base = matrix.ownedBase
-        for i in 0..<n { for j in (i + 1)..<Swift.max(i + 1, n) { base[i * n + j] = .zeroValue } }
+        for i in 0..<n { for j in (i + 1)..<Swift.max(i + 1, n) { base[i * n + j] = ._zeroValue } }
         return matrix
     }
 
@@ -225,21 +225,21 @@ extension Tensor where Element: LinearAlgebraScalar {
         let matrix = try lapackMatrix(a, "a", "qr", square: false)
         let m = a.shape[0], n = a.shape[1], k = Swift.min(m, n)
         if k == 0 {
-            return QRDecomposition(q: Tensor(shape: [m, k], repeating: .zeroValue),
-                                   r: Tensor(shape: [k, n], repeating: .zeroValue))
+            return QRDecomposition(q: Tensor(shape: [m, k], repeating: ._zeroValue),
+                                   r: Tensor(shape: [k, n], repeating: ._zeroValue))
         }
         let m32 = try blasInt(m, "m"), n32 = try blasInt(n, "n"), k32 = try blasInt(k, "k")
-        var tau = [Element](repeating: .zeroValue, count: k)
-        var info = Element.lapackGeqrf(m: m32, n: n32, a: matrix.ownedBase, lda: n32, tau: &tau)
+        var tau = [Element](repeating: ._zeroValue, count: k)
+        var info = Element._lapackGeqrf(m: m32, n: n32, a: matrix.ownedBase, lda: n32, tau: &tau)
         try checkArgumentInfo(info, "geqrf")
         let base = matrix.ownedBase
         let r = Tensor(unsafeUninitializedShape: [k, n]) { buffer in
             for i in 0..<k {
-                for j in 0..<n { buffer[i * n + j] = j >= i ? base[i * n + j] : .zeroValue }
+                for j in 0..<n { buffer[i * n + j] = j >= i ? base[i * n + j] : ._zeroValue }
             }
         }
         // Q from the first k columns (leading dimension n stays valid).
-        info = Element.lapackOrgqr(m: m32, n: k32, k: k32, a: base, lda: n32, tau: tau)
+        info = Element._lapackOrgqr(m: m32, n: k32, k: k32, a: base, lda: n32, tau: tau)
         try checkArgumentInfo(info, "orgqr")
         let q = Tensor(unsafeUninitializedShape: [m, k]) { buffer in
             for i in 0..<m { for j in 0..<k { buffer[i * k + j] = base[i * n + j] } }
@@ -270,12 +270,12 @@ extension Tensor where Element: LinearAlgebraScalar {
         }
         let m32 = try blasInt(m, "m"), n32 = try blasInt(n, "n")
         var s = Tensor<Element.RealComponent>(shape: [k], repeating: 0)
-        var u = Tensor(shape: [m, uColumns], repeating: .zeroValue)
-        var vh = Tensor(shape: [vRows, n], repeating: .zeroValue)
+        var u = Tensor(shape: [m, uColumns], repeating: ._zeroValue)
+        var vh = Tensor(shape: [vRows, n], repeating: ._zeroValue)
         let info = s.withUnsafeMutableBufferPointer { ps in
             u.withUnsafeMutableBufferPointer { pu in
                 vh.withUnsafeMutableBufferPointer { pv in
-                    Element.lapackGesdd(jobz: lapackChar(fullMatrices ? "A" : "S"), m: m32, n: n32,
+                    Element._lapackGesdd(jobz: lapackChar(fullMatrices ? "A" : "S"), m: m32, n: n32,
                                         a: matrix.ownedBase, lda: n32, s: ps.baseAddress!,
                                         u: pu.baseAddress, ldu: Int32(uColumns), vt: pv.baseAddress, ldvt: n32)
                 }
@@ -303,7 +303,7 @@ extension Tensor where Element: LinearAlgebraScalar {
         // when no vectors are computed.
         let m32 = try blasInt(m, "m"), n32 = try blasInt(n, "n")
         let info = s.withUnsafeMutableBufferPointer { ps in
-            Element.lapackGesdd(jobz: lapackChar("N"), m: m32, n: n32, a: matrix.ownedBase, lda: n32,
+            Element._lapackGesdd(jobz: lapackChar("N"), m: m32, n: n32, a: matrix.ownedBase, lda: n32,
                                 s: ps.baseAddress!, u: nil, ldu: m32, vt: nil, ldvt: n32)
         }
         try checkArgumentInfo(info, "gesdd")
@@ -351,7 +351,7 @@ extension Tensor where Element: LinearAlgebraScalar {
         if n == 0 { return (w, matrix) }
         let n32 = try blasInt(n, "n")
         let info = w.withUnsafeMutableBufferPointer { pw in
-            Element.lapackEigh(vectors: vectors, lower: lower, n: n32, a: matrix.ownedBase, lda: n32,
+            Element._lapackEigh(vectors: vectors, lower: lower, n: n32, a: matrix.ownedBase, lda: n32,
                                w: pw.baseAddress!)
         }
         try checkArgumentInfo(info, "syevd/heevd")
@@ -394,7 +394,7 @@ extension Tensor where Element: LinearAlgebraScalar {
         let nrhs = b.rank == 1 ? 1 : b.shape[1]
         let rows = Swift.max(m, n, 1)
         // b padded to max(m, n) rows, as gelsd wants.
-        var work = Tensor(shape: [rows, nrhs], repeating: .zeroValue)
+        var work = Tensor(shape: [rows, nrhs], repeating: ._zeroValue)
         let bMatrix = b.rank == 1 ? b.reshaped([m, 1]) : b
         if m > 0 && nrhs > 0 {
             try work.assign(bMatrix, to: [.range(0..<m), .all])
@@ -406,7 +406,7 @@ extension Tensor where Element: LinearAlgebraScalar {
             let m32 = try blasInt(m, "m"), n32 = try blasInt(n, "n"), nrhs32 = try blasInt(nrhs, "columns of b")
             let info = s.withUnsafeMutableBufferPointer { ps in
                 work.withUnsafeMutableBufferPointer { pb in
-                    Element.lapackGelsd(m: m32, n: n32, nrhs: nrhs32, a: matrix.ownedBase, lda: n32,
+                    Element._lapackGelsd(m: m32, n: n32, nrhs: nrhs32, a: matrix.ownedBase, lda: n32,
                                         b: pb.baseAddress!, ldb: nrhs32, s: ps.baseAddress!, rcond: condition,
                                         rank: &rank)
                 }
@@ -443,7 +443,7 @@ extension Tensor where Element: LinearAlgebraScalar {
     /// An `[rows, columns]` matrix with ones on the main diagonal.
     static func identityMatrix(_ rows: Int, _ columns: Int) -> Tensor {
         Tensor(unsafeUninitializedShape: [rows, columns]) { buffer in
-            for i in 0..<rows { for j in 0..<columns { buffer[i * columns + j] = i == j ? .oneValue : .zeroValue } }
+            for i in 0..<rows { for j in 0..<columns { buffer[i * columns + j] = i == j ? ._oneValue : ._zeroValue } }
         }
     }
 }

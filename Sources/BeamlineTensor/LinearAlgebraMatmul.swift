@@ -125,8 +125,8 @@ extension Tensor where Element: LinearAlgebraScalar {
     static func matmulStack(_ lhs: Tensor, _ rhs: Tensor, batch: [Int], m: Int, n: Int, k: Int) throws -> Tensor {
         let shape = batch + [m, n]
         let batchCount = batch.reduce(1, *)
-        if m == 0 || n == 0 || batchCount == 0 { return Tensor(shape: shape, repeating: .zeroValue) }
-        if k == 0 { return Tensor(shape: shape, repeating: .zeroValue) }
+        if m == 0 || n == 0 || batchCount == 0 { return Tensor(shape: shape, repeating: ._zeroValue) }
+        if k == 0 { return Tensor(shape: shape, repeating: ._zeroValue) }
         let m32 = try blasInt(m, "rows of a"), n32 = try blasInt(n, "columns of b"), k32 = try blasInt(k, "columns of a")
 
         // One copy per operand at most, of its own (unbroadcast) shape.
@@ -150,7 +150,7 @@ extension Tensor where Element: LinearAlgebraScalar {
         let batchStridesA = left.broadcastBatchStrides(to: batch)
         let batchStridesB = right.broadcastBatchStrides(to: batch)
         let result = Tensor(unsafeUninitializedShape: shape, initializingWith: { buffer in
-            buffer.initialize(repeating: .zeroValue)
+            buffer.initialize(repeating: ._zeroValue)
         })
         let pa = left.storage.base + left.offset, pb = right.storage.base + right.offset
         let pc = result.storage.base
@@ -164,13 +164,13 @@ extension Tensor where Element: LinearAlgebraScalar {
                 }
                 if n == 1 && !layoutB.transposed && layoutB.leadingDimension >= 1 {
                     // Matrix-vector: b is a column with stride ldb.
-                    Element.blasGemv(transpose: layoutA.transposed, m: layoutA.transposed ? k32 : m32,
-                                     n: layoutA.transposed ? m32 : k32, alpha: .oneValue, a: pa + oa, lda: lda,
-                                     x: pb + ob, incx: ldb, beta: .zeroValue, y: pc + item * m, incy: 1)
+                    Element._blasGemv(transpose: layoutA.transposed, m: layoutA.transposed ? k32 : m32,
+                                     n: layoutA.transposed ? m32 : k32, alpha: ._oneValue, a: pa + oa, lda: lda,
+                                     x: pb + ob, incx: ldb, beta: ._zeroValue, y: pc + item * m, incy: 1)
                 } else {
-                    Element.blasGemm(transposeA: layoutA.transposed, transposeB: layoutB.transposed,
-                                     m: m32, n: n32, k: k32, alpha: .oneValue, a: pa + oa, lda: lda,
-                                     b: pb + ob, ldb: ldb, beta: .zeroValue, c: pc + item * m * n, ldc: n32)
+                    Element._blasGemm(transposeA: layoutA.transposed, transposeB: layoutB.transposed,
+                                     m: m32, n: n32, k: k32, alpha: ._oneValue, a: pa + oa, lda: lda,
+                                     b: pb + ob, ldb: ldb, beta: ._zeroValue, c: pc + item * m * n, ldc: n32)
                 }
                 // Odometer over the batch index.
                 var axis = batch.count - 1

@@ -169,7 +169,7 @@ extension Tensor {
     /// `!= 0`.
     @inlinable
     public func cast<Target: TensorElement>(to target: Target.Type) -> Tensor<Target> {
-        map { $0.cast(to: Target.self) }
+        map { $0._cast(to: Target.self) }
     }
 }
 

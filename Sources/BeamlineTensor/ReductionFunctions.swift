@@ -159,7 +159,7 @@ extension Tensor where Element: FloatingElement {
     /// count; NaN for an empty tensor, as NumPy returns with a warning).
     @inlinable
     public func mean() -> Element {
-        sum() / Element(castingInt64: Int64(count))
+        sum() / Element(_castingInt64: Int64(count))
     }
 
     /// Means along `axis`.
@@ -173,7 +173,7 @@ extension Tensor where Element: FloatingElement {
     public func mean(axes: [Int], keepingDimensions: Bool = false) -> Tensor {
         let sums = sum(axes: axes, keepingDimensions: keepingDimensions)
         let n = axes.reduce(1) { $0 * shape[checkedAxis($1, "mean")] }
-        return sums / Element(castingInt64: Int64(n))
+        return sums / Element(_castingInt64: Int64(n))
     }
 
     /// Variance of all elements (`numpy.var`): mean of `|x - mean|²` with
