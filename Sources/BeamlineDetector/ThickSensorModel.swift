@@ -103,9 +103,8 @@ public struct ThickSensorModel: Sendable {
     ///     rows, possibly from several threads at once.
     /// - Throws: ``DetectorError/invalidArgument(name:expected:received:)``
     ///   for a bad `sample` or sub-face count.
-    @inlinable
-    @_specialize(where Element == Double)
-    @_specialize(where Element == Float)
+    @specialized(where Element == Double)
+    @specialized(where Element == Float)
     public func raytrace<Element: SparseElement>(sample: Int, directions: RayDirections = .perRay,
                                                  as: Element.Type = Element.self,
                                                  progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> PointSpreadMatrix<Element> {
@@ -146,9 +145,8 @@ public struct ThickSensorModel: Sendable {
     ///
     /// - Throws: ``DetectorError/invalidArgument(name:expected:received:)``
     ///   for `subpixels` outside 1...256.
-    @inlinable
-    @_specialize(where Element == Double)
-    @_specialize(where Element == Float)
+    @specialized(where Element == Double)
+    @specialized(where Element == Float)
     public func exact<Element: SparseElement>(subpixels: Int = 1, as: Element.Type = Element.self,
                                               progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> PointSpreadMatrix<Element> {
         guard subpixels >= 1 && subpixels <= 256 else {
@@ -226,8 +224,8 @@ struct RowKernel: Sendable {
     /// balance maps are written once, in parallel, straight into their
     /// tensors' storage.
     @usableFromInline
-    @_specialize(where Element == Double)
-    @_specialize(where Element == Float)
+    @specialized(where Element == Double)
+    @specialized(where Element == Float)
     func build<Element: SparseElement>(_ fill: @Sendable (Int, inout RowScratch) -> Void,
                                        progress: @Sendable (Int, Int) -> Void) throws -> PointSpreadMatrix<Element> {
         let n = rows * columns

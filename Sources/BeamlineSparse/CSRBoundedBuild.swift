@@ -146,8 +146,8 @@ extension CSRMatrix {
     ///   bad `rowsPerBlock` or a bound that was too small,
     ///   ``SparseError/nonFiniteValue(argument:position:)`` when summing
     ///   duplicates overflowed.
-    @_specialize(where Element == Double)
-    @_specialize(where Element == Float)
+    @specialized(where Element == Double)
+    @specialized(where Element == Float)
     public static func build(rows: Int, columns: Int, rowsPerBlock: Int, entryBound: @Sendable (Range<Int>) -> Int,
                              _ fill: @Sendable (Range<Int>, inout CSRRowWriter<Element>) throws -> Void) throws -> CSRMatrix {
         try checkDimensions(rows: rows, columns: columns)

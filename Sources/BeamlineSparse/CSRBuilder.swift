@@ -133,8 +133,8 @@ extension CSRMatrix {
     /// - Throws: the first error (in block order) thrown by `fill`, or
     ///   ``SparseError/lengthMismatch(argument:expected:received:)`` when a
     ///   block closed the wrong number of rows.
-    @_specialize(where Element == Double)
-    @_specialize(where Element == Float)
+    @specialized(where Element == Double)
+    @specialized(where Element == Float)
     public static func build(rows: Int, columns: Int, rowsPerBlock: Int = 1024,
                              _ fill: @Sendable (Range<Int>, inout CSRBuilder<Element>) throws -> Void) throws -> CSRMatrix {
         try checkDimensions(rows: rows, columns: columns)
