@@ -357,10 +357,10 @@ enum CorrelationCore<T: RegistrationScalar> {
                         Parallel.forEachBlock(count: rows, blockSize: perBlock) { block, range in
                             var src = 0.0, tgt = 0.0
                             for row in range {
-                                let a = fp.baseAddress + row * h, b = gp.baseAddress + row * h
-                                let (fAll, gAll) = T.self == Double.self
-                                    ? crossPowerRowC(a, b, out.baseAddress + row * h, count: h, phase: phase, floor: floor)
-                                    : crossPowerRow(a, b, out.baseAddress + row * h, count: h, phase: phase, floor: floor)
+                                let a = fp.pointer(at: row * h, count: h), b = gp.pointer(at: row * h, count: h)
+                                let o = out.pointer(at: row * h, count: h)
+                                let (fAll, gAll) = T._crossPower(count: h, a: a, b: b, product: o, phase: phase, floor: floor)
+                                    ?? crossPowerRow(a, b, o, count: h, phase: phase, floor: floor)
                                 // Energies: bins 0 and (even n) n/2 once, the mirrored ones twice.
                                 if half {
                                     var fOnce = Double(a[0].real * a[0].real + a[0].imaginary * a[0].imaginary)
@@ -445,23 +445,6 @@ enum CorrelationCore<T: RegistrationScalar> {
         return (fSum.sum() + fRest, gSum.sum() + gRest)
     }
 
-    /// ``crossPowerRow(_:_:_:count:phase:floor:)`` for `Double` data through
-    /// the C kernel `bl_cross_power_d` (AVX2 where the CPU has it, the same
-    /// values bit for bit).
-    @inline(__always)
-    static func crossPowerRowC(_ a: UnsafePointer<Complex<T>>, _ b: UnsafePointer<Complex<T>>,
-                               _ o: UnsafeMutablePointer<Complex<T>>, count h: Int, phase: Bool,
-                               floor: T) -> (Double, Double) {
-        var energies = (0.0, 0.0)
-        withUnsafeMutableBytes(of: &energies) { e in
-            bl_cross_power_d(h, UnsafeRawPointer(a).assumingMemoryBound(to: Double.self),
-                             UnsafeRawPointer(b).assumingMemoryBound(to: Double.self),
-                             UnsafeMutableRawPointer(o).assumingMemoryBound(to: Double.self), phase ? 1 : 0,
-                             Double(floor), e.baseAddress!.assumingMemoryBound(to: Double.self))
-        }
-        return energies
-    }
-
     /// Elements `e, e+2, e+4, e+6` of `x` (every other one: the real or the
     /// imaginary parts of four complex numbers) as `Double` lanes.
     @inline(__always)
@@ -501,12 +484,13 @@ enum CorrelationCore<T: RegistrationScalar> {
         return (sumReal.sum() + restReal, sumImaginary.sum() + restImaginary)
     }
 
-    /// ``firstPeak(_:)`` for real values: `Double` data through the C
-    /// kernel `bl_abs_argmax_d` (AVX2 where the CPU has it), per fixed
+    /// ``firstPeak(_:)`` for real values: through the C kernel
+    /// `bl_abs_argmax_d` (AVX2 where the CPU has it) for the types that have
+    /// it (``KernelScalar/_absArgmax(count:x:)`` is not nil), per fixed
     /// block, the blocks combined in order; other types through
     /// ``firstPeak(_:)``. The values are finite (the images were checked).
     static func firstRealPeak(_ values: UnsafeBufferPointer<T>) -> Int {
-        guard T.self == Double.self else { return firstPeak(values) }
+        guard let base = values.baseAddress, T._absArgmax(count: 0, x: base) != nil else { return firstPeak(values) }
         let block = 1 << 14
         let blocks = (values.count + block - 1) / block
         var best = [(T, Int)](repeating: (-T.infinity, 0), count: blocks)
@@ -514,9 +498,8 @@ enum CorrelationCore<T: RegistrationScalar> {
             let out = SendableMutableBuffer(results)
             let x = SendableBuffer(values)
             Parallel.forEachBlock(count: values.count, blockSize: block) { index, range in
-                let first = UnsafeRawPointer(x.pointer(at: range.lowerBound, count: range.count))
-                    .assumingMemoryBound(to: Double.self)
-                let at = range.lowerBound + bl_abs_argmax_d(range.count, first)
+                let first = x.pointer(at: range.lowerBound, count: range.count)
+                let at = range.lowerBound + T._absArgmax(count: range.count, x: first)!
                 out[index] = (Swift.abs(x[at]), at)
             }
         }

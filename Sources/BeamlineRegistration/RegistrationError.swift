@@ -53,7 +53,7 @@ public enum RegistrationError: Error, Equatable, Sendable, CustomStringConvertib
 
 /// The real scalar types the registration code runs on: `Float` and
 /// `Double` (FFTW and BLAS back ends for both precisions).
-public protocol RegistrationScalar: FFTScalar, LinearAlgebraScalar {}
+public protocol RegistrationScalar: FFTScalar, LinearAlgebraScalar, KernelScalar {}
 
 extension Float: RegistrationScalar {}
 extension Double: RegistrationScalar {}

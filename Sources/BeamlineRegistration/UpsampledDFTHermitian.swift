@@ -203,17 +203,7 @@ extension UpsampledDFT {
     static func foldDFT<T: RegistrationScalar>(rows: Range<Int>, n0: Int, h1: Int, m: Int, u: Int, ldk: Int,
                                                product: UnsafePointer<Complex<T>>, cosines: UnsafePointer<T>,
                                                sines: UnsafePointer<T>, out: UnsafeMutablePointer<T>) {
-        let raw = UnsafeRawPointer(product)
-        if T.self == Double.self {
-            bl_fold_dft_d(rows.lowerBound, rows.upperBound, n0, h1, m, u, ldk, raw.assumingMemoryBound(to: Double.self),
-                          UnsafeRawPointer(cosines).assumingMemoryBound(to: Double.self),
-                          UnsafeRawPointer(sines).assumingMemoryBound(to: Double.self),
-                          UnsafeMutableRawPointer(out).assumingMemoryBound(to: Double.self))
-        } else {
-            bl_fold_dft_f(rows.lowerBound, rows.upperBound, n0, h1, m, u, ldk, raw.assumingMemoryBound(to: Float.self),
-                          UnsafeRawPointer(cosines).assumingMemoryBound(to: Float.self),
-                          UnsafeRawPointer(sines).assumingMemoryBound(to: Float.self),
-                          UnsafeMutableRawPointer(out).assumingMemoryBound(to: Float.self))
-        }
+        T._foldDFT(rows: rows, n0: n0, h1: h1, m: m, u: u, ldk: ldk, product: product, cosines: cosines, sines: sines,
+                   out: out)
     }
 }

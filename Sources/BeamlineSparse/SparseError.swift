@@ -2,8 +2,8 @@ import BeamlineIO
 import BeamlineTensor
 
 /// The element types of ``CSRMatrix``: `Float` and `Double` (real types
-/// with BLAS back ends).
-public protocol SparseElement: RealElement, LinearAlgebraScalar {}
+/// with BLAS back ends and Beamline's C kernels).
+public protocol SparseElement: RealElement, LinearAlgebraScalar, KernelScalar {}
 
 extension Float: SparseElement {}
 extension Double: SparseElement {}

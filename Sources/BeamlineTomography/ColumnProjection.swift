@@ -124,15 +124,7 @@ func tap<S: SparseElement>(_ inPlane: Double, _ z: Double) -> S { S(inPlane * z)
 @inlinable @inline(__always)
 func columnAxpy<S: SparseElement>(_ fused: Int32, _ count: Int, _ y: UnsafeMutablePointer<S>,
                                   _ w0: S, _ a0: UnsafePointer<S>) {
-    if S.self == Double.self {
-        bl_axpy_d(fused, count, UnsafeMutableRawPointer(y).assumingMemoryBound(to: Double.self),
-                  unsafeBitCast(w0, to: Double.self), UnsafeRawPointer(a0).assumingMemoryBound(to: Double.self))
-    } else if S.self == Float.self {
-        bl_axpy_f(fused, count, UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self),
-                  unsafeBitCast(w0, to: Float.self), UnsafeRawPointer(a0).assumingMemoryBound(to: Float.self))
-    } else {
-        for n in 0..<count { y[n] = y[n] + w0 * a0[n] }
-    }
+    S._axpy(fused: fused, count: count, y: y, w0: w0, a0: a0)
 }
 
 /// `y[n] = (accumulate ? y[n] : 0) + Σ_t w[t] · base[offsets[t] + n]` for
@@ -141,22 +133,7 @@ func columnAxpy<S: SparseElement>(_ fused: Int32, _ count: Int, _ y: UnsafeMutab
 func columnGather<S: SparseElement>(_ fused: Int32, _ count: Int, _ y: UnsafeMutablePointer<S>, _ accumulate: Bool,
                                     _ terms: Int, _ w: UnsafePointer<S>, _ offsets: UnsafePointer<Int>,
                                     _ base: UnsafePointer<S>) {
-    let add: Int32 = accumulate ? 1 : 0
-    if S.self == Double.self {
-        bl_gather_d(fused, count, UnsafeMutableRawPointer(y).assumingMemoryBound(to: Double.self), add, terms,
-                    UnsafeRawPointer(w).assumingMemoryBound(to: Double.self), offsets,
-                    UnsafeRawPointer(base).assumingMemoryBound(to: Double.self))
-    } else if S.self == Float.self {
-        bl_gather_f(fused, count, UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self), add, terms,
-                    UnsafeRawPointer(w).assumingMemoryBound(to: Float.self), offsets,
-                    UnsafeRawPointer(base).assumingMemoryBound(to: Float.self))
-    } else {
-        for n in 0..<count {
-            var sum = accumulate ? y[n] : 0
-            for t in 0..<terms { sum = sum + w[t] * base[offsets[t] + n] }
-            y[n] = sum
-        }
-    }
+    S._gather(fused: fused, count: count, y: y, accumulate: accumulate, terms: terms, w: w, offsets: offsets, base: base)
 }
 
 /// A list of up to ``capacity`` gather terms (weight, offset) in stack
