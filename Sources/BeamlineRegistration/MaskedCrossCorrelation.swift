@@ -35,7 +35,7 @@ extension Registration {
     public static func maskedPhaseCrossCorrelation<T: RegistrationScalar>(
         _ reference: Tensor<T>, _ moving: Tensor<T>, referenceMask: Tensor<Bool>, movingMask: Tensor<Bool>? = nil,
         overlapRatio: Double = 0.3
-    ) throws -> [Double] {
+    ) throws(RegistrationError) -> [Double] {
         try checkImage(reference, "reference")
         try checkImage(moving, "moving")
         guard reference.rank == moving.rank else {
@@ -83,7 +83,7 @@ extension Registration {
     public static func phaseCrossCorrelation<T: RegistrationScalar>(
         _ reference: Tensor<T>, _ moving: Tensor<T>, referenceMask: Tensor<Bool>?, movingMask: Tensor<Bool>?,
         overlapRatio: Double = 0.3, options: PhaseCorrelationOptions = PhaseCorrelationOptions()
-    ) throws -> RegistrationResult {
+    ) throws(RegistrationError) -> RegistrationResult {
         if referenceMask == nil && movingMask == nil {
             return try phaseCrossCorrelation(reference, moving, options: options)
         }
@@ -100,7 +100,7 @@ extension Registration {
 /// The computation of the masked normalised cross-correlation.
 enum MaskedCore<T: RegistrationScalar> {
     static func shift(reference: Tensor<T>, moving: Tensor<T>, referenceMask: Tensor<Bool>, movingMask: Tensor<Bool>,
-                      overlapRatio: Double) throws -> [Double] {
+                      overlapRatio: Double) throws(RegistrationError) -> [Double] {
         let rank = reference.rank
         // scikit-image calls cross_correlate_masked(moving, reference, ...): the
         // moving image is the "fixed" array and the reference the rotated one.
@@ -115,7 +115,7 @@ enum MaskedCore<T: RegistrationScalar> {
         let batch = padded(fixed: moving.contiguous(), fixedMask: movingMask.contiguous(),
                            rotated: reference.contiguous(), rotatedMask: referenceMask.contiguous(),
                            fastShape: fastShape)
-        var spectra = try backend { try FFT.rfftn(batch, axes: axes) }
+        var spectra = try backend { () throws(TensorError) in try FFT.rfftn(batch, axes: axes) }
         let spectrumCount = spectra.count / 6
         // The six products, in place (each index reads its six spectra first),
         // with the inverse transform's 1/N applied here rather than in a pass
@@ -141,7 +141,7 @@ enum MaskedCore<T: RegistrationScalar> {
                 }
             }
         }
-        let correlations = try backend { try FFT.irfftn(spectra, s: fastShape, axes: axes, norm: .forward) }
+        let correlations = try backend { () throws(TensorError) in try FFT.irfftn(spectra, s: fastShape, axes: axes, norm: .forward) }
         let best = correlations.withUnsafeBufferPointer { c in
             peak(correlations: c.baseAddress!, fastCount: fastCount, fastStrides: fastStrides,
                  finalShape: finalShape, overlapRatio: overlapRatio)

@@ -123,7 +123,7 @@ public enum Registration {
         _ reference: Tensor<T>, _ moving: Tensor<T>, upsampleFactor: Int = 1,
         normalization: CrossCorrelationNormalization = .phase, space: RegistrationSpace = .real,
         disambiguate: Bool = false
-    ) throws -> RegistrationResult {
+    ) throws(RegistrationError) -> RegistrationResult {
         try phaseCrossCorrelation(reference, moving, options: PhaseCorrelationOptions(
             upsampleFactor: upsampleFactor, normalization: normalization, space: space, disambiguate: disambiguate))
     }
@@ -134,7 +134,7 @@ public enum Registration {
     @specialized(where T == Float)
     public static func phaseCrossCorrelation<T: RegistrationScalar>(
         _ reference: Tensor<T>, _ moving: Tensor<T>, options: PhaseCorrelationOptions
-    ) throws -> RegistrationResult {
+    ) throws(RegistrationError) -> RegistrationResult {
         try validate(reference.shape, moving.shape, options)
         if options.space == .fourier {
             try checkImage(reference, "reference")
@@ -160,7 +160,7 @@ public enum Registration {
         _ reference: Tensor<Complex<T>>, _ moving: Tensor<Complex<T>>, upsampleFactor: Int = 1,
         normalization: CrossCorrelationNormalization = .phase, space: RegistrationSpace = .real,
         disambiguate: Bool = false
-    ) throws -> RegistrationResult {
+    ) throws(RegistrationError) -> RegistrationResult {
         try phaseCrossCorrelation(reference, moving, options: PhaseCorrelationOptions(
             upsampleFactor: upsampleFactor, normalization: normalization, space: space, disambiguate: disambiguate))
     }
@@ -170,20 +170,20 @@ public enum Registration {
     @specialized(where T == Float)
     public static func phaseCrossCorrelation<T: RegistrationScalar>(
         _ reference: Tensor<Complex<T>>, _ moving: Tensor<Complex<T>>, options: PhaseCorrelationOptions
-    ) throws -> RegistrationResult {
+    ) throws(RegistrationError) -> RegistrationResult {
         try validate(reference.shape, moving.shape, options)
         try checkImage(reference, "reference")
         try checkImage(moving, "moving")
         if options.space == .fourier {
             return try CorrelationCore<T>.run(spectraReference: reference, moving: moving, options: options)
         }
-        let f = try backend { try FFT.fftn(reference, planning: options.planning) }
-        let g = try backend { try FFT.fftn(moving, planning: options.planning) }
+        let f = try backend { () throws(TensorError) in try FFT.fftn(reference, planning: options.planning) }
+        let g = try backend { () throws(TensorError) in try FFT.fftn(moving, planning: options.planning) }
         return try CorrelationCore<T>.run(spectraReference: f, moving: g, options: options,
                                           realSpace: (reference, moving))
     }
 
-    static func validate(_ a: [Int], _ b: [Int], _ options: PhaseCorrelationOptions) throws {
+    static func validate(_ a: [Int], _ b: [Int], _ options: PhaseCorrelationOptions) throws(RegistrationError) {
         guard options.upsampleFactor >= 1 else {
             throw RegistrationError.invalidArgument(name: "upsampleFactor", expected: "an integer ≥ 1",
                                                     received: "\(options.upsampleFactor)")
@@ -196,14 +196,14 @@ public enum Registration {
 @usableFromInline
 enum CorrelationCore<T: RegistrationScalar> {
     /// Real images: half spectra from `rfftn`.
-    static func run(realReference: Tensor<T>, moving: Tensor<T>, options: PhaseCorrelationOptions) throws -> RegistrationResult {
+    static func run(realReference: Tensor<T>, moving: Tensor<T>, options: PhaseCorrelationOptions) throws(RegistrationError) -> RegistrationResult {
         let shape = realReference.shape
         // Both spectra at once, one image a thread (small and mid-sized images).
-        let spectra = try backend { try FFT.rfftn(batch: [realReference, moving], planning: options.planning) }
+        let spectra = try backend { () throws(TensorError) in try FFT.rfftn(batch: [realReference, moving], planning: options.planning) }
         return try finish(f: spectra[0], g: spectra[1], shape: shape, half: true, options: options,
                           disambiguationImages: { (realReference.map { Complex($0, 0) }, moving.map { Complex($0, 0) }) },
                           realImages: (realReference, moving),
-                          checkImages: {
+                          checkImages: { () throws(RegistrationError) in
                               try checkImage(realReference, "reference")
                               try checkImage(moving, "moving")
                           })
@@ -211,11 +211,11 @@ enum CorrelationCore<T: RegistrationScalar> {
 
     /// Complex spectra (full).
     static func run(spectraReference f: Tensor<Complex<T>>, moving g: Tensor<Complex<T>>, options: PhaseCorrelationOptions,
-                    realSpace: (Tensor<Complex<T>>, Tensor<Complex<T>>)? = nil) throws -> RegistrationResult {
-        let images: () throws -> (Tensor<Complex<T>>, Tensor<Complex<T>>) = {
+                    realSpace: (Tensor<Complex<T>>, Tensor<Complex<T>>)? = nil) throws(RegistrationError) -> RegistrationResult {
+        let images: () throws(RegistrationError) -> (Tensor<Complex<T>>, Tensor<Complex<T>>) = {
             if let realSpace { return realSpace }
-            return (try backend { try FFT.ifftn(f, planning: options.planning) },
-                    try backend { try FFT.ifftn(g, planning: options.planning) })
+            return (try backend { () throws(TensorError) in try FFT.ifftn(f, planning: options.planning) },
+                    try backend { () throws(TensorError) in try FFT.ifftn(g, planning: options.planning) })
         }
         return try finish(f: f.contiguous(), g: g.contiguous(), shape: f.shape, half: false, options: options,
                           disambiguationImages: images, realImages: nil)
@@ -223,9 +223,9 @@ enum CorrelationCore<T: RegistrationScalar> {
 
     static func finish(f: Tensor<Complex<T>>, g: Tensor<Complex<T>>, shape: [Int], half: Bool,
                        options: PhaseCorrelationOptions,
-                       disambiguationImages: () throws -> (Tensor<Complex<T>>, Tensor<Complex<T>>),
+                       disambiguationImages: () throws(RegistrationError) -> (Tensor<Complex<T>>, Tensor<Complex<T>>),
                        realImages: (Tensor<T>, Tensor<T>)?,
-                       checkImages: (() throws -> Void)? = nil) throws -> RegistrationResult {
+                       checkImages: (() throws(RegistrationError) -> Void)? = nil) throws(RegistrationError) -> RegistrationResult {
         let rank = shape.count
         let total = shape.reduce(1, *)
         let lastFull = shape[rank - 1]
@@ -244,14 +244,14 @@ enum CorrelationCore<T: RegistrationScalar> {
         let factor = options.upsampleFactor
         if half {
             // Without upsampling the product is not needed again: the c2r may overwrite it.
-            let cc = try backend {
+            let cc = try backend { () throws(TensorError) in
                 factor == 1 ? try FFT.irfftn(destroying: product, s: shape, norm: .forward, planning: options.planning)
                             : try FFT.irfftn(product, s: shape, norm: .forward, planning: options.planning)
             }
             peak = cc.withUnsafeBufferPointer { firstRealPeak($0) }
             ccMax = Complex(Double(cc.withUnsafeBufferPointer { $0[peak] } * inverseScale), 0)
         } else {
-            let cc = try backend { try FFT.ifftn(product, norm: .forward, planning: options.planning) }
+            let cc = try backend { () throws(TensorError) in try FFT.ifftn(product, norm: .forward, planning: options.planning) }
             peak = cc.withUnsafeBufferPointer { firstPeak($0) }
             let value = cc.withUnsafeBufferPointer { $0[peak] }
             ccMax = Complex(Double(value.real * inverseScale), Double(value.imaginary * inverseScale))

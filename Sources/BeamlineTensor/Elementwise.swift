@@ -150,7 +150,7 @@ extension Tensor {
     /// The throwing form of ``zip(_:_:_:)``.
     @inlinable
     public static func checkedZip<A, B>(_ a: Tensor<A>, _ b: Tensor<B>, operation: String = "zip",
-                                        _ combine: @Sendable (A, B) -> Element) throws -> Tensor {
+                                        _ combine: @Sendable (A, B) -> Element) throws(TensorError) -> Tensor {
         guard broadcastShape(a.shape, b.shape) != nil else {
             throw TensorError.notBroadcastable(operation: operation, lhs: a.shape, rhs: b.shape)
         }
@@ -254,17 +254,17 @@ extension Tensor where Element: ArithmeticElement {
     @inlinable public static func /= (lhs: inout Tensor, rhs: Element) { lhs.update(with: Tensor(scalar: rhs), DivideOperation()) }
 
     /// Checked elementwise sum: throws when the shapes do not broadcast.
-    @inlinable public func adding(_ other: Tensor) throws -> Tensor { try .checkedZip(self, other, operation: "add") { $0 + $1 } }
+    @inlinable public func adding(_ other: Tensor) throws(TensorError) -> Tensor { try .checkedZip(self, other, operation: "add") { $0 + $1 } }
     /// Checked elementwise difference.
-    @inlinable public func subtracting(_ other: Tensor) throws -> Tensor {
+    @inlinable public func subtracting(_ other: Tensor) throws(TensorError) -> Tensor {
         try .checkedZip(self, other, operation: "subtract") { $0 - $1 }
     }
     /// Checked elementwise product.
-    @inlinable public func multiplying(by other: Tensor) throws -> Tensor {
+    @inlinable public func multiplying(by other: Tensor) throws(TensorError) -> Tensor {
         try .checkedZip(self, other, operation: "multiply") { $0 * $1 }
     }
     /// Checked elementwise quotient.
-    @inlinable public func dividing(by other: Tensor) throws -> Tensor {
+    @inlinable public func dividing(by other: Tensor) throws(TensorError) -> Tensor {
         try .checkedZip(self, other, operation: "divide") { $0 / $1 }
     }
 }

@@ -106,7 +106,7 @@ extension FFT {
                                    howMany: [fftw_iodim64], planning: FFTPlanning,
                                    input: UnsafeMutableRawPointer, inputBytes: Int,
                                    output: UnsafeMutableRawPointer, outputBytes: Int,
-                                   threads requestedThreads: Int? = nil) throws -> FFTPlanHandle {
+                                   threads requestedThreads: Int? = nil) throws(TensorError) -> FFTPlanHandle {
         _ = fftwThreadsReady
         let threads = requestedThreads ?? FFT.planThreads
         let key = FFTPlanKey(precision: T.dtype, kind: kind, sign: sign,
@@ -162,7 +162,7 @@ extension FFT {
     /// (`fftw_import_wisdom_from_string`). Throws
     /// ``TensorError/invalidArgument(name:expected:received:)`` when FFTW
     /// cannot parse it.
-    public static func importWisdom<T: FFTScalar>(_ text: String, for type: T.Type) throws {
+    public static func importWisdom<T: FFTScalar>(_ text: String, for type: T.Type) throws(TensorError) {
         _ = fftwThreadsReady
         let ok = fftwPlanner.withLock { _ in T._fftwImportWisdom(text) }
         guard ok else {
@@ -174,7 +174,7 @@ extension FFT {
     /// Writes the wisdom for one precision to a file
     /// (`fftw_export_wisdom_to_filename`); throws
     /// ``TensorError/backendFailure(routine:code:)`` when it cannot be written.
-    public static func exportWisdom<T: FFTScalar>(for type: T.Type, toFile path: String) throws {
+    public static func exportWisdom<T: FFTScalar>(for type: T.Type, toFile path: String) throws(TensorError) {
         _ = fftwThreadsReady
         let ok = fftwPlanner.withLock { _ in T._fftwExportWisdom(toFile: path) }
         guard ok else { throw TensorError.backendFailure(routine: "fftw_export_wisdom_to_filename(\(path))", code: 0) }
@@ -184,7 +184,7 @@ extension FFT {
     /// (`fftw_import_wisdom_from_filename`); throws
     /// ``TensorError/backendFailure(routine:code:)`` when the file is missing
     /// or not wisdom.
-    public static func importWisdom<T: FFTScalar>(for type: T.Type, fromFile path: String) throws {
+    public static func importWisdom<T: FFTScalar>(for type: T.Type, fromFile path: String) throws(TensorError) {
         _ = fftwThreadsReady
         let ok = fftwPlanner.withLock { _ in T._fftwImportWisdom(fromFile: path) }
         guard ok else { throw TensorError.backendFailure(routine: "fftw_import_wisdom_from_filename(\(path))", code: 0) }

@@ -55,13 +55,13 @@ extension Tensor where Element: LinearAlgebraScalar {
 
     /// A fresh row-major copy that LAPACK may overwrite, after checking that
     /// `t` is a 2-d matrix of finite values.
-    static func lapackMatrix(_ t: Tensor, _ argument: String, _ operation: String, square: Bool) throws -> Tensor {
+    static func lapackMatrix(_ t: Tensor, _ argument: String, _ operation: String, square: Bool) throws(TensorError) -> Tensor {
         guard t.rank == 2 else {
             throw TensorError.invalidArgument(name: argument, expected: "a 2-d matrix for \(operation)",
                                               received: "shape \(t.shape)")
         }
         if square && t.shape[0] != t.shape[1] {
-            throw TensorError.shapeMismatch(operation: "\(operation): \(argument) must be square",
+            throw TensorError.shapeMismatch(argument: "\(operation): \(argument) must be square",
                                             expected: [t.shape[0], t.shape[0]], received: t.shape)
         }
         _ = try blasInt(t.shape[0], "rows of \(argument)")
@@ -72,7 +72,7 @@ extension Tensor where Element: LinearAlgebraScalar {
     }
 
     /// Throws ``TensorError/nonFiniteValues(argument:)`` when `t` holds NaN or infinity.
-    static func checkFinite(_ t: Tensor, _ argument: String) throws {
+    static func checkFinite(_ t: Tensor, _ argument: String) throws(TensorError) {
         let finite = t.allFinite
         guard finite else { throw TensorError.nonFiniteValues(argument: argument) }
     }
@@ -83,7 +83,7 @@ extension Tensor where Element: LinearAlgebraScalar {
 
     /// Maps a negative LAPACK `info` (an argument error, which the checks
     /// above should make impossible) to ``TensorError/backendFailure(routine:code:)``.
-    static func checkArgumentInfo(_ info: Int32, _ routine: String) throws {
+    static func checkArgumentInfo(_ info: Int32, _ routine: String) throws(TensorError) {
         if info < 0 { throw TensorError.backendFailure(routine: routine, code: Int(info)) }
     }
 
@@ -97,7 +97,7 @@ extension Tensor where Element: LinearAlgebraScalar {
     ///   - b: a vector `[n]` or a matrix `[n, k]` of right-hand sides.
     /// - Returns: `x`, with the shape of `b`.
     /// - Throws: ``TensorError/singularMatrix(operation:pivot:)`` when `a` is
-    ///   exactly singular; ``TensorError/shapeMismatch(operation:expected:received:)``
+    ///   exactly singular; ``TensorError/shapeMismatch(argument:expected:received:)``
     ///   when `a` is not square or `b` has the wrong number of rows;
     ///   ``TensorError/nonFiniteValues(argument:)`` for NaN or infinity in `a` or `b`;
     ///   ``TensorError/invalidArgument(name:expected:received:)`` for wrong ranks.
@@ -105,7 +105,7 @@ extension Tensor where Element: LinearAlgebraScalar {
     @specialized(where Element == Float)
     @specialized(where Element == Complex<Double>)
     @specialized(where Element == Complex<Float>)
-    public static func solve(_ a: Tensor, _ b: Tensor) throws -> Tensor {
+    public static func solve(_ a: Tensor, _ b: Tensor) throws(TensorError) -> Tensor {
         let matrix = try lapackMatrix(a, "a", "solve", square: true)
         let n = a.shape[0]
         guard b.rank == 1 || b.rank == 2 else {
@@ -114,7 +114,7 @@ extension Tensor where Element: LinearAlgebraScalar {
         guard b.shape[0] == n else {
             var expected = b.shape
             expected[0] = n
-            throw TensorError.shapeMismatch(operation: "solve: rows of b", expected: expected, received: b.shape)
+            throw TensorError.shapeMismatch(argument: "solve: rows of b", expected: expected, received: b.shape)
         }
         let nrhs = b.rank == 1 ? 1 : b.shape[1]
         let rhs = b.copied()
@@ -132,13 +132,13 @@ extension Tensor where Element: LinearAlgebraScalar {
     /// The inverse of a square matrix (`numpy.linalg.inv`), by `?getrf` and `?getri`.
     ///
     /// - Throws: ``TensorError/singularMatrix(operation:pivot:)`` when `a` is
-    ///   exactly singular, ``TensorError/shapeMismatch(operation:expected:received:)``
+    ///   exactly singular, ``TensorError/shapeMismatch(argument:expected:received:)``
     ///   when it is not square, ``TensorError/nonFiniteValues(argument:)`` for NaN or infinity.
     @specialized(where Element == Double)
     @specialized(where Element == Float)
     @specialized(where Element == Complex<Double>)
     @specialized(where Element == Complex<Float>)
-    public static func inverse(_ a: Tensor) throws -> Tensor {
+    public static func inverse(_ a: Tensor) throws(TensorError) -> Tensor {
         let matrix = try lapackMatrix(a, "a", "inverse", square: true)
         let n = a.shape[0]
         if n == 0 { return matrix }
@@ -157,13 +157,13 @@ extension Tensor where Element: LinearAlgebraScalar {
     /// factorisation (`?getrf`): the product of `U`'s diagonal, negated once
     /// per row interchange. A singular matrix gives 0 (not an error), as in NumPy.
     ///
-    /// - Throws: ``TensorError/shapeMismatch(operation:expected:received:)``
+    /// - Throws: ``TensorError/shapeMismatch(argument:expected:received:)``
     ///   when `a` is not square, ``TensorError/nonFiniteValues(argument:)`` for NaN or infinity.
     @specialized(where Element == Double)
     @specialized(where Element == Float)
     @specialized(where Element == Complex<Double>)
     @specialized(where Element == Complex<Float>)
-    public static func determinant(_ a: Tensor) throws -> Element {
+    public static func determinant(_ a: Tensor) throws(TensorError) -> Element {
         let matrix = try lapackMatrix(a, "a", "determinant", square: true)
         let n = a.shape[0]
         if n == 0 { return ._oneValue }
@@ -190,13 +190,13 @@ extension Tensor where Element: LinearAlgebraScalar {
     ///
     /// - Throws: ``TensorError/notPositiveDefinite(operation:minorOrder:)``
     ///   when `a` is not positive definite,
-    ///   ``TensorError/shapeMismatch(operation:expected:received:)`` when it
+    ///   ``TensorError/shapeMismatch(argument:expected:received:)`` when it
     ///   is not square, ``TensorError/nonFiniteValues(argument:)`` for NaN or infinity.
     @specialized(where Element == Double)
     @specialized(where Element == Float)
     @specialized(where Element == Complex<Double>)
     @specialized(where Element == Complex<Float>)
-    public static func cholesky(_ a: Tensor) throws -> Tensor {
+    public static func cholesky(_ a: Tensor) throws(TensorError) -> Tensor {
         let matrix = try lapackMatrix(a, "a", "cholesky", square: true)
         let n = a.shape[0]
         if n == 0 { return matrix }
@@ -221,7 +221,7 @@ extension Tensor where Element: LinearAlgebraScalar {
     @specialized(where Element == Float)
     @specialized(where Element == Complex<Double>)
     @specialized(where Element == Complex<Float>)
-    public static func qr(_ a: Tensor) throws -> QRDecomposition<Element> {
+    public static func qr(_ a: Tensor) throws(TensorError) -> QRDecomposition<Element> {
         let matrix = try lapackMatrix(a, "a", "qr", square: false)
         let m = a.shape[0], n = a.shape[1], k = Swift.min(m, n)
         if k == 0 {
@@ -260,7 +260,7 @@ extension Tensor where Element: LinearAlgebraScalar {
     @specialized(where Element == Float)
     @specialized(where Element == Complex<Double>)
     @specialized(where Element == Complex<Float>)
-    public static func svd(_ a: Tensor, fullMatrices: Bool = true) throws -> SingularValueDecomposition<Element> {
+    public static func svd(_ a: Tensor, fullMatrices: Bool = true) throws(TensorError) -> SingularValueDecomposition<Element> {
         let matrix = try lapackMatrix(a, "a", "svd", square: false)
         let m = a.shape[0], n = a.shape[1], k = Swift.min(m, n)
         let uColumns = fullMatrices ? m : k, vRows = fullMatrices ? n : k
@@ -294,7 +294,7 @@ extension Tensor where Element: LinearAlgebraScalar {
     @specialized(where Element == Float)
     @specialized(where Element == Complex<Double>)
     @specialized(where Element == Complex<Float>)
-    public static func singularValues(_ a: Tensor) throws -> Tensor<Element.RealComponent> {
+    public static func singularValues(_ a: Tensor) throws(TensorError) -> Tensor<Element.RealComponent> {
         let matrix = try lapackMatrix(a, "a", "singularValues", square: false)
         let m = a.shape[0], n = a.shape[1], k = Swift.min(m, n)
         var s = Tensor<Element.RealComponent>(shape: [k], repeating: 0)
@@ -318,13 +318,13 @@ extension Tensor where Element: LinearAlgebraScalar {
     /// - Parameter lower: read the lower triangle (NumPy's default `"L"`)
     ///   or, when false, the upper one; the other triangle is ignored.
     /// - Throws: ``TensorError/noConvergence(operation:info:)``,
-    ///   ``TensorError/shapeMismatch(operation:expected:received:)`` when
+    ///   ``TensorError/shapeMismatch(argument:expected:received:)`` when
     ///   `a` is not square, ``TensorError/nonFiniteValues(argument:)`` for NaN or infinity.
     @specialized(where Element == Double)
     @specialized(where Element == Float)
     @specialized(where Element == Complex<Double>)
     @specialized(where Element == Complex<Float>)
-    public static func eigh(_ a: Tensor, lower: Bool = true) throws -> SymmetricEigendecomposition<Element> {
+    public static func eigh(_ a: Tensor, lower: Bool = true) throws(TensorError) -> SymmetricEigendecomposition<Element> {
         let (values, vectors) = try symmetricEigen(a, vectors: true, lower: lower, operation: "eigh")
         return SymmetricEigendecomposition(eigenvalues: values, eigenvectors: vectors)
     }
@@ -337,14 +337,14 @@ extension Tensor where Element: LinearAlgebraScalar {
     @specialized(where Element == Float)
     @specialized(where Element == Complex<Double>)
     @specialized(where Element == Complex<Float>)
-    public static func eigvalsh(_ a: Tensor, lower: Bool = true) throws -> Tensor<Element.RealComponent> {
+    public static func eigvalsh(_ a: Tensor, lower: Bool = true) throws(TensorError) -> Tensor<Element.RealComponent> {
         try symmetricEigen(a, vectors: false, lower: lower, operation: "eigvalsh").values
     }
 
     /// `?syevd` / `?heevd` on a copy of `a`: eigenvalues, and the copy,
     /// which holds the eigenvectors when `vectors` is true.
     static func symmetricEigen(_ a: Tensor, vectors: Bool, lower: Bool,
-                               operation: String) throws -> (values: Tensor<Element.RealComponent>, vectors: Tensor) {
+                               operation: String) throws(TensorError) -> (values: Tensor<Element.RealComponent>, vectors: Tensor) {
         let matrix = try lapackMatrix(a, "a", operation, square: true)
         let n = a.shape[0]
         var w = Tensor<Element.RealComponent>(shape: [n], repeating: 0)
@@ -370,7 +370,7 @@ extension Tensor where Element: LinearAlgebraScalar {
     ///   - rcond: singular values below `rcond · s_max` count as zero;
     ///     nil (NumPy 2's default) means `eps · max(m, n)`.
     /// - Returns: solution, residuals, rank and singular values, as NumPy does.
-    /// - Throws: ``TensorError/shapeMismatch(operation:expected:received:)``
+    /// - Throws: ``TensorError/shapeMismatch(argument:expected:received:)``
     ///   when `b` does not have `m` rows, ``TensorError/nonFiniteValues(argument:)``
     ///   for NaN or infinity in `a` or `b`, ``TensorError/noConvergence(operation:info:)``.
     @specialized(where Element == Double)
@@ -378,7 +378,7 @@ extension Tensor where Element: LinearAlgebraScalar {
     @specialized(where Element == Complex<Double>)
     @specialized(where Element == Complex<Float>)
     public static func leastSquares(_ a: Tensor, _ b: Tensor,
-                                    rcond: Element.RealComponent? = nil) throws -> LeastSquaresResult<Element> {
+                                    rcond: Element.RealComponent? = nil) throws(TensorError) -> LeastSquaresResult<Element> {
         typealias Real = Element.RealComponent
         let matrix = try lapackMatrix(a, "a", "leastSquares", square: false)
         let m = a.shape[0], n = a.shape[1], k = Swift.min(m, n)
@@ -388,7 +388,7 @@ extension Tensor where Element: LinearAlgebraScalar {
         guard b.shape[0] == m else {
             var expected = b.shape
             expected[0] = m
-            throw TensorError.shapeMismatch(operation: "leastSquares: rows of b", expected: expected, received: b.shape)
+            throw TensorError.shapeMismatch(argument: "leastSquares: rows of b", expected: expected, received: b.shape)
         }
         try checkFinite(b, "b")
         let nrhs = b.rank == 1 ? 1 : b.shape[1]

@@ -4,7 +4,7 @@ import ComplexModule
 
 /// Converts a size or leading dimension to BLAS's `Int32`, or throws.
 @usableFromInline
-func blasInt(_ value: Int, _ name: String) throws -> Int32 {
+func blasInt(_ value: Int, _ name: String) throws(TensorError) -> Int32 {
     guard let v = Int32(exactly: value) else {
         throw TensorError.invalidArgument(name: name, expected: "at most \(Int32.max) (BLAS/LAPACK 32-bit sizes)",
                                           received: "\(value)")
@@ -83,7 +83,7 @@ extension Tensor where Element: LinearAlgebraScalar {
     /// The throwing form of ``matmul(_:_:)``: throws
     /// ``TensorError/invalidArgument(name:expected:received:)`` for a 0-d
     /// operand or sizes beyond BLAS's 32-bit range,
-    /// ``TensorError/shapeMismatch(operation:expected:received:)`` when the
+    /// ``TensorError/shapeMismatch(argument:expected:received:)`` when the
     /// inner dimensions differ and
     /// ``TensorError/notBroadcastable(operation:lhs:rhs:)`` when the batch
     /// axes do not broadcast.
@@ -91,7 +91,7 @@ extension Tensor where Element: LinearAlgebraScalar {
     @specialized(where Element == Float)
     @specialized(where Element == Complex<Double>)
     @specialized(where Element == Complex<Float>)
-    public static func checkedMatmul(_ a: Tensor, _ b: Tensor) throws -> Tensor {
+    public static func checkedMatmul(_ a: Tensor, _ b: Tensor) throws(TensorError) -> Tensor {
         guard a.rank >= 1 else {
             throw TensorError.invalidArgument(name: "a", expected: "at least 1 axis", received: "shape \(a.shape)")
         }
@@ -105,7 +105,7 @@ extension Tensor where Element: LinearAlgebraScalar {
         guard k == k2 else {
             var expected = b.shape
             expected[b.rank == 1 ? 0 : b.rank - 2] = k
-            throw TensorError.shapeMismatch(operation: "matmul(\(a.shape), \(b.shape)): rows of b",
+            throw TensorError.shapeMismatch(argument: "matmul(\(a.shape), \(b.shape)): rows of b",
                                             expected: expected, received: b.shape)
         }
         let batchA = Array(lhs.shape.dropLast(2)), batchB = Array(rhs.shape.dropLast(2))
@@ -122,7 +122,7 @@ extension Tensor where Element: LinearAlgebraScalar {
     }
 
     /// Product of two stacks of matrices already promoted to rank >= 2.
-    static func matmulStack(_ lhs: Tensor, _ rhs: Tensor, batch: [Int], m: Int, n: Int, k: Int) throws -> Tensor {
+    static func matmulStack(_ lhs: Tensor, _ rhs: Tensor, batch: [Int], m: Int, n: Int, k: Int) throws(TensorError) -> Tensor {
         let shape = batch + [m, n]
         let batchCount = batch.reduce(1, *)
         if m == 0 || n == 0 || batchCount == 0 { return Tensor(shape: shape, repeating: ._zeroValue) }
@@ -130,7 +130,7 @@ extension Tensor where Element: LinearAlgebraScalar {
         let m32 = try blasInt(m, "rows of a"), n32 = try blasInt(n, "columns of b"), k32 = try blasInt(k, "columns of a")
 
         // One copy per operand at most, of its own (unbroadcast) shape.
-        func usable(_ t: Tensor, _ rows: Int, _ cols: Int) throws -> (Tensor, BLASMatrixLayout) {
+        func usable(_ t: Tensor, _ rows: Int, _ cols: Int) throws(TensorError) -> (Tensor, BLASMatrixLayout) {
             let r = t.rank
             if let layout = BLASMatrixLayout(rows: rows, columns: cols, rowStride: t.strides[r - 2],
                                              columnStride: t.strides[r - 1]),
@@ -212,7 +212,7 @@ extension Tensor where Element: LinearAlgebraScalar {
     @specialized(where Element == Float)
     @specialized(where Element == Complex<Double>)
     @specialized(where Element == Complex<Float>)
-    public static func checkedMatvec(_ a: Tensor, _ x: Tensor) throws -> Tensor {
+    public static func checkedMatvec(_ a: Tensor, _ x: Tensor) throws(TensorError) -> Tensor {
         guard a.rank == 2 else {
             throw TensorError.invalidArgument(name: "a", expected: "a 2-d matrix", received: "shape \(a.shape)")
         }

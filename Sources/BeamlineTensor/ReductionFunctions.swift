@@ -32,7 +32,7 @@ extension Tensor where Element: ArithmeticElement {
 
     /// The throwing form of the sums: nil `axes` sums everything.
     @inlinable
-    public func checkedSum(axes: [Int]? = nil, keepingDimensions: Bool = false) throws -> Tensor {
+    public func checkedSum(axes: [Int]? = nil, keepingDimensions: Bool = false) throws(TensorError) -> Tensor {
         try reduce(SumReducer(), axes: axes, keepingDimensions: keepingDimensions, operation: "sum")
     }
 }
@@ -61,13 +61,13 @@ extension Tensor where Element: ComparableElement {
 
     /// The throwing form of ``max()`` and ``max(axis:keepingDimensions:)``.
     @inlinable
-    public func checkedMax(axes: [Int]? = nil, keepingDimensions: Bool = false) throws -> Tensor {
+    public func checkedMax(axes: [Int]? = nil, keepingDimensions: Bool = false) throws(TensorError) -> Tensor {
         try reduce(MaxReducer(), axes: axes, keepingDimensions: keepingDimensions, operation: "max")
     }
 
     /// The throwing form of ``min()`` and ``min(axis:keepingDimensions:)``.
     @inlinable
-    public func checkedMin(axes: [Int]? = nil, keepingDimensions: Bool = false) throws -> Tensor {
+    public func checkedMin(axes: [Int]? = nil, keepingDimensions: Bool = false) throws(TensorError) -> Tensor {
         try reduce(MinReducer(), axes: axes, keepingDimensions: keepingDimensions, operation: "min")
     }
 
@@ -108,7 +108,7 @@ extension Tensor where Element: ComparableElement {
     /// `axis`, or row-major over everything when nil) of the first largest
     /// or smallest element; NaN counts as extreme, as in NumPy.
     @inlinable
-    public func checkedArgExtremum(axis: Int?, largest: Bool) throws -> Tensor<Int64> {
+    public func checkedArgExtremum(axis: Int?, largest: Bool) throws(TensorError) -> Tensor<Int64> {
         let line: Tensor
         let outShape: [Int]
         if let axis {
@@ -267,9 +267,9 @@ public func dot<E: ArithmeticElement>(_ a: Tensor<E>, _ b: Tensor<E>) -> E {
 
 /// The throwing form of ``dot(_:_:)``.
 @inlinable
-public func checkedDot<E: ArithmeticElement>(_ a: Tensor<E>, _ b: Tensor<E>) throws -> E {
+public func checkedDot<E: ArithmeticElement>(_ a: Tensor<E>, _ b: Tensor<E>) throws(TensorError) -> E {
     guard a.rank == 1, b.rank == 1, a.count == b.count else {
-        throw TensorError.shapeMismatch(operation: "dot", expected: a.shape, received: b.shape)
+        throw TensorError.shapeMismatch(argument: "dot", expected: a.shape, received: b.shape)
     }
     return (a * b).sum()
 }

@@ -238,8 +238,8 @@ struct ExtremumReducer<Value: ComparableElement, Order: ExtremumOrder>: ElementR
 extension Tensor {
     /// Sorted, de-duplicated, non-negative axes, or an error.
     @inlinable
-    func normalizedAxes(_ axes: [Int]) throws -> [Int] {
-        let resolved = try axes.map { try normalizedAxis($0) }
+    func normalizedAxes(_ axes: [Int]) throws(TensorError) -> [Int] {
+        let resolved = try axes.map { (axis) throws(TensorError) in try normalizedAxis(axis) }
         guard Set(resolved).count == resolved.count else {
             throw TensorError.invalidArgument(name: "axes", expected: "distinct axes", received: "\(axes)")
         }
@@ -255,8 +255,8 @@ extension Tensor {
     /// The reduction engine: reduces `axes` (nil = all) with `reducer`.
     @inlinable
     func reduce<R: ElementReducer>(_ reducer: R, axes requested: [Int]?, keepingDimensions: Bool,
-                                   operation: String) throws -> Tensor where R.Value == Element {
-        let axes = try requested.map { try normalizedAxes($0) } ?? Array(0..<rank)
+                                   operation: String) throws(TensorError) -> Tensor where R.Value == Element {
+        let axes = try requested.map { (axes) throws(TensorError) in try normalizedAxes(axes) } ?? Array(0..<rank)
         let kept = (0..<rank).filter { !axes.contains($0) }
         let outShape = reducedShape(axes, keeping: keepingDimensions)
         let keptShape = kept.map { shape[$0] }, keptStrides = kept.map { strides[$0] }

@@ -68,7 +68,7 @@ public struct Tensor<Element: TensorElement>: @unchecked Sendable {
     /// ``TensorError/invalidArgument(name:expected:received:)`` instead of
     /// stopping.
     @inlinable
-    public init(checkedShape shape: [Int], elements: [Element]) throws {
+    public init(checkedShape shape: [Int], elements: [Element]) throws(TensorError) {
         try Self.checkShape(shape)
         guard shape.reduce(1, *) == elements.count else {
             throw TensorError.elementCountMismatch(shape: shape, count: elements.count)
@@ -165,7 +165,7 @@ public struct Tensor<Element: TensorElement>: @unchecked Sendable {
 
     /// Throws when `shape` has a negative length or overflows.
     @inlinable
-    static func checkShape(_ shape: [Int]) throws {
+    static func checkShape(_ shape: [Int]) throws(TensorError) {
         var count = 1
         for length in shape {
             guard length >= 0 else {
@@ -215,7 +215,7 @@ public struct Tensor<Element: TensorElement>: @unchecked Sendable {
     /// The element at `indices`, or a ``TensorError`` when there are too few
     /// or too many indices or one is out of range.
     @inlinable
-    public func element(at indices: [Int]) throws -> Element {
+    public func element(at indices: [Int]) throws(TensorError) -> Element {
         guard indices.count == rank else {
             throw TensorError.invalidArgument(name: "indices", expected: "\(rank) indices",
                                               received: "\(indices.count)")
@@ -281,19 +281,20 @@ public struct Tensor<Element: TensorElement>: @unchecked Sendable {
     /// Calls `body` with the elements in row-major order (copying first only
     /// when the tensor is not contiguous).
     @inlinable
-    public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Element>) throws -> R) rethrows -> R {
+    public func withUnsafeBufferPointer<R, Failure: Error>(
+        _ body: (UnsafeBufferPointer<Element>) throws(Failure) -> R
+    ) throws(Failure) -> R {
         let source = contiguous()
-        return try withExtendedLifetime(source.storage) {
-            try body(UnsafeBufferPointer(start: source.storage.base + source.offset, count: source.count))
-        }
+        defer { withExtendedLifetime(source.storage) {} }
+        return try body(UnsafeBufferPointer(start: source.storage.base + source.offset, count: source.count))
     }
 
     /// Calls `body` with mutable access to the elements in row-major order,
     /// making the tensor unique and contiguous first.
     @inlinable
-    public mutating func withUnsafeMutableBufferPointer<R>(
-        _ body: (UnsafeMutableBufferPointer<Element>) throws -> R
-    ) rethrows -> R {
+    public mutating func withUnsafeMutableBufferPointer<R, Failure: Error>(
+        _ body: (UnsafeMutableBufferPointer<Element>) throws(Failure) -> R
+    ) throws(Failure) -> R {
         if !isContiguous || hasOverlappingElements || !isKnownUniquelyReferenced(&storage) {
             makeUniqueCopy()
         }
@@ -303,20 +304,19 @@ public struct Tensor<Element: TensorElement>: @unchecked Sendable {
     /// Calls `body` with the storage pointer at element (0, 0, ...) and the
     /// strides, without copying. For kernels that walk strided memory.
     @inlinable
-    public func withUnsafeStridedPointer<R>(
-        _ body: (UnsafePointer<Element>, _ shape: [Int], _ strides: [Int]) throws -> R
-    ) rethrows -> R {
-        try withExtendedLifetime(storage) {
-            try body(UnsafePointer(storage.base + offset), shape, strides)
-        }
+    public func withUnsafeStridedPointer<R, Failure: Error>(
+        _ body: (UnsafePointer<Element>, _ shape: [Int], _ strides: [Int]) throws(Failure) -> R
+    ) throws(Failure) -> R {
+        defer { withExtendedLifetime(storage) {} }
+        return try body(UnsafePointer(storage.base + offset), shape, strides)
     }
 
     /// Calls `body` with a mutable storage pointer at element (0, 0, ...)
     /// and the strides, after making the storage unique.
     @inlinable
-    public mutating func withUnsafeMutableStridedPointer<R>(
-        _ body: (UnsafeMutablePointer<Element>, _ shape: [Int], _ strides: [Int]) throws -> R
-    ) rethrows -> R {
+    public mutating func withUnsafeMutableStridedPointer<R, Failure: Error>(
+        _ body: (UnsafeMutablePointer<Element>, _ shape: [Int], _ strides: [Int]) throws(Failure) -> R
+    ) throws(Failure) -> R {
         makeUniqueForWriting()
         return try body(storage.base + offset, shape, strides)
     }

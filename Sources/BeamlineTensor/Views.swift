@@ -1,7 +1,7 @@
 extension Tensor {
     /// Resolves a possibly negative axis number, or throws.
     @inlinable
-    public func normalizedAxis(_ axis: Int) throws -> Int {
+    public func normalizedAxis(_ axis: Int) throws(TensorError) -> Int {
         let resolved = axis < 0 ? axis + rank : axis
         guard resolved >= 0 && resolved < rank else { throw TensorError.axisOutOfRange(axis: axis, rank: rank) }
         return resolved
@@ -30,8 +30,8 @@ extension Tensor {
 
     /// The throwing form of ``permuted(_:)``.
     @inlinable
-    public func checkedPermuted(_ order: [Int]) throws -> Tensor {
-        let axes = try order.map { try normalizedAxis($0) }
+    public func checkedPermuted(_ order: [Int]) throws(TensorError) -> Tensor {
+        let axes = try order.map { (axis) throws(TensorError) in try normalizedAxis(axis) }
         guard axes.count == rank, Set(axes).count == rank else {
             throw TensorError.invalidArgument(name: "order", expected: "a permutation of 0..<\(rank)",
                                               received: "\(order)")
@@ -70,7 +70,7 @@ extension Tensor {
 
     /// The throwing form of ``reshaped(_:)``.
     @inlinable
-    public func checkedReshaped(_ newShape: [Int]) throws -> Tensor {
+    public func checkedReshaped(_ newShape: [Int]) throws(TensorError) -> Tensor {
         var target = newShape
         let unknown = target.indices.filter { target[$0] == -1 }
         guard unknown.count <= 1, target.allSatisfy({ $0 >= -1 }) else {
@@ -163,7 +163,7 @@ extension Tensor {
 
     /// The throwing form of ``broadcast(to:)``.
     @inlinable
-    public func checkedBroadcast(to target: [Int]) throws -> Tensor {
+    public func checkedBroadcast(to target: [Int]) throws(TensorError) -> Tensor {
         guard let s = broadcastStrides(to: target) else {
             throw TensorError.notBroadcastable(operation: "broadcast(to:)", lhs: shape, rhs: target)
         }
@@ -184,7 +184,7 @@ extension Tensor {
     /// Joins tensors along an existing axis (`numpy.concatenate`); throws
     /// when the other axes differ.
     @inlinable
-    public static func concatenated(_ parts: [Tensor], axis: Int = 0) throws -> Tensor {
+    public static func concatenated(_ parts: [Tensor], axis: Int = 0) throws(TensorError) -> Tensor {
         guard let first = parts.first else {
             throw TensorError.invalidArgument(name: "parts", expected: "at least one tensor", received: "none")
         }
@@ -193,12 +193,12 @@ extension Tensor {
         for part in parts {
             var expected = first.shape, received = part.shape
             guard received.count == expected.count else {
-                throw TensorError.shapeMismatch(operation: "concatenated", expected: first.shape, received: part.shape)
+                throw TensorError.shapeMismatch(argument: "concatenated", expected: first.shape, received: part.shape)
             }
             expected[a] = 0
             received[a] = 0
             guard expected == received else {
-                throw TensorError.shapeMismatch(operation: "concatenated", expected: first.shape, received: part.shape)
+                throw TensorError.shapeMismatch(argument: "concatenated", expected: first.shape, received: part.shape)
             }
             total += part.shape[a]
         }
@@ -219,7 +219,7 @@ extension Tensor {
 
     /// Joins equally shaped tensors along a new axis (`numpy.stack`).
     @inlinable
-    public static func stacked(_ parts: [Tensor], axis: Int = 0) throws -> Tensor {
+    public static func stacked(_ parts: [Tensor], axis: Int = 0) throws(TensorError) -> Tensor {
         guard let first = parts.first else {
             throw TensorError.invalidArgument(name: "parts", expected: "at least one tensor", received: "none")
         }
@@ -228,7 +228,7 @@ extension Tensor {
             throw TensorError.axisOutOfRange(axis: axis, rank: first.rank + 1)
         }
         for part in parts where part.shape != first.shape {
-            throw TensorError.shapeMismatch(operation: "stacked", expected: first.shape, received: part.shape)
+            throw TensorError.shapeMismatch(argument: "stacked", expected: first.shape, received: part.shape)
         }
         return try concatenated(parts.map { $0.expanded(axis: position) }, axis: position)
     }
