@@ -63,9 +63,8 @@ extension Tensor {
     @inlinable
     public func map<Operation: UnaryElementOperation>(_ operation: Operation) -> Tensor<Operation.Output>
     where Operation.Input == Element {
-        var result = Tensor<Operation.Output>(storage: TensorStorage(uninitializedCount: count), shape: shape,
-                                              strides: Tensor<Operation.Output>.contiguousStrides(for: shape),
-                                              offset: 0)
+        var result = Tensor<Operation.Output>(storage: TensorStorage(uninitializedCount: count),
+                                              layout: TensorLayout(contiguousLike: layout), offset: 0)
         result.writeMap(self, operation)
         return result
     }

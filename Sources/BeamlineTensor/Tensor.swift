@@ -14,18 +14,17 @@
 public struct Tensor<Element: TensorElement>: @unchecked Sendable {
     /// The buffer this tensor (and maybe others) views.
     @usableFromInline internal var storage: TensorStorage<Element>
-    /// Length of each axis.
-    @usableFromInline internal var _shape: [Int]
-    /// Distance in elements between neighbours along each axis.
-    @usableFromInline internal var _strides: [Int]
+    /// Shape and strides, inline up to rank 4, with the element count.
+    @usableFromInline internal var layout: TensorLayout
     /// Position of element (0, 0, ...) in the storage.
     @usableFromInline internal var _offset: Int
 
-    /// Length of each axis.
-    @inlinable public var shape: [Int] { _shape }
+    /// Length of each axis (a new array on each call; the tensor itself
+    /// keeps shapes up to rank 4 inline).
+    @inlinable public var shape: [Int] { layout.shape }
     /// Distance in elements between neighbours along each axis (zero on
-    /// broadcast axes, negative on flipped ones).
-    @inlinable public var strides: [Int] { _strides }
+    /// broadcast axes, negative on flipped ones; a new array on each call).
+    @inlinable public var strides: [Int] { layout.strides }
     /// Position of the element at index (0, 0, ...) in the storage.
     @inlinable public var offset: Int { _offset }
 
@@ -33,8 +32,15 @@ public struct Tensor<Element: TensorElement>: @unchecked Sendable {
     @inlinable
     internal init(storage: TensorStorage<Element>, shape: [Int], strides: [Int], offset: Int) {
         self.storage = storage
-        self._shape = shape
-        self._strides = strides
+        self.layout = TensorLayout(shape: shape, strides: strides)
+        self._offset = offset
+    }
+
+    /// Makes a tensor from its parts (no checks, no allocation).
+    @inlinable
+    internal init(storage: TensorStorage<Element>, layout: TensorLayout, offset: Int) {
+        self.storage = storage
+        self.layout = layout
         self._offset = offset
     }
 
@@ -42,8 +48,8 @@ public struct Tensor<Element: TensorElement>: @unchecked Sendable {
     @inlinable
     public init(shape: [Int], repeating value: Element) {
         let count = Self.validatedCount(shape)
-        self.init(storage: TensorStorage(repeating: value, count: count), shape: shape,
-                  strides: Self.contiguousStrides(for: shape), offset: 0)
+        self.init(storage: TensorStorage(repeating: value, count: count), layout: TensorLayout(contiguous: shape),
+                  offset: 0)
     }
 
     /// A tensor of `shape` holding `elements` in row-major order.
@@ -60,7 +66,7 @@ public struct Tensor<Element: TensorElement>: @unchecked Sendable {
         elements.withUnsafeBufferPointer { source in
             if count > 0 { storage.base.initialize(from: source.baseAddress!, count: count) }
         }
-        self.init(storage: storage, shape: shape, strides: Self.contiguousStrides(for: shape), offset: 0)
+        self.init(storage: storage, layout: TensorLayout(contiguous: shape), offset: 0)
     }
 
     /// The checked form of ``init(shape:elements:)``: throws
@@ -102,7 +108,7 @@ public struct Tensor<Element: TensorElement>: @unchecked Sendable {
         let count = Self.validatedCount(shape)
         let storage = TensorStorage<Element>(uninitializedCount: count)
         try initializer(UnsafeMutableBufferPointer(start: storage.base, count: count))
-        self.init(storage: storage, shape: shape, strides: Self.contiguousStrides(for: shape), offset: 0)
+        self.init(storage: storage, layout: TensorLayout(contiguous: shape), offset: 0)
     }
 
     /// The former name of ``init(unsafeUninitializedShape:initializingWith:)``,
@@ -117,11 +123,11 @@ public struct Tensor<Element: TensorElement>: @unchecked Sendable {
     // MARK: - Properties
 
     /// Number of axes.
-    @inlinable public var rank: Int { shape.count }
-    /// Number of elements (the product of the shape; 1 for rank 0).
-    @inlinable public var count: Int { shape.reduce(1, &*) }
+    @inlinable public var rank: Int { layout.rank }
+    /// Number of elements (the product of the shape; 1 for rank 0; cached).
+    @inlinable public var count: Int { layout.count }
     /// True when some axis has length 0.
-    @inlinable public var isEmpty: Bool { shape.contains(0) }
+    @inlinable public var isEmpty: Bool { layout.count == 0 }
     /// The NumPy type of the elements.
     @inlinable public var dtype: DType { Element.dtype }
 
@@ -130,10 +136,12 @@ public struct Tensor<Element: TensorElement>: @unchecked Sendable {
     @inlinable
     public var isContiguous: Bool {
         var expected = 1
-        for axis in stride(from: rank - 1, through: 0, by: -1) where shape[axis] != 1 {
-            if shape[axis] == 0 { return true }
-            if strides[axis] != expected { return false }
-            expected &*= shape[axis]
+        for axis in stride(from: rank - 1, through: 0, by: -1) {
+            let length = layout.length(axis)
+            if length == 1 { continue }
+            if length == 0 { return true }
+            if layout.stride(axis) != expected { return false }
+            expected &*= length
         }
         return true
     }
@@ -189,20 +197,109 @@ public struct Tensor<Element: TensorElement>: @unchecked Sendable {
     func storagePosition(_ indices: [Int]) -> Int {
         precondition(indices.count == rank,
                      "Tensor: \(indices.count) indices given for a tensor of shape \(shape)")
-        var position = offset
+        var position = _offset
         for axis in 0..<rank {
-            var index = indices[axis]
-            if index < 0 { index += shape[axis] }
-            precondition(index >= 0 && index < shape[axis],
-                         "Tensor: index \(indices[axis]) is out of range for axis \(axis) of size \(shape[axis]) (shape \(shape))")
-            position += index &* strides[axis]
+            position &+= offsetAlong(axis, indices[axis])
         }
         return position
     }
 
+    /// `index · stride` along `axis` (a negative index counts from the
+    /// end), stopping when the index is out of range.
+    @inlinable @inline(__always)
+    func offsetAlong(_ axis: Int, _ index: Int) -> Int {
+        let length = layout.length(axis)
+        let resolved = index < 0 ? index &+ length : index
+        if _slowPath(resolved < 0 || resolved >= length) { indexOutOfRange(axis, index) }
+        return resolved &* layout.stride(axis)
+    }
+
+    /// Stops with a message naming the index, the axis and the shape.
+    @usableFromInline @inline(never)
+    func indexOutOfRange(_ axis: Int, _ index: Int) -> Never {
+        preconditionFailure("Tensor: index \(index) is out of range for axis \(axis) of size \(layout.length(axis)) (shape \(shape))")
+    }
+
+    /// Stops unless the tensor has `indices` axes.
+    @inlinable @inline(__always)
+    func checkArity(_ indices: Int) {
+        if _slowPath(rank != indices) { wrongArity(indices) }
+    }
+
+    /// Stops with a message naming the number of indices and the shape.
+    @usableFromInline @inline(never)
+    func wrongArity(_ indices: Int) -> Never {
+        preconditionFailure("Tensor: \(indices) indices given for a tensor of shape \(shape)")
+    }
+
+    /// The element of a rank-1 tensor at `i` (negative indices count from
+    /// the end). Does not allocate; stops on a bad index, as `Array` does.
+    @inlinable
+    public subscript(at i: Int) -> Element {
+        get {
+            checkArity(1)
+            return storage.base[_offset &+ offsetAlong(0, i)]
+        }
+        set {
+            checkArity(1)
+            makeUniqueForWriting()
+            storage.base[_offset &+ offsetAlong(0, i)] = newValue
+        }
+    }
+
+    /// The element of a rank-2 tensor at `(i, j)` (negative indices count
+    /// from the end). Does not allocate; stops on a bad index.
+    @inlinable
+    public subscript(at i: Int, _ j: Int) -> Element {
+        get {
+            checkArity(2)
+            return storage.base[_offset &+ offsetAlong(0, i) &+ offsetAlong(1, j)]
+        }
+        set {
+            checkArity(2)
+            makeUniqueForWriting()
+            storage.base[_offset &+ offsetAlong(0, i) &+ offsetAlong(1, j)] = newValue
+        }
+    }
+
+    /// The element of a rank-3 tensor at `(i, j, k)` (negative indices
+    /// count from the end). Does not allocate; stops on a bad index.
+    @inlinable
+    public subscript(at i: Int, _ j: Int, _ k: Int) -> Element {
+        get {
+            checkArity(3)
+            return storage.base[_offset &+ offsetAlong(0, i) &+ offsetAlong(1, j) &+ offsetAlong(2, k)]
+        }
+        set {
+            checkArity(3)
+            makeUniqueForWriting()
+            storage.base[_offset &+ offsetAlong(0, i) &+ offsetAlong(1, j) &+ offsetAlong(2, k)] = newValue
+        }
+    }
+
+    /// The element of a rank-4 tensor at `(i, j, k, l)` (negative indices
+    /// count from the end). Does not allocate; stops on a bad index.
+    @inlinable
+    public subscript(at i: Int, _ j: Int, _ k: Int, _ l: Int) -> Element {
+        get {
+            checkArity(4)
+            return storage.base[_offset &+ offsetAlong(0, i) &+ offsetAlong(1, j) &+ offsetAlong(2, k)
+                                &+ offsetAlong(3, l)]
+        }
+        set {
+            checkArity(4)
+            makeUniqueForWriting()
+            storage.base[_offset &+ offsetAlong(0, i) &+ offsetAlong(1, j) &+ offsetAlong(2, k)
+                         &+ offsetAlong(3, l)] = newValue
+        }
+    }
+
     /// The element at one index per axis (negative indices count from the
     /// end, as in NumPy). Out-of-range indices stop the program, as `Array`
-    /// does; use ``element(at:)`` for a throwing form.
+    /// does; use ``element(at:)`` for a throwing form. With one to four
+    /// indices the fixed-arity subscripts (``subscript(at:)``,
+    /// ``subscript(at:_:)``, …) are chosen, which allocate nothing; this
+    /// variadic form builds an array of the indices.
     @inlinable
     public subscript(at indices: Int...) -> Element {
         get { storage.base[storagePosition(indices)] }
@@ -251,8 +348,8 @@ public struct Tensor<Element: TensorElement>: @unchecked Sendable {
     /// A new C-contiguous tensor with the same elements (always copies).
     @inlinable
     public func copied() -> Tensor {
-        var result = Tensor(storage: TensorStorage(uninitializedCount: count), shape: shape,
-                            strides: Self.contiguousStrides(for: shape), offset: 0)
+        var result = Tensor(storage: TensorStorage(uninitializedCount: count),
+                            layout: TensorLayout(contiguousLike: layout), offset: 0)
         result.assignElements(from: self)
         return result
     }
@@ -261,7 +358,7 @@ public struct Tensor<Element: TensorElement>: @unchecked Sendable {
     /// (a zero stride on an axis longer than 1, as broadcasting makes).
     @inlinable
     var hasOverlappingElements: Bool {
-        for axis in 0..<rank where strides[axis] == 0 && shape[axis] > 1 { return true }
+        for axis in 0..<rank where layout.stride(axis) == 0 && layout.length(axis) > 1 { return true }
         return false
     }
 
@@ -326,7 +423,7 @@ extension Tensor: Equatable {
     /// Equal shapes and equal elements (NaN is never equal, as in `Array`).
     @inlinable
     public static func == (lhs: Tensor, rhs: Tensor) -> Bool {
-        lhs.shape == rhs.shape && lhs.elements == rhs.elements
+        lhs.layout.hasSameShape(as: rhs.layout) && lhs.elements == rhs.elements
     }
 }
 
