@@ -231,10 +231,10 @@ public enum FFT {
                                             planning: FFTPlanning = .estimate) throws(TensorError) -> Tensor<T> {
         var (resolved, lengths) = try resolveAxes(rank: x.rank, shape: x.shape, s: s, axes: axes)
         if s == nil {
-            lengths[lengths.count - 1] = 2 * (x.shape[resolved.last!] - 1)
+            lengths[lengths.count - 1] = 2 * (x.layout.length(resolved.last!) - 1)
             guard lengths.last! >= 1 else {
                 throw TensorError.invalidArgument(name: "n", expected: "at least 1 output point",
-                                                  received: "\(lengths.last!) (input axis length \(x.shape[resolved.last!]))")
+                                                  received: "\(lengths.last!) (input axis length \(x.layout.length(resolved.last!)))")
             }
         }
         var inShape = x.shape
@@ -315,7 +315,7 @@ public enum FFT {
         let resolved = try (axes ?? Array(0..<x.rank)).map { (axis) throws(TensorError) in try x.normalizedAxis(axis) }
         var result = x
         for a in resolved {
-            let n = result.shape[a]
+            let n = result.layout.length(a)
             guard n > 1 else { continue }
             let k = inverse ? n - n / 2 : n / 2   // roll by k: result[i] = x[(i - k) mod n]
             var head = [TensorIndex](repeating: .all, count: x.rank)

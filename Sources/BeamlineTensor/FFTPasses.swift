@@ -95,7 +95,7 @@ extension FFT {
                 let source = UnsafeMutableRawPointer(mutating: input.storage.base + input.offset)
                 try withExtendedLifetime(input.storage) { () throws(TensorError) in
                     try guruPass(T.self, kind: .realToComplex, from: source, inShape: input.shape, to: destination,
-                                 outShape: outShape, axis: halved, logicalLength: input.shape[halved],
+                                 outShape: outShape, axis: halved, logicalLength: input.layout.length(halved),
                                  sign: sign, planning: planning)
                 }
                 try complexPasses(destination, shape: outShape)

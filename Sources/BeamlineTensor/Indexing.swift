@@ -118,11 +118,11 @@ extension Tensor {
                 newStrides.append(0)
                 continue
             }
-            let selection = try Self.select(index, axis: axis, size: shape[axis])
-            newOffset += selection.start &* strides[axis]
+            let selection = try Self.select(index, axis: axis, size: layout.length(axis))
+            newOffset += selection.start &* layout.stride(axis)
             if selection.keepsAxis {
                 newShape.append(selection.count)
-                newStrides.append(selection.step &* strides[axis])
+                newStrides.append(selection.step &* layout.stride(axis))
             }
             axis += 1
         }

@@ -60,12 +60,12 @@ extension Tensor where Element: LinearAlgebraScalar {
             throw TensorError.invalidArgument(name: argument, expected: "a 2-d matrix for \(operation)",
                                               received: "shape \(t.shape)")
         }
-        if square && t.shape[0] != t.shape[1] {
+        if square && t.layout.length(0) != t.layout.length(1) {
             throw TensorError.shapeMismatch(argument: "\(operation): \(argument) must be square",
-                                            expected: [t.shape[0], t.shape[0]], received: t.shape)
+                                            expected: [t.layout.length(0), t.layout.length(0)], received: t.shape)
         }
-        _ = try blasInt(t.shape[0], "rows of \(argument)")
-        _ = try blasInt(t.shape[1], "columns of \(argument)")
+        _ = try blasInt(t.layout.length(0), "rows of \(argument)")
+        _ = try blasInt(t.layout.length(1), "columns of \(argument)")
         let copy = t.copied()
         try checkFinite(copy, argument)
         return copy
@@ -107,16 +107,16 @@ extension Tensor where Element: LinearAlgebraScalar {
     @specialized(where Element == Complex<Float>)
     public static func solve(_ a: Tensor, _ b: Tensor) throws(TensorError) -> Tensor {
         let matrix = try lapackMatrix(a, "a", "solve", square: true)
-        let n = a.shape[0]
+        let n = a.layout.length(0)
         guard b.rank == 1 || b.rank == 2 else {
             throw TensorError.invalidArgument(name: "b", expected: "a 1-d or 2-d tensor", received: "shape \(b.shape)")
         }
-        guard b.shape[0] == n else {
+        guard b.layout.length(0) == n else {
             var expected = b.shape
             expected[0] = n
             throw TensorError.shapeMismatch(argument: "solve: rows of b", expected: expected, received: b.shape)
         }
-        let nrhs = b.rank == 1 ? 1 : b.shape[1]
+        let nrhs = b.rank == 1 ? 1 : b.layout.length(1)
         let rhs = b.copied()
         try checkFinite(rhs, "b")
         if n == 0 || nrhs == 0 { return rhs }
@@ -140,7 +140,7 @@ extension Tensor where Element: LinearAlgebraScalar {
     @specialized(where Element == Complex<Float>)
     public static func inverse(_ a: Tensor) throws(TensorError) -> Tensor {
         let matrix = try lapackMatrix(a, "a", "inverse", square: true)
-        let n = a.shape[0]
+        let n = a.layout.length(0)
         if n == 0 { return matrix }
         let n32 = try blasInt(n, "n")
         var pivots = [Int32](repeating: 0, count: n)
@@ -165,7 +165,7 @@ extension Tensor where Element: LinearAlgebraScalar {
     @specialized(where Element == Complex<Float>)
     public static func determinant(_ a: Tensor) throws(TensorError) -> Element {
         let matrix = try lapackMatrix(a, "a", "determinant", square: true)
-        let n = a.shape[0]
+        let n = a.layout.length(0)
         if n == 0 { return ._oneValue }
         let n32 = try blasInt(n, "n")
         var pivots = [Int32](repeating: 0, count: n)
@@ -198,7 +198,7 @@ extension Tensor where Element: LinearAlgebraScalar {
     @specialized(where Element == Complex<Float>)
     public static func cholesky(_ a: Tensor) throws(TensorError) -> Tensor {
         let matrix = try lapackMatrix(a, "a", "cholesky", square: true)
-        let n = a.shape[0]
+        let n = a.layout.length(0)
         if n == 0 { return matrix }
         let n32 = try blasInt(n, "n")
         let info = Element._lapackPotrf(lower: true, n: n32, a: matrix.ownedBase, lda: n32)
@@ -223,7 +223,7 @@ extension Tensor where Element: LinearAlgebraScalar {
     @specialized(where Element == Complex<Float>)
     public static func qr(_ a: Tensor) throws(TensorError) -> QRDecomposition<Element> {
         let matrix = try lapackMatrix(a, "a", "qr", square: false)
-        let m = a.shape[0], n = a.shape[1], k = Swift.min(m, n)
+        let m = a.layout.length(0), n = a.layout.length(1), k = Swift.min(m, n)
         if k == 0 {
             return QRDecomposition(q: Tensor(shape: [m, k], repeating: ._zeroValue),
                                    r: Tensor(shape: [k, n], repeating: ._zeroValue))
@@ -262,7 +262,7 @@ extension Tensor where Element: LinearAlgebraScalar {
     @specialized(where Element == Complex<Float>)
     public static func svd(_ a: Tensor, fullMatrices: Bool = true) throws(TensorError) -> SingularValueDecomposition<Element> {
         let matrix = try lapackMatrix(a, "a", "svd", square: false)
-        let m = a.shape[0], n = a.shape[1], k = Swift.min(m, n)
+        let m = a.layout.length(0), n = a.layout.length(1), k = Swift.min(m, n)
         let uColumns = fullMatrices ? m : k, vRows = fullMatrices ? n : k
         if k == 0 {
             return SingularValueDecomposition(u: .identityMatrix(m, uColumns), s: Tensor<Element.RealComponent>(shape: [0], repeating: 0),
@@ -296,7 +296,7 @@ extension Tensor where Element: LinearAlgebraScalar {
     @specialized(where Element == Complex<Float>)
     public static func singularValues(_ a: Tensor) throws(TensorError) -> Tensor<Element.RealComponent> {
         let matrix = try lapackMatrix(a, "a", "singularValues", square: false)
-        let m = a.shape[0], n = a.shape[1], k = Swift.min(m, n)
+        let m = a.layout.length(0), n = a.layout.length(1), k = Swift.min(m, n)
         var s = Tensor<Element.RealComponent>(shape: [k], repeating: 0)
         if k == 0 { return s }
         // LAPACKE's row-major wrapper checks ldu >= m and ldvt >= n even
@@ -346,7 +346,7 @@ extension Tensor where Element: LinearAlgebraScalar {
     static func symmetricEigen(_ a: Tensor, vectors: Bool, lower: Bool,
                                operation: String) throws(TensorError) -> (values: Tensor<Element.RealComponent>, vectors: Tensor) {
         let matrix = try lapackMatrix(a, "a", operation, square: true)
-        let n = a.shape[0]
+        let n = a.layout.length(0)
         var w = Tensor<Element.RealComponent>(shape: [n], repeating: 0)
         if n == 0 { return (w, matrix) }
         let n32 = try blasInt(n, "n")
@@ -381,17 +381,17 @@ extension Tensor where Element: LinearAlgebraScalar {
                                     rcond: Element.RealComponent? = nil) throws(TensorError) -> LeastSquaresResult<Element> {
         typealias Real = Element.RealComponent
         let matrix = try lapackMatrix(a, "a", "leastSquares", square: false)
-        let m = a.shape[0], n = a.shape[1], k = Swift.min(m, n)
+        let m = a.layout.length(0), n = a.layout.length(1), k = Swift.min(m, n)
         guard b.rank == 1 || b.rank == 2 else {
             throw TensorError.invalidArgument(name: "b", expected: "a 1-d or 2-d tensor", received: "shape \(b.shape)")
         }
-        guard b.shape[0] == m else {
+        guard b.layout.length(0) == m else {
             var expected = b.shape
             expected[0] = m
             throw TensorError.shapeMismatch(argument: "leastSquares: rows of b", expected: expected, received: b.shape)
         }
         try checkFinite(b, "b")
-        let nrhs = b.rank == 1 ? 1 : b.shape[1]
+        let nrhs = b.rank == 1 ? 1 : b.layout.length(1)
         let rows = Swift.max(m, n, 1)
         // b padded to max(m, n) rows, as gelsd wants.
         var work = Tensor(shape: [rows, nrhs], repeating: ._zeroValue)

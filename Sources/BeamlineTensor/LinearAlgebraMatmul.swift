@@ -100,8 +100,8 @@ extension Tensor where Element: LinearAlgebraScalar {
         }
         let lhs = a.rank == 1 ? a.expanded(axis: 0) : a
         let rhs = b.rank == 1 ? b.expanded(axis: 1) : b
-        let m = lhs.shape[lhs.rank - 2], k = lhs.shape[lhs.rank - 1]
-        let k2 = rhs.shape[rhs.rank - 2], n = rhs.shape[rhs.rank - 1]
+        let m = lhs.layout.length(lhs.rank - 2), k = lhs.layout.length(lhs.rank - 1)
+        let k2 = rhs.layout.length(rhs.rank - 2), n = rhs.layout.length(rhs.rank - 1)
         guard k == k2 else {
             var expected = b.shape
             expected[b.rank == 1 ? 0 : b.rank - 2] = k
@@ -132,14 +132,14 @@ extension Tensor where Element: LinearAlgebraScalar {
         // One copy per operand at most, of its own (unbroadcast) shape.
         func usable(_ t: Tensor, _ rows: Int, _ cols: Int) throws(TensorError) -> (Tensor, BLASMatrixLayout) {
             let r = t.rank
-            if let layout = BLASMatrixLayout(rows: rows, columns: cols, rowStride: t.strides[r - 2],
-                                             columnStride: t.strides[r - 1]),
+            if let layout = BLASMatrixLayout(rows: rows, columns: cols, rowStride: t.layout.stride(r - 2),
+                                             columnStride: t.layout.stride(r - 1)),
                Int32(exactly: layout.leadingDimension) != nil {
                 return (t, layout)
             }
             let copy = t.copied()
-            return (copy, BLASMatrixLayout(rows: rows, columns: cols, rowStride: copy.strides[r - 2],
-                                           columnStride: copy.strides[r - 1])!)
+            return (copy, BLASMatrixLayout(rows: rows, columns: cols, rowStride: copy.layout.stride(r - 2),
+                                           columnStride: copy.layout.stride(r - 1))!)
         }
         let (left, layoutA) = try usable(lhs, m, k)
         let (right, layoutB) = try usable(rhs, k, n)

@@ -172,7 +172,7 @@ extension Tensor where Element: FloatingElement {
     @inlinable
     public func mean(axes: [Int], keepingDimensions: Bool = false) -> Tensor {
         let sums = sum(axes: axes, keepingDimensions: keepingDimensions)
-        let n = axes.reduce(1) { $0 * shape[checkedAxis($1, "mean")] }
+        let n = axes.reduce(1) { $0 * layout.length(checkedAxis($1, "mean")) }
         return sums / Element(_castingInt64: Int64(n))
     }
 
@@ -191,7 +191,7 @@ extension Tensor where Element: FloatingElement {
         let squares = centred.map { d -> Element.RealComponent in
             d.realComponent * d.realComponent + d.imaginaryComponent * d.imaginaryComponent
         }
-        let n = axes.reduce(1) { $0 * shape[checkedAxis($1, "variance")] }
+        let n = axes.reduce(1) { $0 * layout.length(checkedAxis($1, "variance")) }
         return squares.sum(axes: axes, keepingDimensions: keepingDimensions)
             / Element.RealComponent(Swift.max(n - ddof, 0))
     }

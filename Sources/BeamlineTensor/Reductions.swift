@@ -249,7 +249,7 @@ extension Tensor {
     /// Shape after reducing `axes` (kept as length 1 when `keeping`).
     @inlinable
     func reducedShape(_ axes: [Int], keeping: Bool) -> [Int] {
-        (0..<rank).compactMap { axes.contains($0) ? (keeping ? 1 : nil) : shape[$0] }
+        (0..<rank).compactMap { axes.contains($0) ? (keeping ? 1 : nil) : layout.length($0) }
     }
 
     /// The reduction engine: reduces `axes` (nil = all) with `reducer`.
@@ -259,8 +259,8 @@ extension Tensor {
         let axes = try requested.map { (axes) throws(TensorError) in try normalizedAxes(axes) } ?? Array(0..<rank)
         let kept = (0..<rank).filter { !axes.contains($0) }
         let outShape = reducedShape(axes, keeping: keepingDimensions)
-        let keptShape = kept.map { shape[$0] }, keptStrides = kept.map { strides[$0] }
-        let reducedShapeOnly = axes.map { shape[$0] }, reducedStrides = axes.map { strides[$0] }
+        let keptShape = kept.map { layout.length($0) }, keptStrides = kept.map { layout.stride($0) }
+        let reducedShapeOnly = axes.map { layout.length($0) }, reducedStrides = axes.map { layout.stride($0) }
         let reductionCount = reducedShapeOnly.reduce(1, *)
         let outCount = keptShape.reduce(1, *)
         if reductionCount == 0 && outCount > 0 {

@@ -128,9 +128,9 @@ extension Tensor {
         var result = [Int](repeating: 0, count: target.count)
         let lead = target.count - rank
         for axis in 0..<rank {
-            if shape[axis] == target[lead + axis] {
-                result[lead + axis] = shape[axis] == 1 ? 0 : strides[axis]
-            } else if shape[axis] == 1 {
+            if layout.length(axis) == target[lead + axis] {
+                result[lead + axis] = layout.length(axis) == 1 ? 0 : layout.stride(axis)
+            } else if layout.length(axis) == 1 {
                 result[lead + axis] = 0
             } else {
                 return nil

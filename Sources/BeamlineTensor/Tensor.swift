@@ -317,8 +317,8 @@ public struct Tensor<Element: TensorElement>: @unchecked Sendable {
             throw TensorError.invalidArgument(name: "indices", expected: "\(rank) indices",
                                               received: "\(indices.count)")
         }
-        for axis in 0..<rank where !(-shape[axis]..<shape[axis]).contains(indices[axis]) {
-            throw TensorError.indexOutOfRange(axis: axis, index: indices[axis], size: shape[axis])
+        for axis in 0..<rank where !(-layout.length(axis)..<layout.length(axis)).contains(indices[axis]) {
+            throw TensorError.indexOutOfRange(axis: axis, index: indices[axis], size: layout.length(axis))
         }
         return storage.base[storagePosition(indices)]
     }

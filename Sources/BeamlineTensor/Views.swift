@@ -36,7 +36,7 @@ extension Tensor {
             throw TensorError.invalidArgument(name: "order", expected: "a permutation of 0..<\(rank)",
                                               received: "\(order)")
         }
-        return Tensor(storage: storage, shape: axes.map { shape[$0] }, strides: axes.map { strides[$0] },
+        return Tensor(storage: storage, shape: axes.map { layout.length($0) }, strides: axes.map { layout.stride($0) },
                       offset: offset)
     }
 
@@ -130,14 +130,14 @@ extension Tensor {
     public func squeezed(axis: Int? = nil) -> Tensor {
         if let axis {
             let a = checkedAxis(axis, "squeezed")
-            precondition(shape[a] == 1, "squeezed(axis: \(axis)): axis has length \(shape[a]), not 1 (shape \(shape))")
+            precondition(layout.length(a) == 1, "squeezed(axis: \(axis)): axis has length \(layout.length(a)), not 1 (shape \(shape))")
             var s = shape, t = strides
             s.remove(at: a)
             t.remove(at: a)
             return Tensor(storage: storage, shape: s, strides: t, offset: offset)
         }
-        let kept = (0..<rank).filter { shape[$0] != 1 }
-        return Tensor(storage: storage, shape: kept.map { shape[$0] }, strides: kept.map { strides[$0] }, offset: offset)
+        let kept = (0..<rank).filter { layout.length($0) != 1 }
+        return Tensor(storage: storage, shape: kept.map { layout.length($0) }, strides: kept.map { layout.stride($0) }, offset: offset)
     }
 
     /// The tensor with a new axis of length 1 at position `axis`
@@ -176,8 +176,8 @@ extension Tensor {
     public func flipped(axis: Int) -> Tensor {
         let a = checkedAxis(axis, "flipped")
         var t = strides
-        let newOffset = shape[a] > 0 ? offset + (shape[a] - 1) * strides[a] : offset
-        t[a] = -strides[a]
+        let newOffset = layout.length(a) > 0 ? offset + (layout.length(a) - 1) * layout.stride(a) : offset
+        t[a] = -layout.stride(a)
         return Tensor(storage: storage, shape: shape, strides: t, offset: newOffset)
     }
 
@@ -200,7 +200,7 @@ extension Tensor {
             guard expected == received else {
                 throw TensorError.shapeMismatch(argument: "concatenated", expected: first.shape, received: part.shape)
             }
-            total += part.shape[a]
+            total += part.layout.length(a)
         }
         var shape = first.shape
         shape[a] = total
@@ -209,10 +209,10 @@ extension Tensor {
         var start = 0
         for part in parts {
             var indices = [TensorIndex](repeating: .all, count: shape.count)
-            indices[a] = .range(start..<(start + part.shape[a]))
+            indices[a] = .range(start..<(start + part.layout.length(a)))
             var target = try result.resolvedView(indices)
             withExtendedLifetime(result) { target.assignElements(from: part) }
-            start += part.shape[a]
+            start += part.layout.length(a)
         }
         return result
     }
