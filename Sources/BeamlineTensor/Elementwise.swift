@@ -74,6 +74,19 @@ extension Tensor {
     @inlinable
     mutating func writeMap<Operation: UnaryElementOperation>(_ source: Tensor<Operation.Input>,
                                                              _ transform: Operation) where Operation.Output == Element {
+        if isContiguous && source.isContiguous && source.layout.hasSameShape(as: layout) {
+            // One run over contiguous memory: the same chunks and the same
+            // per-element work as the strided loop, without planning it.
+            let out = sendableMutableElements, input = source.sendableElements
+            withExtendedLifetime(source.storage) {
+                Parallel.forEachChunk(count: count, minimumChunk: elementwiseChunk) { range in
+                    let po = out.pointer(at: range.lowerBound, count: range.count)
+                    let pi = input.pointer(at: range.lowerBound, count: range.count)
+                    for i in 0..<range.count { po[i] = transform(pi[i]) }
+                }
+            }
+            return
+        }
         guard let sourceStrides = source.broadcastStrides(to: shape) else {
             preconditionFailure("Tensor: shape \(source.shape) does not broadcast to \(shape)")
         }
@@ -98,6 +111,34 @@ extension Tensor {
     @inlinable
     mutating func writeZip<Operation: BinaryElementOperation>(_ a: Tensor<Operation.Left>, _ b: Tensor<Operation.Right>,
                                                               _ combine: Operation) where Operation.Output == Element {
+        if isContiguous && a.isContiguous && a.layout.hasSameShape(as: layout) {
+            // Contiguous operands of one shape, or a contiguous one and a
+            // scalar: one run, the same chunks and per-element work as the
+            // strided loop, without planning it.
+            let out = sendableMutableElements, pa = a.sendableElements, pb = b.sendableElements
+            if b.isContiguous && b.layout.hasSameShape(as: layout) {
+                withExtendedLifetime((a.storage, b.storage)) {
+                    Parallel.forEachChunk(count: count, minimumChunk: elementwiseChunk) { range in
+                        let po = out.pointer(at: range.lowerBound, count: range.count)
+                        let xa = pa.pointer(at: range.lowerBound, count: range.count)
+                        let xb = pb.pointer(at: range.lowerBound, count: range.count)
+                        for i in 0..<range.count { po[i] = combine(xa[i], xb[i]) }
+                    }
+                }
+                return
+            }
+            if b.rank == 0 {
+                withExtendedLifetime((a.storage, b.storage)) {
+                    Parallel.forEachChunk(count: count, minimumChunk: elementwiseChunk) { range in
+                        let po = out.pointer(at: range.lowerBound, count: range.count)
+                        let xa = pa.pointer(at: range.lowerBound, count: range.count)
+                        let y = pb[0]
+                        for i in 0..<range.count { po[i] = combine(xa[i], y) }
+                    }
+                }
+                return
+            }
+        }
         guard let sa = a.broadcastStrides(to: shape), let sb = b.broadcastStrides(to: shape) else {
             preconditionFailure("Tensor: shapes \(a.shape) and \(b.shape) do not broadcast to \(shape)")
         }
@@ -137,6 +178,12 @@ extension Tensor {
     public static func zip<Operation: BinaryElementOperation>(
         _ a: Tensor<Operation.Left>, _ b: Tensor<Operation.Right>, _ combine: Operation
     ) -> Tensor where Operation.Output == Element {
+        if a.layout.hasSameShape(as: b.layout) || b.rank == 0 {
+            var result = Tensor(storage: TensorStorage(uninitializedCount: a.count),
+                                layout: TensorLayout(contiguousLike: a.layout), offset: 0)
+            result.writeZip(a, b, combine)
+            return result
+        }
         guard let shape = broadcastShape(a.shape, b.shape) else {
             preconditionFailure("Tensor: shapes \(a.shape) and \(b.shape) cannot be broadcast together")
         }
@@ -169,7 +216,7 @@ extension Tensor {
     public mutating func update<Operation: BinaryElementOperation>(with other: Tensor<Operation.Right>,
                                                                    _ combine: Operation)
     where Operation.Left == Element, Operation.Output == Element {
-        guard other.broadcastStrides(to: shape) != nil else {
+        guard other.rank == 0 || other.layout.hasSameShape(as: layout) || other.broadcastStrides(to: shape) != nil else {
             preconditionFailure("Tensor: in-place operand of shape \(other.shape) does not broadcast to \(shape)")
         }
         makeUniqueForWriting()

@@ -143,6 +143,17 @@ extension Tensor {
     /// elements, converting nothing. The storage must already be unique.
     @inlinable
     mutating func assignElements(from source: Tensor) {
+        if isContiguous && source.isContiguous && source.layout.hasSameShape(as: layout) {
+            // One contiguous run: the same chunks as the strided loop, unplanned.
+            let destination = sendableMutableElements, origin = source.sendableElements
+            withExtendedLifetime(source.storage) {
+                Parallel.forEachChunk(count: count, minimumChunk: elementwiseChunk) { range in
+                    destination.pointer(at: range.lowerBound, count: range.count)
+                        .update(from: origin.pointer(at: range.lowerBound, count: range.count), count: range.count)
+                }
+            }
+            return
+        }
         guard let sourceStrides = source.broadcastStrides(to: shape) else {
             preconditionFailure("Tensor: cannot assign a tensor of shape \(source.shape) to one of shape \(shape)")
         }

@@ -121,6 +121,18 @@ struct TensorLayout: Sendable {
         return (0..<rank).map { inlineStrides[$0] }
     }
 
+    /// The layout with its axes in reverse order (no allocation up to rank 4).
+    @inlinable
+    var reversed: TensorLayout {
+        guard spilled == nil else { return TensorLayout(shape: shape.reversed(), strides: strides.reversed()) }
+        var result = self
+        for axis in 0..<rank {
+            result.inlineShape[axis] = inlineShape[rank &- 1 &- axis]
+            result.inlineStrides[axis] = inlineStrides[rank &- 1 &- axis]
+        }
+        return result
+    }
+
     /// True when the lengths equal `other`'s.
     @inlinable
     func hasSameShape(as other: TensorLayout) -> Bool {

@@ -18,7 +18,7 @@ extension Tensor {
     /// The tensor with its axes reversed (a view; `.T` in NumPy).
     @inlinable
     public var transposed: Tensor {
-        Tensor(storage: storage, shape: shape.reversed(), strides: strides.reversed(), offset: offset)
+        Tensor(storage: storage, layout: layout.reversed, offset: offset)
     }
 
     /// The tensor with its axes reordered so that axis `i` of the result is
