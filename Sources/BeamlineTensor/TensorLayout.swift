@@ -133,6 +133,12 @@ struct TensorLayout: Sendable {
         return result
     }
 
+    /// Sets the stride of `axis` (`0..<rank`).
+    @inlinable
+    mutating func setStride(_ axis: Int, _ value: Int) {
+        if rank <= Self.inlineRank { inlineStrides[axis] = value } else { spilled![rank &+ axis] = value }
+    }
+
     /// True when the lengths equal `other`'s.
     @inlinable
     func hasSameShape(as other: TensorLayout) -> Bool {

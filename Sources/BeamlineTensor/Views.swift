@@ -86,13 +86,13 @@ extension Tensor {
         }
         guard target.reduce(1, *) == count else { throw TensorError.elementCountMismatch(shape: newShape, count: count) }
         if isContiguous {
-            return Tensor(storage: storage, shape: target, strides: Self.contiguousStrides(for: target), offset: offset)
+            return Tensor(storage: storage, layout: TensorLayout(contiguous: target), offset: offset)
         }
         if let viewStrides = Self.reshapedStrides(shape: shape, strides: strides, newShape: target) {
             return Tensor(storage: storage, shape: target, strides: viewStrides, offset: offset)
         }
         let copy = copied()
-        return Tensor(storage: copy.storage, shape: target, strides: Self.contiguousStrides(for: target), offset: 0)
+        return Tensor(storage: copy.storage, layout: TensorLayout(contiguous: target), offset: 0)
     }
 
     /// Strides for a view of the new shape when the old layout allows one
@@ -175,10 +175,10 @@ extension Tensor {
     @inlinable
     public func flipped(axis: Int) -> Tensor {
         let a = checkedAxis(axis, "flipped")
-        var t = strides
+        var flippedLayout = layout
         let newOffset = layout.length(a) > 0 ? offset + (layout.length(a) - 1) * layout.stride(a) : offset
-        t[a] = -layout.stride(a)
-        return Tensor(storage: storage, shape: shape, strides: t, offset: newOffset)
+        flippedLayout.setStride(a, -layout.stride(a))
+        return Tensor(storage: storage, layout: flippedLayout, offset: newOffset)
     }
 
     /// Joins tensors along an existing axis (`numpy.concatenate`); throws
