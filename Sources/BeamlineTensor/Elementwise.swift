@@ -87,6 +87,7 @@ extension Tensor {
             }
             return
         }
+        let shape = self.shape
         guard let sourceStrides = source.broadcastStrides(to: shape) else {
             preconditionFailure("Tensor: shape \(source.shape) does not broadcast to \(shape)")
         }
@@ -139,6 +140,7 @@ extension Tensor {
                 return
             }
         }
+        let shape = self.shape
         guard let sa = a.broadcastStrides(to: shape), let sb = b.broadcastStrides(to: shape) else {
             preconditionFailure("Tensor: shapes \(a.shape) and \(b.shape) do not broadcast to \(shape)")
         }

@@ -108,7 +108,8 @@ extension Tensor where Element: LinearAlgebraScalar {
             throw TensorError.shapeMismatch(argument: "matmul(\(a.shape), \(b.shape)): rows of b",
                                             expected: expected, received: b.shape)
         }
-        let batchA = Array(lhs.shape.dropLast(2)), batchB = Array(rhs.shape.dropLast(2))
+        let batchA = lhs.rank > 2 ? Array(lhs.shape.dropLast(2)) : []
+        let batchB = rhs.rank > 2 ? Array(rhs.shape.dropLast(2)) : []
         guard let batch = broadcastShape(batchA, batchB) else {
             throw TensorError.notBroadcastable(operation: "matmul batch axes", lhs: a.shape, rhs: b.shape)
         }
@@ -187,6 +188,7 @@ extension Tensor where Element: LinearAlgebraScalar {
 
     /// Strides of the batch axes (all but the last two) broadcast to `batch`.
     func broadcastBatchStrides(to batch: [Int]) -> [Int] {
+        if rank == 2 && batch.isEmpty { return [] }
         let own = Tensor(storage: storage, shape: Array(shape.dropLast(2)), strides: Array(strides.dropLast(2)),
                          offset: offset)
         return own.broadcastStrides(to: batch)!

@@ -154,6 +154,7 @@ extension Tensor {
             }
             return
         }
+        let shape = self.shape
         guard let sourceStrides = source.broadcastStrides(to: shape) else {
             preconditionFailure("Tensor: cannot assign a tensor of shape \(source.shape) to one of shape \(shape)")
         }
