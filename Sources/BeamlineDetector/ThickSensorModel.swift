@@ -111,9 +111,8 @@ public struct ThickSensorModel: Sendable {
     ///   for a bad `sample` or sub-face count,
     ///   ``DetectorError/cancelled(rowsDone:total:)`` when `progress` stopped
     ///   the work.
-    @inlinable
-    @_specialize(where Element == Double)
-    @_specialize(where Element == Float)
+    @specialized(where Element == Double)
+    @specialized(where Element == Float)
     public func raytrace<Element: OperatorScalar>(sample: Int, directions: RayDirections = .perRay,
                                                  as: Element.Type = Element.self,
                                                  progress: (@Sendable (IterationProgress) -> ProgressAction)? = nil) throws(DetectorError) -> PointSpreadMatrix<Element> {
@@ -128,8 +127,9 @@ public struct ThickSensorModel: Sendable {
             subfaces = s
         }
         let kernel = RowKernel(model: self)
+        let subfaceCount = subfaces
         return try kernel.build({ row, scratch in
-            kernel.traceRow(row, sample: sample, subfaces: subfaces, scratch: &scratch)
+            kernel.traceRow(row, sample: sample, subfaces: subfaceCount, scratch: &scratch)
         }, progress: progress)
     }
 
@@ -157,9 +157,8 @@ public struct ThickSensorModel: Sendable {
     ///   for `subpixels` outside 1...256,
     ///   ``DetectorError/cancelled(rowsDone:total:)`` when `progress` stopped
     ///   the work.
-    @inlinable
-    @_specialize(where Element == Double)
-    @_specialize(where Element == Float)
+    @specialized(where Element == Double)
+    @specialized(where Element == Float)
     public func exact<Element: OperatorScalar>(subpixels: Int = 1, as: Element.Type = Element.self,
                                               progress: (@Sendable (IterationProgress) -> ProgressAction)? = nil) throws(DetectorError) -> PointSpreadMatrix<Element> {
         guard subpixels >= 1 && subpixels <= 256 else {
@@ -237,9 +236,9 @@ struct RowKernel: Sendable {
     /// balance maps are written once, in parallel, straight into their
     /// tensors' storage.
     @usableFromInline
-    @_specialize(where Element == Double)
-    @_specialize(where Element == Float)
-    func build<Element: OperatorScalar>(_ fill: (Int, inout RowScratch) -> Void,
+    @specialized(where Element == Double)
+    @specialized(where Element == Float)
+    func build<Element: OperatorScalar>(_ fill: @Sendable (Int, inout RowScratch) -> Void,
                                        progress: (@Sendable (IterationProgress) -> ProgressAction)?) throws(DetectorError) -> PointSpreadMatrix<Element> {
         do {
             return try buildMatrix(fill, progress: progress)
@@ -254,9 +253,9 @@ struct RowKernel: Sendable {
     }
 
     @usableFromInline
-    @_specialize(where Element == Double)
-    @_specialize(where Element == Float)
-    func buildMatrix<Element: OperatorScalar>(_ fill: (Int, inout RowScratch) -> Void,
+    @specialized(where Element == Double)
+    @specialized(where Element == Float)
+    func buildMatrix<Element: OperatorScalar>(_ fill: @Sendable (Int, inout RowScratch) -> Void,
                                              progress: (@Sendable (IterationProgress) -> ProgressAction)?) throws -> PointSpreadMatrix<Element> {
         let n = rows * columns
         let done = Atomic<Int>(0)
@@ -264,15 +263,15 @@ struct RowKernel: Sendable {
         var matrix: CSRMatrix<Element>? = nil
         var side: Tensor<Double>? = nil, masked: Tensor<Double>? = nil
         let shape = [rows, columns]
-        let transmitted = try Tensor<Double>(shape: shape) { tp in
-            side = try Tensor<Double>(shape: shape) { sp in
-                masked = try Tensor<Double>(shape: shape) { mp in
+        let transmitted = try Tensor<Double>(unsafeUninitializedShape: shape) { tp in
+            side = try Tensor<Double>(unsafeUninitializedShape: shape) { sp in
+                masked = try Tensor<Double>(unsafeUninitializedShape: shape) { mp in
                     try dead.withUnsafeBufferPointer { deadp in
-                        let t = SendablePointer(tp.baseAddress!), s = SendablePointer(sp.baseAddress!)
-                        let m = SendablePointer(mp.baseAddress!)
-                        let flags = deadp.baseAddress!
+                        let t = SendableMutableBuffer(tp), s = SendableMutableBuffer(sp)
+                        let m = SendableMutableBuffer(mp)
+                        let flags = SendableBuffer(deadp)
                         let columns = self.columns
-                        let bound = { (range: Range<Int>) -> Int in
+                        let bound = { @Sendable (range: Range<Int>) -> Int in
                             var total = 0
                             for row in range where !flags[row] {
                                 let (h, w) = self.entryBound(row / columns, row % columns)
@@ -285,19 +284,15 @@ struct RowKernel: Sendable {
                             var scratch = RowScratch()
                             let skip = stopped.load(ordering: .relaxed)
                             for row in range {
-                                if skip {
-                                    t.base[row] = 0
-                                    s.base[row] = 0
-                                    m.base[row] = 0
-                                } else if flags[row] {
-                                    t.base[row] = 0
-                                    s.base[row] = 0
-                                    m.base[row] = 0
+                                if skip || flags[row] {
+                                    t[row] = 0
+                                    s[row] = 0
+                                    m[row] = 0
                                 } else {
                                     fill(row, &scratch)
-                                    t.base[row] = scratch.transmitted
-                                    s.base[row] = scratch.sideLost
-                                    m.base[row] = scratch.masked
+                                    t[row] = scratch.transmitted
+                                    s[row] = scratch.sideLost
+                                    m[row] = scratch.masked
                                     let w = scratch.width
                                     let b0 = scratch.boxColumn0, b1 = scratch.boxColumn1
                                     let a0 = scratch.boxRow0, a1 = scratch.boxRow1

@@ -48,7 +48,7 @@ public enum AnyTensor: Sendable, Equatable, CustomStringConvertible {
     /// dtypes, its elements are converted with `cast(to:)`.)
     public init<T: TensorElement>(_ tensor: Tensor<T>) {
         func wrap<U: TensorElement>(_ type: U.Type) -> Tensor<U> {
-            (tensor as? Tensor<U>) ?? tensor.map { $0.cast(to: U.self) }
+            (tensor as? Tensor<U>) ?? tensor.map { $0._cast(to: U.self) }
         }
         switch T.dtype {
         case .float32: self = .float32(wrap(Float.self))
@@ -117,7 +117,7 @@ public enum AnyTensor: Sendable, Equatable, CustomStringConvertible {
     public func cast<T: TensorElement>(to type: T.Type) -> Tensor<T> {
         func convert<S: TensorElement>(_ t: Tensor<S>) -> Tensor<T> {
             if let same = t as? Tensor<T> { return same }
-            return t.map { $0.cast(to: T.self) }
+            return t.map { $0._cast(to: T.self) }
         }
         switch self {
         case let .float32(t): return convert(t)

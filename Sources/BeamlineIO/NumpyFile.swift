@@ -149,7 +149,7 @@ public enum NumpyFile {
         precondition(MemoryLayout<T>.stride == header.dtype.byteCount)
         // Fortran order: the bytes are the C-order layout of the reversed shape.
         let storedShape = header.fortranOrder ? Array(header.shape.reversed()) : header.shape
-        let stored = Tensor<T>(shape: storedShape) { buffer in
+        let stored = Tensor<T>(unsafeUninitializedShape: storedShape) { buffer in
             let destination = UnsafeMutableRawBufferPointer(buffer)
             if !payload.isEmpty { destination.copyMemory(from: payload) }
             #if _endian(big)

@@ -239,7 +239,8 @@ public struct DiagonalOperator<Scalar: OperatorScalar>: LinearOperator, Sendable
     @inlinable
     public func apply(_ x: UnsafeBufferPointer<Scalar>, into y: UnsafeMutableBufferPointer<Scalar>) {
         diagonal.withUnsafeBufferPointer { d in
-            guard let dp = d.baseAddress, let xp = x.baseAddress, let yp = y.baseAddress else { return }
+            guard d.count > 0 else { return }
+            let (dp, xp, yp) = (SendableBuffer(d), SendableBuffer(x), SendableMutableBuffer(y))
             VectorKernels.forEach(d.count) { range in for i in range { yp[i] = dp[i] * xp[i] } }
         }
     }

@@ -56,7 +56,7 @@ extension LinearOperator {
     @inlinable
     public func apply(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         precondition(x.count == columns, "LinearOperator.apply: operator \(shape) applied to shape \(x.shape)")
-        return x.withUnsafeBufferPointer { xs in Tensor(shape: outputShape) { y in apply(xs, into: y) } }
+        return x.withUnsafeBufferPointer { xs in Tensor(unsafeUninitializedShape: outputShape) { y in apply(xs, into: y) } }
     }
 
     /// `Aᵀ y` for a tensor `y` of any shape with ``rows`` elements; the
@@ -65,7 +65,7 @@ extension LinearOperator {
     @inlinable
     public func applyAdjoint(_ y: Tensor<Scalar>) -> Tensor<Scalar> {
         precondition(y.count == rows, "LinearOperator.applyAdjoint: operator \(shape) adjoint applied to shape \(y.shape)")
-        return y.withUnsafeBufferPointer { ys in Tensor(shape: inputShape) { x in applyAdjoint(ys, into: x) } }
+        return y.withUnsafeBufferPointer { ys in Tensor(unsafeUninitializedShape: inputShape) { x in applyAdjoint(ys, into: x) } }
     }
 
     /// `A x`, throwing for input that does not fit: `x` must have
@@ -78,7 +78,7 @@ extension LinearOperator {
     public func checkedApply(_ x: Tensor<Scalar>) throws(ArgumentError) -> Tensor<Scalar> {
         guard x.count == columns else { throw .shapeMismatch(argument: "x", expected: inputShape, received: x.shape) }
         let result: Tensor<Scalar>? = x.withUnsafeBufferPointer { xs in
-            allElementsFinite(xs) ? Tensor(shape: outputShape) { y in apply(xs, into: y) } : nil
+            Tensor<Scalar>.allElementsFinite(xs) ? Tensor(unsafeUninitializedShape: outputShape) { y in apply(xs, into: y) } : nil
         }
         guard let result else { throw .nonFiniteValues(argument: "x") }
         return result
@@ -93,7 +93,7 @@ extension LinearOperator {
     public func checkedApplyAdjoint(_ y: Tensor<Scalar>) throws(ArgumentError) -> Tensor<Scalar> {
         guard y.count == rows else { throw .shapeMismatch(argument: "y", expected: outputShape, received: y.shape) }
         let result: Tensor<Scalar>? = y.withUnsafeBufferPointer { ys in
-            allElementsFinite(ys) ? Tensor(shape: inputShape) { x in applyAdjoint(ys, into: x) } : nil
+            Tensor<Scalar>.allElementsFinite(ys) ? Tensor(unsafeUninitializedShape: inputShape) { x in applyAdjoint(ys, into: x) } : nil
         }
         guard let result else { throw .nonFiniteValues(argument: "y") }
         return result
@@ -104,18 +104,6 @@ extension LinearOperator {
 
     /// `factor · A` as an operator.
     @inlinable public func scaled(by factor: Scalar) -> ScaledOperator<Self> { ScaledOperator(self, factor: factor) }
-}
-
-/// True when every element of `values` is finite (a deterministic parallel
-/// reduction).
-@inlinable
-func allElementsFinite<S: OperatorScalar>(_ values: UnsafeBufferPointer<S>) -> Bool {
-    guard let base = values.baseAddress else { return true }
-    let bad = VectorKernels.blockedSum(count: values.count) { range in
-        for i in range where !base[i].isFinite { return 1 }
-        return 0
-    }
-    return bad == 0
 }
 
 // MARK: - Dense matrices
@@ -165,7 +153,7 @@ public struct DenseMatrixOperator<Scalar: OperatorScalar>: LinearOperator, Senda
         guard output.count > 0 else { return }
         guard input.count > 0 else { output.initialize(repeating: 0); return }
         matrix.withUnsafeBufferPointer { a in
-            Scalar.blasGemv(transpose: transpose, m: Int32(rows), n: Int32(columns), alpha: 1, a: a.baseAddress!,
+            Scalar._blasGemv(transpose: transpose, m: Int32(rows), n: Int32(columns), alpha: 1, a: a.baseAddress!,
                             lda: Int32(Swift.max(1, columns)), x: input.baseAddress!, incx: 1, beta: 0,
                             y: output.baseAddress!, incy: 1)
         }

@@ -5,7 +5,7 @@ import BeamlineTensor
 ///
 /// Every ``LinearOperator`` has an `OperatorScalar` as its ``LinearOperator/Scalar``,
 /// and so do `CSRMatrix`, the projectors and the solvers that consume them.
-public protocol OperatorScalar: RealElement, LinearAlgebraScalar {}
+public protocol OperatorScalar: RealElement, LinearAlgebraScalar, KernelScalar {}
 
 extension Float: OperatorScalar {}
 extension Double: OperatorScalar {}

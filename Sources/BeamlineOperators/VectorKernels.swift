@@ -14,12 +14,12 @@ public enum VectorKernels {
     /// Σ `body(range)` over fixed blocks of `0..<count`, combined in block
     /// order (the blocks may run in parallel).
     @inlinable
-    public static func blockedSum(count: Int, _ body: (Range<Int>) -> Double) -> Double {
+    public static func blockedSum(count: Int, _ body: @Sendable (Range<Int>) -> Double) -> Double {
         if count <= blockSize { return count > 0 ? body(0..<count) : 0 }
         let blocks = (count + blockSize - 1) / blockSize
         var partials = [Double](repeating: 0, count: blocks)
         partials.withUnsafeMutableBufferPointer { out in
-            let base = out.baseAddress!
+            let base = SendableMutableBuffer(out)
             Parallel.forEachBlock(count: count, blockSize: blockSize) { block, range in base[block] = body(range) }
         }
         var total = 0.0
@@ -30,7 +30,8 @@ public enum VectorKernels {
     /// Σ xᵢ², summed in `Double`.
     @inlinable
     public static func squaredNorm<S: RealElement>(_ x: UnsafePointer<S>, _ count: Int) -> Double {
-        blockedSum(count: count) { range in
+        let x = SendableBuffer(start: x, validIndices: 0..<count)
+        return blockedSum(count: count) { range in
             var sum = 0.0
             for i in range { let v = Double(x[i]); sum += v * v }
             return sum
@@ -46,7 +47,8 @@ public enum VectorKernels {
     /// Σ xᵢ yᵢ, summed in `Double`.
     @inlinable
     public static func dot<S: RealElement>(_ x: UnsafePointer<S>, _ y: UnsafePointer<S>, _ count: Int) -> Double {
-        blockedSum(count: count) { range in
+        let (x, y) = (SendableBuffer(start: x, validIndices: 0..<count), SendableBuffer(start: y, validIndices: 0..<count))
+        return blockedSum(count: count) { range in
             var sum = 0.0
             for i in range { sum += Double(x[i]) * Double(y[i]) }
             return sum
@@ -56,19 +58,21 @@ public enum VectorKernels {
     /// Runs an elementwise `body` over `0..<count` in parallel chunks (each
     /// index in exactly one chunk).
     @inlinable
-    public static func forEach(_ count: Int, _ body: (Range<Int>) -> Void) {
+    public static func forEach(_ count: Int, _ body: @Sendable (Range<Int>) -> Void) {
         Parallel.forEachChunk(count: count, minimumChunk: 32768, body)
     }
 
     /// `x *= a`, elementwise.
     @inlinable
     public static func scale<S: RealElement>(_ x: UnsafeMutablePointer<S>, _ count: Int, by a: S) {
+        let x = SendableMutableBuffer(start: x, validIndices: 0..<count)
         forEach(count) { range in for i in range { x[i] *= a } }
     }
 
     /// `y += x`, elementwise.
     @inlinable
     public static func add<S: RealElement>(_ x: UnsafePointer<S>, to y: UnsafeMutablePointer<S>, _ count: Int) {
+        let (x, y) = (SendableBuffer(start: x, validIndices: 0..<count), SendableMutableBuffer(start: y, validIndices: 0..<count))
         forEach(count) { range in for i in range { y[i] += x[i] } }
     }
 }

@@ -18,7 +18,7 @@ extension Registration {
     @specialized(where T == Float)
     public static func registerStack<T: RegistrationScalar>(_ moving: Tensor<T>, against reference: Tensor<T>,
                                                             options: PhaseCorrelationOptions = PhaseCorrelationOptions())
-    throws -> [RegistrationResult] {
+    throws(RegistrationError) -> [RegistrationResult] {
         guard moving.rank >= 2, moving.shape[0] > 0 else {
             throw RegistrationError.emptyImage(argument: "moving (stack)", shape: moving.shape)
         }
@@ -30,10 +30,9 @@ extension Registration {
         let count = moving.shape[0]
         let stack = moving.contiguous(), references = reference.contiguous()
         let imageCount = imageShape.reduce(1, *)
-        var outcomes = [Result<RegistrationResult, RegistrationError>](
-            repeating: .failure(.backend("not run")), count: count)
+        var outcomes = [Result<RegistrationResult, RegistrationError>?](repeating: nil, count: count)
         outcomes.withUnsafeMutableBufferPointer { buffer in
-            let out = SendablePointer(buffer.baseAddress!)
+            let out = SendableMutableBuffer(buffer)
             Parallel.forEachChunk(count: count, minimumChunk: 1) { range in
                 for i in range {
                     let image = stack.withUnsafeBufferPointer { b in
@@ -42,28 +41,26 @@ extension Registration {
                     let target: Tensor<T> = single ? references : references.withUnsafeBufferPointer { b in
                         Tensor(shape: imageShape, elements: Array(b[(i * imageCount)..<((i + 1) * imageCount)]))
                     }
-                    do {
+                    do throws(RegistrationError) {
                         let result = try phaseCrossCorrelation(target, Tensor(shape: imageShape, elements: image),
                                                                options: options)
-                        out.base[i] = .success(result)
-                    } catch let error as RegistrationError {
-                        out.base[i] = .failure(renamed(error, index: i))
+                        out[i] = .success(result)
                     } catch {
-                        out.base[i] = .failure(.backend("\(error)"))
+                        out[i] = .failure(renamed(error, index: i))
                     }
                 }
             }
         }
-        return try outcomes.map { try $0.get() }
+        return try outcomes.map { (outcome) throws(RegistrationError) in try outcome!.get() }
     }
 
     static func renamed(_ error: RegistrationError, index: Int) -> RegistrationError {
         func rename(_ name: String) -> String { name == "moving" ? "moving[\(index)]" : name == "reference" ? "reference[\(index)]" : name }
         switch error {
         case let .emptyImage(argument, shape): return .emptyImage(argument: rename(argument), shape: shape)
-        case let .nonFiniteValues(argument): return .nonFiniteValues(argument: rename(argument))
-        case let .shapeMismatch(argument, expected, received):
-            return .shapeMismatch(argument: rename(argument), expected: expected, received: received)
+        case var .argument(bad):
+            bad.argument = rename(bad.argument)
+            return .argument(bad)
         default: return error
         }
     }

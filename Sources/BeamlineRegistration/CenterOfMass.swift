@@ -14,7 +14,7 @@ extension Registration {
     ///   returns NaN or infinity with a warning).
     @specialized(where T == Double)
     @specialized(where T == Float)
-    public static func centerOfMass<T: RegistrationScalar>(_ image: Tensor<T>, mask: Tensor<Bool>? = nil) throws -> [Double] {
+    public static func centerOfMass<T: RegistrationScalar>(_ image: Tensor<T>, mask: Tensor<Bool>? = nil) throws(RegistrationError) -> [Double] {
         if let mask {
             guard mask.shape == image.shape else {
                 throw RegistrationError.shapeMismatch(argument: "mask", expected: image.shape, received: mask.shape)
@@ -34,7 +34,7 @@ extension Registration {
     @specialized(where T == Double)
     @specialized(where T == Float)
     public static func centerOfMass<T: RegistrationScalar>(_ image: Tensor<T>, labels: Tensor<Int64>,
-                                                           index: [Int64]) throws -> [[Double]] {
+                                                           index: [Int64]) throws(RegistrationError) -> [[Double]] {
         try checkImage(image, "image")
         guard labels.shape == image.shape else {
             throw RegistrationError.shapeMismatch(argument: "labels", expected: image.shape, received: labels.shape)
@@ -64,7 +64,7 @@ extension Registration {
                 a -= 1
             }
         }
-        return try index.map { label in
+        return try index.map { (label) throws(RegistrationError) in
             let s = slot[label]!
             guard mass[s] != 0 else { throw RegistrationError.zeroTotalMass(argument: "image (label \(label))") }
             return (0..<rank).map { moments[s * rank + $0] / mass[s] }

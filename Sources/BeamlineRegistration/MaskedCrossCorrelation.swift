@@ -35,7 +35,7 @@ extension Registration {
     public static func maskedPhaseCrossCorrelation<T: RegistrationScalar>(
         _ reference: Tensor<T>, _ moving: Tensor<T>, referenceMask: Tensor<Bool>, movingMask: Tensor<Bool>? = nil,
         overlapRatio: Double = 0.3
-    ) throws -> [Double] {
+    ) throws(RegistrationError) -> [Double] {
         try checkImage(reference, "reference")
         try checkImage(moving, "moving")
         guard reference.rank == moving.rank else {
@@ -83,7 +83,7 @@ extension Registration {
     public static func phaseCrossCorrelation<T: RegistrationScalar>(
         _ reference: Tensor<T>, _ moving: Tensor<T>, referenceMask: Tensor<Bool>?, movingMask: Tensor<Bool>?,
         overlapRatio: Double = 0.3, options: PhaseCorrelationOptions = PhaseCorrelationOptions()
-    ) throws -> RegistrationResult {
+    ) throws(RegistrationError) -> RegistrationResult {
         if referenceMask == nil && movingMask == nil {
             return try phaseCrossCorrelation(reference, moving, options: options)
         }
@@ -100,7 +100,7 @@ extension Registration {
 /// The computation of the masked normalised cross-correlation.
 enum MaskedCore<T: RegistrationScalar> {
     static func shift(reference: Tensor<T>, moving: Tensor<T>, referenceMask: Tensor<Bool>, movingMask: Tensor<Bool>,
-                      overlapRatio: Double) throws -> [Double] {
+                      overlapRatio: Double) throws(RegistrationError) -> [Double] {
         let rank = reference.rank
         // scikit-image calls cross_correlate_masked(moving, reference, ...): the
         // moving image is the "fixed" array and the reference the rotated one.
@@ -115,16 +115,16 @@ enum MaskedCore<T: RegistrationScalar> {
         let batch = padded(fixed: moving.contiguous(), fixedMask: movingMask.contiguous(),
                            rotated: reference.contiguous(), rotatedMask: referenceMask.contiguous(),
                            fastShape: fastShape)
-        var spectra = try backend { try FFT.rfftn(batch, axes: axes) }
+        var spectra = try backend { () throws(TensorError) in try FFT.rfftn(batch, axes: axes) }
         let spectrumCount = spectra.count / 6
         // The six products, in place (each index reads its six spectra first),
         // with the inverse transform's 1/N applied here rather than in a pass
         // over the six real outputs.
         let inverseScale = T(1 / Double(fastCount))
         spectra.withUnsafeMutableBufferPointer { buffer in
-            let s = SendablePointer(buffer.baseAddress!)
+            let s = SendableMutableBuffer(buffer)
             Parallel.forEachChunk(count: spectrumCount, minimumChunk: 16384) { range in
-                let s0 = s.base, s1 = s0 + spectrumCount, s2 = s1 + spectrumCount
+                let s0 = s.baseAddress, s1 = s0 + spectrumCount, s2 = s1 + spectrumCount
                 let s3 = s2 + spectrumCount, s4 = s3 + spectrumCount, s5 = s4 + spectrumCount
                 @inline(__always) func scaled(_ z: Complex<T>) -> Complex<T> {
                     Complex(z.real * inverseScale, z.imaginary * inverseScale)
@@ -141,7 +141,7 @@ enum MaskedCore<T: RegistrationScalar> {
                 }
             }
         }
-        let correlations = try backend { try FFT.irfftn(spectra, s: fastShape, axes: axes, norm: .forward) }
+        let correlations = try backend { () throws(TensorError) in try FFT.irfftn(spectra, s: fastShape, axes: axes, norm: .forward) }
         let best = correlations.withUnsafeBufferPointer { c in
             peak(correlations: c.baseAddress!, fastCount: fastCount, fastStrides: fastStrides,
                  finalShape: finalShape, overlapRatio: overlapRatio)
@@ -164,12 +164,13 @@ enum MaskedCore<T: RegistrationScalar> {
         let rows = fastCount / rowLength
         let leading = Array(fastShape.dropLast())
         let fixedShape = fixed.shape, rotatedShape = rotated.shape
-        return Tensor<T>(shape: [6] + fastShape) { out in
-            let base = SendablePointer(out.baseAddress!)
+        return Tensor<T>(unsafeUninitializedShape: [6] + fastShape) { out in
+            let base = SendableMutableBuffer(out)
             fixed.withUnsafeBufferPointer { fv in
                 fixedMask.withUnsafeBufferPointer { fm in
                     rotated.withUnsafeBufferPointer { rv in
                         rotatedMask.withUnsafeBufferPointer { rm in
+                            let (fv, fm, rv, rm) = (SendableBuffer(fv), SendableBuffer(fm), SendableBuffer(rv), SendableBuffer(rm))
                             Parallel.forEachChunk(count: rows, minimumChunk: Swift.max(1, 8192 / rowLength)) { range in
                                 var index = [Int](repeating: 0, count: rank - 1)
                                 for row in range {
@@ -187,7 +188,7 @@ enum MaskedCore<T: RegistrationScalar> {
                                                 ? r * rotatedShape[a] + (rotatedShape[a] - 1 - index[a]) : nil
                                         }
                                     }
-                                    let target = base.base + row * rowLength
+                                    let target = base.pointer(at: row * rowLength)
                                     let fixedWidth = fixedRow == nil ? 0 : fixedShape[rank - 1]
                                     let fixedStart = (fixedRow ?? 0) * fixedShape[rank - 1]
                                     for j in 0..<rowLength {
@@ -239,9 +240,9 @@ enum MaskedCore<T: RegistrationScalar> {
         let perBlock = Swift.max(1, 16384 / rowLength)
         let blocks = (rows + perBlock - 1) / perBlock
         let eps = T.ulpOfOne
-        let source = SendablePointer(UnsafeMutablePointer(mutating: p))
+        let source = SendableBuffer(start: p, validIndices: 0..<(6 * fastCount))
         /// Offset of final row `row` in the padded arrays.
-        func rowStart(_ row: Int) -> Int {
+        @Sendable func rowStart(_ row: Int) -> Int {
             var rest = row, start = 0
             for a in stride(from: rank - 2, through: 0, by: -1) {
                 start += (rest % leading[a]) * fastStrides[a]
@@ -254,12 +255,12 @@ enum MaskedCore<T: RegistrationScalar> {
         var maxima = [(T, T)](repeating: (0, 0), count: blocks)
         fields.withUnsafeMutableBufferPointer { f in
             maxima.withUnsafeMutableBufferPointer { m in
-                let out = SendablePointer(m.baseAddress!), field = SendablePointer(f.baseAddress!)
+                let out = SendableMutableBuffer(m), field = SendableMutableBuffer(f)
                 Parallel.forEachBlock(count: rows, blockSize: perBlock) { block, range in
                     var maxDenominator: T = 0, maxOverlap: T = 0
                     for row in range {
-                        let c = source.base + rowStart(row)
-                        let ratio = field.base + row * rowLength
+                        let c = source.pointer(at: rowStart(row))
+                        let ratio = field.pointer(at: row * rowLength, count: rowLength)
                         let denominators = ratio + finalCount, overlaps = denominators + finalCount
                         // scikit-image's formulas, elementwise (no reduction: vectorises).
                         for j in 0..<rowLength {
@@ -278,7 +279,7 @@ enum MaskedCore<T: RegistrationScalar> {
                             maxOverlap = Swift.max(maxOverlap, overlaps[j])
                         }
                     }
-                    out.base[block] = (maxDenominator, maxOverlap)
+                    out[block] = (maxDenominator, maxOverlap)
                 }
             }
         }
@@ -290,13 +291,13 @@ enum MaskedCore<T: RegistrationScalar> {
         fields.withUnsafeBufferPointer { f in
             bests.withUnsafeMutableBufferPointer { b in
                 sums.withUnsafeMutableBufferPointer { s in
-                    let bestOut = SendablePointer(b.baseAddress!), sumOut = SendablePointer(s.baseAddress!)
-                    let field = f.baseAddress!
+                    let bestOut = SendableMutableBuffer(b), sumOut = SendableMutableBuffer(s)
+                    let field = SendableBuffer(f)
                     Parallel.forEachBlock(count: rows, blockSize: perBlock) { block, range in
                         var best = -T.infinity
                         var positions = [Double](repeating: 0, count: rank + 1)   // per axis, then hits
                         for row in range {
-                            let ratio = field + row * rowLength
+                            let ratio = field.pointer(at: row * rowLength, count: rowLength)
                             let denominators = ratio + finalCount, overlaps = denominators + finalCount
                             var rowBest = -T.infinity, rowSum = 0.0, rowHits = 0.0
                             for j in 0..<rowLength {
@@ -326,8 +327,8 @@ enum MaskedCore<T: RegistrationScalar> {
                                 positions[rank] += rowHits
                             }
                         }
-                        bestOut.base[block] = best
-                        for a in 0...rank { sumOut.base[block * (rank + 1) + a] = positions[a] }
+                        bestOut[block] = best
+                        for a in 0...rank { sumOut[block * (rank + 1) + a] = positions[a] }
                     }
                 }
             }

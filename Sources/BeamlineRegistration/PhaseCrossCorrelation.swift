@@ -123,7 +123,7 @@ public enum Registration {
         _ reference: Tensor<T>, _ moving: Tensor<T>, upsampleFactor: Int = 1,
         normalization: CrossCorrelationNormalization = .phase, space: RegistrationSpace = .real,
         disambiguate: Bool = false
-    ) throws -> RegistrationResult {
+    ) throws(RegistrationError) -> RegistrationResult {
         try phaseCrossCorrelation(reference, moving, options: PhaseCorrelationOptions(
             upsampleFactor: upsampleFactor, normalization: normalization, space: space, disambiguate: disambiguate))
     }
@@ -134,7 +134,7 @@ public enum Registration {
     @specialized(where T == Float)
     public static func phaseCrossCorrelation<T: RegistrationScalar>(
         _ reference: Tensor<T>, _ moving: Tensor<T>, options: PhaseCorrelationOptions
-    ) throws -> RegistrationResult {
+    ) throws(RegistrationError) -> RegistrationResult {
         try validate(reference.shape, moving.shape, options)
         if options.space == .fourier {
             try checkImage(reference, "reference")
@@ -160,7 +160,7 @@ public enum Registration {
         _ reference: Tensor<Complex<T>>, _ moving: Tensor<Complex<T>>, upsampleFactor: Int = 1,
         normalization: CrossCorrelationNormalization = .phase, space: RegistrationSpace = .real,
         disambiguate: Bool = false
-    ) throws -> RegistrationResult {
+    ) throws(RegistrationError) -> RegistrationResult {
         try phaseCrossCorrelation(reference, moving, options: PhaseCorrelationOptions(
             upsampleFactor: upsampleFactor, normalization: normalization, space: space, disambiguate: disambiguate))
     }
@@ -170,20 +170,20 @@ public enum Registration {
     @specialized(where T == Float)
     public static func phaseCrossCorrelation<T: RegistrationScalar>(
         _ reference: Tensor<Complex<T>>, _ moving: Tensor<Complex<T>>, options: PhaseCorrelationOptions
-    ) throws -> RegistrationResult {
+    ) throws(RegistrationError) -> RegistrationResult {
         try validate(reference.shape, moving.shape, options)
         try checkImage(reference, "reference")
         try checkImage(moving, "moving")
         if options.space == .fourier {
             return try CorrelationCore<T>.run(spectraReference: reference, moving: moving, options: options)
         }
-        let f = try backend { try FFT.fftn(reference, planning: options.planning) }
-        let g = try backend { try FFT.fftn(moving, planning: options.planning) }
+        let f = try backend { () throws(TensorError) in try FFT.fftn(reference, planning: options.planning) }
+        let g = try backend { () throws(TensorError) in try FFT.fftn(moving, planning: options.planning) }
         return try CorrelationCore<T>.run(spectraReference: f, moving: g, options: options,
                                           realSpace: (reference, moving))
     }
 
-    static func validate(_ a: [Int], _ b: [Int], _ options: PhaseCorrelationOptions) throws {
+    static func validate(_ a: [Int], _ b: [Int], _ options: PhaseCorrelationOptions) throws(RegistrationError) {
         guard options.upsampleFactor >= 1 else {
             throw RegistrationError.invalidArgument(name: "upsampleFactor", expected: "an integer ≥ 1",
                                                     received: "\(options.upsampleFactor)")
@@ -196,14 +196,14 @@ public enum Registration {
 @usableFromInline
 enum CorrelationCore<T: RegistrationScalar> {
     /// Real images: half spectra from `rfftn`.
-    static func run(realReference: Tensor<T>, moving: Tensor<T>, options: PhaseCorrelationOptions) throws -> RegistrationResult {
+    static func run(realReference: Tensor<T>, moving: Tensor<T>, options: PhaseCorrelationOptions) throws(RegistrationError) -> RegistrationResult {
         let shape = realReference.shape
         // Both spectra at once, one image a thread (small and mid-sized images).
-        let spectra = try backend { try FFT.rfftn(batch: [realReference, moving], planning: options.planning) }
+        let spectra = try backend { () throws(TensorError) in try FFT.rfftn(batch: [realReference, moving], planning: options.planning) }
         return try finish(f: spectra[0], g: spectra[1], shape: shape, half: true, options: options,
                           disambiguationImages: { (realReference.map { Complex($0, 0) }, moving.map { Complex($0, 0) }) },
                           realImages: (realReference, moving),
-                          checkImages: {
+                          checkImages: { () throws(RegistrationError) in
                               try checkImage(realReference, "reference")
                               try checkImage(moving, "moving")
                           })
@@ -211,11 +211,11 @@ enum CorrelationCore<T: RegistrationScalar> {
 
     /// Complex spectra (full).
     static func run(spectraReference f: Tensor<Complex<T>>, moving g: Tensor<Complex<T>>, options: PhaseCorrelationOptions,
-                    realSpace: (Tensor<Complex<T>>, Tensor<Complex<T>>)? = nil) throws -> RegistrationResult {
-        let images: () throws -> (Tensor<Complex<T>>, Tensor<Complex<T>>) = {
+                    realSpace: (Tensor<Complex<T>>, Tensor<Complex<T>>)? = nil) throws(RegistrationError) -> RegistrationResult {
+        let images: () throws(RegistrationError) -> (Tensor<Complex<T>>, Tensor<Complex<T>>) = {
             if let realSpace { return realSpace }
-            return (try backend { try FFT.ifftn(f, planning: options.planning) },
-                    try backend { try FFT.ifftn(g, planning: options.planning) })
+            return (try backend { () throws(TensorError) in try FFT.ifftn(f, planning: options.planning) },
+                    try backend { () throws(TensorError) in try FFT.ifftn(g, planning: options.planning) })
         }
         return try finish(f: f.contiguous(), g: g.contiguous(), shape: f.shape, half: false, options: options,
                           disambiguationImages: images, realImages: nil)
@@ -223,9 +223,9 @@ enum CorrelationCore<T: RegistrationScalar> {
 
     static func finish(f: Tensor<Complex<T>>, g: Tensor<Complex<T>>, shape: [Int], half: Bool,
                        options: PhaseCorrelationOptions,
-                       disambiguationImages: () throws -> (Tensor<Complex<T>>, Tensor<Complex<T>>),
+                       disambiguationImages: () throws(RegistrationError) -> (Tensor<Complex<T>>, Tensor<Complex<T>>),
                        realImages: (Tensor<T>, Tensor<T>)?,
-                       checkImages: (() throws -> Void)? = nil) throws -> RegistrationResult {
+                       checkImages: (() throws(RegistrationError) -> Void)? = nil) throws(RegistrationError) -> RegistrationResult {
         let rank = shape.count
         let total = shape.reduce(1, *)
         let lastFull = shape[rank - 1]
@@ -244,14 +244,14 @@ enum CorrelationCore<T: RegistrationScalar> {
         let factor = options.upsampleFactor
         if half {
             // Without upsampling the product is not needed again: the c2r may overwrite it.
-            let cc = try backend {
+            let cc = try backend { () throws(TensorError) in
                 factor == 1 ? try FFT.irfftn(destroying: product, s: shape, norm: .forward, planning: options.planning)
                             : try FFT.irfftn(product, s: shape, norm: .forward, planning: options.planning)
             }
             peak = cc.withUnsafeBufferPointer { firstRealPeak($0) }
             ccMax = Complex(Double(cc.withUnsafeBufferPointer { $0[peak] } * inverseScale), 0)
         } else {
-            let cc = try backend { try FFT.ifftn(product, norm: .forward, planning: options.planning) }
+            let cc = try backend { () throws(TensorError) in try FFT.ifftn(product, norm: .forward, planning: options.planning) }
             peak = cc.withUnsafeBufferPointer { firstPeak($0) }
             let value = cc.withUnsafeBufferPointer { $0[peak] }
             ccMax = Complex(Double(value.real * inverseScale), Double(value.imaginary * inverseScale))
@@ -347,20 +347,20 @@ enum CorrelationCore<T: RegistrationScalar> {
         let floor = 100 * T.ulpOfOne
         // Columns 1 ..< mirroredEnd of a half spectrum stand for two bins each.
         let mirroredEnd = half ? (lastFull % 2 == 0 ? h - 1 : h) : 1
-        let product = Tensor<Complex<T>>(shape: f.shape) { p in
+        let product = Tensor<Complex<T>>(unsafeUninitializedShape: f.shape) { p in
             f.withUnsafeBufferPointer { fb in
                 g.withUnsafeBufferPointer { gb in
                     energies.withUnsafeMutableBufferPointer { e in
-                        let out = SendablePointer(p.baseAddress!), sums = SendablePointer(e.baseAddress!)
-                        let fp = SendablePointer(UnsafeMutablePointer(mutating: fb.baseAddress!))
-                        let gp = SendablePointer(UnsafeMutablePointer(mutating: gb.baseAddress!))
+                        let out = SendableMutableBuffer(p), sums = SendableMutableBuffer(e)
+                        let fp = SendableBuffer(fb)
+                        let gp = SendableBuffer(gb)
                         Parallel.forEachBlock(count: rows, blockSize: perBlock) { block, range in
                             var src = 0.0, tgt = 0.0
                             for row in range {
-                                let a = fp.base + row * h, b = gp.base + row * h
-                                let (fAll, gAll) = T.self == Double.self
-                                    ? crossPowerRowC(a, b, out.base + row * h, count: h, phase: phase, floor: floor)
-                                    : crossPowerRow(a, b, out.base + row * h, count: h, phase: phase, floor: floor)
+                                let a = fp.pointer(at: row * h, count: h), b = gp.pointer(at: row * h, count: h)
+                                let o = out.pointer(at: row * h, count: h)
+                                let (fAll, gAll) = T._crossPower(count: h, a: a, b: b, product: o, phase: phase, floor: floor)
+                                    ?? crossPowerRow(a, b, o, count: h, phase: phase, floor: floor)
                                 // Energies: bins 0 and (even n) n/2 once, the mirrored ones twice.
                                 if half {
                                     var fOnce = Double(a[0].real * a[0].real + a[0].imaginary * a[0].imaginary)
@@ -376,8 +376,8 @@ enum CorrelationCore<T: RegistrationScalar> {
                                     tgt += gAll
                                 }
                             }
-                            sums.base[2 * block] = src
-                            sums.base[2 * block + 1] = tgt
+                            sums[2 * block] = src
+                            sums[2 * block + 1] = tgt
                         }
                     }
                 }
@@ -445,23 +445,6 @@ enum CorrelationCore<T: RegistrationScalar> {
         return (fSum.sum() + fRest, gSum.sum() + gRest)
     }
 
-    /// ``crossPowerRow(_:_:_:count:phase:floor:)`` for `Double` data through
-    /// the C kernel `bl_cross_power_d` (AVX2 where the CPU has it, the same
-    /// values bit for bit).
-    @inline(__always)
-    static func crossPowerRowC(_ a: UnsafePointer<Complex<T>>, _ b: UnsafePointer<Complex<T>>,
-                               _ o: UnsafeMutablePointer<Complex<T>>, count h: Int, phase: Bool,
-                               floor: T) -> (Double, Double) {
-        var energies = (0.0, 0.0)
-        withUnsafeMutableBytes(of: &energies) { e in
-            bl_cross_power_d(h, UnsafeRawPointer(a).assumingMemoryBound(to: Double.self),
-                             UnsafeRawPointer(b).assumingMemoryBound(to: Double.self),
-                             UnsafeMutableRawPointer(o).assumingMemoryBound(to: Double.self), phase ? 1 : 0,
-                             Double(floor), e.baseAddress!.assumingMemoryBound(to: Double.self))
-        }
-        return energies
-    }
-
     /// Elements `e, e+2, e+4, e+6` of `x` (every other one: the real or the
     /// imaginary parts of four complex numbers) as `Double` lanes.
     @inline(__always)
@@ -501,22 +484,23 @@ enum CorrelationCore<T: RegistrationScalar> {
         return (sumReal.sum() + restReal, sumImaginary.sum() + restImaginary)
     }
 
-    /// ``firstPeak(_:)`` for real values: `Double` data through the C
-    /// kernel `bl_abs_argmax_d` (AVX2 where the CPU has it), per fixed
+    /// ``firstPeak(_:)`` for real values: through the C kernel
+    /// `bl_abs_argmax_d` (AVX2 where the CPU has it) for the types that have
+    /// it (``KernelScalar/_absArgmax(count:x:)`` is not nil), per fixed
     /// block, the blocks combined in order; other types through
     /// ``firstPeak(_:)``. The values are finite (the images were checked).
     static func firstRealPeak(_ values: UnsafeBufferPointer<T>) -> Int {
-        guard T.self == Double.self else { return firstPeak(values) }
+        guard let base = values.baseAddress, T._absArgmax(count: 0, x: base) != nil else { return firstPeak(values) }
         let block = 1 << 14
         let blocks = (values.count + block - 1) / block
         var best = [(T, Int)](repeating: (-T.infinity, 0), count: blocks)
         best.withUnsafeMutableBufferPointer { results in
-            let out = SendablePointer(results.baseAddress!)
-            let x = values.baseAddress!
+            let out = SendableMutableBuffer(results)
+            let x = SendableBuffer(values)
             Parallel.forEachBlock(count: values.count, blockSize: block) { index, range in
-                let first = UnsafeRawPointer(x + range.lowerBound).assumingMemoryBound(to: Double.self)
-                let at = range.lowerBound + bl_abs_argmax_d(range.count, first)
-                out.base[index] = (Swift.abs(x[at]), at)
+                let first = x.pointer(at: range.lowerBound, count: range.count)
+                let at = range.lowerBound + T._absArgmax(count: range.count, x: first)!
+                out[index] = (Swift.abs(x[at]), at)
             }
         }
         var top = -T.infinity, at = 0
@@ -533,14 +517,14 @@ enum CorrelationCore<T: RegistrationScalar> {
         let blocks = (values.count + block - 1) / block
         var best = [(T, Int)](repeating: (-T.infinity, 0), count: blocks)
         best.withUnsafeMutableBufferPointer { results in
-            let out = SendablePointer(results.baseAddress!)
+            let out = SendableMutableBuffer(results), values = SendableBuffer(values)
             Parallel.forEachBlock(count: values.count, blockSize: block) { index, range in
                 var top = -T.infinity, at = range.lowerBound
                 for i in range {
                     let m = values[i].modulus
                     if m > top { top = m; at = i }
                 }
-                out.base[index] = (top, at)
+                out[index] = (top, at)
             }
         }
         var top = -T.infinity, at = 0
@@ -568,9 +552,9 @@ enum CorrelationCore<T: RegistrationScalar> {
         f.withUnsafeBufferPointer { fb in
             g.withUnsafeBufferPointer { gb in
                 partial.withUnsafeMutableBufferPointer { results in
-                    let out = SendablePointer(results.baseAddress!)
-                    let fp = SendablePointer(UnsafeMutablePointer(mutating: fb.baseAddress!))
-                    let gp = SendablePointer(UnsafeMutablePointer(mutating: gb.baseAddress!))
+                    let out = SendableMutableBuffer(results)
+                    let fp = SendableBuffer(fb)
+                    let gp = SendableBuffer(gb)
                     Parallel.forEachBlock(count: rows, blockSize: perBlock) { block, range in
                         var sum = 0.0
                         for row in range {
@@ -582,10 +566,10 @@ enum CorrelationCore<T: RegistrationScalar> {
                                 let k = i - leadingShift[axis]
                                 partner += (k < 0 ? k + leading[axis] : k) * leadingStrides[axis]
                             }
-                            let a = UnsafePointer(fp.base + row * last), b = UnsafePointer(gp.base + partner * last)
+                            let a = UnsafePointer(fp.baseAddress + row * last), b = UnsafePointer(gp.baseAddress + partner * last)
                             sum += dot(a + t, b, count: last - t) + dot(a, b + last - t, count: t)
                         }
-                        out.base[block] = sum
+                        out[block] = sum
                     }
                 }
             }
@@ -645,9 +629,11 @@ enum CorrelationCore<T: RegistrationScalar> {
         f.withUnsafeBufferPointer { fb in
             g.withUnsafeBufferPointer { gb in
                 partial.withUnsafeMutableBufferPointer { results in
-                    let out = SendablePointer(results.baseAddress!)
+                    let out = SendableMutableBuffer(results)
                     columnReal.withUnsafeBufferPointer { wr in
                         columnImaginary.withUnsafeBufferPointer { wi in
+                            let (fb, gb, wr, wi) = (SendableBuffer(fb), SendableBuffer(gb), SendableBuffer(wr), SendableBuffer(wi))
+                            let factors = factors
                             Parallel.forEachBlock(count: rows, blockSize: perBlock) { block, range in
                                 var blockSum = Complex<Double>.zero
                                 for row in range {
@@ -658,12 +644,13 @@ enum CorrelationCore<T: RegistrationScalar> {
                                         rest /= specShape[a]
                                         rowFactor = rowFactor * factors[a][index]
                                     }
-                                    let (re, im) = weightedCrossPowerSum(fb.baseAddress! + row * last,
-                                                                         gb.baseAddress! + row * last,
-                                                                         wr.baseAddress!, wi.baseAddress!, count: last)
+                                    let (re, im) = weightedCrossPowerSum(fb.pointer(at: row * last, count: last),
+                                                                         gb.pointer(at: row * last, count: last),
+                                                                         wr.pointer(at: 0, count: last),
+                                                                         wi.pointer(at: 0, count: last), count: last)
                                     blockSum += Complex(re, im) * rowFactor
                                 }
-                                out.base[block] = blockSum
+                                out[block] = blockSum
                             }
                         }
                     }

@@ -7,16 +7,18 @@ import RealModule
 ///
 /// Every case names the argument at fault and, where it helps, the
 /// expected and received values, so a message is useful on its own. Bad
-/// input never stops the program.
+/// input never stops the program. A shape that does not fit, a value out
+/// of range and NaN or infinity are ``argument(_:)``, the ``ArgumentError``
+/// every Beamline module wraps; an error from the tensor layer underneath
+/// (an FFT or BLAS call) arrives wrapped in ``tensor(_:)``, never as text.
+/// Every public entry point of `BeamlineRegistration` throws exactly this
+/// type (`throws(RegistrationError)`).
 public enum RegistrationError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// Two shapes had to agree and did not.
-    case shapeMismatch(argument: String, expected: [Int], received: [Int])
+    /// An argument had a shape, value or content the operation does not
+    /// accept (its name, what was expected, what was received).
+    case argument(ArgumentError)
     /// An image had no pixels (an axis of length 0) or no axes.
     case emptyImage(argument: String, shape: [Int])
-    /// An image held NaN or infinity.
-    case nonFiniteValues(argument: String)
-    /// An argument had a value that the operation does not accept.
-    case invalidArgument(name: String, expected: String, received: String)
     /// A mask was required and not given (for example only `movingMask`
     /// was passed, where scikit-image crashes).
     case missingMask(argument: String, reason: String)
@@ -25,35 +27,51 @@ public enum RegistrationError: Error, Equatable, Sendable, CustomStringConvertib
     /// The total mass (sum of the weights) was zero, so a centre of mass
     /// is undefined (SciPy returns NaN or infinity with a warning).
     case zeroTotalMass(argument: String)
-    /// An FFT or BLAS call underneath failed.
-    case backend(String)
+    /// An FFT or BLAS call in the tensor layer underneath failed.
+    case tensor(TensorError)
+
+    /// Two shapes had to agree and did not: an ``argument(_:)`` error of
+    /// kind ``ArgumentError/Kind/shape``.
+    public static func shapeMismatch(argument: String, expected: [Int], received: [Int]) -> RegistrationError {
+        .argument(.shapeMismatch(argument: argument, expected: expected, received: received))
+    }
+
+    /// An image held NaN or infinity: an ``argument(_:)`` error of kind
+    /// ``ArgumentError/Kind/nonFinite``.
+    public static func nonFiniteValues(argument: String) -> RegistrationError {
+        .argument(.nonFiniteValues(argument: argument))
+    }
+
+    /// An argument had a value that the operation does not accept: an
+    /// ``argument(_:)`` error of kind ``ArgumentError/Kind/value``.
+    public static func invalidArgument(name: String, expected: String, received: String) -> RegistrationError {
+        .argument(.invalidArgument(name: name, expected: expected, received: received))
+    }
 
     /// A human-readable message naming the argument.
     public var description: String {
         switch self {
-        case let .shapeMismatch(argument, expected, received):
-            return "\(argument): expected shape \(expected), received \(received)"
+        case let .argument(error) where error.kind == .nonFinite:
+            return "\(error.argument) contains NaN or infinite values (mask them out with the masked registration instead)"
+        case let .argument(error):
+            return error.description
         case let .emptyImage(argument, shape):
             return "\(argument): the image is empty (shape \(shape)); at least one pixel on at least one axis is required"
-        case let .nonFiniteValues(argument):
-            return "\(argument) contains NaN or infinite values (mask them out with the masked registration instead)"
-        case let .invalidArgument(name, expected, received):
-            return "invalid \(name): expected \(expected), received \(received)"
         case let .missingMask(argument, reason):
             return "\(argument) is missing: \(reason)"
         case let .emptyMask(argument):
             return "\(argument) selects no pixel (all false)"
         case let .zeroTotalMass(argument):
             return "\(argument): the total mass is zero, so the centre of mass is undefined"
-        case let .backend(message):
-            return "backend failure: \(message)"
+        case let .tensor(error):
+            return "tensor layer: \(error)"
         }
     }
 }
 
 /// The real scalar types the registration code runs on: `Float` and
 /// `Double` (FFTW and BLAS back ends for both precisions).
-public protocol RegistrationScalar: FFTScalar, LinearAlgebraScalar {}
+public protocol RegistrationScalar: FFTScalar, LinearAlgebraScalar, KernelScalar {}
 
 extension Float: RegistrationScalar {}
 extension Double: RegistrationScalar {}
@@ -61,54 +79,27 @@ extension Double: RegistrationScalar {}
 // MARK: - Validation helpers
 
 @usableFromInline
-func checkNotEmpty<E: TensorElement>(_ image: Tensor<E>, _ name: String) throws {
+func checkNotEmpty<E: TensorElement>(_ image: Tensor<E>, _ name: String) throws(RegistrationError) {
     guard image.rank >= 1, !image.isEmpty else { throw RegistrationError.emptyImage(argument: name, shape: image.shape) }
 }
 
 @usableFromInline
-func checkImage<E: FloatingElement>(_ image: Tensor<E>, _ name: String) throws {
+func checkImage<E: FloatingElement>(_ image: Tensor<E>, _ name: String) throws(RegistrationError) {
     try checkNotEmpty(image, name)
-    // x − x is 0 for finite x and NaN for NaN or ±∞, so one NaN-propagating
-    // sum per chunk (vectorisable, no early exit) tells whether all are finite.
-    let finite = image.withUnsafeBufferPointer { buffer -> Bool in
-        let count = buffer.count, chunk = 1 << 16
-        let chunks = (count + chunk - 1) / chunk
-        var flags = [Bool](repeating: true, count: chunks)
-        flags.withUnsafeMutableBufferPointer { out in
-            let result = SendablePointer(out.baseAddress!)
-            Parallel.forEachBlock(count: count, blockSize: chunk) { block, range in
-                var probe = E.RealComponent.zero
-                for i in range {
-                    let value = buffer[i]
-                    probe += (value.realComponent - value.realComponent)
-                        + (value.imaginaryComponent - value.imaginaryComponent)
-                }
-                result.base[block] = probe == 0
-            }
-        }
-        return !flags.contains(false)
-    }
-    guard finite else { throw RegistrationError.nonFiniteValues(argument: name) }
+    guard image.allFinite else { throw RegistrationError.nonFiniteValues(argument: name) }
 }
 
-/// Runs a throwing Tensor-layer call and converts its error.
+/// Runs a throwing Tensor-layer call and wraps its error in
+/// ``RegistrationError/tensor(_:)``.
 @usableFromInline
-func backend<R>(_ body: () throws -> R) throws -> R {
-    do { return try body() } catch let error as RegistrationError { throw error } catch {
-        throw RegistrationError.backend("\(error)")
-    }
+func backend<R>(_ body: () throws(TensorError) -> R) throws(RegistrationError) -> R {
+    do { return try body() } catch { throw .tensor(error) }
 }
 
-/// Row-major strides of `shape`.
+/// Row-major strides of `shape` (``Tensor/contiguousStrides(for:)``).
 @usableFromInline
 func rowMajorStrides(_ shape: [Int]) -> [Int] {
-    var strides = [Int](repeating: 1, count: shape.count)
-    var step = 1
-    for axis in stride(from: shape.count - 1, through: 0, by: -1) {
-        strides[axis] = step
-        step &*= Swift.max(shape[axis], 1)
-    }
-    return strides
+    Tensor<Double>.contiguousStrides(for: shape)
 }
 
 /// The multi-index of flat position `flat` in a row-major `shape`.

@@ -255,7 +255,7 @@ enum SplineEngine {
         let strides = rowMajorStrides(shape)
         let total = data.count
         data.withUnsafeMutableBufferPointer { buffer in
-            let base = SendablePointer(buffer.baseAddress!)
+            let base = SendableMutableBuffer(buffer)
             for axis in 0..<shape.count {
                 let n = shape[axis]
                 guard n > 1 else { continue }
@@ -267,9 +267,9 @@ enum SplineEngine {
                     defer { line.deallocate() }
                     for l in range {
                         let start = (l / stride) * stride * n + l % stride
-                        for k in 0..<n { line[k] = base.base[start + k * stride] }
+                        for k in 0..<n { line[k] = base[start + k * stride] }
                         filterLine(line, n, poles: poles, initKind: kind)
-                        for k in 0..<n { base.base[start + k * stride] = line[k] }
+                        for k in 0..<n { base[start + k * stride] = line[k] }
                     }
                 }
             }
@@ -376,9 +376,10 @@ enum SplineEngine {
         let lastLength = outShape[rank - 1]
         let rows = count / lastLength
         result.withUnsafeMutableBufferPointer { resultBuffer in
-            let output = SendablePointer(resultBuffer.baseAddress!)
+            let output = SendableMutableBuffer(resultBuffer)
             c.withUnsafeBufferPointer { cBuffer in
-                let coefficients = cBuffer.baseAddress!
+                let coefficients = SendableBuffer(cBuffer)
+                let (outside, tapOffsets, tapWeights) = (outside, tapOffsets, tapWeights)
                 Parallel.forEachChunk(count: rows, minimumChunk: Swift.max(1, 8192 / lastLength)) { range in
                     var index = [Int](repeating: 0, count: rank)
                     var ff = [Int](repeating: 0, count: rank)
@@ -394,7 +395,7 @@ enum SplineEngine {
                         for k in 0..<lastLength {
                             index[rank - 1] = k
                             if rowOutside || outside[rank - 1][k] {
-                                output.base[row * lastLength + k] = cval
+                                output[row * lastLength + k] = cval
                                 continue
                             }
                             var t = 0.0
@@ -415,7 +416,7 @@ enum SplineEngine {
                                     a -= 1
                                 }
                             }
-                            output.base[row * lastLength + k] = t
+                            output[row * lastLength + k] = t
                         }
                     }
                 }

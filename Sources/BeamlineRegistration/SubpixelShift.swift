@@ -31,7 +31,7 @@ public enum SubpixelShift {
     @specialized(where T == Double)
     @specialized(where T == Float)
     public static func fourier<T: RegistrationScalar>(_ image: Tensor<T>, by shift: [Double],
-                                                      padding: FourierShiftPadding = .wrap) throws -> Tensor<T> {
+                                                      padding: FourierShiftPadding = .wrap) throws(RegistrationError) -> Tensor<T> {
         try checkImage(image, "image")
         try checkShift(shift, rank: image.rank)
         if padding == .reflect {
@@ -40,16 +40,16 @@ public enum SubpixelShift {
             return crop(shifted, start: before, shape: image.shape)
         }
         let shape = image.shape
-        var spectrum = try backend { try FFT.rfftn(image) }
+        var spectrum = try backend { () throws(TensorError) in try FFT.rfftn(image) }
         applyPhase(&spectrum, fullShape: shape, shift: shift, hermitian: true)
-        return try backend { try FFT.irfftn(spectrum, s: shape) }
+        return try backend { () throws(TensorError) in try FFT.irfftn(spectrum, s: shape) }
     }
 
     /// The Fourier shift of a complex image (see the real overload).
     @specialized(where T == Double)
     @specialized(where T == Float)
     public static func fourier<T: RegistrationScalar>(_ image: Tensor<Complex<T>>, by shift: [Double],
-                                                      padding: FourierShiftPadding = .wrap) throws -> Tensor<Complex<T>> {
+                                                      padding: FourierShiftPadding = .wrap) throws(RegistrationError) -> Tensor<Complex<T>> {
         try checkImage(image, "image")
         try checkShift(shift, rank: image.rank)
         if padding == .reflect {
@@ -57,9 +57,9 @@ public enum SubpixelShift {
             let shifted = try fourier(padded, by: shift, padding: .wrap)
             return crop(shifted, start: before, shape: image.shape)
         }
-        var spectrum = try backend { try FFT.fftn(image) }
+        var spectrum = try backend { () throws(TensorError) in try FFT.fftn(image) }
         applyPhase(&spectrum, fullShape: image.shape, shift: shift, hermitian: false)
-        return try backend { try FFT.ifftn(spectrum) }
+        return try backend { () throws(TensorError) in try FFT.ifftn(spectrum) }
     }
 
     /// `scipy.ndimage.fourier_shift(spectrum, shift)` (with `n = -1`):
@@ -69,7 +69,7 @@ public enum SubpixelShift {
     @specialized(where T == Double)
     @specialized(where T == Float)
     public static func fourierShiftSpectrum<T: RegistrationScalar>(_ spectrum: Tensor<Complex<T>>,
-                                                                   by shift: [Double]) throws -> Tensor<Complex<T>> {
+                                                                   by shift: [Double]) throws(RegistrationError) -> Tensor<Complex<T>> {
         guard spectrum.rank >= 1 else { throw RegistrationError.emptyImage(argument: "spectrum", shape: spectrum.shape) }
         try checkShift(shift, rank: spectrum.rank)
         var result = spectrum.contiguous()
@@ -81,7 +81,7 @@ public enum SubpixelShift {
     /// `scipy.ndimage.shift(image, shift, order=1, mode='grid-wrap')`.
     @specialized(where T == Double)
     @specialized(where T == Float)
-    public static func linear<T: RegistrationScalar>(_ image: Tensor<T>, by shift: [Double]) throws -> Tensor<T> {
+    public static func linear<T: RegistrationScalar>(_ image: Tensor<T>, by shift: [Double]) throws(RegistrationError) -> Tensor<T> {
         try spline(image, by: shift, order: 1, mode: .gridWrap)
     }
 
@@ -97,7 +97,7 @@ public enum SubpixelShift {
     @specialized(where T == Float)
     public static func spline<T: RegistrationScalar>(_ image: Tensor<T>, by shift: [Double], order: Int = 3,
                                                      mode: SplineBoundaryMode = .constant,
-                                                     cval: Double = 0) throws -> Tensor<T> {
+                                                     cval: Double = 0) throws(RegistrationError) -> Tensor<T> {
         try checkImage(image, "image")
         try checkShift(shift, rank: image.rank)
         guard (0...5).contains(order) else {
@@ -115,7 +115,7 @@ public enum SubpixelShift {
     @specialized(where T == Float)
     public static func spline<T: RegistrationScalar>(_ image: Tensor<Complex<T>>, by shift: [Double], order: Int = 3,
                                                      mode: SplineBoundaryMode = .constant,
-                                                     cval: Double = 0) throws -> Tensor<Complex<T>> {
+                                                     cval: Double = 0) throws(RegistrationError) -> Tensor<Complex<T>> {
         let re = try spline(image.map { $0.real }, by: shift, order: order, mode: mode, cval: cval)
         let im = try spline(image.map { $0.imaginary }, by: shift, order: order, mode: mode, cval: 0)
         return Tensor.zip(re, im) { Complex($0, $1) }
@@ -123,7 +123,7 @@ public enum SubpixelShift {
 
     // MARK: - Helpers
 
-    static func checkShift(_ shift: [Double], rank: Int) throws {
+    static func checkShift(_ shift: [Double], rank: Int) throws(RegistrationError) {
         guard shift.count == rank else {
             throw RegistrationError.invalidArgument(name: "shift", expected: "\(rank) values (one per axis)",
                                                     received: "\(shift.count) values")
@@ -155,7 +155,8 @@ public enum SubpixelShift {
         let last = specShape[rank - 1]
         spectrum.withUnsafeMutableBufferPointer { buffer in
             let rows = buffer.count / last
-            let base = SendablePointer(buffer.baseAddress!)
+            let base = SendableMutableBuffer(buffer)
+            let (angles, nyquist) = (angles, nyquist)
             Parallel.forEachChunk(count: rows, minimumChunk: Swift.max(1, 16384 / last)) { range in
                 var index = [Int](repeating: 0, count: rank)
                 for row in range {
@@ -174,9 +175,9 @@ public enum SubpixelShift {
                             let c = Double.cos(nyquistAngle)
                             factor = Complex(factor.real * c, factor.imaginary * c)
                         }
-                        let v = base.base[row * last + j]
+                        let v = base[row * last + j]
                         let re = Double(v.real), im = Double(v.imaginary)
-                        base.base[row * last + j] = Complex(T(re * factor.real - im * factor.imaginary),
+                        base[row * last + j] = Complex(T(re * factor.real - im * factor.imaginary),
                                                             T(re * factor.imaginary + im * factor.real))
                     }
                 }

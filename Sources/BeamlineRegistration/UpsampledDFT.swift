@@ -60,7 +60,7 @@ enum UpsampledDFT {
     @inline(__always)
     static func gemm<T: RegistrationScalar>(_ k: UnsafePointer<Complex<T>>, _ d: UnsafePointer<Complex<T>>,
                                             _ c: UnsafeMutablePointer<Complex<T>>, u: Int, rows: Int, n: Int, ldb: Int) {
-        Complex<T>.blasGemm(transposeA: false, transposeB: true, m: Int32(u), n: Int32(rows), k: Int32(n),
+        Complex<T>._blasGemm(transposeA: false, transposeB: true, m: Int32(u), n: Int32(rows), k: Int32(n),
                             alpha: .one, a: k, lda: Int32(n), b: d, ldb: Int32(ldb),
                             beta: .zero, c: c, ldc: Int32(rows))
     }
@@ -116,13 +116,14 @@ enum UpsampledDFT {
         let tLow = Swift.min(bLow * sLow, bLow * sHigh, bHigh * sLow, bHigh * sHigh)
         let tHigh = Swift.max(bLow * sLow, bLow * sHigh, bHigh * sLow, bHigh * sHigh)
         let phases = PhaseTable(omega: omega, range: tLow...tHigh)
-        let result = SendablePointer(kernel)
-        columns.withUnsafeBufferPointer { col in
-            indices.withUnsafeBufferPointer { idx in
+        let result = SendableMutableBuffer(start: kernel, validIndices: 0..<(u * width))
+        columns.withUnsafeBufferPointer { colBuffer in
+            indices.withUnsafeBufferPointer { idxBuffer in
+                let col = SendableBuffer(colBuffer), idx = SendableBuffer(idxBuffer)
                 Parallel.forEachChunk(count: u, minimumChunk: Swift.max(1, 16384 / width)) { rows in
                     for b in rows {
                         let offsetB = b - center
-                        let row = result.base + b * width
+                        let row = result.pointer(at: b * width, count: width)
                         for j in 0..<width {
                             let value = phases[offsetB * idx[j]] * col[j]
                             row[j] = Complex(T(value.real), T(value.imaginary))
@@ -147,7 +148,7 @@ enum UpsampledDFT {
             let kernel = kernelMatrix(T.self, n: n, u: u, factor: factor, offset: offset, range: 1..<(m + 1))
             a.withUnsafeMutableBufferPointer { c in
                 kernel.withUnsafeBufferPointer { k in
-                    Complex<T>.blasGemm(transposeA: false, transposeB: true, m: Int32(u), n: Int32(rows), k: Int32(m),
+                    Complex<T>._blasGemm(transposeA: false, transposeB: true, m: Int32(u), n: Int32(rows), k: Int32(m),
                                         alpha: .one, a: k.baseAddress!, lda: Int32(m), b: product + 1, ldb: Int32(h),
                                         beta: .zero, c: c.baseAddress!, ldc: Int32(rows))
                 }

@@ -49,8 +49,8 @@ extension UpsampledDFT {
         // 2·pairs × 2m₁), c1 (2·pairs × u), w0 (u × 2m₀), real (u × u).
         let sizes = [2 * u * w0Count, 2 * u * h1, folding ? 2 * m1 * ldk : u * 2 * m1, folding ? 0 : 2 * pairs * 2 * m1,
                      2 * pairs * u, u * 2 * m0, u * u]
-        var workspace = Tensor<T>(shape: [sizes.reduce(0, +)]) { _ in }   // every part is written before it is read
-        var region = Tensor<Complex<T>>(shape: [u, u]) { _ in }             // every entry is written below
+        var workspace = Tensor<T>(unsafeUninitializedShape: [sizes.reduce(0, +)]) { _ in }   // every part is written before it is read
+        var region = Tensor<Complex<T>>(unsafeUninitializedShape: [u, u]) { _ in }             // every entry is written below
         workspace.withUnsafeMutableBufferPointer { space in
             var next = space.baseAddress!
             func part(_ index: Int) -> UnsafeMutablePointer<T> {
@@ -68,8 +68,8 @@ extension UpsampledDFT {
             // ldk lanes, zero-padded); wider regions write the folded rows Y out
             // once and take a real GEMM, c = Y · [c₁ | s₁]ᵀ (OpenBLAS's blocking
             // wins there: 128² and 256², factor 100, were 5–15 % slower folded).
-            let out = SendablePointer(c)
-            let source = SendablePointer(UnsafeMutablePointer(mutating: product))
+            let out = SendableMutableBuffer(start: c, validIndices: 0..<(2 * pairs * u))
+            let source = SendableBuffer(start: product, validIndices: 0..<(n0 * h1))
             if m1 == 0 {
                 c.initialize(repeating: 0, count: 2 * pairs * u)
             } else if u <= Self.foldKernelLanes {
@@ -82,11 +82,12 @@ extension UpsampledDFT {
                     (cosines + u).initialize(repeating: 0, count: ldk - u)
                     (sines + u).initialize(repeating: 0, count: ldk - u)
                 }
-                let kernel = SendablePointer(w1)
+                let kernel = SendableBuffer(start: UnsafePointer(w1), validIndices: 0..<(2 * m1 * ldk))
                 // About 64 Ki multiply-adds a chunk: 128² runs inline (waking a thread costs more).
                 Parallel.forEachChunk(count: pairs, minimumChunk: Swift.max(1, 65536 / (m1 * ldk))) { rows in
-                    foldDFT(rows: rows, n0: n0, h1: h1, m: m1, u: u, ldk: ldk, product: source.base,
-                            cosines: kernel.base, sines: kernel.base + m1 * ldk, out: out.base)
+                    foldDFT(rows: rows, n0: n0, h1: h1, m: m1, u: u, ldk: ldk, product: source.pointer(at: 0),
+                            cosines: kernel.pointer(at: 0), sines: kernel.pointer(at: m1 * ldk, count: m1 * ldk),
+                            out: out.pointer(at: 0))
                 }
             } else {
                 for b in 0..<u {
@@ -96,11 +97,12 @@ extension UpsampledDFT {
                         row[m1 + j - 1] = kernelRow[j].imaginary
                     }
                 }
-                let folded = SendablePointer(y)
+                let folded = SendableMutableBuffer(start: y, validIndices: 0..<(2 * pairs * 2 * m1))
                 Parallel.forEachChunk(count: pairs, minimumChunk: Swift.max(1, 8192 / m1)) { rows in
                     for r in rows {
-                        let plus = source.base + r * h1, minus = source.base + ((n0 - r) % n0) * h1
-                        let re = folded.base + 2 * r * 2 * m1, im = re + 2 * m1
+                        let plus = source.pointer(at: r * h1, count: h1)
+                        let minus = source.pointer(at: ((n0 - r) % n0) * h1, count: h1)
+                        let re = folded.pointer(at: 2 * r * 2 * m1, count: 4 * m1), im = re + 2 * m1
                         for j in 1...m1 {
                             let p = plus[j], q = minus[j]
                             re[j - 1] = p.real + q.real
@@ -110,7 +112,7 @@ extension UpsampledDFT {
                         }
                     }
                 }
-                T.blasGemm(transposeA: false, transposeB: true, m: Int32(2 * pairs), n: Int32(u),
+                T._blasGemm(transposeA: false, transposeB: true, m: Int32(2 * pairs), n: Int32(u),
                            k: Int32(2 * m1), alpha: 1, a: y, lda: Int32(2 * m1),
                            b: w1, ldb: Int32(2 * m1), beta: 0, c: c, ldc: Int32(u))
             }
@@ -143,7 +145,7 @@ extension UpsampledDFT {
                         row[2 * (r - 1) + 1] = -2 * kernelRow[r].imaginary
                     }
                 }
-                T.blasGemm(transposeA: false, transposeB: false, m: Int32(u), n: Int32(u), k: Int32(2 * m0),
+                T._blasGemm(transposeA: false, transposeB: false, m: Int32(u), n: Int32(u), k: Int32(2 * m0),
                            alpha: 1, a: w0, lda: Int32(2 * m0), b: c + 2 * u, ldb: Int32(u), beta: 0,
                            c: real, ldc: Int32(u))
                 if n1 % 2 == 0 {
@@ -159,7 +161,7 @@ extension UpsampledDFT {
                     var wz = [T](repeating: 0, count: 2 * u)
                     z.withUnsafeBufferPointer { zBuffer in
                         wz.withUnsafeMutableBufferPointer { out in
-                            T.blasGemm(transposeA: false, transposeB: false, m: Int32(u), n: 2, k: Int32(2 * m0),
+                            T._blasGemm(transposeA: false, transposeB: false, m: Int32(u), n: 2, k: Int32(2 * m0),
                                        alpha: T(0.5), a: w0, lda: Int32(2 * m0),
                                        b: zBuffer.baseAddress!, ldb: 2, beta: 0, c: out.baseAddress!, ldc: 2)
                         }
@@ -199,19 +201,9 @@ extension UpsampledDFT {
 
     /// ``bl_fold_dft_d`` (or its Float version) on rows `rows` of the half spectrum.
     static func foldDFT<T: RegistrationScalar>(rows: Range<Int>, n0: Int, h1: Int, m: Int, u: Int, ldk: Int,
-                                               product: UnsafeMutablePointer<Complex<T>>, cosines: UnsafeMutablePointer<T>,
-                                               sines: UnsafeMutablePointer<T>, out: UnsafeMutablePointer<T>) {
-        let raw = UnsafeRawPointer(product)
-        if T.self == Double.self {
-            bl_fold_dft_d(rows.lowerBound, rows.upperBound, n0, h1, m, u, ldk, raw.assumingMemoryBound(to: Double.self),
-                          UnsafeRawPointer(cosines).assumingMemoryBound(to: Double.self),
-                          UnsafeRawPointer(sines).assumingMemoryBound(to: Double.self),
-                          UnsafeMutableRawPointer(out).assumingMemoryBound(to: Double.self))
-        } else {
-            bl_fold_dft_f(rows.lowerBound, rows.upperBound, n0, h1, m, u, ldk, raw.assumingMemoryBound(to: Float.self),
-                          UnsafeRawPointer(cosines).assumingMemoryBound(to: Float.self),
-                          UnsafeRawPointer(sines).assumingMemoryBound(to: Float.self),
-                          UnsafeMutableRawPointer(out).assumingMemoryBound(to: Float.self))
-        }
+                                               product: UnsafePointer<Complex<T>>, cosines: UnsafePointer<T>,
+                                               sines: UnsafePointer<T>, out: UnsafeMutablePointer<T>) {
+        T._foldDFT(rows: rows, n0: n0, h1: h1, m: m, u: u, ldk: ldk, product: product, cosines: cosines, sines: sines,
+                   out: out)
     }
 }

@@ -247,9 +247,9 @@ enum MLEMKernels {
     static func ratio<S: OperatorScalar>(data: [S], projection: inout [S]) {
         data.withUnsafeBufferPointer { d in
             projection.withUnsafeMutableBufferPointer { p in
-                let dp = SendablePointer(UnsafeMutablePointer(mutating: d.baseAddress!)), pp = SendablePointer(p.baseAddress!)
+                let dp = SendableBuffer(d), pp = SendableMutableBuffer(p)
                 Parallel.forEachBlock(count: p.count, blockSize: block) { _, range in
-                    for i in range { pp.base[i] = pp.base[i] > 0 ? dp.base[i] / pp.base[i] : 0 }
+                    for i in range { pp[i] = pp[i] > 0 ? dp[i] / pp[i] : 0 }
                 }
             }
         }
@@ -266,19 +266,19 @@ enum MLEMKernels {
             back.withUnsafeBufferPointer { bb in
                 sensitivity.withUnsafeBufferPointer { sb in
                     maxima.withUnsafeMutableBufferPointer { mb in
-                        let xp = SendablePointer(xb.baseAddress!), mp = SendablePointer(mb.baseAddress!)
-                        let bp = SendablePointer(UnsafeMutablePointer(mutating: bb.baseAddress!))
-                        let sp = SendablePointer(UnsafeMutablePointer(mutating: sb.baseAddress!))
+                        let xp = SendableMutableBuffer(xb), mp = SendableMutableBuffer(mb)
+                        let bp = SendableBuffer(bb)
+                        let sp = SendableBuffer(sb)
                         Parallel.forEachBlock(count: xb.count, blockSize: block) { index, range in
                             var largestChange: S = 0, largest: S = 0
                             for j in range {
-                                let s = sp.base[j]
-                                let updated = s > 0 ? Swift.max(0, xp.base[j] * bp.base[j] / s) : 0
-                                largestChange = Swift.max(largestChange, Swift.abs(updated - xp.base[j]))
+                                let s = sp[j]
+                                let updated = s > 0 ? Swift.max(0, xp[j] * bp[j] / s) : 0
+                                largestChange = Swift.max(largestChange, Swift.abs(updated - xp[j]))
                                 largest = Swift.max(largest, updated)
-                                xp.base[j] = updated
+                                xp[j] = updated
                             }
-                            mp.base[index] = (largestChange, largest)
+                            mp[index] = (largestChange, largest)
                         }
                     }
                 }

@@ -153,7 +153,7 @@ public enum LSMR {
             x.withUnsafeBufferPointer { xs in scratchM.withUnsafeMutableBufferPointer { op.apply(xs, into: $0) } }
             u.withUnsafeMutableBufferPointer { up in
                 scratchM.withUnsafeBufferPointer { t in
-                    let (pu, pt) = (up.baseAddress!, t.baseAddress!)
+                    let (pu, pt) = (SendableMutableBuffer(up), SendableBuffer(t))
                     VectorKernels.forEach(m) { r in for i in r { pu[i] = pu[i] - pt[i] } }
                 }
             }
@@ -208,7 +208,7 @@ public enum LSMR {
             let minusAlpha = S(-alpha)
             beta = u.withUnsafeMutableBufferPointer { up in
                 scratchM.withUnsafeBufferPointer { t in
-                    let (pu, pt) = (up.baseAddress!, t.baseAddress!)
+                    let (pu, pt) = (SendableMutableBuffer(up), SendableBuffer(t))
                     return VectorKernels.blockedSum(count: m) { r in
                         var sum = 0.0
                         for i in r {
@@ -226,7 +226,7 @@ public enum LSMR {
                 let minusBeta = S(-beta)
                 alpha = v.withUnsafeMutableBufferPointer { vp in
                     scratchN.withUnsafeBufferPointer { t in
-                        let (pv, pt) = (vp.baseAddress!, t.baseAddress!)
+                        let (pv, pt) = (SendableMutableBuffer(vp), SendableBuffer(t))
                         return VectorKernels.blockedSum(count: n) { r in
                             var sum = 0.0
                             for i in r {
@@ -269,7 +269,8 @@ public enum LSMR {
                 h.withUnsafeMutableBufferPointer { hp in
                     hbar.withUnsafeMutableBufferPointer { hbp in
                         v.withUnsafeBufferPointer { vp in
-                            let (px, ph, phb, pv) = (xp.baseAddress!, hp.baseAddress!, hbp.baseAddress!, vp.baseAddress!)
+                            let (px, ph, phb, pv) = (SendableMutableBuffer(xp), SendableMutableBuffer(hp),
+                                                     SendableMutableBuffer(hbp), SendableBuffer(vp))
                             return VectorKernels.blockedSum(count: n) { r in
                                 var sum = 0.0
                                 for i in r {

@@ -286,7 +286,7 @@ public enum SIRT {
                 data.withUnsafeBufferPointer { ds in
                     weights.rows.withUnsafeBufferPointer { ws in
                         partials.withUnsafeMutableBufferPointer { ps in
-                            let (r, d, w, p) = (rs.baseAddress!, ds.baseAddress!, ws.baseAddress!, ps.baseAddress!)
+                            let (r, d, w, p) = (SendableMutableBuffer(rs), SendableBuffer(ds), SendableBuffer(ws), SendableMutableBuffer(ps))
                             Parallel.forEachBlock(count: m, blockSize: blockSize) { block, range in
                                 var norm2 = 0.0, loss = 0.0
                                 for i in range {
@@ -314,8 +314,8 @@ public enum SIRT {
             x.withUnsafeMutableBufferPointer { xs in momentum.withUnsafeMutableBufferPointer { ms in
                 gradient.withUnsafeBufferPointer { gs in weights.columns.withUnsafeBufferPointer { cs in
                     point.withUnsafeMutableBufferPointer { ps in
-                        let (xp, mp, pp) = (xs.baseAddress!, ms.baseAddress!, ps.baseAddress!)
-                        let (gp, cp) = (gs.baseAddress!, cs.baseAddress!)
+                        let (xp, mp, pp) = (SendableMutableBuffer(xs), SendableMutableBuffer(ms), SendableMutableBuffer(ps))
+                        let (gp, cp) = (SendableBuffer(gs), SendableBuffer(cs))
                         Parallel.forEachChunk(count: n, minimumChunk: 16384) { range in
                             for j in range {
                                 var mj = mp[j] + step * cp[j] * gp[j]

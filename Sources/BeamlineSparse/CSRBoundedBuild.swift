@@ -147,22 +147,22 @@ extension CSRMatrix {
     ///   bad `rowsPerBlock` or a bound that was too small,
     ///   ``SparseError/nonFiniteValue(argument:position:)`` when summing
     ///   duplicates overflowed.
-    @_specialize(where Element == Double)
-    @_specialize(where Element == Float)
-    public static func build(rows: Int, columns: Int, rowsPerBlock: Int, entryBound: (Range<Int>) -> Int,
-                             _ fill: (Range<Int>, inout CSRRowWriter<Element>) throws -> Void) throws -> CSRMatrix {
+    @specialized(where Element == Double)
+    @specialized(where Element == Float)
+    public static func build(rows: Int, columns: Int, rowsPerBlock: Int, entryBound: @Sendable (Range<Int>) -> Int,
+                             _ fill: @Sendable (Range<Int>, inout CSRRowWriter<Element>) throws -> Void) throws -> CSRMatrix {
         try checkDimensions(rows: rows, columns: columns)
         guard rowsPerBlock >= 1 else {
             throw SparseError.invalidArgument(name: "rowsPerBlock", expected: "at least 1", received: "\(rowsPerBlock)")
         }
         let blockCount = (rows + rowsPerBlock - 1) / rowsPerBlock
-        func blockRange(_ block: Int) -> Range<Int> { block * rowsPerBlock..<Swift.min(rows, (block + 1) * rowsPerBlock) }
+        @Sendable func blockRange(_ block: Int) -> Range<Int> { block * rowsPerBlock..<Swift.min(rows, (block + 1) * rowsPerBlock) }
         // Slots: prefix sums of the bounds.
         var slots = [Int](repeating: 0, count: blockCount + 1)
         slots.withUnsafeMutableBufferPointer { sp in
-            let s = SendablePointer(sp.baseAddress!)
+            let s = SendableMutableBuffer(sp)
             Parallel.forEachBlock(count: blockCount, blockSize: 1) { block, _ in
-                s.base[block + 1] = Swift.max(0, entryBound(blockRange(block)))
+                s[block + 1] = Swift.max(0, entryBound(blockRange(block)))
             }
         }
         for block in 0..<blockCount { slots[block + 1] += slots[block] }
@@ -180,15 +180,15 @@ extension CSRMatrix {
                     counts.withUnsafeMutableBufferPointer { cp in
                         failures.withUnsafeMutableBufferPointer { fp in
                             pointers.withUnsafeMutableBufferPointer { pp in
-                                let cBase = SendablePointer(columnBuffer.baseAddress ?? UnsafeMutablePointer(bitPattern: 8)!)
-                                let vBase = SendablePointer(valueBuffer.baseAddress ?? UnsafeMutablePointer(bitPattern: 8)!)
-                                let countsOut = SendablePointer(cp.baseAddress!), failuresOut = SendablePointer(fp.baseAddress!)
-                                let rowPointers = SendablePointer(pp.baseAddress!)
-                                let slot = sp.baseAddress!
+                                let cBase = SendableMutableBuffer(columnBuffer)
+                                let vBase = SendableMutableBuffer(valueBuffer)
+                                let countsOut = SendableMutableBuffer(cp), failuresOut = SendableMutableBuffer(fp)
+                                let rowPointers = SendableMutableBuffer(pp)
+                                let slot = SendableBuffer(sp)
                                 Parallel.forEachBlock(count: rows, blockSize: rowsPerBlock) { block, range in
                                     var writer = CSRRowWriter<Element>(
-                                        columnsOut: cBase.base + slot[block], valuesOut: vBase.base + slot[block],
-                                        rowEnds: rowPointers.base + range.lowerBound + 1,
+                                        columnsOut: cBase.pointer(at: slot[block]), valuesOut: vBase.pointer(at: slot[block]),
+                                        rowEnds: rowPointers.pointer(at: range.lowerBound + 1, count: range.count),
                                         capacity: slot[block + 1] - slot[block], columns: columns, rowLimit: range.count)
                                     do {
                                         try fill(range, &writer)
@@ -197,13 +197,13 @@ extension CSRMatrix {
                                                                              expected: range.count, received: writer.rowCount)
                                         }
                                         let values = UnsafeBufferPointer(start: writer.valuesOut, count: writer.count)
-                                        if !Element.allFinite(values) {
+                                        if !Tensor.allElementsFinite(values) {
                                             throw SparseError.nonFiniteValue(argument: "values of block \(range)",
                                                                              position: values.firstIndex { !$0.isFinite } ?? 0)
                                         }
-                                        countsOut.base[block] = writer.count
+                                        countsOut[block] = writer.count
                                     } catch {
-                                        failuresOut.base[block] = error
+                                        failuresOut[block] = error
                                     }
                                 }
                             }
@@ -232,10 +232,10 @@ extension CSRMatrix {
         for block in 0..<blockCount { starts[block + 1] = starts[block] + counts[block] }
         starts.withUnsafeBufferPointer { st in
             pointers.withUnsafeMutableBufferPointer { pp in
-                let p = SendablePointer(pp.baseAddress!), s = st.baseAddress!
+                let p = SendableMutableBuffer(pp), s = SendableBuffer(st)
                 Parallel.forEachBlock(count: rows, blockSize: rowsPerBlock) { block, range in
                     let shift = Int64(s[block])
-                    for row in range { p.base[row + 1] += shift }
+                    for row in range { p[row + 1] += shift }
                 }
             }
         }

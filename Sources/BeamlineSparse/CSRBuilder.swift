@@ -134,10 +134,10 @@ extension CSRMatrix {
     /// - Throws: the first error (in block order) thrown by `fill`, or
     ///   ``SparseError/lengthMismatch(argument:expected:received:)`` when a
     ///   block closed the wrong number of rows.
-    @_specialize(where Element == Double)
-    @_specialize(where Element == Float)
+    @specialized(where Element == Double)
+    @specialized(where Element == Float)
     public static func build(rows: Int, columns: Int, rowsPerBlock: Int = 1024,
-                             _ fill: (Range<Int>, inout CSRBuilder<Element>) throws -> Void) throws -> CSRMatrix {
+                             _ fill: @Sendable (Range<Int>, inout CSRBuilder<Element>) throws -> Void) throws -> CSRMatrix {
         try checkDimensions(rows: rows, columns: columns)
         guard rowsPerBlock >= 1 else {
             throw SparseError.invalidArgument(name: "rowsPerBlock", expected: "at least 1", received: "\(rowsPerBlock)")
@@ -145,7 +145,7 @@ extension CSRMatrix {
         let blockCount = (rows + rowsPerBlock - 1) / rowsPerBlock
         var results = [Result<CSRBuilder<Element>, any Error>?](repeating: nil, count: blockCount)
         results.withUnsafeMutableBufferPointer { slots in
-            let base = slots.baseAddress
+            let base = SendableMutableBuffer(slots)
             Parallel.forEachBlock(count: rows, blockSize: rowsPerBlock) { block, range in
                 var builder = CSRBuilder<Element>(columns: columns)
                 let outcome: Result<CSRBuilder<Element>, any Error>
@@ -159,7 +159,7 @@ extension CSRMatrix {
                 } catch {
                     outcome = .failure(error)
                 }
-                base![block] = outcome
+                base[block] = outcome
             }
         }
         var blocks: [CSRBuilder<Element>] = []
@@ -188,23 +188,23 @@ extension CSRMatrix {
                     outColumns.withUnsafeMutableBufferPointer { oc in
                         outValues.withUnsafeMutableBufferPointer { ov in
                             firstNonFinite.withUnsafeMutableBufferPointer { bad in
-                                let p = SendablePointer(pp.baseAddress!), c = oc.baseAddress, v = ov.baseAddress
-                                let badp = SendablePointer(bad.baseAddress!)
+                                let p = SendableMutableBuffer(pp), c = SendableMutableBuffer(oc), v = SendableMutableBuffer(ov)
+                                let badp = SendableMutableBuffer(bad), bs = SendableBuffer(bs), st = SendableBuffer(st)
                                 Parallel.forEachBlock(count: blockCount, blockSize: 1) { block, _ in
                                     let builder = bs[block]
                                     let start = st[block], firstRow = block * rowsPerBlock
                                     builder.rowPointers.withUnsafeBufferPointer { rp in
-                                        for r in 1..<rp.count { p.base[firstRow + r] = rp[r] + Int64(start) }
+                                        for r in 1..<rp.count { p[firstRow + r] = rp[r] + Int64(start) }
                                     }
                                     let count = builder.values.count
-                                    guard count > 0, let c, let v else { return }
+                                    guard count > 0 else { return }
                                     builder.columnIndices.withUnsafeBufferPointer { src in
-                                        (c + start).initialize(from: src.baseAddress!, count: count)
+                                        c.pointer(at: start, count: count).initialize(from: src.baseAddress!, count: count)
                                     }
                                     builder.values.withUnsafeBufferPointer { src in
-                                        (v + start).initialize(from: src.baseAddress!, count: count)
-                                        if !Element.allFinite(src) {
-                                            badp.base[block] = start + (src.firstIndex { !$0.isFinite } ?? 0)
+                                        v.pointer(at: start, count: count).initialize(from: src.baseAddress!, count: count)
+                                        if !Tensor.allElementsFinite(src) {
+                                            badp[block] = start + (src.firstIndex { !$0.isFinite } ?? 0)
                                         }
                                     }
                                 }

@@ -148,7 +148,7 @@ public struct CSRMatrix<Element: OperatorScalar>: Sendable {
     /// first NaN or infinity.
     static func checkFinite(_ values: [Element], argument: String) throws(SparseError) {
         let bad: Int? = values.withUnsafeBufferPointer { buffer in
-            if Element.allFinite(buffer) { return nil }
+            if Tensor.allElementsFinite(buffer) { return nil }
             return buffer.firstIndex { !$0.isFinite }
         }
         if let bad { throw .nonFiniteValue(argument: argument, position: bad) }

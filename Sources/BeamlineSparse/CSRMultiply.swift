@@ -22,13 +22,11 @@ extension CSRMatrix {
         _rowPointers.withUnsafeBufferPointer { rp in
             _columnIndices.withUnsafeBufferPointer { ci in
                 _values.withUnsafeBufferPointer { va in
-                    let p = rp.baseAddress!
-                    let c = ci.baseAddress ?? UnsafePointer(bitPattern: 8)!
-                    let v = va.baseAddress ?? UnsafePointer(bitPattern: 8)!
-                    let xs = x.baseAddress ?? UnsafePointer(bitPattern: 8)!
-                    let ys = y.baseAddress!
+                    let p = SendableBuffer(rp), c = SendableBuffer(ci), v = SendableBuffer(va)
+                    let xs = SendableBuffer(x), ys = SendableMutableBuffer(y)
                     Parallel.forEachChunk(count: _rows, minimumChunk: Self.minimumRowsPerChunk) { range in
-                        Self.spmvRows(range, p, c, v, xs, ys, alpha, beta)
+                        Self.spmvRows(range, p.baseAddress, c.baseAddress, v.baseAddress, xs.baseAddress, ys.baseAddress,
+                                      alpha, beta)
                     }
                 }
             }
@@ -139,13 +137,14 @@ extension CSRMatrix {
                 _rowPointers.withUnsafeBufferPointer { rp in
                     _columnIndices.withUnsafeBufferPointer { ci in
                         _values.withUnsafeBufferPointer { va in
-                            let o = out.baseAddress!, bb = bs.baseAddress!
+                            let o = SendableMutableBuffer(out), bb = SendableBuffer(bs)
+                            let (rp, ci, va) = (SendableBuffer(rp), SendableBuffer(ci), SendableBuffer(va))
                             Parallel.forEachChunk(count: _rows, minimumChunk: Swift.max(1, 65536 / (k + 8))) { range in
                                 for i in range {
-                                    let row = o + i &* k
+                                    let row = o.baseAddress + i &* k
                                     for e in Int(rp[i])..<Int(rp[i &+ 1]) {
                                         let value = va[e]
-                                        let source = bb + Int(ci[e]) &* k
+                                        let source = bb.baseAddress + Int(ci[e]) &* k
                                         for j in 0..<k { row[j] += value * source[j] }
                                     }
                                 }

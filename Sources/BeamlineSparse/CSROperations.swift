@@ -50,7 +50,7 @@ extension CSRMatrix {
     /// Sum of each row (`A.sum(axis=1)`), length ``rows``, each summed in
     /// storage order.
     public func rowSums() -> Tensor<Element> {
-        Tensor(shape: [rows]) { out in
+        Tensor(unsafeUninitializedShape: [rows]) { out in
             for row in 0..<rows {
                 var sum: Element = 0
                 for k in Int(_rowPointers[row])..<Int(_rowPointers[row + 1]) { sum += _values[k] }
@@ -62,7 +62,7 @@ extension CSRMatrix {
     /// Sum of each column (`A.sum(axis=0)`), length ``columns``, each summed
     /// in row order (so the result does not depend on the thread count).
     public func columnSums() -> Tensor<Element> {
-        Tensor(shape: [columns]) { out in
+        Tensor(unsafeUninitializedShape: [columns]) { out in
             out.initialize(repeating: 0)
             for k in 0..<nonzeroCount { out[Int(_columnIndices[k])] += _values[k] }
         }
@@ -71,7 +71,7 @@ extension CSRMatrix {
     /// The main diagonal (`A.diagonal()`), length `min(rows, columns)`.
     public func diagonal() -> Tensor<Element> {
         let n = Swift.min(rows, columns)
-        return Tensor(shape: [n]) { out in
+        return Tensor(unsafeUninitializedShape: [n]) { out in
             for i in 0..<n {
                 let range = Int(_rowPointers[i])..<Int(_rowPointers[i + 1])
                 out[i] = Self.find(Int32(i), in: _columnIndices, range).map { _values[$0] } ?? 0

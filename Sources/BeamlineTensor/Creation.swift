@@ -3,11 +3,11 @@ import RealModule
 extension Tensor {
     /// A tensor of zeros (`numpy.zeros`).
     @inlinable
-    public static func zeros(_ shape: [Int]) -> Tensor { Tensor(shape: shape, repeating: .zeroValue) }
+    public static func zeros(_ shape: [Int]) -> Tensor { Tensor(shape: shape, repeating: ._zeroValue) }
 
     /// A tensor of ones (`numpy.ones`).
     @inlinable
-    public static func ones(_ shape: [Int]) -> Tensor { Tensor(shape: shape, repeating: .oneValue) }
+    public static func ones(_ shape: [Int]) -> Tensor { Tensor(shape: shape, repeating: ._oneValue) }
 
     /// A tensor filled with `value` (`numpy.full`).
     @inlinable
@@ -25,7 +25,7 @@ extension Tensor where Element: ArithmeticElement {
         precondition(n >= 0, "Tensor.identity: negative size \(n)")
         var result = zeros([n, n])
         result.withUnsafeMutableBufferPointer { buffer in
-            for i in 0..<n { buffer[i * n + i] = .oneValue }
+            for i in 0..<n { buffer[i * n + i] = ._oneValue }
         }
         return result
     }
@@ -40,7 +40,7 @@ extension Tensor where Element: RealElement {
     public static func arange(_ start: Element, _ stop: Element, step: Element = 1) -> Tensor {
         precondition(step != 0 && step.isFinite, "Tensor.arange: step must be finite and non-zero, received \(step)")
         let n = Swift.max(0, Int(((stop - start) / step).rounded(.up)))
-        return Tensor(shape: [n]) { buffer in
+        return Tensor(unsafeUninitializedShape: [n]) { buffer in
             guard n > 0 else { return }
             buffer[0] = start
             let second = start + step
@@ -58,7 +58,7 @@ extension Tensor where Element: RealElement {
         precondition(count >= 0, "Tensor.linspace: negative count \(count)")
         let divisions = endpoint ? count - 1 : count
         let step = divisions > 0 ? (stop - start) / Element(divisions) : 0
-        return Tensor(shape: [count]) { buffer in
+        return Tensor(unsafeUninitializedShape: [count]) { buffer in
             for i in 0..<count { buffer[i] = start + Element(i) * step }
             if endpoint && count > 1 { buffer[count - 1] = stop }
         }
@@ -70,8 +70,8 @@ extension Tensor where Element: ArithmeticElement {
     @inlinable
     public static func arange(_ n: Int) -> Tensor {
         precondition(n >= 0, "Tensor.arange: negative count \(n)")
-        return Tensor(shape: [n]) { buffer in
-            for i in 0..<n { buffer[i] = Element(castingInt64: Int64(i)) }
+        return Tensor(unsafeUninitializedShape: [n]) { buffer in
+            for i in 0..<n { buffer[i] = Element(_castingInt64: Int64(i)) }
         }
     }
 }
@@ -138,7 +138,7 @@ extension Tensor where Element: RealElement {
     public static func uniform(_ shape: [Int], in range: Range<Element> = 0..<1, seed: UInt64) -> Tensor {
         var generator = Xoshiro256StarStar(seed: seed)
         let low = Double(range.lowerBound), width = Double(range.upperBound) - low
-        return Tensor(shape: shape) { buffer in
+        return Tensor(unsafeUninitializedShape: shape) { buffer in
             for i in buffer.indices { buffer[i] = Element(low + width * generator.nextUnitDouble()) }
         }
     }
@@ -149,7 +149,7 @@ extension Tensor where Element: RealElement {
                               seed: UInt64) -> Tensor {
         var generator = Xoshiro256StarStar(seed: seed)
         let m = Double(mean), s = Double(standardDeviation)
-        return Tensor(shape: shape) { buffer in
+        return Tensor(unsafeUninitializedShape: shape) { buffer in
             for i in buffer.indices { buffer[i] = Element(m + s * generator.nextStandardNormal()) }
         }
     }

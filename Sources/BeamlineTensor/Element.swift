@@ -53,26 +53,30 @@ public enum DType: String, Sendable, CaseIterable, CustomStringConvertible {
 /// Elements are plain bits (trivial types: storage never runs
 /// deinitialisers, and only the eight types above conform), and they convert between each other with
 /// NumPy's casting rules through ``Tensor/cast(to:)``.
+///
+/// The underscored requirements (`_zeroValue`, `init(_castingInt64:)`,
+/// `_cast(to:)`, …) are the hooks the tensor kernels use; they are public
+/// only because the protocol is, and are not API.
 public protocol TensorElement: Sendable, Equatable {
     /// The NumPy type of this element.
     static var dtype: DType { get }
     /// The additive identity (`false` for `Bool`).
-    static var zeroValue: Self { get }
+    static var _zeroValue: Self { get }
     /// The value 1 (`true` for `Bool`).
-    static var oneValue: Self { get }
+    static var _oneValue: Self { get }
 
     /// Creates a value from an integer, as NumPy's `astype` does.
-    init(castingInt64 value: Int64)
+    init(_castingInt64 value: Int64)
     /// Creates a value from a real number, as NumPy's `astype` does
     /// (integers truncate toward zero and saturate; NaN becomes 0).
-    init(castingDouble value: Double)
+    init(_castingDouble value: Double)
     /// Creates a value from a complex number, as NumPy's `astype` does
     /// (real types keep the real part).
-    init(castingComplex real: Double, _ imaginary: Double)
+    init(_castingComplex real: Double, _ imaginary: Double)
     /// Creates a value from a Boolean (1 or 0).
-    init(castingBool value: Bool)
+    init(_castingBool value: Bool)
     /// Converts `self` to another element type with NumPy's casting rules.
-    func cast<Target: TensorElement>(to: Target.Type) -> Target
+    func _cast<Target: TensorElement>(to: Target.Type) -> Target
 }
 
 /// Elements with `+`, `-`, `*` and `/` (all but `Bool`).
@@ -120,14 +124,14 @@ public protocol ComplexElement: FloatingElement {}
 /// `Float` is `float32`; the members implement ``TensorElement``, ``FloatingElement`` and ``RealElement``.
 extension Float: RealElement {
     @inlinable public static var dtype: DType { .float32 }
-    @inlinable public static var zeroValue: Float { 0 }
-    @inlinable public static var oneValue: Float { 1 }
-    @inlinable public init(castingInt64 value: Int64) { self = Float(value) }
-    @inlinable public init(castingDouble value: Double) { self = Float(value) }
-    @inlinable public init(castingComplex real: Double, _ imaginary: Double) { self = Float(real) }
-    @inlinable public init(castingBool value: Bool) { self = value ? 1 : 0 }
-    @inlinable public func cast<Target: TensorElement>(to: Target.Type) -> Target {
-        Target(castingDouble: Double(self))
+    @inlinable public static var _zeroValue: Float { 0 }
+    @inlinable public static var _oneValue: Float { 1 }
+    @inlinable public init(_castingInt64 value: Int64) { self = Float(value) }
+    @inlinable public init(_castingDouble value: Double) { self = Float(value) }
+    @inlinable public init(_castingComplex real: Double, _ imaginary: Double) { self = Float(real) }
+    @inlinable public init(_castingBool value: Bool) { self = value ? 1 : 0 }
+    @inlinable public func _cast<Target: TensorElement>(to: Target.Type) -> Target {
+        Target(_castingDouble: Double(self))
     }
     @inlinable public var modulus: Float { Swift.abs(self) }
     @inlinable public var realComponent: Float { self }
@@ -139,14 +143,14 @@ extension Float: RealElement {
 /// `Double` is `float64`; the members implement ``TensorElement``, ``FloatingElement`` and ``RealElement``.
 extension Double: RealElement {
     @inlinable public static var dtype: DType { .float64 }
-    @inlinable public static var zeroValue: Double { 0 }
-    @inlinable public static var oneValue: Double { 1 }
-    @inlinable public init(castingInt64 value: Int64) { self = Double(value) }
-    @inlinable public init(castingDouble value: Double) { self = value }
-    @inlinable public init(castingComplex real: Double, _ imaginary: Double) { self = real }
-    @inlinable public init(castingBool value: Bool) { self = value ? 1 : 0 }
-    @inlinable public func cast<Target: TensorElement>(to: Target.Type) -> Target {
-        Target(castingDouble: self)
+    @inlinable public static var _zeroValue: Double { 0 }
+    @inlinable public static var _oneValue: Double { 1 }
+    @inlinable public init(_castingInt64 value: Int64) { self = Double(value) }
+    @inlinable public init(_castingDouble value: Double) { self = value }
+    @inlinable public init(_castingComplex real: Double, _ imaginary: Double) { self = real }
+    @inlinable public init(_castingBool value: Bool) { self = value ? 1 : 0 }
+    @inlinable public func _cast<Target: TensorElement>(to: Target.Type) -> Target {
+        Target(_castingDouble: self)
     }
     @inlinable public var modulus: Double { Swift.abs(self) }
     @inlinable public var realComponent: Double { self }
@@ -160,20 +164,20 @@ extension Double: RealElement {
 extension Complex: TensorElement, ArithmeticElement, FloatingElement, ComplexElement
 where RealType: RealElement {
     @inlinable public static var dtype: DType { RealType.self == Float.self ? .complex64 : .complex128 }
-    @inlinable public static var zeroValue: Complex { .zero }
-    @inlinable public static var oneValue: Complex { .one }
-    @inlinable public init(castingInt64 value: Int64) {
-        self.init(RealType(castingInt64: value), 0)
+    @inlinable public static var _zeroValue: Complex { .zero }
+    @inlinable public static var _oneValue: Complex { .one }
+    @inlinable public init(_castingInt64 value: Int64) {
+        self.init(RealType(_castingInt64: value), 0)
     }
-    @inlinable public init(castingDouble value: Double) {
-        self.init(RealType(castingDouble: value), 0)
+    @inlinable public init(_castingDouble value: Double) {
+        self.init(RealType(_castingDouble: value), 0)
     }
-    @inlinable public init(castingComplex real: Double, _ imaginary: Double) {
-        self.init(RealType(castingDouble: real), RealType(castingDouble: imaginary))
+    @inlinable public init(_castingComplex real: Double, _ imaginary: Double) {
+        self.init(RealType(_castingDouble: real), RealType(_castingDouble: imaginary))
     }
-    @inlinable public init(castingBool value: Bool) { self.init(value ? 1 : 0, 0) }
-    @inlinable public func cast<Target: TensorElement>(to: Target.Type) -> Target {
-        Target(castingComplex: Double(real), Double(imaginary))
+    @inlinable public init(_castingBool value: Bool) { self.init(value ? 1 : 0, 0) }
+    @inlinable public func _cast<Target: TensorElement>(to: Target.Type) -> Target {
+        Target(_castingComplex: Double(real), Double(imaginary))
     }
     @inlinable public var modulus: RealType { length }
     @inlinable public var realComponent: RealType { real }
@@ -198,55 +202,55 @@ func saturatingIntegerCast<I: FixedWidthInteger>(_ value: Double) -> I {
 /// `Int32` is `int32`; the members implement ``TensorElement``.
 extension Int32: ComparableElement {
     @inlinable public static var dtype: DType { .int32 }
-    @inlinable public static var zeroValue: Int32 { 0 }
-    @inlinable public static var oneValue: Int32 { 1 }
-    @inlinable public init(castingInt64 value: Int64) { self = Int32(truncatingIfNeeded: value) }
-    @inlinable public init(castingDouble value: Double) { self = saturatingIntegerCast(value) }
-    @inlinable public init(castingComplex real: Double, _ imaginary: Double) { self = saturatingIntegerCast(real) }
-    @inlinable public init(castingBool value: Bool) { self = value ? 1 : 0 }
-    @inlinable public func cast<Target: TensorElement>(to: Target.Type) -> Target {
-        Target(castingInt64: Int64(self))
+    @inlinable public static var _zeroValue: Int32 { 0 }
+    @inlinable public static var _oneValue: Int32 { 1 }
+    @inlinable public init(_castingInt64 value: Int64) { self = Int32(truncatingIfNeeded: value) }
+    @inlinable public init(_castingDouble value: Double) { self = saturatingIntegerCast(value) }
+    @inlinable public init(_castingComplex real: Double, _ imaginary: Double) { self = saturatingIntegerCast(real) }
+    @inlinable public init(_castingBool value: Bool) { self = value ? 1 : 0 }
+    @inlinable public func _cast<Target: TensorElement>(to: Target.Type) -> Target {
+        Target(_castingInt64: Int64(self))
     }
 }
 
 /// `Int64` is `int64`; the members implement ``TensorElement``.
 extension Int64: ComparableElement {
     @inlinable public static var dtype: DType { .int64 }
-    @inlinable public static var zeroValue: Int64 { 0 }
-    @inlinable public static var oneValue: Int64 { 1 }
-    @inlinable public init(castingInt64 value: Int64) { self = value }
-    @inlinable public init(castingDouble value: Double) { self = saturatingIntegerCast(value) }
-    @inlinable public init(castingComplex real: Double, _ imaginary: Double) { self = saturatingIntegerCast(real) }
-    @inlinable public init(castingBool value: Bool) { self = value ? 1 : 0 }
-    @inlinable public func cast<Target: TensorElement>(to: Target.Type) -> Target {
-        Target(castingInt64: self)
+    @inlinable public static var _zeroValue: Int64 { 0 }
+    @inlinable public static var _oneValue: Int64 { 1 }
+    @inlinable public init(_castingInt64 value: Int64) { self = value }
+    @inlinable public init(_castingDouble value: Double) { self = saturatingIntegerCast(value) }
+    @inlinable public init(_castingComplex real: Double, _ imaginary: Double) { self = saturatingIntegerCast(real) }
+    @inlinable public init(_castingBool value: Bool) { self = value ? 1 : 0 }
+    @inlinable public func _cast<Target: TensorElement>(to: Target.Type) -> Target {
+        Target(_castingInt64: self)
     }
 }
 
 /// `UInt8` is `uint8`; the members implement ``TensorElement``.
 extension UInt8: ComparableElement {
     @inlinable public static var dtype: DType { .uint8 }
-    @inlinable public static var zeroValue: UInt8 { 0 }
-    @inlinable public static var oneValue: UInt8 { 1 }
-    @inlinable public init(castingInt64 value: Int64) { self = UInt8(truncatingIfNeeded: value) }
-    @inlinable public init(castingDouble value: Double) { self = saturatingIntegerCast(value) }
-    @inlinable public init(castingComplex real: Double, _ imaginary: Double) { self = saturatingIntegerCast(real) }
-    @inlinable public init(castingBool value: Bool) { self = value ? 1 : 0 }
-    @inlinable public func cast<Target: TensorElement>(to: Target.Type) -> Target {
-        Target(castingInt64: Int64(self))
+    @inlinable public static var _zeroValue: UInt8 { 0 }
+    @inlinable public static var _oneValue: UInt8 { 1 }
+    @inlinable public init(_castingInt64 value: Int64) { self = UInt8(truncatingIfNeeded: value) }
+    @inlinable public init(_castingDouble value: Double) { self = saturatingIntegerCast(value) }
+    @inlinable public init(_castingComplex real: Double, _ imaginary: Double) { self = saturatingIntegerCast(real) }
+    @inlinable public init(_castingBool value: Bool) { self = value ? 1 : 0 }
+    @inlinable public func _cast<Target: TensorElement>(to: Target.Type) -> Target {
+        Target(_castingInt64: Int64(self))
     }
 }
 
 /// `Bool` is NumPy's `bool`; the members implement ``TensorElement``.
 extension Bool: TensorElement {
     @inlinable public static var dtype: DType { .bool }
-    @inlinable public static var zeroValue: Bool { false }
-    @inlinable public static var oneValue: Bool { true }
-    @inlinable public init(castingInt64 value: Int64) { self = value != 0 }
-    @inlinable public init(castingDouble value: Double) { self = value != 0 }
-    @inlinable public init(castingComplex real: Double, _ imaginary: Double) { self = real != 0 || imaginary != 0 }
-    @inlinable public init(castingBool value: Bool) { self = value }
-    @inlinable public func cast<Target: TensorElement>(to: Target.Type) -> Target {
-        Target(castingBool: self)
+    @inlinable public static var _zeroValue: Bool { false }
+    @inlinable public static var _oneValue: Bool { true }
+    @inlinable public init(_castingInt64 value: Int64) { self = value != 0 }
+    @inlinable public init(_castingDouble value: Double) { self = value != 0 }
+    @inlinable public init(_castingComplex real: Double, _ imaginary: Double) { self = real != 0 || imaginary != 0 }
+    @inlinable public init(_castingBool value: Bool) { self = value }
+    @inlinable public func _cast<Target: TensorElement>(to: Target.Type) -> Target {
+        Target(_castingBool: self)
     }
 }

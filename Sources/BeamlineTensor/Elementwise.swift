@@ -6,7 +6,7 @@
 // loop would instead cost an indirect call per element).
 
 /// A function of one element, applied by ``Tensor/map(_:)-(UnaryElementOperation)``.
-public protocol UnaryElementOperation {
+public protocol UnaryElementOperation: Sendable {
     /// Element type read.
     associatedtype Input: TensorElement
     /// Element type written.
@@ -16,7 +16,7 @@ public protocol UnaryElementOperation {
 }
 
 /// A function of two elements, applied with broadcasting by ``Tensor/zip(_:_:_:)-(_,_,BinaryElementOperation)``.
-public protocol BinaryElementOperation {
+public protocol BinaryElementOperation: Sendable {
     /// Element type of the left operand.
     associatedtype Left: TensorElement
     /// Element type of the right operand.
@@ -29,9 +29,9 @@ public protocol BinaryElementOperation {
 
 /// Wraps a closure as a ``UnaryElementOperation`` (one indirect call per element).
 @frozen public struct ClosureUnaryOperation<Input: TensorElement, Output: TensorElement>: UnaryElementOperation {
-    @usableFromInline let body: (Input) -> Output
+    @usableFromInline let body: @Sendable (Input) -> Output
     /// Wraps `body`.
-    @inlinable public init(_ body: @escaping (Input) -> Output) { self.body = body }
+    @inlinable public init(_ body: @escaping @Sendable (Input) -> Output) { self.body = body }
     /// Calls the closure.
     @inlinable public func callAsFunction(_ x: Input) -> Output { body(x) }
 }
@@ -39,9 +39,9 @@ public protocol BinaryElementOperation {
 /// Wraps a closure as a ``BinaryElementOperation`` (one indirect call per element).
 @frozen public struct ClosureBinaryOperation<Left: TensorElement, Right: TensorElement, Output: TensorElement>:
     BinaryElementOperation {
-    @usableFromInline let body: (Left, Right) -> Output
+    @usableFromInline let body: @Sendable (Left, Right) -> Output
     /// Wraps `body`.
-    @inlinable public init(_ body: @escaping (Left, Right) -> Output) { self.body = body }
+    @inlinable public init(_ body: @escaping @Sendable (Left, Right) -> Output) { self.body = body }
     /// Calls the closure.
     @inlinable public func callAsFunction(_ a: Left, _ b: Right) -> Output { body(a, b) }
 }
@@ -49,10 +49,12 @@ public protocol BinaryElementOperation {
 extension Tensor {
     /// A new tensor holding `transform` applied to every element.
     ///
-    /// Runs in parallel over chunks for large tensors; `transform` must not
-    /// depend on the order of calls.
+    /// Runs in parallel over chunks for large tensors, so `transform` is
+    /// `@Sendable` (it cannot change captured state, which would race); it
+    /// must not depend on the order of calls. To map with a closure that
+    /// is not `@Sendable`, map ``elements`` (an `Array`) serially.
     @inlinable
-    public func map<Result: TensorElement>(_ transform: (Element) -> Result) -> Tensor<Result> {
+    public func map<Result: TensorElement>(_ transform: @Sendable (Element) -> Result) -> Tensor<Result> {
         withoutActuallyEscaping(transform) { map(ClosureUnaryOperation($0)) }
     }
 
@@ -61,9 +63,8 @@ extension Tensor {
     @inlinable
     public func map<Operation: UnaryElementOperation>(_ operation: Operation) -> Tensor<Operation.Output>
     where Operation.Input == Element {
-        var result = Tensor<Operation.Output>(storage: TensorStorage(uninitializedCount: count), shape: shape,
-                                              strides: Tensor<Operation.Output>.contiguousStrides(for: shape),
-                                              offset: 0)
+        var result = Tensor<Operation.Output>(storage: TensorStorage(uninitializedCount: count),
+                                              layout: TensorLayout(contiguousLike: layout), offset: 0)
         result.writeMap(self, operation)
         return result
     }
@@ -73,15 +74,29 @@ extension Tensor {
     @inlinable
     mutating func writeMap<Operation: UnaryElementOperation>(_ source: Tensor<Operation.Input>,
                                                              _ transform: Operation) where Operation.Output == Element {
+        if isContiguous && source.isContiguous && source.layout.hasSameShape(as: layout) {
+            // One run over contiguous memory: the same chunks and the same
+            // per-element work as the strided loop, without planning it.
+            let out = sendableMutableElements, input = source.sendableElements
+            withExtendedLifetime(source.storage) {
+                Parallel.forEachChunk(count: count, minimumChunk: elementwiseChunk) { range in
+                    let po = out.pointer(at: range.lowerBound, count: range.count)
+                    let pi = input.pointer(at: range.lowerBound, count: range.count)
+                    for i in 0..<range.count { po[i] = transform(pi[i]) }
+                }
+            }
+            return
+        }
+        let shape = self.shape
         guard let sourceStrides = source.broadcastStrides(to: shape) else {
             preconditionFailure("Tensor: shape \(source.shape) does not broadcast to \(shape)")
         }
         let loop = StridedLoop(shape: shape, strides: [strides, sourceStrides])
-        let out = SendablePointer(storage.base + offset)
-        let input = SendablePointer(source.storage.base + source.offset)
+        let out = sendableMutableElements
+        let input = source.sendableElements
         withExtendedLifetime(source.storage) {
             loop.forEachRunInParallel { o, n in
-                let po = out.base + o.x, pi = UnsafePointer(input.base + o.y)
+                let po = out.pointer(at: o.x), pi = input.pointer(at: o.y)
                 let so = loop.innerStrides.x, si = loop.innerStrides.y
                 if so == 1 && si == 1 {
                     for i in 0..<n { po[i] = transform(pi[i]) }
@@ -97,16 +112,45 @@ extension Tensor {
     @inlinable
     mutating func writeZip<Operation: BinaryElementOperation>(_ a: Tensor<Operation.Left>, _ b: Tensor<Operation.Right>,
                                                               _ combine: Operation) where Operation.Output == Element {
+        if isContiguous && a.isContiguous && a.layout.hasSameShape(as: layout) {
+            // Contiguous operands of one shape, or a contiguous one and a
+            // scalar: one run, the same chunks and per-element work as the
+            // strided loop, without planning it.
+            let out = sendableMutableElements, pa = a.sendableElements, pb = b.sendableElements
+            if b.isContiguous && b.layout.hasSameShape(as: layout) {
+                withExtendedLifetime((a.storage, b.storage)) {
+                    Parallel.forEachChunk(count: count, minimumChunk: elementwiseChunk) { range in
+                        let po = out.pointer(at: range.lowerBound, count: range.count)
+                        let xa = pa.pointer(at: range.lowerBound, count: range.count)
+                        let xb = pb.pointer(at: range.lowerBound, count: range.count)
+                        for i in 0..<range.count { po[i] = combine(xa[i], xb[i]) }
+                    }
+                }
+                return
+            }
+            if b.rank == 0 {
+                withExtendedLifetime((a.storage, b.storage)) {
+                    Parallel.forEachChunk(count: count, minimumChunk: elementwiseChunk) { range in
+                        let po = out.pointer(at: range.lowerBound, count: range.count)
+                        let xa = pa.pointer(at: range.lowerBound, count: range.count)
+                        let y = pb[0]
+                        for i in 0..<range.count { po[i] = combine(xa[i], y) }
+                    }
+                }
+                return
+            }
+        }
+        let shape = self.shape
         guard let sa = a.broadcastStrides(to: shape), let sb = b.broadcastStrides(to: shape) else {
             preconditionFailure("Tensor: shapes \(a.shape) and \(b.shape) do not broadcast to \(shape)")
         }
         let loop = StridedLoop(shape: shape, strides: [strides, sa, sb])
-        let out = SendablePointer(storage.base + offset)
-        let pa = SendablePointer(a.storage.base + a.offset), pb = SendablePointer(b.storage.base + b.offset)
+        let out = sendableMutableElements
+        let pa = a.sendableElements, pb = b.sendableElements
         withExtendedLifetime((a.storage, b.storage)) {
             loop.forEachRunInParallel { o, n in
-                let po = out.base + o.x
-                let xa = UnsafePointer(pa.base + o.y), xb = UnsafePointer(pb.base + o.z)
+                let po = out.pointer(at: o.x)
+                let xa = pa.pointer(at: o.y), xb = pb.pointer(at: o.z)
                 let inc = loop.innerStrides
                 if inc == SIMD4(1, 1, 1, 0) {
                     for i in 0..<n { po[i] = combine(xa[i], xb[i]) }
@@ -126,7 +170,7 @@ extension Tensor {
     /// A new tensor of the broadcast shape holding `combine` of `a` and `b`.
     /// Stops with both shapes in the message when they do not broadcast.
     @inlinable
-    public static func zip<A, B>(_ a: Tensor<A>, _ b: Tensor<B>, _ combine: (A, B) -> Element) -> Tensor {
+    public static func zip<A, B>(_ a: Tensor<A>, _ b: Tensor<B>, _ combine: @Sendable (A, B) -> Element) -> Tensor {
         withoutActuallyEscaping(combine) { zip(a, b, ClosureBinaryOperation($0)) }
     }
 
@@ -136,6 +180,12 @@ extension Tensor {
     public static func zip<Operation: BinaryElementOperation>(
         _ a: Tensor<Operation.Left>, _ b: Tensor<Operation.Right>, _ combine: Operation
     ) -> Tensor where Operation.Output == Element {
+        if a.layout.hasSameShape(as: b.layout) || b.rank == 0 {
+            var result = Tensor(storage: TensorStorage(uninitializedCount: a.count),
+                                layout: TensorLayout(contiguousLike: a.layout), offset: 0)
+            result.writeZip(a, b, combine)
+            return result
+        }
         guard let shape = broadcastShape(a.shape, b.shape) else {
             preconditionFailure("Tensor: shapes \(a.shape) and \(b.shape) cannot be broadcast together")
         }
@@ -148,7 +198,7 @@ extension Tensor {
     /// The throwing form of ``zip(_:_:_:)``.
     @inlinable
     public static func checkedZip<A, B>(_ a: Tensor<A>, _ b: Tensor<B>, operation: String = "zip",
-                                        _ combine: (A, B) -> Element) throws -> Tensor {
+                                        _ combine: @Sendable (A, B) -> Element) throws(TensorError) -> Tensor {
         guard broadcastShape(a.shape, b.shape) != nil else {
             throw TensorError.notBroadcastable(operation: operation, lhs: a.shape, rhs: b.shape)
         }
@@ -158,7 +208,7 @@ extension Tensor {
     /// Applies `combine(element, other element)` in place, with `other`
     /// broadcast to this tensor's shape (which must not change).
     @inlinable
-    public mutating func update<Other>(with other: Tensor<Other>, _ combine: (Element, Other) -> Element) {
+    public mutating func update<Other>(with other: Tensor<Other>, _ combine: @Sendable (Element, Other) -> Element) {
         withoutActuallyEscaping(combine) { update(with: other, ClosureBinaryOperation($0)) }
     }
 
@@ -168,7 +218,7 @@ extension Tensor {
     public mutating func update<Operation: BinaryElementOperation>(with other: Tensor<Operation.Right>,
                                                                    _ combine: Operation)
     where Operation.Left == Element, Operation.Output == Element {
-        guard other.broadcastStrides(to: shape) != nil else {
+        guard other.rank == 0 || other.layout.hasSameShape(as: layout) || other.broadcastStrides(to: shape) != nil else {
             preconditionFailure("Tensor: in-place operand of shape \(other.shape) does not broadcast to \(shape)")
         }
         makeUniqueForWriting()
@@ -180,7 +230,7 @@ extension Tensor {
     /// `combine(a, b, c)` elementwise.
     @inlinable
     public static func zip<A, B, C>(_ a: Tensor<A>, _ b: Tensor<B>, _ c: Tensor<C>,
-                                    _ combine: (A, B, C) -> Element) -> Tensor {
+                                    _ combine: @Sendable (A, B, C) -> Element) -> Tensor {
         guard let ab = broadcastShape(a.shape, b.shape), let shape = broadcastShape(ab, c.shape) else {
             preconditionFailure("Tensor: shapes \(a.shape), \(b.shape) and \(c.shape) cannot be broadcast together")
         }
@@ -188,15 +238,14 @@ extension Tensor {
                             strides: contiguousStrides(for: shape), offset: 0)
         let loop = StridedLoop(shape: shape, strides: [result.strides, a.broadcastStrides(to: shape)!,
                                                        b.broadcastStrides(to: shape)!, c.broadcastStrides(to: shape)!])
-        let out = SendablePointer(result.storage.base)
-        let pa = SendablePointer(a.storage.base + a.offset), pb = SendablePointer(b.storage.base + b.offset)
-        let pc = SendablePointer(c.storage.base + c.offset)
+        let out = result.sendableMutableElements
+        let pa = a.sendableElements, pb = b.sendableElements, pc = c.sendableElements
         withExtendedLifetime((a.storage, b.storage, c.storage)) {
             loop.forEachRunInParallel { o, n in
                 let inc = loop.innerStrides
                 for i in 0..<n {
-                    out.base[o.x &+ i &* inc.x] = combine(pa.base[o.y &+ i &* inc.y], pb.base[o.z &+ i &* inc.z],
-                                                          pc.base[o.w &+ i &* inc.w])
+                    out[o.x &+ i &* inc.x] = combine(pa[o.y &+ i &* inc.y], pb[o.z &+ i &* inc.z],
+                                                     pc[o.w &+ i &* inc.w])
                 }
             }
         }
@@ -253,18 +302,18 @@ extension Tensor where Element: ArithmeticElement {
     @inlinable public static func /= (lhs: inout Tensor, rhs: Element) { lhs.update(with: Tensor(scalar: rhs), DivideOperation()) }
 
     /// Checked elementwise sum: throws when the shapes do not broadcast.
-    @inlinable public func adding(_ other: Tensor) throws -> Tensor { try .checkedZip(self, other, operation: "add", +) }
+    @inlinable public func adding(_ other: Tensor) throws(TensorError) -> Tensor { try .checkedZip(self, other, operation: "add") { $0 + $1 } }
     /// Checked elementwise difference.
-    @inlinable public func subtracting(_ other: Tensor) throws -> Tensor {
-        try .checkedZip(self, other, operation: "subtract", -)
+    @inlinable public func subtracting(_ other: Tensor) throws(TensorError) -> Tensor {
+        try .checkedZip(self, other, operation: "subtract") { $0 - $1 }
     }
     /// Checked elementwise product.
-    @inlinable public func multiplying(by other: Tensor) throws -> Tensor {
-        try .checkedZip(self, other, operation: "multiply", *)
+    @inlinable public func multiplying(by other: Tensor) throws(TensorError) -> Tensor {
+        try .checkedZip(self, other, operation: "multiply") { $0 * $1 }
     }
     /// Checked elementwise quotient.
-    @inlinable public func dividing(by other: Tensor) throws -> Tensor {
-        try .checkedZip(self, other, operation: "divide", /)
+    @inlinable public func dividing(by other: Tensor) throws(TensorError) -> Tensor {
+        try .checkedZip(self, other, operation: "divide") { $0 / $1 }
     }
 }
 

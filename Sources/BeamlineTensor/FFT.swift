@@ -59,7 +59,7 @@ public enum FFT {
     @specialized(where T == Float)
     public static func fft<T: FFTScalar>(_ x: Tensor<Complex<T>>, n: Int? = nil, axis: Int = -1,
                                          norm: FFTNormalization = .backward,
-                                         planning: FFTPlanning = .estimate) throws -> Tensor<Complex<T>> {
+                                         planning: FFTPlanning = .estimate) throws(TensorError) -> Tensor<Complex<T>> {
         try complexTransform(x, s: n.map { [$0] }, axes: [axis], inverse: false, norm: norm, planning: planning)
     }
 
@@ -68,7 +68,7 @@ public enum FFT {
     @specialized(where T == Float)
     public static func fft<T: FFTScalar>(_ x: Tensor<T>, n: Int? = nil, axis: Int = -1,
                                          norm: FFTNormalization = .backward,
-                                         planning: FFTPlanning = .estimate) throws -> Tensor<Complex<T>> {
+                                         planning: FFTPlanning = .estimate) throws(TensorError) -> Tensor<Complex<T>> {
         try fft(x.map { Complex($0, 0) }, n: n, axis: axis, norm: norm, planning: planning)
     }
 
@@ -78,7 +78,7 @@ public enum FFT {
     @specialized(where T == Float)
     public static func ifft<T: FFTScalar>(_ x: Tensor<Complex<T>>, n: Int? = nil, axis: Int = -1,
                                           norm: FFTNormalization = .backward,
-                                          planning: FFTPlanning = .estimate) throws -> Tensor<Complex<T>> {
+                                          planning: FFTPlanning = .estimate) throws(TensorError) -> Tensor<Complex<T>> {
         try complexTransform(x, s: n.map { [$0] }, axes: [axis], inverse: true, norm: norm, planning: planning)
     }
 
@@ -93,7 +93,7 @@ public enum FFT {
     @specialized(where T == Float)
     public static func fftn<T: FFTScalar>(_ x: Tensor<Complex<T>>, s: [Int]? = nil, axes: [Int]? = nil,
                                           norm: FFTNormalization = .backward,
-                                          planning: FFTPlanning = .estimate) throws -> Tensor<Complex<T>> {
+                                          planning: FFTPlanning = .estimate) throws(TensorError) -> Tensor<Complex<T>> {
         try complexTransform(x, s: s, axes: axes, inverse: false, norm: norm, planning: planning)
     }
 
@@ -102,7 +102,7 @@ public enum FFT {
     @specialized(where T == Float)
     public static func fftn<T: FFTScalar>(_ x: Tensor<T>, s: [Int]? = nil, axes: [Int]? = nil,
                                           norm: FFTNormalization = .backward,
-                                          planning: FFTPlanning = .estimate) throws -> Tensor<Complex<T>> {
+                                          planning: FFTPlanning = .estimate) throws(TensorError) -> Tensor<Complex<T>> {
         try fftn(x.map { Complex($0, 0) }, s: s, axes: axes, norm: norm, planning: planning)
     }
 
@@ -111,7 +111,7 @@ public enum FFT {
     @specialized(where T == Float)
     public static func ifftn<T: FFTScalar>(_ x: Tensor<Complex<T>>, s: [Int]? = nil, axes: [Int]? = nil,
                                            norm: FFTNormalization = .backward,
-                                           planning: FFTPlanning = .estimate) throws -> Tensor<Complex<T>> {
+                                           planning: FFTPlanning = .estimate) throws(TensorError) -> Tensor<Complex<T>> {
         try complexTransform(x, s: s, axes: axes, inverse: true, norm: norm, planning: planning)
     }
 
@@ -125,7 +125,7 @@ public enum FFT {
     @specialized(where T == Float)
     public static func rfft<T: FFTScalar>(_ x: Tensor<T>, n: Int? = nil, axis: Int = -1,
                                           norm: FFTNormalization = .backward,
-                                          planning: FFTPlanning = .estimate) throws -> Tensor<Complex<T>> {
+                                          planning: FFTPlanning = .estimate) throws(TensorError) -> Tensor<Complex<T>> {
         try rfftn(x, s: n.map { [$0] }, axes: [axis], norm: norm, planning: planning)
     }
 
@@ -137,7 +137,7 @@ public enum FFT {
     @specialized(where T == Float)
     public static func irfft<T: FFTScalar>(_ x: Tensor<Complex<T>>, n: Int? = nil, axis: Int = -1,
                                            norm: FFTNormalization = .backward,
-                                           planning: FFTPlanning = .estimate) throws -> Tensor<T> {
+                                           planning: FFTPlanning = .estimate) throws(TensorError) -> Tensor<T> {
         try irfftn(x, s: n.map { [$0] }, axes: [axis], norm: norm, planning: planning)
     }
 
@@ -147,7 +147,7 @@ public enum FFT {
     @specialized(where T == Float)
     public static func rfftn<T: FFTScalar>(_ x: Tensor<T>, s: [Int]? = nil, axes: [Int]? = nil,
                                            norm: FFTNormalization = .backward,
-                                           planning: FFTPlanning = .estimate) throws -> Tensor<Complex<T>> {
+                                           planning: FFTPlanning = .estimate) throws(TensorError) -> Tensor<Complex<T>> {
         let (resolved, lengths) = try resolveAxes(rank: x.rank, shape: x.shape, s: s, axes: axes)
         var inShape = x.shape
         for (a, n) in zip(resolved, lengths) { inShape[a] = n }
@@ -179,7 +179,7 @@ public enum FFT {
     @specialized(where T == Double)
     @specialized(where T == Float)
     public static func rfftn<T: FFTScalar>(batch images: [Tensor<T>], norm: FFTNormalization = .backward,
-                                           planning: FFTPlanning = .estimate) throws -> [Tensor<Complex<T>>] {
+                                           planning: FFTPlanning = .estimate) throws(TensorError) -> [Tensor<Complex<T>>] {
         guard let first = images.first else { return [] }
         if let other = images.first(where: { $0.shape != first.shape }) {
             throw TensorError.invalidArgument(name: "images", expected: "tensors of one shape \(first.shape)",
@@ -189,12 +189,12 @@ public enum FFT {
         var outShape = first.shape
         outShape[outShape.count - 1] = outShape[outShape.count - 1] / 2 + 1
         if outShape.reduce(1, *) > batchImageLimit {
-            return try images.map { try rfftn($0, norm: norm, planning: planning) }
+            return try images.map { (image) throws(TensorError) in try rfftn(image, norm: norm, planning: planning) }
         }
         let inputs = images.map { $0.contiguous() }
         // Plans (cache hits after the first) and outputs are made here, so
         // the concurrent part takes no lock and allocates nothing.
-        let planned: [PlannedTransform<Complex<T>>] = try inputs.map { input in
+        let planned: [PlannedTransform<Complex<T>>] = try inputs.map { (input) throws(TensorError) in
             try plan(kind: .realToComplex, input: input, outShape: outShape, axes: axes, logical: lengths,
                      sign: Int32(FFTW_FORWARD), planning: planning, precision: T.self, threads: 1)
         }
@@ -228,13 +228,13 @@ public enum FFT {
     @specialized(where T == Float)
     public static func irfftn<T: FFTScalar>(_ x: Tensor<Complex<T>>, s: [Int]? = nil, axes: [Int]? = nil,
                                             norm: FFTNormalization = .backward,
-                                            planning: FFTPlanning = .estimate) throws -> Tensor<T> {
+                                            planning: FFTPlanning = .estimate) throws(TensorError) -> Tensor<T> {
         var (resolved, lengths) = try resolveAxes(rank: x.rank, shape: x.shape, s: s, axes: axes)
         if s == nil {
-            lengths[lengths.count - 1] = 2 * (x.shape[resolved.last!] - 1)
+            lengths[lengths.count - 1] = 2 * (x.layout.length(resolved.last!) - 1)
             guard lengths.last! >= 1 else {
                 throw TensorError.invalidArgument(name: "n", expected: "at least 1 output point",
-                                                  received: "\(lengths.last!) (input axis length \(x.shape[resolved.last!]))")
+                                                  received: "\(lengths.last!) (input axis length \(x.layout.length(resolved.last!)))")
             }
         }
         var inShape = x.shape
@@ -256,7 +256,7 @@ public enum FFT {
     /// `s` is the full real shape (the last axis of `x` is `s.last / 2 + 1`).
     package static func irfftn<T: FFTScalar>(destroying x: Tensor<Complex<T>>, s: [Int],
                                              norm: FFTNormalization = .backward,
-                                             planning: FFTPlanning = .estimate) throws -> Tensor<T> {
+                                             planning: FFTPlanning = .estimate) throws(TensorError) -> Tensor<T> {
         var half = s
         half[half.count - 1] = s[s.count - 1] / 2 + 1
         guard x.isContiguous && x.shape == half else { return try irfftn(x, s: s, norm: norm, planning: planning) }
@@ -272,10 +272,10 @@ public enum FFT {
     ///
     /// Throws ``TensorError/invalidArgument(name:expected:received:)`` for
     /// `n < 1` or a zero or non-finite `d`.
-    public static func fftfreq<T: FFTScalar>(_ n: Int, d: T = 1) throws -> Tensor<T> {
+    public static func fftfreq<T: FFTScalar>(_ n: Int, d: T = 1) throws(TensorError) -> Tensor<T> {
         try checkFrequencyArguments(n, d)
         let positive = (n - 1) / 2 + 1
-        return Tensor(shape: [n]) { buffer in
+        return Tensor(unsafeUninitializedShape: [n]) { buffer in
             let scale = 1 / (d * T(n))
             for i in 0..<n { buffer[i] = T(i < positive ? i : i - n) * scale }
         }
@@ -283,15 +283,15 @@ public enum FFT {
 
     /// Sample frequencies of an `n`-point real transform
     /// (`numpy.fft.rfftfreq`): `[0, 1, …, ⌊n/2⌋] / (d·n)`.
-    public static func rfftfreq<T: FFTScalar>(_ n: Int, d: T = 1) throws -> Tensor<T> {
+    public static func rfftfreq<T: FFTScalar>(_ n: Int, d: T = 1) throws(TensorError) -> Tensor<T> {
         try checkFrequencyArguments(n, d)
-        return Tensor(shape: [n / 2 + 1]) { buffer in
+        return Tensor(unsafeUninitializedShape: [n / 2 + 1]) { buffer in
             let scale = 1 / (d * T(n))
             for i in 0...(n / 2) { buffer[i] = T(i) * scale }
         }
     }
 
-    static func checkFrequencyArguments<T: FFTScalar>(_ n: Int, _ d: T) throws {
+    static func checkFrequencyArguments<T: FFTScalar>(_ n: Int, _ d: T) throws(TensorError) {
         guard n >= 1 else { throw TensorError.invalidArgument(name: "n", expected: "at least 1", received: "\(n)") }
         guard d.isFinite && d != 0 else {
             throw TensorError.invalidArgument(name: "d", expected: "a finite, non-zero spacing", received: "\(d)")
@@ -301,21 +301,21 @@ public enum FFT {
     /// Moves the zero-frequency term to the centre (`numpy.fft.fftshift`):
     /// rolls each axis in `axes` (default: all) by `n/2`. Works on any
     /// element type; returns a new contiguous tensor.
-    public static func fftshift<E: TensorElement>(_ x: Tensor<E>, axes: [Int]? = nil) throws -> Tensor<E> {
+    public static func fftshift<E: TensorElement>(_ x: Tensor<E>, axes: [Int]? = nil) throws(TensorError) -> Tensor<E> {
         try shift(x, axes: axes, inverse: false)
     }
 
     /// The inverse of ``fftshift(_:axes:)`` (`numpy.fft.ifftshift`): rolls by
     /// `-(n/2)`, which differs from `fftshift` for odd lengths.
-    public static func ifftshift<E: TensorElement>(_ x: Tensor<E>, axes: [Int]? = nil) throws -> Tensor<E> {
+    public static func ifftshift<E: TensorElement>(_ x: Tensor<E>, axes: [Int]? = nil) throws(TensorError) -> Tensor<E> {
         try shift(x, axes: axes, inverse: true)
     }
 
-    static func shift<E: TensorElement>(_ x: Tensor<E>, axes: [Int]?, inverse: Bool) throws -> Tensor<E> {
-        let resolved = try (axes ?? Array(0..<x.rank)).map { try x.normalizedAxis($0) }
+    static func shift<E: TensorElement>(_ x: Tensor<E>, axes: [Int]?, inverse: Bool) throws(TensorError) -> Tensor<E> {
+        let resolved = try (axes ?? Array(0..<x.rank)).map { (axis) throws(TensorError) in try x.normalizedAxis(axis) }
         var result = x
         for a in resolved {
-            let n = result.shape[a]
+            let n = result.layout.length(a)
             guard n > 1 else { continue }
             let k = inverse ? n - n / 2 : n / 2   // roll by k: result[i] = x[(i - k) mod n]
             var head = [TensorIndex](repeating: .all, count: x.rank)
@@ -331,7 +331,7 @@ public enum FFT {
 
     static func complexTransform<T: FFTScalar>(_ x: Tensor<Complex<T>>, s: [Int]?, axes: [Int]?, inverse: Bool,
                                                norm: FFTNormalization,
-                                               planning: FFTPlanning) throws -> Tensor<Complex<T>> {
+                                               planning: FFTPlanning) throws(TensorError) -> Tensor<Complex<T>> {
         let (resolved, lengths) = try resolveAxes(rank: x.rank, shape: x.shape, s: s, axes: axes)
         var shape = x.shape
         for (a, n) in zip(resolved, lengths) { shape[a] = n }
@@ -343,7 +343,7 @@ public enum FFT {
 
     /// Resolves `axes` and `s` with NumPy's rules; returns the axes and the
     /// logical transform length of each.
-    static func resolveAxes(rank: Int, shape: [Int], s: [Int]?, axes: [Int]?) throws -> ([Int], [Int]) {
+    static func resolveAxes(rank: Int, shape: [Int], s: [Int]?, axes: [Int]?) throws(TensorError) -> ([Int], [Int]) {
         let requested: [Int]
         if let axes {
             requested = axes
@@ -389,9 +389,9 @@ public enum FFT {
     }
 
     /// `x` cropped or zero-padded to `shape` (same rank), C-contiguous.
-    static func resized<E: TensorElement>(_ x: Tensor<E>, to shape: [Int]) throws -> Tensor<E> {
+    static func resized<E: TensorElement>(_ x: Tensor<E>, to shape: [Int]) throws(TensorError) -> Tensor<E> {
         if shape == x.shape { return x.contiguous() }
-        var result = Tensor<E>(shape: shape, repeating: .zeroValue)
+        var result = Tensor<E>(shape: shape, repeating: ._zeroValue)
         let common = zip(shape, x.shape).map { Swift.min($0, $1) }
         if common.contains(0) { return result }
         let ranges = common.map { TensorIndex.range(0..<$0) }
@@ -414,7 +414,7 @@ public enum FFT {
         kind: FFTKind, input: Tensor<In>, outShape: [Int], axes: [Int], logical: [Int], sign: Int32,
         inverse: Bool, norm: FFTNormalization, planning: FFTPlanning, precision: T.Type, output: Out.Type,
         singleThreaded: Bool = false
-    ) throws -> Tensor<Out> {
+    ) throws(TensorError) -> Tensor<Out> {
         precondition(input.isContiguous)
         let outCount = outShape.reduce(1, *)
         if !singleThreaded && outCount >= passThreshold(kind: kind, axes: axes) && axes != [outShape.count - 1] {
@@ -450,16 +450,16 @@ public enum FFT {
     static func plan<T: FFTScalar, In: TensorElement, Out: TensorElement>(
         kind: FFTKind, input: Tensor<In>, outShape: [Int], axes: [Int], logical: [Int], sign: Int32,
         planning: FFTPlanning, precision: T.Type, threads: Int?
-    ) throws -> PlannedTransform<Out> {
+    ) throws(TensorError) -> PlannedTransform<Out> {
         precondition(input.isContiguous)
-        let output = Tensor<Out>(shape: outShape) { _ in }  // FFTW writes every element
+        let output = Tensor<Out>(unsafeUninitializedShape: outShape) { _ in }  // FFTW writes every element
         if output.count == 0 { return PlannedTransform(output: output, plan: nil) }
         let inStrides = Tensor<In>.contiguousStrides(for: input.shape)
         let outStrides = Tensor<Out>.contiguousStrides(for: outShape)
         let dims = axes.enumerated().map { i, a in fftw_iodim64(n: logical[i], is: inStrides[a], os: outStrides[a]) }
         let loops = (0..<outShape.count).filter { !axes.contains($0) && outShape[$0] > 1 }
             .map { a in fftw_iodim64(n: outShape[a], is: inStrides[a], os: outStrides[a]) }
-        let handle = try withExtendedLifetime((input.storage, output.storage)) {
+        let handle = try withExtendedLifetime((input.storage, output.storage)) { () throws(TensorError) in
             try plan(T.self, kind: kind, sign: sign, dims: dims, howMany: loops, planning: planning,
                      input: UnsafeMutableRawPointer(input.storage.base + input.offset),
                      inputBytes: input.count * MemoryLayout<In>.stride,
@@ -477,7 +477,7 @@ public enum FFT {
     ) {
         guard let plan = planned.plan else { return }
         withExtendedLifetime((input.storage, planned.output.storage, plan)) {
-            T.fftwExecute(kind: kind, plan: plan.pointer,
+            T._fftwExecute(kind: kind, plan: plan.pointer,
                           input: UnsafeMutableRawPointer(input.storage.base + input.offset),
                           output: UnsafeMutableRawPointer(planned.output.storage.base + planned.output.offset))
         }
@@ -492,10 +492,11 @@ public enum FFT {
                                                               singleThreaded: Bool = false) {
         let scalars = tensor.count * MemoryLayout<E>.stride / MemoryLayout<T>.stride
         withExtendedLifetime(tensor.storage) {
-            let reals = SendablePointer(UnsafeMutableRawPointer(tensor.storage.base + tensor.offset)
-                .assumingMemoryBound(to: T.self))
+            let reals = SendableMutableBuffer(UnsafeMutableBufferPointer(
+                start: UnsafeMutableRawPointer(tensor.storage.base + tensor.offset).assumingMemoryBound(to: T.self),
+                count: scalars))
             Parallel.forEachChunk(count: scalars, minimumChunk: singleThreaded ? scalars : 1 << 16) { range in
-                for i in range { reals.base[i] *= factor }
+                for i in range { reals[i] *= factor }
             }
         }
     }

@@ -57,15 +57,15 @@ extension FFT {
     static func executeByPasses<T: FFTScalar, In: TensorElement, Out: TensorElement>(
         kind: FFTKind, input: Tensor<In>, outShape: [Int], axes: [Int], logical: [Int], sign: Int32,
         planning: FFTPlanning, precision: T.Type
-    ) throws -> Tensor<Out> {
+    ) throws(TensorError) -> Tensor<Out> {
         let rank = outShape.count
         let innermost = rank - 1
-        var result = Tensor<Out>(shape: outShape) { _ in }  // every element is written below
+        var result = Tensor<Out>(unsafeUninitializedShape: outShape) { _ in }  // every element is written below
         let halved = axes.last!
         let complexAxes = kind == .complexToComplex ? axes : axes.filter { $0 != halved }
 
         /// c2c passes over `complexAxes` on a contiguous complex buffer, in place.
-        func complexPasses(_ data: UnsafeMutableRawPointer, shape: [Int]) throws {
+        func complexPasses(_ data: UnsafeMutableRawPointer, shape: [Int]) throws(TensorError) {
             for axis in complexAxes where axis != innermost || kind != .complexToComplex {
                 try transformAxisInPlace(T.self, data: data, shape: shape, axis: axis, sign: sign, planning: planning)
             }
@@ -74,10 +74,10 @@ extension FFT {
         switch kind {
         case .complexToComplex:
             let inBytes = input.count * MemoryLayout<In>.stride
-            try result.withUnsafeMutableBufferPointer { out in
+            try result.withUnsafeMutableBufferPointer { (out) throws(TensorError) in
                 let destination = UnsafeMutableRawPointer(out.baseAddress!)
                 let source = UnsafeMutableRawPointer(mutating: input.storage.base + input.offset)
-                try withExtendedLifetime(input.storage) {
+                try withExtendedLifetime(input.storage) { () throws(TensorError) in
                     if axes.contains(innermost) {
                         // Innermost axis straight from the input into the result.
                         try guruPass(T.self, kind: .complexToComplex, from: source, inShape: input.shape,
@@ -90,12 +90,12 @@ extension FFT {
                 }
             }
         case .realToComplex:
-            try result.withUnsafeMutableBufferPointer { out in
+            try result.withUnsafeMutableBufferPointer { (out) throws(TensorError) in
                 let destination = UnsafeMutableRawPointer(out.baseAddress!)
                 let source = UnsafeMutableRawPointer(mutating: input.storage.base + input.offset)
-                try withExtendedLifetime(input.storage) {
+                try withExtendedLifetime(input.storage) { () throws(TensorError) in
                     try guruPass(T.self, kind: .realToComplex, from: source, inShape: input.shape, to: destination,
-                                 outShape: outShape, axis: halved, logicalLength: input.shape[halved],
+                                 outShape: outShape, axis: halved, logicalLength: input.layout.length(halved),
                                  sign: sign, planning: planning)
                 }
                 try complexPasses(destination, shape: outShape)
@@ -105,10 +105,10 @@ extension FFT {
             // hands over a fresh copy that nothing else references (the same
             // contract as the single-plan path in `execute`), so it is the workspace.
             let workShape = input.shape
-            try withExtendedLifetime(input.storage) {
+            try withExtendedLifetime(input.storage) { () throws(TensorError) in
                 let data = UnsafeMutableRawPointer(input.storage.base + input.offset)
                 try complexPasses(data, shape: workShape)
-                try result.withUnsafeMutableBufferPointer { out in
+                try result.withUnsafeMutableBufferPointer { (out) throws(TensorError) in
                     try guruPass(T.self, kind: .complexToReal, from: data, inShape: workShape,
                                  to: UnsafeMutableRawPointer(out.baseAddress!), outShape: outShape, axis: halved,
                                  logicalLength: outShape[halved], sign: sign, planning: planning)
@@ -123,7 +123,7 @@ extension FFT {
         _ type: T.Type, kind: FFTKind, from input: UnsafeMutableRawPointer, inShape: [Int],
         to output: UnsafeMutableRawPointer, outShape: [Int], axis: Int, logicalLength: Int,
         sign: Int32, planning: FFTPlanning
-    ) throws {
+    ) throws(TensorError) {
         let inStrides = Tensor<T>.contiguousStrides(for: inShape)
         let outStrides = Tensor<T>.contiguousStrides(for: outShape)
         let dims = [fftw_iodim64(n: logicalLength, is: inStrides[axis], os: outStrides[axis])]
@@ -135,7 +135,7 @@ extension FFT {
         let handle = try plan(T.self, kind: kind, sign: sign, dims: dims, howMany: loops, planning: planning,
                               input: input, inputBytes: inBytes, output: output, outputBytes: outBytes)
         withExtendedLifetime(handle) {
-            T.fftwExecute(kind: kind, plan: handle.pointer, input: input, output: output)
+            T._fftwExecute(kind: kind, plan: handle.pointer, input: input, output: output)
         }
     }
 
@@ -144,7 +144,7 @@ extension FFT {
     /// gathered blocks of ``fftBlockWidth`` columns, in parallel.
     static func transformAxisInPlace<T: FFTScalar>(
         _ type: T.Type, data: UnsafeMutableRawPointer, shape: [Int], axis: Int, sign: Int32, planning: FFTPlanning
-    ) throws {
+    ) throws(TensorError) {
         let n = shape[axis]
         let inner = shape[(axis + 1)...].reduce(1, *)
         let outer = shape[..<axis].reduce(1, *)
@@ -158,7 +158,7 @@ extension FFT {
         let width = Swift.min(fftBlockWidth, inner)
         let tail = inner % width
         // Plans for an n × w block (rows of w columns, transformed down the rows), one thread each.
-        func blockPlan(_ w: Int) throws -> FFTPlanHandle {
+        func blockPlan(_ w: Int) throws(TensorError) -> FFTPlanHandle {
             let scratch = UnsafeMutableRawPointer.allocate(byteCount: n * w * complexBytes, alignment: 64)
             defer { scratch.deallocate() }
             return try plan(T.self, kind: .complexToComplex, sign: sign, dims: [fftw_iodim64(n: n, is: w, os: w)],
@@ -170,7 +170,8 @@ extension FFT {
         let partial = tail > 0 ? try blockPlan(tail) : nil
         let blocksPerOuter = (inner + width - 1) / width
         let tasks = outer * blocksPerOuter
-        let base = SendablePointer(data.assumingMemoryBound(to: UInt8.self))
+        let base = SendableMutableBuffer(UnsafeMutableBufferPointer(start: data.assumingMemoryBound(to: UInt8.self),
+                                                                    count: outer * n * inner * complexBytes))
         let minimumTasks = Swift.max(1, (1 << 15) / (n * width))
         withExtendedLifetime((full, partial)) {
             Parallel.forEachChunk(count: tasks, minimumChunk: minimumTasks) { range in
@@ -180,13 +181,13 @@ extension FFT {
                     let o = task / blocksPerOuter, column = (task % blocksPerOuter) * width
                     let w = Swift.min(width, inner - column)
                     let rowBytes = w * complexBytes
-                    let start = UnsafeMutableRawPointer(base.base) + ((o * n * inner + column) * complexBytes)
+                    let start = UnsafeMutableRawPointer(base.pointer(at: (o * n * inner + column) * complexBytes))
                     let strideBytes = inner * complexBytes
                     for i in 0..<n {
                         (buffer + i * rowBytes).copyMemory(from: start + i * strideBytes, byteCount: rowBytes)
                     }
                     let handle = w == width ? full : partial!
-                    T.fftwExecute(kind: .complexToComplex, plan: handle.pointer, input: buffer, output: buffer)
+                    T._fftwExecute(kind: .complexToComplex, plan: handle.pointer, input: buffer, output: buffer)
                     for i in 0..<n {
                         (start + i * strideBytes).copyMemory(from: buffer + i * rowBytes, byteCount: rowBytes)
                     }

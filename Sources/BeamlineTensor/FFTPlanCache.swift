@@ -52,8 +52,8 @@ final class FFTPlanHandle: @unchecked Sendable {
 /// FFTW's threading, set up once before any planning (Swift initialises
 /// globals lazily and exactly once).
 let fftwThreadsReady: Bool = {
-    let double = Double.fftwInitThreads()
-    let single = Float.fftwInitThreads()
+    let double = Double._fftwInitThreads()
+    let single = Float._fftwInitThreads()
     // Multi-threaded plans split their loops over Beamline's pool instead of
     // FFTW's own threads, whose workers sleep between transforms.
     fftw_threads_set_callback(runFFTWLoop, nil)
@@ -67,7 +67,8 @@ private func runFFTWLoop(work: (@convention(c) (UnsafeMutablePointer<CChar>?) ->
                          jobData: UnsafeMutablePointer<CChar>?, elementSize: Int, jobs: Int32,
                          data: UnsafeMutableRawPointer?) {
     guard let work, let jobData, jobs > 0 else { return }
-    runConcurrently(iterations: Int(jobs)) { job in _ = work(jobData + job * elementSize) }
+    let records = SendableMutableBuffer(UnsafeMutableBufferPointer(start: jobData, count: Int(jobs) * elementSize))
+    runConcurrently(iterations: Int(jobs)) { job in _ = work(records.pointer(at: job * elementSize, count: elementSize)) }
 }
 
 /// The planner lock: FFTW's planner (plan creation and destruction, wisdom)
@@ -105,17 +106,17 @@ extension FFT {
                                    howMany: [fftw_iodim64], planning: FFTPlanning,
                                    input: UnsafeMutableRawPointer, inputBytes: Int,
                                    output: UnsafeMutableRawPointer, outputBytes: Int,
-                                   threads requestedThreads: Int? = nil) throws -> FFTPlanHandle {
+                                   threads requestedThreads: Int? = nil) throws(TensorError) -> FFTPlanHandle {
         _ = fftwThreadsReady
         let threads = requestedThreads ?? FFT.planThreads
         let key = FFTPlanKey(precision: T.dtype, kind: kind, sign: sign,
                              dims: dims.flatMap { [$0.n, $0.is, $0.os] },
                              howMany: howMany.flatMap { [$0.n, $0.is, $0.os] }, flags: planning.flags,
-                             inputAlignment: T.fftwAlignment(of: input), outputAlignment: T.fftwAlignment(of: output),
+                             inputAlignment: T._fftwAlignment(of: input), outputAlignment: T._fftwAlignment(of: output),
                              threads: threads)
         let made: FFTPlanHandle? = fftwPlanner.withLock { cache in
             if let cached = cache[key] { return cached }
-            T.fftwPlanWithThreads(Int32(clamping: threads))
+            T._fftwPlanWithThreads(Int32(clamping: threads))
             var planIn = input, planOut = output
             var scratch: [UnsafeMutableRawPointer] = []
             if planning == .measure {
@@ -130,13 +131,13 @@ extension FFT {
             defer { scratch.forEach { $0.deallocate() } }
             let pointer = dims.withUnsafeBufferPointer { d in
                 howMany.withUnsafeBufferPointer { h in
-                    T.fftwPlan(kind: kind, rank: Int32(d.count), dims: d.baseAddress!,
+                    T._fftwPlan(kind: kind, rank: Int32(d.count), dims: d.baseAddress!,
                                howManyRank: Int32(h.count), howManyDims: h.baseAddress ?? d.baseAddress!,
                                input: planIn, output: planOut, sign: sign, flags: planning.flags)
                 }
             }
             guard let pointer else { return nil }
-            let handle = FFTPlanHandle(pointer: pointer, destroy: { T.fftwDestroy($0) })
+            let handle = FFTPlanHandle(pointer: pointer, destroy: { T._fftwDestroy($0) })
             cache[key] = handle
             return handle
         }
@@ -154,16 +155,16 @@ extension FFT {
     /// (`fftw_export_wisdom_to_string`).
     public static func exportWisdom<T: FFTScalar>(for type: T.Type) -> String {
         _ = fftwThreadsReady
-        return fftwPlanner.withLock { _ in T.fftwExportWisdom() }
+        return fftwPlanner.withLock { _ in T._fftwExportWisdom() }
     }
 
     /// Adds wisdom from text made by ``exportWisdom(for:)``
     /// (`fftw_import_wisdom_from_string`). Throws
     /// ``TensorError/invalidArgument(name:expected:received:)`` when FFTW
     /// cannot parse it.
-    public static func importWisdom<T: FFTScalar>(_ text: String, for type: T.Type) throws {
+    public static func importWisdom<T: FFTScalar>(_ text: String, for type: T.Type) throws(TensorError) {
         _ = fftwThreadsReady
-        let ok = fftwPlanner.withLock { _ in T.fftwImportWisdom(text) }
+        let ok = fftwPlanner.withLock { _ in T._fftwImportWisdom(text) }
         guard ok else {
             throw TensorError.invalidArgument(name: "wisdom", expected: "FFTW wisdom text for \(T.self)",
                                               received: "\(text.prefix(40))...")
@@ -173,9 +174,9 @@ extension FFT {
     /// Writes the wisdom for one precision to a file
     /// (`fftw_export_wisdom_to_filename`); throws
     /// ``TensorError/backendFailure(routine:code:)`` when it cannot be written.
-    public static func exportWisdom<T: FFTScalar>(for type: T.Type, toFile path: String) throws {
+    public static func exportWisdom<T: FFTScalar>(for type: T.Type, toFile path: String) throws(TensorError) {
         _ = fftwThreadsReady
-        let ok = fftwPlanner.withLock { _ in T.fftwExportWisdom(toFile: path) }
+        let ok = fftwPlanner.withLock { _ in T._fftwExportWisdom(toFile: path) }
         guard ok else { throw TensorError.backendFailure(routine: "fftw_export_wisdom_to_filename(\(path))", code: 0) }
     }
 
@@ -183,9 +184,9 @@ extension FFT {
     /// (`fftw_import_wisdom_from_filename`); throws
     /// ``TensorError/backendFailure(routine:code:)`` when the file is missing
     /// or not wisdom.
-    public static func importWisdom<T: FFTScalar>(for type: T.Type, fromFile path: String) throws {
+    public static func importWisdom<T: FFTScalar>(for type: T.Type, fromFile path: String) throws(TensorError) {
         _ = fftwThreadsReady
-        let ok = fftwPlanner.withLock { _ in T.fftwImportWisdom(fromFile: path) }
+        let ok = fftwPlanner.withLock { _ in T._fftwImportWisdom(fromFile: path) }
         guard ok else { throw TensorError.backendFailure(routine: "fftw_import_wisdom_from_filename(\(path))", code: 0) }
     }
 
@@ -193,6 +194,6 @@ extension FFT {
     /// plans stay valid.
     public static func forgetWisdom<T: FFTScalar>(for type: T.Type) {
         _ = fftwThreadsReady
-        fftwPlanner.withLock { _ in T.fftwForgetWisdom() }
+        fftwPlanner.withLock { _ in T._fftwForgetWisdom() }
     }
 }

@@ -25,42 +25,47 @@ public enum FFTKind: UInt8, Sendable, Hashable {
 /// pointers are passed untyped because `fftw_complex` is `(Double, Double)`,
 /// whose layout `Complex<Double>` shares. Planning functions are not
 /// thread-safe; ``FFT`` serialises them behind one lock.
+///
+/// The requirements are underscored, as swift-numerics underscores
+/// `AlgebraicField._relaxedAdd`: they must be public for the protocol to be,
+/// but they are not API (hidden from completion and documentation) and may
+/// change in any release. Use ``FFT``.
 public protocol FFTScalar: RealElement {
     /// `fftw_init_threads` (returns true on success).
-    static func fftwInitThreads() -> Bool
+    static func _fftwInitThreads() -> Bool
     /// `fftw_plan_with_nthreads`: threads used by plans made afterwards.
-    static func fftwPlanWithThreads(_ count: Int32)
+    static func _fftwPlanWithThreads(_ count: Int32)
     /// Makes a guru64 plan of `kind` (nil when FFTW cannot plan it).
-    static func fftwPlan(kind: FFTKind, rank: Int32, dims: UnsafePointer<fftw_iodim64>,
+    static func _fftwPlan(kind: FFTKind, rank: Int32, dims: UnsafePointer<fftw_iodim64>,
                          howManyRank: Int32, howManyDims: UnsafePointer<fftw_iodim64>,
                          input: UnsafeMutableRawPointer, output: UnsafeMutableRawPointer,
                          sign: Int32, flags: UInt32) -> OpaquePointer?
     /// Runs a plan on new arrays (`fftw_execute_dft`, `_dft_r2c`, `_dft_c2r`; thread-safe).
-    static func fftwExecute(kind: FFTKind, plan: OpaquePointer, input: UnsafeMutableRawPointer,
+    static func _fftwExecute(kind: FFTKind, plan: OpaquePointer, input: UnsafeMutableRawPointer,
                             output: UnsafeMutableRawPointer)
     /// `fftw_destroy_plan`.
-    static func fftwDestroy(_ plan: OpaquePointer)
+    static func _fftwDestroy(_ plan: OpaquePointer)
     /// `fftw_alignment_of`: the pointer's offset from FFTW's SIMD alignment, in bytes.
-    static func fftwAlignment(of pointer: UnsafeMutableRawPointer) -> Int32
+    static func _fftwAlignment(of pointer: UnsafeMutableRawPointer) -> Int32
     /// `fftw_export_wisdom_to_string`.
-    static func fftwExportWisdom() -> String
+    static func _fftwExportWisdom() -> String
     /// `fftw_import_wisdom_from_string` (true on success).
-    static func fftwImportWisdom(_ text: String) -> Bool
+    static func _fftwImportWisdom(_ text: String) -> Bool
     /// `fftw_export_wisdom_to_filename` (true on success).
-    static func fftwExportWisdom(toFile path: String) -> Bool
+    static func _fftwExportWisdom(toFile path: String) -> Bool
     /// `fftw_import_wisdom_from_filename` (true on success).
-    static func fftwImportWisdom(fromFile path: String) -> Bool
+    static func _fftwImportWisdom(fromFile path: String) -> Bool
     /// `fftw_forget_wisdom`.
-    static func fftwForgetWisdom()
+    static func _fftwForgetWisdom()
 }
 
 extension Float: FFTScalar {
     /// Forwards to `fftwf_init_threads`.
-    public static func fftwInitThreads() -> Bool { fftwf_init_threads() != 0 }
+    public static func _fftwInitThreads() -> Bool { fftwf_init_threads() != 0 }
     /// Forwards to `fftwf_plan_with_nthreads`.
-    public static func fftwPlanWithThreads(_ count: Int32) { fftwf_plan_with_nthreads(count) }
+    public static func _fftwPlanWithThreads(_ count: Int32) { fftwf_plan_with_nthreads(count) }
     /// Forwards to `fftwf_plan_guru64_dft`, `_dft_r2c` or `_dft_c2r`.
-    public static func fftwPlan(kind: FFTKind, rank: Int32, dims: UnsafePointer<fftw_iodim64>,
+    public static func _fftwPlan(kind: FFTKind, rank: Int32, dims: UnsafePointer<fftw_iodim64>,
                                 howManyRank: Int32, howManyDims: UnsafePointer<fftw_iodim64>,
                                 input: UnsafeMutableRawPointer, output: UnsafeMutableRawPointer,
                                 sign: Int32, flags: UInt32) -> OpaquePointer? {
@@ -80,7 +85,7 @@ extension Float: FFTScalar {
         }
     }
     /// Forwards to `fftwf_execute_dft`, `_dft_r2c` or `_dft_c2r`.
-    public static func fftwExecute(kind: FFTKind, plan: OpaquePointer, input: UnsafeMutableRawPointer,
+    public static func _fftwExecute(kind: FFTKind, plan: OpaquePointer, input: UnsafeMutableRawPointer,
                                    output: UnsafeMutableRawPointer) {
         switch kind {
         case .complexToComplex:
@@ -92,34 +97,34 @@ extension Float: FFTScalar {
         }
     }
     /// Forwards to `fftwf_destroy_plan`.
-    public static func fftwDestroy(_ plan: OpaquePointer) { fftwf_destroy_plan(plan) }
+    public static func _fftwDestroy(_ plan: OpaquePointer) { fftwf_destroy_plan(plan) }
     /// Forwards to `fftwf_alignment_of`.
-    public static func fftwAlignment(of pointer: UnsafeMutableRawPointer) -> Int32 {
+    public static func _fftwAlignment(of pointer: UnsafeMutableRawPointer) -> Int32 {
         fftwf_alignment_of(pointer.assumingMemoryBound(to: Float.self))
     }
     /// Forwards to `fftwf_export_wisdom_to_string` (and frees the C string).
-    public static func fftwExportWisdom() -> String {
+    public static func _fftwExportWisdom() -> String {
         guard let text = fftwf_export_wisdom_to_string() else { return "" }
         defer { free(text) }
         return String(cString: text)
     }
     /// Forwards to `fftwf_import_wisdom_from_string`.
-    public static func fftwImportWisdom(_ text: String) -> Bool { fftwf_import_wisdom_from_string(text) != 0 }
+    public static func _fftwImportWisdom(_ text: String) -> Bool { fftwf_import_wisdom_from_string(text) != 0 }
     /// Forwards to `fftwf_export_wisdom_to_filename`.
-    public static func fftwExportWisdom(toFile path: String) -> Bool { fftwf_export_wisdom_to_filename(path) != 0 }
+    public static func _fftwExportWisdom(toFile path: String) -> Bool { fftwf_export_wisdom_to_filename(path) != 0 }
     /// Forwards to `fftwf_import_wisdom_from_filename`.
-    public static func fftwImportWisdom(fromFile path: String) -> Bool { fftwf_import_wisdom_from_filename(path) != 0 }
+    public static func _fftwImportWisdom(fromFile path: String) -> Bool { fftwf_import_wisdom_from_filename(path) != 0 }
     /// Forwards to `fftwf_forget_wisdom`.
-    public static func fftwForgetWisdom() { fftwf_forget_wisdom() }
+    public static func _fftwForgetWisdom() { fftwf_forget_wisdom() }
 }
 
 extension Double: FFTScalar {
     /// Forwards to `fftw_init_threads`.
-    public static func fftwInitThreads() -> Bool { fftw_init_threads() != 0 }
+    public static func _fftwInitThreads() -> Bool { fftw_init_threads() != 0 }
     /// Forwards to `fftw_plan_with_nthreads`.
-    public static func fftwPlanWithThreads(_ count: Int32) { fftw_plan_with_nthreads(count) }
+    public static func _fftwPlanWithThreads(_ count: Int32) { fftw_plan_with_nthreads(count) }
     /// Forwards to `fftw_plan_guru64_dft`, `_dft_r2c` or `_dft_c2r`.
-    public static func fftwPlan(kind: FFTKind, rank: Int32, dims: UnsafePointer<fftw_iodim64>,
+    public static func _fftwPlan(kind: FFTKind, rank: Int32, dims: UnsafePointer<fftw_iodim64>,
                                 howManyRank: Int32, howManyDims: UnsafePointer<fftw_iodim64>,
                                 input: UnsafeMutableRawPointer, output: UnsafeMutableRawPointer,
                                 sign: Int32, flags: UInt32) -> OpaquePointer? {
@@ -139,7 +144,7 @@ extension Double: FFTScalar {
         }
     }
     /// Forwards to `fftw_execute_dft`, `_dft_r2c` or `_dft_c2r`.
-    public static func fftwExecute(kind: FFTKind, plan: OpaquePointer, input: UnsafeMutableRawPointer,
+    public static func _fftwExecute(kind: FFTKind, plan: OpaquePointer, input: UnsafeMutableRawPointer,
                                    output: UnsafeMutableRawPointer) {
         switch kind {
         case .complexToComplex:
@@ -151,23 +156,23 @@ extension Double: FFTScalar {
         }
     }
     /// Forwards to `fftw_destroy_plan`.
-    public static func fftwDestroy(_ plan: OpaquePointer) { fftw_destroy_plan(plan) }
+    public static func _fftwDestroy(_ plan: OpaquePointer) { fftw_destroy_plan(plan) }
     /// Forwards to `fftw_alignment_of`.
-    public static func fftwAlignment(of pointer: UnsafeMutableRawPointer) -> Int32 {
+    public static func _fftwAlignment(of pointer: UnsafeMutableRawPointer) -> Int32 {
         fftw_alignment_of(pointer.assumingMemoryBound(to: Double.self))
     }
     /// Forwards to `fftw_export_wisdom_to_string` (and frees the C string).
-    public static func fftwExportWisdom() -> String {
+    public static func _fftwExportWisdom() -> String {
         guard let text = fftw_export_wisdom_to_string() else { return "" }
         defer { free(text) }
         return String(cString: text)
     }
     /// Forwards to `fftw_import_wisdom_from_string`.
-    public static func fftwImportWisdom(_ text: String) -> Bool { fftw_import_wisdom_from_string(text) != 0 }
+    public static func _fftwImportWisdom(_ text: String) -> Bool { fftw_import_wisdom_from_string(text) != 0 }
     /// Forwards to `fftw_export_wisdom_to_filename`.
-    public static func fftwExportWisdom(toFile path: String) -> Bool { fftw_export_wisdom_to_filename(path) != 0 }
+    public static func _fftwExportWisdom(toFile path: String) -> Bool { fftw_export_wisdom_to_filename(path) != 0 }
     /// Forwards to `fftw_import_wisdom_from_filename`.
-    public static func fftwImportWisdom(fromFile path: String) -> Bool { fftw_import_wisdom_from_filename(path) != 0 }
+    public static func _fftwImportWisdom(fromFile path: String) -> Bool { fftw_import_wisdom_from_filename(path) != 0 }
     /// Forwards to `fftw_forget_wisdom`.
-    public static func fftwForgetWisdom() { fftw_forget_wisdom() }
+    public static func _fftwForgetWisdom() { fftw_forget_wisdom() }
 }

@@ -88,7 +88,7 @@ struct AxisSelection {
 extension Tensor {
     /// Resolves a subscript into a view, or an error naming the bad index.
     @inlinable
-    func resolvedView(_ indices: [TensorIndex]) throws -> Tensor {
+    func resolvedView(_ indices: [TensorIndex]) throws(TensorError) -> Tensor {
         let ellipses = indices.filter { $0 == .ellipsis }.count
         guard ellipses <= 1 else {
             throw TensorError.invalidArgument(name: "indices", expected: "at most one ellipsis",
@@ -118,11 +118,11 @@ extension Tensor {
                 newStrides.append(0)
                 continue
             }
-            let selection = try Self.select(index, axis: axis, size: shape[axis])
-            newOffset += selection.start &* strides[axis]
+            let selection = try Self.select(index, axis: axis, size: layout.length(axis))
+            newOffset += selection.start &* layout.stride(axis)
             if selection.keepsAxis {
                 newShape.append(selection.count)
-                newStrides.append(selection.step &* strides[axis])
+                newStrides.append(selection.step &* layout.stride(axis))
             }
             axis += 1
         }
@@ -131,7 +131,7 @@ extension Tensor {
 
     /// The positions one index selects along an axis of length `size`.
     @inlinable
-    static func select(_ index: TensorIndex, axis: Int, size: Int) throws -> AxisSelection {
+    static func select(_ index: TensorIndex, axis: Int, size: Int) throws(TensorError) -> AxisSelection {
         switch index {
         case .index(let i):
             let position = i < 0 ? i + size : i
@@ -211,14 +211,14 @@ extension Tensor {
 
     /// The throwing form of the view subscript.
     @inlinable
-    public func view(_ indices: [any TensorIndexExpression]) throws -> Tensor {
+    public func view(_ indices: [any TensorIndexExpression]) throws(TensorError) -> Tensor {
         try resolvedView(indices.map(\.tensorIndex))
     }
 
     /// Writes `value` (broadcast to the selected view's shape) into the
     /// elements that `indices` select; throws on bad indices or shapes.
     @inlinable
-    public mutating func assign(_ value: Tensor, to indices: [TensorIndex]) throws {
+    public mutating func assign(_ value: Tensor, to indices: [TensorIndex]) throws(TensorError) {
         var source = value
         if source.storage === storage { source = source.copied() }
         makeUniqueForWriting()
@@ -232,7 +232,7 @@ extension Tensor {
 
     /// Writes `value` into every element that `indices` select.
     @inlinable
-    public mutating func assign(_ value: Element, to indices: [TensorIndex]) throws {
+    public mutating func assign(_ value: Element, to indices: [TensorIndex]) throws(TensorError) {
         try assign(Tensor(scalar: value), to: indices)
     }
 

@@ -55,25 +55,25 @@ extension Tensor where Element: LinearAlgebraScalar {
 
     /// A fresh row-major copy that LAPACK may overwrite, after checking that
     /// `t` is a 2-d matrix of finite values.
-    static func lapackMatrix(_ t: Tensor, _ argument: String, _ operation: String, square: Bool) throws -> Tensor {
+    static func lapackMatrix(_ t: Tensor, _ argument: String, _ operation: String, square: Bool) throws(TensorError) -> Tensor {
         guard t.rank == 2 else {
             throw TensorError.invalidArgument(name: argument, expected: "a 2-d matrix for \(operation)",
                                               received: "shape \(t.shape)")
         }
-        if square && t.shape[0] != t.shape[1] {
-            throw TensorError.shapeMismatch(operation: "\(operation): \(argument) must be square",
-                                            expected: [t.shape[0], t.shape[0]], received: t.shape)
+        if square && t.layout.length(0) != t.layout.length(1) {
+            throw TensorError.shapeMismatch(argument: "\(operation): \(argument) must be square",
+                                            expected: [t.layout.length(0), t.layout.length(0)], received: t.shape)
         }
-        _ = try blasInt(t.shape[0], "rows of \(argument)")
-        _ = try blasInt(t.shape[1], "columns of \(argument)")
+        _ = try blasInt(t.layout.length(0), "rows of \(argument)")
+        _ = try blasInt(t.layout.length(1), "columns of \(argument)")
         let copy = t.copied()
         try checkFinite(copy, argument)
         return copy
     }
 
     /// Throws ``TensorError/nonFiniteValues(argument:)`` when `t` holds NaN or infinity.
-    static func checkFinite(_ t: Tensor, _ argument: String) throws {
-        let finite = t.withUnsafeBufferPointer { Element.allFinite($0) }
+    static func checkFinite(_ t: Tensor, _ argument: String) throws(TensorError) {
+        let finite = t.allFinite
         guard finite else { throw TensorError.nonFiniteValues(argument: argument) }
     }
 
@@ -83,7 +83,7 @@ extension Tensor where Element: LinearAlgebraScalar {
 
     /// Maps a negative LAPACK `info` (an argument error, which the checks
     /// above should make impossible) to ``TensorError/backendFailure(routine:code:)``.
-    static func checkArgumentInfo(_ info: Int32, _ routine: String) throws {
+    static func checkArgumentInfo(_ info: Int32, _ routine: String) throws(TensorError) {
         if info < 0 { throw TensorError.backendFailure(routine: routine, code: Int(info)) }
     }
 
@@ -97,7 +97,7 @@ extension Tensor where Element: LinearAlgebraScalar {
     ///   - b: a vector `[n]` or a matrix `[n, k]` of right-hand sides.
     /// - Returns: `x`, with the shape of `b`.
     /// - Throws: ``TensorError/singularMatrix(operation:pivot:)`` when `a` is
-    ///   exactly singular; ``TensorError/shapeMismatch(operation:expected:received:)``
+    ///   exactly singular; ``TensorError/shapeMismatch(argument:expected:received:)``
     ///   when `a` is not square or `b` has the wrong number of rows;
     ///   ``TensorError/nonFiniteValues(argument:)`` for NaN or infinity in `a` or `b`;
     ///   ``TensorError/invalidArgument(name:expected:received:)`` for wrong ranks.
@@ -105,24 +105,24 @@ extension Tensor where Element: LinearAlgebraScalar {
     @specialized(where Element == Float)
     @specialized(where Element == Complex<Double>)
     @specialized(where Element == Complex<Float>)
-    public static func solve(_ a: Tensor, _ b: Tensor) throws -> Tensor {
+    public static func solve(_ a: Tensor, _ b: Tensor) throws(TensorError) -> Tensor {
         let matrix = try lapackMatrix(a, "a", "solve", square: true)
-        let n = a.shape[0]
+        let n = a.layout.length(0)
         guard b.rank == 1 || b.rank == 2 else {
             throw TensorError.invalidArgument(name: "b", expected: "a 1-d or 2-d tensor", received: "shape \(b.shape)")
         }
-        guard b.shape[0] == n else {
+        guard b.layout.length(0) == n else {
             var expected = b.shape
             expected[0] = n
-            throw TensorError.shapeMismatch(operation: "solve: rows of b", expected: expected, received: b.shape)
+            throw TensorError.shapeMismatch(argument: "solve: rows of b", expected: expected, received: b.shape)
         }
-        let nrhs = b.rank == 1 ? 1 : b.shape[1]
+        let nrhs = b.rank == 1 ? 1 : b.layout.length(1)
         let rhs = b.copied()
         try checkFinite(rhs, "b")
         if n == 0 || nrhs == 0 { return rhs }
         let n32 = try blasInt(n, "n"), nrhs32 = try blasInt(nrhs, "columns of b")
         var pivots = [Int32](repeating: 0, count: n)
-        let info = Element.lapackGesv(n: n32, nrhs: nrhs32, a: matrix.ownedBase, lda: n32, ipiv: &pivots,
+        let info = Element._lapackGesv(n: n32, nrhs: nrhs32, a: matrix.ownedBase, lda: n32, ipiv: &pivots,
                                       b: rhs.ownedBase, ldb: nrhs32)
         try checkArgumentInfo(info, "gesv")
         if info > 0 { throw TensorError.singularMatrix(operation: "solve", pivot: Int(info)) }
@@ -132,22 +132,22 @@ extension Tensor where Element: LinearAlgebraScalar {
     /// The inverse of a square matrix (`numpy.linalg.inv`), by `?getrf` and `?getri`.
     ///
     /// - Throws: ``TensorError/singularMatrix(operation:pivot:)`` when `a` is
-    ///   exactly singular, ``TensorError/shapeMismatch(operation:expected:received:)``
+    ///   exactly singular, ``TensorError/shapeMismatch(argument:expected:received:)``
     ///   when it is not square, ``TensorError/nonFiniteValues(argument:)`` for NaN or infinity.
     @specialized(where Element == Double)
     @specialized(where Element == Float)
     @specialized(where Element == Complex<Double>)
     @specialized(where Element == Complex<Float>)
-    public static func inverse(_ a: Tensor) throws -> Tensor {
+    public static func inverse(_ a: Tensor) throws(TensorError) -> Tensor {
         let matrix = try lapackMatrix(a, "a", "inverse", square: true)
-        let n = a.shape[0]
+        let n = a.layout.length(0)
         if n == 0 { return matrix }
         let n32 = try blasInt(n, "n")
         var pivots = [Int32](repeating: 0, count: n)
-        var info = Element.lapackGetrf(m: n32, n: n32, a: matrix.ownedBase, lda: n32, ipiv: &pivots)
+        var info = Element._lapackGetrf(m: n32, n: n32, a: matrix.ownedBase, lda: n32, ipiv: &pivots)
         try checkArgumentInfo(info, "getrf")
         if info > 0 { throw TensorError.singularMatrix(operation: "inverse", pivot: Int(info)) }
-        info = Element.lapackGetri(n: n32, a: matrix.ownedBase, lda: n32, ipiv: pivots)
+        info = Element._lapackGetri(n: n32, a: matrix.ownedBase, lda: n32, ipiv: pivots)
         try checkArgumentInfo(info, "getri")
         if info > 0 { throw TensorError.singularMatrix(operation: "inverse", pivot: Int(info)) }
         return matrix
@@ -157,26 +157,26 @@ extension Tensor where Element: LinearAlgebraScalar {
     /// factorisation (`?getrf`): the product of `U`'s diagonal, negated once
     /// per row interchange. A singular matrix gives 0 (not an error), as in NumPy.
     ///
-    /// - Throws: ``TensorError/shapeMismatch(operation:expected:received:)``
+    /// - Throws: ``TensorError/shapeMismatch(argument:expected:received:)``
     ///   when `a` is not square, ``TensorError/nonFiniteValues(argument:)`` for NaN or infinity.
     @specialized(where Element == Double)
     @specialized(where Element == Float)
     @specialized(where Element == Complex<Double>)
     @specialized(where Element == Complex<Float>)
-    public static func determinant(_ a: Tensor) throws -> Element {
+    public static func determinant(_ a: Tensor) throws(TensorError) -> Element {
         let matrix = try lapackMatrix(a, "a", "determinant", square: true)
-        let n = a.shape[0]
-        if n == 0 { return .oneValue }
+        let n = a.layout.length(0)
+        if n == 0 { return ._oneValue }
         let n32 = try blasInt(n, "n")
         var pivots = [Int32](repeating: 0, count: n)
-        let info = Element.lapackGetrf(m: n32, n: n32, a: matrix.ownedBase, lda: n32, ipiv: &pivots)
+        let info = Element._lapackGetrf(m: n32, n: n32, a: matrix.ownedBase, lda: n32, ipiv: &pivots)
         try checkArgumentInfo(info, "getrf")
-        if info > 0 { return .zeroValue }
-        var result = Element.oneValue
+        if info > 0 { return ._zeroValue }
+        var result = Element._oneValue
         let base = matrix.ownedBase
         for i in 0..<n {
             result *= base[i * n + i]
-            if pivots[i] != Int32(i + 1) { result = .zeroValue - result }
+            if pivots[i] != Int32(i + 1) { result = ._zeroValue - result }
         }
         return withExtendedLifetime(matrix) { result }
     }
@@ -190,22 +190,22 @@ extension Tensor where Element: LinearAlgebraScalar {
     ///
     /// - Throws: ``TensorError/notPositiveDefinite(operation:minorOrder:)``
     ///   when `a` is not positive definite,
-    ///   ``TensorError/shapeMismatch(operation:expected:received:)`` when it
+    ///   ``TensorError/shapeMismatch(argument:expected:received:)`` when it
     ///   is not square, ``TensorError/nonFiniteValues(argument:)`` for NaN or infinity.
     @specialized(where Element == Double)
     @specialized(where Element == Float)
     @specialized(where Element == Complex<Double>)
     @specialized(where Element == Complex<Float>)
-    public static func cholesky(_ a: Tensor) throws -> Tensor {
+    public static func cholesky(_ a: Tensor) throws(TensorError) -> Tensor {
         let matrix = try lapackMatrix(a, "a", "cholesky", square: true)
-        let n = a.shape[0]
+        let n = a.layout.length(0)
         if n == 0 { return matrix }
         let n32 = try blasInt(n, "n")
-        let info = Element.lapackPotrf(lower: true, n: n32, a: matrix.ownedBase, lda: n32)
+        let info = Element._lapackPotrf(lower: true, n: n32, a: matrix.ownedBase, lda: n32)
         try checkArgumentInfo(info, "potrf")
         if info > 0 { throw TensorError.notPositiveDefinite(operation: "cholesky", minorOrder: Int(info)) }
         let base = matrix.ownedBase
-        for i in 0..<n { for j in (i + 1)..<Swift.max(i + 1, n) { base[i * n + j] = .zeroValue } }
+        for i in 0..<n { for j in (i + 1)..<Swift.max(i + 1, n) { base[i * n + j] = ._zeroValue } }
         return matrix
     }
 
@@ -221,27 +221,27 @@ extension Tensor where Element: LinearAlgebraScalar {
     @specialized(where Element == Float)
     @specialized(where Element == Complex<Double>)
     @specialized(where Element == Complex<Float>)
-    public static func qr(_ a: Tensor) throws -> QRDecomposition<Element> {
+    public static func qr(_ a: Tensor) throws(TensorError) -> QRDecomposition<Element> {
         let matrix = try lapackMatrix(a, "a", "qr", square: false)
-        let m = a.shape[0], n = a.shape[1], k = Swift.min(m, n)
+        let m = a.layout.length(0), n = a.layout.length(1), k = Swift.min(m, n)
         if k == 0 {
-            return QRDecomposition(q: Tensor(shape: [m, k], repeating: .zeroValue),
-                                   r: Tensor(shape: [k, n], repeating: .zeroValue))
+            return QRDecomposition(q: Tensor(shape: [m, k], repeating: ._zeroValue),
+                                   r: Tensor(shape: [k, n], repeating: ._zeroValue))
         }
         let m32 = try blasInt(m, "m"), n32 = try blasInt(n, "n"), k32 = try blasInt(k, "k")
-        var tau = [Element](repeating: .zeroValue, count: k)
-        var info = Element.lapackGeqrf(m: m32, n: n32, a: matrix.ownedBase, lda: n32, tau: &tau)
+        var tau = [Element](repeating: ._zeroValue, count: k)
+        var info = Element._lapackGeqrf(m: m32, n: n32, a: matrix.ownedBase, lda: n32, tau: &tau)
         try checkArgumentInfo(info, "geqrf")
         let base = matrix.ownedBase
-        let r = Tensor(shape: [k, n]) { buffer in
+        let r = Tensor(unsafeUninitializedShape: [k, n]) { buffer in
             for i in 0..<k {
-                for j in 0..<n { buffer[i * n + j] = j >= i ? base[i * n + j] : .zeroValue }
+                for j in 0..<n { buffer[i * n + j] = j >= i ? base[i * n + j] : ._zeroValue }
             }
         }
         // Q from the first k columns (leading dimension n stays valid).
-        info = Element.lapackOrgqr(m: m32, n: k32, k: k32, a: base, lda: n32, tau: tau)
+        info = Element._lapackOrgqr(m: m32, n: k32, k: k32, a: base, lda: n32, tau: tau)
         try checkArgumentInfo(info, "orgqr")
-        let q = Tensor(shape: [m, k]) { buffer in
+        let q = Tensor(unsafeUninitializedShape: [m, k]) { buffer in
             for i in 0..<m { for j in 0..<k { buffer[i * k + j] = base[i * n + j] } }
         }
         return withExtendedLifetime(matrix) { QRDecomposition(q: q, r: r) }
@@ -260,9 +260,9 @@ extension Tensor where Element: LinearAlgebraScalar {
     @specialized(where Element == Float)
     @specialized(where Element == Complex<Double>)
     @specialized(where Element == Complex<Float>)
-    public static func svd(_ a: Tensor, fullMatrices: Bool = true) throws -> SingularValueDecomposition<Element> {
+    public static func svd(_ a: Tensor, fullMatrices: Bool = true) throws(TensorError) -> SingularValueDecomposition<Element> {
         let matrix = try lapackMatrix(a, "a", "svd", square: false)
-        let m = a.shape[0], n = a.shape[1], k = Swift.min(m, n)
+        let m = a.layout.length(0), n = a.layout.length(1), k = Swift.min(m, n)
         let uColumns = fullMatrices ? m : k, vRows = fullMatrices ? n : k
         if k == 0 {
             return SingularValueDecomposition(u: .identityMatrix(m, uColumns), s: Tensor<Element.RealComponent>(shape: [0], repeating: 0),
@@ -270,12 +270,12 @@ extension Tensor where Element: LinearAlgebraScalar {
         }
         let m32 = try blasInt(m, "m"), n32 = try blasInt(n, "n")
         var s = Tensor<Element.RealComponent>(shape: [k], repeating: 0)
-        var u = Tensor(shape: [m, uColumns], repeating: .zeroValue)
-        var vh = Tensor(shape: [vRows, n], repeating: .zeroValue)
+        var u = Tensor(shape: [m, uColumns], repeating: ._zeroValue)
+        var vh = Tensor(shape: [vRows, n], repeating: ._zeroValue)
         let info = s.withUnsafeMutableBufferPointer { ps in
             u.withUnsafeMutableBufferPointer { pu in
                 vh.withUnsafeMutableBufferPointer { pv in
-                    Element.lapackGesdd(jobz: lapackChar(fullMatrices ? "A" : "S"), m: m32, n: n32,
+                    Element._lapackGesdd(jobz: lapackChar(fullMatrices ? "A" : "S"), m: m32, n: n32,
                                         a: matrix.ownedBase, lda: n32, s: ps.baseAddress!,
                                         u: pu.baseAddress, ldu: Int32(uColumns), vt: pv.baseAddress, ldvt: n32)
                 }
@@ -294,16 +294,16 @@ extension Tensor where Element: LinearAlgebraScalar {
     @specialized(where Element == Float)
     @specialized(where Element == Complex<Double>)
     @specialized(where Element == Complex<Float>)
-    public static func singularValues(_ a: Tensor) throws -> Tensor<Element.RealComponent> {
+    public static func singularValues(_ a: Tensor) throws(TensorError) -> Tensor<Element.RealComponent> {
         let matrix = try lapackMatrix(a, "a", "singularValues", square: false)
-        let m = a.shape[0], n = a.shape[1], k = Swift.min(m, n)
+        let m = a.layout.length(0), n = a.layout.length(1), k = Swift.min(m, n)
         var s = Tensor<Element.RealComponent>(shape: [k], repeating: 0)
         if k == 0 { return s }
         // LAPACKE's row-major wrapper checks ldu >= m and ldvt >= n even
         // when no vectors are computed.
         let m32 = try blasInt(m, "m"), n32 = try blasInt(n, "n")
         let info = s.withUnsafeMutableBufferPointer { ps in
-            Element.lapackGesdd(jobz: lapackChar("N"), m: m32, n: n32, a: matrix.ownedBase, lda: n32,
+            Element._lapackGesdd(jobz: lapackChar("N"), m: m32, n: n32, a: matrix.ownedBase, lda: n32,
                                 s: ps.baseAddress!, u: nil, ldu: m32, vt: nil, ldvt: n32)
         }
         try checkArgumentInfo(info, "gesdd")
@@ -318,13 +318,13 @@ extension Tensor where Element: LinearAlgebraScalar {
     /// - Parameter lower: read the lower triangle (NumPy's default `"L"`)
     ///   or, when false, the upper one; the other triangle is ignored.
     /// - Throws: ``TensorError/noConvergence(operation:info:)``,
-    ///   ``TensorError/shapeMismatch(operation:expected:received:)`` when
+    ///   ``TensorError/shapeMismatch(argument:expected:received:)`` when
     ///   `a` is not square, ``TensorError/nonFiniteValues(argument:)`` for NaN or infinity.
     @specialized(where Element == Double)
     @specialized(where Element == Float)
     @specialized(where Element == Complex<Double>)
     @specialized(where Element == Complex<Float>)
-    public static func eigh(_ a: Tensor, lower: Bool = true) throws -> SymmetricEigendecomposition<Element> {
+    public static func eigh(_ a: Tensor, lower: Bool = true) throws(TensorError) -> SymmetricEigendecomposition<Element> {
         let (values, vectors) = try symmetricEigen(a, vectors: true, lower: lower, operation: "eigh")
         return SymmetricEigendecomposition(eigenvalues: values, eigenvectors: vectors)
     }
@@ -337,21 +337,21 @@ extension Tensor where Element: LinearAlgebraScalar {
     @specialized(where Element == Float)
     @specialized(where Element == Complex<Double>)
     @specialized(where Element == Complex<Float>)
-    public static func eigvalsh(_ a: Tensor, lower: Bool = true) throws -> Tensor<Element.RealComponent> {
+    public static func eigvalsh(_ a: Tensor, lower: Bool = true) throws(TensorError) -> Tensor<Element.RealComponent> {
         try symmetricEigen(a, vectors: false, lower: lower, operation: "eigvalsh").values
     }
 
     /// `?syevd` / `?heevd` on a copy of `a`: eigenvalues, and the copy,
     /// which holds the eigenvectors when `vectors` is true.
     static func symmetricEigen(_ a: Tensor, vectors: Bool, lower: Bool,
-                               operation: String) throws -> (values: Tensor<Element.RealComponent>, vectors: Tensor) {
+                               operation: String) throws(TensorError) -> (values: Tensor<Element.RealComponent>, vectors: Tensor) {
         let matrix = try lapackMatrix(a, "a", operation, square: true)
-        let n = a.shape[0]
+        let n = a.layout.length(0)
         var w = Tensor<Element.RealComponent>(shape: [n], repeating: 0)
         if n == 0 { return (w, matrix) }
         let n32 = try blasInt(n, "n")
         let info = w.withUnsafeMutableBufferPointer { pw in
-            Element.lapackEigh(vectors: vectors, lower: lower, n: n32, a: matrix.ownedBase, lda: n32,
+            Element._lapackEigh(vectors: vectors, lower: lower, n: n32, a: matrix.ownedBase, lda: n32,
                                w: pw.baseAddress!)
         }
         try checkArgumentInfo(info, "syevd/heevd")
@@ -370,7 +370,7 @@ extension Tensor where Element: LinearAlgebraScalar {
     ///   - rcond: singular values below `rcond · s_max` count as zero;
     ///     nil (NumPy 2's default) means `eps · max(m, n)`.
     /// - Returns: solution, residuals, rank and singular values, as NumPy does.
-    /// - Throws: ``TensorError/shapeMismatch(operation:expected:received:)``
+    /// - Throws: ``TensorError/shapeMismatch(argument:expected:received:)``
     ///   when `b` does not have `m` rows, ``TensorError/nonFiniteValues(argument:)``
     ///   for NaN or infinity in `a` or `b`, ``TensorError/noConvergence(operation:info:)``.
     @specialized(where Element == Double)
@@ -378,23 +378,23 @@ extension Tensor where Element: LinearAlgebraScalar {
     @specialized(where Element == Complex<Double>)
     @specialized(where Element == Complex<Float>)
     public static func leastSquares(_ a: Tensor, _ b: Tensor,
-                                    rcond: Element.RealComponent? = nil) throws -> LeastSquaresResult<Element> {
+                                    rcond: Element.RealComponent? = nil) throws(TensorError) -> LeastSquaresResult<Element> {
         typealias Real = Element.RealComponent
         let matrix = try lapackMatrix(a, "a", "leastSquares", square: false)
-        let m = a.shape[0], n = a.shape[1], k = Swift.min(m, n)
+        let m = a.layout.length(0), n = a.layout.length(1), k = Swift.min(m, n)
         guard b.rank == 1 || b.rank == 2 else {
             throw TensorError.invalidArgument(name: "b", expected: "a 1-d or 2-d tensor", received: "shape \(b.shape)")
         }
-        guard b.shape[0] == m else {
+        guard b.layout.length(0) == m else {
             var expected = b.shape
             expected[0] = m
-            throw TensorError.shapeMismatch(operation: "leastSquares: rows of b", expected: expected, received: b.shape)
+            throw TensorError.shapeMismatch(argument: "leastSquares: rows of b", expected: expected, received: b.shape)
         }
         try checkFinite(b, "b")
-        let nrhs = b.rank == 1 ? 1 : b.shape[1]
+        let nrhs = b.rank == 1 ? 1 : b.layout.length(1)
         let rows = Swift.max(m, n, 1)
         // b padded to max(m, n) rows, as gelsd wants.
-        var work = Tensor(shape: [rows, nrhs], repeating: .zeroValue)
+        var work = Tensor(shape: [rows, nrhs], repeating: ._zeroValue)
         let bMatrix = b.rank == 1 ? b.reshaped([m, 1]) : b
         if m > 0 && nrhs > 0 {
             try work.assign(bMatrix, to: [.range(0..<m), .all])
@@ -406,7 +406,7 @@ extension Tensor where Element: LinearAlgebraScalar {
             let m32 = try blasInt(m, "m"), n32 = try blasInt(n, "n"), nrhs32 = try blasInt(nrhs, "columns of b")
             let info = s.withUnsafeMutableBufferPointer { ps in
                 work.withUnsafeMutableBufferPointer { pb in
-                    Element.lapackGelsd(m: m32, n: n32, nrhs: nrhs32, a: matrix.ownedBase, lda: n32,
+                    Element._lapackGelsd(m: m32, n: n32, nrhs: nrhs32, a: matrix.ownedBase, lda: n32,
                                         b: pb.baseAddress!, ldb: nrhs32, s: ps.baseAddress!, rcond: condition,
                                         rank: &rank)
                 }
@@ -424,7 +424,7 @@ extension Tensor where Element: LinearAlgebraScalar {
         var residuals = Tensor<Real>(shape: [0], repeating: 0)
         if Int(rank) == n && m > n {
             let tail = work[n..<m, TensorIndex.all]
-            residuals = Tensor<Real>(shape: [nrhs]) { buffer in
+            residuals = Tensor<Real>(unsafeUninitializedShape: [nrhs]) { buffer in
                 for j in 0..<nrhs {
                     var sum: Real = 0
                     for i in 0..<(m - n) {
@@ -442,8 +442,8 @@ extension Tensor where Element: LinearAlgebraScalar {
 
     /// An `[rows, columns]` matrix with ones on the main diagonal.
     static func identityMatrix(_ rows: Int, _ columns: Int) -> Tensor {
-        Tensor(shape: [rows, columns]) { buffer in
-            for i in 0..<rows { for j in 0..<columns { buffer[i * columns + j] = i == j ? .oneValue : .zeroValue } }
+        Tensor(unsafeUninitializedShape: [rows, columns]) { buffer in
+            for i in 0..<rows { for j in 0..<columns { buffer[i * columns + j] = i == j ? ._oneValue : ._zeroValue } }
         }
     }
 }

@@ -4,7 +4,7 @@ import ComplexModule
 
 /// Converts a size or leading dimension to BLAS's `Int32`, or throws.
 @usableFromInline
-func blasInt(_ value: Int, _ name: String) throws -> Int32 {
+func blasInt(_ value: Int, _ name: String) throws(TensorError) -> Int32 {
     guard let v = Int32(exactly: value) else {
         throw TensorError.invalidArgument(name: name, expected: "at most \(Int32.max) (BLAS/LAPACK 32-bit sizes)",
                                           received: "\(value)")
@@ -83,7 +83,7 @@ extension Tensor where Element: LinearAlgebraScalar {
     /// The throwing form of ``matmul(_:_:)``: throws
     /// ``TensorError/invalidArgument(name:expected:received:)`` for a 0-d
     /// operand or sizes beyond BLAS's 32-bit range,
-    /// ``TensorError/shapeMismatch(operation:expected:received:)`` when the
+    /// ``TensorError/shapeMismatch(argument:expected:received:)`` when the
     /// inner dimensions differ and
     /// ``TensorError/notBroadcastable(operation:lhs:rhs:)`` when the batch
     /// axes do not broadcast.
@@ -91,7 +91,7 @@ extension Tensor where Element: LinearAlgebraScalar {
     @specialized(where Element == Float)
     @specialized(where Element == Complex<Double>)
     @specialized(where Element == Complex<Float>)
-    public static func checkedMatmul(_ a: Tensor, _ b: Tensor) throws -> Tensor {
+    public static func checkedMatmul(_ a: Tensor, _ b: Tensor) throws(TensorError) -> Tensor {
         guard a.rank >= 1 else {
             throw TensorError.invalidArgument(name: "a", expected: "at least 1 axis", received: "shape \(a.shape)")
         }
@@ -100,15 +100,16 @@ extension Tensor where Element: LinearAlgebraScalar {
         }
         let lhs = a.rank == 1 ? a.expanded(axis: 0) : a
         let rhs = b.rank == 1 ? b.expanded(axis: 1) : b
-        let m = lhs.shape[lhs.rank - 2], k = lhs.shape[lhs.rank - 1]
-        let k2 = rhs.shape[rhs.rank - 2], n = rhs.shape[rhs.rank - 1]
+        let m = lhs.layout.length(lhs.rank - 2), k = lhs.layout.length(lhs.rank - 1)
+        let k2 = rhs.layout.length(rhs.rank - 2), n = rhs.layout.length(rhs.rank - 1)
         guard k == k2 else {
             var expected = b.shape
             expected[b.rank == 1 ? 0 : b.rank - 2] = k
-            throw TensorError.shapeMismatch(operation: "matmul(\(a.shape), \(b.shape)): rows of b",
+            throw TensorError.shapeMismatch(argument: "matmul(\(a.shape), \(b.shape)): rows of b",
                                             expected: expected, received: b.shape)
         }
-        let batchA = Array(lhs.shape.dropLast(2)), batchB = Array(rhs.shape.dropLast(2))
+        let batchA = lhs.rank > 2 ? Array(lhs.shape.dropLast(2)) : []
+        let batchB = rhs.rank > 2 ? Array(rhs.shape.dropLast(2)) : []
         guard let batch = broadcastShape(batchA, batchB) else {
             throw TensorError.notBroadcastable(operation: "matmul batch axes", lhs: a.shape, rhs: b.shape)
         }
@@ -122,24 +123,24 @@ extension Tensor where Element: LinearAlgebraScalar {
     }
 
     /// Product of two stacks of matrices already promoted to rank >= 2.
-    static func matmulStack(_ lhs: Tensor, _ rhs: Tensor, batch: [Int], m: Int, n: Int, k: Int) throws -> Tensor {
+    static func matmulStack(_ lhs: Tensor, _ rhs: Tensor, batch: [Int], m: Int, n: Int, k: Int) throws(TensorError) -> Tensor {
         let shape = batch + [m, n]
         let batchCount = batch.reduce(1, *)
-        if m == 0 || n == 0 || batchCount == 0 { return Tensor(shape: shape, repeating: .zeroValue) }
-        if k == 0 { return Tensor(shape: shape, repeating: .zeroValue) }
+        if m == 0 || n == 0 || batchCount == 0 { return Tensor(shape: shape, repeating: ._zeroValue) }
+        if k == 0 { return Tensor(shape: shape, repeating: ._zeroValue) }
         let m32 = try blasInt(m, "rows of a"), n32 = try blasInt(n, "columns of b"), k32 = try blasInt(k, "columns of a")
 
         // One copy per operand at most, of its own (unbroadcast) shape.
-        func usable(_ t: Tensor, _ rows: Int, _ cols: Int) throws -> (Tensor, BLASMatrixLayout) {
+        func usable(_ t: Tensor, _ rows: Int, _ cols: Int) throws(TensorError) -> (Tensor, BLASMatrixLayout) {
             let r = t.rank
-            if let layout = BLASMatrixLayout(rows: rows, columns: cols, rowStride: t.strides[r - 2],
-                                             columnStride: t.strides[r - 1]),
+            if let layout = BLASMatrixLayout(rows: rows, columns: cols, rowStride: t.layout.stride(r - 2),
+                                             columnStride: t.layout.stride(r - 1)),
                Int32(exactly: layout.leadingDimension) != nil {
                 return (t, layout)
             }
             let copy = t.copied()
-            return (copy, BLASMatrixLayout(rows: rows, columns: cols, rowStride: copy.strides[r - 2],
-                                           columnStride: copy.strides[r - 1])!)
+            return (copy, BLASMatrixLayout(rows: rows, columns: cols, rowStride: copy.layout.stride(r - 2),
+                                           columnStride: copy.layout.stride(r - 1))!)
         }
         let (left, layoutA) = try usable(lhs, m, k)
         let (right, layoutB) = try usable(rhs, k, n)
@@ -149,8 +150,8 @@ extension Tensor where Element: LinearAlgebraScalar {
         // Batch offsets (broadcast batch axes have stride 0).
         let batchStridesA = left.broadcastBatchStrides(to: batch)
         let batchStridesB = right.broadcastBatchStrides(to: batch)
-        let result = Tensor(shape: shape, unsafeUninitializedElements: { buffer in
-            buffer.initialize(repeating: .zeroValue)
+        let result = Tensor(unsafeUninitializedShape: shape, initializingWith: { buffer in
+            buffer.initialize(repeating: ._zeroValue)
         })
         let pa = left.storage.base + left.offset, pb = right.storage.base + right.offset
         let pc = result.storage.base
@@ -164,13 +165,13 @@ extension Tensor where Element: LinearAlgebraScalar {
                 }
                 if n == 1 && !layoutB.transposed && layoutB.leadingDimension >= 1 {
                     // Matrix-vector: b is a column with stride ldb.
-                    Element.blasGemv(transpose: layoutA.transposed, m: layoutA.transposed ? k32 : m32,
-                                     n: layoutA.transposed ? m32 : k32, alpha: .oneValue, a: pa + oa, lda: lda,
-                                     x: pb + ob, incx: ldb, beta: .zeroValue, y: pc + item * m, incy: 1)
+                    Element._blasGemv(transpose: layoutA.transposed, m: layoutA.transposed ? k32 : m32,
+                                     n: layoutA.transposed ? m32 : k32, alpha: ._oneValue, a: pa + oa, lda: lda,
+                                     x: pb + ob, incx: ldb, beta: ._zeroValue, y: pc + item * m, incy: 1)
                 } else {
-                    Element.blasGemm(transposeA: layoutA.transposed, transposeB: layoutB.transposed,
-                                     m: m32, n: n32, k: k32, alpha: .oneValue, a: pa + oa, lda: lda,
-                                     b: pb + ob, ldb: ldb, beta: .zeroValue, c: pc + item * m * n, ldc: n32)
+                    Element._blasGemm(transposeA: layoutA.transposed, transposeB: layoutB.transposed,
+                                     m: m32, n: n32, k: k32, alpha: ._oneValue, a: pa + oa, lda: lda,
+                                     b: pb + ob, ldb: ldb, beta: ._zeroValue, c: pc + item * m * n, ldc: n32)
                 }
                 // Odometer over the batch index.
                 var axis = batch.count - 1
@@ -187,6 +188,7 @@ extension Tensor where Element: LinearAlgebraScalar {
 
     /// Strides of the batch axes (all but the last two) broadcast to `batch`.
     func broadcastBatchStrides(to batch: [Int]) -> [Int] {
+        if rank == 2 && batch.isEmpty { return [] }
         let own = Tensor(storage: storage, shape: Array(shape.dropLast(2)), strides: Array(strides.dropLast(2)),
                          offset: offset)
         return own.broadcastStrides(to: batch)!
@@ -212,7 +214,7 @@ extension Tensor where Element: LinearAlgebraScalar {
     @specialized(where Element == Float)
     @specialized(where Element == Complex<Double>)
     @specialized(where Element == Complex<Float>)
-    public static func checkedMatvec(_ a: Tensor, _ x: Tensor) throws -> Tensor {
+    public static func checkedMatvec(_ a: Tensor, _ x: Tensor) throws(TensorError) -> Tensor {
         guard a.rank == 2 else {
             throw TensorError.invalidArgument(name: "a", expected: "a 2-d matrix", received: "shape \(a.shape)")
         }

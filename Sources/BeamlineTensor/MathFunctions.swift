@@ -136,13 +136,13 @@ infix operator .|| : LogicalDisjunctionPrecedence
 
 extension Tensor where Element: ComparableElement {
     /// Elementwise `<` with broadcasting, as a Boolean mask.
-    @inlinable public static func .< (lhs: Tensor, rhs: Tensor) -> Tensor<Bool> { .zip(lhs, rhs, <) }
+    @inlinable public static func .< (lhs: Tensor, rhs: Tensor) -> Tensor<Bool> { .zip(lhs, rhs) { $0 < $1 } }
     /// Elementwise `<=` with broadcasting.
-    @inlinable public static func .<= (lhs: Tensor, rhs: Tensor) -> Tensor<Bool> { .zip(lhs, rhs, <=) }
+    @inlinable public static func .<= (lhs: Tensor, rhs: Tensor) -> Tensor<Bool> { .zip(lhs, rhs) { $0 <= $1 } }
     /// Elementwise `>` with broadcasting.
-    @inlinable public static func .> (lhs: Tensor, rhs: Tensor) -> Tensor<Bool> { .zip(lhs, rhs, >) }
+    @inlinable public static func .> (lhs: Tensor, rhs: Tensor) -> Tensor<Bool> { .zip(lhs, rhs) { $0 > $1 } }
     /// Elementwise `>=` with broadcasting.
-    @inlinable public static func .>= (lhs: Tensor, rhs: Tensor) -> Tensor<Bool> { .zip(lhs, rhs, >=) }
+    @inlinable public static func .>= (lhs: Tensor, rhs: Tensor) -> Tensor<Bool> { .zip(lhs, rhs) { $0 >= $1 } }
     /// Elementwise `<` against a scalar.
     @inlinable public static func .< (lhs: Tensor, rhs: Element) -> Tensor<Bool> { lhs.map { $0 < rhs } }
     /// Elementwise `<=` against a scalar.
@@ -155,9 +155,9 @@ extension Tensor where Element: ComparableElement {
 
 extension Tensor {
     /// Elementwise `==` with broadcasting (NaN is unequal to everything).
-    @inlinable public static func .== (lhs: Tensor, rhs: Tensor) -> Tensor<Bool> { .zip(lhs, rhs, ==) }
+    @inlinable public static func .== (lhs: Tensor, rhs: Tensor) -> Tensor<Bool> { .zip(lhs, rhs) { $0 == $1 } }
     /// Elementwise `!=` with broadcasting.
-    @inlinable public static func .!= (lhs: Tensor, rhs: Tensor) -> Tensor<Bool> { .zip(lhs, rhs, !=) }
+    @inlinable public static func .!= (lhs: Tensor, rhs: Tensor) -> Tensor<Bool> { .zip(lhs, rhs) { $0 != $1 } }
     /// Elementwise `==` against a scalar.
     @inlinable public static func .== (lhs: Tensor, rhs: Element) -> Tensor<Bool> { lhs.map { $0 == rhs } }
     /// Elementwise `!=` against a scalar.
@@ -169,7 +169,7 @@ extension Tensor {
     /// `!= 0`.
     @inlinable
     public func cast<Target: TensorElement>(to target: Target.Type) -> Tensor<Target> {
-        map { $0.cast(to: Target.self) }
+        map { $0._cast(to: Target.self) }
     }
 }
 
@@ -195,12 +195,6 @@ extension Tensor where Element: FloatingElement {
     }
     /// True where the element is NaN (`numpy.isnan`).
     @inlinable public var isNaNMask: Tensor<Bool> { map { $0.realComponent.isNaN || $0.imaginaryComponent.isNaN } }
-    /// True when every element is finite.
-    @inlinable public var allFinite: Bool {
-        withUnsafeBufferPointer { buffer in
-            buffer.allSatisfy { $0.realComponent.isFinite && $0.imaginaryComponent.isFinite }
-        }
-    }
 }
 
 // MARK: - Complex parts

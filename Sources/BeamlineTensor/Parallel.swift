@@ -32,10 +32,17 @@ public enum Parallel {
     public static var threadCount: Int {
         get { setting.withLock { $0 } }
         set {
-            let count = Swift.max(1, newValue)
-            setting.withLock { $0 = count }
-            openblas_set_num_threads(Int32(clamping: count))
+            pthread_mutex_lock(scopeLock)
+            defer { pthread_mutex_unlock(scopeLock) }
+            store(newValue)
         }
+    }
+
+    /// Writes the count and OpenBLAS's (the caller holds ``scopeLock``).
+    static func store(_ newValue: Int) {
+        let count = Swift.max(1, newValue)
+        setting.withLock { $0 = count }
+        openblas_set_num_threads(Int32(clamping: count))
     }
 
     /// Runs `body` with ``threadCount`` set to `threads`, and restores the
@@ -43,18 +50,24 @@ public enum Parallel {
     ///
     /// The setting is process-wide: loops started meanwhile on other
     /// threads use it too (results do not depend on it, only speed does).
-    /// Scopes on different threads run one at a time, so two of them never
-    /// change the count under each other; on one thread they nest.
-    public static func withThreadCount<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
+    /// Scopes on different threads run one at a time, and the setter of
+    /// ``threadCount`` takes the same lock, so nothing changes the count
+    /// while a scope runs except code on the scope's own thread; on one
+    /// thread scopes nest.
+    public static func withThreadCount<R, Failure: Error>(
+        _ threads: Int, _ body: () throws(Failure) -> R
+    ) throws(Failure) -> R {
         pthread_mutex_lock(scopeLock)
         defer { pthread_mutex_unlock(scopeLock) }
         let saved = threadCount
-        defer { threadCount = saved }
-        threadCount = threads
+        defer { store(saved) }
+        store(threads)
         return try body()
     }
 
-    /// Serialises ``withThreadCount(_:_:)`` scopes: a recursive mutex, so scopes nest.
+    /// Serialises ``withThreadCount(_:_:)`` scopes and the setter of
+    /// ``threadCount``: a recursive mutex, so scopes nest and a scope's body
+    /// may set the count.
     nonisolated(unsafe) static let scopeLock: UnsafeMutablePointer<pthread_mutex_t> = {
         let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
         var attributes = pthread_mutexattr_t()
@@ -87,9 +100,12 @@ public enum Parallel {
     /// small loops run inline on the calling thread.
     ///
     /// Use this for work whose result does not depend on how it is split
-    /// (elementwise maps, independent rows).
+    /// (elementwise maps, independent rows). `body` runs on several threads
+    /// at once, so it is `@Sendable`: hand it memory through
+    /// ``SendableBuffer`` and ``SendableMutableBuffer``, and write disjoint
+    /// elements from different chunks.
     @inlinable
-    public static func forEachChunk(count: Int, minimumChunk: Int, _ body: (Range<Int>) -> Void) {
+    public static func forEachChunk(count: Int, minimumChunk: Int, _ body: @Sendable (Range<Int>) -> Void) {
         guard count > 0 else { return }
         let threads = threadCount
         let maxChunks = (count + Swift.max(1, minimumChunk) - 1) / Swift.max(1, minimumChunk)
@@ -108,8 +124,10 @@ public enum Parallel {
     /// Runs `body(block, range)` for blocks of `blockSize` items covering
     /// `0..<count`, in parallel. The blocks are the same whatever the thread
     /// count, so per-block results combined in block order are deterministic.
+    /// `body` runs on several threads at once (see
+    /// ``forEachChunk(count:minimumChunk:_:)``).
     @inlinable
-    public static func forEachBlock(count: Int, blockSize: Int, _ body: (Int, Range<Int>) -> Void) {
+    public static func forEachBlock(count: Int, blockSize: Int, _ body: @Sendable (Int, Range<Int>) -> Void) {
         guard count > 0 else { return }
         let size = Swift.max(1, blockSize)
         let blocks = (count + size - 1) / size
@@ -140,7 +158,7 @@ public enum Parallel {
 /// run in order on the calling thread. The body only runs during this
 /// call, on tasks that touch disjoint data.
 @usableFromInline
-func runConcurrently(iterations: Int, _ body: (Int) -> Void) {
+func runConcurrently(iterations: Int, _ body: @Sendable (Int) -> Void) {
     let threads = Parallel.threadCount
     if threads == 1 {
         for iteration in 0..<iterations { body(iteration) }
@@ -152,33 +170,14 @@ func runConcurrently(iterations: Int, _ body: (Int) -> Void) {
             bl_parallel_run(iterations, Int32(clamping: threads), runPoolIteration, pointer)
         }
         if ran == 0 {
-            let box = UncheckedSendableBox(escapable)
-            DispatchQueue.concurrentPerform(iterations: iterations) { box.value($0) }
+            DispatchQueue.concurrentPerform(iterations: iterations) { escapable($0) }
         }
     }
 }
 
 /// The pool's entry point: `context` points at the loop body.
 private func runPoolIteration(_ context: UnsafeMutableRawPointer?, _ iteration: Int) {
-    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(iteration)
-}
-
-@usableFromInline
-struct UncheckedSendableBox<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-}
-
-/// A pointer that may cross into the closures of ``Parallel``'s loops.
-///
-/// Safe only when the tasks write disjoint elements, which every caller in
-/// Beamline guarantees by splitting work into disjoint ranges.
-@frozen
-public struct SendablePointer<Pointee>: @unchecked Sendable {
-    /// The wrapped pointer.
-    public let base: UnsafeMutablePointer<Pointee>
-    /// Wraps `base`.
-    @inlinable public init(_ base: UnsafeMutablePointer<Pointee>) { self.base = base }
+    context!.assumingMemoryBound(to: (@Sendable (Int) -> Void).self).pointee(iteration)
 }
 
 extension String {

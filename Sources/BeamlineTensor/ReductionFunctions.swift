@@ -32,7 +32,7 @@ extension Tensor where Element: ArithmeticElement {
 
     /// The throwing form of the sums: nil `axes` sums everything.
     @inlinable
-    public func checkedSum(axes: [Int]? = nil, keepingDimensions: Bool = false) throws -> Tensor {
+    public func checkedSum(axes: [Int]? = nil, keepingDimensions: Bool = false) throws(TensorError) -> Tensor {
         try reduce(SumReducer(), axes: axes, keepingDimensions: keepingDimensions, operation: "sum")
     }
 }
@@ -61,13 +61,13 @@ extension Tensor where Element: ComparableElement {
 
     /// The throwing form of ``max()`` and ``max(axis:keepingDimensions:)``.
     @inlinable
-    public func checkedMax(axes: [Int]? = nil, keepingDimensions: Bool = false) throws -> Tensor {
+    public func checkedMax(axes: [Int]? = nil, keepingDimensions: Bool = false) throws(TensorError) -> Tensor {
         try reduce(MaxReducer(), axes: axes, keepingDimensions: keepingDimensions, operation: "max")
     }
 
     /// The throwing form of ``min()`` and ``min(axis:keepingDimensions:)``.
     @inlinable
-    public func checkedMin(axes: [Int]? = nil, keepingDimensions: Bool = false) throws -> Tensor {
+    public func checkedMin(axes: [Int]? = nil, keepingDimensions: Bool = false) throws(TensorError) -> Tensor {
         try reduce(MinReducer(), axes: axes, keepingDimensions: keepingDimensions, operation: "min")
     }
 
@@ -108,7 +108,7 @@ extension Tensor where Element: ComparableElement {
     /// `axis`, or row-major over everything when nil) of the first largest
     /// or smallest element; NaN counts as extreme, as in NumPy.
     @inlinable
-    public func checkedArgExtremum(axis: Int?, largest: Bool) throws -> Tensor<Int64> {
+    public func checkedArgExtremum(axis: Int?, largest: Bool) throws(TensorError) -> Tensor<Int64> {
         let line: Tensor
         let outShape: [Int]
         if let axis {
@@ -128,12 +128,12 @@ extension Tensor where Element: ComparableElement {
         let step = line.strides.last ?? 1
         let result = Tensor<Int64>(shape: outShape, repeating: 0)
         let loop = StridedLoop(shape: keptShape, strides: [Tensor<Int64>.contiguousStrides(for: keptShape), keptStrides])
-        let out = SendablePointer(result.storage.base)
-        let input = SendablePointer(line.storage.base + line.offset)
+        let out = result.sendableMutableElements
+        let input = line.sendableElements
         withExtendedLifetime(line.storage) {
             loop.forEachRunInParallel(minimumChunk: Swift.max(1, elementwiseChunk / n)) { o, count in
                 for i in 0..<count {
-                    let p = input.base + (o.y &+ i &* loop.innerStrides.y)
+                    let p = input.pointer(at: o.y &+ i &* loop.innerStrides.y)
                     var best = p[0], position = 0
                     if best == best {
                         for j in 1..<n {
@@ -142,7 +142,7 @@ extension Tensor where Element: ComparableElement {
                             if largest ? v > best : v < best { best = v; position = j }
                         }
                     }
-                    out.base[o.x &+ i &* loop.innerStrides.x] = Int64(position)
+                    out[o.x &+ i &* loop.innerStrides.x] = Int64(position)
                 }
             }
         }
@@ -159,7 +159,7 @@ extension Tensor where Element: FloatingElement {
     /// count; NaN for an empty tensor, as NumPy returns with a warning).
     @inlinable
     public func mean() -> Element {
-        sum() / Element(castingInt64: Int64(count))
+        sum() / Element(_castingInt64: Int64(count))
     }
 
     /// Means along `axis`.
@@ -172,8 +172,8 @@ extension Tensor where Element: FloatingElement {
     @inlinable
     public func mean(axes: [Int], keepingDimensions: Bool = false) -> Tensor {
         let sums = sum(axes: axes, keepingDimensions: keepingDimensions)
-        let n = axes.reduce(1) { $0 * shape[checkedAxis($1, "mean")] }
-        return sums / Element(castingInt64: Int64(n))
+        let n = axes.reduce(1) { $0 * layout.length(checkedAxis($1, "mean")) }
+        return sums / Element(_castingInt64: Int64(n))
     }
 
     /// Variance of all elements (`numpy.var`): mean of `|x - mean|²` with
@@ -191,7 +191,7 @@ extension Tensor where Element: FloatingElement {
         let squares = centred.map { d -> Element.RealComponent in
             d.realComponent * d.realComponent + d.imaginaryComponent * d.imaginaryComponent
         }
-        let n = axes.reduce(1) { $0 * shape[checkedAxis($1, "variance")] }
+        let n = axes.reduce(1) { $0 * layout.length(checkedAxis($1, "variance")) }
         return squares.sum(axes: axes, keepingDimensions: keepingDimensions)
             / Element.RealComponent(Swift.max(n - ddof, 0))
     }
@@ -267,9 +267,9 @@ public func dot<E: ArithmeticElement>(_ a: Tensor<E>, _ b: Tensor<E>) -> E {
 
 /// The throwing form of ``dot(_:_:)``.
 @inlinable
-public func checkedDot<E: ArithmeticElement>(_ a: Tensor<E>, _ b: Tensor<E>) throws -> E {
+public func checkedDot<E: ArithmeticElement>(_ a: Tensor<E>, _ b: Tensor<E>) throws(TensorError) -> E {
     guard a.rank == 1, b.rank == 1, a.count == b.count else {
-        throw TensorError.shapeMismatch(operation: "dot", expected: a.shape, received: b.shape)
+        throw TensorError.shapeMismatch(argument: "dot", expected: a.shape, received: b.shape)
     }
     return (a * b).sum()
 }

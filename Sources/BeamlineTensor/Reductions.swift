@@ -12,7 +12,7 @@ import RealModule
 
 /// How one reduction combines elements (sum, min, max).
 @usableFromInline
-protocol ElementReducer {
+protocol ElementReducer: Sendable {
     associatedtype Value: TensorElement
     /// The result of reducing no elements, if the reduction has one.
     var identity: Value? { get }
@@ -84,14 +84,15 @@ func parallelPairwiseSum<Value: ArithmeticElement>(_ base: UnsafePointer<Value>,
         collect(start + half, n - half)
     }
     collect(0, count)
+    let leafRanges = leaves
     var partial = [Value](repeating: .zero, count: leaves.count)
     partial.withUnsafeMutableBufferPointer { results in
-        let out = SendablePointer(results.baseAddress!)
-        let input = SendablePointer(UnsafeMutablePointer(mutating: base))
-        Parallel.forEachChunk(count: leaves.count, minimumChunk: 1) { range in
+        let out = SendableMutableBuffer(results)
+        let input = SendableBuffer(start: base, validIndices: stridedRunIndices(count: count, stride: stride))
+        Parallel.forEachChunk(count: leafRanges.count, minimumChunk: 1) { range in
             for leaf in range {
-                out.base[leaf] = pairwiseSum(input.base + leaves[leaf].lowerBound &* stride,
-                                             count: leaves[leaf].count, stride: stride)
+                out[leaf] = pairwiseSum(input.pointer(at: leafRanges[leaf].lowerBound &* stride),
+                                        count: leafRanges[leaf].count, stride: stride)
             }
         }
     }
@@ -107,8 +108,17 @@ func parallelPairwiseSum<Value: ArithmeticElement>(_ base: UnsafePointer<Value>,
     return combine(count)
 }
 
+/// The indices, relative to the first element, that a run of `count`
+/// elements `stride` apart touches (`stride` may be negative).
+@inlinable
+func stridedRunIndices(count: Int, stride: Int) -> Range<Int> {
+    guard count > 0 else { return 0..<0 }
+    let last = (count &- 1) &* stride
+    return Swift.min(0, last)..<(Swift.max(0, last) &+ 1)
+}
+
 /// Which of two values an extremum keeps (a type, so kernels specialise on it).
-@usableFromInline protocol ExtremumOrder {
+@usableFromInline protocol ExtremumOrder: Sendable {
     /// True when `a` should replace `b`.
     static func isBetter<V: Comparable>(_ a: V, _ b: V) -> Bool
 }
@@ -185,11 +195,11 @@ func parallelExtremum<Value: ComparableElement, Order: ExtremumOrder>(
     let blocks = (count + block - 1) / block
     var partial = [Value](repeating: base[0], count: blocks)
     partial.withUnsafeMutableBufferPointer { results in
-        let out = SendablePointer(results.baseAddress!)
-        let input = SendablePointer(UnsafeMutablePointer(mutating: base))
+        let out = SendableMutableBuffer(results)
+        let input = SendableBuffer(start: base, validIndices: stridedRunIndices(count: count, stride: stride))
         Parallel.forEachBlock(count: count, blockSize: block) { index, range in
-            out.base[index] = extremum(input.base + range.lowerBound &* stride, count: range.count, stride: stride,
-                                       Order.self)
+            out[index] = extremum(input.pointer(at: range.lowerBound &* stride), count: range.count, stride: stride,
+                                  Order.self)
         }
     }
     var result = partial[0]
@@ -228,8 +238,8 @@ struct ExtremumReducer<Value: ComparableElement, Order: ExtremumOrder>: ElementR
 extension Tensor {
     /// Sorted, de-duplicated, non-negative axes, or an error.
     @inlinable
-    func normalizedAxes(_ axes: [Int]) throws -> [Int] {
-        let resolved = try axes.map { try normalizedAxis($0) }
+    func normalizedAxes(_ axes: [Int]) throws(TensorError) -> [Int] {
+        let resolved = try axes.map { (axis) throws(TensorError) in try normalizedAxis(axis) }
         guard Set(resolved).count == resolved.count else {
             throw TensorError.invalidArgument(name: "axes", expected: "distinct axes", received: "\(axes)")
         }
@@ -239,18 +249,18 @@ extension Tensor {
     /// Shape after reducing `axes` (kept as length 1 when `keeping`).
     @inlinable
     func reducedShape(_ axes: [Int], keeping: Bool) -> [Int] {
-        (0..<rank).compactMap { axes.contains($0) ? (keeping ? 1 : nil) : shape[$0] }
+        (0..<rank).compactMap { axes.contains($0) ? (keeping ? 1 : nil) : layout.length($0) }
     }
 
     /// The reduction engine: reduces `axes` (nil = all) with `reducer`.
     @inlinable
     func reduce<R: ElementReducer>(_ reducer: R, axes requested: [Int]?, keepingDimensions: Bool,
-                                   operation: String) throws -> Tensor where R.Value == Element {
-        let axes = try requested.map { try normalizedAxes($0) } ?? Array(0..<rank)
+                                   operation: String) throws(TensorError) -> Tensor where R.Value == Element {
+        let axes = try requested.map { (axes) throws(TensorError) in try normalizedAxes(axes) } ?? Array(0..<rank)
         let kept = (0..<rank).filter { !axes.contains($0) }
         let outShape = reducedShape(axes, keeping: keepingDimensions)
-        let keptShape = kept.map { shape[$0] }, keptStrides = kept.map { strides[$0] }
-        let reducedShapeOnly = axes.map { shape[$0] }, reducedStrides = axes.map { strides[$0] }
+        let keptShape = kept.map { layout.length($0) }, keptStrides = kept.map { layout.stride($0) }
+        let reducedShapeOnly = axes.map { layout.length($0) }, reducedStrides = axes.map { layout.stride($0) }
         let reductionCount = reducedShapeOnly.reduce(1, *)
         let outCount = keptShape.reduce(1, *)
         if reductionCount == 0 && outCount > 0 {
@@ -264,8 +274,8 @@ extension Tensor {
                             strides: Self.contiguousStrides(for: outShape), offset: 0)
         guard outCount > 0 else { return result }
         let outStrides = Tensor.contiguousStrides(for: keptShape)
-        let input = SendablePointer(storage.base + offset)
-        let out = SendablePointer(result.storage.base)
+        let input = sendableElements
+        let out = result.sendableMutableElements
         let reducedLoop = StridedLoop(shape: reducedShapeOnly, strides: [reducedStrides])
         let keptLoop = StridedLoop(shape: keptShape, strides: [outStrides, keptStrides])
 
@@ -283,14 +293,15 @@ extension Tensor {
                 reducedLoop.forEachRun(in: 0..<reductionCount) { o, n in
                     for i in 0..<n { reducedOffsets.append(o.x &+ i &* reducedLoop.innerStrides.x) }
                 }
+                let offsets = reducedOffsets
                 // One chunk of outputs per thread: each walks long row segments.
                 let perThread = (outCount + Parallel.threadCount - 1) / Parallel.threadCount
                 keptLoop.forEachRunInParallel(minimumChunk: Swift.max(perThread, elementwiseChunk / reductionCount)) { o, n in
-                    let po = out.base + o.x, so = keptLoop.innerStrides.x, si = keptLoop.innerStrides.y
-                    let first = input.base + (o.y &+ reducedOffsets[0])
+                    let po = out.pointer(at: o.x), so = keptLoop.innerStrides.x, si = keptLoop.innerStrides.y
+                    let first = input.pointer(at: o.y &+ offsets[0])
                     for i in 0..<n { po[i &* so] = first[i &* si] }
                     for r in 1..<reductionCount {
-                        let pi = input.base + (o.y &+ reducedOffsets[r])
+                        let pi = input.pointer(at: o.y &+ offsets[r])
                         if so == 1 && si == 1 {
                             for i in 0..<n { po[i] = reducer.combine(po[i], pi[i]) }
                         } else {
@@ -299,12 +310,12 @@ extension Tensor {
                     }
                 }
             } else if outCount == 1 {
-                out.base[0] = Self.reduceAll(reducer, UnsafePointer(input.base), reducedLoop, count: reductionCount)
+                out[0] = Self.reduceAll(reducer, input.pointer(at: 0), reducedLoop, count: reductionCount)
             } else {
                 keptLoop.forEachRunInParallel(minimumChunk: Swift.max(1, elementwiseChunk / reductionCount)) { o, n in
                     for i in 0..<n {
-                        let base = UnsafePointer(input.base + (o.y &+ i &* keptLoop.innerStrides.y))
-                        out.base[o.x &+ i &* keptLoop.innerStrides.x] =
+                        let base = input.pointer(at: o.y &+ i &* keptLoop.innerStrides.y)
+                        out[o.x &+ i &* keptLoop.innerStrides.x] =
                             Self.reduceAll(reducer, base, reducedLoop, count: reductionCount)
                     }
                 }

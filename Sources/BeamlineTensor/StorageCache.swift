@@ -69,7 +69,7 @@ public enum StorageCache {
     }
 
     /// Keeps a freed buffer of `bytes` bytes (allocated with
-    /// ``TensorStorage/alignment``) for reuse, or releases it.
+    /// `TensorStorage.alignment`) for reuse, or releases it.
     @usableFromInline
     static func recycle(_ pointer: UnsafeMutableRawPointer, bytes: Int) {
         guard bytes >= minimumBytes else { pointer.deallocate(); return }

@@ -7,7 +7,7 @@
 /// A kernel receives the storage offsets of a run of elements along the
 /// innermost axis and steps each operand by ``innerStrides``.
 @usableFromInline
-struct StridedLoop {
+struct StridedLoop: Sendable {
     /// Lengths of the outer axes (all but the innermost).
     @usableFromInline var outerShape: [Int]
     /// Per outer axis, the stride of each operand.
@@ -93,7 +93,7 @@ struct StridedLoop {
     /// Runs ``forEachRun(in:_:)`` over all elements, split across threads
     /// when there are more than `minimumChunk` of them.
     @inlinable
-    func forEachRunInParallel(minimumChunk: Int = elementwiseChunk, _ body: (SIMD4<Int>, Int) -> Void) {
+    func forEachRunInParallel(minimumChunk: Int = elementwiseChunk, _ body: @Sendable (SIMD4<Int>, Int) -> Void) {
         Parallel.forEachChunk(count: count, minimumChunk: minimumChunk) { range in
             forEachRun(in: range, body)
         }
@@ -128,9 +128,9 @@ extension Tensor {
         var result = [Int](repeating: 0, count: target.count)
         let lead = target.count - rank
         for axis in 0..<rank {
-            if shape[axis] == target[lead + axis] {
-                result[lead + axis] = shape[axis] == 1 ? 0 : strides[axis]
-            } else if shape[axis] == 1 {
+            if layout.length(axis) == target[lead + axis] {
+                result[lead + axis] = layout.length(axis) == 1 ? 0 : layout.stride(axis)
+            } else if layout.length(axis) == 1 {
                 result[lead + axis] = 0
             } else {
                 return nil
@@ -143,15 +143,27 @@ extension Tensor {
     /// elements, converting nothing. The storage must already be unique.
     @inlinable
     mutating func assignElements(from source: Tensor) {
+        if isContiguous && source.isContiguous && source.layout.hasSameShape(as: layout) {
+            // One contiguous run: the same chunks as the strided loop, unplanned.
+            let destination = sendableMutableElements, origin = source.sendableElements
+            withExtendedLifetime(source.storage) {
+                Parallel.forEachChunk(count: count, minimumChunk: elementwiseChunk) { range in
+                    destination.pointer(at: range.lowerBound, count: range.count)
+                        .update(from: origin.pointer(at: range.lowerBound, count: range.count), count: range.count)
+                }
+            }
+            return
+        }
+        let shape = self.shape
         guard let sourceStrides = source.broadcastStrides(to: shape) else {
             preconditionFailure("Tensor: cannot assign a tensor of shape \(source.shape) to one of shape \(shape)")
         }
         let loop = StridedLoop(shape: shape, strides: [strides, sourceStrides])
-        let destination = SendablePointer(storage.base + offset)
-        let origin = SendablePointer(source.storage.base + source.offset)
+        let destination = sendableMutableElements
+        let origin = source.sendableElements
         withExtendedLifetime(source.storage) {
             loop.forEachRunInParallel { offsets, n in
-                let out = destination.base + offsets.x, input = origin.base + offsets.y
+                let out = destination.pointer(at: offsets.x), input = origin.pointer(at: offsets.y)
                 let so = loop.innerStrides.x, si = loop.innerStrides.y
                 if so == 1 && si == 1 {
                     out.update(from: input, count: n)

@@ -1,7 +1,7 @@
 /// A strided N-dimensional array with value semantics.
 ///
 /// A tensor is a shape, strides (in elements, may be zero or negative), an
-/// offset, and a shared ``TensorStorage``. Slicing, transposing, permuting,
+/// offset, and a shared, 64-byte-aligned storage buffer. Slicing, transposing, permuting,
 /// broadcasting and reshaping a contiguous tensor make views that share the
 /// storage; a write copies the storage first when it is shared
 /// (copy-on-write, as `Array` does), so `b = a; b[at: 0] = 1` never changes
@@ -14,18 +14,17 @@
 public struct Tensor<Element: TensorElement>: @unchecked Sendable {
     /// The buffer this tensor (and maybe others) views.
     @usableFromInline internal var storage: TensorStorage<Element>
-    /// Length of each axis.
-    @usableFromInline internal var _shape: [Int]
-    /// Distance in elements between neighbours along each axis.
-    @usableFromInline internal var _strides: [Int]
+    /// Shape and strides, inline up to rank 4, with the element count.
+    @usableFromInline internal var layout: TensorLayout
     /// Position of element (0, 0, ...) in the storage.
     @usableFromInline internal var _offset: Int
 
-    /// Length of each axis.
-    @inlinable public var shape: [Int] { _shape }
+    /// Length of each axis (a new array on each call; the tensor itself
+    /// keeps shapes up to rank 4 inline).
+    @inlinable public var shape: [Int] { layout.shape }
     /// Distance in elements between neighbours along each axis (zero on
-    /// broadcast axes, negative on flipped ones).
-    @inlinable public var strides: [Int] { _strides }
+    /// broadcast axes, negative on flipped ones; a new array on each call).
+    @inlinable public var strides: [Int] { layout.strides }
     /// Position of the element at index (0, 0, ...) in the storage.
     @inlinable public var offset: Int { _offset }
 
@@ -33,8 +32,15 @@ public struct Tensor<Element: TensorElement>: @unchecked Sendable {
     @inlinable
     internal init(storage: TensorStorage<Element>, shape: [Int], strides: [Int], offset: Int) {
         self.storage = storage
-        self._shape = shape
-        self._strides = strides
+        self.layout = TensorLayout(shape: shape, strides: strides)
+        self._offset = offset
+    }
+
+    /// Makes a tensor from its parts (no checks, no allocation).
+    @inlinable
+    internal init(storage: TensorStorage<Element>, layout: TensorLayout, offset: Int) {
+        self.storage = storage
+        self.layout = layout
         self._offset = offset
     }
 
@@ -42,8 +48,8 @@ public struct Tensor<Element: TensorElement>: @unchecked Sendable {
     @inlinable
     public init(shape: [Int], repeating value: Element) {
         let count = Self.validatedCount(shape)
-        self.init(storage: TensorStorage(repeating: value, count: count), shape: shape,
-                  strides: Self.contiguousStrides(for: shape), offset: 0)
+        self.init(storage: TensorStorage(repeating: value, count: count), layout: TensorLayout(contiguous: shape),
+                  offset: 0)
     }
 
     /// A tensor of `shape` holding `elements` in row-major order.
@@ -60,7 +66,7 @@ public struct Tensor<Element: TensorElement>: @unchecked Sendable {
         elements.withUnsafeBufferPointer { source in
             if count > 0 { storage.base.initialize(from: source.baseAddress!, count: count) }
         }
-        self.init(storage: storage, shape: shape, strides: Self.contiguousStrides(for: shape), offset: 0)
+        self.init(storage: storage, layout: TensorLayout(contiguous: shape), offset: 0)
     }
 
     /// The checked form of ``init(shape:elements:)``: throws
@@ -68,7 +74,7 @@ public struct Tensor<Element: TensorElement>: @unchecked Sendable {
     /// ``TensorError/invalidArgument(name:expected:received:)`` instead of
     /// stopping.
     @inlinable
-    public init(checkedShape shape: [Int], elements: [Element]) throws {
+    public init(checkedShape shape: [Int], elements: [Element]) throws(TensorError) {
         try Self.checkShape(shape)
         guard shape.reduce(1, *) == elements.count else {
             throw TensorError.elementCountMismatch(shape: shape, count: elements.count)
@@ -88,25 +94,40 @@ public struct Tensor<Element: TensorElement>: @unchecked Sendable {
         self.init(shape: [], repeating: value)
     }
 
-    /// A C-contiguous tensor of `shape` whose elements `initializer` writes
-    /// (every element must be written; they start uninitialised).
+    /// A C-contiguous tensor of `shape` whose elements `initializer` writes,
+    /// as `Array(unsafeUninitializedCapacity:initializingWith:)` does.
+    ///
+    /// The elements start uninitialised: `initializer` must write every one
+    /// of them (reading one first, or leaving one unwritten, gives
+    /// unspecified values). The buffer is valid only during the call.
     @inlinable
-    public init(shape: [Int],
-                unsafeUninitializedElements initializer: (UnsafeMutableBufferPointer<Element>) throws -> Void) rethrows {
+    public init<Failure: Error>(
+        unsafeUninitializedShape shape: [Int],
+        initializingWith initializer: (UnsafeMutableBufferPointer<Element>) throws(Failure) -> Void
+    ) throws(Failure) {
         let count = Self.validatedCount(shape)
         let storage = TensorStorage<Element>(uninitializedCount: count)
         try initializer(UnsafeMutableBufferPointer(start: storage.base, count: count))
-        self.init(storage: storage, shape: shape, strides: Self.contiguousStrides(for: shape), offset: 0)
+        self.init(storage: storage, layout: TensorLayout(contiguous: shape), offset: 0)
+    }
+
+    /// The former name of ``init(unsafeUninitializedShape:initializingWith:)``,
+    /// which hid the word "unsafe" behind a trailing closure.
+    @available(*, deprecated, renamed: "init(unsafeUninitializedShape:initializingWith:)")
+    @inlinable
+    public init(shape: [Int],
+                unsafeUninitializedElements initializer: (UnsafeMutableBufferPointer<Element>) throws -> Void) rethrows {
+        try self.init(unsafeUninitializedShape: shape, initializingWith: initializer)
     }
 
     // MARK: - Properties
 
     /// Number of axes.
-    @inlinable public var rank: Int { shape.count }
-    /// Number of elements (the product of the shape; 1 for rank 0).
-    @inlinable public var count: Int { shape.reduce(1, &*) }
+    @inlinable public var rank: Int { layout.rank }
+    /// Number of elements (the product of the shape; 1 for rank 0; cached).
+    @inlinable public var count: Int { layout.count }
     /// True when some axis has length 0.
-    @inlinable public var isEmpty: Bool { shape.contains(0) }
+    @inlinable public var isEmpty: Bool { layout.count == 0 }
     /// The NumPy type of the elements.
     @inlinable public var dtype: DType { Element.dtype }
 
@@ -115,10 +136,12 @@ public struct Tensor<Element: TensorElement>: @unchecked Sendable {
     @inlinable
     public var isContiguous: Bool {
         var expected = 1
-        for axis in stride(from: rank - 1, through: 0, by: -1) where shape[axis] != 1 {
-            if shape[axis] == 0 { return true }
-            if strides[axis] != expected { return false }
-            expected &*= shape[axis]
+        for axis in stride(from: rank - 1, through: 0, by: -1) {
+            let length = layout.length(axis)
+            if length == 1 { continue }
+            if length == 0 { return true }
+            if layout.stride(axis) != expected { return false }
+            expected &*= length
         }
         return true
     }
@@ -150,7 +173,7 @@ public struct Tensor<Element: TensorElement>: @unchecked Sendable {
 
     /// Throws when `shape` has a negative length or overflows.
     @inlinable
-    static func checkShape(_ shape: [Int]) throws {
+    static func checkShape(_ shape: [Int]) throws(TensorError) {
         var count = 1
         for length in shape {
             guard length >= 0 else {
@@ -174,20 +197,109 @@ public struct Tensor<Element: TensorElement>: @unchecked Sendable {
     func storagePosition(_ indices: [Int]) -> Int {
         precondition(indices.count == rank,
                      "Tensor: \(indices.count) indices given for a tensor of shape \(shape)")
-        var position = offset
+        var position = _offset
         for axis in 0..<rank {
-            var index = indices[axis]
-            if index < 0 { index += shape[axis] }
-            precondition(index >= 0 && index < shape[axis],
-                         "Tensor: index \(indices[axis]) is out of range for axis \(axis) of size \(shape[axis]) (shape \(shape))")
-            position += index &* strides[axis]
+            position &+= offsetAlong(axis, indices[axis])
         }
         return position
     }
 
+    /// `index · stride` along `axis` (a negative index counts from the
+    /// end), stopping when the index is out of range.
+    @inlinable @inline(__always)
+    func offsetAlong(_ axis: Int, _ index: Int) -> Int {
+        let length = layout.length(axis)
+        let resolved = index < 0 ? index &+ length : index
+        if _slowPath(resolved < 0 || resolved >= length) { indexOutOfRange(axis, index) }
+        return resolved &* layout.stride(axis)
+    }
+
+    /// Stops with a message naming the index, the axis and the shape.
+    @usableFromInline @inline(never)
+    func indexOutOfRange(_ axis: Int, _ index: Int) -> Never {
+        preconditionFailure("Tensor: index \(index) is out of range for axis \(axis) of size \(layout.length(axis)) (shape \(shape))")
+    }
+
+    /// Stops unless the tensor has `indices` axes.
+    @inlinable @inline(__always)
+    func checkArity(_ indices: Int) {
+        if _slowPath(rank != indices) { wrongArity(indices) }
+    }
+
+    /// Stops with a message naming the number of indices and the shape.
+    @usableFromInline @inline(never)
+    func wrongArity(_ indices: Int) -> Never {
+        preconditionFailure("Tensor: \(indices) indices given for a tensor of shape \(shape)")
+    }
+
+    /// The element of a rank-1 tensor at `i` (negative indices count from
+    /// the end). Does not allocate; stops on a bad index, as `Array` does.
+    @inlinable
+    public subscript(at i: Int) -> Element {
+        get {
+            checkArity(1)
+            return storage.base[_offset &+ offsetAlong(0, i)]
+        }
+        set {
+            checkArity(1)
+            makeUniqueForWriting()
+            storage.base[_offset &+ offsetAlong(0, i)] = newValue
+        }
+    }
+
+    /// The element of a rank-2 tensor at `(i, j)` (negative indices count
+    /// from the end). Does not allocate; stops on a bad index.
+    @inlinable
+    public subscript(at i: Int, _ j: Int) -> Element {
+        get {
+            checkArity(2)
+            return storage.base[_offset &+ offsetAlong(0, i) &+ offsetAlong(1, j)]
+        }
+        set {
+            checkArity(2)
+            makeUniqueForWriting()
+            storage.base[_offset &+ offsetAlong(0, i) &+ offsetAlong(1, j)] = newValue
+        }
+    }
+
+    /// The element of a rank-3 tensor at `(i, j, k)` (negative indices
+    /// count from the end). Does not allocate; stops on a bad index.
+    @inlinable
+    public subscript(at i: Int, _ j: Int, _ k: Int) -> Element {
+        get {
+            checkArity(3)
+            return storage.base[_offset &+ offsetAlong(0, i) &+ offsetAlong(1, j) &+ offsetAlong(2, k)]
+        }
+        set {
+            checkArity(3)
+            makeUniqueForWriting()
+            storage.base[_offset &+ offsetAlong(0, i) &+ offsetAlong(1, j) &+ offsetAlong(2, k)] = newValue
+        }
+    }
+
+    /// The element of a rank-4 tensor at `(i, j, k, l)` (negative indices
+    /// count from the end). Does not allocate; stops on a bad index.
+    @inlinable
+    public subscript(at i: Int, _ j: Int, _ k: Int, _ l: Int) -> Element {
+        get {
+            checkArity(4)
+            return storage.base[_offset &+ offsetAlong(0, i) &+ offsetAlong(1, j) &+ offsetAlong(2, k)
+                                &+ offsetAlong(3, l)]
+        }
+        set {
+            checkArity(4)
+            makeUniqueForWriting()
+            storage.base[_offset &+ offsetAlong(0, i) &+ offsetAlong(1, j) &+ offsetAlong(2, k)
+                         &+ offsetAlong(3, l)] = newValue
+        }
+    }
+
     /// The element at one index per axis (negative indices count from the
     /// end, as in NumPy). Out-of-range indices stop the program, as `Array`
-    /// does; use ``element(at:)`` for a throwing form.
+    /// does; use ``element(at:)`` for a throwing form. With one to four
+    /// indices the fixed-arity subscripts (``subscript(at:)``,
+    /// ``subscript(at:_:)``, …) are chosen, which allocate nothing; this
+    /// variadic form builds an array of the indices.
     @inlinable
     public subscript(at indices: Int...) -> Element {
         get { storage.base[storagePosition(indices)] }
@@ -200,13 +312,13 @@ public struct Tensor<Element: TensorElement>: @unchecked Sendable {
     /// The element at `indices`, or a ``TensorError`` when there are too few
     /// or too many indices or one is out of range.
     @inlinable
-    public func element(at indices: [Int]) throws -> Element {
+    public func element(at indices: [Int]) throws(TensorError) -> Element {
         guard indices.count == rank else {
             throw TensorError.invalidArgument(name: "indices", expected: "\(rank) indices",
                                               received: "\(indices.count)")
         }
-        for axis in 0..<rank where !(-shape[axis]..<shape[axis]).contains(indices[axis]) {
-            throw TensorError.indexOutOfRange(axis: axis, index: indices[axis], size: shape[axis])
+        for axis in 0..<rank where !(-layout.length(axis)..<layout.length(axis)).contains(indices[axis]) {
+            throw TensorError.indexOutOfRange(axis: axis, index: indices[axis], size: layout.length(axis))
         }
         return storage.base[storagePosition(indices)]
     }
@@ -236,8 +348,8 @@ public struct Tensor<Element: TensorElement>: @unchecked Sendable {
     /// A new C-contiguous tensor with the same elements (always copies).
     @inlinable
     public func copied() -> Tensor {
-        var result = Tensor(storage: TensorStorage(uninitializedCount: count), shape: shape,
-                            strides: Self.contiguousStrides(for: shape), offset: 0)
+        var result = Tensor(storage: TensorStorage(uninitializedCount: count),
+                            layout: TensorLayout(contiguousLike: layout), offset: 0)
         result.assignElements(from: self)
         return result
     }
@@ -246,7 +358,7 @@ public struct Tensor<Element: TensorElement>: @unchecked Sendable {
     /// (a zero stride on an axis longer than 1, as broadcasting makes).
     @inlinable
     var hasOverlappingElements: Bool {
-        for axis in 0..<rank where strides[axis] == 0 && shape[axis] > 1 { return true }
+        for axis in 0..<rank where layout.stride(axis) == 0 && layout.length(axis) > 1 { return true }
         return false
     }
 
@@ -266,19 +378,20 @@ public struct Tensor<Element: TensorElement>: @unchecked Sendable {
     /// Calls `body` with the elements in row-major order (copying first only
     /// when the tensor is not contiguous).
     @inlinable
-    public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Element>) throws -> R) rethrows -> R {
+    public func withUnsafeBufferPointer<R, Failure: Error>(
+        _ body: (UnsafeBufferPointer<Element>) throws(Failure) -> R
+    ) throws(Failure) -> R {
         let source = contiguous()
-        return try withExtendedLifetime(source.storage) {
-            try body(UnsafeBufferPointer(start: source.storage.base + source.offset, count: source.count))
-        }
+        defer { withExtendedLifetime(source.storage) {} }
+        return try body(UnsafeBufferPointer(start: source.storage.base + source.offset, count: source.count))
     }
 
     /// Calls `body` with mutable access to the elements in row-major order,
     /// making the tensor unique and contiguous first.
     @inlinable
-    public mutating func withUnsafeMutableBufferPointer<R>(
-        _ body: (UnsafeMutableBufferPointer<Element>) throws -> R
-    ) rethrows -> R {
+    public mutating func withUnsafeMutableBufferPointer<R, Failure: Error>(
+        _ body: (UnsafeMutableBufferPointer<Element>) throws(Failure) -> R
+    ) throws(Failure) -> R {
         if !isContiguous || hasOverlappingElements || !isKnownUniquelyReferenced(&storage) {
             makeUniqueCopy()
         }
@@ -288,20 +401,19 @@ public struct Tensor<Element: TensorElement>: @unchecked Sendable {
     /// Calls `body` with the storage pointer at element (0, 0, ...) and the
     /// strides, without copying. For kernels that walk strided memory.
     @inlinable
-    public func withUnsafeStridedPointer<R>(
-        _ body: (UnsafePointer<Element>, _ shape: [Int], _ strides: [Int]) throws -> R
-    ) rethrows -> R {
-        try withExtendedLifetime(storage) {
-            try body(UnsafePointer(storage.base + offset), shape, strides)
-        }
+    public func withUnsafeStridedPointer<R, Failure: Error>(
+        _ body: (UnsafePointer<Element>, _ shape: [Int], _ strides: [Int]) throws(Failure) -> R
+    ) throws(Failure) -> R {
+        defer { withExtendedLifetime(storage) {} }
+        return try body(UnsafePointer(storage.base + offset), shape, strides)
     }
 
     /// Calls `body` with a mutable storage pointer at element (0, 0, ...)
     /// and the strides, after making the storage unique.
     @inlinable
-    public mutating func withUnsafeMutableStridedPointer<R>(
-        _ body: (UnsafeMutablePointer<Element>, _ shape: [Int], _ strides: [Int]) throws -> R
-    ) rethrows -> R {
+    public mutating func withUnsafeMutableStridedPointer<R, Failure: Error>(
+        _ body: (UnsafeMutablePointer<Element>, _ shape: [Int], _ strides: [Int]) throws(Failure) -> R
+    ) throws(Failure) -> R {
         makeUniqueForWriting()
         return try body(storage.base + offset, shape, strides)
     }
@@ -311,7 +423,7 @@ extension Tensor: Equatable {
     /// Equal shapes and equal elements (NaN is never equal, as in `Array`).
     @inlinable
     public static func == (lhs: Tensor, rhs: Tensor) -> Bool {
-        lhs.shape == rhs.shape && lhs.elements == rhs.elements
+        lhs.layout.hasSameShape(as: rhs.layout) && lhs.elements == rhs.elements
     }
 }
 

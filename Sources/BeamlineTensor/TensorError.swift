@@ -2,10 +2,24 @@
 /// the linear-algebra and FFT entry points.
 ///
 /// Every case names the argument or operation and the expected and received
-/// values, so that a message is useful on its own.
+/// values, so that a message is useful on its own. An argument the entry
+/// point cannot use (a shape that does not fit, a value out of range, NaN
+/// or infinity) is ``argument(_:)``, the ``ArgumentError`` that every
+/// Beamline module's error wraps; the other cases are the tensor layer's
+/// own.
+///
+/// Every throwing entry point of `BeamlineTensor` throws exactly this type
+/// (`throws(TensorError)`), so a `catch` needs no cast:
+///
+/// ```swift
+/// do { _ = try Tensor<Double>(checkedShape: [2, 3], elements: values) }
+/// catch .argument(let bad) { print(bad.argument, bad.expected) }
+/// catch { print(error) }
+/// ```
 public enum TensorError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// Two shapes had to be equal and were not.
-    case shapeMismatch(operation: String, expected: [Int], received: [Int])
+    /// An argument had a shape, value or content the operation does not
+    /// accept (its name, what was expected, what was received).
+    case argument(ArgumentError)
     /// Two shapes could not be broadcast together under NumPy's rules.
     case notBroadcastable(operation: String, lhs: [Int], rhs: [Int])
     /// An index lay outside an axis.
@@ -14,24 +28,38 @@ public enum TensorError: Error, Equatable, Sendable, CustomStringConvertible {
     case axisOutOfRange(axis: Int, rank: Int)
     /// An element count did not match the product of a shape.
     case elementCountMismatch(shape: [Int], count: Int)
-    /// An argument had a value that the operation does not accept.
-    case invalidArgument(name: String, expected: String, received: String)
     /// A matrix was exactly singular (LAPACK `info > 0` in a factorisation).
     case singularMatrix(operation: String, pivot: Int)
     /// A matrix was not positive definite (Cholesky, LAPACK `info > 0`).
     case notPositiveDefinite(operation: String, minorOrder: Int)
-    /// An input held NaN or infinity where finite values are required.
-    case nonFiniteValues(argument: String)
     /// An iterative LAPACK routine (SVD, eigenvalues) did not converge.
     case noConvergence(operation: String, info: Int)
     /// A C back end reported an error code that has no better description.
     case backendFailure(routine: String, code: Int)
 
+    /// Two shapes had to be equal and were not: an ``argument(_:)`` error
+    /// of kind ``ArgumentError/Kind/shape``.
+    public static func shapeMismatch(argument: String, expected: [Int], received: [Int]) -> TensorError {
+        .argument(.shapeMismatch(argument: argument, expected: expected, received: received))
+    }
+
+    /// An argument had a value that the operation does not accept: an
+    /// ``argument(_:)`` error of kind ``ArgumentError/Kind/value``.
+    public static func invalidArgument(name: String, expected: String, received: String) -> TensorError {
+        .argument(.invalidArgument(name: name, expected: expected, received: received))
+    }
+
+    /// An input held NaN or infinity where finite values are required: an
+    /// ``argument(_:)`` error of kind ``ArgumentError/Kind/nonFinite``.
+    public static func nonFiniteValues(argument: String) -> TensorError {
+        .argument(.nonFiniteValues(argument: argument))
+    }
+
     /// The message: the operation or argument, what was expected and what was received.
     public var description: String {
         switch self {
-        case let .shapeMismatch(operation, expected, received):
-            return "\(operation): expected shape \(expected), received \(received)"
+        case let .argument(error):
+            return error.description
         case let .notBroadcastable(operation, lhs, rhs):
             return "\(operation): shapes \(lhs) and \(rhs) cannot be broadcast together"
         case let .indexOutOfRange(axis, index, size):
@@ -40,14 +68,10 @@ public enum TensorError: Error, Equatable, Sendable, CustomStringConvertible {
             return "axis \(axis) is out of range for a tensor of rank \(rank)"
         case let .elementCountMismatch(shape, count):
             return "shape \(shape) needs \(shape.reduce(1, *)) elements, received \(count)"
-        case let .invalidArgument(name, expected, received):
-            return "invalid \(name): expected \(expected), received \(received)"
         case let .singularMatrix(operation, pivot):
             return "\(operation): the matrix is singular (zero pivot at position \(pivot))"
         case let .notPositiveDefinite(operation, minor):
             return "\(operation): the matrix is not positive definite (leading minor of order \(minor))"
-        case let .nonFiniteValues(argument):
-            return "\(argument) contains NaN or infinite values"
         case let .noConvergence(operation, info):
             return "\(operation) did not converge (LAPACK info \(info))"
         case let .backendFailure(routine, code):

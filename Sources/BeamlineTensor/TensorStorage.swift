@@ -24,10 +24,18 @@ func adviseHugePages(_ pointer: UnsafeMutableRawPointer, byteCount: Int) {
 ///
 /// Views share one storage; ``Tensor`` copies it before a write when it is
 /// not uniquely referenced (copy-on-write), so tensors behave as values.
-public final class TensorStorage<Element: TensorElement>: @unchecked Sendable {
+/// An implementation detail of ``Tensor`` (as `Deque._Storage` is of
+/// swift-collections' `Deque`): reachable from inlinable code only.
+///
+/// The storage never deinitialises its elements, which is correct only for
+/// trivial (bitwise-copyable) element types; every ``TensorElement`` is one
+/// (`Complex` from swift-numerics cannot declare `BitwiseCopyable` outside
+/// its module, so this is checked here instead of by the protocol).
+@usableFromInline
+final class TensorStorage<Element: TensorElement>: @unchecked Sendable {
     /// Alignment of every allocation in bytes (a cache line, and what FFTW's
     /// SIMD code paths want).
-    public static var alignment: Int { 64 }
+    @usableFromInline static var alignment: Int { 64 }
 
     /// First element.
     @usableFromInline let base: UnsafeMutablePointer<Element>
@@ -38,6 +46,7 @@ public final class TensorStorage<Element: TensorElement>: @unchecked Sendable {
     @usableFromInline
     init(uninitializedCount count: Int) {
         precondition(count >= 0, "TensorStorage: negative element count \(count)")
+        assert(_isPOD(Element.self), "TensorStorage: \(Element.self) is not a trivial type")
         self.count = count
         let bytes = Swift.max(1, count) &* MemoryLayout<Element>.stride
         let raw: UnsafeMutableRawPointer

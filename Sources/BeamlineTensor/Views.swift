@@ -1,7 +1,7 @@
 extension Tensor {
     /// Resolves a possibly negative axis number, or throws.
     @inlinable
-    public func normalizedAxis(_ axis: Int) throws -> Int {
+    public func normalizedAxis(_ axis: Int) throws(TensorError) -> Int {
         let resolved = axis < 0 ? axis + rank : axis
         guard resolved >= 0 && resolved < rank else { throw TensorError.axisOutOfRange(axis: axis, rank: rank) }
         return resolved
@@ -18,7 +18,7 @@ extension Tensor {
     /// The tensor with its axes reversed (a view; `.T` in NumPy).
     @inlinable
     public var transposed: Tensor {
-        Tensor(storage: storage, shape: shape.reversed(), strides: strides.reversed(), offset: offset)
+        Tensor(storage: storage, layout: layout.reversed, offset: offset)
     }
 
     /// The tensor with its axes reordered so that axis `i` of the result is
@@ -30,13 +30,13 @@ extension Tensor {
 
     /// The throwing form of ``permuted(_:)``.
     @inlinable
-    public func checkedPermuted(_ order: [Int]) throws -> Tensor {
-        let axes = try order.map { try normalizedAxis($0) }
+    public func checkedPermuted(_ order: [Int]) throws(TensorError) -> Tensor {
+        let axes = try order.map { (axis) throws(TensorError) in try normalizedAxis(axis) }
         guard axes.count == rank, Set(axes).count == rank else {
             throw TensorError.invalidArgument(name: "order", expected: "a permutation of 0..<\(rank)",
                                               received: "\(order)")
         }
-        return Tensor(storage: storage, shape: axes.map { shape[$0] }, strides: axes.map { strides[$0] },
+        return Tensor(storage: storage, shape: axes.map { layout.length($0) }, strides: axes.map { layout.stride($0) },
                       offset: offset)
     }
 
@@ -70,7 +70,7 @@ extension Tensor {
 
     /// The throwing form of ``reshaped(_:)``.
     @inlinable
-    public func checkedReshaped(_ newShape: [Int]) throws -> Tensor {
+    public func checkedReshaped(_ newShape: [Int]) throws(TensorError) -> Tensor {
         var target = newShape
         let unknown = target.indices.filter { target[$0] == -1 }
         guard unknown.count <= 1, target.allSatisfy({ $0 >= -1 }) else {
@@ -86,13 +86,13 @@ extension Tensor {
         }
         guard target.reduce(1, *) == count else { throw TensorError.elementCountMismatch(shape: newShape, count: count) }
         if isContiguous {
-            return Tensor(storage: storage, shape: target, strides: Self.contiguousStrides(for: target), offset: offset)
+            return Tensor(storage: storage, layout: TensorLayout(contiguous: target), offset: offset)
         }
         if let viewStrides = Self.reshapedStrides(shape: shape, strides: strides, newShape: target) {
             return Tensor(storage: storage, shape: target, strides: viewStrides, offset: offset)
         }
         let copy = copied()
-        return Tensor(storage: copy.storage, shape: target, strides: Self.contiguousStrides(for: target), offset: 0)
+        return Tensor(storage: copy.storage, layout: TensorLayout(contiguous: target), offset: 0)
     }
 
     /// Strides for a view of the new shape when the old layout allows one
@@ -130,14 +130,14 @@ extension Tensor {
     public func squeezed(axis: Int? = nil) -> Tensor {
         if let axis {
             let a = checkedAxis(axis, "squeezed")
-            precondition(shape[a] == 1, "squeezed(axis: \(axis)): axis has length \(shape[a]), not 1 (shape \(shape))")
+            precondition(layout.length(a) == 1, "squeezed(axis: \(axis)): axis has length \(layout.length(a)), not 1 (shape \(shape))")
             var s = shape, t = strides
             s.remove(at: a)
             t.remove(at: a)
             return Tensor(storage: storage, shape: s, strides: t, offset: offset)
         }
-        let kept = (0..<rank).filter { shape[$0] != 1 }
-        return Tensor(storage: storage, shape: kept.map { shape[$0] }, strides: kept.map { strides[$0] }, offset: offset)
+        let kept = (0..<rank).filter { layout.length($0) != 1 }
+        return Tensor(storage: storage, shape: kept.map { layout.length($0) }, strides: kept.map { layout.stride($0) }, offset: offset)
     }
 
     /// The tensor with a new axis of length 1 at position `axis`
@@ -163,7 +163,7 @@ extension Tensor {
 
     /// The throwing form of ``broadcast(to:)``.
     @inlinable
-    public func checkedBroadcast(to target: [Int]) throws -> Tensor {
+    public func checkedBroadcast(to target: [Int]) throws(TensorError) -> Tensor {
         guard let s = broadcastStrides(to: target) else {
             throw TensorError.notBroadcastable(operation: "broadcast(to:)", lhs: shape, rhs: target)
         }
@@ -175,16 +175,16 @@ extension Tensor {
     @inlinable
     public func flipped(axis: Int) -> Tensor {
         let a = checkedAxis(axis, "flipped")
-        var t = strides
-        let newOffset = shape[a] > 0 ? offset + (shape[a] - 1) * strides[a] : offset
-        t[a] = -strides[a]
-        return Tensor(storage: storage, shape: shape, strides: t, offset: newOffset)
+        var flippedLayout = layout
+        let newOffset = layout.length(a) > 0 ? offset + (layout.length(a) - 1) * layout.stride(a) : offset
+        flippedLayout.setStride(a, -layout.stride(a))
+        return Tensor(storage: storage, layout: flippedLayout, offset: newOffset)
     }
 
     /// Joins tensors along an existing axis (`numpy.concatenate`); throws
     /// when the other axes differ.
     @inlinable
-    public static func concatenated(_ parts: [Tensor], axis: Int = 0) throws -> Tensor {
+    public static func concatenated(_ parts: [Tensor], axis: Int = 0) throws(TensorError) -> Tensor {
         guard let first = parts.first else {
             throw TensorError.invalidArgument(name: "parts", expected: "at least one tensor", received: "none")
         }
@@ -193,14 +193,14 @@ extension Tensor {
         for part in parts {
             var expected = first.shape, received = part.shape
             guard received.count == expected.count else {
-                throw TensorError.shapeMismatch(operation: "concatenated", expected: first.shape, received: part.shape)
+                throw TensorError.shapeMismatch(argument: "concatenated", expected: first.shape, received: part.shape)
             }
             expected[a] = 0
             received[a] = 0
             guard expected == received else {
-                throw TensorError.shapeMismatch(operation: "concatenated", expected: first.shape, received: part.shape)
+                throw TensorError.shapeMismatch(argument: "concatenated", expected: first.shape, received: part.shape)
             }
-            total += part.shape[a]
+            total += part.layout.length(a)
         }
         var shape = first.shape
         shape[a] = total
@@ -209,17 +209,17 @@ extension Tensor {
         var start = 0
         for part in parts {
             var indices = [TensorIndex](repeating: .all, count: shape.count)
-            indices[a] = .range(start..<(start + part.shape[a]))
+            indices[a] = .range(start..<(start + part.layout.length(a)))
             var target = try result.resolvedView(indices)
             withExtendedLifetime(result) { target.assignElements(from: part) }
-            start += part.shape[a]
+            start += part.layout.length(a)
         }
         return result
     }
 
     /// Joins equally shaped tensors along a new axis (`numpy.stack`).
     @inlinable
-    public static func stacked(_ parts: [Tensor], axis: Int = 0) throws -> Tensor {
+    public static func stacked(_ parts: [Tensor], axis: Int = 0) throws(TensorError) -> Tensor {
         guard let first = parts.first else {
             throw TensorError.invalidArgument(name: "parts", expected: "at least one tensor", received: "none")
         }
@@ -228,7 +228,7 @@ extension Tensor {
             throw TensorError.axisOutOfRange(axis: axis, rank: first.rank + 1)
         }
         for part in parts where part.shape != first.shape {
-            throw TensorError.shapeMismatch(operation: "stacked", expected: first.shape, received: part.shape)
+            throw TensorError.shapeMismatch(argument: "stacked", expected: first.shape, received: part.shape)
         }
         return try concatenated(parts.map { $0.expanded(axis: position) }, axis: position)
     }

@@ -124,15 +124,7 @@ func tap<S: OperatorScalar>(_ inPlane: Double, _ z: Double) -> S { S(inPlane * z
 @inlinable @inline(__always)
 func columnAxpy<S: OperatorScalar>(_ fused: Int32, _ count: Int, _ y: UnsafeMutablePointer<S>,
                                   _ w0: S, _ a0: UnsafePointer<S>) {
-    if S.self == Double.self {
-        bl_axpy_d(fused, count, UnsafeMutableRawPointer(y).assumingMemoryBound(to: Double.self),
-                  unsafeBitCast(w0, to: Double.self), UnsafeRawPointer(a0).assumingMemoryBound(to: Double.self))
-    } else if S.self == Float.self {
-        bl_axpy_f(fused, count, UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self),
-                  unsafeBitCast(w0, to: Float.self), UnsafeRawPointer(a0).assumingMemoryBound(to: Float.self))
-    } else {
-        for n in 0..<count { y[n] = y[n] + w0 * a0[n] }
-    }
+    S._axpy(fused: fused, count: count, y: y, w0: w0, a0: a0)
 }
 
 /// `y[n] = (accumulate ? y[n] : 0) + Σ_t w[t] · base[offsets[t] + n]` for
@@ -141,22 +133,7 @@ func columnAxpy<S: OperatorScalar>(_ fused: Int32, _ count: Int, _ y: UnsafeMuta
 func columnGather<S: OperatorScalar>(_ fused: Int32, _ count: Int, _ y: UnsafeMutablePointer<S>, _ accumulate: Bool,
                                     _ terms: Int, _ w: UnsafePointer<S>, _ offsets: UnsafePointer<Int>,
                                     _ base: UnsafePointer<S>) {
-    let add: Int32 = accumulate ? 1 : 0
-    if S.self == Double.self {
-        bl_gather_d(fused, count, UnsafeMutableRawPointer(y).assumingMemoryBound(to: Double.self), add, terms,
-                    UnsafeRawPointer(w).assumingMemoryBound(to: Double.self), offsets,
-                    UnsafeRawPointer(base).assumingMemoryBound(to: Double.self))
-    } else if S.self == Float.self {
-        bl_gather_f(fused, count, UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self), add, terms,
-                    UnsafeRawPointer(w).assumingMemoryBound(to: Float.self), offsets,
-                    UnsafeRawPointer(base).assumingMemoryBound(to: Float.self))
-    } else {
-        for n in 0..<count {
-            var sum = accumulate ? y[n] : 0
-            for t in 0..<terms { sum = sum + w[t] * base[offsets[t] + n] }
-            y[n] = sum
-        }
-    }
+    S._gather(fused: fused, count: count, y: y, accumulate: accumulate, terms: terms, w: w, offsets: offsets, base: base)
 }
 
 /// A list of up to ``capacity`` gather terms (weight, offset) in stack
@@ -330,10 +307,12 @@ extension JohnTransformProjector {
         let plane = Swift.max(1, vx * vy * c * MemoryLayout<Scalar>.stride)
         let rows = Self.columnRows(length: nk, channels: c, maxRows: Swift.max(1, Self.columnBlockBytes / plane))
         let blocks = (nk + rows - 1) / rows
-        let input = SendablePointer(UnsafeMutablePointer(mutating: x)), output = SendablePointer(y)
+        let input = SendableBuffer(start: x, validIndices: 0..<self.columns)
+        let output = SendableMutableBuffer(start: y, validIndices: 0..<self.rows)
         let fused = fusedKernels ? Int32(1) : 0
         let nz = geometry.volumeShape[2]
-        columnPlans.withUnsafeBufferPointer { planBuffer in
+        columnPlans.withUnsafeBufferPointer { planStorage in
+            let planBuffer = SendableBuffer(planStorage)
             // One block of rows at a time, its projections shared among the
             // threads: every thread reads the same slice of the volume.
             // Work items: (projection, part of its rays), enough parts to share
@@ -348,7 +327,7 @@ extension JohnTransformProjector {
                             let member = item / parts, part = item - member * parts
                             Self.forwardColumns(planBuffer[member], rays: (nj * part / parts)..<(nj * (part + 1) / parts),
                                                 rows: k0..<k1, nj: nj, nk: nk, channels: c, z: nz, fused: fused,
-                                                terms: &terms, x: UnsafePointer(input.base), y: output.base)
+                                                terms: &terms, x: UnsafePointer(input.baseAddress), y: output.baseAddress)
                         }
                     }
                 }
@@ -464,11 +443,14 @@ extension JohnTransformProjector {
         width = Swift.min(width, Swift.max(1, (vx * zBlocks) / (2 * threads)))
         width = Swift.min(width, vx)
         let xBlocks = (vx + width - 1) / width
-        let input = SendablePointer(UnsafeMutablePointer(mutating: y)), output = SendablePointer(x)
+        let tileWidth = width
+        let input = SendableBuffer(start: y, validIndices: 0..<self.rows)
+        let output = SendableMutableBuffer(start: x, validIndices: 0..<self.columns)
         let fused = fusedKernels ? Int32(1) : 0
         let columns = width * vy
-        columnPlans.withUnsafeBufferPointer { planBuffer in
-            columnClasses.withUnsafeBufferPointer { classes in
+        columnPlans.withUnsafeBufferPointer { planStorage in
+            columnClasses.withUnsafeBufferPointer { classStorage in
+                let planBuffer = SendableBuffer(planStorage), classes = SendableBuffer(classStorage)
                 // Blocks of tiles, each with its own lists in one workspace made on
                 // this thread (so a call's allocations do not depend on which
                 // thread runs which block; the buffer comes from StorageCache).
@@ -477,20 +459,21 @@ extension JohnTransformProjector {
                 let tilesPerBlock = (tiles + wantedBlocks - 1) / wantedBlocks
                 let blocks = (tiles + tilesPerBlock - 1) / tilesPerBlock
                 let listBytes = ColumnTermLists<Scalar>.bytes(columns: columns)
-                var workspace = Tensor<Double>(shape: [blocks * listBytes / 8]) { _ in }   // lists are set up before use
+                var workspace = Tensor<Double>(unsafeUninitializedShape: [blocks * listBytes / 8]) { _ in }   // lists are set up before use
                 workspace.withUnsafeMutableBufferPointer { space in
-                    let memory = SendablePointer(space.baseAddress!)
+                    let memory = SendableMutableBuffer(space)
                     Parallel.forEachBlock(count: tiles, blockSize: tilesPerBlock) { block, tileRange in
-                        var lists = ColumnTermLists<Scalar>(memory: UnsafeMutableRawPointer(memory.base) + block * listBytes,
+                        var lists = ColumnTermLists<Scalar>(memory: UnsafeMutableRawPointer(memory.baseAddress) + block * listBytes,
                                                             columns: columns)
                         for tile in tileRange {
                             let zb = tile / xBlocks, xb = tile - zb * xBlocks
-                            let xs = (xb * width)..<Swift.min(vx, (xb + 1) * width)
+                            let xs = (xb * tileWidth)..<Swift.min(vx, (xb + 1) * tileWidth)
                             let zs = (zb * rows)..<Swift.min(vz, (zb + 1) * rows)
                             for range in classes {
-                                Self.adjointColumns(UnsafeBufferPointer(rebasing: planBuffer[range]), xs: xs, ys: 0..<vy,
+                                Self.adjointColumns(UnsafeBufferPointer(start: planBuffer.pointer(at: range.lowerBound, count: range.count),
+                                                                        count: range.count), xs: xs, ys: 0..<vy,
                                                     zs: zs, nj: nj, nk: nk, ny: vy, nz: vz, channels: c, fused: fused,
-                                                    lists: &lists, y: UnsafePointer(input.base), x: output.base)
+                                                    lists: &lists, y: UnsafePointer(input.baseAddress), x: output.baseAddress)
                             }
                         }
                     }

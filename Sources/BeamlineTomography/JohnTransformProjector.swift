@@ -186,20 +186,20 @@ public struct JohnTransformProjector<Scalar: OperatorScalar>: LinearOperator, Se
         let (nj, nk, c) = (geometry.projectionShape[0], geometry.projectionShape[1], channels)
         applyColumns(xp, into: yp)
         guard !generalPlans.isEmpty else { return }
-        let input = SendablePointer(UnsafeMutablePointer(mutating: xp)), output = SendablePointer(yp)
+        let input = SendableBuffer(x), output = SendableMutableBuffer(y)
         let work = generalPlans.count * nj
         let samplesPerRow = Swift.max(1, nk * (plans.first?.d0 ?? 1) * c)
         plans.withUnsafeBufferPointer { planBuffer in
-          generalPlans.withUnsafeBufferPointer { general in
-            let planPointer = planBuffer.baseAddress!
+          generalPlans.withUnsafeBufferPointer { generalBuffer in
+            let planPointer = SendableBuffer(planBuffer), general = SendableBuffer(generalBuffer)
             Parallel.forEachChunk(count: work, minimumChunk: Swift.max(1, 32768 / samplesPerRow)) { range in
                 for item in range {
                     let g = item / nj, j = item - g * nj, p = general[g]
-                    let row = output.base + (p * nj + j) * nk * c
+                    let row = output.pointer(at: (p * nj + j) * nk * c, count: nk * c)
                     if c == 1 {
-                        Self.forwardRowSingle(planPointer[p], j: j, nk: nk, x: UnsafePointer(input.base), y: row)
+                        Self.forwardRowSingle(planPointer[p], j: j, nk: nk, x: UnsafePointer(input.baseAddress), y: row)
                     } else {
-                        Self.forwardRow(planPointer[p], j: j, nk: nk, channels: c, x: UnsafePointer(input.base), y: row)
+                        Self.forwardRow(planPointer[p], j: j, nk: nk, channels: c, x: UnsafePointer(input.baseAddress), y: row)
                     }
                 }
             }
@@ -217,7 +217,7 @@ public struct JohnTransformProjector<Scalar: OperatorScalar>: LinearOperator, Se
         applyAdjointColumns(yp, into: xp)
         guard !generalPlans.isEmpty else { return }
         let (nj, nk, c) = (geometry.projectionShape[0], geometry.projectionShape[1], channels)
-        let input = SendablePointer(UnsafeMutablePointer(mutating: yp)), output = SendablePointer(xp)
+        let input = SendableBuffer(y), output = SendableMutableBuffer(x)
         let threads = Parallel.threadCount
         // Projections sharing a dominant axis are back-projected together:
         // one parallel pass per axis, each task owning a slab of slices of
@@ -225,20 +225,21 @@ public struct JohnTransformProjector<Scalar: OperatorScalar>: LinearOperator, Se
         // every voxel, whatever the split), so there are at most three
         // barriers per application instead of one per projection.
         plans.withUnsafeBufferPointer { planBuffer in
-            let planPointer = planBuffer.baseAddress!
+            let planPointer = SendableBuffer(planBuffer)
             for axis in 0..<3 {
                 let group = planGroups[axis]
                 guard let first = group.first else { continue }
                 let d0 = planPointer[first].d0
                 let minimumSlices = Swift.max(1, 32768 / Swift.max(1, nj * nk * c * group.count), (d0 + threads - 1) / threads)
-                group.withUnsafeBufferPointer { members in
+                group.withUnsafeBufferPointer { memberBuffer in
+                    let members = SendableBuffer(memberBuffer)
                     Parallel.forEachChunk(count: d0, minimumChunk: minimumSlices) { slices in
                         for p in members {
-                            let image = UnsafePointer(input.base + p * nj * nk * c)
+                            let image = input.pointer(at: p * nj * nk * c, count: nj * nk * c)
                             if c == 1 {
-                                Self.adjointSlab(planPointer[p], slices: slices, nj: nj, nk: nk, y: image, x: output.base)
+                                Self.adjointSlab(planPointer[p], slices: slices, nj: nj, nk: nk, y: image, x: output.baseAddress)
                             } else {
-                                Self.adjointSlab(planPointer[p], slices: slices, nj: nj, nk: nk, channels: c, y: image, x: output.base)
+                                Self.adjointSlab(planPointer[p], slices: slices, nj: nj, nk: nk, channels: c, y: image, x: output.baseAddress)
                             }
                         }
                     }
@@ -526,13 +527,6 @@ func floorSplit(_ p: Double) -> (Int, Double) {
     return (i, p - f)
 }
 
-/// True when every element is finite.
-@inlinable
-func allFinite<S: RealElement>(_ buffer: UnsafeBufferPointer<S>) -> Bool {
-    var ok = true
-    for v in buffer where !v.isFinite { ok = false; break }
-    return ok
-}
 
 /// The constants of one projection's ray traversal: the dominant axis,
 /// the volume strides, and the linear maps from (j, k, slice) to the

@@ -87,8 +87,8 @@ public enum Phantom {
         let (nx, ny, nz) = (Swift.max(0, shape[0]), Swift.max(0, shape[1]), Swift.max(0, shape[2]))
         var values = [T](repeating: 0, count: nx * ny * nz * channels)
         values.withUnsafeMutableBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return }
-            let out = SendablePointer(base)
+            guard buffer.baseAddress != nil else { return }
+            let out = SendableMutableBuffer(buffer)
             Parallel.forEachChunk(count: nx, minimumChunk: 1) { xs in
                 for x in xs {
                     let px = (2 * Double(x) + 1) / Double(nx) - 1
@@ -100,7 +100,7 @@ public enum Phantom {
                                 let q = e.rotation.transposeMultiply(p - e.center) / e.axes
                                 if (q * q).sum() <= 1 {
                                     let o = ((x * ny + y) * nz + z) * channels
-                                    for c in 0..<channels { out.base[o + c] += T(e.value[c]) }
+                                    for c in 0..<channels { out[o + c] += T(e.value[c]) }
                                 }
                             }
                         }

@@ -234,7 +234,7 @@ public enum Radon {
         let trig = anglesDegrees.map { (cos($0 * Double.pi / 180), sin($0 * Double.pi / 180)) }
         filtered.withUnsafeBufferPointer { f in
             image.withUnsafeMutableBufferPointer { out in
-                let fp = f.baseAddress!, op = SendablePointer(out.baseAddress!)
+                let fp = SendableBuffer(f), op = SendableMutableBuffer(out), p = p
                 Parallel.forEachChunk(count: size, minimumChunk: Swift.max(1, 8192 / Swift.max(1, size * angles))) { rowsRange in
                     for r in rowsRange {
                         let xpr = Double(r - radius)
@@ -251,7 +251,7 @@ public enum Radon {
                                 sum += w == 0 ? v0 : v0 + w * (fp[(i0 + 1) * angles + a] - v0)
                             }
                             if circle && (xpr * xpr + ypr * ypr) > Double(radius * radius) { sum = 0 }
-                            op.base[r * size + c] = sum * Double.pi / Double(2 * angles)
+                            op[r * size + c] = sum * Double.pi / Double(2 * angles)
                         }
                     }
                 }
@@ -339,9 +339,10 @@ public struct RadonProjector<Scalar: OperatorScalar>: LinearOperator, Sendable {
         precondition(x.count == columns && y.count == rows, "RadonProjector.apply: buffer lengths")
         let n = size, count = anglesDegrees.count
         let center = Double(n / 2)
-        guard let src = x.baseAddress, let dst = y.baseAddress else { return }
+        guard x.baseAddress != nil, y.baseAddress != nil else { return }
+        let (src, dst) = (SendableBuffer(x), SendableMutableBuffer(y))
         cosines.withUnsafeBufferPointer { cb in sines.withUnsafeBufferPointer { sb in
-            let (cp, sp) = (cb.baseAddress!, sb.baseAddress!)
+            let (cp, sp) = (SendableBuffer(cb), SendableBuffer(sb))
             Parallel.forEachChunk(count: count, minimumChunk: Swift.max(1, 4096 / Swift.max(1, n))) { range in
                 var column = [Double](repeating: 0, count: n)
                 for a in range {
@@ -351,7 +352,7 @@ public struct RadonProjector<Scalar: OperatorScalar>: LinearOperator, Sendable {
                         for c in 0..<n {
                             let xc = ca * Double(c) + sa * Double(r) - center * (ca + sa - 1)
                             let yr = -sa * Double(c) + ca * Double(r) - center * (ca - sa - 1)
-                            column[c] += Radon.bilinear(src, n, yr, xc)
+                            column[c] += Radon.bilinear(src.baseAddress, n, yr, xc)
                         }
                     }
                     for c in 0..<n { dst[c * count + a] = Scalar(column[c]) }

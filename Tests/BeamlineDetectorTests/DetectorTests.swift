@@ -208,12 +208,12 @@ struct ThickSensorTests {
     /// Same bits with 1 and 2 threads.
     @Test func deterministicAcrossThreadCounts() throws {
         let model = try window64(f)
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
-        Parallel.threadCount = 1
-        let one = try model.raytrace(sample: 2, as: Double.self), oneExact = try model.exact(as: Double.self)
-        Parallel.threadCount = 2
-        let two = try model.raytrace(sample: 2, as: Double.self), twoExact = try model.exact(as: Double.self)
+        let (one, oneExact) = try Parallel.withThreadCount(1) {
+            (try model.raytrace(sample: 2, as: Double.self), try model.exact(as: Double.self))
+        }
+        let (two, twoExact) = try Parallel.withThreadCount(2) {
+            (try model.raytrace(sample: 2, as: Double.self), try model.exact(as: Double.self))
+        }
         #expect(one.matrix == two.matrix && oneExact.matrix == twoExact.matrix)
         #expect(one.transmitted == two.transmitted)
     }

@@ -25,8 +25,9 @@ struct RegistrationKernelTests {
                     let bp = UnsafeRawPointer(bb.baseAddress!).assumingMemoryBound(to: Complex<Double>.self)
                     let floor = 100 * Double.ulpOfOne
                     let c = viaC.withUnsafeMutableBytes { o in
-                        CorrelationCore<Double>.crossPowerRowC(ap, bp, o.baseAddress!.assumingMemoryBound(to: Complex<Double>.self),
-                                                               count: count, phase: phase, floor: floor)
+                        Double._crossPower(count: count, a: ap, b: bp,
+                                           product: o.baseAddress!.assumingMemoryBound(to: Complex<Double>.self),
+                                           phase: phase, floor: floor)!
                     }
                     let s = viaSwift.withUnsafeMutableBytes { o in
                         CorrelationCore<Double>.crossPowerRow(ap, bp, o.baseAddress!.assumingMemoryBound(to: Complex<Double>.self),

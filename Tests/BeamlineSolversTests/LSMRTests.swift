@@ -59,8 +59,6 @@ struct LSMRTests {
 
     @Test("Bit-identical with 1 and 2 threads on a matrix large enough to split")
     func threads() throws {
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
         let n = 50_000
         let a = try CSRMatrix<Double>.build(rows: n, columns: n / 2, rowsPerBlock: 4096) { range, builder in
             for r in range {
@@ -71,12 +69,12 @@ struct LSMRTests {
         }
         let b = Tensor<Double>((0..<n).map { cos(Double($0) * 0.01) })
         let configuration = LSMR.Configuration(maximumIterations: 30)
-        Parallel.threadCount = 1
-        let one = try LSMR.solve(a, rhs: b, configuration: configuration)
-        Parallel.threadCount = 2
-        let fresh = try CSRMatrix(rows: a.rows, columns: a.columns, rowPointers: a.rowPointers,
-                                  columnIndices: a.columnIndices, values: a.values)
-        let two = try LSMR.solve(fresh, rhs: b, configuration: configuration)
+        let one = try Parallel.withThreadCount(1) { try LSMR.solve(a, rhs: b, configuration: configuration) }
+        let two = try Parallel.withThreadCount(2) {
+            let fresh = try CSRMatrix(rows: a.rows, columns: a.columns, rowPointers: a.rowPointers,
+                                      columnIndices: a.columnIndices, values: a.values)
+            return try LSMR.solve(fresh, rhs: b, configuration: configuration)
+        }
         #expect(one.solution == two.solution)
         #expect(one.residualNorm == two.residualNorm && one.iterations == two.iterations)
     }

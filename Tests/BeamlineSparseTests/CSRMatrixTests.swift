@@ -105,8 +105,6 @@ struct CSRMatrixTests {
 
     @Test("Parallel block builder gives the same matrix for any block size and thread count")
     func parallelBuilder() throws {
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
         func make(block: Int) throws -> CSRMatrix<Double> {
             try CSRMatrix<Double>.build(rows: 1000, columns: 700, rowsPerBlock: block) { range, builder in
                 for r in range {
@@ -116,11 +114,11 @@ struct CSRMatrixTests {
                 }
             }
         }
-        Parallel.threadCount = 1
-        let serial = try make(block: 1000)
-        Parallel.threadCount = 2
-        #expect(try make(block: 7) == serial)
-        #expect(try make(block: 128) == serial)
+        let serial = try Parallel.withThreadCount(1) { try make(block: 1000) }
+        try Parallel.withThreadCount(2) { () throws in
+            #expect(try make(block: 7) == serial)
+            #expect(try make(block: 128) == serial)
+        }
         #expect(serial.rows == 1000 && serial.nonzeroCount > 2000)
         // A block that closes too few rows is a typed error.
         #expect(throws: SparseError.self) {
@@ -132,15 +130,13 @@ struct CSRMatrixTests {
 
     @Test("Bounded parallel build writes in place and equals the builder's matrix")
     func boundedBuild() throws {
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
-        func rowEntries(_ r: Int) -> [(Int, Double)] {
+        @Sendable func rowEntries(_ r: Int) -> [(Int, Double)] {
             var entries: [(Int, Double)] = []
             for j in 0..<(r % 5) { entries.append(((r * 31 + j * 97) % 700, Double(r - j) * 0.5)) }
             entries.append((r % 700, 1.0))
             return entries
         }
-        func bound(_ range: Range<Int>, _ slack: Int) -> Int {
+        @Sendable func bound(_ range: Range<Int>, _ slack: Int) -> Int {
             var total = 0
             for r in range { total += rowEntries(r).count + slack }
             return total
@@ -160,12 +156,12 @@ struct CSRMatrixTests {
                 }
             }
         }
-        Parallel.threadCount = 1
-        let serial = try make(block: 1000, slack: 0)
+        let serial = try Parallel.withThreadCount(1) { try make(block: 1000, slack: 0) }
         #expect(serial == reference)
-        Parallel.threadCount = 2
-        #expect(try make(block: 7, slack: 3) == reference)
-        #expect(try make(block: 128, slack: 0) == reference)
+        try Parallel.withThreadCount(2) { () throws in
+            #expect(try make(block: 7, slack: 3) == reference)
+            #expect(try make(block: 128, slack: 0) == reference)
+        }
         // A bound that is too small and a block that closes too few rows are typed errors.
         #expect(throws: SparseError.self) {
             _ = try CSRMatrix<Double>.build(rows: 10, columns: 3, rowsPerBlock: 4, entryBound: { _ in 1 }) { range, writer in
@@ -206,8 +202,6 @@ struct CSRMatrixTests {
 
     @Test("Products are bit-identical with 1 and 2 threads")
     func threadDeterminism() throws {
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
         // 60 000 rows: above the 4096-row chunk threshold, so 2 threads really split the work.
         let n = 60_000
         let a = try CSRMatrix<Double>.build(rows: n, columns: n, rowsPerBlock: 4096) { range, builder in
@@ -217,15 +211,17 @@ struct CSRMatrixTests {
             }
         }
         let x = Tensor<Double>((0..<n).map { sin(Double($0)) })
-        Parallel.threadCount = 1
-        let y1 = a.apply(x), t1 = a.applyAdjoint(x)
-        let d1 = try a.multiply(dense: Tensor(shape: [n, 2], elements: (0..<2 * n).map { cos(Double($0)) }))
-        Parallel.threadCount = 2
-        let fresh = try CSRMatrix(rows: a.rows, columns: a.columns, rowPointers: a.rowPointers,
-                                  columnIndices: a.columnIndices, values: a.values)
-        #expect(fresh.apply(x) == y1)
-        #expect(fresh.applyAdjoint(x) == t1)
-        #expect(try fresh.multiply(dense: Tensor(shape: [n, 2], elements: (0..<2 * n).map { cos(Double($0)) })) == d1)
+        let (y1, t1, d1) = try Parallel.withThreadCount(1) {
+            (a.apply(x), a.applyAdjoint(x),
+             try a.multiply(dense: Tensor(shape: [n, 2], elements: (0..<2 * n).map { cos(Double($0)) })))
+        }
+        try Parallel.withThreadCount(2) {
+            let fresh = try CSRMatrix(rows: a.rows, columns: a.columns, rowPointers: a.rowPointers,
+                                      columnIndices: a.columnIndices, values: a.values)
+            #expect(fresh.apply(x) == y1)
+            #expect(fresh.applyAdjoint(x) == t1)
+            #expect(try fresh.multiply(dense: Tensor(shape: [n, 2], elements: (0..<2 * n).map { cos(Double($0)) })) == d1)
+        }
     }
 }
 

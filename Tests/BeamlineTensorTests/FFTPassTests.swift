@@ -45,12 +45,8 @@ import Testing
 
     @Test func passesAreIdenticalWhateverTheThreadCount() throws {
         let x = Tensor<Complex<Double>>(real: Tensor.uniform([64, 48, 40], seed: 4))
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
-        Parallel.threadCount = 1
-        let one = try FFT.fftn(x, axes: [0, 1])
-        Parallel.threadCount = 2
-        let two = try FFT.fftn(x, axes: [0, 1])
+        let one = try Parallel.withThreadCount(1) { try FFT.fftn(x, axes: [0, 1]) }
+        let two = try Parallel.withThreadCount(2) { try FFT.fftn(x, axes: [0, 1]) }
         #expect(one == two)
     }
 }

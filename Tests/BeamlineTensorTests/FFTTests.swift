@@ -93,15 +93,14 @@ struct FFTTests {
         // must equal rfftn image by image, whatever the thread count.
         let r3 = try fx.real("r3")
         let other = r3 * 2.5 - 1
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
         for threads in [1, 2] {
-            Parallel.threadCount = threads
-            let spectra = try FFT.rfftn(batch: [r3, other.transposed.transposed, r3])
-            #expect(spectra.count == 3)
-            close(spectra[0], try fx.complex("r3_rfftn"))
-            close(spectra[2], try fx.complex("r3_rfftn"))
-            close(spectra[1], try FFT.rfftn(other))
+            try Parallel.withThreadCount(threads) {
+                let spectra = try FFT.rfftn(batch: [r3, other.transposed.transposed, r3])
+                #expect(spectra.count == 3)
+                close(spectra[0], try fx.complex("r3_rfftn"))
+                close(spectra[2], try fx.complex("r3_rfftn"))
+                close(spectra[1], try FFT.rfftn(other))
+            }
         }
         #expect(try FFT.rfftn(batch: [Tensor<Double>]()).isEmpty)
         #expect(throws: TensorError.self) { try FFT.rfftn(batch: [r3, Tensor<Double>.zeros([4, 3])]) }

@@ -15,10 +15,10 @@ import Testing
     func visits(count: Int, repeats: Int) -> [Int] {
         var visits = [Int](repeating: 0, count: count)
         visits.withUnsafeMutableBufferPointer { buffer in
-            let slots = SendablePointer(buffer.baseAddress!)
+            let slots = SendableMutableBuffer(buffer)
             for _ in 0..<repeats {
                 Parallel.forEachChunk(count: count, minimumChunk: 1) { range in
-                    for i in range { slots.base[i] += 1 }
+                    for i in range { slots[i] += 1 }
                 }
             }
         }
@@ -44,10 +44,10 @@ import Testing
             for _ in 0..<20 {
                 var owners = [UInt](repeating: 0, count: 8)
                 owners.withUnsafeMutableBufferPointer { buffer in
-                    let slots = SendablePointer(buffer.baseAddress!)
+                    let slots = SendableMutableBuffer(buffer)
                     Parallel.forEachChunk(count: 8, minimumChunk: 1) { range in
                         for i in range {
-                            slots.base[i] = UInt(pthread_self())
+                            slots[i] = UInt(pthread_self())
                             usleep(200)   // long enough for every awake worker to claim a chunk
                         }
                     }
@@ -72,11 +72,11 @@ import Testing
             let outer = 8, inner = 100
             var cells = [Int](repeating: 0, count: outer * inner)
             cells.withUnsafeMutableBufferPointer { buffer in
-                let slots = SendablePointer(buffer.baseAddress!)
+                let slots = SendableMutableBuffer(buffer)
                 Parallel.forEachChunk(count: outer, minimumChunk: 1) { rows in
                     for row in rows {
                         Parallel.forEachChunk(count: inner, minimumChunk: 1) { columns in
-                            for column in columns { slots.base[row * inner + column] += row + 1 }
+                            for column in columns { slots[row * inner + column] += row + 1 }
                         }
                     }
                 }
@@ -92,20 +92,20 @@ import Testing
             let tasks = 4, rounds = 50, count = 10_000
             var totals = [Int](repeating: 0, count: tasks)
             totals.withUnsafeMutableBufferPointer { buffer in
-                let out = SendablePointer(buffer.baseAddress!)
+                let out = SendableMutableBuffer(buffer)
                 DispatchQueue.concurrentPerform(iterations: tasks) { task in
                     var total = 0
                     for _ in 0..<rounds {
                         var partial = [Int](repeating: 0, count: count / 1000)
                         partial.withUnsafeMutableBufferPointer { sums in
-                            let slots = SendablePointer(sums.baseAddress!)
+                            let slots = SendableMutableBuffer(sums)
                             Parallel.forEachBlock(count: count, blockSize: 1000) { block, range in
-                                slots.base[block] = range.reduce(0, +)
+                                slots[block] = range.reduce(0, +)
                             }
                         }
                         total += partial.reduce(0, +)
                     }
-                    out.base[task] = total
+                    out[task] = total
                 }
             }
             #expect(totals == [Int](repeating: rounds * (count * (count - 1) / 2), count: tasks))

@@ -136,12 +136,9 @@ struct ColumnPathTests {
                                                              columnPath: false, fusedKernels: false)
             let y: Tensor<Double> = randomTensor(fast.projectionsShape, seed: 31)
             let reference = try general.checkedApplyAdjoint(y)
-            let saved = Parallel.threadCount
-            defer { Parallel.threadCount = saved }
             var results: [[Double]] = []
             for threads in [1, 2, 3] {
-                Parallel.threadCount = threads
-                results.append(try fast.checkedApplyAdjoint(y).elements)
+                results.append(try Parallel.withThreadCount(threads) { try fast.checkedApplyAdjoint(y).elements })
             }
             #expect(results[1] == results[0] && results[2] == results[0], "channels \(channels)")
             let a = Tensor<Double>(shape: fast.volumeShape, elements: results[0])

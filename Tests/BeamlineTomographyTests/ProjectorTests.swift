@@ -169,12 +169,8 @@ struct ProjectorTests {
         let projector = try JohnTransformProjector<Float>(geometry: geometry, channels: 3)
         let x: Tensor<Float> = randomTensor(projector.volumeShape, seed: 11, as: Float.self)
         let y: Tensor<Float> = randomTensor(projector.projectionsShape, seed: 12, as: Float.self)
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
-        Parallel.threadCount = 1
-        let (f1, a1) = (try projector.checkedApply(x), try projector.checkedApplyAdjoint(y))
-        Parallel.threadCount = 2
-        let (f2, a2) = (try projector.checkedApply(x), try projector.checkedApplyAdjoint(y))
+        let (f1, a1) = try Parallel.withThreadCount(1) { (try projector.checkedApply(x), try projector.checkedApplyAdjoint(y)) }
+        let (f2, a2) = try Parallel.withThreadCount(2) { (try projector.checkedApply(x), try projector.checkedApplyAdjoint(y)) }
         #expect(f1 == f2)
         #expect(a1 == a2)
     }

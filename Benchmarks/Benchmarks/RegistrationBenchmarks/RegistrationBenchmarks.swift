@@ -59,10 +59,10 @@ let benchmarks: @Sendable () -> Void = {
     }
     for n in [256, 512] {
         let (reference, moving) = registrationPair(n)
-        let referenceMask = Tensor<Bool>(shape: [n, n]) { b in
+        let referenceMask = Tensor<Bool>(unsafeUninitializedShape: [n, n]) { b in
             for i in 0..<(n * n) { b[i] = (i / n) >= n / 8 }        // top eighth invalid
         }
-        let movingMask = Tensor<Bool>(shape: [n, n]) { b in
+        let movingMask = Tensor<Bool>(unsafeUninitializedShape: [n, n]) { b in
             for i in 0..<(n * n) { b[i] = (i % n) < n - n / 8 }     // right eighth invalid
         }
         Benchmark("masked_\(n)") { benchmark in

@@ -104,10 +104,10 @@ let benchmarks: @Sendable () -> Void = {
         measureTraffic(benchmark, bytes: 16 << 23) {
             target.withUnsafeMutableBufferPointer { t in
                 source.withUnsafeBufferPointer { s in
-                    let (tp, sp) = (t.baseAddress!, s.baseAddress!)
+                    let (tp, sp) = (SendableMutableBuffer(t), SendableBuffer(s))
                     Parallel.forEachChunk(count: s.count, minimumChunk: 1 << 16) { range in
-                        UnsafeMutableRawPointer(tp + range.lowerBound)
-                            .copyMemory(from: sp + range.lowerBound, byteCount: range.count * 8)
+                        UnsafeMutableRawPointer(tp.pointer(at: range.lowerBound, count: range.count))
+                            .copyMemory(from: sp.pointer(at: range.lowerBound, count: range.count), byteCount: range.count * 8)
                     }
                 }
             }
