@@ -5,11 +5,11 @@ import RealModule
 extension Registration {
     /// Registers every image of a stack against the matching image of a
     /// reference stack (axis 0 indexes the images), in parallel over the
-    /// images through ``Parallel``.
+    /// images through `Parallel`.
     ///
     /// `reference` has the shape of `moving` (one reference per image) or
     /// the shape of one image (a single reference for all). Each result is
-    /// what ``phaseCrossCorrelation(_:_:options:)`` returns for that pair,
+    /// what `phaseCrossCorrelation(_:_:options:)` returns for that pair,
     /// whatever the thread count or the order in which images finish.
     ///
     /// - Throws: the ``RegistrationError`` of the first failing image (by

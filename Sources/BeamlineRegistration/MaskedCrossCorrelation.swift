@@ -17,6 +17,8 @@ extension Registration {
     /// complex-to-real transforms.
     ///
     /// - Parameters:
+    ///   - reference: the reference image (real, rank ≥ 1).
+    ///   - moving: the image to register (same rank; its size may differ).
     ///   - referenceMask: valid pixels of `reference` (same shape).
     ///   - movingMask: valid pixels of `moving` (same shape as `moving`);
     ///     `nil` uses `referenceMask`, which requires images of equal shape
@@ -24,7 +26,7 @@ extension Registration {
     ///   - overlapRatio: minimum overlap fraction in `[0, 1]` (default 0.3).
     /// - Returns: the shift (pixels, array axis order). scikit-image returns
     ///   NaN for the error and phase difference on this path; use
-    ///   ``phaseCrossCorrelation(_:_:upsampleFactor:normalization:space:disambiguate:)``
+    ///   `phaseCrossCorrelation(_:_:upsampleFactor:normalization:space:disambiguate:)`
     ///   for those.
     /// - Throws: ``RegistrationError`` for ranks that differ, empty images,
     ///   NaN or infinite pixels, masks of the wrong shape, all-false masks,

@@ -21,7 +21,7 @@ public enum RegistrationSpace: String, Sendable, CaseIterable {
     case fourier
 }
 
-/// Settings of ``Registration/phaseCrossCorrelation(_:_:options:)``.
+/// Settings of `phaseCrossCorrelation(_:_:options:)`.
 public struct PhaseCorrelationOptions: Sendable, Equatable {
     /// Registration precision is `1/upsampleFactor` pixel (≥ 1; 1 means the
     /// integer peak only).
@@ -34,9 +34,9 @@ public struct PhaseCorrelationOptions: Sendable, Equatable {
     /// wrap candidates in real space (scikit-image's `disambiguate`).
     public var disambiguate: Bool
     /// FFTW planning effort for the transforms (Beamline's addition).
-    /// ``FFTPlanning/estimate`` (the default) plans instantly. When many
+    /// `estimate` (the default) plans instantly. When many
     /// images of one shape are registered (a stack, an alignment loop),
-    /// ``FFTPlanning/measure`` pays once per shape (about 0.15 s at 128²,
+    /// `measure` pays once per shape (about 0.15 s at 128²,
     /// 0.4 s at 512² on the development machine) for plans that run
     /// 1.2–1.6× faster; plans are cached, so later calls reuse them.
     public var planning: FFTPlanning
@@ -128,7 +128,7 @@ public enum Registration {
             upsampleFactor: upsampleFactor, normalization: normalization, space: space, disambiguate: disambiguate))
     }
 
-    /// ``phaseCrossCorrelation(_:_:upsampleFactor:normalization:space:disambiguate:)``
+    /// `phaseCrossCorrelation(_:_:upsampleFactor:normalization:space:disambiguate:)`
     /// with the settings in one value.
     @specialized(where T == Double)
     @specialized(where T == Float)

@@ -8,7 +8,7 @@ import RealModule
 /// Every case names the argument at fault and, where it helps, the
 /// expected and received values, so a message is useful on its own. Bad
 /// input never stops the program. A shape that does not fit, a value out
-/// of range and NaN or infinity are ``argument(_:)``, the ``ArgumentError``
+/// of range and NaN or infinity are ``argument(_:)``, the `ArgumentError`
 /// every Beamline module wraps; an error from the tensor layer underneath
 /// (an FFT or BLAS call) arrives wrapped in ``tensor(_:)``, never as text.
 /// Every public entry point of `BeamlineRegistration` throws exactly this
@@ -31,19 +31,19 @@ public enum RegistrationError: Error, Equatable, Sendable, CustomStringConvertib
     case tensor(TensorError)
 
     /// Two shapes had to agree and did not: an ``argument(_:)`` error of
-    /// kind ``ArgumentError/Kind/shape``.
+    /// kind `shape`.
     public static func shapeMismatch(argument: String, expected: [Int], received: [Int]) -> RegistrationError {
         .argument(.shapeMismatch(argument: argument, expected: expected, received: received))
     }
 
     /// An image held NaN or infinity: an ``argument(_:)`` error of kind
-    /// ``ArgumentError/Kind/nonFinite``.
+    /// `nonFinite`.
     public static func nonFiniteValues(argument: String) -> RegistrationError {
         .argument(.nonFiniteValues(argument: argument))
     }
 
     /// An argument had a value that the operation does not accept: an
-    /// ``argument(_:)`` error of kind ``ArgumentError/Kind/value``.
+    /// ``argument(_:)`` error of kind `value`.
     public static func invalidArgument(name: String, expected: String, received: String) -> RegistrationError {
         .argument(.invalidArgument(name: name, expected: expected, received: received))
     }

@@ -2,7 +2,7 @@ import BeamlineTensor
 import ComplexModule
 import RealModule
 
-/// How ``SubpixelShift/spline(_:by:order:mode:cval:)`` extends an image
+/// How `spline(_:by:order:mode:cval:)` extends an image
 /// beyond its edges, named and defined as in `scipy.ndimage` (SciPy ≥ 1.6).
 ///
 /// For an input `a b c d`:

@@ -2,7 +2,7 @@ import BeamlineTensor
 import ComplexModule
 import RealModule
 
-/// Boundary handling of ``SubpixelShift/fourier(_:by:padding:)``.
+/// Boundary handling of `fourier(_:by:padding:)`.
 public enum FourierShiftPadding: String, Sendable, CaseIterable {
     /// No padding: the image wraps around (periodic shift).
     case wrap

@@ -5,7 +5,7 @@
 // the operation inlines into the loop (a closure captured by the parallel
 // loop would instead cost an indirect call per element).
 
-/// A function of one element, applied by ``Tensor/map(_:)-(UnaryElementOperation)``.
+/// A function of one element, applied by `map(_:)-(UnaryElementOperation)`.
 public protocol UnaryElementOperation: Sendable {
     /// Element type read.
     associatedtype Input: TensorElement
@@ -15,7 +15,7 @@ public protocol UnaryElementOperation: Sendable {
     func callAsFunction(_ x: Input) -> Output
 }
 
-/// A function of two elements, applied with broadcasting by ``Tensor/zip(_:_:_:)-(_,_,BinaryElementOperation)``.
+/// A function of two elements, applied with broadcasting by `zip(_:_:_:)-(_,_,BinaryElementOperation)`.
 public protocol BinaryElementOperation: Sendable {
     /// Element type of the left operand.
     associatedtype Left: TensorElement
@@ -195,7 +195,7 @@ extension Tensor {
         return result
     }
 
-    /// The throwing form of ``zip(_:_:_:)``.
+    /// The throwing form of `zip(_:_:_:)`.
     @inlinable
     public static func checkedZip<A, B>(_ a: Tensor<A>, _ b: Tensor<B>, operation: String = "zip",
                                         _ combine: @Sendable (A, B) -> Element) throws(TensorError) -> Tensor {

@@ -86,9 +86,12 @@ public enum FFT {
     /// `axes: [-2, -1]`).
     ///
     /// - Parameters:
+    ///   - x: the input, of any rank and layout.
     ///   - s: lengths of the transformed axes (crop or zero-pad); with
     ///     `axes` nil, `s` applies to the last `s.count` axes.
     ///   - axes: transformed axes (default: all, or the last `s.count`).
+    ///   - norm: which direction is scaled (NumPy's `norm`).
+    ///   - planning: how FFTW chooses its plan (estimate, or measure by timing).
     @specialized(where T == Double)
     @specialized(where T == Float)
     public static func fftn<T: FFTScalar>(_ x: Tensor<Complex<T>>, s: [Int]? = nil, axes: [Int]? = nil,
@@ -120,7 +123,12 @@ public enum FFT {
     /// The transform of real input along `axis`, keeping the `n/2 + 1`
     /// non-negative frequencies (`numpy.fft.rfft`).
     ///
-    /// - Parameter n: number of input points used (crop or zero-pad; default the axis length).
+    /// - Parameters:
+    ///   - x: the real input, of any rank and layout.
+    ///   - n: number of input points used (crop or zero-pad; default the axis length).
+    ///   - axis: the transformed axis (negative counts from the end).
+    ///   - norm: which direction is scaled (NumPy's `norm`).
+    ///   - planning: how FFTW chooses its plan (estimate, or measure by timing).
     @specialized(where T == Double)
     @specialized(where T == Float)
     public static func rfft<T: FFTScalar>(_ x: Tensor<T>, n: Int? = nil, axis: Int = -1,

@@ -251,8 +251,10 @@ extension Tensor where Element: LinearAlgebraScalar {
     /// `[m, n]` matrix (`numpy.linalg.svd(a, full_matrices=...)`), by the
     /// divide-and-conquer driver `?gesdd`.
     ///
-    /// - Parameter fullMatrices: when true (NumPy's default), `u` is `[m, m]`
-    ///   and `vh` is `[n, n]`; when false, `[m, k]` and `[k, n]`, `k = min(m, n)`.
+    /// - Parameters:
+    ///   - a: the matrix, `[m, n]`.
+    ///   - fullMatrices: when true (NumPy's default), `u` is `[m, m]`
+    ///     and `vh` is `[n, n]`; when false, `[m, k]` and `[k, n]`, `k = min(m, n)`.
     /// - Throws: ``TensorError/noConvergence(operation:info:)`` when the
     ///   iteration fails, ``TensorError/nonFiniteValues(argument:)`` for NaN
     ///   or infinity, ``TensorError/invalidArgument(name:expected:received:)`` when `a` is not 2-d.
@@ -315,8 +317,10 @@ extension Tensor where Element: LinearAlgebraScalar {
     /// complex Hermitian matrix (`numpy.linalg.eigh(a, UPLO="L")`), by the
     /// divide-and-conquer drivers `?syevd` / `?heevd`.
     ///
-    /// - Parameter lower: read the lower triangle (NumPy's default `"L"`)
-    ///   or, when false, the upper one; the other triangle is ignored.
+    /// - Parameters:
+    ///   - a: the square matrix, `[n, n]`.
+    ///   - lower: read the lower triangle (NumPy's default `"L"`)
+    ///     or, when false, the upper one; the other triangle is ignored.
     /// - Throws: ``TensorError/noConvergence(operation:info:)``,
     ///   ``TensorError/shapeMismatch(argument:expected:received:)`` when
     ///   `a` is not square, ``TensorError/nonFiniteValues(argument:)`` for NaN or infinity.
