@@ -214,20 +214,11 @@ struct DeconvolveCommand: BeamlineSubcommand {
 
     struct Report: Encodable {
         let matrix, image, method, out: String
-        let iterative: IterativeSummary
         let excludedPixels: Int
-
-        func encode(to encoder: any Encoder) throws {
-            try iterative.encode(to: encoder)
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(matrix, forKey: .matrix); try c.encode(image, forKey: .image)
-            try c.encode(method, forKey: .method); try c.encode(out, forKey: .out)
-            try c.encode(excludedPixels, forKey: .excludedPixels)
-        }
         enum CodingKeys: String, CodingKey { case matrix, image, method, out, excludedPixels = "excluded_pixels" }
     }
 
-    func execute() throws -> Report {
+    func execute() throws -> Merged<IterativeSummary, Report> {
         var inputs = [("--matrix", matrix), ("--image", image)]
         if let mask { inputs.append(("--mask", mask)) }
         let files = try SolverFiles(inputs: inputs, output: ("--out", out))
@@ -256,7 +247,7 @@ struct DeconvolveCommand: BeamlineSubcommand {
             throw CommandError("--image/--mask: \(error)")
         }
         try files.write(result.corrected, to: out, stopReason: result.stopReason)
-        return Report(matrix: matrix, image: image, method: method.rawValue, out: out, iterative: IterativeSummary(result),
-                      excludedPixels: result.excluded.elements.filter { $0 }.count)
+        return Merged(IterativeSummary(result), Report(matrix: matrix, image: image, method: method.rawValue, out: out,
+                                                       excludedPixels: result.excluded.elements.filter { $0 }.count))
     }
 }

@@ -62,24 +62,11 @@ struct LSMRCommand: BeamlineSubcommand {
         let matrix, rhs, out: String
         let transpose: Bool
         let rows, columns, nonzeros: Int
-        let iterative: IterativeSummary
         let istop: Int
         let normar, norma, conda, normx: Double
-
-        func encode(to encoder: any Encoder) throws {
-            try iterative.encode(to: encoder)
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(matrix, forKey: .matrix); try c.encode(rhs, forKey: .rhs); try c.encode(out, forKey: .out)
-            try c.encode(transpose, forKey: .transpose)
-            try c.encode(rows, forKey: .rows); try c.encode(columns, forKey: .columns); try c.encode(nonzeros, forKey: .nonzeros)
-            try c.encode(istop, forKey: .istop)
-            try c.encode(normar, forKey: .normar); try c.encode(norma, forKey: .norma)
-            try c.encode(conda, forKey: .conda); try c.encode(normx, forKey: .normx)
-        }
-        enum CodingKeys: String, CodingKey { case matrix, rhs, out, transpose, rows, columns, nonzeros, istop, normar, norma, conda, normx }
     }
 
-    func execute() throws -> Report {
+    func execute() throws -> Merged<IterativeSummary, Report> {
         let files = try SolverFiles(inputs: [("--matrix", matrix), ("--rhs", rhs)], output: ("--out", out))
         let a = try files.loadMatrix(matrix)
         let b = try files.loadVector(rhs, option: "--rhs")
@@ -97,9 +84,10 @@ struct LSMRCommand: BeamlineSubcommand {
         }
         try files.write(result.solution, to: out, stopReason: result.stopReason)
         let d = result.diagnostics
-        return Report(matrix: matrix, rhs: rhs, out: out, transpose: transpose, rows: a.rows, columns: a.columns,
-                      nonzeros: a.nonzeroCount, iterative: IterativeSummary(result), istop: d.istop?.istop ?? -1,
-                      normar: d.normalResidualNorm, norma: d.operatorNorm, conda: d.conditionEstimate, normx: d.solutionNorm)
+        return Merged(IterativeSummary(result), Report(
+                      matrix: matrix, rhs: rhs, out: out, transpose: transpose, rows: a.rows, columns: a.columns,
+                      nonzeros: a.nonzeroCount, istop: d.istop?.istop ?? -1,
+                      normar: d.normalResidualNorm, norma: d.operatorNorm, conda: d.conditionEstimate, normx: d.solutionNorm))
     }
 }
 
@@ -142,23 +130,14 @@ struct MLEMCommand: BeamlineSubcommand {
     struct Report: Encodable {
         let matrix, data, out: String
         let rows, columns, nonzeros: Int
-        let iterative: IterativeSummary
         let maxRelativeChange, totalCounts: Double
-
-        func encode(to encoder: any Encoder) throws {
-            try iterative.encode(to: encoder)
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(matrix, forKey: .matrix); try c.encode(data, forKey: .data); try c.encode(out, forKey: .out)
-            try c.encode(rows, forKey: .rows); try c.encode(columns, forKey: .columns); try c.encode(nonzeros, forKey: .nonzeros)
-            try c.encode(maxRelativeChange, forKey: .maxRelativeChange); try c.encode(totalCounts, forKey: .totalCounts)
-        }
         enum CodingKeys: String, CodingKey {
             case matrix, data, out, rows, columns, nonzeros
             case maxRelativeChange = "max_relative_change", totalCounts = "total_counts"
         }
     }
 
-    func execute() throws -> Report {
+    func execute() throws -> Merged<IterativeSummary, Report> {
         let files = try SolverFiles(inputs: [("--matrix", matrix), ("--data", data)], output: ("--out", out))
         let a = try files.loadMatrix(matrix)
         let y = try files.loadVector(data, option: "--data")
@@ -172,9 +151,10 @@ struct MLEMCommand: BeamlineSubcommand {
             throw CommandError("--data \(data): \(error)")
         }
         try files.write(result.solution, to: out, stopReason: result.stopReason)
-        return Report(matrix: matrix, data: data, out: out, rows: a.rows, columns: a.columns, nonzeros: a.nonzeroCount,
-                      iterative: IterativeSummary(result), maxRelativeChange: result.diagnostics.relativeChange,
-                      totalCounts: y.sum())
+        return Merged(IterativeSummary(result), Report(
+                      matrix: matrix, data: data, out: out, rows: a.rows, columns: a.columns, nonzeros: a.nonzeroCount,
+                      maxRelativeChange: result.diagnostics.relativeChange,
+                      totalCounts: y.sum()))
     }
 }
 

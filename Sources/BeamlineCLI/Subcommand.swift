@@ -11,16 +11,16 @@ import Darwin
 /// What every numerical subcommand shares: it applies `--threads`, times
 /// the run, stops cleanly on Ctrl-C, and prints one line of typed JSON whose
 /// common keys (`command`, `seconds`, `threads`) are the same everywhere,
-/// followed by the command's own ``Report``.
+/// followed by the command's own ``Summary``.
 ///
 /// A command implements ``execute()`` instead of `run()`.
 protocol BeamlineSubcommand: ParsableCommand {
     /// The command's own summary keys (snake_case, through `CodingKeys`).
-    associatedtype Report: Encodable
+    associatedtype Summary: Encodable
     /// The `--threads` option.
     var threads: ThreadOptions { get }
     /// Does the work and returns the summary to print.
-    func execute() throws -> Report
+    func execute() throws -> Summary
 }
 
 extension BeamlineSubcommand {
@@ -31,7 +31,7 @@ extension BeamlineSubcommand {
         threads.apply()
         Interrupt.install()
         let start = ContinuousClock.now
-        let report: Report
+        let report: Summary
         do {
             report = try execute()
         } catch is Interrupted {
@@ -126,6 +126,23 @@ struct NumberList<Number: LosslessStringConvertible & Sendable>: ExpressibleByAr
     }
 
     static var defaultValueDescription: String { "comma-separated numbers" }
+}
+
+/// Two summaries encoded side by side into one JSON object (an iterative
+/// command's ``IterativeSummary`` beside its own keys).
+struct Merged<First: Encodable, Second: Encodable>: Encodable {
+    let first: First
+    let second: Second
+
+    init(_ first: First, _ second: Second) {
+        self.first = first
+        self.second = second
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try first.encode(to: encoder)
+        try second.encode(to: encoder)
+    }
 }
 
 /// The keys every iterative command prints with the same names:

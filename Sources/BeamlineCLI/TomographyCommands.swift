@@ -184,21 +184,12 @@ struct ReconstructCommand: BeamlineSubcommand {
 
     struct Report: Encodable {
         let method, geometry, projections, out: String
-        let iterative: IterativeSummary
         let channels: Int
         let nonNegative: Bool
-
-        func encode(to encoder: any Encoder) throws {
-            try iterative.encode(to: encoder)
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(method, forKey: .method); try c.encode(geometry, forKey: .geometry)
-            try c.encode(projections, forKey: .projections); try c.encode(out, forKey: .out)
-            try c.encode(channels, forKey: .channels); try c.encode(nonNegative, forKey: .nonNegative)
-        }
         enum CodingKeys: String, CodingKey { case method, geometry, projections, out, channels, nonNegative = "non_negative" }
     }
 
-    func execute() throws -> Report {
+    func execute() throws -> Merged<IterativeSummary, Report> {
         _ = try SolverFiles(inputs: [("--geometry", geometry), ("--projections", projections)], output: ("--out", out))
         let g = try loadGeometry(geometry)
         let input = try RealArray.load(projections, option: "--projections")
@@ -243,7 +234,7 @@ struct ReconstructCommand: BeamlineSubcommand {
         } catch let error as NumpyFileError {
             throw CommandError("--out: \(error)")
         }
-        return Report(method: method.rawValue, geometry: geometry, projections: projections, out: out, iterative: summary,
-                      channels: channels, nonNegative: options.nonNegative)
+        return Merged(summary, Report(method: method.rawValue, geometry: geometry, projections: projections, out: out,
+                                      channels: channels, nonNegative: options.nonNegative))
     }
 }

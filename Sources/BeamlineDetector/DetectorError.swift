@@ -5,7 +5,7 @@ import BeamlineTensor
 
 /// Errors of BeamlineDetector. Every case names the argument that was
 /// checked and the expected and received values.
-public enum DetectorError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum DetectorError: Error, ArgumentErrorWrapping, Equatable, Sendable, CustomStringConvertible {
     /// An argument that the entry point cannot use (its shape, its values
     /// or a parameter); see `ArgumentError`.
     case argument(ArgumentError)
@@ -48,14 +48,3 @@ public enum DetectorError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-extension DetectorError {
-    /// A shape (or length) mismatch: an ``argument(_:)`` error.
-    public static func shapeMismatch(argument: String, expected: [Int], received: [Int]) -> DetectorError {
-        .argument(.shapeMismatch(argument: argument, expected: expected, received: received))
-    }
-
-    /// A value outside the accepted range: an ``argument(_:)`` error.
-    public static func invalidArgument(name: String, expected: String, received: String) -> DetectorError {
-        .argument(.invalidArgument(name: name, expected: expected, received: received))
-    }
-}

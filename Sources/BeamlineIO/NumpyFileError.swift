@@ -7,7 +7,7 @@ import BeamlineTensor
 /// was expected and what was found, so that ``description`` is useful on its
 /// own. A malformed, truncated or unsupported file always ends in one of
 /// these errors, never in a crash.
-public enum NumpyFileError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum NumpyFileError: Error, ArgumentErrorWrapping, Equatable, Sendable, CustomStringConvertible {
     /// An argument that the entry point cannot use (its shape, its values
     /// or a parameter); see `ArgumentError`.
     case argument(ArgumentError)

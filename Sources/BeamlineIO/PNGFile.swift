@@ -91,7 +91,7 @@ public enum PNGFile {
 }
 
 /// Errors of ``PNGFile``.
-public enum PNGError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum PNGError: Error, ArgumentErrorWrapping, Equatable, Sendable, CustomStringConvertible {
     /// An argument that the entry point cannot use (its shape, its values
     /// or a parameter); see `ArgumentError`.
     case argument(ArgumentError)

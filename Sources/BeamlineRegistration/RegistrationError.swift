@@ -13,7 +13,7 @@ import RealModule
 /// (an FFT or BLAS call) arrives wrapped in ``tensor(_:)``, never as text.
 /// Every public entry point of `BeamlineRegistration` throws exactly this
 /// type (`throws(RegistrationError)`).
-public enum RegistrationError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum RegistrationError: Error, ArgumentErrorWrapping, Equatable, Sendable, CustomStringConvertible {
     /// An argument had a shape, value or content the operation does not
     /// accept (its name, what was expected, what was received).
     case argument(ArgumentError)
@@ -29,24 +29,6 @@ public enum RegistrationError: Error, Equatable, Sendable, CustomStringConvertib
     case zeroTotalMass(argument: String)
     /// An FFT or BLAS call in the tensor layer underneath failed.
     case tensor(TensorError)
-
-    /// Two shapes had to agree and did not: an ``argument(_:)`` error of
-    /// kind `shape`.
-    public static func shapeMismatch(argument: String, expected: [Int], received: [Int]) -> RegistrationError {
-        .argument(.shapeMismatch(argument: argument, expected: expected, received: received))
-    }
-
-    /// An image held NaN or infinity: an ``argument(_:)`` error of kind
-    /// `nonFinite`.
-    public static func nonFiniteValues(argument: String) -> RegistrationError {
-        .argument(.nonFiniteValues(argument: argument))
-    }
-
-    /// An argument had a value that the operation does not accept: an
-    /// ``argument(_:)`` error of kind `value`.
-    public static func invalidArgument(name: String, expected: String, received: String) -> RegistrationError {
-        .argument(.invalidArgument(name: name, expected: expected, received: received))
-    }
 
     /// A human-readable message naming the argument.
     public var description: String {

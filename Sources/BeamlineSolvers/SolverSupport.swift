@@ -5,7 +5,7 @@ import BeamlineTensor
 /// combinators when their input is unusable.
 ///
 /// Each case names the argument and the expected and received values.
-public enum SolverError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum SolverError: Error, ArgumentErrorWrapping, Equatable, Sendable, CustomStringConvertible {
     /// An argument that the entry point cannot use (its shape, its values
     /// or a parameter); see `ArgumentError`.
     case argument(ArgumentError)
@@ -55,19 +55,3 @@ func checkParameter(_ value: Double, _ name: String, positive: Bool = false) thr
     }
 }
 
-extension SolverError {
-    /// A shape (or length) mismatch: an ``argument(_:)`` error.
-    public static func shapeMismatch(argument: String, expected: [Int], received: [Int]) -> SolverError {
-        .argument(.shapeMismatch(argument: argument, expected: expected, received: received))
-    }
-
-    /// NaN or infinity where finite values are required: an ``argument(_:)`` error.
-    public static func nonFiniteValues(argument: String) -> SolverError {
-        .argument(.nonFiniteValues(argument: argument))
-    }
-
-    /// A value outside the accepted range: an ``argument(_:)`` error.
-    public static func invalidArgument(name: String, expected: String, received: String) -> SolverError {
-        .argument(.invalidArgument(name: name, expected: expected, received: received))
-    }
-}

@@ -9,7 +9,7 @@ import BeamlineTensor
 /// so that ``description`` is useful on its own. Bad input (from files, from
 /// COO triplets, from builders) always ends in one of these errors, never in
 /// a trap.
-public enum SparseError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum SparseError: Error, ArgumentErrorWrapping, Equatable, Sendable, CustomStringConvertible {
     /// A row or column count was negative or too large (column indices are
     /// 32-bit, so at most 2³¹ columns).
     case invalidDimensions(rows: Int, columns: Int, reason: String)
@@ -71,9 +71,4 @@ extension SparseError {
         .argument(.shapeMismatch(argument: operation, expected: expected, received: received))
     }
 
-    /// An argument had a value the operation does not accept (an
-    /// ``argument(_:)`` error).
-    public static func invalidArgument(name: String, expected: String, received: String) -> SparseError {
-        .argument(.invalidArgument(name: name, expected: expected, received: received))
-    }
 }

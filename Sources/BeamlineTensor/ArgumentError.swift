@@ -65,3 +65,29 @@ public struct ArgumentError: Error, Hashable, Sendable, CustomStringConvertible 
         }
     }
 }
+
+/// An error type with a case that wraps an ``ArgumentError`` (an enum's
+/// `case argument(ArgumentError)` is the witness). Conforming gives it the
+/// three argument-error constructors, so a throw site reads the same in
+/// every module: `throw .shapeMismatch(argument: "x", expected: [3], received: [4])`.
+public protocol ArgumentErrorWrapping: Error {
+    /// Wraps `error`.
+    static func argument(_ error: ArgumentError) -> Self
+}
+
+extension ArgumentErrorWrapping {
+    /// A shape (or length) mismatch, as an ``ArgumentError``.
+    public static func shapeMismatch(argument: String, expected: [Int], received: [Int]) -> Self {
+        .argument(.shapeMismatch(argument: argument, expected: expected, received: received))
+    }
+
+    /// NaN or infinity where finite values are required, as an ``ArgumentError``.
+    public static func nonFiniteValues(argument: String) -> Self {
+        .argument(.nonFiniteValues(argument: argument))
+    }
+
+    /// A value outside the accepted range or set, as an ``ArgumentError``.
+    public static func invalidArgument(name: String, expected: String, received: String) -> Self {
+        .argument(.invalidArgument(name: name, expected: expected, received: received))
+    }
+}

@@ -16,7 +16,7 @@
 /// catch .argument(let bad) { print(bad.argument, bad.expected) }
 /// catch { print(error) }
 /// ```
-public enum TensorError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum TensorError: Error, ArgumentErrorWrapping, Equatable, Sendable, CustomStringConvertible {
     /// An argument had a shape, value or content the operation does not
     /// accept (its name, what was expected, what was received).
     case argument(ArgumentError)
@@ -36,24 +36,6 @@ public enum TensorError: Error, Equatable, Sendable, CustomStringConvertible {
     case noConvergence(operation: String, info: Int)
     /// A C back end reported an error code that has no better description.
     case backendFailure(routine: String, code: Int)
-
-    /// Two shapes had to be equal and were not: an ``argument(_:)`` error
-    /// of kind ``ArgumentError/Kind/shape``.
-    public static func shapeMismatch(argument: String, expected: [Int], received: [Int]) -> TensorError {
-        .argument(.shapeMismatch(argument: argument, expected: expected, received: received))
-    }
-
-    /// An argument had a value that the operation does not accept: an
-    /// ``argument(_:)`` error of kind ``ArgumentError/Kind/value``.
-    public static func invalidArgument(name: String, expected: String, received: String) -> TensorError {
-        .argument(.invalidArgument(name: name, expected: expected, received: received))
-    }
-
-    /// An input held NaN or infinity where finite values are required: an
-    /// ``argument(_:)`` error of kind ``ArgumentError/Kind/nonFinite``.
-    public static func nonFiniteValues(argument: String) -> TensorError {
-        .argument(.nonFiniteValues(argument: argument))
-    }
 
     /// The message: the operation or argument, what was expected and what was received.
     public var description: String {

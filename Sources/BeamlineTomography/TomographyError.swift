@@ -6,7 +6,7 @@ import BeamlineTensor
 ///
 /// Every case names the argument (or JSON field) and says what was
 /// expected and what was received, so ``description`` is useful alone.
-public enum TomographyError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum TomographyError: Error, ArgumentErrorWrapping, Equatable, Sendable, CustomStringConvertible {
     /// An argument that the entry point cannot use (its shape, its values
     /// or a parameter); see `ArgumentError`.
     case argument(ArgumentError)
@@ -41,19 +41,3 @@ public enum TomographyError: Error, Equatable, Sendable, CustomStringConvertible
     }
 }
 
-extension TomographyError {
-    /// A shape (or length) mismatch: an ``argument(_:)`` error.
-    public static func shapeMismatch(argument: String, expected: [Int], received: [Int]) -> TomographyError {
-        .argument(.shapeMismatch(argument: argument, expected: expected, received: received))
-    }
-
-    /// NaN or infinity where finite values are required: an ``argument(_:)`` error.
-    public static func nonFiniteValues(argument: String) -> TomographyError {
-        .argument(.nonFiniteValues(argument: argument))
-    }
-
-    /// A value outside the accepted range: an ``argument(_:)`` error.
-    public static func invalidArgument(name: String, expected: String, received: String) -> TomographyError {
-        .argument(.invalidArgument(name: name, expected: expected, received: received))
-    }
-}

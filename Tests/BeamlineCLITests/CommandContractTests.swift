@@ -97,7 +97,7 @@ import Testing
                                                                 p("proj.npy"), "--max-iterations", "3", "--out", p("v.npy")])
                                as? ReconstructCommand)
         let report = try rec.execute()
-        #expect(report.iterative.iterations == 3 && report.iterative.stopReason == "iteration_limit")
+        #expect(report.first.iterations == 3 && report.first.stopReason == "iteration_limit")
         #expect(try keys("reconstruct", report).isSuperset(of: iterative))
         let project = try #require(try BeamlineCommand.parseAsRoot(["project", "--geometry", p("g.json"), "--adjoint",
                                                                     "--projections", p("proj.npy"), "--out", p("bp.npy")])
