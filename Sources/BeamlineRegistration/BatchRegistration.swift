@@ -19,7 +19,7 @@ extension Registration {
     public static func registerStack<T: RegistrationScalar>(_ moving: Tensor<T>, against reference: Tensor<T>,
                                                             options: PhaseCorrelationOptions = PhaseCorrelationOptions())
     throws(RegistrationError) -> [RegistrationResult] {
-        guard moving.rank >= 2, moving.shape[0] > 0 else {
+        guard moving.rank >= 2, moving.length(ofAxis: 0) > 0 else {
             throw RegistrationError.emptyImage(argument: "moving (stack)", shape: moving.shape)
         }
         let imageShape = Array(moving.shape.dropFirst())
@@ -27,7 +27,7 @@ extension Registration {
         guard single || reference.shape == moving.shape else {
             throw RegistrationError.shapeMismatch(argument: "reference (stack)", expected: moving.shape, received: reference.shape)
         }
-        let count = moving.shape[0]
+        let count = moving.length(ofAxis: 0)
         let stack = moving.contiguous(), references = reference.contiguous()
         let imageCount = imageShape.reduce(1, *)
         var outcomes = [Result<RegistrationResult, RegistrationError>?](repeating: nil, count: count)

@@ -16,7 +16,7 @@ extension Registration {
     @specialized(where T == Float)
     public static func centerOfMass<T: RegistrationScalar>(_ image: Tensor<T>, mask: Tensor<Bool>? = nil) throws(RegistrationError) -> [Double] {
         if let mask {
-            guard mask.shape == image.shape else {
+            guard mask.hasSameShape(as: image) else {
                 throw RegistrationError.shapeMismatch(argument: "mask", expected: image.shape, received: mask.shape)
             }
             return try centerOfMass(image, labels: mask.map { Int64($0 ? 1 : 0) }, index: [1])[0]
@@ -36,7 +36,7 @@ extension Registration {
     public static func centerOfMass<T: RegistrationScalar>(_ image: Tensor<T>, labels: Tensor<Int64>,
                                                            index: [Int64]) throws(RegistrationError) -> [[Double]] {
         try checkImage(image, "image")
-        guard labels.shape == image.shape else {
+        guard labels.hasSameShape(as: image) else {
             throw RegistrationError.shapeMismatch(argument: "labels", expected: image.shape, received: labels.shape)
         }
         guard !index.isEmpty else {

@@ -52,17 +52,17 @@ extension Registration {
         if let movingMask {
             secondMask = movingMask
         } else {
-            guard reference.shape == moving.shape else {
+            guard reference.hasSameShape(as: moving) else {
                 throw RegistrationError.missingMask(argument: "movingMask",
                     reason: "the images have different shapes (\(reference.shape) and \(moving.shape)), so the reference mask cannot stand in for it")
             }
             secondMask = referenceMask
         }
-        guard referenceMask.shape == reference.shape else {
+        guard referenceMask.hasSameShape(as: reference) else {
             throw RegistrationError.shapeMismatch(argument: "referenceMask", expected: reference.shape,
                                                   received: referenceMask.shape)
         }
-        guard secondMask.shape == moving.shape else {
+        guard secondMask.hasSameShape(as: moving) else {
             throw RegistrationError.shapeMismatch(argument: "movingMask", expected: moving.shape, received: secondMask.shape)
         }
         guard referenceMask.elements.contains(true) else { throw RegistrationError.emptyMask(argument: "referenceMask") }
@@ -150,8 +150,8 @@ enum MaskedCore<T: RegistrationScalar> {
         }
         return (0..<rank).map { a in
             let mean = best[a]
-            let shift = mean - Double(reference.shape[a]) + 1
-            return -shift + Double(moving.shape[a] - reference.shape[a]) / 2
+            let shift = mean - Double(reference.length(ofAxis: a)) + 1
+            return -shift + Double(moving.length(ofAxis: a) - reference.length(ofAxis: a)) / 2
         }
     }
 

@@ -135,7 +135,7 @@ public enum Registration {
     public static func phaseCrossCorrelation<T: RegistrationScalar>(
         _ reference: Tensor<T>, _ moving: Tensor<T>, options: PhaseCorrelationOptions
     ) throws(RegistrationError) -> RegistrationResult {
-        try validate(reference.shape, moving.shape, options)
+        try validate(reference, moving, options)
         if options.space == .fourier {
             try checkImage(reference, "reference")
             try checkImage(moving, "moving")
@@ -171,7 +171,7 @@ public enum Registration {
     public static func phaseCrossCorrelation<T: RegistrationScalar>(
         _ reference: Tensor<Complex<T>>, _ moving: Tensor<Complex<T>>, options: PhaseCorrelationOptions
     ) throws(RegistrationError) -> RegistrationResult {
-        try validate(reference.shape, moving.shape, options)
+        try validate(reference, moving, options)
         try checkImage(reference, "reference")
         try checkImage(moving, "moving")
         if options.space == .fourier {
@@ -183,12 +183,15 @@ public enum Registration {
                                           realSpace: (reference, moving))
     }
 
-    static func validate(_ a: [Int], _ b: [Int], _ options: PhaseCorrelationOptions) throws(RegistrationError) {
+    static func validate<A: TensorElement, B: TensorElement>(_ a: Tensor<A>, _ b: Tensor<B>,
+                                                             _ options: PhaseCorrelationOptions) throws(RegistrationError) {
         guard options.upsampleFactor >= 1 else {
             throw RegistrationError.invalidArgument(name: "upsampleFactor", expected: "an integer ≥ 1",
                                                     received: "\(options.upsampleFactor)")
         }
-        guard a == b else { throw RegistrationError.shapeMismatch(argument: "moving", expected: a, received: b) }
+        guard a.hasSameShape(as: b) else {
+            throw RegistrationError.shapeMismatch(argument: "moving", expected: a.shape, received: b.shape)
+        }
     }
 }
 
@@ -339,7 +342,7 @@ enum CorrelationCore<T: RegistrationScalar> {
     /// Parallel over fixed row blocks; energies combine in block order.
     static func crossPowerSpectrum(f: Tensor<Complex<T>>, g: Tensor<Complex<T>>, lastFull: Int, half: Bool,
                                    phase: Bool) -> (Tensor<Complex<T>>, Double, Double) {
-        let h = f.shape[f.rank - 1]
+        let h = f.length(ofAxis: -1)
         let rows = f.count / Swift.max(h, 1)
         let perBlock = rowsPerBlock(h, rows: rows)
         let blocks = (rows + perBlock - 1) / perBlock

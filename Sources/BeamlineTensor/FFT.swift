@@ -156,8 +156,8 @@ public enum FFT {
     public static func rfftn<T: FFTScalar>(_ x: Tensor<T>, s: [Int]? = nil, axes: [Int]? = nil,
                                            norm: FFTNormalization = .backward,
                                            planning: FFTPlanning = .estimate) throws(TensorError) -> Tensor<Complex<T>> {
-        let (resolved, lengths) = try resolveAxes(rank: x.rank, shape: x.shape, s: s, axes: axes)
         var inShape = x.shape
+        let (resolved, lengths) = try resolveAxes(rank: x.rank, shape: inShape, s: s, axes: axes)
         for (a, n) in zip(resolved, lengths) { inShape[a] = n }
         let input = try resized(x, to: inShape)
         var outShape = inShape
@@ -189,12 +189,12 @@ public enum FFT {
     public static func rfftn<T: FFTScalar>(batch images: [Tensor<T>], norm: FFTNormalization = .backward,
                                            planning: FFTPlanning = .estimate) throws(TensorError) -> [Tensor<Complex<T>>] {
         guard let first = images.first else { return [] }
-        if let other = images.first(where: { $0.shape != first.shape }) {
+        if let other = images.first(where: { !$0.hasSameShape(as: first) }) {
             throw TensorError.invalidArgument(name: "images", expected: "tensors of one shape \(first.shape)",
                                               received: "shape \(other.shape)")
         }
-        let (axes, lengths) = try resolveAxes(rank: first.rank, shape: first.shape, s: nil, axes: nil)
         var outShape = first.shape
+        let (axes, lengths) = try resolveAxes(rank: first.rank, shape: outShape, s: nil, axes: nil)
         outShape[outShape.count - 1] = outShape[outShape.count - 1] / 2 + 1
         if outShape.reduce(1, *) > batchImageLimit {
             return try images.map { (image) throws(TensorError) in try rfftn(image, norm: norm, planning: planning) }
@@ -237,7 +237,8 @@ public enum FFT {
     public static func irfftn<T: FFTScalar>(_ x: Tensor<Complex<T>>, s: [Int]? = nil, axes: [Int]? = nil,
                                             norm: FFTNormalization = .backward,
                                             planning: FFTPlanning = .estimate) throws(TensorError) -> Tensor<T> {
-        var (resolved, lengths) = try resolveAxes(rank: x.rank, shape: x.shape, s: s, axes: axes)
+        var inShape = x.shape
+        var (resolved, lengths) = try resolveAxes(rank: x.rank, shape: inShape, s: s, axes: axes)
         if s == nil {
             lengths[lengths.count - 1] = 2 * (x.layout.length(resolved.last!) - 1)
             guard lengths.last! >= 1 else {
@@ -245,7 +246,6 @@ public enum FFT {
                                                   received: "\(lengths.last!) (input axis length \(x.layout.length(resolved.last!)))")
             }
         }
-        var inShape = x.shape
         for (a, n) in zip(resolved, lengths) { inShape[a] = n }
         inShape[resolved.last!] = lengths.last! / 2 + 1
         // c2r destroys its input: always work on a fresh copy.
@@ -340,8 +340,8 @@ public enum FFT {
     static func complexTransform<T: FFTScalar>(_ x: Tensor<Complex<T>>, s: [Int]?, axes: [Int]?, inverse: Bool,
                                                norm: FFTNormalization,
                                                planning: FFTPlanning) throws(TensorError) -> Tensor<Complex<T>> {
-        let (resolved, lengths) = try resolveAxes(rank: x.rank, shape: x.shape, s: s, axes: axes)
         var shape = x.shape
+        let (resolved, lengths) = try resolveAxes(rank: x.rank, shape: shape, s: s, axes: axes)
         for (a, n) in zip(resolved, lengths) { shape[a] = n }
         let input = try resized(x, to: shape)
         return try execute(kind: .complexToComplex, input: input, outShape: shape, axes: resolved,
@@ -398,7 +398,7 @@ public enum FFT {
 
     /// `x` cropped or zero-padded to `shape` (same rank), C-contiguous.
     static func resized<E: TensorElement>(_ x: Tensor<E>, to shape: [Int]) throws(TensorError) -> Tensor<E> {
-        if shape == x.shape { return x.contiguous() }
+        if x.hasShape(shape) { return x.contiguous() }
         var result = Tensor<E>(shape: shape, repeating: ._zeroValue)
         let common = zip(shape, x.shape).map { Swift.min($0, $1) }
         if common.contains(0) { return result }
@@ -462,7 +462,7 @@ public enum FFT {
         precondition(input.isContiguous)
         let output = Tensor<Out>(unsafeUninitializedShape: outShape) { _ in }  // FFTW writes every element
         if output.count == 0 { return PlannedTransform(output: output, plan: nil) }
-        let inStrides = Tensor<In>.contiguousStrides(for: input.shape)
+        let inStrides = input.strides  // C-contiguous (checked above)
         let outStrides = Tensor<Out>.contiguousStrides(for: outShape)
         let dims = axes.enumerated().map { i, a in fftw_iodim64(n: logical[i], is: inStrides[a], os: outStrides[a]) }
         let loops = (0..<outShape.count).filter { !axes.contains($0) && outShape[$0] > 1 }

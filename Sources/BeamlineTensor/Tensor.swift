@@ -22,6 +22,19 @@ public struct Tensor<Element: TensorElement>: @unchecked Sendable {
     /// Length of each axis (a new array on each call; the tensor itself
     /// keeps shapes up to rank 4 inline).
     @inlinable public var shape: [Int] { layout.shape }
+    /// Length of `axis` (negative counts from the end, as NumPy's
+    /// `a.shape[axis]`), without building the ``shape`` array.
+    @inlinable public func length(ofAxis axis: Int) -> Int {
+        let a = axis < 0 ? axis + rank : axis
+        precondition(a >= 0 && a < rank, "Tensor.length(ofAxis:): axis \(axis) out of range for rank \(rank)")
+        return layout.length(a)
+    }
+    /// Whether the shape is `shape` (no array is built).
+    @inlinable public func hasShape(_ shape: [Int]) -> Bool { layout.hasLengths(shape) }
+    /// Whether `other` has the same shape (no array is built).
+    @inlinable public func hasSameShape<Other: TensorElement>(as other: Tensor<Other>) -> Bool {
+        layout.hasSameLengths(as: other.layout)
+    }
     /// Distance in elements between neighbours along each axis (zero on
     /// broadcast axes, negative on flipped ones; a new array on each call).
     @inlinable public var strides: [Int] { layout.strides }

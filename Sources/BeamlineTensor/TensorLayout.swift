@@ -107,6 +107,22 @@ struct TensorLayout: Sendable {
         rank <= Self.inlineRank ? inlineStrides[axis] : spilled.unsafelyUnwrapped[rank &+ axis]
     }
 
+    /// Whether the lengths are `shape` (no allocation).
+    @inlinable
+    func hasLengths(_ shape: [Int]) -> Bool {
+        guard shape.count == rank else { return false }
+        for axis in 0..<rank where length(axis) != shape[axis] { return false }
+        return true
+    }
+
+    /// Whether `other` has the same lengths (no allocation).
+    @inlinable
+    func hasSameLengths(as other: TensorLayout) -> Bool {
+        guard other.rank == rank else { return false }
+        for axis in 0..<rank where length(axis) != other.length(axis) { return false }
+        return true
+    }
+
     /// The lengths as an array (allocates).
     @inlinable
     var shape: [Int] {

@@ -75,3 +75,23 @@ import Testing
         #expect(strides["broadcast"] == [0, 1])
     }
 }
+
+/// The shape queries that build no array agree with `shape` (NumPy's
+/// `a.shape[i]`, `a.shape == s`), on inline and spilled (rank > 4) layouts.
+@Suite struct ShapeQueryTests {
+    @Test func lengthAndShapeComparisons() {
+        for shape in [[5], [3, 4], [2, 3, 4], [2, 1, 3, 2], [2, 1, 2, 1, 3, 2]] {
+            let t = Tensor<Double>.zeros(shape)
+            for axis in 0..<shape.count {
+                #expect(t.length(ofAxis: axis) == shape[axis])
+                #expect(t.length(ofAxis: axis - shape.count) == shape[axis], "negative axis counts from the end")
+            }
+            #expect(t.hasShape(shape))
+            #expect(!t.hasShape(shape + [1]) && !t.hasShape(Array(shape.dropLast())))
+            #expect(t.hasSameShape(as: Tensor<Float>.ones(shape)))
+            #expect(t.transposed.hasShape(shape.reversed()))
+            #expect(t.hasSameShape(as: t.transposed) == (shape == shape.reversed()))
+        }
+        #expect(!Tensor<Double>.zeros([3, 4]).hasShape([4, 3]))
+    }
+}
