@@ -44,12 +44,15 @@ let benchmarks: @Sendable () -> Void = {
             // warm-up iterations and cached.
             guard n <= 512 else { continue }
             let measured = PhaseCorrelationOptions(upsampleFactor: factor, planning: .measure)
-            // Measured plans are chosen by timing, so which FFTW solvers run (some
-            // allocate a buffer per execution) can differ from run to run: the gate
-            // allows ±8 allocations here instead of ±2; a per-element or per-row
-            // regression is thousands (docs/benchmarks.md).
+            // Measured plans are chosen by timing, so which FFTW solvers run can
+            // differ from run to run, and some allocate a buffer per transformed
+            // row on every execution: at 512² a run gave 561 and 214 where the
+            // threshold run gave 52 and 86 (2026-12-03). The gate here therefore
+            // allows up to 2 buffers per row of the largest image (±1100); the
+            // same calls with estimated plans (pcc_*_up*) keep the ±2 gate, so a
+            // per-row regression in Beamline's own code still fails there.
             let planTolerant = Benchmark.Configuration(
-                thresholds: [.mallocCountTotal: .init(absolute: [.p90: 8])])
+                thresholds: [.mallocCountTotal: .init(absolute: [.p90: 1100])])
             Benchmark("pcc_\(n)_up\(factor)_measure", configuration: planTolerant) { benchmark in
                 for _ in benchmark.scaledIterations {
                     blackHole(try Registration.phaseCrossCorrelation(reference, moving, options: measured))
