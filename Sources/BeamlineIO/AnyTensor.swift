@@ -20,7 +20,7 @@ import RealModule
 /// | `complex64`             | `Complex<Double>`                                    |
 ///
 /// (Every type also reads as itself.) This is
-/// ``DType/isValuePreserving(to:)``: NumPy's "safe" casting, less `int64`
+/// `DType.isValuePreserving(to:)`: NumPy's "safe" casting, less `int64`
 /// and `uint64` to `float64`, which NumPy allows although integers above
 /// 2⁵³ change; read those with ``numpyCast``.
 public enum DTypeConversion: Sendable, Equatable {
