@@ -73,6 +73,18 @@ import Testing
         let text = "# Distance: 9\ndistance: 1\nDISTANCE: 2\nponi1: 0\nPoni2: 0\nRot1: 0\nRot2: 0\nRot3: 0\nno colon here\n"
         let parsed = try PONIFile.decode(Data(text.utf8))
         #expect(parsed.distance == 2 && parsed.version == 1 && parsed.wavelength == nil && parsed.detectorName == nil)
+        // Version 3 adds `parallax` (ignored); CRLF line ends; `Wavelength: None`.
+        let v3 = "poni_version: 3\r\nDetector: Eiger2_4M\r\nDetector_config: {\"orientation\": 3}\r\nparallax: True\r\n"
+            + "Distance: 0.5\r\nPoni1: 0.1\r\nPoni2: 0.2\r\nRot1: 0\r\nRot2: 0\r\nRot3: 0\r\nWavelength: None\r\n"
+        let three = try PONIFile.decode(Data(v3.utf8))
+        #expect(three.version == 3 && three.detectorName == "Eiger2_4M" && three.distance == 0.5 && three.wavelength == nil)
+        #expect(try Detector(calibration: three).shape == (try Detector.named("Eiger2_4M")).shape)
+        // The integration-worker JSON nests the geometry under "poni".
+        let worker = #"{"version": 4, "poni": {"dist": 0.3, "poni1": 0.01, "poni2": 0.02, "rot1": 0, "rot2": 0, "#
+            + #""rot3": 0, "detector": "Pilatus 1M", "wavelength": 1e-10}, "unit": "2th_deg"}"#
+        let fromWorker = try PONIFile.decode(Data(worker.utf8))
+        #expect(fromWorker.distance == 0.3 && fromWorker.detectorName == "Pilatus 1M" && fromWorker.wavelength == 1e-10)
+        #expect(try Detector(calibration: fromWorker).name == "Pilatus1M")
     }
 
     @Test("bad files name the file and the key")
