@@ -161,24 +161,30 @@ struct RaytraceCommand: BeamlineSubcommand {
         }
         let geometry: PONIGeometry
         do {
-            if let calibration {
-                var merged = try PONIGeometry(calibration)
+            if var merged = calibration {
                 merged.distance = distance ?? merged.distance
                 merged.poni1 = poni1 ?? merged.poni1
                 merged.poni2 = poni2 ?? merged.poni2
                 merged.rot1 = rot1 ?? merged.rot1
                 merged.rot2 = rot2 ?? merged.rot2
                 merged.rot3 = rot3 ?? merged.rot3
-                // Validate the merged values as a whole.
-                geometry = try PONIGeometry(distance: merged.distance, poni1: merged.poni1, poni2: merged.poni2,
-                                            rot1: merged.rot1, rot2: merged.rot2, rot3: merged.rot3)
+                geometry = try PONIGeometry(merged)
             } else {
                 geometry = try PONIGeometry(distance: distance!, poni1: poni1!, poni2: poni2!, rot1: rot1 ?? 0,
                                             rot2: rot2 ?? 0, rot3: rot3 ?? 0)
             }
         } catch {
-            if calibration != nil, case let .argument(argument) = error, argument.argument == "orientation" {
-                throw CommandError("--poni \(poni!): \(error.description)")
+            // A bad value from the file names the file; one from a flag names the flag.
+            let flags: [String: Double?] = ["distance": distance, "poni1": poni1, "poni2": poni2, "rot1": rot1,
+                                            "rot2": rot2, "rot3": rot3]
+            let name: String
+            switch error {
+            case let .argument(argument): name = argument.argument
+            case let .raysParallelToSensor(argument, _): name = argument
+            default: name = ""
+            }
+            if let poni, flags[name].map({ $0 == nil }) ?? true {
+                throw CommandError("--poni \(poni): \(error.description)")
             }
             throw CommandError("--\(error.description)")
         }

@@ -33,7 +33,7 @@ import Foundation
 /// file.
 ///
 /// ```swift
-/// let image = try NumpyFile.read(Float.self, from: url)    // exact dtype
+/// let image = try NumpyFile.read(Float.self, from: url)    // float32, or a dtype that widens exactly
 /// let any = try NumpyFile.read(from: url)                  // AnyTensor
 /// try NumpyFile.write(image, to: outputURL)
 /// ```

@@ -163,5 +163,15 @@ import Testing
             ["raytrace", "--poni", p("bad.poni"), "--thickness", "450e-6", "--mu", "100", "--out", p("e.npz")]) as? RaytraceCommand)
         #expect { try bad.run() } throws: { "\($0)" == "--poni: \(p("bad.poni")): missing key 'Poni2'" }
         #expect(!FileManager.default.fileExists(atPath: p("e.npz")))
+
+        // A bad distance in the file names the file; --distance replaces it.
+        try poni.replacingOccurrences(of: "Distance: 0.05", with: "Distance: -1")
+            .write(toFile: p("behind.poni"), atomically: true, encoding: .utf8)
+        let behind = ["raytrace", "--poni", p("behind.poni"), "--thickness", "450e-6", "--mu", "100", "--exact",
+                      "--out", p("f.npz")]
+        let fromBadFile = try #require(try BeamlineCommand.parseAsRoot(behind) as? RaytraceCommand)
+        #expect { try fromBadFile.run() } throws: { "\($0)".hasPrefix("--poni \(p("behind.poni")): distance:") }
+        let fixed = try #require(try BeamlineCommand.parseAsRoot(behind + ["--distance", "0.05"]) as? RaytraceCommand)
+        #expect(try fixed.makeModel().geometry.distance == 0.05)
     }
 }
