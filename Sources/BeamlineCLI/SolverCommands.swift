@@ -162,13 +162,22 @@ struct MLEMCommand: BeamlineSubcommand {
 /// one of the inputs, and reports file problems with the option and path.
 struct SolverFiles {
     /// Checks that `output` is not one of `inputs` (same path after
-    /// resolving symbolic links, or the same file).
+    /// resolving symbolic links, or the same file) and that its folder
+    /// exists and is writable, before any work is done.
     init(inputs: [(String, String)], output: (String, String)) throws {
         let target = Self.canonical(output.1)
         for (option, path) in inputs {
             if Self.canonical(path) == target || Self.sameFile(path, output.1) {
                 throw CommandError("\(output.0) \(output.1) is the same file as \(option) \(path); refusing to overwrite an input")
             }
+        }
+        let folder = URL(fileURLWithPath: output.1).deletingLastPathComponent().path
+        var status = stat()
+        guard stat(folder, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR else {
+            throw CommandError("\(output.0) \(output.1): the folder \(folder) does not exist")
+        }
+        guard access(folder, W_OK) == 0 else {
+            throw CommandError("\(output.0) \(output.1): the folder \(folder) is not writable")
         }
     }
 

@@ -24,6 +24,14 @@ import ZIPFoundation
 ///
 /// An archive object reads from its file lazily and is not safe to share
 /// between threads; open one per thread.
+///
+/// Reading is bounded: before a member is extracted, its declared sizes are
+/// checked against the archive (a stored member cannot be larger than the
+/// archive file, a deflated one cannot expand more than deflate's
+/// 1032 : 1) and against ``memberSizeLimit``, and extraction stops as soon
+/// as a member produces more bytes than it declared, so a ZIP bomb or a
+/// header that lies about its sizes is refused with a typed error before
+/// the memory is allocated.
 public final class NumpyArchive {
     /// How archive members are stored when writing.
     public enum Compression: Sendable, Equatable {
@@ -36,17 +44,36 @@ public final class NumpyArchive {
     /// The file path, or the `source` given to ``init(data:source:)``; used
     /// in error messages.
     public let source: String
+    /// The largest uncompressed member, in bytes, that ``read(_:)`` and its
+    /// relatives extract; larger members throw
+    /// ``NumpyFileError/sizeLimitExceeded(source:member:size:limit:)``.
+    public let memberSizeLimit: Int
+    /// The default ``memberSizeLimit``: the machine's physical memory (a
+    /// member larger than that cannot be read into memory anyway).
+    public static var defaultMemberSizeLimit: Int {
+        Int(clamping: ProcessInfo.processInfo.physicalMemory)
+    }
+    /// Deflate's largest expansion: 1032 output bytes per input byte
+    /// (zlib's technical notes), plus a little for the stream's framing.
+    static let maximumDeflateRatio: UInt64 = 1032
+    /// Size of the archive in bytes.
+    private let archiveSize: UInt64
     private let archive: Archive
     /// Member entries in archive order, keyed by the full member path.
     private let entries: [Entry]
 
     /// Opens the `.npz` file at `url` for reading.
     ///
+    /// - Parameters:
+    ///   - url: the archive.
+    ///   - memberSizeLimit: the largest uncompressed member read, in bytes
+    ///     (default: the machine's physical memory).
     /// - Throws: ``NumpyFileError/ioFailure(path:operation:reason:)`` when
     ///   the file cannot be opened, ``NumpyFileError/notZipArchive(source:reason:)``
     ///   when it is not a ZIP archive.
-    public init(contentsOf url: URL) throws(NumpyFileError) {
+    public init(contentsOf url: URL, memberSizeLimit: Int = NumpyArchive.defaultMemberSizeLimit) throws(NumpyFileError) {
         source = url.path
+        self.memberSizeLimit = max(0, memberSizeLimit)
         var status = stat()
         guard stat(url.path, &status) == 0 else {
             throw .ioFailure(path: url.path, operation: "open", reason: String(cString: strerror(errno)))
@@ -57,6 +84,7 @@ public final class NumpyArchive {
         guard access(url.path, R_OK) == 0 else {
             throw .ioFailure(path: url.path, operation: "open", reason: String(cString: strerror(errno)))
         }
+        archiveSize = UInt64(max(0, status.st_size))
         do {
             archive = try Archive(url: url, accessMode: .read)
         } catch {
@@ -75,8 +103,13 @@ public final class NumpyArchive {
     /// - Parameters:
     ///   - data: the bytes of the `.npz` archive.
     ///   - source: names the data in error messages.
-    public init(data: Data, source: String = "<memory>") throws(NumpyFileError) {
+    ///   - memberSizeLimit: the largest uncompressed member read, in bytes
+    ///     (default: the machine's physical memory).
+    public init(data: Data, source: String = "<memory>",
+                memberSizeLimit: Int = NumpyArchive.defaultMemberSizeLimit) throws(NumpyFileError) {
         self.source = source
+        self.memberSizeLimit = max(0, memberSizeLimit)
+        archiveSize = UInt64(data.count)
         let scratch = FileManager.default.temporaryDirectory
             .appendingPathComponent("beamline-npz-\(UUID().uuidString).npz")
         try FileIO.writeAtomically(data, to: scratch, durable: false)
@@ -273,15 +306,56 @@ public final class NumpyArchive {
         throw .missingMember(archive: source, member: name, available: names)
     }
 
-    /// The uncompressed bytes of `entry`, checked against its CRC-32.
+    /// Checks the sizes `entry` declares before anything is allocated: a
+    /// stored member's two sizes agree and fit in the archive, a deflated
+    /// one expands no more than deflate can, and the uncompressed size is
+    /// within ``memberSizeLimit``.
+    private func checkDeclaredSizes(_ entry: Entry) throws(NumpyFileError) {
+        let compressed = entry.compressedSize, uncompressed = entry.uncompressedSize
+        guard compressed <= archiveSize else {
+            throw .corruptArchive(source: source, member: entry.path,
+                                  reason: "declares \(compressed) compressed bytes, more than the archive's \(archiveSize)")
+        }
+        if entry.isCompressed {
+            let (bound, overflow) = compressed.multipliedReportingOverflow(by: Self.maximumDeflateRatio)
+            guard overflow || uncompressed <= bound + 64 else {
+                throw .corruptArchive(source: source, member: entry.path,
+                                      reason: "declares \(uncompressed) uncompressed bytes, more than its \(compressed) "
+                                          + "compressed bytes can hold (deflate expands at most \(Self.maximumDeflateRatio):1)")
+            }
+        } else {
+            guard uncompressed == compressed else {
+                throw .corruptArchive(source: source, member: entry.path,
+                                      reason: "stored member declares \(uncompressed) bytes but \(compressed) stored bytes")
+            }
+        }
+        guard uncompressed <= UInt64(memberSizeLimit) else {
+            throw .sizeLimitExceeded(source: source, member: entry.path, size: uncompressed,
+                                     limit: UInt64(memberSizeLimit))
+        }
+    }
+
+    /// Thrown by the extraction consumer when a member produces more bytes
+    /// than it declared.
+    private struct Overrun: Error {}
+
+    /// The uncompressed bytes of `entry`, checked against its declared
+    /// sizes (before extraction, and chunk by chunk while it runs) and its
+    /// CRC-32.
     private func extract(_ entry: Entry) throws(NumpyFileError) -> Data {
+        try checkDeclaredSizes(entry)
+        let declared = entry.uncompressedSize
         var data = Data()
-        if entry.uncompressedSize <= 1 << 30 { data.reserveCapacity(Int(entry.uncompressedSize)) }
+        data.reserveCapacity(Int(min(declared, 1 << 30)))   // checked: within memberSizeLimit and what the archive holds
         let checksum: CRC32
         do {
             checksum = try archive.extract(entry, bufferSize: 1 << 20, skipCRC32: false) { chunk in
+                guard UInt64(data.count) + UInt64(chunk.count) <= declared else { throw Overrun() }
                 data.append(chunk)
             }
+        } catch is Overrun {
+            throw .corruptArchive(source: source, member: entry.path,
+                                  reason: "decompresses to more than the \(declared) bytes it declares")
         } catch {
             throw .corruptArchive(source: source, member: entry.path, reason: Self.describe(error))
         }

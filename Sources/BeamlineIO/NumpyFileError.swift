@@ -36,6 +36,10 @@ public enum NumpyFileError: Error, ArgumentErrorWrapping, Equatable, Sendable, C
     /// A ZIP archive member could not be extracted (bad CRC, bad
     /// compressed stream, unsupported compression method).
     case corruptArchive(source: String, member: String, reason: String)
+    /// An archive member would decompress to `size` bytes, more than the
+    /// archive's `limit` (``NumpyArchive/memberSizeLimit``); nothing was
+    /// allocated for it.
+    case sizeLimitExceeded(source: String, member: String, size: UInt64, limit: UInt64)
     /// A member name cannot be written into an archive (empty or repeated).
     case invalidMemberName(archive: String, name: String, reason: String)
     /// A typed read asked for `expected` but the file stores `found`, which
@@ -78,6 +82,8 @@ public enum NumpyFileError: Error, ArgumentErrorWrapping, Equatable, Sendable, C
             return "\(source): not a ZIP (.npz) archive (\(reason))"
         case let .corruptArchive(source, member, reason):
             return "\(source): cannot extract member '\(member)': \(reason)"
+        case let .sizeLimitExceeded(source, member, size, limit):
+            return "\(source): member '\(member)' would decompress to \(size) bytes, more than the limit of \(limit) bytes"
         case let .invalidMemberName(archive, name, reason):
             return "\(archive): invalid member name '\(name)': \(reason)"
         case let .dtypeMismatch(source, expected, found):

@@ -163,8 +163,11 @@ public enum PNGFile {
                                                     high: Double? = nil, colorMap: ColorMap = .grey,
                                                     minimumSize: Int = 512) throws(PNGError) {
         let data = try preview(image, low: low, high: high, colorMap: colorMap, minimumSize: minimumSize)
-        do { try data.write(to: url, options: .atomic) } catch {
-            throw .file(path: url.path, problem: error.localizedDescription)
+        do { try FileIO.writeAtomically(data, to: url) } catch {
+            if case let .ioFailure(_, operation, reason) = error {
+                throw .file(path: url.path, problem: "\(operation) failed: \(reason)")
+            }
+            throw .file(path: url.path, problem: error.description)
         }
     }
 

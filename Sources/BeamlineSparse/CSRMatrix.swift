@@ -69,6 +69,10 @@ public struct CSRMatrix<Element: OperatorScalar>: Sendable {
         guard columns <= maximumColumns else {
             throw .invalidDimensions(rows: rows, columns: columns, reason: "at most 2^31 columns (32-bit column indices)")
         }
+        // rows + 1 row pointers must be countable.
+        guard rows < Int.max else {
+            throw .invalidDimensions(rows: rows, columns: columns, reason: "at most Int.max - 1 rows")
+        }
     }
 
     /// A matrix from its CSR arrays (SciPy's `csr_array((data, indices,

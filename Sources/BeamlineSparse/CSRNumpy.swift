@@ -19,6 +19,10 @@ extension CSRMatrix {
     ///
     /// - Throws: ``SparseError/file(_:)`` for unreadable files and missing
     ///   members, ``SparseError/unsupportedFormat(source:format:)``,
+    ///   ``SparseError/invalidDimensions(rows:columns:reason:)`` when a
+    ///   dimension that the file does not store pointers for (the rows of a
+    ///   `csc` matrix, both of a `coo` one) exceeds
+    ///   ``maximumUnstoredDimension``,
     ///   ``SparseError/badMember(source:member:expected:found:)`` for
     ///   members of the wrong type or shape, and the structure errors.
     public static func load(contentsOf url: URL, canonicalize: Bool = false) throws(SparseError) -> CSRMatrix {
@@ -26,6 +30,13 @@ extension CSRMatrix {
         do { archive = try NumpyArchive(contentsOf: url) } catch { throw .file(error) }
         return try load(archive, canonicalize: canonicalize)
     }
+
+    /// The largest dimension that ``load(contentsOf:canonicalize:)`` accepts
+    /// when the file does not store pointers for it (the rows of a `csc`
+    /// matrix, the rows and columns of a `coo` one): 2²⁷, whose pointer
+    /// array takes 1 GiB. Beyond it, a tiny file could make the reader
+    /// allocate gigabytes of pointers, so the shape is refused first.
+    public static var maximumUnstoredDimension: Int { 1 << 27 }
 
     /// Reads a sparse matrix from an open archive (see
     /// ``load(contentsOf:canonicalize:)``).
@@ -56,6 +67,13 @@ extension CSRMatrix {
             values = dataTensor.cast(to: Element.self).elements
         }
         let rows = Int(shape[0]), columns = Int(shape[1])
+        func checkUnstored(_ length: Int, _ axis: String) throws(SparseError) {
+            guard length <= maximumUnstoredDimension else {
+                throw .invalidDimensions(rows: rows, columns: columns,
+                                         reason: "a \(format) file stores no pointers for its \(length) \(axis); "
+                                             + "at most \(maximumUnstoredDimension) are read (1 GiB of pointers)")
+            }
+        }
         func indexMember(_ name: String) throws(SparseError) -> [Int64] {
             let tensor: AnyTensor
             do { tensor = try archive.read(name) } catch { throw .file(error) }
@@ -69,6 +87,7 @@ extension CSRMatrix {
         case "csr", "csc":
             let (outer, inner) = format == "csr" ? (rows, columns) : (columns, rows)
             try checkDimensions(rows: outer, columns: inner)
+            if format == "csc" { try checkUnstored(rows, "rows") }
             let indices = try indexMember("indices")
             let pointers = try indexMember("indptr")
             var narrow = [Int32](repeating: 0, count: indices.count)
@@ -85,6 +104,9 @@ extension CSRMatrix {
                                 values: values)
             return format == "csr" ? matrix : matrix.transposed()
         case "coo":
+            try checkDimensions(rows: rows, columns: columns)
+            try checkUnstored(rows, "rows")
+            try checkUnstored(columns, "columns")
             let rowIndices = try indexMember("row")
             let columnIndices = try indexMember("col")
             return try CSRMatrix(rows: rows, columns: columns, rowIndices: rowIndices.map { Int($0) },

@@ -1,3 +1,4 @@
+import BeamlineTensor
 import Foundation
 
 /// A 3×3 matrix of `Double`s stored by rows (for rotations).
@@ -399,10 +400,15 @@ public struct Geometry: Sendable, Equatable {
         return Data(("{\n" + fields.map { "  \"\($0.0)\": \($0.1)" }.joined(separator: ",\n") + "\n}\n").utf8)
     }
 
-    /// Writes ``jsonData()`` to `url` atomically.
+    /// Writes ``jsonData()`` to `url` atomically (a temporary file in the
+    /// same folder, flushed to disk, then renamed over `url`).
     public func write(to url: URL) throws(TomographyError) {
-        do { try jsonData().write(to: url, options: .atomic) } catch {
-            throw .file(path: url.path, problem: "cannot write geometry: \(error.localizedDescription)")
+        let path = url.path
+        let result: Result<Void, AtomicFile.Failure> = jsonData().withUnsafeBytes { bytes in
+            Result { () throws(AtomicFile.Failure) in try AtomicFile.write(bytes, to: path) }
+        }
+        if case let .failure(failure) = result {
+            throw .file(path: path, problem: "cannot write geometry: \(failure.operation) failed: \(failure.reason)")
         }
     }
 }

@@ -85,4 +85,38 @@ import Testing
         #expect(throws: (any Error).self) { _ = try BeamlineCommand.parseAsRoot(["lsmr", "--matrix", "a", "--rhs", "b", "--out", "c", "--damp", "-1"]) }
         #expect(throws: (any Error).self) { _ = try BeamlineCommand.parseAsRoot(["mlem", "--matrix", "a", "--data", "b", "--out", "c", "--iterations", "-3"]) }
     }
+
+    /// An output in a missing folder (or a read-only one, when not root) is
+    /// refused before the solver runs, in one line naming --out and the
+    /// folder, with a command-error exit status.
+    @Test func outputInAMissingFolderIsNamed() throws {
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        _ = try system(in: dir)
+        let p = { (name: String) in dir.appendingPathComponent(name).path }
+        let missingFolder = p("no/such")
+        for command in ["lsmr", "mlem"] {
+            let dataFlag = command == "lsmr" ? "--rhs" : "--data"
+            var parsed = try BeamlineCommand.parseAsRoot(
+                [command, "--matrix", p("A.npz"), dataFlag, p("b.npy"), "--out", missingFolder + "/x.npy"])
+            do {
+                try parsed.run()
+                Issue.record("\(command) wrote into a missing folder")
+            } catch {
+                let message = BeamlineCommand.message(for: error)
+                #expect(message.hasSuffix("--out \(missingFolder)/x.npy: the folder \(missingFolder) does not exist"), "\(message)")
+                #expect(!message.contains("\n"))
+                #expect(BeamlineCommand.exitCode(for: error) == ExitCode(1))
+            }
+        }
+        #expect(!FileManager.default.fileExists(atPath: missingFolder))
+        guard getuid() != 0 else { return }   // root may write into read-only folders
+        let readOnly = dir.appendingPathComponent("ro")
+        try FileManager.default.createDirectory(at: readOnly, withIntermediateDirectories: false)
+        chmod(readOnly.path, 0o555)
+        defer { chmod(readOnly.path, 0o755) }
+        var parsed = try BeamlineCommand.parseAsRoot(
+            ["lsmr", "--matrix", p("A.npz"), "--rhs", p("b.npy"), "--out", readOnly.path + "/x.npy"])
+        #expect { try parsed.run() } throws: { "\($0)".contains("is not writable") }
+    }
 }
