@@ -185,15 +185,20 @@ extension HDF5File {
             _ = beamline_h5_reclaim(memoryType, space, &pointers)
             return values
         }
+        // Fixed length: read the stored bytes as they are (no conversion,
+        // which would cut a NUL-padded string to make room for a NUL).
         let size = H5Tget_size(type)
-        _ = H5Tset_size(memoryType, size)
+        let rawType = H5Tcopy(type)
+        defer { _ = H5Tclose(rawType) }
+        let spacePadded = H5Tget_strpad(type) == H5T_STR_SPACEPAD
         var bytes = [UInt8](repeating: 0, count: max(size * count, 1))
-        guard H5Aread(attribute, memoryType, &bytes) >= 0 else {
+        guard H5Aread(attribute, rawType, &bytes) >= 0 else {
             throw .readFailure(file: self.path, path: label, reason: HDF5Library.lastError())
         }
         return (0..<count).map { index in
             let slice = bytes[index * size..<(index + 1) * size]
-            let end = slice.firstIndex(of: 0) ?? slice.endIndex
+            var end = slice.firstIndex(of: 0) ?? slice.endIndex
+            if spacePadded { while end > slice.startIndex && bytes[end - 1] == 0x20 { end -= 1 } }
             return String(decoding: slice[slice.startIndex..<end], as: UTF8.self)
         }
     }

@@ -165,10 +165,12 @@ extension HDF5File {
     /// (``HDF5ElementType/naturalDType``: `uint16` becomes `int32`,
     /// `float16` becomes `float32`, ...).
     ///
-    /// `selection` holds one ``TensorIndex`` per axis (fewer leave the
-    /// trailing axes whole), with Python's slice rules as in h5py:
-    /// `[.slice(10, 20)]` is `dset[10:20]`, `[5, .all, .slice(100, 200)]`
-    /// is `dset[5, :, 100:200]` (an integer index removes its axis). Only
+    /// `selection` holds one index per axis, as the tensor subscript takes
+    /// them (fewer leave the trailing axes whole), with Python's slice
+    /// rules as in h5py: `[.slice(10, 20)]` is `dset[10:20]`,
+    /// `[5, .all, .slice(100, 200)]` is `dset[5, :, 100:200]` (an integer
+    /// index removes its axis; negative values count from the end; slice
+    /// bounds are clamped; steps must be positive). Only
     /// the selected elements are read from the file (a hyperslab), so one
     /// frame of a large stack costs one frame's I/O (plus the chunks it
     /// touches, for a chunked dataset).
@@ -176,8 +178,8 @@ extension HDF5File {
     /// - Throws: ``HDF5Error`` naming the file and `path`: missing object,
     ///   not a dataset, unsupported stored type, selection out of range,
     ///   missing compression filter, or a read failure (corrupt data).
-    public func read(_ path: String, selection: [TensorIndex] = []) throws(HDF5Error) -> AnyTensor {
-        try readAny(HDF5File.normalise(path), selection: selection, as: nil)
+    public func read(_ path: String, selection: [any TensorIndexExpression] = []) throws(HDF5Error) -> AnyTensor {
+        try readAny(HDF5File.normalise(path), selection: selection.map(\.tensorIndex), as: nil)
     }
 
     /// Reads the dataset at `path` (or the `selection` of it, see
@@ -194,8 +196,8 @@ extension HDF5File {
     ///                            selection: [.slice(0, 10)])   // uint32 on disk
     /// ```
     public func read<T: TensorElement>(_ type: T.Type, from path: String,
-                                       selection: [TensorIndex] = []) throws(HDF5Error) -> Tensor<T> {
-        try readAny(HDF5File.normalise(path), selection: selection, as: T.dtype).cast(to: type)
+                                       selection: [any TensorIndexExpression] = []) throws(HDF5Error) -> Tensor<T> {
+        try readAny(HDF5File.normalise(path), selection: selection.map(\.tensorIndex), as: T.dtype).cast(to: type)
     }
 
     /// Reads into the element type `dtype` (or the natural one).

@@ -26,8 +26,9 @@ import Darwin
 ///                            selection: [.slice(10, 20)])   // frames 10..<20
 /// ```
 ///
-/// Every call into libhdf5 holds ``HDF5Library``'s global lock (Debian's
-/// libhdf5 is not thread-safe), so a file may be shared between threads,
+/// Every call into libhdf5 holds ``HDF5Library``'s global lock (libhdf5
+/// builds without `--enable-threadsafe` must never be entered twice at
+/// once), so a file may be shared between threads,
 /// but HDF5 work never runs in parallel. The file is closed by ``close()``
 /// or when the value is released.
 public final class HDF5File: @unchecked Sendable {

@@ -4,36 +4,39 @@ import Foundation
 /// The process-wide state of libhdf5: the one lock that serialises every
 /// call into it, its error reporting and its plugin search path.
 ///
-/// Debian's libhdf5 is the serial build, which is **not thread-safe**: two
-/// threads inside the library at once corrupt its state. Every Beamline
-/// function that calls libhdf5 therefore takes one global recursive lock
-/// (``withLock(_:)``) for the duration of the call, so ``HDF5File`` values
-/// may be used from any thread, and from several at once, at the cost of
-/// HDF5 work never running in parallel. Code that calls libhdf5 directly
-/// (through `CHDF5`) in the same process must do so inside ``withLock(_:)``
-/// too.
+/// libhdf5 is thread-safe only when built with `--enable-threadsafe`
+/// (Debian 12's serial build is; most self-built and many distribution
+/// builds are not), and even then it runs one call at a time behind its
+/// own global lock. Beamline therefore takes one global recursive lock
+/// (``withLock(_:)``) around every call into libhdf5, whatever the build,
+/// so ``HDF5File`` values may be used from any thread, and from several at
+/// once, at the cost of HDF5 work never running in parallel. Code that
+/// calls libhdf5 directly (through `CHDF5`) in the same process should do
+/// so inside ``withLock(_:)`` too.
 ///
-/// On first use the library is opened with its automatic error printing
-/// turned off (`H5Eset_auto2(H5E_DEFAULT, NULL, NULL)`): failures come
-/// back as ``HDF5Error`` values, and nothing is written to standard error.
+/// Inside the lock, libhdf5's automatic error printing is turned off for
+/// the calling thread (`H5Eset_auto2(H5E_DEFAULT, NULL, NULL)`; a
+/// thread-safe build keeps that setting per thread): failures come back as
+/// ``HDF5Error`` values, and nothing is written to standard error.
 public enum HDF5Library {
     /// The lock around every libhdf5 call (recursive, so that a locked
     /// helper may call another).
     private static let lock = NSRecursiveLock()
 
-    /// Opens libhdf5 once and silences its error printing.
+    /// Opens libhdf5 once.
     private static let initialised: Bool = {
         _ = H5open()
-        _ = beamline_h5_silence_errors()
         return true
     }()
 
-    /// Runs `body` holding the global libhdf5 lock (after opening the
-    /// library and silencing its error printing on first use).
+    /// Runs `body` holding the global libhdf5 lock, with libhdf5's error
+    /// printing turned off for the calling thread.
     public static func withLock<R, Failure: Error>(_ body: () throws(Failure) -> R) throws(Failure) -> R {
         lock.lock()
         defer { lock.unlock() }
         _ = initialised
+        // Per thread in a thread-safe libhdf5, so set on every entry (a few stores).
+        _ = beamline_h5_silence_errors()
         return try body()
     }
 
