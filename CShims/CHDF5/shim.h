@@ -31,6 +31,10 @@ static inline hid_t beamline_h5t_std_i8le(void) { return H5T_STD_I8LE; }
 static inline hid_t beamline_h5t_std_i32le(void) { return H5T_STD_I32LE; }
 static inline hid_t beamline_h5t_std_i64le(void) { return H5T_STD_I64LE; }
 static inline hid_t beamline_h5t_std_u8le(void) { return H5T_STD_U8LE; }
+static inline hid_t beamline_h5t_std_i16le(void) { return H5T_STD_I16LE; }
+static inline hid_t beamline_h5t_std_u16le(void) { return H5T_STD_U16LE; }
+static inline hid_t beamline_h5t_std_u32le(void) { return H5T_STD_U32LE; }
+static inline hid_t beamline_h5t_std_u64le(void) { return H5T_STD_U64LE; }
 
 /* File-access flags, also H5open()-calling macros. */
 static inline unsigned beamline_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }

@@ -328,18 +328,28 @@ extension HDF5File {
     /// h5py's enum, complex as the `{r, i}` compound), so h5py reads the
     /// dataset back as the same NumPy array.
     ///
-    /// - Parameter overwrite: replace an existing dataset at `path`
-    ///   (otherwise ``HDF5Error/alreadyExists(file:path:)``).
+    /// - Parameters:
+    ///   - storedType: the element type in the file, when it should differ
+    ///     from `T`'s (h5py's `create_dataset(..., dtype=...)`): any integer
+    ///     or `float32`/`float64` for a real `T`, converted by libhdf5
+    ///     (saturating), for example detector counts held as `Int32` and
+    ///     stored as `uint16` or `uint32`.
+    ///   - overwrite: replace an existing dataset at `path` (otherwise
+    ///     ``HDF5Error/alreadyExists(file:path:)``).
     /// - Throws: ``HDF5Error/missingFilter(file:path:id:name:)`` when a
     ///   filter of `storage` is not available, an argument error for a
-    ///   chunk shape that does not fit, ``HDF5Error/writeFailure(file:path:reason:)``.
+    ///   chunk shape that does not fit,
+    ///   ``HDF5Error/typeNotSupported(file:path:stored:requested:)`` for a
+    ///   `storedType` libhdf5 cannot convert to,
+    ///   ``HDF5Error/writeFailure(file:path:reason:)``.
     public func write<T: TensorElement>(_ tensor: Tensor<T>, to path: String,
                                         storage: HDF5Storage = .contiguous,
+                                        storedType: HDF5ElementType? = nil,
                                         overwrite: Bool = false) throws(HDF5Error) {
         let path = HDF5File.normalise(path)
         try tensor.withUnsafeBufferPointer { (buffer) throws(HDF5Error) in
             try writeElements(UnsafeRawPointer(buffer.baseAddress), dtype: T.dtype, shape: tensor.shape,
-                              to: path, storage: storage, overwrite: overwrite)
+                              to: path, storage: storage, storedType: storedType, overwrite: overwrite)
         }
     }
 
@@ -361,7 +371,8 @@ extension HDF5File {
 
     /// Creates the dataset and writes the C-ordered elements at `base`.
     func writeElements(_ base: UnsafeRawPointer?, dtype: DType, shape: [Int], to path: String,
-                       storage: HDF5Storage, overwrite: Bool) throws(HDF5Error) {
+                       storage: HDF5Storage, storedType: HDF5ElementType? = nil,
+                       overwrite: Bool) throws(HDF5Error) {
         if let chunk = storage.chunkShape {
             guard chunk.count == shape.count, !shape.isEmpty,
                   zip(chunk, shape).allSatisfy({ $0 >= 1 && $0 <= max($1, 1) }) else {
@@ -390,7 +401,17 @@ extension HDF5File {
             HDF5Library.clearErrors()
             try requireGroup(HDF5File.parent(of: path))
 
-            let fileType = HDF5TypeMapping.make(dtype, file: true)
+            let fileType: hid_t
+            if let storedType {
+                let real: Set<DType> = [.float32, .float64, .int32, .int64, .uint8]
+                guard real.contains(dtype), let made = HDF5TypeMapping.make(stored: storedType) else {
+                    throw .typeNotSupported(file: self.path, path: path, stored: storedType.description,
+                                            requested: dtype.description)
+                }
+                fileType = made
+            } else {
+                fileType = HDF5TypeMapping.make(dtype, file: true)
+            }
             let memoryType = HDF5TypeMapping.make(dtype, file: false)
             let dims = shape.map { UInt64($0) }
             let space = shape.isEmpty ? H5Screate(H5S_SCALAR) : H5Screate_simple(Int32(dims.count), dims, nil)

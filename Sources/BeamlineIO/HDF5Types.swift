@@ -215,6 +215,28 @@ public struct HDF5DatasetInfo: Sendable, Equatable {
 
 /// Memory and file datatypes for Beamline's element types (lock held).
 enum HDF5TypeMapping {
+    /// A new little-endian file datatype for a stored integer or float
+    /// type (`float32`/`float64`, any integer), or `nil` for other types.
+    static func make(stored: HDF5ElementType) -> hid_t? {
+        switch stored {
+        case let .integer(signed, bytes):
+            switch (signed, bytes) {
+            case (true, 1): return H5Tcopy(beamline_h5t_std_i8le())
+            case (true, 2): return H5Tcopy(beamline_h5t_std_i16le())
+            case (true, 4): return H5Tcopy(beamline_h5t_std_i32le())
+            case (true, 8): return H5Tcopy(beamline_h5t_std_i64le())
+            case (false, 1): return H5Tcopy(beamline_h5t_std_u8le())
+            case (false, 2): return H5Tcopy(beamline_h5t_std_u16le())
+            case (false, 4): return H5Tcopy(beamline_h5t_std_u32le())
+            case (false, 8): return H5Tcopy(beamline_h5t_std_u64le())
+            default: return nil
+            }
+        case .float(4): return H5Tcopy(beamline_h5t_ieee_f32le())
+        case .float(8): return H5Tcopy(beamline_h5t_ieee_f64le())
+        default: return nil
+        }
+    }
+
     /// A new datatype id (to be closed by the caller) describing `dtype`
     /// in memory (`file` false) or little-endian in a file (`file` true).
     static func make(_ dtype: DType, file: Bool) -> hid_t {
