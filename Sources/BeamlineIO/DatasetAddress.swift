@@ -264,8 +264,8 @@ public struct DatasetAddress: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Writes a `Tensor<T>` to the address (see
-    /// ``write(_:storage:overwrite:)-(AnyTensor,_,_)``).
+    /// Writes a `Tensor<T>` to the address (see the ``AnyTensor``
+    /// overload).
     public func write<T: TensorElement>(_ tensor: Tensor<T>, storage: HDF5Storage = .contiguous,
                                         overwrite: Bool = false) throws(DatasetAddressError) {
         try write(AnyTensor(tensor), storage: storage, overwrite: overwrite)

@@ -354,7 +354,7 @@ extension HDF5File {
     }
 
     /// Writes a type-erased tensor as a new dataset (see
-    /// ``write(_:to:storage:overwrite:)``).
+    /// ``write(_:to:storage:storedType:overwrite:)``).
     public func write(_ tensor: AnyTensor, to path: String, storage: HDF5Storage = .contiguous,
                       overwrite: Bool = false) throws(HDF5Error) {
         switch tensor {
