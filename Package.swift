@@ -32,6 +32,10 @@ let package = Package(
                        providers: [.apt(["liblapacke-dev"])]),
         .systemLibrary(name: "CFFTW", path: "CShims/CFFTW", pkgConfig: "fftw3",
                        providers: [.apt(["libfftw3-dev"])]),
+        // HDF5 1.10 (Debian's serial build); compression filters such as LZ4 come
+        // from hdf5-filter-plugin at run time.
+        .systemLibrary(name: "CHDF5", path: "CShims/CHDF5", pkgConfig: "hdf5",
+                       providers: [.apt(["libhdf5-dev", "hdf5-filter-plugin"])]),
 
         // Fused multiply-add kernels in C (portable, plus AVX2 + FMA chosen at run
         // time on x86-64) for the John-transform projector's column fast path.
@@ -53,7 +57,7 @@ let package = Package(
         .target(
             name: "BeamlineIO",
             dependencies: [
-                "BeamlineTensor",
+                "BeamlineTensor", "CHDF5",
                 .product(name: "Numerics", package: "swift-numerics"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]),

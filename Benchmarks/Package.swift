@@ -12,6 +12,7 @@ let benchmarkTargets: [(name: String, sharedInputs: Bool)] = [
     ("RegistrationBenchmarks", false),
     ("RaytraceBenchmarks", true),
     ("ReconstructionBenchmarks", true),
+    ("IOBenchmarks", false),
 ]
 
 let package = Package(

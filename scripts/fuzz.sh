@@ -12,6 +12,8 @@
 #   sparse    SciPy sparse .npz (CSRMatrix.load: csr, csc, coo)
 #   geometry  tomography geometry JSON (Geometry(json:))
 #   poni      pyFAI .poni text and calibration JSON (PONIFile)
+#   hdf5      HDF5 files: structure, datasets, attributes, links, NXtomo (HDF5File, NXtomoScan)
+#   address   CLI dataset addresses (DatasetAddress: file.npz:member, file.h5:/path[selection])
 #
 # How it is built: the library modules are compiled by SwiftPM in their own
 # build folder (.build-fuzz, release) with `-sanitize=fuzzer,address` passed
@@ -33,7 +35,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-targets=(npy npz sparse geometry poni)
+targets=(npy npz sparse geometry poni hdf5 address)
 top_targets=(BeamlineSparse BeamlineTomography)
 scratch=.build-fuzz
 flags=(-Xswiftc -sanitize=fuzzer,address)
@@ -41,7 +43,7 @@ flags=(-Xswiftc -sanitize=fuzzer,address)
 what=${1:-}
 seconds=${2:-60}
 case "$what" in
-    ""|-h|--help) sed -n '2,33p' "$0"; exit 2 ;;
+    ""|-h|--help) sed -n '2,35p' "$0"; exit 2 ;;
     list) printf '%s\n' "${targets[@]}"; exit 0 ;;
     all|build) selected=("${targets[@]}") ;;
     *)
@@ -137,6 +139,7 @@ for target in "${selected[@]}"; do
         npy) extra=(-dict=Fuzz/Dictionaries/npy.dict) ;;
         geometry) extra=(-dict=Fuzz/Dictionaries/json.dict) ;;
         poni) extra=(-dict=Fuzz/Dictionaries/poni.dict) ;;
+        address) extra=(-dict=Fuzz/Dictionaries/address.dict) ;;
         npz|sparse)
             # ZIPFoundation leaks 59 bytes per archive opened (Fuzz/lsan.supp),
             # so every input would make libFuzzer run a full leak scan (about

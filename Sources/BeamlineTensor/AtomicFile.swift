@@ -8,7 +8,8 @@ import Darwin
 
 /// The one atomic whole-file writer of the package: every output file
 /// (`.npy`, `.npz`, SciPy sparse `.npz`, PNG previews, geometry JSON) is
-/// written through ``write(_:to:durable:writer:)``, which puts the bytes in
+/// written through ``write(_:to:durable:writer:)`` (HDF5 files, which
+/// libhdf5 writes, through ``commit(temporary:to:)``), which puts the bytes in
 /// a new temporary file in the destination's folder, flushes it to disk
 /// (`fsync`), renames it over the destination and flushes the folder, so
 /// that a full disk, an I/O error or a killed process leaves either the old
@@ -59,9 +60,8 @@ package enum AtomicFile {
     ///   - writer: the `write(2)` to use (fault injection in tests).
     package static func write(_ bytes: UnsafeRawBufferPointer, to path: String, durable: Bool = true,
                               writer: Writer = systemWrite) throws(Failure) {
-        let slash = path.lastIndex(of: "/")
-        let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
-        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let directory = folder(of: path)
+        let name = path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
         var descriptor: Int32 = -1
         var temporary = ""
         for _ in 0..<16 {
@@ -101,15 +101,49 @@ package enum AtomicFile {
             unlink(temporary)
             throw failure
         }
-        if durable {
-            // The rename is durable once the folder is flushed. Failures are
-            // ignored: the new file is complete and in place either way, and
-            // some file systems cannot fsync a folder.
-            let folder = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            if folder >= 0 {
-                _ = fsync(folder)
-                close(folder)
-            }
+        if durable { flushFolder(directory) }
+    }
+
+    /// The folder part of `path` (`.` when there is none).
+    package static func folder(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// Flushes a folder's entries to disk, so that a rename in it is
+    /// durable. Failures are ignored: the renamed file is complete and in
+    /// place either way, and some file systems cannot fsync a folder.
+    package static func flushFolder(_ directory: String) {
+        let folder = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if folder >= 0 {
+            _ = fsync(folder)
+            close(folder)
         }
+    }
+
+    /// Puts a complete temporary file written by another writer (libhdf5)
+    /// in place the way ``write(_:to:durable:writer:)`` does: flushes it to
+    /// disk, renames it over `path`, flushes the folder. On failure the
+    /// temporary file is removed and `path` is left as it was.
+    package static func commit(temporary: String, to path: String) throws(Failure) {
+        let descriptor = open(temporary, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            let failure = Failure(operation: "open \(temporary)", reason: reason(errno))
+            unlink(temporary)
+            throw failure
+        }
+        if fsync(descriptor) != 0 {
+            let failure = Failure(operation: "fsync", reason: reason(errno))
+            close(descriptor)
+            unlink(temporary)
+            throw failure
+        }
+        close(descriptor)
+        if rename(temporary, path) != 0 {
+            let failure = Failure(operation: "rename from \(temporary)", reason: reason(errno))
+            unlink(temporary)
+            throw failure
+        }
+        flushFolder(folder(of: path))
     }
 }

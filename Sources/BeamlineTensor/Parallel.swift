@@ -166,11 +166,21 @@ func runConcurrently(iterations: Int, _ body: @Sendable (Int) -> Void) {
     }
     withoutActuallyEscaping(body) { escapable in
         var task = escapable
-        let ran = withUnsafeMutablePointer(to: &task) { pointer in
-            bl_parallel_run(iterations, Int32(clamping: threads), runPoolIteration, pointer)
-        }
-        if ran == 0 {
-            DispatchQueue.concurrentPerform(iterations: iterations) { escapable($0) }
+        withUnsafeMutablePointer(to: &task) { pointer in
+            let ran = bl_parallel_run(iterations, Int32(clamping: threads), runPoolIteration, pointer)
+            if ran == 0 {
+                // The Dispatch fallback reaches the body through the same
+                // pointer, never capturing it: libdispatch may release a
+                // captured block's context on its worker threads after
+                // `concurrentPerform` has returned, and then the check of
+                // `withoutActuallyEscaping` traps ("non-escaping closure has
+                // escaped"), which happened when two threads ran parallel
+                // loops at once (the second gets this fallback).
+                let address = Int(bitPattern: UnsafeMutableRawPointer(pointer))
+                DispatchQueue.concurrentPerform(iterations: iterations) { iteration in
+                    runPoolIteration(UnsafeMutableRawPointer(bitPattern: address), iteration)
+                }
+            }
         }
     }
 }

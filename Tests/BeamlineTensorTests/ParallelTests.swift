@@ -112,6 +112,36 @@ import Testing
         }
     }
 
+    /// Regression: when a loop finds the pool busy it runs on Dispatch's
+    /// `concurrentPerform`, which released its block on a worker thread
+    /// after returning; `withoutActuallyEscaping` then trapped with
+    /// "non-escaping closure has escaped" (seen once in the full test suite
+    /// of the reliability branch, in LSMR's block sums during the CLI demo).
+    /// Many short loops from four threads at once make the fallback run
+    /// thousands of times; every iteration must run exactly once.
+    @Test func manyShortLoopsFromSeveralThreadsNeverTrap() {
+        Parallel.withThreadCount(2) {
+            let tasks = 4, rounds = 3000, count = 8
+            var totals = [Int](repeating: 0, count: tasks)
+            totals.withUnsafeMutableBufferPointer { buffer in
+                let out = SendableMutableBuffer(buffer)
+                DispatchQueue.concurrentPerform(iterations: tasks) { task in
+                    var total = 0
+                    var partial = [Int](repeating: 0, count: count)
+                    for _ in 0..<rounds {
+                        partial.withUnsafeMutableBufferPointer { sums in
+                            let slots = SendableMutableBuffer(sums)
+                            Parallel.forEachBlock(count: count, blockSize: 1) { block, _ in slots[block] = block }
+                        }
+                        total += partial.reduce(0, +)
+                    }
+                    out[task] = total
+                }
+            }
+            #expect(totals == [Int](repeating: rounds * (count * (count - 1) / 2), count: tasks))
+        }
+    }
+
     @Test func threadedFFTPlansGiveTheSameBitsForAnyThreadCount() throws {
         // All three are above the size from which plans are split into parts.
         for shape in [[128, 128], [96, 200], [512, 384]] {

@@ -28,6 +28,66 @@ func example_docs_detector_md_1() throws {
     let result = try Deconvolution.deconvolve(matrix: psf.matrix, image: image, method: .mlem)
 }
 
+// docs/hdf5.md, example 1
+func example_docs_hdf5_md_1() throws {
+    let url = URL(fileURLWithPath: "scan.h5"), out = URL(fileURLWithPath: "result.h5")
+    let image = Tensor<Float>(shape: [4, 4], repeating: 0)
+
+    let file = try HDF5File(contentsOf: url)                       // read-only
+    let info = try file.datasetInfo("/entry/data/data")            // shape, stored type, chunks, filters
+    print(info.shape, info.elementType, info.chunkShape ?? [], info.filters)
+
+    let stack = try file.read(Float.self, from: "/entry/data/data")                  // uint16 or float32 on disk: exact
+    let counts = try file.read(Float.self, from: "/entry/data/data", conversion: .numpyCast)  // uint32: rounds above 2^24
+    let frames = try file.read(Float.self, from: "/entry/data/data", selection: [.slice(10, 20)])   // dset[10:20]
+    let roi = try file.read(Float.self, from: "/entry/data/data",
+                            selection: [5, .slice(100, 200), .stride(0, nil, by: 2)])  // dset[5, 100:200, ::2]
+    let any = try file.read("/entry/data/data")                    // AnyTensor in the natural type
+
+    let names = try file.members(of: "/entry")                     // list(f["/entry"])
+    let energy = try file.attribute("energy", of: "/entry/instrument").doubleValue
+    let target = try file.softLinkTarget(of: "/entry/data/data")   // "/entry/instrument/detector/data"
+
+    try HDF5File.write(to: out) { file throws(HDF5Error) in        // atomic: temporary file, then rename
+        try file.write(image, to: "/entry/data/data",
+                       storage: .chunked([1, 4, 4], deflate: 4, shuffle: true))
+        try file.setAttribute("NX_class", .string("NXdata"), on: "/entry/data")
+        try file.setAttribute("signal", .string("data"), on: "/entry/data")
+        try file.createSoftLink(at: "/entry/image", pointingTo: "/entry/data/data")
+    }
+}
+
+// docs/hdf5.md, example 2
+func example_docs_hdf5_md_2() throws {
+    let folder = "/usr/local/lib/python3.11/site-packages/hdf5plugin/plugins"
+
+    HDF5Library.appendPluginFolder(folder)          // H5PLappend, after HDF5_PLUGIN_PATH / the default
+    let canRead = HDF5Library.isFilterAvailable(32008)
+}
+
+// docs/hdf5.md, example 3
+func example_docs_hdf5_md_3() throws {
+    let scanURL = URL(fileURLWithPath: "scan.nxs")
+
+    let scan = try NXtomoScan(contentsOf: scanURL)            // entry "/entry"
+    let projections = scan.projections                       // [n, rows, columns], image_key 0
+    let flats = scan.flats, darks = scan.darks               // image_key 1 and 2
+    let degrees = scan.rotationAnglesDegrees                 // as stored, one per projection
+    let radians = scan.rotationAnglesRadians
+    let absorbance = try scan.absorbance()                   // −log((p − d̄) / (f̄ − d̄)), clamped
+}
+
+// docs/hdf5.md, example 4
+func example_docs_hdf5_md_4() throws {
+    let result = Tensor<Float>(shape: [4, 4], repeating: 0)
+
+    let address = try DatasetAddress("scan.nxs:/entry/data/data[10:20]")
+    let some = try address.load(Float.self)                   // whatever the file type
+    let natural = try DatasetAddress("mask.npy").load()       // AnyTensor
+    try DatasetAddress("out.h5:/entry/reconstruction").write(result,
+                                                             storage: .chunked([1, 4, 4], deflate: 4))
+}
+
 // docs/io.md, example 1
 func example_docs_io_md_1() throws {
     let url = URL(fileURLWithPath: "image.npy"), out = URL(fileURLWithPath: "copy.npy")
