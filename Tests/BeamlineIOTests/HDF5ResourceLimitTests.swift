@@ -23,7 +23,7 @@ struct HDF5ResourceLimitTests {
         #expect(throws: HDF5Error.readFailure(
             file: url.path, path: "/overflow",
             reason: "the selection of shape [1099511627776, 1099511627776] needs more bytes than an Int can count, more than this machine's memory (\(memory) bytes)")) {
-            try file.read(Float.self, from: "/overflow")
+            try file.read(Double.self, from: "/overflow")
         }
         // A small selection of the same dataset is an ordinary read of fill values (0).
         let row = try file.read(Double.self, from: "/huge", selection: [0, TensorIndex.slice(0, 4)])
