@@ -140,12 +140,13 @@ for target in "${selected[@]}"; do
         geometry) extra=(-dict=Fuzz/Dictionaries/json.dict) ;;
         poni) extra=(-dict=Fuzz/Dictionaries/poni.dict) ;;
         address) extra=(-dict=Fuzz/Dictionaries/address.dict) ;;
-        npz|sparse)
-            # ZIPFoundation leaks 59 bytes per archive opened (Fuzz/lsan.supp),
-            # so every input would make libFuzzer run a full leak scan (about
-            # 40 ms each, 100× slower). Per-input leak detection is off for
-            # the archive targets unless FUZZ_DETECT_LEAKS=1; the leak check
-            # at exit still runs, with the suppression.
+        npz|sparse|hdf5)
+            # ZIPFoundation leaks 59 bytes per archive opened and libhdf5 on
+            # malformed files (Fuzz/lsan.supp), so every input would make
+            # libFuzzer run a full leak scan (about 40 ms each, 100× slower).
+            # Per-input leak detection is off for these targets unless
+            # FUZZ_DETECT_LEAKS=1; the leak check at exit still runs, with
+            # the suppressions.
             extra=(-detect_leaks="${FUZZ_DETECT_LEAKS:-0}") ;;
     esac
     echo "=== fuzz $target for ${seconds}s"

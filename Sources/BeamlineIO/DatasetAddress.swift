@@ -64,6 +64,12 @@ public struct DatasetAddress: Sendable, Equatable, CustomStringConvertible {
     ///   malformed selection.
     public init(_ text: String) throws(DatasetAddressError) {
         self.text = text
+        // No file name holds a NUL, and Foundation's path functions trap on
+        // one (found by fuzzing: Tests/BeamlineIOTests/Fixtures/fuzz/address-nul.txt).
+        guard !text.unicodeScalars.contains("\0") else {
+            throw .invalidAddress(address: text.replacingOccurrences(of: "\0", with: "\\0"),
+                                  reason: "a NUL character (\\0) cannot be part of a file name")
+        }
         var rest = text.trimmingCharacters(in: .whitespaces)
         var selection: [TensorIndex] = []
         if rest.hasSuffix("]"), let open = rest.lastIndex(of: "[") {

@@ -36,6 +36,25 @@ struct DatasetAddressTests {
         #expect(throws: DatasetAddressError.self) { _ = try DatasetAddress("s.h5:/x[1:2:3:4]") }
     }
 
+    /// Regression (scripts/fuzz.sh address): the input below, "\0c:a/:a///"
+    /// plus an invalid UTF-8 byte and "]", trapped in Foundation's
+    /// `NSString.pathExtension` on the NUL character ("Fatal error" in
+    /// UnsafeBufferPointer). An address with a NUL is now refused first.
+    @Test("a NUL character is an error, not a trap (fuzzer input committed)")
+    func nulCharacter() throws {
+        let bytes = try fixtureData("fuzz/address-nul.txt")
+        #expect(bytes.first == 0 && bytes.count == 12)
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect {
+            _ = try DatasetAddress(text)
+        } throws: { error in
+            guard case let .invalidAddress(_, reason)? = error as? DatasetAddressError else { return false }
+            return reason == "a NUL character (\\0) cannot be part of a file name"
+        }
+        #expect(throws: DatasetAddressError.self) { _ = try DatasetAddress("a.h5\0:/x") }
+        #expect(throws: DatasetAddressError.self) { _ = try DatasetAddress("a.npy\0") }
+    }
+
     @Test("loading an HDF5 hyperslab, a .npy selection and an .npz member")
     func loading() throws {
         let h5 = try fixtureURL("h5_layouts.h5").path
