@@ -64,8 +64,8 @@ public struct DatasetAddress: Sendable, Equatable, CustomStringConvertible {
     ///   malformed selection.
     public init(_ text: String) throws(DatasetAddressError) {
         self.text = text
-        // No file name holds a NUL, and Foundation's path functions trap on
-        // one (found by fuzzing: Tests/BeamlineIOTests/Fixtures/fuzz/address-nul.txt).
+        // No file name holds a NUL (the first input the address fuzzer
+        // stopped on had one: Tests/BeamlineIOTests/Fixtures/fuzz/address-nul.txt).
         guard !text.unicodeScalars.contains("\0") else {
             throw .invalidAddress(address: text.replacingOccurrences(of: "\0", with: "\\0"),
                                   reason: "a NUL character (\\0) cannot be part of a file name")
@@ -79,7 +79,7 @@ public struct DatasetAddress: Sendable, Equatable, CustomStringConvertible {
         }
         self.selection = selection
         func format(of path: String) -> Format? {
-            let ext = (path as NSString).pathExtension.lowercased()
+            let ext = DatasetAddress.pathExtension(of: path).lowercased()
             if ext == "npy" { return .npy }
             if ext == "npz" { return .npz }
             return DatasetAddress.hdf5Extensions.contains(ext) ? .hdf5 : nil
@@ -116,6 +116,20 @@ public struct DatasetAddress: Sendable, Equatable, CustomStringConvertible {
             self.member = nil
         }
         guard !file.isEmpty else { throw .invalidAddress(address: text, reason: "empty file name") }
+    }
+
+    /// The extension of the last component of `path` (what
+    /// `NSString.pathExtension` returns: trailing slashes ignored, nothing
+    /// for a name that starts with its only dot), in plain Swift:
+    /// Foundation's traps on some paths with non-ASCII characters after
+    /// slashes (found by fuzzing: Tests/BeamlineIOTests/Fixtures/fuzz/
+    /// address-pathextension.txt).
+    static func pathExtension(of path: String) -> String {
+        var trimmed = Substring(path)
+        while trimmed.count > 1, trimmed.last == "/" { trimmed.removeLast() }
+        let name = trimmed.lastIndex(of: "/").map { trimmed[trimmed.index(after: $0)...] } ?? trimmed
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return "" }
+        return String(name[name.index(after: dot)...])
     }
 
     /// Parses `10:20, :, -1, ::2, ...` into indices.

@@ -1,4 +1,4 @@
-import BeamlineIO
+@testable import BeamlineIO
 import BeamlineTensor
 import Foundation
 import Testing
@@ -38,8 +38,9 @@ struct DatasetAddressTests {
 
     /// Regression (scripts/fuzz.sh address): the input below, "\0c:a/:a///"
     /// plus an invalid UTF-8 byte and "]", trapped in Foundation's
-    /// `NSString.pathExtension` on the NUL character ("Fatal error" in
-    /// UnsafeBufferPointer). An address with a NUL is now refused first.
+    /// `NSString.pathExtension` ("Fatal error" in UnsafeBufferPointer; the
+    /// cause is the non-ASCII character after slashes, see the next test).
+    /// An address with a NUL is now refused first.
     @Test("a NUL character is an error, not a trap (fuzzer input committed)")
     func nulCharacter() throws {
         let bytes = try fixtureData("fuzz/address-nul.txt")
@@ -53,6 +54,26 @@ struct DatasetAddressTests {
         }
         #expect(throws: DatasetAddressError.self) { _ = try DatasetAddress("a.h5\0:/x") }
         #expect(throws: DatasetAddressError.self) { _ = try DatasetAddress("a.npy\0") }
+    }
+
+    /// Regression (scripts/fuzz.sh address): "n.///" + an invalid UTF-8
+    /// byte (decoded as U+FFFD) + "s:xn/rr//d" trapped in
+    /// `NSString.pathExtension` (reproduced with Foundation alone on
+    /// "n.///\u{FFFD}s"); the extension is now found in plain Swift.
+    @Test("a non-ASCII character after slashes is parsed, not a trap (fuzzer input committed)")
+    func pathExtensionTrap() throws {
+        let bytes = try fixtureData("fuzz/address-pathextension.txt")
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(throws: DatasetAddressError.self) { _ = try DatasetAddress(text) }
+        #expect(throws: DatasetAddressError.self) { _ = try DatasetAddress("n.///\u{FFFD}s") }
+        // The extension rules are NSString's (values from NSString.pathExtension on ASCII paths).
+        for (path, ext) in [("a/b.h5", "h5"), ("scan.NXS", "NXS"), ("dir.h5/", "h5"), (".hidden", ""),
+                            ("a.", ""), ("noext", ""), ("x/.npz", ""), ("a.b/c", ""), ("/", "")] {
+            #expect(DatasetAddress.pathExtension(of: path) == ext, "\(path)")
+            #expect(DatasetAddress.pathExtension(of: path) == (path as NSString).pathExtension, "\(path)")
+        }
+        // Non-ASCII names that are fine: parsed as before.
+        #expect(try DatasetAddress("données/scan_é.h5:/entry/data").file == "données/scan_é.h5")
     }
 
     @Test("loading an HDF5 hyperslab, a .npy selection and an .npz member")
