@@ -193,7 +193,7 @@ public struct DatasetAddress: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Loads the addressed array as a `Tensor<T>`. HDF5 data is converted
-    /// by libhdf5 as ``HDF5File/read(_:from:selection:)`` says; NumPy data
+    /// by libhdf5 as ``HDF5File/read(_:from:selection:conversion:)`` says; NumPy data
     /// is converted only where no value changes (``DTypeConversion/valuePreserving``,
     /// the default of ``NumpyFile``), or as `conversion` says.
     public func load<T: TensorElement>(_ type: T.Type,
@@ -245,9 +245,12 @@ public struct DatasetAddress: Sendable, Equatable, CustomStringConvertible {
     /// needed, `storage` its layout). Every write is atomic: the file is
     /// replaced only when complete.
     ///
-    /// - Parameter overwrite: replace an existing HDF5 dataset or `.npz`
-    ///   member (otherwise ``DatasetAddressError/alreadyExists(address:)``);
-    ///   a `.npy` file is always replaced, as `numpy.save` does.
+    /// - Parameters:
+    ///   - tensor: the array to write.
+    ///   - storage: the HDF5 dataset's layout (ignored for `.npy` and `.npz`).
+    ///   - overwrite: replace an existing HDF5 dataset or `.npz`
+    ///     member (otherwise ``DatasetAddressError/alreadyExists(address:)``);
+    ///     a `.npy` file is always replaced, as `numpy.save` does.
     /// - Throws: ``DatasetAddressError``: an address with a selection
     ///   (writes take whole arrays), or the file's own errors.
     public func write(_ tensor: AnyTensor, storage: HDF5Storage = .contiguous,

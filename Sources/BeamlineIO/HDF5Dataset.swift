@@ -417,6 +417,9 @@ extension HDF5File {
     /// dataset back as the same NumPy array.
     ///
     /// - Parameters:
+    ///   - tensor: the array to write.
+    ///   - path: the dataset's absolute path (a leading `/` is added).
+    ///   - storage: contiguous, or chunked with filters.
     ///   - storedType: the element type in the file, when it should differ
     ///     from `T`'s (h5py's `create_dataset(..., dtype=...)`): any integer
     ///     or `float32`/`float64` for a real `T`, converted by libhdf5

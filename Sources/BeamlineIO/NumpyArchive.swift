@@ -41,7 +41,7 @@ public final class NumpyArchive {
         case deflated
     }
 
-    /// The file path, or the `source` given to ``init(data:source:)``; used
+    /// The file path, or the `source` given to ``init(data:source:memberSizeLimit:)``; used
     /// in error messages.
     public let source: String
     /// The largest uncompressed member, in bytes, that ``read(_:)`` and its
