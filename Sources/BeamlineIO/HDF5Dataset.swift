@@ -15,7 +15,7 @@ struct HDF5Hyperslab: Equatable {
     /// True when the selection is the whole dataset.
     var isAll: Bool
 
-    /// Resolves `selection` (one ``TensorIndex`` per axis, fewer leaving
+    /// Resolves `selection` (one `TensorIndex` per axis, fewer leaving
     /// the trailing axes whole, `.ellipsis` standing for as many whole
     /// axes as needed) against `shape`, with Python's rules: negative
     /// indices and bounds count from the end, slice bounds are clamped,

@@ -188,3 +188,40 @@ struct HDF5WriteTests {
         #expect(directoryContents(folder).isEmpty)
     }
 }
+
+/// Read-write opening in place, and the library's state.
+@Suite("HDF5 library and in-place writes")
+struct HDF5LibraryTests {
+    @Test("a file opened .readWrite is changed in place; a .readOnly file refuses writes with a typed error")
+    func readWriteInPlace() throws {
+        let folder = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("inplace.h5")
+        try HDF5File.write(to: url) { file throws(HDF5Error) in try file.createGroup("/g") }
+        do {
+            let file = try HDF5File(contentsOf: url, mode: .readWrite)
+            try file.write(Tensor<Int32>([1, 2, 3]), to: "/g/x")
+            try file.setAttribute("note", .string("added"), on: "/g")
+            try file.close()
+        }
+        let file = try HDF5File(contentsOf: url)
+        #expect(try file.read(Int32.self, from: "/g/x") == Tensor<Int32>([1, 2, 3]))
+        #expect(try file.attribute("note", of: "/g") == .string("added"))
+        do {
+            try file.write(Tensor<Int32>([4]), to: "/g/y")
+            Issue.record("a read-only file accepted a write")
+        } catch {
+            guard case let .writeFailure(name, path, _) = error else { Issue.record("\(error)"); return }
+            #expect(name == url.path && path == "/g/y")
+        }
+    }
+
+    @Test("libhdf5 1.10 or later, and the default plugin folder is searched unless HDF5_PLUGIN_PATH is set")
+    func libraryState() {
+        let version = HDF5Library.version
+        #expect(version.major == 1 && version.minor >= 10)
+        if ProcessInfo.processInfo.environment["HDF5_PLUGIN_PATH"] == nil {
+            #expect(!HDF5Library.pluginFolders.isEmpty)
+        }
+    }
+}
