@@ -215,7 +215,7 @@ extension HDF5File {
                 .hyperslabOutOfRange(file: self.path, path: path, shape: details.shape, reason: reason)
             }
             try checkFilters(details)
-            return try readSlab(dataset, path: path, slab: slab, as: target, finalType: dtype ?? target)
+            return try readSlab(dataset, path: path, stored: stored, slab: slab, as: target, finalType: dtype ?? target)
         }
     }
 
@@ -245,10 +245,10 @@ extension HDF5File {
         }
     }
 
-    /// Reads `slab` of an open dataset as `dtype`, cast to `finalType`.
-    func readSlab(_ dataset: hid_t, path: String, slab: HDF5Hyperslab, as dtype: DType,
+    /// Reads `slab` of an open dataset whose stored type is `stored` as
+    /// `dtype`, cast to `finalType`.
+    func readSlab(_ dataset: hid_t, path: String, stored: HDF5ElementType, slab: HDF5Hyperslab, as dtype: DType,
                   finalType: DType) throws(HDF5Error) -> AnyTensor {
-        let stored = try info(dataset, path: path).elementType
         func load<E: TensorElement>(_ type: E.Type) throws(HDF5Error) -> Tensor<E> {
             try Tensor<E>(unsafeUninitializedShape: slab.resultShape) { (buffer) throws(HDF5Error) in
                 guard let base = buffer.baseAddress, buffer.count > 0 else { return }
@@ -350,6 +350,9 @@ extension HDF5File {
     /// dataset back as the same NumPy array.
     ///
     /// - Parameters:
+    ///   - tensor: the elements (any layout; written in row-major order).
+    ///   - path: the dataset's absolute path.
+    ///   - storage: contiguous (the default) or chunked, with filters.
     ///   - storedType: the element type in the file, when it should differ
     ///     from `T`'s (h5py's `create_dataset(..., dtype=...)`): any integer
     ///     or `float32`/`float64` for a real `T`, converted by libhdf5

@@ -169,4 +169,27 @@ struct HDF5ReadTests {
         #expect(try layouts.attribute("units", of: "/contiguous").stringValue == "counts")
         #expect(try layouts.attribute("int", of: "/group").doubleValue == 42)
     }
+
+    @Test("one file read from 8 threads at once gives the same frames (every libhdf5 call holds the global lock)")
+    func concurrentReads() throws {
+        let file = layouts
+        let results = SendableResults(count: 32)
+        DispatchQueue.concurrentPerform(iterations: 32) { index in
+            let name = ["contiguous", "gzip", "lz4"][index % 3]
+            results.set(index, try? file.read(Int64.self, from: name, selection: [index % 4]))
+        }
+        for index in 0..<32 {
+            #expect(results.get(index) == HDF5Expected.stack[index % 4].contiguous(), "\(index)")
+        }
+    }
 }
+
+/// Results written by concurrent iterations, one slot each.
+final class SendableResults: @unchecked Sendable {
+    private var slots: [Tensor<Int64>?]
+    private let lock = NSLock()
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ index: Int, _ value: Tensor<Int64>?) { lock.withLock { slots[index] = value } }
+    func get(_ index: Int) -> Tensor<Int64>? { lock.withLock { slots[index] } }
+}
+
