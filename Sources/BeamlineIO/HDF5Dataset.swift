@@ -331,11 +331,18 @@ extension HDF5File {
     /// Reads the frames `frames` (a range of the first axis) of the
     /// dataset at `path` as `Float` into `destination`, which must hold
     /// them (for the NXtomo reader; lock held).
-    func readFrames(_ dataset: hid_t, path: String, shape: [Int], frames: Range<Int>,
+    func readFrames(_ dataset: hid_t, path: String, shape: [Int], stored: HDF5ElementType, frames: Range<Int>,
                     into destination: UnsafeMutableRawPointer) throws(HDF5Error) {
         guard !frames.isEmpty else { return }
         let slab = try HDF5Hyperslab.resolve([.range(frames)], shape: shape) { reason in
             .hyperslabOutOfRange(file: self.path, path: path, shape: shape, reason: reason)
+        }
+        if case let .integer(signed, bytes) = stored, bytes <= 4,
+           let rawType = HDF5Widening.memoryType(signed: signed, bytes: bytes) {
+            try readElements(dataset, path: path, slab: slab, memoryType: rawType, into: destination)
+            HDF5Widening.widen(destination, count: slab.resultShape.reduce(1, *), signed: signed, bytes: bytes,
+                               to: Float.self)
+            return
         }
         try readElements(dataset, path: path, slab: slab, dtype: .float32, into: destination)
     }
