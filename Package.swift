@@ -84,7 +84,7 @@ let package = Package(
             ]),
         .target(
             name: "BeamlineDetector",
-            dependencies: ["BeamlineTensor", "BeamlineOperators", "BeamlineSparse", "BeamlineSolvers"]),
+            dependencies: ["BeamlineTensor", "BeamlineOperators", "BeamlineIO", "BeamlineSparse", "BeamlineSolvers"]),
         .target(
             name: "Beamline",
             dependencies: [

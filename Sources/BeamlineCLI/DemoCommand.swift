@@ -13,7 +13,10 @@ import Foundation
 /// Tomography part: a 3-d Shepp–Logan phantom is projected with the John
 /// transform over 180°, Poisson noise is added, SIRT (mumott's weights)
 /// reconstructs it, the error is printed and a PNG preview of the central
-/// slice (phantom | reconstruction) is written.
+/// slice (phantom | reconstruction) is written, enlarged to at least 512
+/// pixels wide and coloured with `--colormap`.
+extension PNGFile.ColorMap: ExpressibleByArgument {}
+
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
@@ -43,6 +46,9 @@ struct DemoCommand: ParsableCommand {
 
     @Option(help: "Mean photon count per projection pixel for the Poisson noise of the tomography part.")
     var photons = 2000.0
+
+    @Option(help: "Colour map of the PNG preview: grey, viridis or magma.")
+    var colormap: PNGFile.ColorMap = .viridis
 
     @Option(help: "Catalogue detector of the parallax part (e.g. Pilatus1M, Pilatus100k; 'none' skips it).")
     var detector = "Pilatus1M"
@@ -136,7 +142,8 @@ struct DemoCommand: ParsableCommand {
             preview[x * (2 * n + 2) + n + 2 + y] = r[i]
         } }
         let png = directory.appendingPathComponent("tomography_slice.png")
-        try PNGFile.writePreview(Tensor(shape: [n, 2 * n + 2], elements: preview), to: png, low: 0, high: 1)
+        try PNGFile.writePreview(Tensor(shape: [n, 2 * n + 2], elements: preview), to: png, low: 0, high: 1,
+                                 colorMap: colormap)
         let volumeFile = directory.appendingPathComponent("tomography_sirt.npy")
         try NumpyFile.write(result.volume, to: volumeFile)
         print("""

@@ -30,9 +30,15 @@ struct RaytraceCommand: BeamlineSubcommand {
         discussion: """
             Raytraces --sample × --sample rays per pixel (default 8), or with --exact integrates the closed form \
             (one direction per pixel, or per sub-face with --subpixels). Geometry in pyFAI's convention (metres, \
-            radians). Writes a scipy.sparse.save_npz file (atomically; never onto an input) and prints a JSON summary.
+            radians), from the flags or from a pyFAI calibration (--poni: a .poni file or pyFAI's calibration JSON, \
+            which also gives the detector and, for --material, the energy); flags given with --poni override its \
+            values. Writes a scipy.sparse.save_npz file (atomically; never onto an input) and prints a JSON summary.
             """
     )
+
+    @Option(help: "pyFAI calibration (.poni, or pyFAI's calibration JSON): geometry, detector and wavelength.",
+            completion: .file(extensions: ["poni", "json"]))
+    var poni: String?
 
     @Option(help: "Catalogue detector (Pilatus100k/300k/1M/2M/6M, Eiger1M/4M/9M/16M, Eiger2_1M/4M/9M/16M).")
     var detector: String?
@@ -43,7 +49,7 @@ struct RaytraceCommand: BeamlineSubcommand {
     @Option(help: "Pixel size in metres, SIZE or SIZE1,SIZE2 (with --shape).")
     var pixel: NumberList<Double>?
 
-    @Option(help: "Photon energy in keV (needed with --material).")
+    @Option(help: "Photon energy in keV (needed with --material unless --poni gives a wavelength).")
     var energy: Double?
 
     @Option(help: "Sensor thickness in metres.")
@@ -58,20 +64,20 @@ struct RaytraceCommand: BeamlineSubcommand {
     @Option(help: "Coefficient taken from the tables: energy-absorption (μ_en) or attenuation (μ).")
     var coefficient: AttenuationKind = .energyAbsorption
 
-    @Option(help: "Sample–PONI distance in metres.")
-    var distance: Double
+    @Option(help: "Sample–PONI distance in metres (or from --poni).")
+    var distance: Double?
 
-    @Option(help: "PONI along the slow axis (m).")
-    var poni1: Double
+    @Option(help: "PONI along the slow axis (m; or from --poni).")
+    var poni1: Double?
 
-    @Option(help: "PONI along the fast axis (m).")
-    var poni2: Double
+    @Option(help: "PONI along the fast axis (m; or from --poni).")
+    var poni2: Double?
 
-    @Option(help: "Rotation 1 (rad).") var rot1 = 0.0
-    @Option(help: "Rotation 2 (rad).") var rot2 = 0.0
-    @Option(help: "Rotation 3 (rad).") var rot3 = 0.0
+    @Option(help: "Rotation 1 (rad; default 0 or from --poni).") var rot1: Double?
+    @Option(help: "Rotation 2 (rad; default 0 or from --poni).") var rot2: Double?
+    @Option(help: "Rotation 3 (rad; default 0 or from --poni).") var rot3: Double?
 
-    @Option(help: "Mask (.npy, nonzero = masked as in pyFAI), combined with the catalogue's gaps.",
+    @Option(help: "Mask (.npy of any integer or bool dtype, e.g. pyFAI's int8; nonzero = masked as in pyFAI), combined with the catalogue's gaps.",
             completion: .file(extensions: ["npy"]))
     var mask: String?
 
@@ -93,12 +99,22 @@ struct RaytraceCommand: BeamlineSubcommand {
     @OptionGroup var threads: ThreadOptions
 
     func validate() throws {
-        guard (detector == nil) != (shape == nil) else {
-            throw ValidationError("give exactly one of --detector NAME or --shape ROWS,COLUMNS --pixel SIZE")
+        if detector != nil && shape != nil {
+            throw ValidationError("give only one of --detector NAME or --shape ROWS,COLUMNS --pixel SIZE")
+        }
+        guard poni != nil || detector != nil || shape != nil else {
+            throw ValidationError("give one of --detector NAME, --shape ROWS,COLUMNS --pixel SIZE or --poni FILE")
+        }
+        if poni == nil {
+            for (flag, value) in [("--distance", distance), ("--poni1", poni1), ("--poni2", poni2)] where value == nil {
+                throw ValidationError("missing \(flag) (or give --poni FILE)")
+            }
         }
         if shape != nil && pixel == nil { throw ValidationError("--shape needs --pixel SIZE") }
         guard (material == nil) != (mu == nil) else { throw ValidationError("give exactly one of --material or --mu") }
-        if material != nil && energy == nil { throw ValidationError("--material needs --energy (keV)") }
+        if material != nil && energy == nil && poni == nil {
+            throw ValidationError("--material needs --energy (keV) or a --poni file with a wavelength")
+        }
         if exact && sample != nil { throw ValidationError("--sample and --exact exclude each other") }
         if !exact && subpixels != 1 { throw ValidationError("--subpixels needs --exact") }
         if let shape, shape.values.count != 2 {
@@ -109,37 +125,80 @@ struct RaytraceCommand: BeamlineSubcommand {
         }
     }
 
-    /// The model described by the options (errors name the option).
+    /// The calibration read from `--poni` (nil without it).
+    func readCalibration() throws -> PONICalibration? {
+        guard let poni else { return nil }
+        do { return try PONIFile.read(from: URL(fileURLWithPath: poni)) } catch { throw CommandError("--poni: \(error)") }
+    }
+
+    /// The model described by the options (errors name the option); the
+    /// flags override the values of `--poni`.
     func makeModel() throws -> ThickSensorModel {
+        let calibration = try readCalibration()
         var det: Detector
         do {
             if let detector {
                 det = try Detector.named(detector)
-            } else {
-                let dims = shape?.values ?? [], sizes = pixel?.values ?? []
+            } else if let shape {
+                let dims = shape.values, sizes = pixel?.values ?? []
                 det = try Detector(rows: dims[0], columns: dims[1], pixelSize1: sizes[0], pixelSize2: sizes.last!)
+            } else {
+                var fromFile = calibration!
+                if let sizes = pixel?.values {
+                    fromFile.pixelSize1 = sizes[0]
+                    fromFile.pixelSize2 = sizes.last!
+                }
+                det = try Detector(calibration: fromFile)
             }
         } catch {
-            throw CommandError("\(detector != nil ? "--detector" : "--shape/--pixel"): \(error)")
+            let flag = detector != nil ? "--detector" : shape != nil ? "--shape/--pixel" : "--poni \(poni ?? "")"
+            throw CommandError("\(flag): \(error)")
         }
         if let mask {
-            let any: AnyTensor
-            do { any = try NumpyFile.read(from: URL(fileURLWithPath: mask)) } catch { throw CommandError("--mask: \(error)") }
-            let values = any.cast(to: Double.self)
-            let flags = Tensor(shape: values.shape, elements: values.elements.map { $0 != 0 })
+            let flags: Tensor<Bool>
+            do { flags = try NumpyFile.readMask(from: URL(fileURLWithPath: mask)) } catch { throw CommandError("--mask: \(error)") }
             do { try det.addMask(flags) } catch { throw CommandError("--mask \(mask): \(error)") }
         }
         let geometry: PONIGeometry
         do {
-            geometry = try PONIGeometry(distance: distance, poni1: poni1, poni2: poni2, rot1: rot1, rot2: rot2, rot3: rot3)
-        } catch { throw CommandError("--\(error.description)") }
+            if var merged = calibration {
+                merged.distance = distance ?? merged.distance
+                merged.poni1 = poni1 ?? merged.poni1
+                merged.poni2 = poni2 ?? merged.poni2
+                merged.rot1 = rot1 ?? merged.rot1
+                merged.rot2 = rot2 ?? merged.rot2
+                merged.rot3 = rot3 ?? merged.rot3
+                geometry = try PONIGeometry(merged)
+            } else {
+                geometry = try PONIGeometry(distance: distance!, poni1: poni1!, poni2: poni2!, rot1: rot1 ?? 0,
+                                            rot2: rot2 ?? 0, rot3: rot3 ?? 0)
+            }
+        } catch {
+            // A bad value from the file names the file; one from a flag names the flag.
+            let flags: [String: Double?] = ["distance": distance, "poni1": poni1, "poni2": poni2, "rot1": rot1,
+                                            "rot2": rot2, "rot3": rot3]
+            let name: String
+            switch error {
+            case let .argument(argument): name = argument.argument
+            case let .raysParallelToSensor(argument, _): name = argument
+            default: name = ""
+            }
+            if let poni, flags[name].map({ $0 == nil }) ?? true {
+                throw CommandError("--poni \(poni): \(error.description)")
+            }
+            throw CommandError("--\(error.description)")
+        }
+        let keV = energy ?? calibration?.energy
+        if material != nil && keV == nil {
+            throw CommandError("--material needs --energy (keV); --poni \(poni ?? "") states no wavelength")
+        }
         let sensor: Sensor
         do {
             if let mu {
                 sensor = try Sensor(thickness: thickness, mu: mu)
             } else {
                 let m = try SensorMaterial.named(material!)
-                sensor = try Sensor(material: m, energy: energy!, thickness: thickness, kind: coefficient)
+                sensor = try Sensor(material: m, energy: keV!, thickness: thickness, kind: coefficient)
             }
         } catch {
             throw CommandError("--\(error.description)")
@@ -230,10 +289,7 @@ struct DeconvolveCommand: BeamlineSubcommand {
         let img = any.cast(to: Double.self)
         var flags: Tensor<Bool>?
         if let mask {
-            let m: AnyTensor
-            do { m = try NumpyFile.read(from: URL(fileURLWithPath: mask)) } catch { throw CommandError("--mask: \(error)") }
-            let values = m.cast(to: Double.self)
-            flags = Tensor(shape: values.shape, elements: values.elements.map { $0 != 0 })
+            do { flags = try NumpyFile.readMask(from: URL(fileURLWithPath: mask)) } catch { throw CommandError("--mask: \(error)") }
         }
         let progress = CommandProgress(label: method.rawValue)
         defer { progress.finish() }

@@ -4,11 +4,37 @@ import RealModule
 
 /// How a typed read treats an array whose stored dtype differs from the
 /// requested element type.
+///
+/// | stored                  | reads without `numpyCast` as                         |
+/// |-------------------------|------------------------------------------------------|
+/// | `bool`                  | any element type (0 and 1)                           |
+/// | `int8`                  | `Int16` `Int32` `Int64` `Float` `Double` `Complex`   |
+/// | `uint8`                 | every integer type but `Int8`, `Float` `Double` `Complex` |
+/// | `int16`                 | `Int32` `Int64` `Float` `Double` `Complex`           |
+/// | `uint16`                | `Int32` `Int64` `UInt32` `UInt64` `Float` `Double` `Complex` |
+/// | `int32`                 | `Int64` `Double` `Complex<Double>`                   |
+/// | `uint32`                | `Int64` `UInt64` `Double` `Complex<Double>`          |
+/// | `int64`, `uint64`       | only their own type                                  |
+/// | `float16` (read as `float32`), `float32` | `Double` `Complex<Float>` `Complex<Double>` |
+/// | `float64`               | `Complex<Double>`                                    |
+/// | `complex64`             | `Complex<Double>`                                    |
+///
+/// (Every type also reads as itself.) This is
+/// `DType.isValuePreserving(to:)`: NumPy's "safe" casting, less `int64`
+/// and `uint64` to `float64`, which NumPy allows although integers above
+/// 2⁵³ change; read those with ``numpyCast``.
 public enum DTypeConversion: Sendable, Equatable {
     /// The stored dtype must equal the requested one; otherwise the read
     /// throws ``NumpyFileError/dtypeMismatch(source:expected:found:)``.
-    /// This is the default, so that no precision is lost silently.
     case exact
+    /// The stored dtype must be the requested one or convert to it without
+    /// changing any value (the table above: integers to wider integers and
+    /// to floats whose significand holds them, floats to wider floats, real
+    /// to complex, `bool` to anything); otherwise the read throws
+    /// ``NumpyFileError/dtypeMismatch(source:expected:found:)``. This is
+    /// the default, so that no value changes silently while a `uint16`
+    /// detector image still reads as `Float` or `Double`.
+    case valuePreserving
     /// Converts with NumPy's `astype` rules (unsafe casting): floats to
     /// integers truncate toward zero (saturating, NaN becomes 0), complex to
     /// real keeps the real part, anything to `Bool` tests for non-zero.
@@ -20,9 +46,12 @@ public enum DTypeConversion: Sendable, Equatable {
 ///
 /// There is one case per `DType`. Switch over the cases to handle every
 /// type, or ask for a concrete type with ``tensor(as:conversion:)``, which
-/// by default insists on an exact dtype match (``DTypeConversion/exact``)
-/// and converts with NumPy's rules only when asked
-/// (``DTypeConversion/numpyCast``).
+/// by default converts only where no value changes
+/// (``DTypeConversion/valuePreserving``) and converts with NumPy's rules
+/// only when asked (``DTypeConversion/numpyCast``).
+///
+/// A NumPy `float16` array has no case of its own: it is read as
+/// ``float32(_:)`` (the widening is exact) and written back as `<f4`.
 public enum AnyTensor: Sendable, Equatable, CustomStringConvertible {
     /// `float32` (`<f4`).
     case float32(Tensor<Float>)
@@ -40,10 +69,20 @@ public enum AnyTensor: Sendable, Equatable, CustomStringConvertible {
     case uint8(Tensor<UInt8>)
     /// `bool` (`|b1`).
     case bool(Tensor<Bool>)
+    /// `int8` (`|i1`).
+    case int8(Tensor<Int8>)
+    /// `int16` (`<i2`).
+    case int16(Tensor<Int16>)
+    /// `uint16` (`<u2`).
+    case uint16(Tensor<UInt16>)
+    /// `uint32` (`<u4`).
+    case uint32(Tensor<UInt32>)
+    /// `uint64` (`<u8`).
+    case uint64(Tensor<UInt64>)
 
-    /// Wraps a tensor of any of the eight element types.
+    /// Wraps a tensor of any of the thirteen element types.
     ///
-    /// The case is chosen by `T.dtype`. (Only the eight element types
+    /// The case is chosen by `T.dtype`. (Only the thirteen element types
     /// conform to `TensorElement`; should another type claim one of their
     /// dtypes, its elements are converted with `cast(to:)`.)
     public init<T: TensorElement>(_ tensor: Tensor<T>) {
@@ -59,6 +98,11 @@ public enum AnyTensor: Sendable, Equatable, CustomStringConvertible {
         case .int64: self = .int64(wrap(Int64.self))
         case .uint8: self = .uint8(wrap(UInt8.self))
         case .bool: self = .bool(wrap(Bool.self))
+        case .int8: self = .int8(wrap(Int8.self))
+        case .int16: self = .int16(wrap(Int16.self))
+        case .uint16: self = .uint16(wrap(UInt16.self))
+        case .uint32: self = .uint32(wrap(UInt32.self))
+        case .uint64: self = .uint64(wrap(UInt64.self))
         }
     }
 
@@ -73,6 +117,11 @@ public enum AnyTensor: Sendable, Equatable, CustomStringConvertible {
         case .int64: return .int64
         case .uint8: return .uint8
         case .bool: return .bool
+        case .int8: return .int8
+        case .int16: return .int16
+        case .uint16: return .uint16
+        case .uint32: return .uint32
+        case .uint64: return .uint64
         }
     }
 
@@ -87,6 +136,11 @@ public enum AnyTensor: Sendable, Equatable, CustomStringConvertible {
         case let .int64(t): return t.shape
         case let .uint8(t): return t.shape
         case let .bool(t): return t.shape
+        case let .int8(t): return t.shape
+        case let .int16(t): return t.shape
+        case let .uint16(t): return t.shape
+        case let .uint32(t): return t.shape
+        case let .uint64(t): return t.shape
         }
     }
 
@@ -95,21 +149,50 @@ public enum AnyTensor: Sendable, Equatable, CustomStringConvertible {
 
     /// The tensor as `Tensor<T>`.
     ///
-    /// With ``DTypeConversion/exact`` (the default) the stored dtype must be
-    /// `T.dtype`, else this throws
+    /// With ``DTypeConversion/valuePreserving`` (the default) the stored
+    /// dtype must be `T.dtype` or convert to it without changing a value
+    /// (see ``DTypeConversion``), with ``DTypeConversion/exact`` it must be
+    /// `T.dtype`; otherwise this throws
     /// ``NumpyFileError/dtypeMismatch(source:expected:found:)`` (with source
-    /// `"tensor"`); with ``DTypeConversion/numpyCast`` it converts as
+    /// `"tensor"`). With ``DTypeConversion/numpyCast`` it converts as
     /// ``cast(to:)`` does. An exact match never copies.
     public func tensor<T: TensorElement>(as type: T.Type,
-                                         conversion: DTypeConversion = .exact) throws(NumpyFileError) -> Tensor<T> {
+                                         conversion: DTypeConversion = .valuePreserving) throws(NumpyFileError) -> Tensor<T> {
         try tensor(as: type, conversion: conversion, source: "tensor")
     }
 
     /// ``tensor(as:conversion:)`` with the source named in the error.
     func tensor<T: TensorElement>(as type: T.Type, conversion: DTypeConversion,
                                   source: String) throws(NumpyFileError) -> Tensor<T> {
-        if dtype == T.dtype || conversion == .numpyCast { return cast(to: type) }
-        throw .dtypeMismatch(source: source, expected: T.dtype, found: dtype)
+        switch conversion {
+        case .numpyCast:
+            return cast(to: type)
+        case .valuePreserving where dtype.isValuePreserving(to: T.dtype):
+            return cast(to: type)
+        case .exact where dtype == T.dtype:
+            return cast(to: type)
+        default:
+            throw .dtypeMismatch(source: source, expected: T.dtype, found: dtype)
+        }
+    }
+
+    /// The tensor as a mask: `true` where an element is non-zero (pyFAI's
+    /// convention, masked pixels are non-zero), for any integer or bool
+    /// dtype, and for real floating-point arrays too (NumPy's `mask != 0`:
+    /// NaN counts as masked).
+    ///
+    /// - Throws: ``NumpyFileError/dtypeMismatch(source:expected:found:)``
+    ///   (source `"tensor"`, expected `bool`) for complex tensors.
+    public func maskFlags() throws(NumpyFileError) -> Tensor<Bool> {
+        try maskFlags(source: "tensor")
+    }
+
+    /// ``maskFlags()`` with the source named in the error.
+    func maskFlags(source: String) throws(NumpyFileError) -> Tensor<Bool> {
+        guard dtype != .complex64 && dtype != .complex128 else {
+            throw .dtypeMismatch(source: source, expected: .bool, found: dtype)
+        }
+        return cast(to: Bool.self)
     }
 
     /// The elements converted to `T` with NumPy's `astype` rules (no copy
@@ -128,6 +211,11 @@ public enum AnyTensor: Sendable, Equatable, CustomStringConvertible {
         case let .int64(t): return convert(t)
         case let .uint8(t): return convert(t)
         case let .bool(t): return convert(t)
+        case let .int8(t): return convert(t)
+        case let .int16(t): return convert(t)
+        case let .uint16(t): return convert(t)
+        case let .uint32(t): return convert(t)
+        case let .uint64(t): return convert(t)
         }
     }
 
@@ -142,6 +230,11 @@ public enum AnyTensor: Sendable, Equatable, CustomStringConvertible {
         case let .int64(t): return t.description
         case let .uint8(t): return t.description
         case let .bool(t): return t.description
+        case let .int8(t): return t.description
+        case let .int16(t): return t.description
+        case let .uint16(t): return t.description
+        case let .uint32(t): return t.description
+        case let .uint64(t): return t.description
         }
     }
 }

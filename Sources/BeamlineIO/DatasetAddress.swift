@@ -174,15 +174,15 @@ public struct DatasetAddress: Sendable, Equatable, CustomStringConvertible {
 
     /// Loads the addressed array as a `Tensor<T>`. HDF5 data is converted
     /// by libhdf5 as ``HDF5File/read(_:from:selection:)`` says; NumPy data
-    /// must have `T`'s dtype unless `conversion` is
-    /// ``DTypeConversion/numpyCast``.
+    /// is converted only where no value changes (``DTypeConversion/valuePreserving``,
+    /// the default of ``NumpyFile``), or as `conversion` says.
     public func load<T: TensorElement>(_ type: T.Type,
-                                       conversion: DTypeConversion = .exact) throws(DatasetAddressError) -> Tensor<T> {
+                                       conversion: DTypeConversion = .valuePreserving) throws(DatasetAddressError) -> Tensor<T> {
         switch format {
         case .hdf5:
             do {
                 let file = try HDF5File(contentsOf: url)
-                return try file.read(type, from: member ?? "/", selection: selection)
+                return try file.read(type, from: member ?? "/", selection: selection, conversion: conversion)
             } catch { throw .hdf5(address: text, error) }
         case .npy, .npz:
             let tensor = try load()
@@ -208,6 +208,11 @@ public struct DatasetAddress: Sendable, Equatable, CustomStringConvertible {
         case let .int32(t): return .int32(try apply(t))
         case let .int64(t): return .int64(try apply(t))
         case let .uint8(t): return .uint8(try apply(t))
+        case let .int8(t): return .int8(try apply(t))
+        case let .int16(t): return .int16(try apply(t))
+        case let .uint16(t): return .uint16(try apply(t))
+        case let .uint32(t): return .uint32(try apply(t))
+        case let .uint64(t): return .uint64(try apply(t))
         case let .bool(t): return .bool(try apply(t))
         }
     }

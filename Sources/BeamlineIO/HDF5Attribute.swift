@@ -127,6 +127,11 @@ extension HDF5File {
                 case let .int32(t): return .integer(Int64(t.withUnsafeBufferPointer { $0[0] }))
                 case let .int64(t): return .integer(t.withUnsafeBufferPointer { $0[0] })
                 case let .uint8(t): return .integer(Int64(t.withUnsafeBufferPointer { $0[0] }))
+                case let .int8(t): return .integer(Int64(t.withUnsafeBufferPointer { $0[0] }))
+                case let .int16(t): return .integer(Int64(t.withUnsafeBufferPointer { $0[0] }))
+                case let .uint16(t): return .integer(Int64(t.withUnsafeBufferPointer { $0[0] }))
+                case let .uint32(t): return .integer(Int64(t.withUnsafeBufferPointer { $0[0] }))
+                case let .uint64(t): return Int64(exactly: t.withUnsafeBufferPointer { $0[0] }).map { .integer($0) } ?? .array(tensor)
                 case let .float32(t): return .number(Double(t.withUnsafeBufferPointer { $0[0] }))
                 case let .float64(t): return .number(t.withUnsafeBufferPointer { $0[0] })
                 default: return .array(tensor)
@@ -165,6 +170,11 @@ extension HDF5File {
         case .int32: return .int32(try load(Int32.self))
         case .int64: return .int64(try load(Int64.self))
         case .uint8: return .uint8(try load(UInt8.self))
+        case .int8: return .int8(try load(Int8.self))
+        case .int16: return .int16(try load(Int16.self))
+        case .uint16: return .uint16(try load(UInt16.self))
+        case .uint32: return .uint32(try load(UInt32.self))
+        case .uint64: return .uint64(try load(UInt64.self))
         case .bool: return .bool(try load(UInt8.self).map { $0 != 0 })
         }
     }
@@ -258,6 +268,11 @@ extension HDF5File {
         case let .int32(t): try store(t)
         case let .int64(t): try store(t)
         case let .uint8(t): try store(t)
+        case let .int8(t): try store(t)
+        case let .int16(t): try store(t)
+        case let .uint16(t): try store(t)
+        case let .uint32(t): try store(t)
+        case let .uint64(t): try store(t)
         case let .bool(t): try store(t)
         }
     }

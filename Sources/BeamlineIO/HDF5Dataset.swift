@@ -183,25 +183,37 @@ extension HDF5File {
     }
 
     /// Reads the dataset at `path` (or the `selection` of it, see
-    /// ``read(_:selection:)``) as a `Tensor<T>`, letting libhdf5 convert
-    /// the stored numbers to `T` as h5py's `read_direct` does: any stored
-    /// integer or float type can be read as `Float`, `Double`, `Int32`,
-    /// `Int64` or `UInt8` (integers outside `T`'s range saturate, floats
-    /// read as integers are rounded toward zero). A stored Boolean reads as
-    /// any numeric type (0 or 1); `Bool` reads any number as `value != 0`;
-    /// complex data (h5py's `{r, i}` compound) reads only as a complex `T`.
+    /// ``read(_:selection:)``) as a `Tensor<T>`.
+    ///
+    /// As ``NumpyFile`` does, the default
+    /// ``DTypeConversion/valuePreserving`` reads only where no value can
+    /// change (uint16 or float16 as `Float`, int32 or float32 as `Double`,
+    /// …) and otherwise throws ``HDF5Error/conversionChangesValues(file:path:stored:requested:)``;
+    /// ``DTypeConversion/exact`` asks for the stored type itself; and
+    /// ``DTypeConversion/numpyCast`` lets libhdf5 convert any stored
+    /// integer or float type, as h5py's `read_direct` does: floats round to
+    /// nearest, integers outside `T`'s range saturate (where NumPy's
+    /// `astype` wraps), floats read as integers round toward zero. A stored
+    /// Boolean reads as any numeric type (0 or 1); `Bool` reads any number
+    /// as `value != 0`; complex data (h5py's `{r, i}` compound) reads only
+    /// as a complex `T`.
     ///
     /// ```swift
+    /// let counts = try file.read(Double.self, from: "/entry/data/data")  // uint32 on disk: exact
     /// let frames = try file.read(Float.self, from: "/entry/data/data",
-    ///                            selection: [.slice(0, 10)])   // uint32 on disk
+    ///                            selection: [.slice(0, 10)], conversion: .numpyCast)  // rounds above 2^24
     /// ```
     public func read<T: TensorElement>(_ type: T.Type, from path: String,
-                                       selection: [any TensorIndexExpression] = []) throws(HDF5Error) -> Tensor<T> {
-        try readAny(HDF5File.normalise(path), selection: selection.map(\.tensorIndex), as: T.dtype).cast(to: type)
+                                       selection: [any TensorIndexExpression] = [],
+                                       conversion: DTypeConversion = .valuePreserving) throws(HDF5Error) -> Tensor<T> {
+        try readAny(HDF5File.normalise(path), selection: selection.map(\.tensorIndex), as: T.dtype,
+                    conversion: conversion).cast(to: type)
     }
 
-    /// Reads into the element type `dtype` (or the natural one).
-    func readAny(_ path: String, selection: [TensorIndex], as dtype: DType?) throws(HDF5Error) -> AnyTensor {
+    /// Reads into the element type `dtype` (or the natural one), refusing a
+    /// conversion that `conversion` does not allow.
+    func readAny(_ path: String, selection: [TensorIndex], as dtype: DType?,
+                 conversion: DTypeConversion = .numpyCast) throws(HDF5Error) -> AnyTensor {
         try HDF5Library.withLock { () throws(HDF5Error) -> AnyTensor in
             let dataset = try openDataset(path)
             defer { _ = H5Dclose(dataset) }
@@ -210,6 +222,17 @@ extension HDF5File {
             let target = try HDF5File.readType(stored: stored, requested: dtype) {
                 .typeNotSupported(file: self.path, path: path, stored: stored.description,
                                   requested: dtype?.description ?? "a Beamline element type")
+            }
+            if let dtype, let natural = stored.naturalDType {
+                let allowed = switch conversion {
+                case .exact: natural == dtype
+                case .valuePreserving: natural.isValuePreserving(to: dtype)
+                case .numpyCast: true
+                }
+                guard allowed else {
+                    throw .conversionChangesValues(file: self.path, path: path, stored: stored.description,
+                                                   requested: dtype.description)
+                }
             }
             let slab = try HDF5Hyperslab.resolve(selection, shape: details.shape) { reason in
                 .hyperslabOutOfRange(file: self.path, path: path, shape: details.shape, reason: reason)
@@ -278,6 +301,11 @@ extension HDF5File {
         case .int32: result = .int32(try load(Int32.self))
         case .int64: result = .int64(try load(Int64.self))
         case .uint8: result = .uint8(try load(UInt8.self))
+        case .int8: result = .int8(try load(Int8.self))
+        case .int16: result = .int16(try load(Int16.self))
+        case .uint16: result = .uint16(try load(UInt16.self))
+        case .uint32: result = .uint32(try load(UInt32.self))
+        case .uint64: result = .uint64(try load(UInt64.self))
         case .bool: result = .bool(try load(UInt8.self).map { $0 != 0 })
         }
         if result.dtype == finalType { return result }
@@ -289,6 +317,11 @@ extension HDF5File {
         case .int32: return .int32(result.cast(to: Int32.self))
         case .int64: return .int64(result.cast(to: Int64.self))
         case .uint8: return .uint8(result.cast(to: UInt8.self))
+        case .int8: return .int8(result.cast(to: Int8.self))
+        case .int16: return .int16(result.cast(to: Int16.self))
+        case .uint16: return .uint16(result.cast(to: UInt16.self))
+        case .uint32: return .uint32(result.cast(to: UInt32.self))
+        case .uint64: return .uint64(result.cast(to: UInt64.self))
         case .bool: return .bool(result.cast(to: Bool.self))
         }
     }
@@ -396,6 +429,11 @@ extension HDF5File {
         case let .int32(t): try write(t, to: path, storage: storage, overwrite: overwrite)
         case let .int64(t): try write(t, to: path, storage: storage, overwrite: overwrite)
         case let .uint8(t): try write(t, to: path, storage: storage, overwrite: overwrite)
+        case let .int8(t): try write(t, to: path, storage: storage, overwrite: overwrite)
+        case let .int16(t): try write(t, to: path, storage: storage, overwrite: overwrite)
+        case let .uint16(t): try write(t, to: path, storage: storage, overwrite: overwrite)
+        case let .uint32(t): try write(t, to: path, storage: storage, overwrite: overwrite)
+        case let .uint64(t): try write(t, to: path, storage: storage, overwrite: overwrite)
         case let .bool(t): try write(t, to: path, storage: storage, overwrite: overwrite)
         }
     }

@@ -29,6 +29,11 @@ public enum HDF5Error: Error, ArgumentErrorWrapping, Equatable, Sendable, Custom
     /// The stored element type (`stored`, h5py's name where there is one)
     /// cannot be read as `requested`, or written.
     case typeNotSupported(file: String, path: String, stored: String, requested: String)
+    /// A typed read would change values (`stored` into `requested`, for
+    /// example uint32 into Float or float64 into Float) and the read asked
+    /// for ``DTypeConversion/valuePreserving`` (the default) or
+    /// ``DTypeConversion/exact``.
+    case conversionChangesValues(file: String, path: String, stored: String, requested: String)
     /// The data at `path` has shape `found` where `expected` was needed
     /// (a rank, or two datasets whose lengths must agree).
     case shapeMismatch(file: String, path: String, expected: String, found: [Int])
@@ -71,6 +76,9 @@ public enum HDF5Error: Error, ArgumentErrorWrapping, Equatable, Sendable, Custom
             return "\(at(file, path)): expected a group, found a \(found)"
         case let .typeNotSupported(file, path, stored, requested):
             return "\(at(file, path)): stored type \(stored) cannot be read or written as \(requested)"
+        case let .conversionChangesValues(file, path, stored, requested):
+            return "\(at(file, path)): reading stored \(stored) as \(requested) can change values; "
+                + "read it as its own type or pass conversion: .numpyCast (libhdf5 rounds and saturates)"
         case let .shapeMismatch(file, path, expected, found):
             return "\(at(file, path)): expected \(expected), found shape \(found)"
         case let .hyperslabOutOfRange(file, path, shape, reason):

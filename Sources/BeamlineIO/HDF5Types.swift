@@ -44,10 +44,14 @@ public enum HDF5ElementType: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case let .integer(signed, bytes):
             switch (signed, bytes) {
-            case (false, 1): return .uint8
-            case (_, 1), (_, 2): return .int32
+            case (true, 1): return .int8
+            case (true, 2): return .int16
             case (true, 4): return .int32
-            case (false, 4), (_, 8): return .int64
+            case (true, 8): return .int64
+            case (false, 1): return .uint8
+            case (false, 2): return .uint16
+            case (false, 4): return .uint32
+            case (false, 8): return .uint64
             default: return nil
             }
         case let .float(bytes):
@@ -246,6 +250,11 @@ enum HDF5TypeMapping {
         case .int32: return H5Tcopy(file ? beamline_h5t_std_i32le() : beamline_h5t_native_int32())
         case .int64: return H5Tcopy(file ? beamline_h5t_std_i64le() : beamline_h5t_native_int64())
         case .uint8: return H5Tcopy(file ? beamline_h5t_std_u8le() : beamline_h5t_native_uint8())
+        case .int8: return H5Tcopy(file ? beamline_h5t_std_i8le() : beamline_h5t_native_int8())
+        case .int16: return H5Tcopy(file ? beamline_h5t_std_i16le() : beamline_h5t_native_int16())
+        case .uint16: return H5Tcopy(file ? beamline_h5t_std_u16le() : beamline_h5t_native_uint16())
+        case .uint32: return H5Tcopy(file ? beamline_h5t_std_u32le() : beamline_h5t_native_uint32())
+        case .uint64: return H5Tcopy(file ? beamline_h5t_std_u64le() : beamline_h5t_native_uint64())
         case .bool:
             // h5py's bool: an enum over int8 with FALSE = 0, TRUE = 1.
             let type = H5Tenum_create(file ? beamline_h5t_std_i8le() : beamline_h5t_native_int8())

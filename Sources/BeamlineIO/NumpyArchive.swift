@@ -126,7 +126,7 @@ public final class NumpyArchive {
     /// Reads member `name` as a `Tensor<T>` (see
     /// ``NumpyFile/read(_:from:conversion:)`` for `conversion`).
     public func read<T: TensorElement>(_ name: String, as type: T.Type,
-                                       conversion: DTypeConversion = .exact) throws(NumpyFileError) -> Tensor<T> {
+                                       conversion: DTypeConversion = .valuePreserving) throws(NumpyFileError) -> Tensor<T> {
         let entry = try self.entry(named: name)
         return try read(name).tensor(as: type, conversion: conversion, source: "\(source)[\(entry.path)]")
     }

@@ -5,13 +5,26 @@ import Foundation
 
 /// Reads and writes NumPy `.npy` files (format versions 1.0, 2.0 and 3.0).
 ///
-/// Reading accepts the eight dtypes that map to Beamline's element types
-/// (`f4 f8 c8 c16 i4 i8 u1 b1`) in either byte order and in C or Fortran
-/// order; Fortran-ordered data is returned as a C-contiguous tensor with
-/// the same shape and values. Bytes after the array data are ignored, as
-/// NumPy ignores them.
+/// Reading accepts every NumPy numeric dtype: `i1 i2 i4 i8 u1 u2 u4 u8 f4
+/// f8 c8 c16 b1`, each decoded to its own element type (`Int8` … `UInt64`,
+/// `Float`, `Double`, `Complex`, `Bool`), and `f2` (half precision), which
+/// Beamline has no element type for and which is widened to `Float`
+/// (exactly: every `float16` value is a `float32` value), so an `f2` file
+/// reads as ``AnyTensor/float32(_:)``. Any byte order is accepted (`<`,
+/// `>`, and `=`/`|` for the machine's own), in C or Fortran order;
+/// Fortran-ordered data is returned as a C-contiguous tensor with the same
+/// shape and values. Bytes after the array data are ignored, as NumPy
+/// ignores them. Strings (`<U3`), objects (`|O`), dates (`<M8`, `<m8`),
+/// `float128` and structured dtypes throw
+/// ``NumpyFileError/unsupportedDType(source:descr:)``.
 ///
-/// Writing produces the bytes `numpy.save` produces for the same array:
+/// A typed read (``read(_:from:conversion:)``) converts only where no
+/// value can change unless asked otherwise; see ``DTypeConversion``.
+/// ``readMask(from:)`` reads a pyFAI-style mask (non-zero = masked) of any
+/// integer or bool dtype.
+///
+/// Writing keeps the element type (a `Tensor<UInt16>` is written as `<u2`)
+/// and produces the bytes `numpy.save` produces for the same array:
 /// little-endian, C order, format 1.0 (2.0 only if the header would exceed
 /// 65535 bytes), header padded with spaces so that the data starts at a
 /// multiple of 64 bytes. Files are written atomically: the bytes go to a
@@ -20,7 +33,7 @@ import Foundation
 /// file.
 ///
 /// ```swift
-/// let image = try NumpyFile.read(Float.self, from: url)    // exact dtype
+/// let image = try NumpyFile.read(Float.self, from: url)    // float32, or a dtype that widens exactly
 /// let any = try NumpyFile.read(from: url)                  // AnyTensor
 /// try NumpyFile.write(image, to: outputURL)
 /// ```
@@ -39,14 +52,31 @@ public enum NumpyFile {
 
     /// Reads the `.npy` file at `url` as a `Tensor<T>`.
     ///
-    /// With ``DTypeConversion/exact`` (the default) the stored dtype must be
-    /// `T.dtype`, otherwise this throws
-    /// ``NumpyFileError/dtypeMismatch(source:expected:found:)``; with
+    /// With ``DTypeConversion/valuePreserving`` (the default) the stored
+    /// dtype must be `T.dtype` or one that converts to it without changing
+    /// any value (a `uint16` image read as `Float` or `Double`, an `int8`
+    /// mask as `Int32`); with ``DTypeConversion/exact`` it must be
+    /// `T.dtype`; otherwise this throws
+    /// ``NumpyFileError/dtypeMismatch(source:expected:found:)``. With
     /// ``DTypeConversion/numpyCast`` the values are converted as NumPy's
     /// `astype` does.
     public static func read<T: TensorElement>(_ type: T.Type, from url: URL,
-                                              conversion: DTypeConversion = .exact) throws(NumpyFileError) -> Tensor<T> {
+                                              conversion: DTypeConversion = .valuePreserving) throws(NumpyFileError) -> Tensor<T> {
         try read(from: url).tensor(as: type, conversion: conversion, source: url.path)
+    }
+
+    /// Reads a detector mask from the `.npy` file at `url`: `true` where the
+    /// stored value is non-zero (masked, as pyFAI reads masks).
+    ///
+    /// Any integer or bool dtype is accepted (pyFAI's own masks are `|i1`;
+    /// `uint8`, `uint16` and `bool` masks are common too), and real
+    /// floating-point arrays (non-zero or NaN is masked).
+    ///
+    /// - Throws: the ``read(from:)`` errors, and
+    ///   ``NumpyFileError/dtypeMismatch(source:expected:found:)`` (expected
+    ///   `bool`) for complex arrays.
+    public static func readMask(from url: URL) throws(NumpyFileError) -> Tensor<Bool> {
+        try read(from: url).maskFlags(source: url.path)
     }
 
     /// Writes `tensor` to `url` as a `.npy` file, byte for byte what
@@ -83,7 +113,7 @@ public enum NumpyFile {
     /// Decodes the contents of a `.npy` file as a `Tensor<T>` (see
     /// ``read(_:from:conversion:)`` for `conversion`).
     public static func decode<T: TensorElement>(_ type: T.Type, from data: Data, source: String = "<memory>",
-                                                conversion: DTypeConversion = .exact) throws(NumpyFileError) -> Tensor<T> {
+                                                conversion: DTypeConversion = .valuePreserving) throws(NumpyFileError) -> Tensor<T> {
         try decode(data, source: source).tensor(as: type, conversion: conversion, source: source)
     }
 
@@ -118,6 +148,11 @@ public enum NumpyFile {
         case let .int64(t): return encode(t)
         case let .uint8(t): return encode(t)
         case let .bool(t): return encode(t)
+        case let .int8(t): return encode(t)
+        case let .int16(t): return encode(t)
+        case let .uint16(t): return encode(t)
+        case let .uint32(t): return encode(t)
+        case let .uint64(t): return encode(t)
         }
     }
 
@@ -127,6 +162,10 @@ public enum NumpyFile {
     static func decode(_ bytes: UnsafeRawBufferPointer, source: String) throws(NumpyFileError) -> AnyTensor {
         let header = try NumpyFormat.parseHeader(bytes, source: source)
         let payload = UnsafeRawBufferPointer(rebasing: bytes[header.dataOffset..<header.dataOffset + header.byteCount])
+        if header.float16 {
+            let halves = elements(UInt16.self, payload, header)
+            return .float32(halves.map { Half.float(fromBits: $0) })
+        }
         switch header.dtype {
         case .float32: return .float32(elements(Float.self, payload, header))
         case .float64: return .float64(elements(Double.self, payload, header))
@@ -135,6 +174,11 @@ public enum NumpyFile {
         case .int32: return .int32(elements(Int32.self, payload, header))
         case .int64: return .int64(elements(Int64.self, payload, header))
         case .uint8: return .uint8(elements(UInt8.self, payload, header))
+        case .int8: return .int8(elements(Int8.self, payload, header))
+        case .int16: return .int16(elements(Int16.self, payload, header))
+        case .uint16: return .uint16(elements(UInt16.self, payload, header))
+        case .uint32: return .uint32(elements(UInt32.self, payload, header))
+        case .uint64: return .uint64(elements(UInt64.self, payload, header))
         case .bool:
             // Any non-zero byte is True (as in NumPy); a Swift Bool must be 0 or 1.
             let raw = elements(UInt8.self, payload, header)
@@ -146,7 +190,7 @@ public enum NumpyFile {
     /// is `header` (`payload.count == header.byteCount`, checked before).
     static func elements<T: TensorElement>(_ type: T.Type, _ payload: UnsafeRawBufferPointer,
                                            _ header: NumpyHeader) -> Tensor<T> {
-        precondition(MemoryLayout<T>.stride == header.dtype.byteCount)
+        precondition(MemoryLayout<T>.stride == header.itemSize)
         // Fortran order: the bytes are the C-order layout of the reversed shape.
         let storedShape = header.fortranOrder ? Array(header.shape.reversed()) : header.shape
         let stored = Tensor<T>(unsafeUninitializedShape: storedShape) { buffer in
@@ -157,7 +201,9 @@ public enum NumpyFile {
             #else
             let swap = header.bigEndian
             #endif
-            if swap { ByteOrder.swap(destination, componentSize: componentSize(of: header.dtype)) }
+            if swap {
+                ByteOrder.swap(destination, componentSize: header.float16 ? 2 : componentSize(of: header.dtype))
+            }
         }
         return header.fortranOrder && header.shape.count > 1 ? stored.transposed.contiguous() : stored
     }
@@ -167,6 +213,29 @@ public enum NumpyFile {
         switch dtype {
         case .complex64, .complex128: return dtype.byteCount / 2
         default: return dtype.byteCount
+        }
+    }
+}
+
+/// IEEE 754 half precision (`float16`, NumPy's `f2`), which Beamline reads
+/// as `Float`.
+enum Half {
+    /// The `Float` with the value of the half-precision number whose bits
+    /// are `bits` (exact: zeros, subnormals, infinities and NaN payloads
+    /// included).
+    static func float(fromBits bits: UInt16) -> Float {
+        let sign = UInt32(bits & 0x8000) << 16
+        let exponent = Int(bits >> 10) & 0x1F
+        let fraction = UInt32(bits & 0x03FF)
+        switch exponent {
+        case 0:
+            // Zero or subnormal: fraction × 2⁻²⁴, exact in Float.
+            let magnitude = Float(fraction) * Float(sign: .plus, exponent: -24, significand: 1)
+            return sign != 0 ? -magnitude : magnitude
+        case 0x1F:
+            return Float(bitPattern: sign | 0x7F80_0000 | (fraction << 13))
+        default:
+            return Float(bitPattern: sign | UInt32(exponent - 15 + 127) << 23 | (fraction << 13))
         }
     }
 }

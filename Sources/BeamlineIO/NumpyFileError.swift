@@ -19,8 +19,8 @@ public enum NumpyFileError: Error, ArgumentErrorWrapping, Equatable, Sendable, C
     /// The header is not the Python dict literal NumPy writes, or one of its
     /// values has the wrong form; `expected` says what the reader wanted.
     case malformedHeader(source: String, expected: String, found: String)
-    /// The header's `descr` names an element type Beamline has no element
-    /// type for (for example `<f2`, `<U3`, `|O` or a structured type).
+    /// The header's `descr` names an element type Beamline does not read
+    /// (for example `<U3`, `|O`, `<m8`, `<f16` or a structured type).
     case unsupportedDType(source: String, descr: String)
     /// The data ended early: `part` (`"magic string"`, `"header length"`,
     /// `"header"` or `"array data"`) needed `expected` bytes and only
@@ -38,8 +38,11 @@ public enum NumpyFileError: Error, ArgumentErrorWrapping, Equatable, Sendable, C
     case corruptArchive(source: String, member: String, reason: String)
     /// A member name cannot be written into an archive (empty or repeated).
     case invalidMemberName(archive: String, name: String, reason: String)
-    /// A typed read asked for `expected` but the file stores `found` (and
-    /// conversion was ``DTypeConversion/exact``).
+    /// A typed read asked for `expected` but the file stores `found`, which
+    /// the conversion does not allow (``DTypeConversion/exact``, or a
+    /// conversion that is not value-preserving); a mask read
+    /// (``NumpyFile/readMask(from:)``) gives `expected` `bool` for a
+    /// complex array.
     case dtypeMismatch(source: String, expected: DType, found: DType)
     /// The operating system refused an operation (`operation` is `"open"`,
     /// `"read"`, `"write"`, `"rename"`, ...) on `path`.
@@ -63,7 +66,7 @@ public enum NumpyFileError: Error, ArgumentErrorWrapping, Equatable, Sendable, C
         case let .malformedHeader(source, expected, found):
             return "\(source): malformed .npy header: expected \(expected), found \(found)"
         case let .unsupportedDType(source, descr):
-            return "\(source): unsupported dtype \(descr) (supported: f4 f8 c8 c16 i4 i8 u1 b1, either byte order)"
+            return "\(source): unsupported dtype \(descr) (supported: i1 i2 i4 i8 u1 u2 u4 u8 f2 f4 f8 c8 c16 b1, any byte order)"
         case let .truncatedData(source, part, expected, available):
             return "\(source): truncated \(part): expected \(expected) bytes, only \(available) available"
         case let .shapeOverflow(source, shape):
@@ -78,7 +81,10 @@ public enum NumpyFileError: Error, ArgumentErrorWrapping, Equatable, Sendable, C
         case let .invalidMemberName(archive, name, reason):
             return "\(archive): invalid member name '\(name)': \(reason)"
         case let .dtypeMismatch(source, expected, found):
-            return "\(source): stored dtype \(found) does not match the requested \(expected) (read with conversion: .numpyCast to convert)"
+            if expected == .bool && (found == .complex64 || found == .complex128) {
+                return "\(source): a mask must hold integers, booleans or real numbers (non-zero = masked), found \(found)"
+            }
+            return "\(source): stored dtype \(found) is not the requested \(expected) (conversion .valuePreserving, the default, allows only widenings that keep every value; .numpyCast converts as NumPy's astype)"
         case let .ioFailure(path, operation, reason):
             return "\(path): \(operation) failed: \(reason)"
         }

@@ -3,8 +3,12 @@ import BeamlineTensor
 /// The parsed header of a `.npy` file: what NumPy's
 /// `numpy.lib.format.read_array_header_*` returns.
 struct NumpyHeader: Equatable {
-    /// Element type.
+    /// Element type of the tensor the file decodes to (`float32` for a
+    /// `float16` file).
     var dtype: DType
+    /// True when the file stores IEEE half-precision floats (`f2`), which
+    /// are widened to `float32` on reading.
+    var float16 = false
     /// True when the file stores multi-byte elements big-endian.
     var bigEndian: Bool
     /// True when the data is in column-major (Fortran) order.
@@ -13,10 +17,13 @@ struct NumpyHeader: Equatable {
     var shape: [Int]
     /// Number of elements.
     var count: Int
-    /// Number of data bytes (`count * dtype.byteCount`).
+    /// Number of data bytes (`count * itemSize`).
     var byteCount: Int
     /// Offset of the first data byte from the start of the file.
     var dataOffset: Int
+
+    /// Bytes per stored element (2 for `float16`, else `dtype.byteCount`).
+    var itemSize: Int { float16 ? 2 : dtype.byteCount }
 }
 
 /// The `.npy` format: magic string, versions, header text, dtype strings.
@@ -41,18 +48,35 @@ enum NumpyFormat {
         case .int64: return "<i8"
         case .uint8: return "|u1"
         case .bool: return "|b1"
+        case .int8: return "|i1"
+        case .int16: return "<i2"
+        case .uint16: return "<u2"
+        case .uint32: return "<u4"
+        case .uint64: return "<u8"
         }
     }
 
-    /// Maps a dtype string (`<f8`, `>i4`, `|u1`, `=c16`, ...) to a dtype
-    /// and whether it is big-endian; nil for types Beamline does not have.
-    static func dtype(fromDescr descr: String) -> (DType, bigEndian: Bool)? {
+    /// True on a big-endian machine (what `=` and `|` mean in a dtype string).
+    static var nativeBigEndian: Bool {
+        #if _endian(big)
+        return true
+        #else
+        return false
+        #endif
+    }
+
+    /// Maps a dtype string (`<f8`, `>i4`, `|u1`, `=c16`, `<f2`, ...) to a
+    /// dtype, whether the file stores `float16`, and whether it is
+    /// big-endian (`=` and `|` mean the machine's order); nil for types
+    /// Beamline does not read.
+    static func dtype(fromDescr descr: String) -> (DType, float16: Bool, bigEndian: Bool)? {
         var body = Substring(descr)
-        var bigEndian = false
+        var bigEndian = nativeBigEndian
         if let first = body.first, "<>|=".contains(first) {
-            bigEndian = first == ">"
+            if first == ">" { bigEndian = true } else if first == "<" { bigEndian = false }
             body = body.dropFirst()
         }
+        if body == "f2" { return (.float32, true, bigEndian) }
         let dtype: DType
         switch body {
         case "f4": dtype = .float32
@@ -63,9 +87,14 @@ enum NumpyFormat {
         case "i8": dtype = .int64
         case "u1": dtype = .uint8
         case "b1": dtype = .bool
+        case "i1": dtype = .int8
+        case "i2": dtype = .int16
+        case "u2": dtype = .uint16
+        case "u4": dtype = .uint32
+        case "u8": dtype = .uint64
         default: return nil
         }
-        return (dtype, bigEndian && dtype.byteCount > 1)
+        return (dtype, false, bigEndian && dtype.byteCount > 1)
     }
 
     /// The header bytes (magic, version, length, dict text, padding and
@@ -194,7 +223,7 @@ enum NumpyFormat {
             shape.append(length)
         }
         guard case let .string(descrText) = descr,
-              let (dtype, bigEndian) = dtype(fromDescr: descrText) else {
+              let (dtype, float16, bigEndian) = dtype(fromDescr: descrText) else {
             throw .unsupportedDType(source: source, descr: clipped(descr.repr))
         }
         var count = 1
@@ -203,10 +232,10 @@ enum NumpyFormat {
             guard !overflow else { throw .shapeOverflow(source: source, shape: shapeLiteral.repr) }
             count = product
         }
-        let (byteCount, overflow) = count.multipliedReportingOverflow(by: dtype.byteCount)
+        let (byteCount, overflow) = count.multipliedReportingOverflow(by: float16 ? 2 : dtype.byteCount)
         guard !overflow else { throw .shapeOverflow(source: source, shape: shapeLiteral.repr) }
-        return NumpyHeader(dtype: dtype, bigEndian: bigEndian, fortranOrder: fortranOrder, shape: shape,
-                           count: count, byteCount: byteCount, dataOffset: 0)
+        return NumpyHeader(dtype: dtype, float16: float16, bigEndian: bigEndian, fortranOrder: fortranOrder,
+                           shape: shape, count: count, byteCount: byteCount, dataOffset: 0)
     }
 
     /// `text`, cut to 200 characters for messages.

@@ -100,6 +100,11 @@ extension CSRMatrix {
         case let .int32(t): return t.elements.map { Int64($0) }
         case let .int64(t): return t.elements
         case let .uint8(t): return t.elements.map { Int64($0) }
+        case let .int8(t): return t.elements.map { Int64($0) }
+        case let .int16(t): return t.elements.map { Int64($0) }
+        case let .uint16(t): return t.elements.map { Int64($0) }
+        case let .uint32(t): return t.elements.map { Int64($0) }
+        case let .uint64(t): return t.elements.map { Int64(truncatingIfNeeded: $0) }  // > Int64.max: negative, rejected as an index
         default: return nil
         }
     }

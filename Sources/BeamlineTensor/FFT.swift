@@ -444,6 +444,33 @@ public enum FFT {
         return result
     }
 
+    /// FFTW's guru dimensions for a transform between C-contiguous arrays of
+    /// `inShape` and `outShape` over `axes` (lengths `logical`, in the
+    /// order given): one entry per transformed axis, and the batch loops,
+    /// every other axis longer than 1 in increasing order. Strides are
+    /// computed on the way (two arrays are allocated, nothing else).
+    static func guruDimensions<Axes: Collection<Int>, Lengths: Collection<Int>>(
+        inShape: [Int], outShape: [Int], axes: Axes, logical: Lengths
+    ) -> (dims: [fftw_iodim64], loops: [fftw_iodim64]) {
+        var dims = [fftw_iodim64](repeating: fftw_iodim64(n: 0, is: 0, os: 0), count: axes.count)
+        var loops = [fftw_iodim64]()
+        loops.reserveCapacity(outShape.count)
+        var inStride = 1, outStride = 1
+        for axis in Swift.stride(from: outShape.count - 1, through: 0, by: -1) {
+            if let position = axes.firstIndex(of: axis) {
+                let slot = axes.distance(from: axes.startIndex, to: position)
+                let length = logical[logical.index(logical.startIndex, offsetBy: slot)]
+                dims[slot] = fftw_iodim64(n: length, is: inStride, os: outStride)
+            } else if outShape[axis] > 1 {
+                loops.append(fftw_iodim64(n: outShape[axis], is: inStride, os: outStride))
+            }
+            inStride *= Swift.max(inShape[axis], 1)
+            outStride *= Swift.max(outShape[axis], 1)
+        }
+        loops.reverse()
+        return (dims, loops)
+    }
+
     /// A new C-contiguous output tensor and the FFTW plan that fills it from one input.
     struct PlannedTransform<Out: TensorElement> {
         /// Uninitialised until the plan runs (FFTW writes every element).
@@ -462,18 +489,13 @@ public enum FFT {
         precondition(input.isContiguous)
         let output = Tensor<Out>(unsafeUninitializedShape: outShape) { _ in }  // FFTW writes every element
         if output.count == 0 { return PlannedTransform(output: output, plan: nil) }
-        let inStrides = input.strides  // C-contiguous (checked above)
-        let outStrides = Tensor<Out>.contiguousStrides(for: outShape)
-        let dims = axes.enumerated().map { i, a in fftw_iodim64(n: logical[i], is: inStrides[a], os: outStrides[a]) }
-        let loops = (0..<outShape.count).filter { !axes.contains($0) && outShape[$0] > 1 }
-            .map { a in fftw_iodim64(n: outShape[a], is: inStrides[a], os: outStrides[a]) }
-        let handle = try withExtendedLifetime((input.storage, output.storage)) { () throws(TensorError) in
-            try plan(T.self, kind: kind, sign: sign, dims: dims, howMany: loops, planning: planning,
-                     input: UnsafeMutableRawPointer(input.storage.base + input.offset),
-                     inputBytes: input.count * MemoryLayout<In>.stride,
-                     output: UnsafeMutableRawPointer(output.storage.base + output.offset),
-                     outputBytes: output.count * MemoryLayout<Out>.stride, threads: threads)
-        }
+        let (dims, loops) = guruDimensions(inShape: input.shape, outShape: outShape, axes: axes, logical: logical)
+        defer { _fixLifetime(input); _fixLifetime(output) }
+        let handle = try plan(T.self, kind: kind, sign: sign, dims: dims, howMany: loops, planning: planning,
+                              input: UnsafeMutableRawPointer(input.storage.base + input.offset),
+                              inputBytes: input.count * MemoryLayout<In>.stride,
+                              output: UnsafeMutableRawPointer(output.storage.base + output.offset),
+                              outputBytes: output.count * MemoryLayout<Out>.stride, threads: threads)
         return PlannedTransform(output: output, plan: handle)
     }
 

@@ -58,64 +58,57 @@ extension FFT {
         kind: FFTKind, input: Tensor<In>, outShape: [Int], axes: [Int], logical: [Int], sign: Int32,
         planning: FFTPlanning, precision: T.Type
     ) throws(TensorError) -> Tensor<Out> {
-        let rank = outShape.count
-        let innermost = rank - 1
-        var result = Tensor<Out>(unsafeUninitializedShape: outShape) { _ in }  // every element is written below
+        let innermost = outShape.count - 1
+        // Every element of the fresh result is written below. Its storage and the
+        // input's are used through raw pointers (no closures, whose contexts
+        // would be allocated on each call); `_fixLifetime` keeps both alive.
+        let result = Tensor<Out>(unsafeUninitializedShape: outShape) { _ in }
+        defer { _fixLifetime(input); _fixLifetime(result) }
+        let destination = UnsafeMutableRawPointer(result.storage.base + result.offset)
+        let source = UnsafeMutableRawPointer(mutating: input.storage.base + input.offset)
         let halved = axes.last!
-        let complexAxes = kind == .complexToComplex ? axes : axes.filter { $0 != halved }
-
-        /// c2c passes over `complexAxes` on a contiguous complex buffer, in place.
-        func complexPasses(_ data: UnsafeMutableRawPointer, shape: [Int]) throws(TensorError) {
-            for axis in complexAxes where axis != innermost || kind != .complexToComplex {
-                try transformAxisInPlace(T.self, data: data, shape: shape, axis: axis, sign: sign, planning: planning)
-            }
-        }
-
         switch kind {
         case .complexToComplex:
-            let inBytes = input.count * MemoryLayout<In>.stride
-            try result.withUnsafeMutableBufferPointer { (out) throws(TensorError) in
-                let destination = UnsafeMutableRawPointer(out.baseAddress!)
-                let source = UnsafeMutableRawPointer(mutating: input.storage.base + input.offset)
-                try withExtendedLifetime(input.storage) { () throws(TensorError) in
-                    if axes.contains(innermost) {
-                        // Innermost axis straight from the input into the result.
-                        try guruPass(T.self, kind: .complexToComplex, from: source, inShape: input.shape,
-                                     to: destination, outShape: outShape, axis: innermost, logicalLength: outShape[innermost],
-                                     sign: sign, planning: planning)
-                    } else {
-                        destination.copyMemory(from: source, byteCount: inBytes)
-                    }
-                    try complexPasses(destination, shape: outShape)
-                }
+            if axes.contains(innermost) {
+                // Innermost axis straight from the input into the result.
+                try guruPass(T.self, kind: .complexToComplex, from: source, inShape: input.shape,
+                             to: destination, outShape: outShape, axis: innermost, logicalLength: outShape[innermost],
+                             sign: sign, planning: planning)
+            } else {
+                destination.copyMemory(from: source, byteCount: input.count * MemoryLayout<In>.stride)
             }
+            try complexPasses(T.self, destination, shape: outShape, axes: axes, skipping: innermost, sign: sign,
+                              planning: planning)
         case .realToComplex:
-            try result.withUnsafeMutableBufferPointer { (out) throws(TensorError) in
-                let destination = UnsafeMutableRawPointer(out.baseAddress!)
-                let source = UnsafeMutableRawPointer(mutating: input.storage.base + input.offset)
-                try withExtendedLifetime(input.storage) { () throws(TensorError) in
-                    try guruPass(T.self, kind: .realToComplex, from: source, inShape: input.shape, to: destination,
-                                 outShape: outShape, axis: halved, logicalLength: input.layout.length(halved),
-                                 sign: sign, planning: planning)
-                }
-                try complexPasses(destination, shape: outShape)
-            }
+            try guruPass(T.self, kind: .realToComplex, from: source, inShape: input.shape, to: destination,
+                         outShape: outShape, axis: halved, logicalLength: input.layout.length(halved),
+                         sign: sign, planning: planning)
+            try complexPasses(T.self, destination, shape: outShape, axes: axes, skipping: halved, sign: sign,
+                              planning: planning)
         case .complexToReal:
             // c2r destroys its input, and the complex passes run in place. `irfftn`
             // hands over a fresh copy that nothing else references (the same
             // contract as the single-plan path in `execute`), so it is the workspace.
             let workShape = input.shape
-            try withExtendedLifetime(input.storage) { () throws(TensorError) in
-                let data = UnsafeMutableRawPointer(input.storage.base + input.offset)
-                try complexPasses(data, shape: workShape)
-                try result.withUnsafeMutableBufferPointer { (out) throws(TensorError) in
-                    try guruPass(T.self, kind: .complexToReal, from: data, inShape: workShape,
-                                 to: UnsafeMutableRawPointer(out.baseAddress!), outShape: outShape, axis: halved,
-                                 logicalLength: outShape[halved], sign: sign, planning: planning)
-                }
-            }
+            try complexPasses(T.self, source, shape: workShape, axes: axes, skipping: halved, sign: sign,
+                              planning: planning)
+            try guruPass(T.self, kind: .complexToReal, from: source, inShape: workShape, to: destination,
+                         outShape: outShape, axis: halved, logicalLength: outShape[halved], sign: sign,
+                         planning: planning)
         }
         return result
+    }
+
+    /// The c2c passes of ``executeByPasses(kind:input:outShape:axes:logical:sign:planning:precision:)``
+    /// over every axis of `axes` but `skipped` (the axis its first pass
+    /// did), in place on the contiguous complex buffer `data`.
+    static func complexPasses<T: FFTScalar>(
+        _ type: T.Type, _ data: UnsafeMutableRawPointer, shape: [Int], axes: [Int], skipping skipped: Int,
+        sign: Int32, planning: FFTPlanning
+    ) throws(TensorError) {
+        for axis in axes where axis != skipped {
+            try transformAxisInPlace(T.self, data: data, shape: shape, axis: axis, sign: sign, planning: planning)
+        }
     }
 
     /// One guru plan over `axis` with every other axis as the batch loop.
@@ -124,11 +117,8 @@ extension FFT {
         to output: UnsafeMutableRawPointer, outShape: [Int], axis: Int, logicalLength: Int,
         sign: Int32, planning: FFTPlanning
     ) throws(TensorError) {
-        let inStrides = Tensor<T>.contiguousStrides(for: inShape)
-        let outStrides = Tensor<T>.contiguousStrides(for: outShape)
-        let dims = [fftw_iodim64(n: logicalLength, is: inStrides[axis], os: outStrides[axis])]
-        let loops = (0..<outShape.count).filter { $0 != axis && outShape[$0] > 1 }
-            .map { fftw_iodim64(n: outShape[$0], is: inStrides[$0], os: outStrides[$0]) }
+        let (dims, loops) = guruDimensions(inShape: inShape, outShape: outShape, axes: CollectionOfOne(axis),
+                                           logical: CollectionOfOne(logicalLength))
         let inScalars = kind == .realToComplex ? 1 : 2, outScalars = kind == .complexToReal ? 1 : 2
         let inBytes = inShape.reduce(1, *) * inScalars * MemoryLayout<T>.stride
         let outBytes = outShape.reduce(1, *) * outScalars * MemoryLayout<T>.stride

@@ -30,6 +30,14 @@ struct FFTPlanKey: Hashable {
     var inputAlignment: Int32
     var outputAlignment: Int32
     var threads: Int
+
+    /// `dimensions` as (n, input stride, output stride) triples, in one allocation.
+    static func triples(_ dimensions: [fftw_iodim64]) -> [Int] {
+        var result = [Int]()
+        result.reserveCapacity(3 * dimensions.count)
+        for d in dimensions { result.append(d.n); result.append(d.is); result.append(d.os) }
+        return result
+    }
 }
 
 /// A plan owned by the cache; destroyed (under the planner lock) when the
@@ -110,8 +118,8 @@ extension FFT {
         _ = fftwThreadsReady
         let threads = requestedThreads ?? FFT.planThreads
         let key = FFTPlanKey(precision: T.dtype, kind: kind, sign: sign,
-                             dims: dims.flatMap { [$0.n, $0.is, $0.os] },
-                             howMany: howMany.flatMap { [$0.n, $0.is, $0.os] }, flags: planning.flags,
+                             dims: FFTPlanKey.triples(dims), howMany: FFTPlanKey.triples(howMany),
+                             flags: planning.flags,
                              inputAlignment: T._fftwAlignment(of: input), outputAlignment: T._fftwAlignment(of: output),
                              threads: threads)
         let made: FFTPlanHandle? = fftwPlanner.withLock { cache in

@@ -239,6 +239,7 @@ extension Tensor {
     /// Sorted, de-duplicated, non-negative axes, or an error.
     @inlinable
     func normalizedAxes(_ axes: [Int]) throws(TensorError) -> [Int] {
+        if axes.count == 1 { return [try normalizedAxis(axes[0])] }   // the common case, without a set and a sort
         let resolved = try axes.map { (axis) throws(TensorError) in try normalizedAxis(axis) }
         guard Set(resolved).count == resolved.count else {
             throw TensorError.invalidArgument(name: "axes", expected: "distinct axes", received: "\(axes)")
@@ -256,6 +257,13 @@ extension Tensor {
     @inlinable
     func reduce<R: ElementReducer>(_ reducer: R, axes requested: [Int]?, keepingDimensions: Bool,
                                    operation: String) throws(TensorError) -> Tensor where R.Value == Element {
+        if requested == nil && isContiguous && count > 0 {
+            // The whole of a contiguous tensor is one run: reduced as the general
+            // path below reduces it (same run, same order), without its plans.
+            let run = withExtendedLifetime(storage) { reducer.reduceLongRun(storage.base + offset, count: count, stride: 1) }
+            let value = reducer.identity.map { reducer.combine($0, run) } ?? run
+            return Tensor(shape: keepingDimensions ? [Int](repeating: 1, count: rank) : [], repeating: value)
+        }
         let axes = try requested.map { (axes) throws(TensorError) in try normalizedAxes(axes) } ?? Array(0..<rank)
         let kept = (0..<rank).filter { !axes.contains($0) }
         let outShape = reducedShape(axes, keeping: keepingDimensions)

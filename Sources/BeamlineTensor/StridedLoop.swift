@@ -24,19 +24,18 @@ struct StridedLoop: Sendable {
     @inlinable
     init(shape: [Int], strides: [[Int]]) {
         precondition(strides.count <= 4 && strides.allSatisfy { $0.count == shape.count })
-        var axes: [(Int, SIMD4<Int>)] = []
+        // Axes of length 1 are dropped; axis i merges into the run before it when
+        // stride_prev == stride_i * n_i for every operand (one pass, one array).
+        var merged: [(Int, SIMD4<Int>)] = []
+        merged.reserveCapacity(shape.count)
         for axis in 0..<shape.count where shape[axis] != 1 {
             var lane = SIMD4<Int>(repeating: 0)
             for k in 0..<strides.count { lane[k] = strides[k][axis] }
-            axes.append((shape[axis], lane))
-        }
-        // Merge axis i into i+1 when stride_i == stride_{i+1} * n_{i+1} for every operand.
-        var merged: [(Int, SIMD4<Int>)] = []
-        for axis in axes {
-            if let last = merged.last, last.1 == axis.1 &* axis.0 {
-                merged[merged.count - 1] = (last.0 &* axis.0, axis.1)
+            let length = shape[axis]
+            if let last = merged.last, last.1 == lane &* length {
+                merged[merged.count - 1] = (last.0 &* length, lane)
             } else {
-                merged.append(axis)
+                merged.append((length, lane))
             }
         }
         count = shape.reduce(1, &*)

@@ -50,10 +50,12 @@ import Testing
         // A Gaussian low-pass of σ = 2 px keeps about 1/(8πσ²) ≈ 1% of white noise power; with the
         // blur of the edges the error still falls at least 2× (measured 3.5× at this size).
         #expect((filtered - clean).norm() * 2 < (noisy - clean).norm())
-        // Tomography part: a PNG preview (signature, 12 × 26 greyscale) and the SIRT volume.
+        // Tomography part: a PNG preview (signature; 12 × 26 enlarged 20× to 240 × 520, viridis RGB)
+        // and the SIRT volume.
         let png = try Data(contentsOf: folder.appendingPathComponent("tomography_slice.png"))
         #expect(Array(png.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
-        #expect(Array(png[16..<24]) == [0, 0, 0, 26, 0, 0, 0, 12])
+        #expect(Array(png[16..<24]) == [0, 0, 0x02, 0x08, 0, 0, 0, 240])
+        #expect(png[24] == 8 && png[25] == 2)
         let volume = try NumpyFile.read(Float.self, from: folder.appendingPathComponent("tomography_sirt.npy"))
         #expect(volume.shape == [12, 12, 12, 1])
     }

@@ -24,8 +24,10 @@ struct ErrorTests {
         ("negative_shape.npy", { .malformedHeader(source: $0, expected: "'shape': non-negative axis lengths", found: "(2, -3)") }),
         // 'shape': (4611686018427387904, 4): 2^64 elements
         ("overflow_shape.npy", { .shapeOverflow(source: $0, shape: "(4611686018427387904, 4)") }),
-        // np.save(np.arange(4, dtype=np.float16))
-        ("unsupported_f2.npy", { .unsupportedDType(source: $0, descr: "'<f2'") }),
+        // np.save(np.array([1, 2], dtype="<m8[s]"))
+        ("unsupported_m8.npy", { .unsupportedDType(source: $0, descr: "'<m8[s]'") }),
+        // np.save(np.array(["2026-01-01"], dtype="<M8[D]"))
+        ("unsupported_M8.npy", { .unsupportedDType(source: $0, descr: "'<M8[D]'") }),
         // np.save(np.array(["abc", "de"], dtype="<U3"))
         ("unsupported_U3.npy", { .unsupportedDType(source: $0, descr: "'<U3'") }),
         // np.save(np.array([1, "a", None], dtype=object), allow_pickle=True)
@@ -56,8 +58,8 @@ struct ErrorTests {
         } catch {
             #expect(error.description == "\(url.path): truncated array data: expected 48 bytes, only 43 available")
         }
-        let dtype = NumpyFileError.unsupportedDType(source: "a.npy", descr: "'<f2'")
-        #expect(dtype.description.hasPrefix("a.npy: unsupported dtype '<f2'"))
+        let dtype = NumpyFileError.unsupportedDType(source: "a.npy", descr: "'<U3'")
+        #expect(dtype.description == "a.npy: unsupported dtype '<U3' (supported: i1 i2 i4 i8 u1 u2 u4 u8 f2 f4 f8 c8 c16 b1, any byte order)")
         let missing = NumpyFileError.missingMember(archive: "x.npz", member: "q", available: ["a", "b"])
         #expect(missing.description == "x.npz: no member named 'q' (available: a, b)")
         let magic = NumpyFileError.badMagic(source: "m", found: [0x68, 0x69])
@@ -139,8 +141,10 @@ struct ErrorTests {
              .malformedHeader(source: "<memory>", expected: "a dict with exactly the keys 'descr', 'fortran_order' and 'shape'", found: "('descr', '<f8')")),
             ("{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999999, 1), }",
              .shapeOverflow(source: "<memory>", shape: "(99999999999999999999999, 1)")),
-            ("{'descr': '<i2', 'fortran_order': False, 'shape': (6,), }",
-             .unsupportedDType(source: "<memory>", descr: "'<i2'")),
+            ("{'descr': '<f16', 'fortran_order': False, 'shape': (6,), }",
+             .unsupportedDType(source: "<memory>", descr: "'<f16'")),
+            ("{'descr': '<i16', 'fortran_order': False, 'shape': (6,), }",
+             .unsupportedDType(source: "<memory>", descr: "'<i16'")),
             ("{'descr': '<f8', 'fortran_order': False, 'shape': (7,), }",
              .truncatedData(source: "<memory>", part: "array data", expected: 56, available: 48)),
         ]
@@ -183,14 +187,21 @@ struct ErrorTests {
 
     @Test("typed reads of the wrong dtype")
     func dtypeMismatch() throws {
-        let url = try fixtureURL("f4.npy")
-        #expect(throws: NumpyFileError.dtypeMismatch(source: url.path, expected: .float64, found: .float32)) {
-            try NumpyFile.read(Double.self, from: url)
+        let url = try fixtureURL("f8.npy")
+        #expect(throws: NumpyFileError.dtypeMismatch(source: url.path, expected: .float32, found: .float64)) {
+            try NumpyFile.read(Float.self, from: url)
+        }
+        let f4 = try fixtureURL("f4.npy")
+        #expect(throws: NumpyFileError.dtypeMismatch(source: f4.path, expected: .float64, found: .float32)) {
+            try NumpyFile.read(Double.self, from: f4, conversion: .exact)
         }
         let npz = try fixtureURL("savez.npz")
         let archive = try NumpyArchive(contentsOf: npz)
         #expect(throws: NumpyFileError.dtypeMismatch(source: "\(npz.path)[b1.npy]", expected: .uint8, found: .bool)) {
-            try archive.read("b1", as: UInt8.self)
+            try archive.read("b1", as: UInt8.self, conversion: .exact)
+        }
+        #expect(throws: NumpyFileError.dtypeMismatch(source: "\(npz.path)[f8.npy]", expected: .int64, found: .float64)) {
+            try archive.read("f8", as: Int64.self)
         }
     }
 

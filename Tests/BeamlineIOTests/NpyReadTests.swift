@@ -6,7 +6,8 @@ import Testing
 
 @Suite("Reading .npy files written by NumPy")
 struct NpyReadTests {
-    /// Files from `np.save(name, array)` for each of the eight dtypes
+    /// Files from `np.save(name, array)` for eight of the dtypes (the rest:
+    /// EveryDTypeTests)
     /// (little-endian, C order, format 1.0).
     @Test("every element type", arguments: Expected.typed)
     func everyElementType(name: String, expected: AnyTensor) throws {
@@ -67,14 +68,19 @@ struct NpyReadTests {
         #expect(try NumpyFile.decode(Double.self, from: data) == Expected.f8)
     }
 
-    /// Typed reads insist on the stored dtype unless asked to convert.
-    @Test("typed reads: exact and NumPy-cast conversion")
+    /// Typed reads take the stored dtype or a value-preserving widening
+    /// unless asked to convert.
+    @Test("typed reads: exact, value-preserving and NumPy-cast conversion")
     func typedReads() throws {
         let url = try fixtureURL("i4.npy")
         #expect(try NumpyFile.read(Int32.self, from: url) == Expected.i4)
         #expect(throws: NumpyFileError.dtypeMismatch(source: url.path, expected: .float64, found: .int32)) {
-            try NumpyFile.read(Double.self, from: url)
+            try NumpyFile.read(Double.self, from: url, conversion: .exact)
         }
+        #expect(throws: NumpyFileError.dtypeMismatch(source: url.path, expected: .float32, found: .int32)) {
+            try NumpyFile.read(Float.self, from: url)
+        }
+        #expect(try NumpyFile.read(Double.self, from: url).elements == [-2147483648, -1, 0, 2147483647])
         let converted = try NumpyFile.read(Double.self, from: url, conversion: .numpyCast)
         #expect(converted.elements == [-2147483648, -1, 0, 2147483647])
 

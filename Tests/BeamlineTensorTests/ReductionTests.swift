@@ -35,6 +35,22 @@ func exactVector(_ n: Int) -> Tensor<Double> {
         #expect(x.sum(axis: 0) == (try f.real("x.sum(0)")))
     }
 
+    /// Whole reductions of a contiguous tensor take a shortcut (one run, no
+    /// loop plan); they must give the bits of the general path, which a
+    /// reduction over all axes listed explicitly still takes, and NumPy's
+    /// `keepdims` shape (`np.sum(x, keepdims=True).shape == (1, 1, 1)`).
+    @Test func wholeReductionShortcutMatchesTheGeneralPath() throws {
+        #expect(x.sum() == (try x.checkedSum(axes: [0, 1, 2])).scalar)
+        #expect(x.max() == (try x.checkedMax(axes: [0, 1, 2])).scalar)
+        #expect(x.min() == (try x.checkedMin(axes: [0, 1, 2])).scalar)
+        let kept = try x.checkedSum(axes: nil, keepingDimensions: true)
+        #expect(kept.shape == [1, 1, 1] && kept[at: 0, 0, 0] == x.sum())
+        #expect(Tensor<Double>(shape: [], repeating: 2.5).sum() == 2.5)
+        var withNaN = x
+        withNaN[at: 1, 2, 3] = .nan
+        #expect(withNaN.max().isNaN && withNaN.min().isNaN)   // NumPy propagates NaN
+    }
+
     @Test func sumsAlongOtherAxes() throws {
         #expect(maxRelativeError(x.sum(axis: 1), try f.real("x.sum(1)")) <= reorderTolerance)
         #expect(maxRelativeError(x.sum(axes: [0, 2]), try f.real("x.sum((0,2))")) <= reorderTolerance)

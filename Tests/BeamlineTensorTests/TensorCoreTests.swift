@@ -276,4 +276,28 @@ extension Tensor {
         #expect(xf + yf == (try f.real("x32+y32", as: Float.self)))
         #expect(maxRelativeError(exp(xf), try f.real("exp(x32)", as: Float.self)) <= 4 * Double(Float.ulpOfOne))
     }
+
+    /// The element types added for NumPy's integer dtypes (issue 15) work
+    /// in the generic kernels: arithmetic, reductions, comparisons, casts
+    /// (NumPy: `np.array([1, 65535, 3], np.uint16).astype(np.int8)` is
+    /// `[1, -1, 3]`; `np.uint64(2**64 - 1).astype(np.float32)` is
+    /// `1.8446744e19`, `.astype(np.int64)` is `-1`).
+    @Test func newIntegerElementTypes() throws {
+        let u16 = Tensor<UInt16>([1, 65535, 3])
+        #expect(u16.max() == 65535 && u16.argmax() == 1 && u16.min() == 1)
+        #expect((u16 - 1).elements == [0, 65534, 2])
+        #expect(u16.cast(to: Int8.self).elements == [1, -1, 3])
+        #expect(u16.cast(to: Double.self).sum() == 65539)
+        let i8 = Tensor<Int8>(shape: [2, 2], elements: [-128, -1, 0, 127])
+        #expect(i8.sum(axis: 0).elements == [-128, 126])
+        #expect(i8.cast(to: UInt16.self).elements == [65408, 65535, 0, 127])
+        #expect(i8.cast(to: Bool.self).elements == [true, true, false, true])
+        let u64 = Tensor<UInt64>([UInt64.max, 1 << 63, 5])
+        #expect(u64.cast(to: Float.self).elements == [18446744073709551616, 9223372036854775808, 5])
+        #expect(u64.cast(to: Int64.self).elements == [-1, Int64.min, 5])
+        #expect(u64.cast(to: UInt32.self).elements == [UInt32.max, 0, 5])
+        #expect(Tensor<Double>([-1, 70000, .nan, 2.9]).cast(to: UInt16.self).elements == [0, 65535, 0, 2])
+        #expect(Tensor<Int16>.arange(4).elements == [0, 1, 2, 3])
+        #expect(Tensor<UInt32>.zeros([2]).dtype == .uint32 && UInt32.dtype.byteCount == 4 && DType.uint16.description == "uint16")
+    }
 }

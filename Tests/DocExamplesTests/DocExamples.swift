@@ -37,7 +37,8 @@ func example_docs_hdf5_md_1() throws {
     let info = try file.datasetInfo("/entry/data/data")            // shape, stored type, chunks, filters
     print(info.shape, info.elementType, info.chunkShape ?? [], info.filters)
 
-    let stack = try file.read(Float.self, from: "/entry/data/data")                  // uint16/uint32 → Float by libhdf5
+    let stack = try file.read(Float.self, from: "/entry/data/data")                  // uint16 or float32 on disk: exact
+    let counts = try file.read(Float.self, from: "/entry/data/data", conversion: .numpyCast)  // uint32: rounds above 2^24
     let frames = try file.read(Float.self, from: "/entry/data/data", selection: [.slice(10, 20)])   // dset[10:20]
     let roi = try file.read(Float.self, from: "/entry/data/data",
                             selection: [5, .slice(100, 200), .stride(0, nil, by: 2)])  // dset[5, 100:200, ::2]
@@ -93,14 +94,33 @@ func example_docs_io_md_1() throws {
     let npzURL = URL(fileURLWithPath: "in.npz"), npzOut = URL(fileURLWithPath: "out.npz")
 
     let any = try NumpyFile.read(from: url)                 // AnyTensor: dtype and shape from the file
-    let image = try NumpyFile.read(Double.self, from: url)   // throws dtypeMismatch unless the file is float64
+    let image = try NumpyFile.read(Double.self, from: url)   // float64, or a type that widens to it exactly (uint16, float32, ...)
     let asDouble = try NumpyFile.read(Double.self, from: url, conversion: .numpyCast)  // astype rules
+    let stored = try NumpyFile.read(UInt16.self, from: url, conversion: .exact)        // the file must hold uint16
+    let mask = try NumpyFile.readMask(from: url)             // Tensor<Bool>: non-zero = masked (pyFAI), any integer/bool dtype
     try NumpyFile.write(image, to: out)                      // atomic: temporary file, fsync, rename
 
     let archive = try NumpyArchive(contentsOf: npzURL)       // np.savez / np.savez_compressed files
     let names = archive.names                                // ["a", "b"]
     let a = try archive.read("a", as: Float.self)
     try NumpyArchive.write(["x": AnyTensor(image)], to: npzOut, compression: .deflated)
+}
+
+// docs/io.md, example 2
+func example_docs_io_md_2() throws {
+    let poniURL = URL(fileURLWithPath: "calib.poni")
+
+    let calibration = try PONIFile.read(from: poniURL)       // .poni (v1, 2, 2.1, 3) or pyFAI's JSON
+    let geometry = try PONIGeometry(calibration)              // BeamlineDetector
+    let detector = try Detector(calibration: calibration)     // catalogue detector, or generic from pixel sizes + max_shape
+    print(calibration.wavelength ?? 0, calibration.energy ?? 0)  // metres, keV
+}
+
+// docs/io.md, example 3
+func example_docs_io_md_3() throws {
+    let slice = Tensor<Float>.zeros([48, 98])
+
+    try PNGFile.writePreview(slice, to: URL(fileURLWithPath: "slice.png"), colorMap: .viridis)
 }
 
 // docs/registration.md, example 1
