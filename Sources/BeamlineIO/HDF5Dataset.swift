@@ -238,7 +238,8 @@ extension HDF5File {
                 .hyperslabOutOfRange(file: self.path, path: path, shape: details.shape, reason: reason)
             }
             try checkFilters(details)
-            return try readSlab(dataset, path: path, stored: stored, slab: slab, as: target, finalType: dtype ?? target)
+            return try readSlab(dataset, path: path, stored: stored, chunkRows: details.chunkShape?.first,
+                                slab: slab, as: target, finalType: dtype ?? target)
         }
     }
 
@@ -270,8 +271,8 @@ extension HDF5File {
 
     /// Reads `slab` of an open dataset whose stored type is `stored` as
     /// `dtype`, cast to `finalType`.
-    func readSlab(_ dataset: hid_t, path: String, stored: HDF5ElementType, slab: HDF5Hyperslab, as dtype: DType,
-                  finalType: DType) throws(HDF5Error) -> AnyTensor {
+    func readSlab(_ dataset: hid_t, path: String, stored: HDF5ElementType, chunkRows: Int?, slab: HDF5Hyperslab,
+                  as dtype: DType, finalType: DType) throws(HDF5Error) -> AnyTensor {
         func load<E: TensorElement>(_ type: E.Type) throws(HDF5Error) -> Tensor<E> {
             try Tensor<E>(unsafeUninitializedShape: slab.resultShape) { (buffer) throws(HDF5Error) in
                 guard let base = buffer.baseAddress, buffer.count > 0 else { return }
@@ -281,12 +282,9 @@ extension HDF5File {
                 // (faster than libhdf5's conversion pipeline, same rounding).
                 if case let .integer(signed, bytes) = stored, dtype == .float32 || dtype == .float64,
                    bytes <= MemoryLayout<E>.size, let rawType = HDF5Widening.memoryType(signed: signed, bytes: bytes) {
-                    try readElements(dataset, path: path, slab: slab, memoryType: rawType, into: destination)
-                    if dtype == .float32 {
-                        HDF5Widening.widen(destination, count: buffer.count, signed: signed, bytes: bytes, to: Float.self)
-                    } else {
-                        HDF5Widening.widen(destination, count: buffer.count, signed: signed, bytes: bytes, to: Double.self)
-                    }
+                    try readWidened(dataset, path: path, slab: slab, chunkRows: chunkRows, rawType: rawType,
+                                    signed: signed, bytes: bytes, double: dtype == .float64,
+                                    into: destination, count: buffer.count)
                     return
                 }
                 try readElements(dataset, path: path, slab: slab, dtype: dtype, into: destination)
@@ -361,6 +359,47 @@ extension HDF5File {
         }
     }
 
+    /// Reads the stored integers of `slab` unconverted (`rawType`) and
+    /// widens them in place to `Float` (or `Double`), a block of first-axis
+    /// rows at a time: a chunk's rows (pieces aligned to the chunks, so no
+    /// chunk is decompressed twice) or about 4 MiB, so that each block is
+    /// widened while it is still in cache (lock held).
+    func readWidened(_ dataset: hid_t, path: String, slab: HDF5Hyperslab, chunkRows: Int?, rawType: hid_t,
+                     signed: Bool, bytes: Int, double: Bool,
+                     into destination: UnsafeMutableRawPointer, count: Int) throws(HDF5Error) {
+        func widen(_ start: UnsafeMutableRawPointer, _ elements: Int) {
+            if double {
+                HDF5Widening.widen(start, count: elements, signed: signed, bytes: bytes, to: Double.self)
+            } else {
+                HDF5Widening.widen(start, count: elements, signed: signed, bytes: bytes, to: Float.self)
+            }
+        }
+        let rows = slab.count.isEmpty ? 1 : Int(slab.count[0])
+        guard rows > 1 else {
+            try readElements(dataset, path: path, slab: slab, memoryType: rawType, into: destination)
+            widen(destination, count)
+            return
+        }
+        let perRow = count / rows
+        let floatSize = double ? 8 : 4
+        let first = Int(slab.start[0]), step = Int(slab.stride[0])
+        let rowsPerPiece = Swift.max(1, chunkRows ?? ((4 << 20) / Swift.max(1, perRow * bytes)))
+        var row = 0
+        while row < rows {
+            var length = rowsPerPiece
+            if step == 1, let chunkRows, chunkRows > 0 { length = chunkRows - (first + row) % chunkRows }
+            length = Swift.min(length, rows - row)
+            var piece = slab
+            piece.start[0] = UInt64(first + row * step)
+            piece.count[0] = UInt64(length)
+            piece.isAll = false
+            let start = destination + row * perRow * floatSize
+            try readElements(dataset, path: path, slab: piece, memoryType: rawType, into: start)
+            widen(start, length * perRow)
+            row += length
+        }
+    }
+
     /// Reads the frames `frames` (a range of the first axis) of the
     /// dataset at `path` as `Float` into `destination`, which must hold
     /// them (for the NXtomo reader; lock held).
@@ -372,9 +411,8 @@ extension HDF5File {
         }
         if case let .integer(signed, bytes) = stored, bytes <= 4,
            let rawType = HDF5Widening.memoryType(signed: signed, bytes: bytes) {
-            try readElements(dataset, path: path, slab: slab, memoryType: rawType, into: destination)
-            HDF5Widening.widen(destination, count: slab.resultShape.reduce(1, *), signed: signed, bytes: bytes,
-                               to: Float.self)
+            try readWidened(dataset, path: path, slab: slab, chunkRows: nil, rawType: rawType, signed: signed,
+                            bytes: bytes, double: false, into: destination, count: slab.resultShape.reduce(1, *))
             return
         }
         try readElements(dataset, path: path, slab: slab, dtype: .float32, into: destination)

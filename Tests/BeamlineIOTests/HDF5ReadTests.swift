@@ -154,6 +154,23 @@ struct HDF5ReadTests {
         }
     }
 
+    @Test("uint16 stacks read into Float and Double block by block (chunk-aligned pieces, strided and unaligned selections)")
+    func widenedReads() throws {
+        let whole = HDF5Expected.stack
+        let selections: [[any TensorIndexExpression]] = [
+            [], [.slice(1, 4)], [.stride(0, nil, by: 3)], [.slice(1, nil), .all, 2], [3], [.stride(1, nil, by: 2), .slice(2, 5)],
+        ]
+        for name in ["contiguous", "gzip", "lz4"] {   // chunks: none, (1, 6, 5), (2, 6, 5)
+            for selection in selections {
+                let expected = try whole.view(selection).contiguous()
+                let floats = try layouts.read(Float.self, from: name, selection: selection)
+                let doubles = try layouts.read(Double.self, from: name, selection: selection)
+                #expect(floats == expected.map { Float($0) }, "\(name) \(selection)")
+                #expect(doubles == expected.map { Double($0) }, "\(name) \(selection)")
+            }
+        }
+    }
+
     @Test("groups, members, soft links and object kinds match h5py's view of h5_layouts.h5")
     func groupsAndLinks() throws {
         #expect(try layouts.members() == ["bitshuffle", "contiguous", "dangling", "group", "gzip", "link", "lz4"])
