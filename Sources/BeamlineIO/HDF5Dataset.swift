@@ -592,26 +592,44 @@ enum HDF5Widening {
         }
     }
 
+    /// Elements converted per block: the integers of a block are copied to
+    /// a small scratch buffer, then written as floats over the block, so the
+    /// conversion loop reads and writes distinct memory and vectorises.
+    private static let block = 2048
+
     private static func widen<I: BinaryInteger & Sendable, F: BinaryFloatingPoint & Sendable>(
         _ buffer: UnsafeMutableRawPointer, _ count: Int, _ integer: I.Type, _ float: F.Type
     ) {
-        if MemoryLayout<I>.size == MemoryLayout<F>.size {
-            // Same width: element i is read and written in place, so ranges are independent.
+        // The buffer is the storage of a Tensor<F>: bound to F.
+        let isize = MemoryLayout<I>.size
+        if isize == MemoryLayout<F>.size {
+            // Same width: element i stays at its position, so ranges are independent.
             let pointer = Pointer(base: buffer)
             Parallel.forEachChunk(count: count, minimumChunk: 1 << 16) { range in
-                let base = pointer.base, size = MemoryLayout<F>.size
-                for i in range {
-                    let value = base.load(fromByteOffset: i * size, as: I.self)
-                    base.storeBytes(of: F(value), toByteOffset: i * size, as: F.self)
+                let scratch = UnsafeMutablePointer<I>.allocate(capacity: block)
+                defer { scratch.deallocate() }
+                let target = pointer.base.assumingMemoryBound(to: F.self)
+                var start = range.lowerBound
+                while start < range.upperBound {
+                    let n = Swift.min(block, range.upperBound - start)
+                    UnsafeMutableRawPointer(scratch).copyMemory(from: pointer.base + start * isize, byteCount: n * isize)
+                    for k in 0..<n { target[start + k] = F(scratch[k]) }
+                    start += n
                 }
             }
         } else {
-            // Narrower integers: from the back, so no value is overwritten before it is read.
-            var i = count - 1
-            while i >= 0 {
-                let value = buffer.load(fromByteOffset: i * MemoryLayout<I>.size, as: I.self)
-                buffer.storeBytes(of: F(value), toByteOffset: i * MemoryLayout<F>.size, as: F.self)
-                i -= 1
+            // Narrower integers: blocks from the back, so no integer is overwritten
+            // before it is read (block [s, e) of floats covers integers s·k ..< e·k,
+            // k ≥ 1: those below e are in the scratch copy, the others are done).
+            let scratch = UnsafeMutablePointer<I>.allocate(capacity: block)
+            defer { scratch.deallocate() }
+            let target = buffer.assumingMemoryBound(to: F.self)
+            var end = count
+            while end > 0 {
+                let start = Swift.max(0, end - block), n = end - start
+                UnsafeMutableRawPointer(scratch).copyMemory(from: buffer + start * isize, byteCount: n * isize)
+                for k in 0..<n { target[start + k] = F(scratch[k]) }
+                end = start
             }
         }
     }

@@ -170,6 +170,30 @@ struct HDF5WriteTests {
         }
     }
 
+    @Test("large integer datasets widen to Float/Double exactly across conversion blocks and parallel chunks")
+    func largeWidening() throws {
+        let folder = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("widen.h5")
+        let n = 150_001
+        let values = Tensor<Int32>(shape: [n], elements: (0..<n).map { Int32(($0 &* 7919) % 60_000) - 100 })
+        let unsigned = values.map { max($0, 0) }
+        try HDF5File.write(to: url) { file throws(HDF5Error) in
+            try file.write(unsigned, to: "/u2", storedType: .integer(signed: false, bytes: 2))
+            try file.write(unsigned, to: "/u4", storage: .chunked([40_000]), storedType: .integer(signed: false, bytes: 4))
+            try file.write(values, to: "/i4")
+            try file.write(values.map { Int32(Int8(truncatingIfNeeded: $0)) }, to: "/i1", storedType: .integer(signed: true, bytes: 1))
+        }
+        let file = try HDF5File(contentsOf: url)
+        #expect(try file.read(Float.self, from: "/u2") == unsigned.map { Float($0) })
+        #expect(try file.read(Double.self, from: "/u2") == unsigned.map { Double($0) })
+        #expect(try file.read(Float.self, from: "/u4", conversion: .numpyCast) == unsigned.map { Float($0) })
+        #expect(try file.read(Float.self, from: "/u4", selection: [.slice(39_999, 120_001)], conversion: .numpyCast)
+                == unsigned[39_999..<120_001].map { Float($0) })
+        #expect(try file.read(Float.self, from: "/i4", conversion: .numpyCast) == values.map { Float($0) })
+        #expect(try file.read(Double.self, from: "/i1") == values.map { Double(Int8(truncatingIfNeeded: $0)) })
+    }
+
     @Test("bad chunk shapes and filters without chunks are argument errors")
     func badStorage() throws {
         let folder = try makeTemporaryDirectory()
