@@ -225,9 +225,12 @@ public struct DatasetAddress: Sendable, Equatable, CustomStringConvertible {
     /// needed, `storage` its layout). Every write is atomic: the file is
     /// replaced only when complete.
     ///
-    /// - Parameter overwrite: replace an existing HDF5 dataset or `.npz`
-    ///   member (otherwise ``DatasetAddressError/alreadyExists(address:)``);
-    ///   a `.npy` file is always replaced, as `numpy.save` does.
+    /// - Parameters:
+    ///   - tensor: the array to write.
+    ///   - storage: the HDF5 dataset's layout (ignored for NumPy files).
+    ///   - overwrite: replace an existing HDF5 dataset or `.npz` member
+    ///     (otherwise ``DatasetAddressError/alreadyExists(address:)``); a
+    ///     `.npy` file is always replaced, as `numpy.save` does.
     /// - Throws: ``DatasetAddressError``: an address with a selection
     ///   (writes take whole arrays), or the file's own errors.
     public func write(_ tensor: AnyTensor, storage: HDF5Storage = .contiguous,
