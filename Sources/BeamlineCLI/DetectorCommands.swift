@@ -77,8 +77,8 @@ struct RaytraceCommand: BeamlineSubcommand {
     @Option(help: "Rotation 2 (rad; default 0 or from --poni).") var rot2: Double?
     @Option(help: "Rotation 3 (rad; default 0 or from --poni).") var rot3: Double?
 
-    @Option(help: "Mask (.npy of any integer or bool dtype, e.g. pyFAI's int8; nonzero = masked as in pyFAI), combined with the catalogue's gaps.",
-            completion: .file(extensions: ["npy"]))
+    @Option(help: "Mask (file.npy, .npz:member or .h5:/dataset, of any integer or bool dtype, e.g. pyFAI's int8; nonzero = masked as in pyFAI), combined with the catalogue's gaps.",
+            completion: .file(extensions: arrayExtensions))
     var mask: String?
 
     @Option(help: "Rays per pixel side for raytracing.")
@@ -90,7 +90,7 @@ struct RaytraceCommand: BeamlineSubcommand {
     @Option(help: "Sub-faces per pixel side, each with its own direction (with --exact).")
     var subpixels = 1
 
-    @Option(help: "Also write the transmitted fraction per pixel (.npy).", completion: .file(extensions: ["npy"]))
+    @Option(help: "Also write the transmitted fraction per pixel (file.npy, .npz:member or .h5:/dataset).", completion: .file(extensions: arrayExtensions))
     var transmission: String?
 
     @Option(help: "Output matrix (.npz).", completion: .file(extensions: ["npz"]))
@@ -155,8 +155,7 @@ struct RaytraceCommand: BeamlineSubcommand {
             throw CommandError("\(flag): \(error)")
         }
         if let mask {
-            let flags: Tensor<Bool>
-            do { flags = try NumpyFile.readMask(from: URL(fileURLWithPath: mask)) } catch { throw CommandError("--mask: \(error)") }
+            let flags = try ArrayFiles.loadMask(mask, option: "--mask")
             do { try det.addMask(flags) } catch { throw CommandError("--mask \(mask): \(error)") }
         }
         let geometry: PONIGeometry
@@ -217,7 +216,12 @@ struct RaytraceCommand: BeamlineSubcommand {
     }
 
     func execute() throws -> Report {
-        _ = try SolverFiles(inputs: mask.map { [("--mask", $0)] } ?? [], output: ("--out", out))
+        _ = try OutputCheck(inputs: (mask.map { [("--mask", $0)] } ?? []) + (poni.map { [("--poni", $0)] } ?? []),
+                            output: ("--out", out), outputIsArray: false)
+        if let transmission {
+            _ = try OutputCheck(inputs: (mask.map { [("--mask", $0)] } ?? []) + [("--out", out)],
+                                output: ("--transmission", transmission))
+        }
         let model = try makeModel()
         let progress = CommandProgress(label: exact ? "exact" : "raytrace")
         defer { progress.finish() }
@@ -233,9 +237,7 @@ struct RaytraceCommand: BeamlineSubcommand {
         try Interrupt.check()
         do { try psf.matrix.save(to: URL(fileURLWithPath: out)) } catch { throw CommandError("--out: \(error)") }
         if let transmission {
-            do { try NumpyFile.write(psf.transmitted, to: URL(fileURLWithPath: transmission)) } catch {
-                throw CommandError("--transmission: \(error)")
-            }
+            try ArrayFiles.write(psf.transmitted, to: transmission, option: "--transmission")
         }
         return Report(detector: model.detector.name, shape: model.detector.shape, method: exact ? "exact" : "raytrace",
                       sample: exact ? 0 : (sample ?? 8), subpixels: exact ? subpixels : 0, mu: model.sensor.mu,
@@ -258,13 +260,13 @@ struct DeconvolveCommand: BeamlineSubcommand {
     )
 
     @Option(help: "Point-spread matrix (.npz).", completion: .file(extensions: ["npz"])) var matrix: String
-    @Option(help: "Measured image (.npy).", completion: .file(extensions: ["npy"])) var image: String
+    @Option(help: "Measured image (file.npy, .npz:member or .h5:/dataset).", completion: .file(extensions: arrayExtensions)) var image: String
     @Option(help: "Solver.") var method: Deconvolution.Method = .lsmr
-    @Option(help: "Mask (.npy, nonzero = masked).", completion: .file(extensions: ["npy"])) var mask: String?
+    @Option(help: "Mask (file.npy, .npz:member or .h5:/dataset[selection]; nonzero = masked).", completion: .file(extensions: arrayExtensions)) var mask: String?
     @Option(name: iterationFlagNames,
             help: "Iteration limit (default: LSMR min(rows, columns) with atol = btol = 1e-6; MLEM 50).")
     var maxIterations: Int?
-    @Option(help: "Output corrected image (.npy).", completion: .file(extensions: ["npy"])) var out: String
+    @Option(help: "Output corrected image (file.npy, .npz:member or .h5:/dataset).", completion: .file(extensions: arrayExtensions)) var out: String
     @OptionGroup var threads: ThreadOptions
 
     func validate() throws {
@@ -280,17 +282,10 @@ struct DeconvolveCommand: BeamlineSubcommand {
     func execute() throws -> Merged<IterativeSummary, Report> {
         var inputs = [("--matrix", matrix), ("--image", image)]
         if let mask { inputs.append(("--mask", mask)) }
-        let files = try SolverFiles(inputs: inputs, output: ("--out", out))
-        let a = try files.loadMatrix(matrix)
-        let any: AnyTensor
-        do { any = try NumpyFile.read(from: URL(fileURLWithPath: image)) } catch { throw CommandError("--image: \(error)") }
-        if case .complex64 = any { throw CommandError("--image \(image): expected real numbers") }
-        if case .complex128 = any { throw CommandError("--image \(image): expected real numbers") }
-        let img = any.cast(to: Double.self)
-        var flags: Tensor<Bool>?
-        if let mask {
-            do { flags = try NumpyFile.readMask(from: URL(fileURLWithPath: mask)) } catch { throw CommandError("--mask: \(error)") }
-        }
+        _ = try OutputCheck(inputs: inputs, output: ("--out", out))
+        let a = try loadSparseMatrix(matrix)
+        let img = try ArrayFiles.loadDoubles(image, option: "--image")
+        let flags = try mask.map { try ArrayFiles.loadMask($0, option: "--mask") }
         let progress = CommandProgress(label: method.rawValue)
         defer { progress.finish() }
         let result: DeconvolutionResult
@@ -302,7 +297,7 @@ struct DeconvolveCommand: BeamlineSubcommand {
         } catch {
             throw CommandError("--image/--mask: \(error)")
         }
-        try files.write(result.corrected, to: out, stopReason: result.stopReason)
+        try ArrayFiles.write(result.corrected, to: out, stopReason: result.stopReason)
         return Merged(IterativeSummary(result), Report(matrix: matrix, image: image, method: method.rawValue, out: out,
                                                        excludedPixels: result.excluded.elements.filter { $0 }.count))
     }

@@ -24,12 +24,12 @@ struct RegisterCommand: BeamlineSubcommand {
             """
     )
 
-    @Argument(help: "Reference image (.npy; real or complex; integers are read as float64).",
-              completion: .file(extensions: ["npy"]))
+    @Argument(help: "Reference image (file.npy, file.npz:member or file.h5:/dataset[selection]; real or complex; integers are read as float64).",
+              completion: .file(extensions: arrayExtensions))
     var reference: String
 
-    @Argument(help: "Image to register (.npy, same shape as REFERENCE unless masks are given).",
-              completion: .file(extensions: ["npy"]))
+    @Argument(help: "Image to register (file.npy, .npz:member or .h5:/dataset[selection]; same shape as REFERENCE unless masks are given).",
+              completion: .file(extensions: arrayExtensions))
     var moving: String
 
     @Option(help: "Upsampling factor: precision 1/N pixel (≥ 1).")
@@ -44,12 +44,12 @@ struct RegisterCommand: BeamlineSubcommand {
     @Flag(help: "Resolve the periodic ambiguity by testing the 2^ndim wrap candidates.")
     var disambiguate = false
 
-    @Option(name: .customLong("reference-mask"), help: "Valid pixels of REFERENCE (.npy, bool or integers ≠ 0).",
-            completion: .file(extensions: ["npy"]))
+    @Option(name: .customLong("reference-mask"), help: "Valid pixels of REFERENCE (file.npy, .npz:member or .h5:/dataset[selection]; bool or integers ≠ 0).",
+            completion: .file(extensions: arrayExtensions))
     var referenceMask: String?
 
-    @Option(name: .customLong("moving-mask"), help: "Valid pixels of MOVING (.npy, bool or integers ≠ 0).",
-            completion: .file(extensions: ["npy"]))
+    @Option(name: .customLong("moving-mask"), help: "Valid pixels of MOVING (file.npy, .npz:member or .h5:/dataset[selection]; bool or integers ≠ 0).",
+            completion: .file(extensions: arrayExtensions))
     var movingMask: String?
 
     @Option(name: .customLong("overlap-ratio"), help: "Minimum mask overlap fraction for the masked path, in [0, 1].")
@@ -144,8 +144,8 @@ struct ShiftCommand: BeamlineSubcommand {
         case fourier, linear, spline
     }
 
-    @Argument(help: "Image to shift (.npy; real or complex; integers are read as float64).",
-              completion: .file(extensions: ["npy"]))
+    @Argument(help: "Image to shift (file.npy, file.npz:member or file.h5:/dataset[selection]; real or complex; integers are read as float64).",
+              completion: .file(extensions: arrayExtensions))
     var image: String
 
     @Option(parsing: .unconditional, help: "Shift per axis, comma-separated (e.g. --by 1.5,-2.25).")
@@ -166,7 +166,7 @@ struct ShiftCommand: BeamlineSubcommand {
     @Option(help: "Fourier method boundary: wrap (periodic) or reflect (pad to a fast FFT size).")
     var padding: FourierShiftPadding = .wrap
 
-    @Option(help: "Output file (.npy); must differ from IMAGE.", completion: .file(extensions: ["npy"]))
+    @Option(help: "Output file (file.npy, .npz:member or .h5:/dataset); must differ from IMAGE.", completion: .file(extensions: arrayExtensions))
     var out: String
 
     @OptionGroup var threads: ThreadOptions
@@ -188,11 +188,7 @@ struct ShiftCommand: BeamlineSubcommand {
     }
 
     func execute() throws -> Report {
-        let input = URL(fileURLWithPath: image), output = URL(fileURLWithPath: out)
-        guard input.resolvingSymlinksInPath().standardizedFileURL.path
-                != output.resolvingSymlinksInPath().standardizedFileURL.path else {
-            throw CommandError("--out \(out) is the input IMAGE; refusing to overwrite it")
-        }
+        _ = try OutputCheck(inputs: [("IMAGE", image)], output: ("--out", out))
         let shift = by.values
         let source = try readImage(image, "IMAGE")
         guard shift.count == source.rank else {
@@ -215,12 +211,9 @@ struct ShiftCommand: BeamlineSubcommand {
                 case .spline: result = AnyTensor(try SubpixelShift.spline(x, by: shift, order: order, mode: mode, cval: cval))
                 }
             }
-            try Interrupt.check()
-            try NumpyFile.write(result.narrowed(to: source.storedType), to: output)
+            try ArrayFiles.write(result.narrowed(to: source.storedType), to: out)
         } catch let error as RegistrationError {
             throw CommandError("IMAGE \(image): \(error)")
-        } catch let error as NumpyFileError {
-            throw CommandError("--out \(out): \(error)")
         }
         return Report(image: image, out: out, method: method.rawValue, shift: shift)
     }
@@ -245,10 +238,7 @@ enum LoadedImage {
 /// files are computed in Double and written back in their own precision by
 /// the shift command.
 func readImage(_ path: String, _ name: String) throws -> LoadedImageWithType {
-    let any: AnyTensor
-    do { any = try NumpyFile.read(from: URL(fileURLWithPath: path)) } catch {
-        throw CommandError("\(name) \(path): \(error)")
-    }
+    let any = try ArrayFiles.load(path, option: name)
     switch any {
     case .complex64, .complex128:
         return LoadedImageWithType(image: .complex(any.cast(to: Complex<Double>.self)), dtype: any.dtype)
@@ -276,10 +266,7 @@ struct LoadedImageWithType {
 
 /// Reads a mask: booleans, or integers where non-zero means valid.
 func readMask(_ path: String, _ name: String) throws -> Tensor<Bool> {
-    let any: AnyTensor
-    do { any = try NumpyFile.read(from: URL(fileURLWithPath: path)) } catch {
-        throw CommandError("\(name) \(path): \(error)")
-    }
+    let any = try ArrayFiles.load(path, option: name)
     switch any {
     case .float32, .float64, .complex64, .complex128:
         throw CommandError("\(name) \(path): a mask must hold booleans or integers, found \(any.dtype)")

@@ -24,11 +24,11 @@ struct LSMRCommand: BeamlineSubcommand {
     @Option(help: "Sparse matrix A (scipy.sparse.save_npz file: csr, csc or coo).", completion: .file(extensions: ["npz"]))
     var matrix: String
 
-    @Option(help: "Right-hand side b (.npy, one value per row of A, or per column with --transpose).",
-            completion: .file(extensions: ["npy"]))
+    @Option(help: "Right-hand side b (file.npy, .npz:member or .h5:/dataset[selection]; one value per row of A, or per column with --transpose).",
+            completion: .file(extensions: arrayExtensions))
     var rhs: String
 
-    @Option(help: "Output file for the solution x (.npy, float64).", completion: .file(extensions: ["npy"]))
+    @Option(help: "Output file for the solution x (file.npy, .npz:member or .h5:/dataset[selection]; float64).", completion: .file(extensions: arrayExtensions))
     var out: String
 
     @Option(help: "Damping λ in min ‖A x − b‖² + λ²‖x‖².")
@@ -67,9 +67,9 @@ struct LSMRCommand: BeamlineSubcommand {
     }
 
     func execute() throws -> Merged<IterativeSummary, Report> {
-        let files = try SolverFiles(inputs: [("--matrix", matrix), ("--rhs", rhs)], output: ("--out", out))
-        let a = try files.loadMatrix(matrix)
-        let b = try files.loadVector(rhs, option: "--rhs")
+        _ = try OutputCheck(inputs: [("--matrix", matrix), ("--rhs", rhs)], output: ("--out", out))
+        let a = try loadSparseMatrix(matrix)
+        let b = try ArrayFiles.loadDoubles(rhs, option: "--rhs")
         let configuration = LSMR.Configuration(damp: damp, atol: atol, btol: btol, conlim: conlim,
                                                maximumIterations: maxIterations)
         let progress = CommandProgress(label: "lsmr")
@@ -82,7 +82,7 @@ struct LSMRCommand: BeamlineSubcommand {
         } catch {
             throw CommandError("--rhs \(rhs): \(error)")
         }
-        try files.write(result.solution, to: out, stopReason: result.stopReason)
+        try ArrayFiles.write(result.solution, to: out, stopReason: result.stopReason)
         let d = result.diagnostics
         return Merged(IterativeSummary(result), Report(
                       matrix: matrix, rhs: rhs, out: out, transpose: transpose, rows: a.rows, columns: a.columns,
@@ -106,10 +106,10 @@ struct MLEMCommand: BeamlineSubcommand {
     @Option(help: "System matrix A (scipy.sparse.save_npz file), non-negative.", completion: .file(extensions: ["npz"]))
     var matrix: String
 
-    @Option(help: "Measured counts y (.npy, non-negative, one value per row of A).", completion: .file(extensions: ["npy"]))
+    @Option(help: "Measured counts y (file.npy, .npz:member or .h5:/dataset[selection]; non-negative, one value per row of A).", completion: .file(extensions: arrayExtensions))
     var data: String
 
-    @Option(help: "Output file for the reconstruction x (.npy, float64).", completion: .file(extensions: ["npy"]))
+    @Option(help: "Output file for the reconstruction x (file.npy, .npz:member or .h5:/dataset[selection]; float64).", completion: .file(extensions: arrayExtensions))
     var out: String
 
     @Option(name: iterationFlagNames, help: "Iteration limit.")
@@ -138,9 +138,9 @@ struct MLEMCommand: BeamlineSubcommand {
     }
 
     func execute() throws -> Merged<IterativeSummary, Report> {
-        let files = try SolverFiles(inputs: [("--matrix", matrix), ("--data", data)], output: ("--out", out))
-        let a = try files.loadMatrix(matrix)
-        let y = try files.loadVector(data, option: "--data")
+        _ = try OutputCheck(inputs: [("--matrix", matrix), ("--data", data)], output: ("--out", out))
+        let a = try loadSparseMatrix(matrix)
+        let y = try ArrayFiles.loadDoubles(data, option: "--data")
         let progress = CommandProgress(label: "mlem")
         defer { progress.finish() }
         let result: MLEM.Result<Double>
@@ -150,7 +150,7 @@ struct MLEMCommand: BeamlineSubcommand {
         } catch {
             throw CommandError("--data \(data): \(error)")
         }
-        try files.write(result.solution, to: out, stopReason: result.stopReason)
+        try ArrayFiles.write(result.solution, to: out, stopReason: result.stopReason)
         return Merged(IterativeSummary(result), Report(
                       matrix: matrix, data: data, out: out, rows: a.rows, columns: a.columns, nonzeros: a.nonzeroCount,
                       maxRelativeChange: result.diagnostics.relativeChange,
@@ -158,64 +158,13 @@ struct MLEMCommand: BeamlineSubcommand {
     }
 }
 
-/// File handling shared by the solver commands: refuses an output that is
-/// one of the inputs, and reports file problems with the option and path.
-struct SolverFiles {
-    /// Checks that `output` is not one of `inputs` (same path after
-    /// resolving symbolic links, or the same file).
-    init(inputs: [(String, String)], output: (String, String)) throws {
-        let target = Self.canonical(output.1)
-        for (option, path) in inputs {
-            if Self.canonical(path) == target || Self.sameFile(path, output.1) {
-                throw CommandError("\(output.0) \(output.1) is the same file as \(option) \(path); refusing to overwrite an input")
-            }
-        }
-    }
-
-    static func canonical(_ path: String) -> String {
-        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
-    }
-
-    static func sameFile(_ a: String, _ b: String) -> Bool {
-        var sa = stat(), sb = stat()
-        guard stat(a, &sa) == 0, stat(b, &sb) == 0 else { return false }
-        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
-    }
-
-    func loadMatrix(_ path: String) throws -> CSRMatrix<Double> {
-        do {
-            return try CSRMatrix<Double>.load(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            if case .file = error { throw CommandError("--matrix: \(error)") }
-            throw CommandError("--matrix \(path): \(error)")
-        }
-    }
-
-    func loadVector(_ path: String, option: String) throws -> Tensor<Double> {
-        let any: AnyTensor
-        do {
-            any = try NumpyFile.read(from: URL(fileURLWithPath: path))
-        } catch {
-            throw CommandError("\(option): \(error)")
-        }
-        switch any {
-        case .complex64, .complex128, .bool:
-            throw CommandError("\(option) \(path): expected real numbers, found \(any.dtype)")
-        default:
-            return any.cast(to: Double.self)
-        }
-    }
-
-    /// Writes `solution` unless the work was interrupted (Ctrl-C), in
-    /// which case nothing is written and ``Interrupted`` is thrown.
-    func write(_ solution: Tensor<Double>, to path: String, stopReason: StopReason? = nil) throws {
-        if stopReason == .cancelled { throw Interrupted() }
-        try Interrupt.check()
-        do {
-            try NumpyFile.write(solution, to: URL(fileURLWithPath: path))
-        } catch {
-            throw CommandError("--out: \(error)")
-        }
+/// Reads the SciPy sparse matrix (`scipy.sparse.save_npz`) given to `option`.
+func loadSparseMatrix(_ path: String, option: String = "--matrix") throws -> CSRMatrix<Double> {
+    do {
+        return try CSRMatrix<Double>.load(contentsOf: URL(fileURLWithPath: path))
+    } catch {
+        if case .file = error { throw CommandError("\(option): \(error)") }
+        throw CommandError("\(option) \(path): \(error)")
     }
 }
 

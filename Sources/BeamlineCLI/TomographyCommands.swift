@@ -9,27 +9,6 @@ func loadGeometry(_ path: String) throws -> Geometry {
     }
 }
 
-/// Reads a real `.npy` array (float32 stays float32, everything else becomes float64).
-enum RealArray {
-    case float(Tensor<Float>)
-    case double(Tensor<Double>)
-
-    var shape: [Int] {
-        switch self { case .float(let t): return t.shape; case .double(let t): return t.shape }
-    }
-
-    static func load(_ path: String, option: String) throws -> RealArray {
-        let any: AnyTensor
-        do { any = try NumpyFile.read(from: URL(fileURLWithPath: path)) } catch { throw CommandError("\(option): \(error)") }
-        switch any {
-        case .float32(let t): return .float(t)
-        case .complex64, .complex128, .bool:
-            throw CommandError("\(option) \(path): expected real numbers, found \(any.dtype)")
-        default: return .double(any.cast(to: Double.self))
-        }
-    }
-}
-
 extension Reconstruction.Method: ExpressibleByArgument {}
 extension FBPFilter: ExpressibleByArgument {}
 
@@ -56,14 +35,14 @@ struct ProjectCommand: BeamlineSubcommand {
     @Option(help: "Geometry JSON file (mumott field names).", completion: .file(extensions: ["json"]))
     var geometry: String
 
-    @Option(help: "Volume to project (.npy, (X, Y, Z) or (X, Y, Z, C)).", completion: .file(extensions: ["npy"]))
+    @Option(help: "Volume to project (file.npy, .npz:member or .h5:/dataset[selection]; (X, Y, Z) or (X, Y, Z, C)).", completion: .file(extensions: arrayExtensions))
     var volume: String?
 
-    @Option(help: "Projections to back-project with --adjoint (.npy, (N, J, K) or (N, J, K, C)).",
-            completion: .file(extensions: ["npy"]))
+    @Option(help: "Projections to back-project with --adjoint (file.npy, .npz:member or .h5:/dataset[selection]; (N, J, K) or (N, J, K, C)).",
+            completion: .file(extensions: arrayExtensions))
     var projections: String?
 
-    @Option(help: "Output .npy file.", completion: .file(extensions: ["npy"]))
+    @Option(help: "Output array (file.npy, file.npz:member or file.h5:/dataset).", completion: .file(extensions: arrayExtensions))
     var out: String
 
     @Flag(help: "Apply the adjoint (exact transpose): projections → volume.")
@@ -94,9 +73,9 @@ struct ProjectCommand: BeamlineSubcommand {
 
     func execute() throws -> Report {
         let (option, path) = adjoint ? ("--projections", projections!) : ("--volume", volume!)
-        _ = try SolverFiles(inputs: [("--geometry", geometry), (option, path)], output: ("--out", out))
+        _ = try OutputCheck(inputs: [("--geometry", geometry), (option, path)], output: ("--out", out))
         let g = try loadGeometry(geometry)
-        let input = try RealArray.load(path, option: option)
+        let input = try ArrayFiles.loadReal(path, option: option)
         let shape = input.shape
         let expected = adjoint ? [g.count] + g.projectionShape : g.volumeShape
         guard let channels = channels(of: shape, expected: expected) else {
@@ -114,19 +93,13 @@ struct ProjectCommand: BeamlineSubcommand {
             }
         }
         let samples: Int
-        do {
-            switch input {
-            case .float(let t):
-                let (y, s) = try compute(t); samples = s
-                try Interrupt.check()
-                try NumpyFile.write(y, to: URL(fileURLWithPath: out))
-            case .double(let t):
-                let (y, s) = try compute(t); samples = s
-                try Interrupt.check()
-                try NumpyFile.write(y, to: URL(fileURLWithPath: out))
-            }
-        } catch let error as NumpyFileError {
-            throw CommandError("--out: \(error)")
+        switch input {
+        case .float(let t):
+            let (y, s) = try compute(t); samples = s
+            try ArrayFiles.write(y, to: out)
+        case .double(let t):
+            let (y, s) = try compute(t); samples = s
+            try ArrayFiles.write(y, to: out)
         }
         return Report(adjoint: adjoint, geometry: geometry, input: path, out: out, projections: g.count,
                       channels: channels, raySamples: samples)
@@ -144,14 +117,25 @@ struct ReconstructCommand: BeamlineSubcommand {
             back-projects (single-axis geometries). Writes the volume (X, Y, Z[, C]) atomically (never onto \
             an input), shows a progress bar on a terminal, and prints a JSON summary. Ctrl-C stops the \
             reconstruction, writes nothing and exits with status 130.
+
+            --scan reads a NeXus NXtomo file instead: projections, flats and darks by image_key, \
+            flat/dark-corrected to absorbance −log((p − d)/(f − d)), and the rotation angles; without \
+            --geometry the geometry is a single-axis scan about the detector's vertical axis (J = detector \
+            columns, K = rows; volume (columns, columns, rows)).
             """
     )
 
-    @Option(help: "Geometry JSON file (mumott field names).", completion: .file(extensions: ["json"]))
-    var geometry: String
+    @Option(help: "Geometry JSON file (mumott field names); optional with --scan.",
+            completion: .file(extensions: ["json"]))
+    var geometry: String?
 
-    @Option(help: "Projections (.npy, (N, J, K) or (N, J, K, C)).", completion: .file(extensions: ["npy"]))
-    var projections: String
+    @Option(help: "Projections (N, J, K) or (N, J, K, C): file.npy, file.npz:member or file.h5:/dataset[selection].",
+            completion: .file(extensions: ["npy", "npz", "h5", "hdf5", "nxs"]))
+    var projections: String?
+
+    @Option(help: "NeXus NXtomo scan (file.nxs, or file.nxs:/entry for another entry) instead of --projections.",
+            completion: .file(extensions: ["nxs", "h5", "hdf5"]))
+    var scan: String?
 
     @Option(help: "Reconstruction method.")
     var method: Reconstruction.Method = .sirt
@@ -171,31 +155,76 @@ struct ReconstructCommand: BeamlineSubcommand {
     @Option(help: "FBP frequency cut-off as a fraction of Nyquist, in (0, 1].")
     var cutoff = 1.0
 
-    @Option(help: "Output .npy file for the volume.", completion: .file(extensions: ["npy"]))
+    @Option(help: "Output array for the volume (file.npy, file.npz:member or file.h5:/dataset).", completion: .file(extensions: arrayExtensions))
     var out: String
 
     @OptionGroup var threads: ThreadOptions
 
     func validate() throws {
+        guard (projections == nil) != (scan == nil) else {
+            throw ValidationError("give either --projections FILE (with --geometry) or --scan FILE.nxs")
+        }
+        if projections != nil && geometry == nil { throw ValidationError("--projections needs --geometry FILE.json") }
         try validateIterations(maxIterations)
         guard tolerance.isFinite && tolerance >= 0 else { throw ValidationError("--tolerance must be finite and ≥ 0, received \(tolerance)") }
         guard cutoff > 0 && cutoff <= 1 else { throw ValidationError("--cutoff must be in (0, 1], received \(cutoff)") }
     }
 
     struct Report: Encodable {
-        let method, geometry, projections, out: String
+        let method: String
+        let geometry: String?
+        let projections, out: String
         let channels: Int
         let nonNegative: Bool
         enum CodingKeys: String, CodingKey { case method, geometry, projections, out, channels, nonNegative = "non_negative" }
     }
 
+    /// A NeXus scan as absorbance projections `(N, J, K)` (J the detector's
+    /// columns, K its rows) and the single-axis geometry of its angles
+    /// (rotation about the detector's vertical axis, mumott's default
+    /// inner axis), for `--scan FILE[:ENTRY]`.
+    static func loadScan(_ text: String) throws -> (projections: Tensor<Float>, geometry: Geometry) {
+        var file = text, entry = "/entry"
+        if let colon = text.lastIndex(of: ":"), text[text.index(after: colon)...].hasPrefix("/") {
+            file = String(text[..<colon])
+            entry = String(text[text.index(after: colon)...])
+        }
+        let frames: Tensor<Float>
+        let angles: [Double]
+        do {
+            let scan = try NXtomoScan(contentsOf: URL(fileURLWithPath: file), entry: entry)
+            frames = try scan.absorbance()
+            angles = scan.rotationAnglesRadians
+        } catch {
+            throw CommandError("--scan: \(error)")
+        }
+        let (rows, columns) = (frames.length(ofAxis: 1), frames.length(ofAxis: 2))
+        do {
+            let geometry = try Geometry.fromAngles(innerAngles: angles, volumeShape: [columns, columns, rows],
+                                                   projectionShape: [columns, rows])
+            return (frames.permuted([0, 2, 1]).contiguous(), geometry)
+        } catch {
+            throw CommandError("--scan \(text): \(error)")
+        }
+    }
+
     func execute() throws -> Merged<IterativeSummary, Report> {
-        _ = try SolverFiles(inputs: [("--geometry", geometry), ("--projections", projections)], output: ("--out", out))
-        let g = try loadGeometry(geometry)
-        let input = try RealArray.load(projections, option: "--projections")
+        let (inputOption, inputPath) = scan.map { ("--scan", $0) } ?? ("--projections", projections!)
+        _ = try OutputCheck(inputs: [(inputOption, inputPath)] + (geometry.map { [("--geometry", $0)] } ?? []),
+                            output: ("--out", out))
+        let input: RealArray
+        let g: Geometry
+        if let scan {
+            let absorbance = try Self.loadScan(scan)
+            input = .float(absorbance.projections)
+            g = try geometry.map(loadGeometry) ?? absorbance.geometry
+        } else {
+            g = try loadGeometry(geometry!)
+            input = try ArrayFiles.loadReal(inputPath, option: inputOption)
+        }
         let expected = [g.count] + g.projectionShape
         guard let channels = channels(of: input.shape, expected: expected) else {
-            throw CommandError("--projections \(projections): expected shape \(expected) or \(expected + [-1]) from --geometry, received \(input.shape)")
+            throw CommandError("\(inputOption) \(inputPath): expected shape \(expected) or \(expected + [-1]) from --geometry, received \(input.shape)")
         }
         var options = method == .mitra ? Reconstruction.Options.mitra : Reconstruction.Options()
         options.iterations = maxIterations
@@ -214,7 +243,7 @@ struct ReconstructCommand: BeamlineSubcommand {
                 result = try Reconstruction.run(method, projector: projector, projections: t.reshaped(projector.projectionsShape),
                                                 options: options, progress: handler)
             } catch {
-                throw CommandError("--projections \(projections): \(error)")
+                throw CommandError("\(inputOption) \(inputPath): \(error)")
             }
             if result.stopReason == .cancelled { throw Interrupted() }
             try Interrupt.check()
@@ -222,19 +251,15 @@ struct ReconstructCommand: BeamlineSubcommand {
             return (v, IterativeSummary(result))
         }
         let summary: IterativeSummary
-        do {
-            switch input {
-            case .float(let t):
-                let (v, s) = try solve(t); summary = s
-                try NumpyFile.write(v, to: URL(fileURLWithPath: out))
-            case .double(let t):
-                let (v, s) = try solve(t); summary = s
-                try NumpyFile.write(v, to: URL(fileURLWithPath: out))
-            }
-        } catch let error as NumpyFileError {
-            throw CommandError("--out: \(error)")
+        switch input {
+        case .float(let t):
+            let (v, s) = try solve(t); summary = s
+            try ArrayFiles.write(v, to: out)
+        case .double(let t):
+            let (v, s) = try solve(t); summary = s
+            try ArrayFiles.write(v, to: out)
         }
-        return Merged(summary, Report(method: method.rawValue, geometry: geometry, projections: projections, out: out,
+        return Merged(summary, Report(method: method.rawValue, geometry: geometry, projections: inputPath, out: out,
                                       channels: channels, nonNegative: options.nonNegative))
     }
 }
