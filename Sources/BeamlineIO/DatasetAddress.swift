@@ -173,7 +173,7 @@ public struct DatasetAddress: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Loads the addressed array as a `Tensor<T>`. HDF5 data is converted
-    /// by libhdf5 as ``HDF5File/read(_:from:selection:)`` says; NumPy data
+    /// by libhdf5 as ``HDF5File/read(_:from:selection:conversion:)`` says; NumPy data
     /// is converted only where no value changes (``DTypeConversion/valuePreserving``,
     /// the default of ``NumpyFile``), or as `conversion` says.
     public func load<T: TensorElement>(_ type: T.Type,

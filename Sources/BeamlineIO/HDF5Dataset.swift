@@ -510,7 +510,7 @@ extension HDF5File {
 
             let fileType: hid_t
             if let storedType {
-                let real: Set<DType> = [.float32, .float64, .int32, .int64, .uint8]
+                let real: Set<DType> = [.float32, .float64, .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64]
                 guard real.contains(dtype), let made = HDF5TypeMapping.make(stored: storedType) else {
                     throw .typeNotSupported(file: self.path, path: path, stored: storedType.description,
                                             requested: dtype.description)

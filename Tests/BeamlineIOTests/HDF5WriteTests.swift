@@ -157,12 +157,14 @@ struct HDF5WriteTests {
             try file.write(counts, to: "/u2", storedType: .integer(signed: false, bytes: 2))
             try file.write(counts, to: "/u4", storage: .chunked([5], deflate: 1), storedType: .integer(signed: false, bytes: 4))
             try file.write(Tensor<Double>([0.5, 2]), to: "/f4", storedType: .float(bytes: 4))
+            try file.write(Tensor<UInt16>([7, 65535]), to: "/u2_as_i8", storedType: .integer(signed: true, bytes: 8))
         }
         let file = try HDF5File(contentsOf: url)
         #expect(try file.datasetInfo("/u2").elementType == .integer(signed: false, bytes: 2))
         #expect(try file.read(Int64.self, from: "/u2") == Tensor<Int64>([0, 1, 65535, 65535, 0]))
         #expect(try file.read(Int64.self, from: "/u4") == Tensor<Int64>([0, 1, 65535, 70000, 0]))
         #expect(try file.read("/f4") == AnyTensor(Tensor<Float>([0.5, 2])))
+        #expect(try file.read("/u2_as_i8") == AnyTensor(Tensor<Int64>([7, 65535])))
         #expect(throws: HDF5Error.typeNotSupported(file: url.path, path: "/c", stored: "uint16", requested: "complex64")) {
             try HDF5File.write(to: url) { file throws(HDF5Error) in
                 try file.write(Tensor<Complex<Float>>([Complex(1, 1)]), to: "/c", storedType: .integer(signed: false, bytes: 2))
