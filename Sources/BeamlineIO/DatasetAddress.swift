@@ -247,10 +247,10 @@ public struct DatasetAddress: Sendable, Equatable, CustomStringConvertible {
     ///
     /// - Parameters:
     ///   - tensor: the array to write.
-    ///   - storage: the HDF5 dataset's layout (ignored for `.npy` and `.npz`).
-    ///   - overwrite: replace an existing HDF5 dataset or `.npz`
-    ///     member (otherwise ``DatasetAddressError/alreadyExists(address:)``);
-    ///     a `.npy` file is always replaced, as `numpy.save` does.
+    ///   - storage: the HDF5 dataset's layout (ignored for NumPy files).
+    ///   - overwrite: replace an existing HDF5 dataset or `.npz` member
+    ///     (otherwise ``DatasetAddressError/alreadyExists(address:)``); a
+    ///     `.npy` file is always replaced, as `numpy.save` does.
     /// - Throws: ``DatasetAddressError``: an address with a selection
     ///   (writes take whole arrays), or the file's own errors.
     public func write(_ tensor: AnyTensor, storage: HDF5Storage = .contiguous,

@@ -15,7 +15,7 @@ struct HDF5Hyperslab: Equatable {
     /// True when the selection is the whole dataset.
     var isAll: Bool
 
-    /// Resolves `selection` (one ``TensorIndex`` per axis, fewer leaving
+    /// Resolves `selection` (one `TensorIndex` per axis, fewer leaving
     /// the trailing axes whole, `.ellipsis` standing for as many whole
     /// axes as needed) against `shape`, with Python's rules: negative
     /// indices and bounds count from the end, slice bounds are clamped,
@@ -239,7 +239,8 @@ extension HDF5File {
             }
             try checkFilters(details)
             try checkSize(dataset, details, slab: slab, as: target)
-            return try readSlab(dataset, path: path, slab: slab, as: target, finalType: dtype ?? target)
+            return try readSlab(dataset, path: path, stored: stored, chunkRows: details.chunkShape?.first,
+                                slab: slab, as: target, finalType: dtype ?? target)
         }
     }
 
@@ -302,10 +303,10 @@ extension HDF5File {
         }
     }
 
-    /// Reads `slab` of an open dataset as `dtype`, cast to `finalType`.
-    func readSlab(_ dataset: hid_t, path: String, slab: HDF5Hyperslab, as dtype: DType,
-                  finalType: DType) throws(HDF5Error) -> AnyTensor {
-        let stored = try info(dataset, path: path).elementType
+    /// Reads `slab` of an open dataset whose stored type is `stored` as
+    /// `dtype`, cast to `finalType`.
+    func readSlab(_ dataset: hid_t, path: String, stored: HDF5ElementType, chunkRows: Int?, slab: HDF5Hyperslab,
+                  as dtype: DType, finalType: DType) throws(HDF5Error) -> AnyTensor {
         func load<E: TensorElement>(_ type: E.Type) throws(HDF5Error) -> Tensor<E> {
             try Tensor<E>(unsafeUninitializedShape: slab.resultShape) { (buffer) throws(HDF5Error) in
                 guard let base = buffer.baseAddress, buffer.count > 0 else { return }
@@ -315,12 +316,9 @@ extension HDF5File {
                 // (faster than libhdf5's conversion pipeline, same rounding).
                 if case let .integer(signed, bytes) = stored, dtype == .float32 || dtype == .float64,
                    bytes <= MemoryLayout<E>.size, let rawType = HDF5Widening.memoryType(signed: signed, bytes: bytes) {
-                    try readElements(dataset, path: path, slab: slab, memoryType: rawType, into: destination)
-                    if dtype == .float32 {
-                        HDF5Widening.widen(destination, count: buffer.count, signed: signed, bytes: bytes, to: Float.self)
-                    } else {
-                        HDF5Widening.widen(destination, count: buffer.count, signed: signed, bytes: bytes, to: Double.self)
-                    }
+                    try readWidened(dataset, path: path, slab: slab, chunkRows: chunkRows, rawType: rawType,
+                                    signed: signed, bytes: bytes, double: dtype == .float64,
+                                    into: destination, count: buffer.count)
                     return
                 }
                 try readElements(dataset, path: path, slab: slab, dtype: dtype, into: destination)
@@ -395,14 +393,61 @@ extension HDF5File {
         }
     }
 
+    /// Reads the stored integers of `slab` unconverted (`rawType`) and
+    /// widens them in place to `Float` (or `Double`), a block of first-axis
+    /// rows at a time: a chunk's rows (pieces aligned to the chunks, so no
+    /// chunk is decompressed twice) or about 4 MiB, so that each block is
+    /// widened while it is still in cache (lock held).
+    func readWidened(_ dataset: hid_t, path: String, slab: HDF5Hyperslab, chunkRows: Int?, rawType: hid_t,
+                     signed: Bool, bytes: Int, double: Bool,
+                     into destination: UnsafeMutableRawPointer, count: Int) throws(HDF5Error) {
+        func widen(_ start: UnsafeMutableRawPointer, _ elements: Int) {
+            if double {
+                HDF5Widening.widen(start, count: elements, signed: signed, bytes: bytes, to: Double.self)
+            } else {
+                HDF5Widening.widen(start, count: elements, signed: signed, bytes: bytes, to: Float.self)
+            }
+        }
+        let rows = slab.count.isEmpty ? 1 : Int(slab.count[0])
+        guard rows > 1 else {
+            try readElements(dataset, path: path, slab: slab, memoryType: rawType, into: destination)
+            widen(destination, count)
+            return
+        }
+        let perRow = count / rows
+        let floatSize = double ? 8 : 4
+        let first = Int(slab.start[0]), step = Int(slab.stride[0])
+        let rowsPerPiece = Swift.max(1, chunkRows ?? ((4 << 20) / Swift.max(1, perRow * bytes)))
+        var row = 0
+        while row < rows {
+            var length = rowsPerPiece
+            if step == 1, let chunkRows, chunkRows > 0 { length = chunkRows - (first + row) % chunkRows }
+            length = Swift.min(length, rows - row)
+            var piece = slab
+            piece.start[0] = UInt64(first + row * step)
+            piece.count[0] = UInt64(length)
+            piece.isAll = false
+            let start = destination + row * perRow * floatSize
+            try readElements(dataset, path: path, slab: piece, memoryType: rawType, into: start)
+            widen(start, length * perRow)
+            row += length
+        }
+    }
+
     /// Reads the frames `frames` (a range of the first axis) of the
     /// dataset at `path` as `Float` into `destination`, which must hold
     /// them (for the NXtomo reader; lock held).
-    func readFrames(_ dataset: hid_t, path: String, shape: [Int], frames: Range<Int>,
+    func readFrames(_ dataset: hid_t, path: String, shape: [Int], stored: HDF5ElementType, frames: Range<Int>,
                     into destination: UnsafeMutableRawPointer) throws(HDF5Error) {
         guard !frames.isEmpty else { return }
         let slab = try HDF5Hyperslab.resolve([.range(frames)], shape: shape) { reason in
             .hyperslabOutOfRange(file: self.path, path: path, shape: shape, reason: reason)
+        }
+        if case let .integer(signed, bytes) = stored, bytes <= 4,
+           let rawType = HDF5Widening.memoryType(signed: signed, bytes: bytes) {
+            try readWidened(dataset, path: path, slab: slab, chunkRows: nil, rawType: rawType, signed: signed,
+                            bytes: bytes, double: false, into: destination, count: slab.resultShape.reduce(1, *))
+            return
         }
         try readElements(dataset, path: path, slab: slab, dtype: .float32, into: destination)
     }
@@ -417,9 +462,9 @@ extension HDF5File {
     /// dataset back as the same NumPy array.
     ///
     /// - Parameters:
-    ///   - tensor: the array to write.
-    ///   - path: the dataset's absolute path (a leading `/` is added).
-    ///   - storage: contiguous, or chunked with filters.
+    ///   - tensor: the elements (any layout; written in row-major order).
+    ///   - path: the dataset's absolute path.
+    ///   - storage: contiguous (the default) or chunked, with filters.
     ///   - storedType: the element type in the file, when it should differ
     ///     from `T`'s (h5py's `create_dataset(..., dtype=...)`): any integer
     ///     or `float32`/`float64` for a real `T`, converted by libhdf5
@@ -499,7 +544,7 @@ extension HDF5File {
 
             let fileType: hid_t
             if let storedType {
-                let real: Set<DType> = [.float32, .float64, .int32, .int64, .uint8]
+                let real: Set<DType> = [.float32, .float64, .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .uint64]
                 guard real.contains(dtype), let made = HDF5TypeMapping.make(stored: storedType) else {
                     throw .typeNotSupported(file: self.path, path: path, stored: storedType.description,
                                             requested: dtype.description)
@@ -581,26 +626,44 @@ enum HDF5Widening {
         }
     }
 
+    /// Elements converted per block: the integers of a block are copied to
+    /// a small scratch buffer, then written as floats over the block, so the
+    /// conversion loop reads and writes distinct memory and vectorises.
+    private static let block = 2048
+
     private static func widen<I: BinaryInteger & Sendable, F: BinaryFloatingPoint & Sendable>(
         _ buffer: UnsafeMutableRawPointer, _ count: Int, _ integer: I.Type, _ float: F.Type
     ) {
-        if MemoryLayout<I>.size == MemoryLayout<F>.size {
-            // Same width: element i is read and written in place, so ranges are independent.
+        // The buffer is the storage of a Tensor<F>: bound to F.
+        let isize = MemoryLayout<I>.size
+        if isize == MemoryLayout<F>.size {
+            // Same width: element i stays at its position, so ranges are independent.
             let pointer = Pointer(base: buffer)
             Parallel.forEachChunk(count: count, minimumChunk: 1 << 16) { range in
-                let base = pointer.base, size = MemoryLayout<F>.size
-                for i in range {
-                    let value = base.load(fromByteOffset: i * size, as: I.self)
-                    base.storeBytes(of: F(value), toByteOffset: i * size, as: F.self)
+                let scratch = UnsafeMutablePointer<I>.allocate(capacity: block)
+                defer { scratch.deallocate() }
+                let target = pointer.base.assumingMemoryBound(to: F.self)
+                var start = range.lowerBound
+                while start < range.upperBound {
+                    let n = Swift.min(block, range.upperBound - start)
+                    UnsafeMutableRawPointer(scratch).copyMemory(from: pointer.base + start * isize, byteCount: n * isize)
+                    for k in 0..<n { target[start + k] = F(scratch[k]) }
+                    start += n
                 }
             }
         } else {
-            // Narrower integers: from the back, so no value is overwritten before it is read.
-            var i = count - 1
-            while i >= 0 {
-                let value = buffer.load(fromByteOffset: i * MemoryLayout<I>.size, as: I.self)
-                buffer.storeBytes(of: F(value), toByteOffset: i * MemoryLayout<F>.size, as: F.self)
-                i -= 1
+            // Narrower integers: blocks from the back, so no integer is overwritten
+            // before it is read (block [s, e) of floats covers integers s·k ..< e·k,
+            // k ≥ 1: those below e are in the scratch copy, the others are done).
+            let scratch = UnsafeMutablePointer<I>.allocate(capacity: block)
+            defer { scratch.deallocate() }
+            let target = buffer.assumingMemoryBound(to: F.self)
+            var end = count
+            while end > 0 {
+                let start = Swift.max(0, end - block), n = end - start
+                UnsafeMutableRawPointer(scratch).copyMemory(from: buffer + start * isize, byteCount: n * isize)
+                for k in 0..<n { target[start + k] = F(scratch[k]) }
+                end = start
             }
         }
     }

@@ -96,13 +96,14 @@ public struct NXtomoScan: Sendable, Equatable {
                 try HDF5Library.withLock { () throws(HDF5Error) in
                     let dataset = try file.openDataset(dataPath)
                     defer { _ = H5Dclose(dataset) }
-                    try file.checkFilters(file.info(dataset, path: dataPath))
+                    let details = try file.info(dataset, path: dataPath)
+                    try file.checkFilters(details)
                     var written = 0, index = 0
                     while index < selected.count {
                         var end = index + 1
                         while end < selected.count && selected[end] == selected[end - 1] + 1 { end += 1 }
                         let run = selected[index]..<(selected[end - 1] + 1)
-                        try file.readFrames(dataset, path: dataPath, shape: shape, frames: run,
+                        try file.readFrames(dataset, path: dataPath, shape: shape, stored: details.elementType, frames: run,
                                             into: UnsafeMutableRawPointer(base + written * frameSize))
                         written += run.count
                         index = end

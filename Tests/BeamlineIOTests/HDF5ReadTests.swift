@@ -154,6 +154,23 @@ struct HDF5ReadTests {
         }
     }
 
+    @Test("uint16 stacks read into Float and Double block by block (chunk-aligned pieces, strided and unaligned selections)")
+    func widenedReads() throws {
+        let whole = HDF5Expected.stack
+        let selections: [[any TensorIndexExpression]] = [
+            [], [.slice(1, 4)], [.stride(0, nil, by: 3)], [.slice(1, nil), .all, 2], [3], [.stride(1, nil, by: 2), .slice(2, 5)],
+        ]
+        for name in ["contiguous", "gzip", "lz4"] {   // chunks: none, (1, 6, 5), (2, 6, 5)
+            for selection in selections {
+                let expected = try whole.view(selection).contiguous()
+                let floats = try layouts.read(Float.self, from: name, selection: selection)
+                let doubles = try layouts.read(Double.self, from: name, selection: selection)
+                #expect(floats == expected.map { Float($0) }, "\(name) \(selection)")
+                #expect(doubles == expected.map { Double($0) }, "\(name) \(selection)")
+            }
+        }
+    }
+
     @Test("groups, members, soft links and object kinds match h5py's view of h5_layouts.h5")
     func groupsAndLinks() throws {
         #expect(try layouts.members() == ["bitshuffle", "contiguous", "dangling", "group", "gzip", "link", "lz4"])
@@ -183,4 +200,27 @@ struct HDF5ReadTests {
         #expect(try layouts.attribute("units", of: "/contiguous").stringValue == "counts")
         #expect(try layouts.attribute("int", of: "/group").doubleValue == 42)
     }
+
+    @Test("one file read from 8 threads at once gives the same frames (every libhdf5 call holds the global lock)")
+    func concurrentReads() throws {
+        let file = layouts
+        let results = SendableResults(count: 32)
+        DispatchQueue.concurrentPerform(iterations: 32) { index in
+            let name = ["contiguous", "gzip", "lz4"][index % 3]
+            results.set(index, try? file.read(Int64.self, from: name, selection: [index % 4]))
+        }
+        for index in 0..<32 {
+            #expect(results.get(index) == HDF5Expected.stack[index % 4].contiguous(), "\(index)")
+        }
+    }
 }
+
+/// Results written by concurrent iterations, one slot each.
+final class SendableResults: @unchecked Sendable {
+    private var slots: [Tensor<Int64>?]
+    private let lock = NSLock()
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ index: Int, _ value: Tensor<Int64>?) { lock.withLock { slots[index] = value } }
+    func get(_ index: Int) -> Tensor<Int64>? { lock.withLock { slots[index] } }
+}
+

@@ -157,17 +157,43 @@ struct HDF5WriteTests {
             try file.write(counts, to: "/u2", storedType: .integer(signed: false, bytes: 2))
             try file.write(counts, to: "/u4", storage: .chunked([5], deflate: 1), storedType: .integer(signed: false, bytes: 4))
             try file.write(Tensor<Double>([0.5, 2]), to: "/f4", storedType: .float(bytes: 4))
+            try file.write(Tensor<UInt16>([7, 65535]), to: "/u2_as_i8", storedType: .integer(signed: true, bytes: 8))
         }
         let file = try HDF5File(contentsOf: url)
         #expect(try file.datasetInfo("/u2").elementType == .integer(signed: false, bytes: 2))
         #expect(try file.read(Int64.self, from: "/u2") == Tensor<Int64>([0, 1, 65535, 65535, 0]))
         #expect(try file.read(Int64.self, from: "/u4") == Tensor<Int64>([0, 1, 65535, 70000, 0]))
         #expect(try file.read("/f4") == AnyTensor(Tensor<Float>([0.5, 2])))
+        #expect(try file.read("/u2_as_i8") == AnyTensor(Tensor<Int64>([7, 65535])))
         #expect(throws: HDF5Error.typeNotSupported(file: url.path, path: "/c", stored: "uint16", requested: "complex64")) {
             try HDF5File.write(to: url) { file throws(HDF5Error) in
                 try file.write(Tensor<Complex<Float>>([Complex(1, 1)]), to: "/c", storedType: .integer(signed: false, bytes: 2))
             }
         }
+    }
+
+    @Test("large integer datasets widen to Float/Double exactly across conversion blocks and parallel chunks")
+    func largeWidening() throws {
+        let folder = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("widen.h5")
+        let n = 150_001
+        let values = Tensor<Int32>(shape: [n], elements: (0..<n).map { Int32(($0 &* 7919) % 60_000) - 100 })
+        let unsigned = values.map { max($0, 0) }
+        try HDF5File.write(to: url) { file throws(HDF5Error) in
+            try file.write(unsigned, to: "/u2", storedType: .integer(signed: false, bytes: 2))
+            try file.write(unsigned, to: "/u4", storage: .chunked([40_000]), storedType: .integer(signed: false, bytes: 4))
+            try file.write(values, to: "/i4")
+            try file.write(values.map { Int32(Int8(truncatingIfNeeded: $0)) }, to: "/i1", storedType: .integer(signed: true, bytes: 1))
+        }
+        let file = try HDF5File(contentsOf: url)
+        #expect(try file.read(Float.self, from: "/u2") == unsigned.map { Float($0) })
+        #expect(try file.read(Double.self, from: "/u2") == unsigned.map { Double($0) })
+        #expect(try file.read(Float.self, from: "/u4", conversion: .numpyCast) == unsigned.map { Float($0) })
+        #expect(try file.read(Float.self, from: "/u4", selection: [.slice(39_999, 120_001)], conversion: .numpyCast)
+                == unsigned[39_999..<120_001].map { Float($0) })
+        #expect(try file.read(Float.self, from: "/i4", conversion: .numpyCast) == values.map { Float($0) })
+        #expect(try file.read(Double.self, from: "/i1") == values.map { Double(Int8(truncatingIfNeeded: $0)) })
     }
 
     @Test("bad chunk shapes and filters without chunks are argument errors")
@@ -187,5 +213,42 @@ struct HDF5WriteTests {
             }
         }
         #expect(directoryContents(folder).isEmpty)
+    }
+}
+
+/// Read-write opening in place, and the library's state.
+@Suite("HDF5 library and in-place writes")
+struct HDF5LibraryTests {
+    @Test("a file opened .readWrite is changed in place; a .readOnly file refuses writes with a typed error")
+    func readWriteInPlace() throws {
+        let folder = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("inplace.h5")
+        try HDF5File.write(to: url) { file throws(HDF5Error) in try file.createGroup("/g") }
+        do {
+            let file = try HDF5File(contentsOf: url, mode: .readWrite)
+            try file.write(Tensor<Int32>([1, 2, 3]), to: "/g/x")
+            try file.setAttribute("note", .string("added"), on: "/g")
+            try file.close()
+        }
+        let file = try HDF5File(contentsOf: url)
+        #expect(try file.read(Int32.self, from: "/g/x") == Tensor<Int32>([1, 2, 3]))
+        #expect(try file.attribute("note", of: "/g") == .string("added"))
+        do {
+            try file.write(Tensor<Int32>([4]), to: "/g/y")
+            Issue.record("a read-only file accepted a write")
+        } catch {
+            guard case let .writeFailure(name, path, _) = error else { Issue.record("\(error)"); return }
+            #expect(name == url.path && path == "/g/y")
+        }
+    }
+
+    @Test("libhdf5 1.10 or later, and the default plugin folder is searched unless HDF5_PLUGIN_PATH is set")
+    func libraryState() {
+        let version = HDF5Library.version
+        #expect(version.major == 1 && version.minor >= 10)
+        if ProcessInfo.processInfo.environment["HDF5_PLUGIN_PATH"] == nil {
+            #expect(!HDF5Library.pluginFolders.isEmpty)
+        }
     }
 }
