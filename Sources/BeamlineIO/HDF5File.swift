@@ -97,7 +97,13 @@ public final class HDF5File: @unchecked Sendable {
     /// }
     /// ```
     public static func write(to url: URL, _ body: (HDF5File) throws(HDF5Error) -> Void) throws(HDF5Error) {
-        let file = try create(at: url)
+        try commit(try create(at: url), body)
+    }
+
+    /// Runs `body` on a file being written at its temporary path, then
+    /// renames it into place; if `body` throws, the temporary file is
+    /// removed and the destination is left as it was.
+    private static func commit(_ file: HDF5File, _ body: (HDF5File) throws(HDF5Error) -> Void) throws(HDF5Error) {
         do {
             try body(file)
         } catch {
@@ -132,14 +138,7 @@ public final class HDF5File: @unchecked Sendable {
             unlink(temporary)
             throw error
         }
-        let file = HDF5File(creating: url, temporaryPath: temporary, id: id)
-        do {
-            try body(file)
-        } catch {
-            file.discard()
-            throw error
-        }
-        try file.close()
+        try commit(HDF5File(creating: url, temporaryPath: temporary, id: id), body)
     }
 
     /// A new file being written at a temporary path beside `url`.
