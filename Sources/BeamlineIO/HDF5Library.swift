@@ -81,6 +81,26 @@ public enum HDF5Library {
         }
     }
 
+    /// The plugin folder of the `hdf5plugin` Python package (pip), which
+    /// ships filters Debian's `hdf5-filter-plugin` lacks (bitshuffle,
+    /// 32008), asked from the `python3` on `PATH`
+    /// (`hdf5plugin.PLUGIN_PATH`); nil when Python or the package is
+    /// missing. Pass it to ``appendPluginFolder(_:)`` to use those filters.
+    public static func pythonPluginFolder() -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import hdf5plugin; print(hdf5plugin.PLUGIN_PATH)"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return nil }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        let folder = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return folder.isEmpty ? nil : folder
+    }
+
     /// True when a filter with this id is registered or can be loaded from
     /// a plugin folder (`H5Zfilter_avail`).
     public static func isFilterAvailable(_ id: Int) -> Bool {

@@ -23,25 +23,10 @@ enum HDF5Expected {
 /// skipped).
 let bitshuffleAvailable: Bool = {
     if HDF5Library.isFilterAvailable(32008) { return true }
-    if let folder = hdf5pluginFolder() { HDF5Library.appendPluginFolder(folder) }
+    if let folder = HDF5Library.pythonPluginFolder() { HDF5Library.appendPluginFolder(folder) }
     return HDF5Library.isFilterAvailable(32008)
 }()
 
-/// `hdf5plugin.PLUGIN_PATH` from the Python on PATH, or nil.
-func hdf5pluginFolder() -> String? {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", "import hdf5plugin; print(hdf5plugin.PLUGIN_PATH)"]
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = FileHandle.nullDevice
-    do { try process.run() } catch { return nil }
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { return nil }
-    let folder = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    return folder.isEmpty ? nil : folder
-}
 
 /// The element values of a tensor of any type as `Double` (complex: real parts).
 func doubles(_ tensor: AnyTensor) -> [Double] {

@@ -23,25 +23,11 @@ let frames = 100, side = 1024
 @inline(__always)
 func count(_ i: Int) -> Int32 { Int32(truncatingIfNeeded: (UInt64(i) &* 2_654_435_761) >> 26 & 63) }
 
-/// `hdf5plugin.PLUGIN_PATH`, or nil.
-func hdf5pluginFolder() -> String? {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", "import hdf5plugin; print(hdf5plugin.PLUGIN_PATH)"]
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = FileHandle.nullDevice
-    guard (try? process.run()) != nil else { return nil }
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    let folder = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    return process.terminationStatus == 0 && !folder.isEmpty ? folder : nil
-}
 
 /// True when filter 32008 can be loaded (after adding hdf5plugin's folder).
 func bitshuffleAvailable() -> Bool {
     if HDF5Library.isFilterAvailable(32008) { return true }
-    if let folder = hdf5pluginFolder() { HDF5Library.appendPluginFolder(folder) }
+    if let folder = HDF5Library.pythonPluginFolder() { HDF5Library.appendPluginFolder(folder) }
     return HDF5Library.isFilterAvailable(32008)
 }
 
