@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "BeamlineRegistration", targets: ["BeamlineRegistration"]),
         .library(name: "BeamlineTomography", targets: ["BeamlineTomography"]),
         .library(name: "BeamlineDetector", targets: ["BeamlineDetector"]),
+        .library(name: "BeamlineAlignment", targets: ["BeamlineAlignment"]),
         .executable(name: "beamline", targets: ["beamline"]),
     ],
     dependencies: [
@@ -85,6 +86,11 @@ let package = Package(
         .target(
             name: "BeamlineDetector",
             dependencies: ["BeamlineTensor", "BeamlineOperators", "BeamlineIO", "BeamlineSparse", "BeamlineSolvers"]),
+        // Tomographic alignment: above registration, tomography and the solvers.
+        .target(
+            name: "BeamlineAlignment",
+            dependencies: ["BeamlineTensor", "BeamlineOperators", "BeamlineSolvers", "BeamlineRegistration",
+                           "BeamlineTomography", .product(name: "Numerics", package: "swift-numerics")]),
         .target(
             name: "Beamline",
             dependencies: [
@@ -92,6 +98,7 @@ let package = Package(
                 "BeamlineRegistration",
                 "BeamlineTomography",
                 "BeamlineDetector",
+                "BeamlineAlignment",
                 .product(name: "Numerics", package: "swift-numerics"),
             ]),
         .target(
@@ -140,6 +147,10 @@ let package = Package(
         .testTarget(
             name: "BeamlineDetectorTests",
             dependencies: ["BeamlineTestSupport", "BeamlineDetector", "BeamlineSolvers", "BeamlineOperators", "BeamlineSparse", "BeamlineIO", "BeamlineTensor"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "BeamlineAlignmentTests",
+            dependencies: ["BeamlineTestSupport", "BeamlineAlignment", "BeamlineTomography", "BeamlineSolvers", "BeamlineTensor"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "BeamlineCLITests",

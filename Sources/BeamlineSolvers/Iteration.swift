@@ -109,6 +109,9 @@ public enum OptimizationStopReason: String, Sendable, Hashable, CaseIterable {
     case valueTolerance
     /// The iteration limit was reached.
     case iterationLimit
+    /// The largest component of the last step fell to the step tolerance
+    /// (Adam's `stepTolerance`).
+    case stepTolerance
     /// The evaluation limit was reached (L-BFGS).
     case evaluationLimit
     /// No step satisfying the Wolfe conditions was found, even along the

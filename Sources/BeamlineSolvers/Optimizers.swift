@@ -210,10 +210,20 @@ public enum Adam {
         public var gradientTolerance: Double
         /// Box constraints (default none).
         public var bounds: Bounds
+        /// The step size is multiplied by this after every iteration
+        /// (exponential decay, in (0, 1]; default 1, a constant step).
+        public var stepSizeDecay: Double
+        /// Stop when the largest component of an accepted step is at most
+        /// this (in the units of `x`, e.g. pixels; default 0, off).
+        public var stepTolerance: Double
+        /// Stop when the relative decrease `(f_prev − f) / max(|f_prev|, |f|, 1e-300)`
+        /// of an iteration is non-negative and at most this (default 0, off).
+        public var valueTolerance: Double
         /// Creates a configuration.
         public init(stepSize: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8,
                     biasCorrection: Bool = true, maximumIterations: Int = 1000, gradientTolerance: Double = 1e-8,
-                    bounds: Bounds = .unbounded) {
+                    bounds: Bounds = .unbounded, stepSizeDecay: Double = 1, stepTolerance: Double = 0,
+                    valueTolerance: Double = 0) {
             self.stepSize = stepSize
             self.beta1 = beta1
             self.beta2 = beta2
@@ -222,6 +232,9 @@ public enum Adam {
             self.maximumIterations = maximumIterations
             self.gradientTolerance = gradientTolerance
             self.bounds = bounds
+            self.stepSizeDecay = stepSizeDecay
+            self.stepTolerance = stepTolerance
+            self.valueTolerance = valueTolerance
         }
     }
 
@@ -241,6 +254,11 @@ public enum Adam {
         }
         try checkParameter(c.epsilon, "epsilon")
         try checkParameter(c.gradientTolerance, "gradientTolerance")
+        guard c.stepSizeDecay > 0 && c.stepSizeDecay <= 1 else {
+            throw .invalidArgument(name: "stepSizeDecay", expected: "a number in (0, 1]", received: "\(c.stepSizeDecay)")
+        }
+        try checkParameter(c.stepTolerance, "stepTolerance")
+        try checkParameter(c.valueTolerance, "valueTolerance")
         try c.bounds.check()
         var evaluate = Evaluator(objective, shape: x0.shape)
         var x = try startingPoint(x0)
@@ -254,6 +272,7 @@ public enum Adam {
         var cancelled = false
         var reason = OptimizationStopReason.iterationLimit
         var power1 = 1.0, power2 = 1.0
+        var step = c.stepSize
         while true {
             if c.bounds.projectedGradientNorm(x, g) <= c.gradientTolerance { reason = .gradientTolerance; break }
             if iterations >= c.maximumIterations { break }
@@ -266,17 +285,23 @@ public enum Adam {
             for i in 0..<n {
                 m[i] = c.beta1 * m[i] + (1 - c.beta1) * g[i]
                 v[i] = c.beta2 * v[i] + (1 - c.beta2) * g[i] * g[i]
-                candidate[i] -= c.stepSize * (m[i] * correction1) / ((v[i] * correction2).squareRoot() + c.epsilon)
+                candidate[i] -= step * (m[i] * correction1) / ((v[i] * correction2).squareRoot() + c.epsilon)
             }
+            step *= c.stepSizeDecay
             c.bounds.project(&candidate)
             let (fn, gn) = try evaluate(candidate)
             guard isFinite(fn, gn) else { reason = .nonFiniteValue; break }
+            var largestStep = 0.0
+            for i in 0..<n { largestStep = Swift.max(largestStep, abs(candidate[i] - x[i])) }
+            let decrease = (f - fn) / Swift.max(abs(f), abs(fn), 1e-300)
             (x, f, g) = (candidate, fn, gn)
             history.append(f)
             if progress?(IterationProgress(iteration: iterations, maximumIterations: c.maximumIterations, value: f)) == .stop {
                 cancelled = true
                 break
             }
+            if largestStep <= c.stepTolerance { reason = .stepTolerance; break }
+            if c.valueTolerance > 0 && decrease >= 0 && decrease <= c.valueTolerance { reason = .valueTolerance; break }
         }
         return optimizationResult(evaluate.tensor(x), value: f, gradientNorm: c.bounds.projectedGradientNorm(x, g),
                                   iterations: iterations, evaluations: evaluate.count, reason: reason,

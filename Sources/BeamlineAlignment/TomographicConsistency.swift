@@ -1,0 +1,109 @@
+import BeamlineOperators
+import BeamlineTensor
+import BeamlineTomography
+
+/// The tomographic-consistency cost of a set of slices: each slice's
+/// sinogram `s(h)` (every projection's row shifted horizontally by its
+/// shift), reconstructed by filtered back-projection `F`, re-projected by
+/// the Radon transform `A`, and compared: `E(h) = Σ_slices ‖s(h) − A F s(h)‖²`.
+///
+/// `F = M ∘ c·Aᵀ ∘ W`: the sinogram filter `W` (scikit-image's filters,
+/// zero-padded, symmetric, so `Wᵀ = W`), the exact adjoint `Aᵀ` of the
+/// projector scaled by `c = π / (2 · angles)`, and the circle mask `M`
+/// (with the optional clipping, whose derivative is 1 inside the clip
+/// range and 0 outside). With these, the full gradient is
+/// `∇ₛE = 2 (r − Fᵀ Aᵀ r)` with `r = s − A F s` and `Fᵀ = W ∘ c·A ∘ M`,
+/// and `∂E/∂hᵢ = Σₓ ∇ₛE[x, i] · ∂sᵢ(x)/∂hᵢ`. The frozen-reference gradient
+/// (toupy's scheme) keeps the synthetic sinogram fixed: `∇ₛE = 2r`.
+struct TomographicConsistency: Sendable {
+    let rows: ShiftableProfiles        // (slices × projections) rows of length `columns`
+    let slices: Int
+    let projections: Int
+    let columns: Int
+    let projector: RadonProjector<Double>
+    let filter: FBPFilter
+    let cutoff: Double
+    let circle: Bool
+    let clipLow: Double?
+    let clipHigh: Double?
+
+    /// - Parameter sliceRows: `slices × projections × columns`, C order.
+    init(sliceRows: [Double], slices: Int, projections: Int, columns: Int, anglesDegrees: [Double],
+         method: ShiftMethod, filter: FBPFilter, cutoff: Double, circle: Bool,
+         clipLow: Double?, clipHigh: Double?) throws(AlignmentError) {
+        rows = ShiftableProfiles(sliceRows, count: slices * projections, length: columns, method: method,
+                                 maximumShift: Double(columns))
+        (self.slices, self.projections, self.columns) = (slices, projections, columns)
+        do { projector = try RadonProjector(size: columns, anglesDegrees: anglesDegrees) } catch { throw .tomography(error) }
+        (self.filter, self.cutoff, self.circle, self.clipLow, self.clipHigh) = (filter, cutoff, circle, clipLow, clipHigh)
+    }
+
+    /// The cost, its gradient with respect to the shifts (full or frozen),
+    /// and the cost of each slice.
+    func evaluate(_ shifts: [Double], fullGradient: Bool) throws(AlignmentError) -> (value: Double, gradient: [Double]) {
+        let p = projections, n = columns
+        let repeated = (0..<(slices * p)).map { shifts[$0 % p] }
+        let (values, derivatives) = rows.evaluate(shifts: repeated, window: 0..<n)
+        var value = 0.0
+        var gradient = [Double](repeating: 0, count: p)
+        let scale = Double.pi / (2 * Double(p))
+        let mask = circleMask
+        for slice in 0..<slices {
+            // The sinogram in the Radon layout (columns, projections).
+            var sinogram = [Double](repeating: 0, count: n * p)
+            for i in 0..<p { for x in 0..<n { sinogram[x * p + i] = values[(slice * p + i) * n + x] } }
+            let filtered: Tensor<Double>
+            do {
+                filtered = try Radon.filterSinogram(Tensor(shape: [n, p], elements: sinogram), filter: filter, cutoff: cutoff)
+            } catch { throw .tomography(error) }
+            var image = projector.applyAdjoint(filtered).elements
+            var passes = [Double](repeating: 1, count: n * n)
+            for k in 0..<(n * n) {
+                image[k] *= scale * mask[k]
+                if let low = clipLow, image[k] < low { image[k] = low; passes[k] = 0 }
+                if let high = clipHigh, image[k] > high { image[k] = high; passes[k] = 0 }
+                passes[k] *= mask[k]
+            }
+            let synthetic = projector.apply(Tensor(shape: [n, n], elements: image)).elements
+            var residual = [Double](repeating: 0, count: n * p)
+            for k in 0..<(n * p) {
+                residual[k] = sinogram[k] - synthetic[k]
+                value += residual[k] * residual[k]
+            }
+            var sinogramGradient = residual
+            if fullGradient {
+                var back = projector.applyAdjoint(Tensor(shape: [n, p], elements: residual)).elements
+                for k in 0..<(n * n) { back[k] *= passes[k] * scale }
+                let reprojected = projector.apply(Tensor(shape: [n, n], elements: back))
+                let filteredBack: Tensor<Double>
+                do { filteredBack = try Radon.filterSinogram(reprojected, filter: filter, cutoff: cutoff) } catch {
+                    throw .tomography(error)
+                }
+                let correction = filteredBack.elements
+                for k in 0..<(n * p) { sinogramGradient[k] -= correction[k] }
+            }
+            for i in 0..<p {
+                var g = 0.0
+                for x in 0..<n { g += sinogramGradient[x * p + i] * derivatives[(slice * p + i) * n + x] }
+                gradient[i] += 2 * g
+            }
+        }
+        return (value, gradient)
+    }
+
+    /// 1 inside scikit-image's reconstruction circle (radius `n / 2`
+    /// about pixel `n / 2`), 0 outside; all ones without `circle`.
+    var circleMask: [Double] {
+        let n = columns
+        guard circle else { return [Double](repeating: 1, count: n * n) }
+        let centre = Double(n / 2), radius = Double(n / 2)
+        var mask = [Double](repeating: 0, count: n * n)
+        for r in 0..<n {
+            for c in 0..<n {
+                let (dr, dc) = (Double(r) - centre, Double(c) - centre)
+                if dr * dr + dc * dc <= radius * radius { mask[r * n + c] = 1 }
+            }
+        }
+        return mask
+    }
+}
