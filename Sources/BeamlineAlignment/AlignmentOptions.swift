@@ -157,3 +157,34 @@ struct ProjectionStack: Sendable {
         return sum
     }
 }
+
+extension ProjectionShifts {
+    /// The aligned stack: `aligned[p](y, x) = stack[p](y + vertical[p], x + horizontal[p])`
+    /// (toupy's `compute_aligned_stack`), shifting each projection along
+    /// its columns, then along its rows, with `method` (values beyond the
+    /// edges as described in ``ShiftMethod``).
+    ///
+    /// - Throws: ``AlignmentError`` for a stack that is not 3-d or holds
+    ///   NaN/Inf, or shifts of the wrong length.
+    public func apply<T: RealElement>(to stack: Tensor<T>, method: ShiftMethod = .linear) throws(AlignmentError) -> Tensor<T> {
+        let data = try ProjectionStack(stack)
+        try check(projections: data.projections)
+        let (rows, columns) = (data.rows, data.columns)
+        var out = [T](repeating: 0, count: data.values.count)
+        for p in 0..<data.projections {
+            // Along the columns: one profile per row.
+            let image = Array(data.values[(p * rows * columns)..<((p + 1) * rows * columns)])
+            let across = ShiftableProfiles(image, count: rows, length: columns, method: method,
+                                           maximumShift: abs(horizontal[p]) + 1)
+            let shiftedRows = across.evaluate(shifts: [Double](repeating: horizontal[p], count: rows), window: 0..<columns).values
+            // Along the rows: one profile per column.
+            var transposed = [Double](repeating: 0, count: rows * columns)
+            for y in 0..<rows { for x in 0..<columns { transposed[x * rows + y] = shiftedRows[y * columns + x] } }
+            let down = ShiftableProfiles(transposed, count: columns, length: rows, method: method,
+                                         maximumShift: abs(vertical[p]) + 1)
+            let shifted = down.evaluate(shifts: [Double](repeating: vertical[p], count: columns), window: 0..<rows).values
+            for y in 0..<rows { for x in 0..<columns { out[(p * rows + y) * columns + x] = T(shifted[x * rows + y]) } }
+        }
+        return Tensor(shape: stack.shape, elements: out)
+    }
+}

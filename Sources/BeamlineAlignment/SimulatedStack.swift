@@ -1,21 +1,25 @@
-import BeamlineAlignment
 import BeamlineTensor
 import Foundation
 
-/// A simulated tomography stack of Gaussian blobs with analytic
+/// A simulated tomography stack of Gaussian blobs, for tests, demos and
+/// benchmarks of the alignment methods: with analytic
 /// projections in the Radon projector's geometry (scikit-image's: a point
 /// at (X, Y) from the centre projects to column `n/2 + X cos θ − Y sin θ`),
 /// misaligned by known shifts in toupy's convention
 /// (`measured(y, x) = aligned(y − v, x − h)`).
-struct SimulatedStack {
-    let stack: Tensor<Double>
-    let angles: [Double]
-    let vertical: [Double]
-    let horizontal: [Double]
+public struct SimulatedStack: Sendable {
+    /// The misaligned stack `(projections, rows, columns)`.
+    public let stack: Tensor<Double>
+    /// The projection angles in degrees, evenly over [0°, 180°).
+    public let angles: [Double]
+    /// The true vertical shifts (what an alignment should find).
+    public let vertical: [Double]
+    /// The true horizontal shifts, including the axis offset.
+    public let horizontal: [Double]
 
     struct Blob { var x, y, z, sigma, amplitude: Double }
 
-    static let blobs = [
+    static let blobs: [Blob] = [
         Blob(x: -5, y: 3, z: -4, sigma: 2.5, amplitude: 1.0),
         Blob(x: 6, y: -2, z: 3, sigma: 2.0, amplitude: 0.8),
         Blob(x: 1, y: 7, z: 6, sigma: 1.8, amplitude: 1.2),
@@ -25,7 +29,7 @@ struct SimulatedStack {
     /// `projections` over [0°, 180°), `rows × columns` detector, shifts
     /// drawn uniformly in ±`maximumShift` (seeded), plus `axisOffset` on
     /// every horizontal shift and Gaussian noise of `noise` × the maximum.
-    init(projections: Int = 45, rows: Int = 32, columns: Int = 40, maximumShift: Double = 2,
+    public init(projections: Int = 45, rows: Int = 32, columns: Int = 40, maximumShift: Double = 2,
          axisOffset: Double = 0, noise: Double = 0, seed: UInt64 = 7, shiftVertical: Bool = true,
          shiftHorizontal: Bool = true) {
         var generator = SplitMix(seed: seed)
@@ -59,7 +63,7 @@ struct SimulatedStack {
     }
 
     /// RMS of `found − true` after removing the mean.
-    static func rmsAfterMean(_ found: [Double], _ truth: [Double]) -> Double {
+    public static func rmsAfterMean(_ found: [Double], _ truth: [Double]) -> Double {
         let d = zip(found, truth).map { $0 - $1 }
         let mean = d.reduce(0, +) / Double(d.count)
         return (d.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(d.count)).squareRoot()
@@ -68,7 +72,7 @@ struct SimulatedStack {
     /// RMS of `found − true` after removing its least-squares fit on
     /// (1, cos θ, sin θ) (a translation of the sample and a common offset,
     /// which no consistency cost can see).
-    static func rmsAfterSinusoid(_ found: [Double], _ truth: [Double], anglesDegrees: [Double]) -> Double {
+    public static func rmsAfterSinusoid(_ found: [Double], _ truth: [Double], anglesDegrees: [Double]) -> Double {
         let d = zip(found, truth).map { $0 - $1 }
         let basis: [[Double]] = [anglesDegrees.map { _ in 1 }, anglesDegrees.map { cos($0 * .pi / 180) },
                                  anglesDegrees.map { sin($0 * .pi / 180) }]
@@ -94,7 +98,7 @@ struct SimulatedStack {
 }
 
 /// A small seeded generator (SplitMix64) so simulations are reproducible.
-struct SplitMix {
+struct SplitMix: Sendable {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
