@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "BeamlineRegistration", targets: ["BeamlineRegistration"]),
         .library(name: "BeamlineTomography", targets: ["BeamlineTomography"]),
         .library(name: "BeamlineDetector", targets: ["BeamlineDetector"]),
+        .library(name: "BeamlineCrystallography", targets: ["BeamlineCrystallography"]),
         .executable(name: "beamline", targets: ["beamline"]),
     ],
     dependencies: [
@@ -44,7 +45,7 @@ let package = Package(
         // MARK: - Layers
         // Bands, each importing only lower bands (never a peer):
         //   BeamlineTensor < {BeamlineOperators, BeamlineIO} < {BeamlineSparse, BeamlineSolvers}
-        //   < {BeamlineRegistration, BeamlineTomography, BeamlineDetector} < Beamline < BeamlineCLI.
+        //   < {BeamlineRegistration, BeamlineTomography, BeamlineDetector, BeamlineCrystallography} < Beamline < BeamlineCLI.
         .target(
             name: "BeamlineTensor",
             dependencies: [
@@ -86,12 +87,16 @@ let package = Package(
             name: "BeamlineDetector",
             dependencies: ["BeamlineTensor", "BeamlineOperators", "BeamlineIO", "BeamlineSparse", "BeamlineSolvers"]),
         .target(
+            name: "BeamlineCrystallography",
+            dependencies: ["BeamlineTensor", "BeamlineIO", "BeamlineSolvers"]),
+        .target(
             name: "Beamline",
             dependencies: [
                 "BeamlineTensor", "BeamlineOperators", "BeamlineIO", "BeamlineSparse", "BeamlineSolvers",
                 "BeamlineRegistration",
                 "BeamlineTomography",
                 "BeamlineDetector",
+                "BeamlineCrystallography",
                 .product(name: "Numerics", package: "swift-numerics"),
             ]),
         .target(
@@ -140,6 +145,10 @@ let package = Package(
         .testTarget(
             name: "BeamlineDetectorTests",
             dependencies: ["BeamlineTestSupport", "BeamlineDetector", "BeamlineSolvers", "BeamlineOperators", "BeamlineSparse", "BeamlineIO", "BeamlineTensor"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "BeamlineCrystallographyTests",
+            dependencies: ["BeamlineTestSupport", "BeamlineCrystallography", "BeamlineSolvers", "BeamlineIO", "BeamlineTensor"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "BeamlineCLITests",

@@ -1,4 +1,5 @@
 // The umbrella module: `import Beamline` brings in every layer.
+@_exported import BeamlineCrystallography
 @_exported import BeamlineDetector
 @_exported import BeamlineIO
 @_exported import BeamlineOperators
