@@ -131,19 +131,19 @@ enum CrystallographyDemo {
         let clock = ContinuousClock()
         let start = clock.now
         let sim = try CBCSimulation(.init(frames: 4, streaksPerFrame: 60, symmetry: .mmm, seed: seed))
-        let configuration = ScalingConfiguration(bandwidth: 0.2, rounds: 8, fitIterations: 10)
+        let configuration = ScalingConfiguration(bandwidth: 0.2, rounds: 20, fitIterations: 10)
         let merged = try IntensityScaler(table: sim.table, gridShape: (24, 24), symmetry: .mmm).train(configuration)
         let unmerged = try IntensityScaler(table: sim.table, gridShape: (24, 24), symmetry: .none).train(configuration)
         let reflections = try merged.scaler.mergedReflections(merged.x, symmetry: .mmm)
         let errorMerged = sim.recoveryError(reflections)
-        let errorUnmerged = sim.recoveryError(try unmerged.scaler.mergedReflections(unmerged.x, symmetry: .mmm))
+        let errorUnmerged = sim.recoveryError(try unmerged.scaler.mergedReflections(unmerged.x, symmetry: .none))
         let hkl = directory.appendingPathComponent("cbc_sfac.hkl")
         try HKLFile.write(reflections.normalisedBySigma, to: hkl)
         return """
             beamline demo: convergent-beam crystallography scaling of a simulated table (\(sim.table.count) rows, \
             4 frames, 240 streaks, Poisson noise, mmm structure factors)
-              relative RMS error of the recovered |q|²: merged in the fit (mmm) \(format(errorMerged)), \
-            unmerged fit \(format(errorUnmerged)); \(merged.rounds) rounds, Poisson error \
+              relative RMS error of the recovered |q|²: merged by mmm in the fit \(format(errorMerged)), \
+            without merging \(format(errorUnmerged)); \(merged.rounds) rounds, Poisson error \
             \(format(merged.errors.first!)) → \(format(merged.errors.last!))
               whole CBC part \(milliseconds(clock.now - start)) ms; wrote \(hkl.path)
             """

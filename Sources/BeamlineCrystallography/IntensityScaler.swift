@@ -62,6 +62,7 @@ public struct IntensityScaler: Sendable {
     let groupStart: Column<Int32>     // pixel groups: rows groupStart[p]..<groupStart[p+1]
     let blockGroups: [Int]            // blocks of whole frames: groups blockGroups[b]..<blockGroups[b+1]
     let frameRows: [Int]              // rows of frame position f: frameRows[f]..<frameRows[f+1]
+    let firstNegativeCount: Int?      // table row of the first negative count, if any
 
     /// Rows per block of the parallel loops (whole frames, at least this many rows).
     static let blockRows = 1 << 15
@@ -136,6 +137,7 @@ public struct IntensityScaler: Sendable {
             }
         }
 
+        self.firstNegativeCount = table.counts.firstIndex { $0 < 0 }
         self.table = table
         self.symmetry = symmetry
         self.maps = maps
@@ -321,9 +323,9 @@ public struct IntensityScaler: Sendable {
     }
 
     func checkCounts() throws(CrystallographyError) {
-        for j in 0..<counts.count where counts[j] < 0 {
+        if let row = firstNegativeCount {
             throw .invalidArgument(name: "I_raw", expected: "non-negative photon counts for the Poisson criterion",
-                                   received: "\(counts[j]) at row \(order[j])")
+                                   received: "\(table.counts[row]) at row \(row)")
         }
     }
 

@@ -88,7 +88,8 @@ public struct CBCSimulation: Sendable {
         configuration = c
         var rng = SplitMix64(seed: c.seed)
         var frames: [Int32] = [], streaks: [Int32] = [], xs: [Int32] = [], ys: [Int32] = []
-        var profile: [Float] = [], kins: [SIMD2<Float>] = [], hkl: [SIMD3<Int32>] = [], lambdaRow: [Double] = []
+        var profile: [Float] = [], kins: [SIMD2<Float>] = [], hkl: [SIMD3<Int32>] = []
+        var counts: [Float] = []
         var streakID: Int32 = 0
         let m = c.maximumIndex
         let size = c.detectorSize
@@ -119,23 +120,18 @@ public struct CBCSimulation: Sendable {
                         frames.append(Int32(n)); streaks.append(streakID); xs.append(Int32(px)); ys.append(Int32(py))
                         profile.append(Float(f2)); kins.append(SIMD2<Float>(Float(u.x), Float(u.y))); hkl.append(h)
                         let model = intensity * Self.trueMap(frame: n, at: u) * Double(Float(f2))
-                        lambdaRow.append(model)
                         pixelLambda[py * size + px] += model
                     }
                 }
                 streakID += 1
             }
-            for j in firstRow..<frames.count { lambdaRow[j] = pixelLambda[Int(ys[j]) * size + Int(xs[j])] }
-        }
-        // Counts: one draw per pixel, shared by the rows of the pixel.
-        var drawn: [Int64: Float] = [:]
-        var counts = [Float](repeating: 0, count: frames.count)
-        for j in 0..<frames.count {
-            let key = Int64(frames[j]) << 42 | Int64(ys[j]) << 21 | Int64(xs[j])
-            if let v = drawn[key] { counts[j] = v; continue }
-            let v = c.poissonNoise ? Float(rng.nextPoisson(lambdaRow[j])) : Float(lambdaRow[j])
-            drawn[key] = v
-            counts[j] = v
+            // Counts: one draw per pixel, shared by the rows of the pixel.
+            var drawn = [Float](repeating: -1, count: size * size)
+            for j in firstRow..<frames.count {
+                let p = Int(ys[j]) * size + Int(xs[j])
+                if drawn[p] < 0 { drawn[p] = c.poissonNoise ? Float(rng.nextPoisson(pixelLambda[p])) : Float(pixelLambda[p]) }
+                counts.append(drawn[p])
+            }
         }
         table = try CBCTable(frames: frames, streaks: streaks, x: xs, y: ys, counts: counts,
                              background: [Float](repeating: Float(c.background), count: frames.count), profile: profile,

@@ -24,9 +24,9 @@ func poissonNoiseLevel(_ sim: CBCSimulation, symmetry: PointGroupSymmetry) -> Do
 struct CBCSimulationTests {
     // Training rounds: enough for the error to level off on these tables
     // (the error changes by < 1e-5 relative in the last rounds).
-    static let configuration = ScalingConfiguration(bandwidth: 0.2, rounds: 8, fitIterations: 10)
+    static let configuration = ScalingConfiguration(bandwidth: 0.2, rounds: 20, fitIterations: 10)
 
-    @Test("both symmetries: merged fits recover |q|² to within 3× the Poisson noise; merging reduces the error",
+    @Test("both symmetries: merged fits recover |q|² to within the Poisson noise and map bias; merging reduces the error",
           arguments: [PointGroupSymmetry.mmm, .fourMM])
     func recovery(symmetry: PointGroupSymmetry) throws {
         let sim = try CBCSimulation(.init(symmetry: symmetry, seed: 3))
@@ -39,14 +39,16 @@ struct CBCSimulationTests {
         let merged = try IntensityScaler(table: sim.table, gridShape: (24, 24), symmetry: symmetry).train(Self.configuration)
         let unmerged = try IntensityScaler(table: sim.table, gridShape: (24, 24), symmetry: .none).train(Self.configuration)
         let errMerged = sim.recoveryError(try merged.scaler.mergedReflections(merged.x, symmetry: symmetry))
-        let errUnmerged = sim.recoveryError(try unmerged.scaler.mergedReflections(unmerged.x, symmetry: symmetry))
+        // Each distinct (h, k, l) of the unmerged fit on its own.
+        let errUnmerged = sim.recoveryError(try unmerged.scaler.mergedReflections(unmerged.x, symmetry: .none))
         print("CBC recovery \(symmetry.rawValue): merged \(errMerged), unmerged \(errUnmerged), Poisson noise \(noise), rounds \(merged.rounds)")
-        // Measured on this table (seed 3, 2026-12-03): mmm merged 0.034,
-        // unmerged 0.082, Poisson bound 0.0137; 4mm merged 0.022, unmerged
-        // 0.049, bound 0.0114. The maps are estimated too: on a noise-free
-        // table the kernel-regression bias alone leaves 0.027 (test below),
-        // hence 3× the known-maps Poisson bound.
-        #expect(errMerged <= 3 * noise, "merged \(errMerged) vs noise \(noise)")
+        // Measured (seed 3, 20 rounds, 2026-12-03): mmm merged 0.036, unmerged
+        // 0.048, Poisson bound 0.014; 4mm merged 0.031, unmerged 0.040, bound 0.011. The maps
+        // are estimated too: on a noise-free table the kernel-regression bias
+        // alone leaves 0.024 (noiseFree below). Tolerance: 3× the known-maps
+        // Poisson bound and a 0.025 bias, added in quadrature.
+        let bound = ((3 * noise) * (3 * noise) + 0.025 * 0.025).squareRoot()
+        #expect(errMerged <= bound, "merged \(errMerged) vs bound \(bound)")
         #expect(errMerged < errUnmerged, "merged \(errMerged) vs unmerged \(errUnmerged)")
         #expect(merged.errors.last! < merged.errors.first!)
         // No NaN in the merged output.
@@ -54,7 +56,7 @@ struct CBCSimulationTests {
         #expect(!m.intensity.contains { !$0.isFinite } && !m.sigma.contains { !$0.isFinite })
     }
 
-    @Test("noise-free table: recovery limited only by the map estimate (< 3 %)")
+    @Test("noise-free table: recovery limited only by the map estimate (< 3 %; measured 0.024)")
     func noiseFree() throws {
         let sim = try CBCSimulation(.init(symmetry: .mmm, poissonNoise: false, seed: 5))
         let r = try IntensityScaler(table: sim.table, gridShape: (24, 24), symmetry: .mmm).train(Self.configuration)
