@@ -179,7 +179,35 @@ public struct IntensityScaler: Sendable {
     ///
     /// - Throws: as ``init(table:maps:symmetry:)``.
     public func replacingMaps(_ maps: ProjectionMaps) throws(CrystallographyError) -> IntensityScaler {
-        try IntensityScaler(table: table, maps: maps, symmetry: symmetry)
+        guard maps.frames == self.maps.frames else { return try IntensityScaler(table: table, maps: maps, symmetry: symmetry) }
+        // Same frames: keep the row layout, interpolate the new maps.
+        return IntensityScaler(layoutOf: self, maps: maps)
+    }
+
+    /// `other`'s table, symmetry and row layout with new maps on the same frames.
+    init(layoutOf other: IntensityScaler, maps: ProjectionMaps) {
+        table = other.table
+        symmetry = other.symmetry
+        self.maps = maps
+        streakIDs = other.streakIDs
+        reflections = other.reflections
+        streakReflection = other.streakReflection
+        streakFrame = other.streakFrame
+        streakRows = other.streakRows
+        order = other.order
+        rowStreak = other.rowStreak
+        counts = other.counts
+        background = other.background
+        profile = other.profile
+        kins = other.kins
+        groupStart = other.groupStart
+        blockGroups = other.blockGroups
+        frameRows = other.frameRows
+        firstNegativeCount = other.firstNegativeCount
+        let chi = Self.interpolate(maps, kins: other.kins, frameRows: other.frameRows)
+        self.chi = Column(chi)
+        let profile = other.profile
+        self.weight = Column((0..<chi.count).map { chi[$0] * profile[$0] })
     }
 
     static func interpolate(_ maps: ProjectionMaps, kins: Column<SIMD2<Float>>, frameRows: [Int]) -> [Float] {

@@ -132,23 +132,35 @@ extension IntensityScaler {
         let y0 = lowerBound(minY, gy), y1 = upperBound(maxY, gy) + 1
         let w = x1 - x0, hgt = y1 - y0
         var num = [Double](repeating: 0, count: w * hgt), den = num
+        // The Gaussian is separable: exp(−(dx² + dy²)/2h²) = exp(−dx²/2h²) · exp(−dy²/2h²),
+        // so each row needs nx + ny exponentials instead of nx · ny.
+        var kx = [Double](repeating: 0, count: nx), ky = [Double](repeating: 0, count: gy.count)
         let cut = 4 * h, inv = -0.5 / (h * h)
-        for j in rows {
-            let ux = Double(kins[j].x), uy = Double(kins[j].y)
-            let fp = Double(profile[j])
-            let yw = signal[j] * fp, ww = a[Int(streak[j])] * fp * fp
-            let ix0 = Swift.min(Swift.max(lowerBound(ux - cut, gx), x0), x1)
-            let ix1 = Swift.min(Swift.max(upperBound(ux + cut, gx) + 1, x0), x1)
-            let iy0 = Swift.min(Swift.max(lowerBound(uy - cut, gy), y0), y1)
-            let iy1 = Swift.min(Swift.max(upperBound(uy + cut, gy) + 1, y0), y1)
-            for iy in iy0..<iy1 {
-                let dy = gy[iy] - uy
-                for ix in ix0..<ix1 {
-                    let dx = gx[ix] - ux
-                    let k = Foundation.exp(inv * (dx * dx + dy * dy))
-                    let idx = (iy - y0) * w + (ix - x0)
-                    num[idx] += yw * k
-                    den[idx] += ww * k
+        num.withUnsafeMutableBufferPointer { num in
+            den.withUnsafeMutableBufferPointer { den in
+                kx.withUnsafeMutableBufferPointer { kx in
+                    ky.withUnsafeMutableBufferPointer { ky in
+                        for j in rows {
+                            let ux = Double(kins[j].x), uy = Double(kins[j].y)
+                            let fp = Double(profile[j])
+                            let yw = signal[j] * fp, ww = a[Int(streak[j])] * fp * fp
+                            let ix0 = Swift.min(Swift.max(lowerBound(ux - cut, gx), x0), x1)
+                            let ix1 = Swift.min(Swift.max(upperBound(ux + cut, gx) + 1, x0), x1)
+                            let iy0 = Swift.min(Swift.max(lowerBound(uy - cut, gy), y0), y1)
+                            let iy1 = Swift.min(Swift.max(upperBound(uy + cut, gy) + 1, y0), y1)
+                            if ix0 >= ix1 || iy0 >= iy1 { continue }
+                            for ix in ix0..<ix1 { let dx = gx[ix] - ux; kx[ix] = Foundation.exp(inv * dx * dx) }
+                            for iy in iy0..<iy1 { let dy = gy[iy] - uy; ky[iy] = Foundation.exp(inv * dy * dy) }
+                            for iy in iy0..<iy1 {
+                                let yk = yw * ky[iy], wk = ww * ky[iy]
+                                let base = (iy - y0) * w - x0
+                                for ix in ix0..<ix1 {
+                                    num[base + ix] += yk * kx[ix]
+                                    den[base + ix] += wk * kx[ix]
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }

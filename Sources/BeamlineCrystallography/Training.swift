@@ -38,7 +38,7 @@ public enum ScalingStopReason: String, Sendable, Hashable {
     case roundLimit = "round limit"
     /// The relative improvement of a round was ≤ ``ScalingConfiguration/valueTolerance``.
     case valueTolerance = "value tolerance"
-    /// The progress callback returned ``ProgressAction/stop``.
+    /// The progress callback returned `ProgressAction.stop`.
     case cancelled
 }
 
@@ -70,7 +70,7 @@ extension IntensityScaler {
     ///
     /// `progress` is called after every L-BFGS iteration (iteration =
     /// L-BFGS iterations so far, maximum = rounds × fitIterations, value =
-    /// the current error); returning ``ProgressAction/stop`` ends training
+    /// the current error); returning `ProgressAction.stop` ends training
     /// with the last consistent state and ``ScalingStopReason/cancelled``.
     ///
     /// - Throws: ``CrystallographyError/argument(_:)`` for bad parameters

@@ -304,6 +304,26 @@ struct CBCMapTests {
         #expect(throws: CrystallographyError.self) { try HKLFile.parse("1 2 3 4.0\n") }
     }
 
+    @Test("unmerging the mmm parameters to the streaks and merging them for another symmetry keeps the model")
+    func unmergeAndMerge() throws {
+        let fx = try CBCFixture()
+        let mmm = try fx.scaler(.mmm)
+        let x = try fx.doubles("x_mmm")
+        let (intercepts, _) = try mmm.model(x)
+        let theta = try mmm.unmergedTheta(x)
+        for target in [PointGroupSymmetry.none, .fourMM] {
+            let other = mmm.merged(target)
+            let y = try other.mergingTheta(intercepts: intercepts, theta: theta)
+            #expect(y.count == other.parameterCount)
+            // In this table every 4mm and every (h, k, l) class lies within one mmm class,
+            // so the model is unchanged.
+            let a = try mmm.modelledCounts(x), b = try other.modelledCounts(y)
+            #expect(maxRelative(b, a) <= 1e-12)
+            #expect(abs(try other.criterion(y).value - mmm.criterion(x).value) <= 1e-12 * abs(try mmm.criterion(x).value))
+        }
+        #expect(throws: CrystallographyError.self) { try mmm.mergingTheta(intercepts: [0], theta: theta) }
+    }
+
     @Test("symmetry representatives: mmm takes |h|,|k|,|l|; 4mm also orders |h| ≤ |k|")
     func representatives() {
         #expect(PointGroupSymmetry.mmm.representative(of: SIMD3(-1, 2, -3)) == SIMD3(1, 2, 3))
