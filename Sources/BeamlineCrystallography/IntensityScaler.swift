@@ -47,6 +47,8 @@ public struct IntensityScaler: Sendable {
 
     /// The number of streaks (intercepts).
     public var streakCount: Int { streakIDs.count }
+    /// The number of distinct pixels (frame, x, y) of the table.
+    public var pixelCount: Int { groupStart.count - 1 }
     /// The length of the parameter vector.
     public var parameterCount: Int { streakIDs.count + reflections.count }
 
