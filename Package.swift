@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "BeamlineTomography", targets: ["BeamlineTomography"]),
         .library(name: "BeamlineDetector", targets: ["BeamlineDetector"]),
         .library(name: "BeamlineAlignment", targets: ["BeamlineAlignment"]),
+        .library(name: "BeamlineCrystallography", targets: ["BeamlineCrystallography"]),
         .executable(name: "beamline", targets: ["beamline"]),
     ],
     dependencies: [
@@ -45,7 +46,8 @@ let package = Package(
         // MARK: - Layers
         // Bands, each importing only lower bands (never a peer):
         //   BeamlineTensor < {BeamlineOperators, BeamlineIO} < {BeamlineSparse, BeamlineSolvers}
-        //   < {BeamlineRegistration, BeamlineTomography, BeamlineDetector} < Beamline < BeamlineCLI.
+        //   < {BeamlineRegistration, BeamlineTomography, BeamlineDetector, BeamlineCrystallography} < BeamlineAlignment
+        //   < Beamline < BeamlineCLI.
         .target(
             name: "BeamlineTensor",
             dependencies: [
@@ -92,6 +94,9 @@ let package = Package(
             dependencies: ["BeamlineTensor", "BeamlineOperators", "BeamlineSolvers", "BeamlineRegistration",
                            "BeamlineTomography", .product(name: "Numerics", package: "swift-numerics")]),
         .target(
+            name: "BeamlineCrystallography",
+            dependencies: ["BeamlineTensor", "BeamlineIO", "BeamlineSolvers"]),
+        .target(
             name: "Beamline",
             dependencies: [
                 "BeamlineTensor", "BeamlineOperators", "BeamlineIO", "BeamlineSparse", "BeamlineSolvers",
@@ -99,6 +104,7 @@ let package = Package(
                 "BeamlineTomography",
                 "BeamlineDetector",
                 "BeamlineAlignment",
+                "BeamlineCrystallography",
                 .product(name: "Numerics", package: "swift-numerics"),
             ]),
         .target(
@@ -151,6 +157,10 @@ let package = Package(
         .testTarget(
             name: "BeamlineAlignmentTests",
             dependencies: ["BeamlineTestSupport", "BeamlineAlignment", "BeamlineTomography", "BeamlineSolvers", "BeamlineTensor"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "BeamlineCrystallographyTests",
+            dependencies: ["BeamlineTestSupport", "BeamlineCrystallography", "BeamlineSolvers", "BeamlineIO", "BeamlineTensor"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "BeamlineCLITests",

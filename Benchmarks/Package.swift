@@ -13,6 +13,7 @@ let benchmarkTargets: [(name: String, sharedInputs: Bool)] = [
     ("RaytraceBenchmarks", true),
     ("ReconstructionBenchmarks", true),
     ("IOBenchmarks", false),
+    ("CrystallographyBenchmarks", false),
 ]
 
 let package = Package(

@@ -1,5 +1,6 @@
 // The umbrella module: `import Beamline` brings in every layer.
 @_exported import BeamlineAlignment
+@_exported import BeamlineCrystallography
 @_exported import BeamlineDetector
 @_exported import BeamlineIO
 @_exported import BeamlineOperators

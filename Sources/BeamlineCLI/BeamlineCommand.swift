@@ -17,6 +17,7 @@ public struct BeamlineCommand: ParsableCommand {
             ProjectCommand.self, ReconstructCommand.self,
             RaytraceCommand.self, DeconvolveCommand.self,
             AlignCommand.self,
+            CBCScaleCommand.self,
         ]
     )
 

@@ -107,6 +107,7 @@ struct DemoCommand: ParsableCommand {
                 throw CommandError("--detector \(detector): \(error)")
             }
         }
+        print(try CrystallographyDemo.run(in: directory, seed: seed))  // CBC scaling part
     }
 
     /// Phantom → projections → Poisson noise → SIRT → error and PNG preview.

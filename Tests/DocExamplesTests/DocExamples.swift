@@ -14,6 +14,18 @@ func example_README_md_1() throws {
     try NumpyFile.write(gram, to: URL(fileURLWithPath: "gram.npy"))
 }
 
+// docs/crystallography.md, example 1
+func example_docs_crystallography_md_1() throws {
+    let table = try CBCTable.read(from: URL(fileURLWithPath: "table.h5"))   // or table.npz
+    let scaler = try IntensityScaler(table: table, gridShape: (nx: 32, ny: 32), symmetry: .mmm)
+    let result = try scaler.train(ScalingConfiguration(bandwidth: 0.2, rounds: 10, fitIterations: 10,
+                                                       valueTolerance: 1e-6, criterion: .poisson))
+    let merged = try result.scaler.mergedReflections(result.x, symmetry: .mmm)
+    try HKLFile.write(merged.normalisedBySigma, to: URL(fileURLWithPath: "sfac.hkl"))
+    try result.scaler.maps.write(to: URL(fileURLWithPath: "maps.h5"))
+    print(result.errors)   // the error at the start and after each round
+}
+
 // docs/detector.md, example 1
 func example_docs_detector_md_1() throws {
     let image = Tensor<Double>.zeros([1043, 981])
