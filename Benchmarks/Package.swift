@@ -13,6 +13,7 @@ let benchmarkTargets: [(name: String, sharedInputs: Bool)] = [
     ("RaytraceBenchmarks", true),
     ("ReconstructionBenchmarks", true),
     ("IOBenchmarks", false),
+    ("AlignmentBenchmarks", false),
 ]
 
 let package = Package(
