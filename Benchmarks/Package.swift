@@ -14,6 +14,7 @@ let benchmarkTargets: [(name: String, sharedInputs: Bool)] = [
     ("ReconstructionBenchmarks", true),
     ("IOBenchmarks", false),
     ("CrystallographyBenchmarks", false),
+    ("AlignmentBenchmarks", false),
 ]
 
 let package = Package(

@@ -33,24 +33,27 @@ struct AlignInput: ParsableArguments {
     @Option(help: "Sub-pixel shift method: linear, fourier or spline.")
     var method: ShiftMethod = .linear
 
-    @Option(name: .customLong("max-iterations"), help: "Adam iterations per stage (toupy's maxit).")
-    var maxIterations = 200
+    @Option(name: .customLong("max-iterations"), help: "Adam iterations per stage (toupy's maxit; default 400 vertical, 200 horizontal).")
+    var maxIterations: Int?
 
-    @Option(name: .customLong("pixel-tolerance"), help: "Stop when no shift moves more than this in an iteration (pixels; toupy's pixtol).")
-    var pixelTolerance = 0.002
+    @Option(name: .customLong("pixel-tolerance"), help: "Stop when no shift moves more than this in an iteration (pixels; toupy's pixtol; default 0.0002 vertical, 0.002 horizontal).")
+    var pixelTolerance: Double?
 
-    @Option(name: .customLong("step-size"), help: "Adam's first step (pixels).")
-    var stepSize = 0.5
+    @Option(name: .customLong("step-size"), help: "Adam's first step (pixels; default 0.5).")
+    var stepSize: Double?
 
-    @Option(name: .customLong("step-decay"), help: "Factor applied to the step after every iteration, in (0, 1].")
-    var stepDecay = 0.97
+    @Option(name: .customLong("step-decay"), help: "Factor applied to the step after every iteration, in (0, 1] (default 0.96 vertical, 0.97 horizontal).")
+    var stepDecay: Double?
 
     @Option(help: "Stop when the cost improves by less than this fraction in an iteration (toupy's rtol; 0 = off).")
-    var rtol = 0.0
+    var rtol: Double?
 
-    var optimizer: AlignmentOptimizer {
-        AlignmentOptimizer(stepSize: stepSize, stepSizeDecay: stepDecay, maximumIterations: maxIterations,
-                           pixelTolerance: pixelTolerance, relativeTolerance: rtol)
+    /// `base` with the options given on the command line.
+    func optimizer(_ base: AlignmentOptimizer) -> AlignmentOptimizer {
+        AlignmentOptimizer(stepSize: stepSize ?? base.stepSize, stepSizeDecay: stepDecay ?? base.stepSizeDecay,
+                           maximumIterations: maxIterations ?? base.maximumIterations,
+                           pixelTolerance: pixelTolerance ?? base.pixelTolerance,
+                           relativeTolerance: rtol ?? base.relativeTolerance)
     }
 
     func loadStack() throws -> Tensor<Double> { try ArrayFiles.loadDoubles(stack, option: "--stack") }
@@ -111,7 +114,8 @@ struct VerticalOptions: ParsableArguments {
             range = a..<b
         }
         return VerticalAlignment.Options(horizontalMargin: margin, rows: range, polynomialOrder: polyOrder,
-                                         shiftMethod: input.method, alignHorizontally: alignX, optimizer: input.optimizer)
+                                         shiftMethod: input.method, alignHorizontally: alignX,
+                                         optimizer: input.optimizer(VerticalAlignment.defaultOptimizer))
     }
 }
 
@@ -151,7 +155,7 @@ struct HorizontalOptions: ParsableArguments {
         HorizontalAlignment.Options(centralSlice: centralSlice, slices: slices, filter: filter, frequencyCutoffs: schedule?.values ?? [1],
                                     circle: !noCircle, clipLow: clipLow, clipHigh: clipHigh, shiftMethod: input.method,
                                     gradient: gradient, multiresolutionFactor: multiresolution,
-                                    coarseIterations: coarseIterations, optimizer: input.optimizer)
+                                    coarseIterations: coarseIterations, optimizer: input.optimizer(AlignmentOptimizer()))
     }
 }
 

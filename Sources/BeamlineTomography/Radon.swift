@@ -121,9 +121,16 @@ public enum Radon {
     @inlinable @inline(__always)
     static func bilinear<S: OperatorScalar>(_ image: UnsafePointer<S>, _ n: Int, _ r: Double, _ c: Double) -> Double {
         guard r > -1 && r < Double(n) && c > -1 && c < Double(n) else { return 0 }
-        let fr = r.rounded(.down), fc = c.rounded(.down)
-        let (dr, dc) = (r - fr, c - fc)
-        let (r0, c0) = (Int(fr), Int(fc))
+        // floor by truncation (r, c > −1, so r + 1 > 0): the same values as
+        // rounded(.down) without the libm call.
+        let (r0, c0) = (Int(r + 1) - 1, Int(c + 1) - 1)
+        let (dr, dc) = (r - Double(r0), c - Double(c0))
+        if r0 >= 0 && c0 >= 0 && r0 + 1 < n && c0 + 1 < n {
+            let i = r0 * n + c0
+            let top = (1 - dc) * Double(image[i]) + dc * Double(image[i + 1])
+            let bottom = (1 - dc) * Double(image[i + n]) + dc * Double(image[i + n + 1])
+            return (1 - dr) * top + dr * bottom
+        }
         func pixel(_ i: Int, _ j: Int) -> Double { i >= 0 && i < n && j >= 0 && j < n ? Double(image[i * n + j]) : 0 }
         let top = (1 - dc) * pixel(r0, c0) + dc * pixel(r0, c0 + 1)
         let bottom = (1 - dc) * pixel(r0 + 1, c0) + dc * pixel(r0 + 1, c0 + 1)
@@ -380,9 +387,16 @@ public struct RadonProjector<Scalar: OperatorScalar>: LinearOperator, Sendable {
                         let xc = ca * Double(c) + sa * Double(r) - center * (ca + sa - 1)
                         let yr = -sa * Double(c) + ca * Double(r) - center * (ca - sa - 1)
                         guard yr > -1 && yr < Double(n) && xc > -1 && xc < Double(n) else { continue }
-                        let fr = yr.rounded(.down), fc = xc.rounded(.down)
-                        let (dr, dc) = (yr - fr, xc - fc)
-                        let (r0, c0) = (Int(fr), Int(fc))
+                        let (r0, c0) = (Int(yr + 1) - 1, Int(xc + 1) - 1)   // floor (yr, xc > −1)
+                        let (dr, dc) = (yr - Double(r0), xc - Double(c0))
+                        if r0 >= 0 && c0 >= 0 && r0 + 1 < n && c0 + 1 < n {
+                            let i = r0 * n + c0
+                            out[i] += value * (1 - dr) * (1 - dc)
+                            out[i + 1] += value * (1 - dr) * dc
+                            out[i + n] += value * dr * (1 - dc)
+                            out[i + n + 1] += value * dr * dc
+                            continue
+                        }
                         add(r0, c0, value * (1 - dr) * (1 - dc))
                         add(r0, c0 + 1, value * (1 - dr) * dc)
                         add(r0 + 1, c0, value * dr * (1 - dc))

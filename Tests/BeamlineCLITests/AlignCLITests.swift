@@ -24,7 +24,9 @@ import Testing
             ["align", "vertical", "--stack", p("stack.npy"), "--rows", "2:14", "--max-iterations", "20", "--out", p("v.npy")])
             as? AlignVerticalCommand)
         try vertical.run()
-        let expected = try VerticalAlignment.align(sim.stack, options: .init(rows: 2..<14, optimizer: .init(maximumIterations: 20)))
+        var optimizer = VerticalAlignment.defaultOptimizer
+        optimizer.maximumIterations = 20
+        let expected = try VerticalAlignment.align(sim.stack, options: .init(rows: 2..<14, optimizer: optimizer))
         #expect(try NumpyFile.read(Double.self, from: URL(fileURLWithPath: p("v.npy"))) == expected.shifts.shiftstack)
 
         let horizontal = try #require(try BeamlineCommand.parseAsRoot(
