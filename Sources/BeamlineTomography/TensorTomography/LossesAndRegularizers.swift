@@ -62,9 +62,9 @@ public enum TensorRegularizer: Sendable, Hashable {
     /// `Σ h(c)`, `h = c²/(2δ)` for `|c| < δ`, else `|c| − δ/2`.
     case huberNorm(delta: Double)
     /// `Σ_voxel,channel n`, `n = √(Σ_neighbours (c − c_nb)²)` over the
-    /// (mumott's `TotalVariation()` default is `delta: 0.01`)
     /// face neighbours inside the volume; with `delta`, `n` is replaced by
-    /// `n²/(2δ)` where `n < δ` and `n − δ/2` elsewhere (mumott's options).
+    /// `n²/(2δ)` where `n < δ` and `n − δ/2` elsewhere (mumott's options;
+    /// mumott's `TotalVariation()` default is `delta: 0.01`).
     case totalVariation(delta: Double?)
     /// `Σ r²` with `r = ½(6c − Σ_neighbours c_nb)` (neighbours inside the volume).
     case laplacian
