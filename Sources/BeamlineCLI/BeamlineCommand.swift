@@ -16,6 +16,7 @@ public struct BeamlineCommand: ParsableCommand {
             RegisterCommand.self, ShiftCommand.self,
             ProjectCommand.self, ReconstructCommand.self,
             RaytraceCommand.self, DeconvolveCommand.self,
+            TensorReconstructCommand.self,
         ]
     )
 
