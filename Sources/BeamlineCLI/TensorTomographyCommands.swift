@@ -27,8 +27,11 @@ struct TensorReconstructCommand: BeamlineSubcommand {
     @Argument(help: "mumott DataContainer HDF5 file.", completion: .file(extensions: ["h5", "hdf5"]))
     var data: String
 
-    @Option(help: "Basis set: sh (real spherical harmonics) or trivial (one channel per segment).")
+    @Option(help: "Basis set: sh (real spherical harmonics), gk (mumott's Gaussian kernels) or trivial (one channel per segment).")
     var basis = "sh"
+
+    @Option(help: "Grid scale of the Gaussian kernels (2(g+1)² kernels).")
+    var gridScale = 4
 
     @Option(help: "Band limit ℓmax of the spherical harmonics (even).")
     var ellMax = 8
@@ -82,7 +85,8 @@ struct TensorReconstructCommand: BeamlineSubcommand {
 
     func validate() throws {
         try validateIterations(maxIterations)
-        guard ["sh", "trivial"].contains(basis) else { throw ValidationError("--basis must be sh or trivial, received \(basis)") }
+        guard ["sh", "gk", "trivial"].contains(basis) else { throw ValidationError("--basis must be sh, gk or trivial, received \(basis)") }
+        guard gridScale >= 0 else { throw ValidationError("--grid-scale must be ≥ 0, received \(gridScale)") }
         guard ellMax >= 0 && ellMax % 2 == 0 else { throw ValidationError("--ell-max must be even and ≥ 0, received \(ellMax)") }
         if let s = stepSize, !(s > 0 && s.isFinite) { throw ValidationError("--step-size must be > 0, received \(s)") }
         if let b = nesterovWeight, !(b >= 0 && b <= 1) { throw ValidationError("--nesterov-weight must be in [0, 1], received \(b)") }
@@ -154,6 +158,10 @@ struct TensorReconstructCommand: BeamlineSubcommand {
         if let sh {
             if float32 { let (r, c) = try solve(Float.self, sh); summary = keep(r); coefficients = c }
             else { let (r, c) = try solve(Double.self, sh); summary = keep(r); coefficients = c }
+        } else if basis == "gk" {
+            let k = try GaussianKernels(gridScale: gridScale)
+            if float32 { let (r, c) = try solve(Float.self, k); summary = keep(r); coefficients = c }
+            else { let (r, c) = try solve(Double.self, k); summary = keep(r); coefficients = c }
         } else {
             let t = try TrivialBasis(channels: set.geometry.detectorAngles.count)
             if float32 { let (r, c) = try solve(Float.self, t); summary = keep(r); coefficients = c }

@@ -132,6 +132,30 @@ struct TensorTomographyBasisTests {
         #expect(abs(abs(o[0] * d.x + o[1] * d.y + o[2] * d.z) - 1) < 1e-12)
     }
 
+    /// mumott 2.3 `GaussianKernels` (grid scale 2, kernel scale 1.2; grid
+    /// scale 3 without Friedel symmetry): the Kurihara grid and the values at
+    /// the probed points to 1e-12, the adaptive matrix to mumott's tolerance
+    /// (1e-5 of the largest entry); its operator's adjoint is exact.
+    @Test func gaussianKernelsMatchMumott() throws {
+        let f = try Fixtures.load("tensor_tomography.json")
+        let g = try tensorGeometry(f, "saxs")
+        let pc = try g.probedCoordinates()
+        let gk = try GaussianKernels(gridScale: 2, kernelScale: 1.2)
+        #expect(gk.count == 18)
+        #expect(maxAbs(gk.theta, try f.entry("gk_theta").data) <= 1e-12)
+        #expect(maxAbs(gk.phi, try f.entry("gk_phi").data) <= 1e-12)
+        #expect(maxAbs(gk.pointValues(for: pc).elements, try f.entry("gk_points").data) <= 1e-12)
+        let expected = try f.entry("gk_adaptive").data
+        #expect(maxAbs(gk.projectionMatrix(for: pc).elements, expected) <= 1e-5 * expected.map(abs).max()!)
+        let full = try GaussianKernels(gridScale: 3, friedelSymmetry: false)
+        #expect(full.count == 64)
+        #expect(maxAbs(full.pointValues(for: pc).elements, try f.entry("gk_nofriedel_points").data) <= 1e-12)
+        let op = try BasisSetOperator<Double>(matrix: gk.projectionMatrix(for: pc), projectionShape: g.projectionShape)
+        #expect(adjointGap(op, seed: 21) < 1e-12)
+        #expect(throws: TomographyError.self) { try GaussianKernels(gridScale: -1) }
+        #expect(throws: TomographyError.self) { try GaussianKernels(kernelScale: 0) }
+    }
+
     @Test func badInput() throws {
         #expect(throws: TomographyError.self) { try SphericalHarmonics(ellMax: 3) }
         #expect(throws: TomographyError.self) { try SphericalHarmonics(ellMax: -2) }

@@ -15,7 +15,9 @@ Writes Tests/BeamlineTomographyTests/Fixtures/tensor_tomography.json:
   whose coefficients are zero within two voxels of every face (so mumott's
   lower-edge clamp cannot matter), with the SquaredLoss / HuberLoss values;
 - regulariser values and gradients (L1Norm, L2Norm, HuberNorm, TotalVariation,
-  Laplacian, GroupLasso) on a random coefficient array.
+  Laplacian, GroupLasso) on a random coefficient array;
+- GaussianKernels (grid scale 2, kernel scale 1.2; grid scale 3 without Friedel
+  symmetry): grid, values at the probed points, adaptive matrix.
 """
 import os
 import numpy as np
@@ -145,6 +147,15 @@ for name, reg in regs.items():
     r = reg.get_regularization_norm(np.copy(c), get_gradient=True)
     F["reg_" + name + "_value"] = np.array([r["regularization_norm"]])
     F["reg_" + name + "_gradient"] = r["gradient"]
+
+# Gaussian kernels (grid scale 2 -> 18 kernels; 3 without Friedel symmetry -> 64).
+from mumott.methods.basis_sets import GaussianKernels
+pc = cases["saxs"].probed_coordinates
+gk = GaussianKernels(pc, grid_scale=2, kernel_scale_parameter=1.2)
+F["gk_points"] = gk._get_projection_matrix(pc)
+F["gk_adaptive"] = gk.projection_matrix
+F["gk_theta"], F["gk_phi"] = gk._get_kurihara_mesh(2)
+F["gk_nofriedel_points"] = GaussianKernels(pc, grid_scale=3, enforce_friedel_symmetry=False)._get_projection_matrix(pc)
 
 os.makedirs(out_dir, exist_ok=True)
 write(os.path.join(out_dir, "tensor_tomography.json"), F)
