@@ -33,11 +33,12 @@ struct TensorTomographyDataTests {
         #expect(abs(corrected[at: 0, 1, 2, 3] - d.data[at: 0, 1, 2, 3] / d.diode![at: 0, 1, 2]) == 0)
     }
 
-    /// Written files read back identically (mumott's DataContainer also
-    /// loads them: checked by hand with mumott 2.3 in this session, see
-    /// docs/tensor-tomography.md).
+    /// Written files read back identically. With `BEAMLINE_TT_KEEP=path` the
+    /// written file is also kept there, for loading it in mumott's
+    /// DataContainer (docs/tensor-tomography.md).
     @Test func roundTrip() throws {
         let d = try TensorTomographyData(contentsOf: Self.containerURL)
+        if let keep = ProcessInfo.processInfo.environment["BEAMLINE_TT_KEEP"] { try d.write(to: URL(fileURLWithPath: keep)) }
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("tt-roundtrip-\(UUID().uuidString).h5")
         defer { try? FileManager.default.removeItem(at: url) }
         try d.write(to: url)
