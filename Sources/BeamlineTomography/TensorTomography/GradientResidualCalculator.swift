@@ -68,6 +68,7 @@ public struct GradientResidualCalculator<Scalar: OperatorScalar, Basis: TensorBa
     ///   - data: transmission-corrected scattering data `(N, J, K, S)`.
     ///   - weights: per-value weights `(N, J, K, S)`, non-negative (default ones).
     ///   - scalarProjections: optional `(N, J, K, 1)` scalar projections for ``useScalarProjections``.
+    ///   - useScalarProjections: fit the scalar projections instead of the data (default false).
     ///   - integrationSamples: samples per segment (default 3).
     /// - Throws: ``TomographyError`` for shapes that do not match the
     ///   geometry and the basis set's matrix, non-finite data or weights,
