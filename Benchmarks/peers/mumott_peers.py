@@ -95,11 +95,13 @@ def tensor_cases(samples):
     results = {}
     results["tt_residual_gradient_50_120_l8_f64"] = median_ms(
         lambda: calc.get_residuals(get_gradient=True, get_weights=True), samples)
+    print("tt_residual_gradient_50_120_l8_f64", results["tt_residual_gradient_50_120_l8_f64"], "ms", flush=True)
     x = rng.normal(size=(50, 50, 50, 45))
 
     def fwd_adj():
         return p.adjoint(p.forward(x))
     results["tt_projector_fwd_adj_50_120_c45_f64"] = median_ms(fwd_adj, samples)
+    print("tt_projector_fwd_adj_50_120_c45_f64", results["tt_projector_fwd_adj_50_120_c45_f64"], "ms", flush=True)
     # The pipelines want a DataContainer: build one around the same arrays.
     real = DataContainer.__new__(DataContainer)
     real._correct_for_transmission_called = True
@@ -120,10 +122,11 @@ def tensor_cases(samples):
     t0 = time.perf_counter()
     mitra()
     results["tt_mitra20_50_120_l8_f64"] = (time.perf_counter() - t0) * 1e3
+    print("tt_mitra20_50_120_l8_f64", results["tt_mitra20_50_120_l8_f64"], "ms", flush=True)
 
     def sigtt():
         return run_sigtt(real, maxiter=20, ftol=None, basis_set_kwargs=dict(ell_max=8),
-                         optimizer_kwargs=dict(maxiter=20, ftol=None, no_tqdm=True))
+                         optimizer_kwargs=dict(maxiter=20, ftol=None))  # no_tqdm=True crashes mumott 2.3's LBFGS
     t0 = time.perf_counter()
     out = sigtt()
     results["tt_sigtt20_50_120_l8_f64"] = (time.perf_counter() - t0) * 1e3
