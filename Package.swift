@@ -82,7 +82,7 @@ let package = Package(
         .target(
             name: "BeamlineTomography",
             dependencies: [
-                "BeamlineTensor", "BeamlineOperators", "BeamlineSolvers", "CBeamlineKernels",
+                "BeamlineTensor", "BeamlineOperators", "BeamlineSolvers", "BeamlineIO", "CBeamlineKernels",
                 .product(name: "Numerics", package: "swift-numerics"),
             ]),
         .target(

@@ -13,6 +13,18 @@ Install: pip install --no-deps mumott && pip install numba numpy scipy h5py
 Run:     python3 Benchmarks/peers/mumott_peers.py [--quick] [--json out.json]
 (--quick: only the 50^3 x 120 cases of the issue, and SIRT with 5 iterations
 scaled to 20; the 128^3 cases take minutes per call in mumott.)
+
+--tensor: only the tensor-tomography cases (issue 19), as
+ReconstructionBenchmarks' tt_* cases: 50^3 volume, 120 projections with tilts
+(inner 2*pi*i/120 about (0, 0, -1), outer (i mod 4)*pi/12 about (1, 0, 0)),
+detector 50 x 50, 8 segments, SphericalHarmonics(ell_max=8) (45 coefficients):
+one GradientResidualCalculator.get_residuals(get_gradient=True,
+get_weights=True) (tt_residual_gradient_50_120_l8_f64), the 45-channel
+SAXSProjector forward + adjoint (tt_projector_fwd_adj_50_120_c45_f64), and
+run_mitra (use_absorbances=False, SphericalHarmonics ell_max 8) and run_sigtt
+(ell_max 8, ftol None so all 20 iterations may run) with maxiter=20 (mumott's defaults otherwise;
+tt_mitra20_50_120_l8_f64, tt_sigtt20_50_120_l8_f64). mumott's CPU projector
+is float64 only.
 """
 import argparse
 import json
@@ -46,12 +58,97 @@ def median_ms(fn, samples):
     return statistics.median(times)
 
 
+def tensor_cases(samples):
+    from scipy.spatial.transform import Rotation
+    from mumott import DataContainer
+    from mumott.methods.basis_sets import SphericalHarmonics
+    from mumott.methods.residual_calculators import GradientResidualCalculator
+    from mumott.pipelines import run_mitra, run_sigtt
+
+    g = Geometry()
+    for i in range(120):
+        inner, outer = 2 * np.pi * i / 120, (i % 4) * np.pi / 12
+        r = Rotation.from_rotvec(outer * np.array([1., 0., 0.])).as_matrix() @ \
+            Rotation.from_rotvec(inner * np.array([0., 0., -1.])).as_matrix()
+        g.append(GeometryTuple(rotation=r, j_offset=0.0, k_offset=0.0))
+    g.volume_shape = np.array([50, 50, 50])
+    g.projection_shape = np.array([50, 50])
+    g.detector_angles = np.arange(8) * np.pi / 8
+    rng = np.random.default_rng(3)
+
+    class Stack:
+        pass
+
+    class Container:
+        def __init__(self):
+            self.geometry = g
+            self.data = np.abs(rng.normal(size=(120, 50, 50, 8)))
+            self.projections = Stack()
+            self.projections.weights = np.ones_like(self.data)
+            self.projections.diode = None
+
+    dc = Container()
+    sh = SphericalHarmonics(ell_max=8)
+    p = SAXSProjector(g)
+    calc = GradientResidualCalculator(dc, sh, p)
+    calc.coefficients = rng.normal(size=(50, 50, 50, 45))
+    results = {}
+    results["tt_residual_gradient_50_120_l8_f64"] = median_ms(
+        lambda: calc.get_residuals(get_gradient=True, get_weights=True), samples)
+    print("tt_residual_gradient_50_120_l8_f64", results["tt_residual_gradient_50_120_l8_f64"], "ms", flush=True)
+    x = rng.normal(size=(50, 50, 50, 45))
+
+    def fwd_adj():
+        return p.adjoint(p.forward(x))
+    results["tt_projector_fwd_adj_50_120_c45_f64"] = median_ms(fwd_adj, samples)
+    print("tt_projector_fwd_adj_50_120_c45_f64", results["tt_projector_fwd_adj_50_120_c45_f64"], "ms", flush=True)
+    # The pipelines want a DataContainer: build one around the same arrays.
+    real = DataContainer.__new__(DataContainer)
+    real._correct_for_transmission_called = True
+    real._skip_data = False
+    real._nonfinite_replacement_value = None
+    from mumott.core.projection_stack import ProjectionStack, Projection
+    stack = ProjectionStack()
+    for i in range(120):
+        stack.append(Projection(data=dc.data[i], diode=np.ones((50, 50)), weights=np.ones((50, 50, 8)),
+                                rotation=g.rotations[i], j_offset=0.0, k_offset=0.0))
+    stack.geometry.volume_shape = g.volume_shape
+    stack.geometry.detector_angles = g.detector_angles
+    real._projections = stack
+
+    def mitra():
+        return run_mitra(real, use_absorbances=False, BasisSet=SphericalHarmonics, basis_set_kwargs=dict(ell_max=8),
+                         maxiter=20, no_tqdm=True)
+    t0 = time.perf_counter()
+    mitra()
+    results["tt_mitra20_50_120_l8_f64"] = (time.perf_counter() - t0) * 1e3
+    print("tt_mitra20_50_120_l8_f64", results["tt_mitra20_50_120_l8_f64"], "ms", flush=True)
+
+    def sigtt():
+        return run_sigtt(real, maxiter=20, ftol=None, basis_set_kwargs=dict(ell_max=8),
+                         optimizer_kwargs=dict(maxiter=20, ftol=None))  # no_tqdm=True crashes mumott 2.3's LBFGS
+    t0 = time.perf_counter()
+    out = sigtt()
+    results["tt_sigtt20_50_120_l8_f64"] = (time.perf_counter() - t0) * 1e3
+    print("sigtt result:", {k: v for k, v in out["result"].items() if k != "x"})
+    return results
+
+
 def main():
     parser = argparse.ArgumentParser()
+    parser.add_argument("--tensor", action="store_true")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--samples", type=int, default=3)
     parser.add_argument("--json")
     args = parser.parse_args()
+    if args.tensor:
+        results = tensor_cases(args.samples)
+        for name, t in results.items():
+            print(f"{name:40s} {t:12.1f} ms")
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"mumott": "2.3", "median_us": {k: v * 1e3 for k, v in results.items()}}, f, indent=1)
+        return
     cases = [(50, 120, 1), (50, 120, 45)] if args.quick else \
         [(50, 120, 1), (50, 120, 45), (64, 180, 1), (64, 180, 45), (128, 180, 1)]
     results = {}

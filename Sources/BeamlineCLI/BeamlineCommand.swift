@@ -18,6 +18,7 @@ public struct BeamlineCommand: ParsableCommand {
             RaytraceCommand.self, DeconvolveCommand.self,
             AlignCommand.self,
             CBCScaleCommand.self,
+            TensorReconstructCommand.self,
         ]
     )
 

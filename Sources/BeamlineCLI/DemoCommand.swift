@@ -97,6 +97,7 @@ struct DemoCommand: ParsableCommand {
               wrote \(files.keys.sorted().map { directory.appendingPathComponent($0).path }.joined(separator: ", "))
             """)
         if tomographySize > 0 { try runTomography(directory) }
+        if tomographySize > 0 { print(try TensorTomographyDemo.run(in: directory, iterations: tomographyIterations, seed: seed)) }
         print(try AlignmentDemo.run(in: directory))
 
         // Detector part (thick-sensor parallax).

@@ -186,6 +186,20 @@ func example_docs_sparse_and_solvers_md_3() throws {
     let result = try CGLS.solve(a, rhs: b) { _ in stopRequested.load(ordering: .relaxed) ? .stop : .continue }
 }
 
+// docs/tensor-tomography.md, example 1
+func example_docs_tensor_tomography_md_1() throws {
+    let geometry = try Geometry(contentsOf: URL(fileURLWithPath: "geometry.json"))
+    let data = Tensor<Double>.zeros([1, 1, 1, 8])
+
+    var calculator = try GradientResidualCalculator<Double, SphericalHarmonics>(
+        geometry: geometry, basisSet: try SphericalHarmonics(ellMax: 8), data: data)
+    calculator.coefficients = Tensor<Double>.zeros(geometry.volumeShape + [45])
+    let out = try calculator.residuals(gradient: true, weighted: true)   // r = B(P c) − d, ∇ = Pᵀ Bᵀ (w r)
+    let huber = ResidualLoss.huber(delta: 0.5).evaluate(residuals: out.residuals, weights: out.weights)
+    let g = try calculator.gradient(fromResidualGradient: huber.residualGradient)
+    print(out.residuals.shape, g.shape, calculator.isDirty)
+}
+
 // docs/tensor.md, example 1
 func example_docs_tensor_md_1() throws {
     let a = Tensor<Double>(shape: [2, 3], elements: [1, 2, 3, 4, 5, 6])

@@ -82,6 +82,59 @@ let benchmarks: @Sendable () -> Void = {
     sirtCase(n: 50, projections: 120)
     sirtCase(n: 64, projections: 180)
 
+    // Tensor tomography (issue 19): one residual-plus-gradient evaluation of
+    // GradientResidualCalculator (B ∘ P and its exact transpose, weighted)
+    // on mumott's users' problem: 50³ volume, 120 projections with tilts
+    // (inner 2π·i/120 about (0, 0, −1), outer (i mod 4)·π/12 about (1, 0, 0)),
+    // detector 50 × 50, 8 segments, spherical harmonics ℓmax 8 (45
+    // coefficients); and the 45-channel projector's forward + adjoint on the
+    // same geometry, the bound the residual calculator is compared with.
+    // Peer: mumott's GradientResidualCalculator.get_residuals(get_gradient=True,
+    // get_weights=True) in Benchmarks/peers/mumott_peers.py (--tensor).
+    func tensorGeometry() -> Geometry {
+        var g = try! Geometry.fromAngles(innerAngles: (0..<120).map { Double($0) * 2 * Double.pi / 120 },
+                                         outerAngles: (0..<120).map { Double($0 % 4) * Double.pi / 12 },
+                                         volumeShape: [50, 50, 50], projectionShape: [50, 50])
+        g.detectorAngles = (0..<8).map { Double($0) * Double.pi / 8 }
+        return g
+    }
+    func tensorCases<S: OperatorScalar>(_ type: S.Type, suffix: String) {
+        let g = tensorGeometry()
+        let sh = try! SphericalHarmonics(ellMax: 8)
+        let data = Tensor<S>.normal([120, 50, 50, 8], seed: 3).map { Swift.abs($0) }
+        var calculator = try! GradientResidualCalculator<S, SphericalHarmonics>(geometry: g, basisSet: sh, data: data)
+        calculator.coefficients = Tensor<S>.normal([50, 50, 50, 45], seed: 4)
+        _ = try! calculator.residuals()  // builds the matrix and projector once
+        let prepared = calculator
+        let config = Benchmark.Configuration(maxDuration: .seconds(10), maxIterations: 10)
+        Benchmark("tt_residual_gradient_50_120_l8_\(suffix)", configuration: config) { benchmark in
+            var c = prepared
+            for _ in benchmark.scaledIterations {
+                blackHole(try! c.residuals(gradient: true, weighted: true))
+            }
+        }
+        let projector = try! JohnTransformProjector<S>(geometry: g, channels: 45)
+        let volume = prepared.coefficients
+        Benchmark("tt_projector_fwd_adj_50_120_c45_\(suffix)", configuration: config) { benchmark in
+            var y = Tensor<S>(shape: projector.projectionsShape, repeating: 0)
+            var x = Tensor<S>(shape: projector.volumeShape, repeating: 0)
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                volume.withUnsafeBufferPointer { v in y.withUnsafeMutableBufferPointer { projector.apply(v, into: $0) } }
+                y.withUnsafeBufferPointer { p in x.withUnsafeMutableBufferPointer { projector.applyAdjoint(p, into: $0) } }
+            }
+            benchmark.stopMeasurement()
+            blackHole(x)
+        }
+        Benchmark("tt_mitra20_50_120_l8_\(suffix)", configuration: .init(maxDuration: .seconds(10), maxIterations: 2)) { benchmark in
+            for _ in benchmark.scaledIterations {
+                blackHole(try! TensorReconstruction.run(.mitra, calculator: prepared, options: .init(iterations: 20)))
+            }
+        }
+    }
+    tensorCases(Double.self, suffix: "f64")
+    tensorCases(Float.self, suffix: "f32")
+
     // 30 iterations of LSMR and of MLEM on the raytraced Pilatus 1M matrix.
     let psf = try! notebookModel("Pilatus1M").raytrace(sample: 8, as: Double.self)
     _ = psf.matrix.cachedTranspose

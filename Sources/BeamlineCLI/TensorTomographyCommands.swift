@@ -1,0 +1,201 @@
+import ArgumentParser
+import Beamline
+import Foundation
+
+extension TensorPipeline: ExpressibleByArgument {}
+
+/// `beamline tensor-reconstruct`: tensor tomography from a mumott DataContainer HDF5 file.
+struct TensorReconstructCommand: BeamlineSubcommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tensor-reconstruct",
+        abstract: "Reconstruct spherical-harmonic coefficients (X, Y, Z, C) from a mumott DataContainer HDF5 file.",
+        discussion: """
+            Reads DATA.h5 in mumott's DataContainer layout, divides the data by the diode (transmission \
+            correction; --no-transmission-correction to skip), and runs sirt, mitra (Nesterov 0.95, \
+            non-negativity), sigtt (L-BFGS + Laplacian 1e-4) or group-lasso (ISTA, --fista for FISTA). \
+            The step size defaults to 1/λ (0.5/λ for group lasso), λ the power-iteration estimate of the \
+            largest eigenvalue of the (preconditioned, weighted) normal operator, so the defaults converge on \
+            spherical-harmonic data. --iterations N runs N iterations unless --ftol is given. Writes the \
+            coefficients and the derived orientation maps (mean_intensity, fractional_anisotropy, \
+            eigenvalues, main_orientation): into one HDF5 file for --out FILE.h5 (datasets /coefficients and \
+            the maps), or for --out FILE.npy the coefficients there and each map beside it as \
+            FILE.<map>.npy. Shows a progress bar on a terminal, prints a JSON summary with the loss history; \
+            Ctrl-C stops, writes nothing and exits with status 130.
+            """
+    )
+
+    @Argument(help: "mumott DataContainer HDF5 file.", completion: .file(extensions: ["h5", "hdf5"]))
+    var data: String
+
+    @Option(help: "Basis set: sh (real spherical harmonics), gk (mumott's Gaussian kernels) or trivial (one channel per segment).")
+    var basis = "sh"
+
+    @Option(help: "Grid scale of the Gaussian kernels (2(g+1)² kernels).")
+    var gridScale = 4
+
+    @Option(help: "Band limit ℓmax of the spherical harmonics (even).")
+    var ellMax = 8
+
+    @Option(help: "Reconstruction pipeline.")
+    var pipeline: TensorPipeline = .mitra
+
+    @Option(name: iterationFlagNames, help: "Optimiser iterations (all run unless --ftol is given).")
+    var maxIterations = 20
+
+    @Option(help: "Output: FILE.h5 (coefficients and maps) or FILE.npy.", completion: .file(extensions: ["h5", "hdf5", "npy"]))
+    var out: String
+
+    @Option(help: "Regulariser weight (sigtt: Laplacian, default 1e-4; group-lasso: default 1e-3).")
+    var regularizationWeight: Double?
+
+    @Option(help: "Step size (default from the largest-eigenvalue estimate).")
+    var stepSize: Double?
+
+    @Option(help: "Nesterov momentum weight (mitra default 0.95, sirt 0).")
+    var nesterovWeight: Double?
+
+    @Flag(help: "Do not use the SIRT weights and preconditioner (sirt, mitra).")
+    var noSirtWeights = false
+
+    @Flag(help: "Do not clip the coefficients at zero (sirt, mitra).")
+    var noNonNegativity = false
+
+    @Flag(help: "Group lasso with FISTA's acceleration.")
+    var fista = false
+
+    @Option(help: "Relative loss-change tolerance (stops early when reached).")
+    var ftol: Double?
+
+    @Option(help: "sigtt: limit on loss evaluations.")
+    var maxfun: Int?
+
+    @Option(help: "Samples per detector segment for the probed coordinates.")
+    var integrationSamples = 3
+
+    @Option(help: "Replace NaN/inf in the file by this value (default: an error).")
+    var nonfiniteReplacement: Double?
+
+    @Flag(help: "Do not divide the data by the diode.")
+    var noTransmissionCorrection = false
+
+    @Flag(help: "Compute in float32 (default float64).")
+    var float32 = false
+
+    @OptionGroup var threads: ThreadOptions
+
+    func validate() throws {
+        try validateIterations(maxIterations)
+        guard ["sh", "gk", "trivial"].contains(basis) else { throw ValidationError("--basis must be sh, gk or trivial, received \(basis)") }
+        guard gridScale >= 0 else { throw ValidationError("--grid-scale must be ≥ 0, received \(gridScale)") }
+        guard ellMax >= 0 && ellMax % 2 == 0 else { throw ValidationError("--ell-max must be even and ≥ 0, received \(ellMax)") }
+        if let s = stepSize, !(s > 0 && s.isFinite) { throw ValidationError("--step-size must be > 0, received \(s)") }
+        if let b = nesterovWeight, !(b >= 0 && b <= 1) { throw ValidationError("--nesterov-weight must be in [0, 1], received \(b)") }
+        if let w = regularizationWeight, !(w >= 0 && w.isFinite) { throw ValidationError("--regularization-weight must be ≥ 0, received \(w)") }
+        if let f = ftol, !(f >= 0 && f.isFinite) { throw ValidationError("--ftol must be ≥ 0, received \(f)") }
+        if let m = maxfun, m < 1 { throw ValidationError("--maxfun must be ≥ 1, received \(m)") }
+        guard integrationSamples >= 1 else { throw ValidationError("--integration-samples must be ≥ 1, received \(integrationSamples)") }
+        let lower = out.lowercased()
+        guard lower.hasSuffix(".h5") || lower.hasSuffix(".hdf5") || lower.hasSuffix(".npy") else {
+            throw ValidationError("--out must end in .h5, .hdf5 or .npy, received \(out)")
+        }
+    }
+
+    struct Report: Encodable {
+        let pipeline, basis, data, out: String
+        let ellMax, coefficients, iterations, evaluations: Int
+        let stopReason: String
+        let lossHistory: [Double]
+        let stepSize, largestEigenvalue, regularizationWeight: Double?
+        let nonNegativity: Bool
+        let precision: String
+        let maps: [String]
+        enum CodingKeys: String, CodingKey {
+            case pipeline, basis, data, out, coefficients, iterations, evaluations, precision, maps
+            case ellMax = "ell_max", stopReason = "stop_reason", lossHistory = "loss_history", stepSize = "step_size"
+            case largestEigenvalue = "largest_eigenvalue", regularizationWeight = "regularization_weight"
+            case nonNegativity = "non_negativity"
+        }
+    }
+
+    func execute() throws -> Report {
+        _ = try OutputCheck(inputs: [("DATA", data)], output: ("--out", out), outputIsArray: false)
+        let set: TensorTomographyData
+        do {
+            set = try TensorTomographyData(contentsOf: URL(fileURLWithPath: data), nonfiniteReplacement: nonfiniteReplacement)
+        } catch {
+            throw CommandError("DATA \(data): \(error)")
+        }
+        var values = set.data
+        if !noTransmissionCorrection, set.diode != nil { values = try set.correctedForTransmission() }
+        let options = TensorReconstructionOptions(
+            iterations: maxIterations, stepSize: stepSize, nesterovWeight: nesterovWeight, useSIRTWeights: !noSirtWeights,
+            nonNegativity: noNonNegativity ? false : nil, regularizationWeight: regularizationWeight, ftol: ftol, maxfun: maxfun,
+            fista: fista)
+        let progress = CommandProgress(label: pipeline.rawValue)
+        defer { progress.finish() }
+        func solve<S: OperatorScalar, B: TensorBasisSet>(_ type: S.Type, _ b: B) throws -> (TensorReconstructionResult<S>, Tensor<Double>) {
+            do {
+                let calc = try GradientResidualCalculator<S, B>(
+                    geometry: set.geometry, basisSet: b, data: values.map { S($0) }, weights: set.weights.map { S($0) },
+                    integrationSamples: integrationSamples)
+                let r = try TensorReconstruction.run(pipeline, calculator: calc, options: options, progress: progress.handler)
+                if r.stopReason == .cancelled { throw Interrupted() }
+                try Interrupt.check()
+                return (r, r.coefficients.map { Double($0) })
+            } catch let e as Interrupted {
+                throw e
+            } catch {
+                throw CommandError("DATA \(data): \(error)")
+            }
+        }
+        let sh = basis == "sh" ? try SphericalHarmonics(ellMax: ellMax) : nil
+        let summary: (iterations: Int, evaluations: Int, stop: StopReason, history: [Double], step: Double?, lambda: Double?,
+                      weight: Double?, nonNegative: Bool)
+        let coefficients: Tensor<Double>
+        func keep<S>(_ r: TensorReconstructionResult<S>) -> (Int, Int, StopReason, [Double], Double?, Double?, Double?, Bool) {
+            (r.iterations, r.evaluations, r.stopReason, r.lossHistory, r.stepSize, r.largestEigenvalue, r.regularizationWeight, r.nonNegativity)
+        }
+        if let sh {
+            if float32 { let (r, c) = try solve(Float.self, sh); summary = keep(r); coefficients = c }
+            else { let (r, c) = try solve(Double.self, sh); summary = keep(r); coefficients = c }
+        } else if basis == "gk" {
+            let k = try GaussianKernels(gridScale: gridScale)
+            if float32 { let (r, c) = try solve(Float.self, k); summary = keep(r); coefficients = c }
+            else { let (r, c) = try solve(Double.self, k); summary = keep(r); coefficients = c }
+        } else {
+            let t = try TrivialBasis(channels: set.geometry.detectorAngles.count)
+            if float32 { let (r, c) = try solve(Float.self, t); summary = keep(r); coefficients = c }
+            else { let (r, c) = try solve(Double.self, t); summary = keep(r); coefficients = c }
+        }
+        var maps: [(String, Tensor<Double>)] = []
+        if let sh, sh.ellMax >= 2 {
+            let m = try sh.derivedQuantities(coefficients)
+            maps = [("mean_intensity", m.meanIntensity), ("fractional_anisotropy", m.fractionalAnisotropy),
+                    ("eigenvalues", m.eigenvalues), ("main_orientation", m.mainOrientation)]
+        }
+        try Interrupt.check()
+        let lower = out.lowercased()
+        if lower.hasSuffix(".npy") {
+            try ArrayFiles.write(coefficients, to: out)
+            let stem = String(out.dropLast(4))
+            for (name, t) in maps { try ArrayFiles.write(t, to: "\(stem).\(name).npy") }
+        } else {
+            do {
+                try HDF5File.write(to: URL(fileURLWithPath: out)) { (file) throws(HDF5Error) in
+                    try file.write(coefficients, to: "/coefficients")
+                    for (name, t) in maps { try file.write(t, to: "/" + name) }
+                    try file.setAttribute("pipeline", .string(pipeline.rawValue), on: "/coefficients")
+                    try file.setAttribute("basis", .string(basis), on: "/coefficients")
+                    try file.setAttribute("ell_max", .integer(Int64(ellMax)), on: "/coefficients")
+                }
+            } catch {
+                throw CommandError("--out \(out): \(error)")
+            }
+        }
+        return Report(pipeline: pipeline.rawValue, basis: basis, data: data, out: out, ellMax: ellMax,
+                      coefficients: coefficients.shape[3], iterations: summary.iterations, evaluations: summary.evaluations,
+                      stopReason: "\(summary.stop)", lossHistory: summary.history, stepSize: summary.step,
+                      largestEigenvalue: summary.lambda, regularizationWeight: summary.weight, nonNegativity: summary.nonNegative,
+                      precision: float32 ? "float32" : "float64", maps: maps.map(\.0))
+    }
+}

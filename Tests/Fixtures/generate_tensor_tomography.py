@@ -1,0 +1,162 @@
+"""Expected values for BeamlineTomographyTests' tensor-tomography tests.
+
+Run from the repository root:  python3 Tests/Fixtures/generate_tensor_tomography.py
+(mumott 2.3, numpy, scipy; versions recorded in the file.)
+
+Writes Tests/BeamlineTomographyTests/Fixtures/tensor_tomography.json:
+- probed coordinates (mumott Geometry.probed_coordinates: vector (N, K, 3, 3)
+  and great_circle_offset) for a tilted SAXS geometry with 8 segments, a
+  full-circle geometry and a WAXS (2θ = 0.4) geometry;
+- SphericalHarmonics(ell_max=6) indices, basis values at the probed points
+  (_get_projection_matrix), the midpoint matrix, the fixed 9-point Simpson
+  matrix (mumott with n_integration_starting_points=5, integration_maxiter=1,
+  which returns the 9-point rule) and the default adaptive matrix;
+- GradientResidualCalculator residuals with SAXSProjector for a small volume
+  whose coefficients are zero within two voxels of every face (so mumott's
+  lower-edge clamp cannot matter), with the SquaredLoss / HuberLoss values;
+- regulariser values and gradients (L1Norm, L2Norm, HuberNorm, TotalVariation,
+  Laplacian, GroupLasso) on a random coefficient array;
+- GaussianKernels (grid scale 2, kernel scale 1.2; grid scale 3 without Friedel
+  symmetry): grid, values at the probed points, adaptive matrix.
+"""
+import os
+import numpy as np
+import scipy
+import mumott
+from mumott import Geometry, DataContainer
+from mumott.core.geometry import GeometryTuple
+from mumott.core.probed_coordinates import ProbedCoordinates
+from mumott.methods.basis_sets import SphericalHarmonics
+from mumott.methods.projectors import SAXSProjector
+from mumott.methods.residual_calculators import GradientResidualCalculator
+from mumott.optimization.loss_functions import SquaredLoss, HuberLoss
+from mumott.optimization.regularizers import L1Norm, L2Norm, HuberNorm, TotalVariation, Laplacian, GroupLasso
+from scipy.spatial.transform import Rotation
+from fixturelib import write
+
+here = os.path.dirname(os.path.abspath(__file__))
+out_dir = os.path.join(here, "..", "BeamlineTomographyTests", "Fixtures")
+rng = np.random.default_rng(20261203)
+F = {"versions_mumott": np.array([float(x) for x in mumott.__version__.split(".")[:2]])}
+
+
+def make_geometry(volume_shape, projection_shape, inner, outer, angles, two_theta=0.0, full=False):
+    g = Geometry()
+    for i in range(len(inner)):
+        r = Rotation.from_rotvec(outer[i] * np.array([1., 0., 0.])).as_matrix() @ \
+            Rotation.from_rotvec(inner[i] * np.array([0., 0., -1.])).as_matrix()
+        g.append(GeometryTuple(rotation=r, j_offset=0.0, k_offset=0.0))
+    g.volume_shape = np.array(volume_shape)
+    g.projection_shape = np.array(projection_shape)
+    g.detector_angles = np.array(angles)
+    g.two_theta = np.array([two_theta])
+    g.full_circle_covered = full
+    return g
+
+
+def put_geometry(name, g):
+    F[name + "_rotations"] = np.stack(g.rotations)
+    F[name + "_detector_angles"] = np.asarray(g.detector_angles)
+    F[name + "_two_theta"] = np.asarray(g.two_theta)
+    F[name + "_full_circle"] = np.array([int(g.full_circle_covered)])
+    F[name + "_volume_shape"] = np.asarray(g.volume_shape)
+    F[name + "_projection_shape"] = np.asarray(g.projection_shape)
+
+
+seg8 = np.linspace(0, np.pi, 8, endpoint=False)
+cases = {
+    "saxs": make_geometry([6, 7, 5], [9, 8], rng.uniform(0, np.pi, 5), rng.uniform(-0.6, 0.6, 5), seg8),
+    "full": make_geometry([6, 7, 5], [9, 8], rng.uniform(0, np.pi, 4), rng.uniform(-0.6, 0.6, 4),
+                          np.linspace(-np.pi, np.pi, 6, endpoint=False) + 0.1, full=True),
+    "waxs": make_geometry([6, 7, 5], [9, 8], rng.uniform(0, np.pi, 3), rng.uniform(-0.6, 0.6, 3),
+                          seg8 + 0.05, two_theta=0.4),
+}
+for name, g in cases.items():
+    put_geometry(name, g)
+    pc = g.probed_coordinates
+    F[name + "_probed"] = pc.vector
+    F[name + "_offset"] = np.broadcast_to(pc.great_circle_offset, pc.vector.shape[:2] + (1, 3))[:, :, 0, :]
+
+# Spherical harmonics on the saxs and waxs coordinates.
+for name in ("saxs", "waxs"):
+    g = cases[name]
+    pc = g.probed_coordinates
+    sh = SphericalHarmonics(pc, ell_max=6)
+    F["sh_ell"] = sh.ell_indices
+    F["sh_emm"] = sh.emm_indices
+    F[name + "_sh_points"] = sh._get_projection_matrix(pc)
+    F[name + "_sh_adaptive"] = sh.projection_matrix
+    F[name + "_sh_midpoint"] = SphericalHarmonics(pc, ell_max=6, integration_mode="midpoint").projection_matrix
+    F[name + "_sh_simpson9"] = SphericalHarmonics(pc, ell_max=6, n_integration_starting_points=5,
+                                                  integration_maxiter=1, integration_tolerance=1e-300).projection_matrix
+F["sh_noFriedel_points"] = SphericalHarmonics(cases["saxs"].probed_coordinates, ell_max=3,
+                                              enforce_friedel_symmetry=False)._get_projection_matrix(
+                                                  cases["saxs"].probed_coordinates)
+
+# Residual calculator on the saxs geometry (ell_max 4 -> 15 coefficients).
+g = cases["saxs"]
+X, Y, Z = g.volume_shape
+N = len(g)
+J, K = g.projection_shape
+S = len(g.detector_angles)
+dc = DataContainer.__new__(DataContainer)
+dc._geometry = g
+data = rng.uniform(0, 1, (N, J, K, S))
+weights = rng.uniform(0.5, 1.5, (N, J, K, S))
+
+
+class Stack:
+    pass
+
+
+class FakeContainer:
+    def __init__(self, geometry, data, weights):
+        self.geometry = geometry
+        self.data = data
+        self.projections = Stack()
+        self.projections.weights = weights
+
+
+container = FakeContainer(g, data, weights)
+sh = SphericalHarmonics(ell_max=4)
+proj = SAXSProjector(g)
+calc = GradientResidualCalculator(container, sh, proj)
+coeffs = np.zeros((X, Y, Z, len(sh)))
+coeffs[2:-2, 2:-2, 2:-2] = rng.uniform(-1, 1, coeffs[2:-2, 2:-2, 2:-2].shape)
+calc.coefficients = coeffs
+out = calc.get_residuals(get_gradient=False, get_weights=True)
+F["calc_data"] = data
+F["calc_weights"] = weights
+F["calc_coefficients"] = coeffs
+F["calc_residuals"] = out["residuals"]
+F["calc_matrix"] = sh.projection_matrix
+for use_weights in (False, True):
+    sq = SquaredLoss(calc, use_weights=use_weights)
+    F[f"loss_squared_{int(use_weights)}"] = np.array([sq.get_loss(get_gradient=False)["loss"]])
+    hu = HuberLoss(calc, use_weights=use_weights, delta=0.3)
+    F[f"loss_huber_{int(use_weights)}"] = np.array([hu.get_loss(get_gradient=False)["loss"]])
+
+# Regularisers.
+c = rng.normal(size=(4, 5, 3, 6))
+c[0, 0, 0, :] = 0.0  # a zero group for GroupLasso / TV
+regs = {"l1": L1Norm(), "l2": L2Norm(), "huber": HuberNorm(delta=0.5), "tv": TotalVariation(),
+        "tvdelta": TotalVariation(delta=0.8), "laplacian": Laplacian(),
+        "grouplasso": GroupLasso(regularization_parameter=0.7)}
+F["reg_coefficients"] = c
+for name, reg in regs.items():
+    r = reg.get_regularization_norm(np.copy(c), get_gradient=True)
+    F["reg_" + name + "_value"] = np.array([r["regularization_norm"]])
+    F["reg_" + name + "_gradient"] = r["gradient"]
+
+# Gaussian kernels (grid scale 2 -> 18 kernels; 3 without Friedel symmetry -> 64).
+from mumott.methods.basis_sets import GaussianKernels
+pc = cases["saxs"].probed_coordinates
+gk = GaussianKernels(pc, grid_scale=2, kernel_scale_parameter=1.2)
+F["gk_points"] = gk._get_projection_matrix(pc)
+F["gk_adaptive"] = gk.projection_matrix
+F["gk_theta"], F["gk_phi"] = gk._get_kurihara_mesh(2)
+F["gk_nofriedel_points"] = GaussianKernels(pc, grid_scale=3, enforce_friedel_symmetry=False)._get_projection_matrix(pc)
+
+os.makedirs(out_dir, exist_ok=True)
+write(os.path.join(out_dir, "tensor_tomography.json"), F)
+print("wrote", os.path.join(out_dir, "tensor_tomography.json"))
