@@ -15,7 +15,7 @@ struct AlignCommand: ParsableCommand {
             Shifts are toupy's shiftstack, shape (2, projections): row 0 vertical, row 1 horizontal, in \
             toupy's convention aligned(y, x) = projection(y + vertical, x + horizontal).
             """,
-        subcommands: [AlignVerticalCommand.self, AlignHorizontalCommand.self, AlignBothCommand.self,
+        subcommands: [AlignPhaseMatchingCommand.self, AlignVerticalCommand.self, AlignHorizontalCommand.self, AlignBothCommand.self,
                       AlignAxisCommand.self, AlignApplyCommand.self]
     )
 }

@@ -76,3 +76,52 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: p("o.npy")))
     }
 }
+
+/// `beamline align phase-matching` on a mumott DataContainer file written
+/// by TensorTomographyData, against PhaseMatchingAlignment called directly.
+@Suite struct AlignPhaseMatchingCLITests {
+    @Test func offsetsFileMatchesTheLibrary() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("beamline-pm-cli-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let n = 10, count = 8
+        let angles = (0..<count).map { Double($0) * Double.pi / Double(count) }
+        let truth = try Geometry.fromAngles(innerAngles: angles, jOffsets: (0..<count).map { Double($0 % 3) - 1 },
+                                            volumeShape: [n, n, n], projectionShape: [n, n])
+        let volume: Tensor<Double> = Phantom.randomEllipsoids(shape: [n, n, n], count: 4, seed: 2)
+        let absorbance = try JohnTransformProjector<Double>(geometry: truth).checkedApply(volume.reshaped([n, n, n, 1]))
+        let diode = Tensor(shape: [count, n, n], elements: absorbance.elements.map { pow(10, -0.2 * $0) })
+        var start = try Geometry.fromAngles(innerAngles: angles, volumeShape: [n, n, n], projectionShape: [n, n])
+        start.detectorAngles = [0]
+        let data = try TensorTomographyData(geometry: start, data: Tensor(shape: [count, n, n, 1], repeating: 1),
+                                            diode: diode)
+        let file = dir.appendingPathComponent("data.h5")
+        try data.write(to: file)
+        let out = dir.appendingPathComponent("offsets.json").path
+        let command = try #require(try BeamlineCommand.parseAsRoot(
+            ["align", "phase-matching", file.path, "--max-iterations", "2", "--reconstruction-iterations", "3", "--out", out])
+            as? AlignPhaseMatchingCommand)
+        try command.run()
+        let written = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any]
+        let reread = try TensorTomographyData(contentsOf: file)
+        var reconstruction = Reconstruction.Options.mitra
+        reconstruction.iterations = 3
+        let expected = try PhaseMatchingAlignment.align(
+            absorbances: try reread.absorbances().reshaped([count, n, n]), weights: Tensor(shape: [count, n, n], repeating: 1),
+            geometry: reread.geometry, options: .init(reconstruction: reconstruction, maximumIterations: 2))
+        #expect(written?["j_offsets"] as? [Double] == expected.geometry.jOffsets)
+        #expect(written?["k_offsets"] as? [Double] == expected.geometry.kOffsets)
+        #expect((written?["j_offsets_history"] as? [[Double]])?.count == expected.iterations)
+        // Bad input: every projection ignored, and the data file as output.
+        for (args, name) in [(["--ignore", "0,1,2,3,4,5,6,7", "--out", dir.appendingPathComponent("x.json").path], "ignoredSubset"),
+                             (["--out", file.path], "--out")] {
+            do {
+                var bad = try BeamlineCommand.parseAsRoot(["align", "phase-matching", file.path] + args)
+                try bad.run()
+                Issue.record("no error for \(args)")
+            } catch {
+                #expect(BeamlineCommand.message(for: error).contains(name), "\(BeamlineCommand.message(for: error))")
+            }
+        }
+    }
+}
