@@ -40,9 +40,15 @@ from mumott.methods.utilities.preconditioning import get_sirt_preconditioner, ge
 
 def geometry(n, projections):
     g = Geometry()
-    for a in np.arange(projections) * np.pi / projections:
+    angles = np.arange(projections) * np.pi / projections
+    for a in angles:
         g.append(GeometryTuple(rotation=np.eye(3), j_offset=0.0, k_offset=0.0, inner_angle=float(a), outer_angle=0.0,
                                inner_axis=np.array([0., 0., -1.]), outer_axis=np.array([1., 0., 0.])))
+    # GeometryTuple keeps the rotation it is given (the identity above);
+    # setting inner_angles recomputes the rotations from the angles and
+    # axes. Before 2026-12-03 (third session) this line was missing, so
+    # every projection of the scalar cases looked along the same axis.
+    g.inner_angles = angles
     g.volume_shape = np.array([n, n, n])
     g.projection_shape = np.array([n, n])
     return g
