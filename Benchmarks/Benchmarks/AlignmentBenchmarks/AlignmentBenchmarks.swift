@@ -38,13 +38,13 @@ let benchmarks: @Sendable () -> Void = {
 
     let n = 50, count = 120
     let angles = (0..<count).map { Double($0) * Double.pi / Double(count) }
-    let jTrue = (0..<count).map { i in 2 * sin(Double(i) * 1.7) }
-    let kTrue = (0..<count).map { i in 2 * cos(Double(i) * 2.3) }
+    let jTrue = (0..<count).map { i in 2 * Double.sin(Double(i) * 1.7) }
+    let kTrue = (0..<count).map { i in 2 * Double.cos(Double(i) * 2.3) }
     if let truth = try? Geometry.fromAngles(innerAngles: angles, jOffsets: jTrue, kOffsets: kTrue,
                                            volumeShape: [n, n, n], projectionShape: [n, n]),
        let start = try? Geometry.fromAngles(innerAngles: angles, volumeShape: [n, n, n], projectionShape: [n, n]),
        let projector = try? JohnTransformProjector<Float>(geometry: truth) {
-        let volume: Tensor<Float> = Phantom.randomEllipsoids(shape: [n, n, n], count: 8, seed: 3).reshaped([n, n, n, 1])
+        let volume = Phantom.randomEllipsoids(shape: [n, n, n], count: 8, seed: 3, as: Float.self).reshaped([n, n, n, 1])
         let data = projector.apply(volume).reshaped([count, n, n])
         var reconstruction = Reconstruction.Options.mitra
         reconstruction.iterations = 5
