@@ -189,7 +189,7 @@ public enum PhaseMatchingAlignment {
         let cutoff = options.shiftCutoff ?? 5 / Double(options.upsampling)
         let valid = (0..<n).filter { !options.ignoredSubset.contains($0) }
         let sampleSize = min(valid.count, Int((Double(valid.count) * options.relativeSampleSize).rounded(.up)))
-        var generator = SplitMix(seed: options.seed)
+        var generator = SplitMix64(seed: options.seed)
         // The detector vectors of each projection, Rᵢᵀ j₀ and Rᵢᵀ k₀ (mumott's einsum 'kij,i->kj').
         func transposedTimes(_ m: Matrix3, _ v: SIMD3<Double>) -> SIMD3<Double> {
             v.x * m.rows.0 + v.y * m.rows.1 + v.z * m.rows.2
@@ -321,7 +321,7 @@ public enum PhaseMatchingAlignment {
 
     /// `count` of `values` drawn without replacement (a partial
     /// Fisher–Yates shuffle), in draw order.
-    static func sampleWithoutReplacement(_ values: [Int], count: Int, generator: inout SplitMix) -> [Int] {
+    static func sampleWithoutReplacement(_ values: [Int], count: Int, generator: inout SplitMix64) -> [Int] {
         var pool = values
         for i in 0..<count {
             let j = i + Int(generator.next() % UInt64(pool.count - i))
@@ -333,7 +333,7 @@ public enum PhaseMatchingAlignment {
     /// mumott's `_relax_offsets`: `sign(d)·max(0, |d| − |σ·z|)` with `d`
     /// the offsets minus their mean, `σ` their standard deviation and `z`
     /// standard normal draws.
-    static func relaxations(_ offsets: [Double], generator: inout SplitMix) -> [Double] {
+    static func relaxations(_ offsets: [Double], generator: inout SplitMix64) -> [Double] {
         let mean = offsets.reduce(0, +) / Double(offsets.count)
         let d = offsets.map { $0 - mean }
         let sigma = (d.map { $0 * $0 }.reduce(0, +) / Double(d.count)).squareRoot()

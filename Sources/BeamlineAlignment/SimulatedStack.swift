@@ -1,4 +1,5 @@
 import BeamlineTensor
+import BeamlineTomography
 import Foundation
 
 /// A simulated tomography stack of Gaussian blobs, for tests, demos and
@@ -32,7 +33,7 @@ public struct SimulatedStack: Sendable {
     public init(projections: Int = 45, rows: Int = 32, columns: Int = 40, maximumShift: Double = 2,
          axisOffset: Double = 0, noise: Double = 0, seed: UInt64 = 7, shiftVertical: Bool = true,
          shiftHorizontal: Bool = true) {
-        var generator = SplitMix(seed: seed)
+        var generator = SplitMix64(seed: seed)
         angles = (0..<projections).map { Double($0) * 180 / Double(projections) }
         vertical = (0..<projections).map { _ in shiftVertical ? generator.uniform(-maximumShift, maximumShift) : 0 }
         horizontal = (0..<projections).map { _ in
@@ -97,20 +98,8 @@ public struct SimulatedStack: Sendable {
     }
 }
 
-/// A small seeded generator (SplitMix64) so simulations are reproducible.
-struct SplitMix: Sendable {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform(_ low: Double, _ high: Double) -> Double {
-        low + (high - low) * Double(next() >> 11) / Double(1 << 53)
-    }
+extension SplitMix64 {
+    /// A standard normal variate (Box–Muller on two uniforms).
     mutating func normal() -> Double {
         let u = max(uniform(0, 1), 1e-300), v = uniform(0, 1)
         return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)

@@ -33,7 +33,7 @@ struct ShiftedProfileTests {
     /// its values (step 1e-5: truncation ~1e-10 relative; the linear
     /// method is piecewise linear, so shifts away from whole pixels).
     @Test(arguments: ShiftMethod.allCases) func derivativeIsTheDerivative(method: ShiftMethod) {
-        var generator = SplitMix(seed: 3)
+        var generator = SplitMix64(seed: 3)
         let n = 40
         var raw = [Double](repeating: 0, count: n)
         for i in 0..<n {

@@ -11,7 +11,7 @@ struct PhaseMatchingTests {
     /// ±`maximum` px, seeded) over 180°, single axis about z.
     static func simulate(n: Int = 20, projections: Int = 24, maximum: Double = 2,
                          seed: UInt64 = 5) throws -> (absorbances: Tensor<Double>, geometry: Geometry, j: [Double], k: [Double]) {
-        var generator = SplitMix(seed: seed)
+        var generator = SplitMix64(seed: seed)
         let j = (0..<projections).map { _ in generator.uniform(-maximum, maximum) }
         let k = (0..<projections).map { _ in generator.uniform(-maximum, maximum) }
         let angles = (0..<projections).map { Double($0) * Double.pi / Double(projections) }
