@@ -151,9 +151,12 @@ public enum PhaseMatchingAlignment {
     /// starting from `geometry`'s offsets.
     ///
     /// - Parameters:
+    ///   - absorbances: the data, `(N, J, K)` or `(N, J, K, 1)`.
     ///   - weights: the data's weights, same shape (rays with weight 0 are
     ///     masked out of the registration at upsampling 1, as mumott's
     ///     `data_container.weights`); nil for all ones.
+    ///   - geometry: the scan, with the starting offsets.
+    ///   - options: see ``Options``.
     ///   - progress: called after each alignment iteration with the largest
     ///     shift as the value; `.stop` cancels.
     /// - Throws: ``AlignmentError`` for data that does not match the
