@@ -299,19 +299,22 @@ struct AlignAxisCommand: BeamlineSubcommand {
     @Option(help: "Output shifts file with the offset added to the horizontal row (optional).",
             completion: .file(extensions: arrayExtensions))
     var out: String?
+    @Option(help: "Write a PNG plot of the scan (cost against offset, the best offset marked) to this file.",
+            completion: .file(extensions: ["png"]))
+    var plot: String?
     @OptionGroup var threads: ThreadOptions
 
     struct Report: Encodable {
         let offset: Double
         let scan: [[Double]]
         let out: String?
+        let plot: String?
     }
 
     func execute() throws -> Report {
-        if let out {
-            _ = try OutputCheck(inputs: [("--stack", input.stack), ("--angles", angles.angles)] + (input.initial.map { [("--initial", $0)] } ?? []),
-                                output: ("--out", out))
-        }
+        let inputs = [("--stack", input.stack), ("--angles", angles.angles)] + (input.initial.map { [("--initial", $0)] } ?? [])
+        if let out { _ = try OutputCheck(inputs: inputs, output: ("--out", out)) }
+        if let plot { _ = try OutputCheck(inputs: inputs, output: ("--plot", plot), outputIsArray: false) }
         let stack = try input.loadStack()
         guard stack.rank == 3 else {
             throw CommandError("--stack \(input.stack): expected a 3-d array (projections, rows, columns), received shape \(stack.shape)")
@@ -330,7 +333,54 @@ struct AlignAxisCommand: BeamlineSubcommand {
             shifts.horizontal = shifts.horizontal.map { $0 + estimate.offset }
             try ArrayFiles.write(shifts.shiftstack, to: out)
         }
-        return Report(offset: estimate.offset, scan: estimate.scan.map { [$0.offset, $0.cost] }, out: out)
+        if let plot {
+            let png = try Self.scanPlot(estimate)
+            let written: Result<Void, AtomicFile.Failure> = png.withUnsafeBytes { raw in
+                Result { () throws(AtomicFile.Failure) in try AtomicFile.write(raw, to: plot) }
+            }
+            if case .failure(let failure) = written { throw CommandError("--plot \(plot): \(failure)") }
+        }
+        return Report(offset: estimate.offset, scan: estimate.scan.map { [$0.offset, $0.cost] }, out: out, plot: plot)
+    }
+
+    /// A 480 × 280 grey PNG: the scan's points (cost against offset, the
+    /// cost axis from its minimum to its maximum), joined in offset order,
+    /// inside a frame, with a vertical line at the best offset.
+    static func scanPlot(_ estimate: RotationAxis.Estimate) throws -> Data {
+        let (width, height, margin) = (480, 280, 20)
+        var pixels = [UInt8](repeating: 255, count: width * height)
+        func set(_ x: Int, _ y: Int, _ value: UInt8 = 0) {
+            if x >= 0 && x < width && y >= 0 && y < height { pixels[y * width + x] = value }
+        }
+        for x in margin...(width - margin) { set(x, margin); set(x, height - margin) }
+        for y in margin...(height - margin) { set(margin, y); set(width - margin, y) }
+        let points = estimate.scan.sorted { $0.offset < $1.offset }
+        guard let first = points.first, let last = points.last else {
+            return try PNGFile.encodeGrayscale(pixels, width: width, height: height)
+        }
+        let costs = points.map(\.cost)
+        let (low, high) = (costs.min() ?? 0, costs.max() ?? 1)
+        let span = max(last.offset - first.offset, 1e-12), range = max(high - low, 1e-300)
+        func position(_ offset: Double, _ cost: Double) -> (Int, Int) {
+            let x = Double(margin) + (offset - first.offset) / span * Double(width - 2 * margin)
+            let y = Double(height - margin) - (cost - low) / range * Double(height - 2 * margin)
+            return (Int(x.rounded()), Int(y.rounded()))
+        }
+        let best = position(estimate.offset, low).0
+        for y in stride(from: margin, through: height - margin, by: 4) { set(best, y, 128) }
+        for (a, b) in zip(points, points.dropFirst()) {
+            let (p, q) = (position(a.offset, a.cost), position(b.offset, b.cost))
+            let steps = max(abs(q.0 - p.0), abs(q.1 - p.1), 1)
+            for k in 0...steps {
+                let t = Double(k) / Double(steps)
+                set(Int((Double(p.0) + t * Double(q.0 - p.0)).rounded()), Int((Double(p.1) + t * Double(q.1 - p.1)).rounded()))
+            }
+        }
+        for point in points {
+            let (x, y) = position(point.offset, point.cost)
+            for dx in -1...1 { for dy in -1...1 { set(x + dx, y + dy) } }
+        }
+        return try PNGFile.encodeGrayscale(pixels, width: width, height: height)
     }
 }
 

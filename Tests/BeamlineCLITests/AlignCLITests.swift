@@ -38,10 +38,14 @@ import Testing
         #expect(try NumpyFile.read(Double.self, from: URL(fileURLWithPath: p("h.npy"))) == expectedH.shifts.shiftstack)
 
         let axis = try #require(try BeamlineCommand.parseAsRoot(
-            ["align", "axis", "--stack", p("stack.npy"), "--angles", p("angles.npy"), "--range", "2", "--out", p("a.npy")])
-            as? AlignAxisCommand)
+            ["align", "axis", "--stack", p("stack.npy"), "--angles", p("angles.npy"), "--range", "2", "--out", p("a.npy"),
+             "--plot", p("scan.png")]) as? AlignAxisCommand)
         try axis.run()
         #expect(try NumpyFile.read(Double.self, from: URL(fileURLWithPath: p("a.npy"))).shape == [2, 12])
+        // The plot is a PNG (signature, then the IHDR of a 480 × 280 image).
+        let png = try Data(contentsOf: URL(fileURLWithPath: p("scan.png")))
+        #expect(Array(png.prefix(8)) == [137, 80, 78, 71, 13, 10, 26, 10])
+        #expect(Array(png[16..<24]) == [0, 0, 1, 224, 0, 0, 1, 24])
 
         let apply = try #require(try BeamlineCommand.parseAsRoot(
             ["align", "apply", "--stack", p("stack.npy"), "--shifts", p("h.npy"), "--out", p("aligned.npy")])
