@@ -216,10 +216,7 @@ public enum HorizontalAlignment {
         var values = [Double](repeating: 0, count: options.slices * data.projections * n)
         for s in 0..<options.slices {
             for p in 0..<data.projections {
-                let y = Double(first + s) + vertical[p]
-                let lower = y.rounded(.down), f = y - lower
-                let y0 = min(max(Int(max(-1, min(Double(data.rows), lower))), 0), data.rows - 1)
-                let y1 = min(max(Int(max(-1, min(Double(data.rows), lower))) + 1, 0), data.rows - 1)
+                let (y0, y1, f) = linearNeighbours(Double(first + s) + vertical[p], count: data.rows)
                 for x in 0..<n {
                     let a = data.values[(p * data.rows + y0) * n + x], b = data.values[(p * data.rows + y1) * n + x]
                     values[(s * data.projections + p) * n + x] = a + f * (b - a)

@@ -109,12 +109,8 @@ struct ShiftableProfiles: Sendable {
                 let base = p * stride
                 let s = shifts[p]
                 for (k, y) in window.enumerated() {
-                    let t = Double(y) + s
-                    let lower = t.rounded(.down)
-                    let f = t - lower
-                    let i0 = Int(max(-1, min(Double(length), lower)))
-                    let a = samples[base + min(max(i0, 0), length - 1)]
-                    let b = samples[base + min(max(i0 + 1, 0), length - 1)]
+                    let (i0, i1, f) = linearNeighbours(Double(y) + s, count: length)
+                    let a = samples[base + i0], b = samples[base + i1]
                     values[p * w + k] = a + f * (b - a)
                     derivatives[p * w + k] = b - a
                 }
@@ -173,6 +169,16 @@ struct ShiftableProfiles: Sendable {
         }
         return (values, derivatives)
     }
+}
+
+/// The two samples that linear interpolation at `t` reads from a
+/// sequence of `count` values, clamped to its ends, and the fraction
+/// `t − ⌊t⌋` (values beyond the ends repeat the edge value).
+@inline(__always)
+func linearNeighbours(_ t: Double, count: Int) -> (lower: Int, upper: Int, fraction: Double) {
+    let floor = t.rounded(.down)
+    let i = Int(max(-1, min(Double(count), floor)))
+    return (min(max(i, 0), count - 1), min(max(i + 1, 0), count - 1), t - floor)
 }
 
 /// Half-sample mirroring (scipy.ndimage's "reflect": `d c b a | a b c d | d c b a`).

@@ -26,6 +26,8 @@ struct TomographicConsistency: Sendable {
     let circle: Bool
     let clipLow: Double?
     let clipHigh: Double?
+    /// 1 inside the reconstruction circle, 0 outside (all ones without `circle`).
+    let mask: [Double]
 
     /// - Parameter sliceRows: `slices × projections × columns`, C order.
     init(sliceRows: [Double], slices: Int, projections: Int, columns: Int, anglesDegrees: [Double],
@@ -36,6 +38,7 @@ struct TomographicConsistency: Sendable {
         (self.slices, self.projections, self.columns) = (slices, projections, columns)
         do { projector = try RadonProjector(size: columns, anglesDegrees: anglesDegrees) } catch { throw .tomography(error) }
         (self.filter, self.cutoff, self.circle, self.clipLow, self.clipHigh) = (filter, cutoff, circle, clipLow, clipHigh)
+        mask = Self.circleMask(columns: columns, circle: circle)
     }
 
     /// The cost, its gradient with respect to the shifts (full or frozen),
@@ -47,7 +50,6 @@ struct TomographicConsistency: Sendable {
         var value = 0.0
         var gradient = [Double](repeating: 0, count: p)
         let scale = Double.pi / (2 * Double(p))
-        let mask = circleMask
         for slice in 0..<slices {
             // The sinogram in the Radon layout (columns, projections).
             var sinogram = [Double](repeating: 0, count: n * p)
@@ -93,8 +95,7 @@ struct TomographicConsistency: Sendable {
 
     /// 1 inside scikit-image's reconstruction circle (radius `n / 2`
     /// about pixel `n / 2`), 0 outside; all ones without `circle`.
-    var circleMask: [Double] {
-        let n = columns
+    static func circleMask(columns n: Int, circle: Bool) -> [Double] {
         guard circle else { return [Double](repeating: 1, count: n * n) }
         let centre = Double(n / 2), radius = Double(n / 2)
         var mask = [Double](repeating: 0, count: n * n)

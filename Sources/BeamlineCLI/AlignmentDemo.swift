@@ -30,7 +30,7 @@ enum AlignmentDemo {
               horizontal (tomographic consistency, Adam, 3 slices, coarse ×2 then cut-offs 0.5, 1): \
             RMS misalignment \(px(before.1)) → \(px(after.1)) in \(horizontal.iterations) iterations \
             (after removing the fit on 1, cos θ, sin θ)
-              whole job \(Int((Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18) * 1000)) ms; \
+              whole job \(milliseconds(elapsed)) ms; \
             wrote \(directory.appendingPathComponent("alignment_shifts.npy").path)
             """
     }
