@@ -39,6 +39,10 @@ let package = Package(
         .systemLibrary(name: "CHDF5", path: "CShims/CHDF5", pkgConfig: "hdf5",
                        providers: [.apt(["libhdf5-dev", "hdf5-filter-plugin"])]),
 
+        // zlib, for NumpyArchive's bounded inflate of deflated .npz members.
+        .systemLibrary(name: "CBeamlineZlib", path: "CShims/CBeamlineZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+
         // Fused multiply-add kernels in C (portable, plus AVX2 + FMA chosen at run
         // time on x86-64) for the John-transform projector's column fast path.
         .target(name: "CBeamlineKernels"),
@@ -60,7 +64,7 @@ let package = Package(
         .target(
             name: "BeamlineIO",
             dependencies: [
-                "BeamlineTensor", "CHDF5",
+                "BeamlineTensor", "CHDF5", "CBeamlineZlib",
                 .product(name: "Numerics", package: "swift-numerics"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]),

@@ -127,7 +127,7 @@ done
 [ "$what" = build ] && exit 0
 
 # 4. Run each target for `seconds`. Leak checking stays on, with the one
-#    suppression in Fuzz/lsan.supp (a leak inside ZIPFoundation).
+#    suppression in Fuzz/lsan.supp (leaks inside libhdf5).
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/Fuzz/lsan.supp:print_suppressions=0}
 status=0
 for target in "${selected[@]}"; do
@@ -140,13 +140,12 @@ for target in "${selected[@]}"; do
         geometry) extra=(-dict=Fuzz/Dictionaries/json.dict) ;;
         poni) extra=(-dict=Fuzz/Dictionaries/poni.dict) ;;
         address) extra=(-dict=Fuzz/Dictionaries/address.dict) ;;
-        npz|sparse|hdf5)
-            # ZIPFoundation leaks 59 bytes per archive opened and libhdf5 on
-            # malformed files (Fuzz/lsan.supp), so every input would make
-            # libFuzzer run a full leak scan (about 40 ms each, 100× slower).
-            # Per-input leak detection is off for these targets unless
-            # FUZZ_DETECT_LEAKS=1; the leak check at exit still runs, with
-            # the suppressions.
+        hdf5)
+            # libhdf5 leaks on malformed files (Fuzz/lsan.supp), so every
+            # input would make libFuzzer run a full leak scan (about 40 ms
+            # each, 100× slower). Per-input leak detection is off for this
+            # target unless FUZZ_DETECT_LEAKS=1; the leak check at exit
+            # still runs, with the suppression.
             extra=(-detect_leaks="${FUZZ_DETECT_LEAKS:-0}") ;;
     esac
     echo "=== fuzz $target for ${seconds}s"

@@ -25,13 +25,17 @@ import ZIPFoundation
 /// An archive object reads from its file lazily and is not safe to share
 /// between threads; open one per thread.
 ///
-/// Reading is bounded: before a member is extracted, its declared sizes are
-/// checked against the archive (a stored member cannot be larger than the
-/// archive file, a deflated one cannot expand more than deflate's
-/// 1032 : 1) and against ``memberSizeLimit``, and extraction stops as soon
-/// as a member produces more bytes than it declared, so a ZIP bomb or a
-/// header that lies about its sizes is refused with a typed error before
-/// the memory is allocated.
+/// Reading is bounded: the central directory and each member's bytes are
+/// located with every offset and size checked against the archive's length
+/// (ZIP64 included, as NumPy writes it); before a member is extracted its
+/// declared sizes are checked (a stored member's two sizes agree, a
+/// deflated one cannot expand more than deflate's 1032 : 1) and compared
+/// with ``memberSizeLimit``; a deflated member is decoded from its own
+/// bytes only, and decoding stops as soon as it produces more bytes than
+/// it declared or needs more input than it has. So a ZIP bomb, a header
+/// that lies about its sizes or a stream that runs past its member is
+/// refused with a typed error, before the memory is allocated and without
+/// looping.
 public final class NumpyArchive {
     /// How archive members are stored when writing.
     public enum Compression: Sendable, Equatable {
@@ -57,10 +61,11 @@ public final class NumpyArchive {
     /// (zlib's technical notes), plus a little for the stream's framing.
     static let maximumDeflateRatio: UInt64 = 1032
     /// Size of the archive in bytes.
-    private let archiveSize: UInt64
-    private let archive: Archive
-    /// Member entries in archive order, keyed by the full member path.
-    private let entries: [Entry]
+    private var archiveSize: UInt64 { bytes.size }
+    /// The archive's bytes.
+    private let bytes: ZipByteSource
+    /// File members in central-directory order.
+    private let entries: [ZipMember]
 
     /// Opens the `.npz` file at `url` for reading.
     ///
@@ -84,21 +89,11 @@ public final class NumpyArchive {
         guard access(url.path, R_OK) == 0 else {
             throw .ioFailure(path: url.path, operation: "open", reason: String(cString: strerror(errno)))
         }
-        archiveSize = UInt64(max(0, status.st_size))
-        do {
-            archive = try Archive(url: url, accessMode: .read)
-        } catch {
-            throw .notZipArchive(source: url.path, reason: Self.describe(error))
-        }
-        entries = archive.filter { $0.type == .file }
+        bytes = try ZipByteSource(path: url.path, size: UInt64(max(0, status.st_size)))
+        entries = try Self.members(of: bytes, source: url.path)
     }
 
     /// Opens an in-memory `.npz` archive for reading.
-    ///
-    /// The bytes are copied to an unnamed temporary file (created in the
-    /// system temporary directory and unlinked at once), because
-    /// ZIPFoundation's in-memory backing traps on some corrupted archives
-    /// while its file backing reports them as errors.
     ///
     /// - Parameters:
     ///   - data: the bytes of the `.npz` archive.
@@ -109,17 +104,17 @@ public final class NumpyArchive {
                 memberSizeLimit: Int = NumpyArchive.defaultMemberSizeLimit) throws(NumpyFileError) {
         self.source = source
         self.memberSizeLimit = max(0, memberSizeLimit)
-        archiveSize = UInt64(data.count)
-        let scratch = FileManager.default.temporaryDirectory
-            .appendingPathComponent("beamline-npz-\(UUID().uuidString).npz")
-        try FileIO.writeAtomically(data, to: scratch, durable: false)
-        defer { unlink(scratch.path) }
+        bytes = ZipByteSource(data: data)
+        entries = try Self.members(of: bytes, source: source)
+    }
+
+    /// The file members of the archive in `bytes`.
+    private static func members(of bytes: ZipByteSource, source: String) throws(NumpyFileError) -> [ZipMember] {
         do {
-            archive = try Archive(url: scratch, accessMode: .read)
+            return try ZipDirectory(bytes).members
         } catch {
-            throw .notZipArchive(source: source, reason: Self.describe(error))
+            throw .notZipArchive(source: source, reason: error.reason)
         }
-        entries = archive.filter { $0.type == .file }
     }
 
     /// Member names in archive order, without the `.npy` suffix (the keys
@@ -299,7 +294,7 @@ public final class NumpyArchive {
         path.hasSuffix(".npy") && path.count > 4 ? String(path.dropLast(4)) : path
     }
 
-    private func entry(named name: String) throws(NumpyFileError) -> Entry {
+    private func entry(named name: String) throws(NumpyFileError) -> ZipMember {
         if let entry = entries.first(where: { $0.path == name + ".npy" }) ?? entries.first(where: { $0.path == name }) {
             return entry
         }
@@ -310,7 +305,7 @@ public final class NumpyArchive {
     /// stored member's two sizes agree and fit in the archive, a deflated
     /// one expands no more than deflate can, and the uncompressed size is
     /// within ``memberSizeLimit``.
-    private func checkDeclaredSizes(_ entry: Entry) throws(NumpyFileError) {
+    private func checkDeclaredSizes(_ entry: ZipMember) throws(NumpyFileError) {
         let compressed = entry.compressedSize, uncompressed = entry.uncompressedSize
         guard compressed <= archiveSize else {
             throw .corruptArchive(source: source, member: entry.path,
@@ -335,36 +330,43 @@ public final class NumpyArchive {
         }
     }
 
-    /// Thrown by the extraction consumer when a member produces more bytes
-    /// than it declared.
-    private struct Overrun: Error {}
-
     /// The uncompressed bytes of `entry`, checked against its declared
-    /// sizes (before extraction, and chunk by chunk while it runs) and its
-    /// CRC-32.
-    private func extract(_ entry: Entry) throws(NumpyFileError) -> Data {
+    /// sizes (before extraction, and while it is decoded) and its CRC-32.
+    private func extract(_ entry: ZipMember) throws(NumpyFileError) -> Data {
         try checkDeclaredSizes(entry)
-        let declared = entry.uncompressedSize
-        var data = Data()
-        data.reserveCapacity(Int(min(declared, 1 << 30)))   // checked: within memberSizeLimit and what the archive holds
-        let checksum: CRC32
-        do {
-            checksum = try archive.extract(entry, bufferSize: 1 << 20, skipCRC32: false) { chunk in
-                guard UInt64(data.count) + UInt64(chunk.count) <= declared else { throw Overrun() }
-                data.append(chunk)
-            }
-        } catch is Overrun {
-            throw .corruptArchive(source: source, member: entry.path,
-                                  reason: "decompresses to more than the \(declared) bytes it declares")
-        } catch {
-            throw .corruptArchive(source: source, member: entry.path, reason: Self.describe(error))
+        guard entry.flags & 1 == 0 else {
+            throw .corruptArchive(source: source, member: entry.path, reason: "encrypted members are not supported")
         }
-        guard checksum == entry.checksum else {
+        guard entry.method == 0 || entry.method == 8 else {
+            throw .corruptArchive(source: source, member: entry.path,
+                                  reason: "unsupported compression method \(entry.method) (stored, 0, and deflate, 8, are read)")
+        }
+        let payload: Data
+        do {
+            payload = try ZipDirectory.payload(of: entry, in: bytes)
+        } catch {
+            throw .corruptArchive(source: source, member: entry.path, reason: error.reason)
+        }
+        let declared = entry.uncompressedSize
+        var data = payload
+        if entry.isCompressed {
+            do {
+                data = try Inflate.raw(payload, limit: declared)
+            } catch {
+                let reason = switch error {
+                case .overrun: "decompresses to more than the \(declared) bytes it declares"
+                case .truncated: "its deflate stream does not end within its \(entry.compressedSize) compressed bytes"
+                case let .corrupt(message): "invalid deflate data: \(message)"
+                }
+                throw .corruptArchive(source: source, member: entry.path, reason: reason)
+            }
+        }
+        guard Inflate.checksum(data) == entry.checksum else {
             throw .corruptArchive(source: source, member: entry.path, reason: "CRC-32 checksum mismatch")
         }
-        guard UInt64(data.count) == entry.uncompressedSize else {
+        guard UInt64(data.count) == declared else {
             throw .corruptArchive(source: source, member: entry.path,
-                                  reason: "expected \(entry.uncompressedSize) bytes, extracted \(data.count)")
+                                  reason: "expected \(declared) bytes, extracted \(data.count)")
         }
         return data
     }

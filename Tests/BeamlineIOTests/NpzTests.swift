@@ -24,6 +24,18 @@ struct NpzTests {
         #expect(all["i4"] == AnyTensor(Expected.i4))
     }
 
+    /// `np.savez_compressed(path, f8=f8, i4=i4)` written with `zipfile`'s
+    /// ZIP64 limits lowered to 0 (generate_io.py): every central-directory
+    /// entry keeps its sizes in a ZIP64 extra field and the archive ends
+    /// with a ZIP64 end record, as archives beyond 4 GiB do.
+    @Test("ZIP64 central directory and end record")
+    func zip64Archive() throws {
+        let archive = try NumpyArchive(contentsOf: fixtureURL("savez_zip64.npz"))
+        #expect(archive.names == ["f8", "i4"])
+        #expect(try archive.read("f8", as: Double.self) == Expected.f8)
+        #expect(try archive.read("i4", as: Int32.self) == Expected.i4)
+    }
+
     /// `np.savez(path, f4, u1)`: positional arrays become `arr_0`, `arr_1`.
     @Test("positional np.savez members")
     func positional() throws {

@@ -135,4 +135,73 @@ struct ResourceLimitTests {
             try storedArchive.read("z")
         }
     }
+
+    /// `data` (a one-member archive) with the member's declared compressed
+    /// size set to `value` in its local header (offset 18) and its central
+    /// directory entry (offset 20).
+    static func declaringCompressedSize(_ value: UInt32, in data: Data) -> Data {
+        var data = data
+        for local in offsets(of: 0x0403_4B50, in: data) { data = patched(data, at: local + 18, to: value) }
+        for central in offsets(of: 0x0201_4B50, in: data) { data = patched(data, at: central + 20, to: value) }
+        return data
+    }
+
+    @Test("a deflate stream that runs past its member's bytes is an error, not a loop")
+    func deflateStreamPastItsMember() throws {
+        // The fuzz input (found by the npz target after 747 883 executions):
+        // ZIPFoundation 0.9's inflate loop read empty chunks forever on it.
+        // The reader now finds its central directory to run past the end of
+        // the file, so opening it is the error.
+        let fuzzed = try fixtureData("fuzz/npz-inflate-eof-loop.npz")
+        #expect(throws: NumpyFileError.notZipArchive(source: "fuzzed.npz", reason:
+            "the central directory (265 bytes at 702) runs past the end of the archive")) {
+            try NumpyArchive(data: fuzzed, source: "fuzzed.npz")
+        }
+
+        // A valid deflated member cut short: its compressed size says 40 bytes
+        // fewer than the stream needs, so the stream does not end there.
+        let values: [Double] = (0..<4096).map { Double($0 % 97) }
+        let tensor = Tensor<Double>(shape: [4096], elements: values)
+        let honest = try NumpyArchive.encode(["z": AnyTensor(tensor)], compression: .deflated)
+        let field = try #require(Self.offsets(of: 0x0201_4B50, in: honest).first) + 20
+        var size: UInt32 = 0
+        for k in 0..<4 { size |= UInt32(honest[honest.startIndex + field + k]) << UInt32(8 * k) }
+        let cut = try NumpyArchive(data: Self.declaringCompressedSize(size - 40, in: honest), source: "cut.npz")
+        #expect(throws: NumpyFileError.corruptArchive(source: "cut.npz", member: "z.npy",
+                                                      reason: "its deflate stream does not end within its \(size - 40) compressed bytes")) {
+            try cut.read("z")
+        }
+        #expect(try NumpyArchive(data: honest).read("z") == AnyTensor(tensor))
+    }
+
+    @Test("a stored member whose bytes run past the end of the archive is refused before reading")
+    func storedMemberPastTheEnd() throws {
+        let small = Tensor<Double>.zeros([64])
+        let stored = try NumpyArchive.encode(["z": AnyTensor(small)], compression: .stored)
+        // Both sizes agree and fit in the archive, but the data starts after
+        // the 30-byte local header and the 5-byte name: it cannot all be there.
+        let claimed = UInt32(stored.count - 8)
+        var lying = Self.declaringUncompressedSize(claimed, in: stored)
+        lying = Self.declaringCompressedSize(claimed, in: lying)
+        let archive = try NumpyArchive(data: lying, source: "past.npz")
+        #expect(throws: NumpyFileError.corruptArchive(source: "past.npz", member: "z.npy",
+                                                      reason: "its \(claimed) data bytes at offset 35 run past the end of the archive")) {
+            try archive.read("z")
+        }
+    }
+
+    @Test("a central directory that declares more entries than it can hold is refused")
+    func impossibleEntryCount() throws {
+        let stored = try NumpyArchive.encode(["z": AnyTensor(Tensor<Double>.zeros([4]))], compression: .stored)
+        let end = try #require(Self.offsets(of: 0x0605_4B50, in: stored).last)
+        var lying = stored
+        lying[end + 8] = 0xFF; lying[end + 9] = 0x7F     // entries on this disk
+        lying[end + 10] = 0xFF; lying[end + 11] = 0x7F   // entries in all: 32767
+        #expect {
+            try NumpyArchive(data: lying, source: "count.npz")
+        } throws: { error in
+            guard case let .notZipArchive(source: "count.npz", reason)? = error as? NumpyFileError else { return false }
+            return reason.hasPrefix("the central directory declares 32767 entries, more than its")
+        }
+    }
 }

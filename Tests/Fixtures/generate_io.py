@@ -107,6 +107,16 @@ def main():
     with zipfile.ZipFile(path("bad_member.npz"), "w") as z:     # a member that is not an .npy
         z.writestr("good.npy", npy_bytes(i4))
         z.writestr("bad.npy", b"\x93NUMPY\x01\x00garbage")
+    # ZIP64 everywhere: with zipfile's limits lowered to 0, every central-
+    # directory entry saturates its 32-bit sizes and carries them in a ZIP64
+    # extra field, and the archive ends with a ZIP64 end record and locator
+    # (what numpy.savez writes for members or archives beyond 4 GiB).
+    limits = zipfile.ZIP64_LIMIT, zipfile.ZIP_FILECOUNT_LIMIT
+    zipfile.ZIP64_LIMIT, zipfile.ZIP_FILECOUNT_LIMIT = 0, 0
+    try:
+        np.savez_compressed(path("savez_zip64.npz"), f8=f8, i4=i4)
+    finally:
+        zipfile.ZIP64_LIMIT, zipfile.ZIP_FILECOUNT_LIMIT = limits
 
     every_dtype()
 
