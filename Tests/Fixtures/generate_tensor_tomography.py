@@ -18,6 +18,11 @@ Writes Tests/BeamlineTomographyTests/Fixtures/tensor_tomography.json:
   Laplacian, GroupLasso) on a random coefficient array;
 - GaussianKernels (grid scale 2, kernel scale 1.2; grid scale 3 without Friedel
   symmetry): grid, values at the probed points, adaptive matrix.
+- NearestNeighbor (12 random directions, not normalised): values at the probed
+  points with and without Friedel symmetry, the default adaptive matrix
+  (tolerance 1e-3), the matrix with enforce_sparsity=True, sparsity_count=2,
+  and get_output (mean intensity, eigenvalues, fractional anisotropy, the
+  eigenvector of the largest eigenvalue) of random coefficients.
 """
 import os
 import numpy as np
@@ -156,6 +161,27 @@ F["gk_points"] = gk._get_projection_matrix(pc)
 F["gk_adaptive"] = gk.projection_matrix
 F["gk_theta"], F["gk_phi"] = gk._get_kurihara_mesh(2)
 F["gk_nofriedel_points"] = GaussianKernels(pc, grid_scale=3, enforce_friedel_symmetry=False)._get_projection_matrix(pc)
+
+# Nearest neighbour (12 directions of random lengths).
+from mumott.methods.basis_sets import NearestNeighbor
+directions = rng.normal(size=(12, 3)) * rng.uniform(0.5, 2.0, size=(12, 1))
+nn = NearestNeighbor(directions, probed_coordinates=pc)
+F["nn_directions"] = directions
+F["nn_points"] = nn.get_function_values(pc.vector)
+F["nn_adaptive"] = nn.projection_matrix
+F["nn_nofriedel_points"] = NearestNeighbor(directions, probed_coordinates=pc,
+                                           enforce_friedel_symmetry=False).get_function_values(pc.vector)
+F["nn_sparse2"] = NearestNeighbor(directions, probed_coordinates=pc, enforce_sparsity=True,
+                                  sparsity_count=2).projection_matrix
+nn_coefficients = rng.uniform(0, 1, size=(2, 3, 2, 12))
+nn_out = nn.get_output(nn_coefficients)
+F["nn_coefficients"] = nn_coefficients
+F["nn_mean"] = nn_out.mean_intensity
+# mumott sorts eigenvalues increasing (eigenvector_1 belongs to the smallest);
+# Beamline's OrientationMaps lists them decreasing, main orientation = largest.
+F["nn_eigenvalues_descending"] = np.stack([nn_out.eigenvalue_3, nn_out.eigenvalue_2, nn_out.eigenvalue_1], axis=-1)
+F["nn_anisotropy"] = nn_out.fractional_anisotropy
+F["nn_largest_eigenvector"] = nn_out.eigenvector_3
 
 os.makedirs(out_dir, exist_ok=True)
 write(os.path.join(out_dir, "tensor_tomography.json"), F)

@@ -29,3 +29,22 @@ public func pilatusStrip(_ rows: Range<Int>) -> ThickSensorModel {
 public func entryPixels(_ detector: Detector) -> Int {
     detector.mask.elements.reduce(0) { $0 + ($1 ? 0 : 1) }
 }
+
+/// A benchmark input built the first time it is used, so that a filtered
+/// run (`--filter`, `--skip`) builds only the inputs of what it measures.
+/// Benchmarks run one at a time, so the unsynchronised first use is safe.
+public final class LazyBenchmarkInput<Value>: @unchecked Sendable {
+    private let make: () -> Value
+    private var built: Value?
+
+    /// An input that `make` builds on first use.
+    public init(_ make: @escaping () -> Value) { self.make = make }
+
+    /// The input, built on the first call.
+    public var value: Value {
+        if let built { return built }
+        let value = make()
+        built = value
+        return value
+    }
+}

@@ -91,31 +91,40 @@ let benchmarks: @Sendable () -> Void = {
     // same geometry, the bound the residual calculator is compared with.
     // Peer: mumott's GradientResidualCalculator.get_residuals(get_gradient=True,
     // get_weights=True) in Benchmarks/peers/mumott_peers.py (--tensor).
-    func tensorGeometry() -> Geometry {
-        var g = try! Geometry.fromAngles(innerAngles: (0..<120).map { Double($0) * 2 * Double.pi / 120 },
-                                         outerAngles: (0..<120).map { Double($0 % 4) * Double.pi / 12 },
-                                         volumeShape: [50, 50, 50], projectionShape: [50, 50])
-        g.detectorAngles = (0..<8).map { Double($0) * Double.pi / 8 }
-        return g
-    }
-    func tensorCases<S: OperatorScalar>(_ type: S.Type, suffix: String) {
-        let g = tensorGeometry()
-        let sh = try! SphericalHarmonics(ellMax: 8)
-        let data = Tensor<S>.normal([120, 50, 50, 8], seed: 3).map { Swift.abs($0) }
-        var calculator = try! GradientResidualCalculator<S, SphericalHarmonics>(geometry: g, basisSet: sh, data: data)
-        calculator.coefficients = Tensor<S>.normal([50, 50, 50, 45], seed: 4)
-        _ = try! calculator.residuals()  // builds the matrix and projector once
-        let prepared = calculator
+    // The same cases on a 16³ volume, 24 projections and ℓmax 4 (15
+    // coefficients) run the same code in seconds: they are the allocation
+    // gate's tensor-tomography cases (.ci/run skips the 50³ ones, whose one
+    // thread takes minutes). Each case's problem is built the first time
+    // one of its benchmarks runs, outside the measurement, so a filtered run
+    // builds only what it measures.
+    func tensorCases<S: OperatorScalar>(_ type: S.Type, n: Int, projections: Int, ellMax: Int, mitra: Bool, suffix: String) {
+        let coefficients = (ellMax + 1) * (ellMax + 2) / 2
+        let problem = LazyBenchmarkInput { () -> (GradientResidualCalculator<S, SphericalHarmonics>, JohnTransformProjector<S>) in
+            var g = try! Geometry.fromAngles(
+                innerAngles: (0..<projections).map { Double($0) * 2 * Double.pi / Double(projections) },
+                outerAngles: (0..<projections).map { Double($0 % 4) * Double.pi / 12 },
+                volumeShape: [n, n, n], projectionShape: [n, n])
+            g.detectorAngles = (0..<8).map { Double($0) * Double.pi / 8 }
+            let sh = try! SphericalHarmonics(ellMax: ellMax)
+            let data = Tensor<S>.normal([projections, n, n, 8], seed: 3).map { Swift.abs($0) }
+            var calculator = try! GradientResidualCalculator<S, SphericalHarmonics>(geometry: g, basisSet: sh, data: data)
+            calculator.coefficients = Tensor<S>.normal([n, n, n, coefficients], seed: 4)
+            _ = try! calculator.residuals()  // builds the matrix and projector once
+            return (calculator, try! JohnTransformProjector<S>(geometry: g, channels: coefficients))
+        }
         let config = Benchmark.Configuration(maxDuration: .seconds(10), maxIterations: 10)
-        Benchmark("tt_residual_gradient_50_120_l8_\(suffix)", configuration: config) { benchmark in
-            var c = prepared
+        let size = "\(n)_\(projections)"
+        Benchmark("tt_residual_gradient_\(size)_l\(ellMax)_\(suffix)", configuration: config) { benchmark in
+            var c = problem.value.0
+            benchmark.startMeasurement()
             for _ in benchmark.scaledIterations {
                 blackHole(try! c.residuals(gradient: true, weighted: true))
             }
+            benchmark.stopMeasurement()
         }
-        let projector = try! JohnTransformProjector<S>(geometry: g, channels: 45)
-        let volume = prepared.coefficients
-        Benchmark("tt_projector_fwd_adj_50_120_c45_\(suffix)", configuration: config) { benchmark in
+        Benchmark("tt_projector_fwd_adj_\(size)_c\(coefficients)_\(suffix)", configuration: config) { benchmark in
+            let (calculator, projector) = problem.value
+            let volume = calculator.coefficients
             var y = Tensor<S>(shape: projector.projectionsShape, repeating: 0)
             var x = Tensor<S>(shape: projector.volumeShape, repeating: 0)
             benchmark.startMeasurement()
@@ -126,14 +135,20 @@ let benchmarks: @Sendable () -> Void = {
             benchmark.stopMeasurement()
             blackHole(x)
         }
-        Benchmark("tt_mitra20_50_120_l8_\(suffix)", configuration: .init(maxDuration: .seconds(10), maxIterations: 2)) { benchmark in
+        guard mitra else { return }
+        Benchmark("tt_mitra20_\(size)_l\(ellMax)_\(suffix)", configuration: .init(maxDuration: .seconds(10), maxIterations: 2)) { benchmark in
+            let prepared = problem.value.0
+            benchmark.startMeasurement()
             for _ in benchmark.scaledIterations {
                 blackHole(try! TensorReconstruction.run(.mitra, calculator: prepared, options: .init(iterations: 20)))
             }
+            benchmark.stopMeasurement()
         }
     }
-    tensorCases(Double.self, suffix: "f64")
-    tensorCases(Float.self, suffix: "f32")
+    tensorCases(Double.self, n: 50, projections: 120, ellMax: 8, mitra: true, suffix: "f64")
+    tensorCases(Float.self, n: 50, projections: 120, ellMax: 8, mitra: true, suffix: "f32")
+    tensorCases(Double.self, n: 16, projections: 24, ellMax: 4, mitra: false, suffix: "f64")
+    tensorCases(Float.self, n: 16, projections: 24, ellMax: 4, mitra: false, suffix: "f32")
 
     // 30 iterations of LSMR and of MLEM on the raytraced Pilatus 1M matrix.
     let psf = try! notebookModel("Pilatus1M").raytrace(sample: 8, as: Double.self)

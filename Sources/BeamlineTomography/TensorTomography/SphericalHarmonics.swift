@@ -167,29 +167,20 @@ public struct SphericalHarmonics: TensorBasisSet {
         let voxels = shape[0] * shape[1] * shape[2]
         let values = coefficients.elements.map { Double($0) }
         var mean = [Double](repeating: 0, count: voxels)
-        var anisotropy = [Double](repeating: 0, count: voxels)
-        var eigenvalues = [Double](repeating: 0, count: voxels * 3)
-        var orientation = [Double](repeating: 0, count: voxels * 3)
+        var tensors = [Double](repeating: 0, count: voxels * 9)
         let o = friedelSymmetry ? 1 : 4
         for v in 0..<voxels {
             let t = Self.rank2(values, offset: o, base: v * count)
-            let (w, vec) = SymmetricEigen3.decompose(t)
             mean[v] = values[v * count]
-            for i in 0..<3 { eigenvalues[v * 3 + i] = w[i]; orientation[v * 3 + i] = vec[i] }
-            let num = ((w[0] - w[1]) * (w[0] - w[1]) + (w[1] - w[2]) * (w[1] - w[2]) + (w[2] - w[0]) * (w[2] - w[0])).squareRoot()
-            let den = (2 * (w[0] * w[0] + w[1] * w[1] + w[2] * w[2])).squareRoot()
-            anisotropy[v] = den > 0 ? num / den : 0
+            for i in 0..<9 { tensors[v * 9 + i] = t[i] }
         }
-        let spatial = Array(shape[0..<3])
-        return OrientationMaps(meanIntensity: Tensor(shape: spatial, elements: mean),
-                               fractionalAnisotropy: Tensor(shape: spatial, elements: anisotropy),
-                               eigenvalues: Tensor(shape: spatial + [3], elements: eigenvalues),
-                               mainOrientation: Tensor(shape: spatial + [3], elements: orientation))
+        return OrientationMaps(spatialShape: Array(shape[0..<3]), meanIntensity: mean, tensors: tensors)
     }
 }
 
-/// Orientation maps derived from spherical-harmonic coefficients
-/// (``SphericalHarmonics/derivedQuantities(_:)``).
+/// Orientation maps derived from basis-set coefficients
+/// (``SphericalHarmonics/derivedQuantities(_:)``,
+/// ``NearestNeighbor/derivedQuantities(_:)``).
 public struct OrientationMaps: Sendable {
     /// The mean intensity per voxel (`c₀`), `(X, Y, Z)`.
     public var meanIntensity: Tensor<Double>
@@ -199,6 +190,28 @@ public struct OrientationMaps: Sendable {
     public var eigenvalues: Tensor<Double>
     /// The unit eigenvector of the largest eigenvalue, `(X, Y, Z, 3)`.
     public var mainOrientation: Tensor<Double>
+
+    /// The maps of the symmetric 3 × 3 `tensors` (9 row-major values per
+    /// voxel): eigenvalues (descending), the eigenvector of the largest, and
+    /// mumott's fractional anisotropy
+    /// `√(Σ(λᵢ − λⱼ)²) / √(2 Σ λᵢ²)` (0 for a zero tensor).
+    init(spatialShape: [Int], meanIntensity mean: [Double], tensors: [Double]) {
+        let voxels = mean.count
+        var anisotropy = [Double](repeating: 0, count: voxels)
+        var eigenvalues = [Double](repeating: 0, count: voxels * 3)
+        var orientation = [Double](repeating: 0, count: voxels * 3)
+        for v in 0..<voxels {
+            let (w, vec) = SymmetricEigen3.decompose(Array(tensors[(v * 9)..<(v * 9 + 9)]))
+            for i in 0..<3 { eigenvalues[v * 3 + i] = w[i]; orientation[v * 3 + i] = vec[i] }
+            let num = ((w[0] - w[1]) * (w[0] - w[1]) + (w[1] - w[2]) * (w[1] - w[2]) + (w[2] - w[0]) * (w[2] - w[0])).squareRoot()
+            let den = (2 * (w[0] * w[0] + w[1] * w[1] + w[2] * w[2])).squareRoot()
+            anisotropy[v] = den > 0 ? num / den : 0
+        }
+        meanIntensity = Tensor(shape: spatialShape, elements: mean)
+        fractionalAnisotropy = Tensor(shape: spatialShape, elements: anisotropy)
+        self.eigenvalues = Tensor(shape: spatialShape + [3], elements: eigenvalues)
+        mainOrientation = Tensor(shape: spatialShape + [3], elements: orientation)
+    }
 }
 
 /// Eigen-decomposition of a symmetric 3×3 matrix by cyclic Jacobi rotations.
