@@ -27,8 +27,12 @@ struct TensorReconstructCommand: BeamlineSubcommand {
     @Argument(help: "mumott DataContainer HDF5 file.", completion: .file(extensions: ["h5", "hdf5"]))
     var data: String
 
-    @Option(help: "Basis set: sh (real spherical harmonics), gk (mumott's Gaussian kernels) or trivial (one channel per segment).")
+    @Option(help: "Basis set: sh (real spherical harmonics), gk (mumott's Gaussian kernels), nn (mumott's nearest neighbour, needs --directions) or trivial (one channel per segment).")
     var basis = "sh"
+
+    @Option(help: "Sensitivity directions of the nn basis: an (N, 3) array (FILE.npy, FILE.npz:name or FILE.h5:/path).",
+            completion: .file(extensions: arrayExtensions))
+    var directions: String?
 
     @Option(help: "Grid scale of the Gaussian kernels (2(g+1)² kernels).")
     var gridScale = 4
@@ -85,7 +89,11 @@ struct TensorReconstructCommand: BeamlineSubcommand {
 
     func validate() throws {
         try validateIterations(maxIterations)
-        guard ["sh", "gk", "trivial"].contains(basis) else { throw ValidationError("--basis must be sh, gk or trivial, received \(basis)") }
+        guard ["sh", "gk", "nn", "trivial"].contains(basis) else {
+            throw ValidationError("--basis must be sh, gk, nn or trivial, received \(basis)")
+        }
+        if basis == "nn" && directions == nil { throw ValidationError("--basis nn needs --directions FILE (an (N, 3) array)") }
+        if basis != "nn" && directions != nil { throw ValidationError("--directions is for --basis nn only, received --basis \(basis)") }
         guard gridScale >= 0 else { throw ValidationError("--grid-scale must be ≥ 0, received \(gridScale)") }
         guard ellMax >= 0 && ellMax % 2 == 0 else { throw ValidationError("--ell-max must be even and ≥ 0, received \(ellMax)") }
         if let s = stepSize, !(s > 0 && s.isFinite) { throw ValidationError("--step-size must be > 0, received \(s)") }
@@ -114,6 +122,20 @@ struct TensorReconstructCommand: BeamlineSubcommand {
             case ellMax = "ell_max", stopReason = "stop_reason", lossHistory = "loss_history", stepSize = "step_size"
             case largestEigenvalue = "largest_eigenvalue", regularizationWeight = "regularization_weight"
             case nonNegativity = "non_negativity"
+        }
+    }
+
+    /// The nearest-neighbour basis on the (N, 3) directions at `text`.
+    static func nearestNeighbor(_ text: String) throws -> NearestNeighbor {
+        let d = try ArrayFiles.loadDoubles(text, option: "--directions")
+        guard d.shape.count == 2, d.shape[1] == 3, d.shape[0] >= 1 else {
+            throw CommandError("--directions \(text): expected an (N, 3) array of directions, received shape \(d.shape)")
+        }
+        let e = d.elements
+        do {
+            return try NearestNeighbor(directions: (0..<d.shape[0]).map { SIMD3(e[3 * $0], e[3 * $0 + 1], e[3 * $0 + 2]) })
+        } catch {
+            throw CommandError("--directions \(text): \(error)")
         }
     }
 
@@ -149,6 +171,7 @@ struct TensorReconstructCommand: BeamlineSubcommand {
             }
         }
         let sh = basis == "sh" ? try SphericalHarmonics(ellMax: ellMax) : nil
+        let nn = try directions.map { try Self.nearestNeighbor($0) }
         let summary: (iterations: Int, evaluations: Int, stop: StopReason, history: [Double], step: Double?, lambda: Double?,
                       weight: Double?, nonNegative: Bool)
         let coefficients: Tensor<Double>
@@ -162,14 +185,23 @@ struct TensorReconstructCommand: BeamlineSubcommand {
             let k = try GaussianKernels(gridScale: gridScale)
             if float32 { let (r, c) = try solve(Float.self, k); summary = keep(r); coefficients = c }
             else { let (r, c) = try solve(Double.self, k); summary = keep(r); coefficients = c }
+        } else if let nn {
+            if float32 { let (r, c) = try solve(Float.self, nn); summary = keep(r); coefficients = c }
+            else { let (r, c) = try solve(Double.self, nn); summary = keep(r); coefficients = c }
         } else {
             let t = try TrivialBasis(channels: set.geometry.detectorAngles.count)
             if float32 { let (r, c) = try solve(Float.self, t); summary = keep(r); coefficients = c }
             else { let (r, c) = try solve(Double.self, t); summary = keep(r); coefficients = c }
         }
         var maps: [(String, Tensor<Double>)] = []
-        if let sh, sh.ellMax >= 2 {
-            let m = try sh.derivedQuantities(coefficients)
+        let derived: OrientationMaps? = if let sh, sh.ellMax >= 2 {
+            try sh.derivedQuantities(coefficients)
+        } else if let nn {
+            try nn.derivedQuantities(coefficients)
+        } else {
+            nil
+        }
+        if let m = derived {
             maps = [("mean_intensity", m.meanIntensity), ("fractional_anisotropy", m.fractionalAnisotropy),
                     ("eigenvalues", m.eigenvalues), ("main_orientation", m.mainOrientation)]
         }

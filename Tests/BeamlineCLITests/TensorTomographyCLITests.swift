@@ -53,6 +53,35 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("c.main_orientation.npy").path))
     }
 
+    /// `--basis nn --directions FILE.npy`: the same coefficients as the
+    /// library's MITRA with ``NearestNeighbor`` on those directions, and
+    /// the orientation maps written beside them.
+    @Test func nearestNeighborBasis() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("beamline-tt-cli-nn-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (url, set) = try dataSet(dir)
+        let values: [Double] = [1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 0, 1, -1, 0, 0, 1, 1]
+        let directions = Tensor<Double>(shape: [6, 3], elements: values)
+        let directionsFile = dir.appendingPathComponent("directions.npy")
+        try NumpyFile.write(directions, to: directionsFile)
+        let out = dir.appendingPathComponent("nn.h5").path
+        let command = try #require(try BeamlineCommand.parseAsRoot(
+            ["tensor-reconstruct", url.path, "--basis", "nn", "--directions", directionsFile.path, "--iterations", "3", "--out", out])
+            as? TensorReconstructCommand)
+        try command.run()
+        let file = try HDF5File(contentsOf: URL(fileURLWithPath: out))
+        let c = try file.read(Double.self, from: "/coefficients")
+        #expect(try file.read(Double.self, from: "/eigenvalues").shape == [5, 5, 4, 3])
+        try file.close()
+        let nn = try NearestNeighbor(directions: (0..<6).map { SIMD3(values[3 * $0], values[3 * $0 + 1], values[3 * $0 + 2]) })
+        let calc = try GradientResidualCalculator<Double, NearestNeighbor>(
+            geometry: set.geometry, basisSet: nn, data: try set.correctedForTransmission(), weights: set.weights)
+        let expected = try TensorReconstruction.run(.mitra, calculator: calc, options: .init(iterations: 3))
+        #expect(c.shape == [5, 5, 4, 6])
+        #expect(c.elements == expected.coefficients.elements)
+    }
+
     @Test func badInputsNameTheArgument() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("beamline-tt-cli-bad-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -73,6 +102,17 @@ import Testing
         #expect(message(["tensor-reconstruct", url.path, "--step-size", "-1", "--out", out]).contains("--step-size"))
         #expect(message(["tensor-reconstruct", dir.appendingPathComponent("missing.h5").path, "--out", out]).contains("DATA"))
         #expect(message(["tensor-reconstruct", url.path, "--out", url.path]).contains("--out"))
+        #expect(message(["tensor-reconstruct", url.path, "--basis", "nn", "--out", out]).contains("--directions"))
+        #expect(message(["tensor-reconstruct", url.path, "--directions", url.path, "--out", out]).contains("--directions"))
+        let flat = dir.appendingPathComponent("flat.npy")
+        try NumpyFile.write(Tensor<Double>(shape: [4], repeating: 1), to: flat)
+        #expect(message(["tensor-reconstruct", url.path, "--basis", "nn", "--directions", flat.path, "--out", out])
+                    == "--directions \(flat.path): expected an (N, 3) array of directions, received shape [4]")
+        let zero = dir.appendingPathComponent("zero.npy")
+        try NumpyFile.write(Tensor<Double>(shape: [2, 3], repeating: 0), to: zero)
+        #expect(message(["tensor-reconstruct", url.path, "--basis", "nn", "--directions", zero.path, "--out", out])
+                    .hasPrefix("--directions \(zero.path): "))
+        #expect(!FileManager.default.fileExists(atPath: out))
     }
 }
 
