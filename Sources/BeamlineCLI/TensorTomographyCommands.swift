@@ -189,7 +189,7 @@ struct TensorReconstructCommand: BeamlineSubcommand {
             if float32 { let (r, c) = try solve(Float.self, nn); summary = keep(r); coefficients = c }
             else { let (r, c) = try solve(Double.self, nn); summary = keep(r); coefficients = c }
         } else {
-            let t = try TrivialBasis(channels: set.geometry.detectorAngles.count)
+            let t = try TrivialBasis(channels: set.geometry.segmentCount)
             if float32 { let (r, c) = try solve(Float.self, t); summary = keep(r); coefficients = c }
             else { let (r, c) = try solve(Double.self, t); summary = keep(r); coefficients = c }
         }

@@ -129,8 +129,15 @@ public struct Geometry: Sendable, Equatable {
     public var detectorDirectionPositive90: SIMD3<Double>
     /// Detector azimuth angles of the segments, in radians.
     public var detectorAngles: [Double]
-    /// Scattering angle 2θ, in radians (default 0).
-    public var twoTheta: Double
+    /// Scattering angles 2θ of the detector's rings, in radians (default
+    /// `[0]`, one ring: small-angle scattering). With several rings the
+    /// detector segments are the rings' azimuthal bins, ring by ring
+    /// (``segmentCount``), as mumott's `two_theta` array.
+    public var twoTheta: [Double]
+
+    /// Detector segments per projection: ``detectorAngles`` times the rings
+    /// of ``twoTheta`` (the azimuthal bin the fast index, the ring the slow).
+    public var segmentCount: Int { detectorAngles.count * twoTheta.count }
     /// Whether the detector segments cover the full circle (default false).
     public var fullCircleCovered: Bool
     /// Volume shape `(X, Y, Z)`.
@@ -153,7 +160,7 @@ public struct Geometry: Sendable, Equatable {
                 kDirection0: SIMD3<Double> = SIMD3(0, 0, 1),
                 detectorDirectionOrigin: SIMD3<Double> = SIMD3(1, 0, 0),
                 detectorDirectionPositive90: SIMD3<Double> = SIMD3(0, 0, 1),
-                detectorAngles: [Double] = [], twoTheta: Double = 0, fullCircleCovered: Bool = false) throws(TomographyError) {
+                detectorAngles: [Double] = [], twoTheta: [Double] = [0], fullCircleCovered: Bool = false) throws(TomographyError) {
         self.rotations = rotations
         self.jOffsets = jOffsets ?? [Double](repeating: 0, count: rotations.count)
         self.kOffsets = kOffsets ?? [Double](repeating: 0, count: rotations.count)
@@ -229,7 +236,10 @@ public struct Geometry: Sendable, Equatable {
         guard jOffsets.allSatisfy(\.isFinite) else { throw .nonFiniteValues(argument: "j_offsets") }
         guard kOffsets.allSatisfy(\.isFinite) else { throw .nonFiniteValues(argument: "k_offsets") }
         guard detectorAngles.allSatisfy(\.isFinite) else { throw .nonFiniteValues(argument: "detector_angles") }
-        guard twoTheta.isFinite else { throw .nonFiniteValues(argument: "two_theta") }
+        guard !twoTheta.isEmpty else {
+            throw .invalidArgument(name: "two_theta", expected: "at least one scattering angle", received: "[]")
+        }
+        guard twoTheta.allSatisfy(\.isFinite) else { throw .nonFiniteValues(argument: "two_theta") }
         for (index, r) in rotations.enumerated() {
             let deviation = r.rotationDeviation
             guard deviation <= 1e-6 else { throw .notARotation(index: index, deviation: deviation) }
@@ -351,8 +361,8 @@ public struct Geometry: Sendable, Equatable {
             fullCircle = false
         }
         let twoThetaValues = try numbers(["two_theta"], default: [0])
-        guard twoThetaValues.count == 1 else {
-            throw .malformedJSON(field: "two_theta", problem: "expected one number, found \(twoThetaValues.count)")
+        guard !twoThetaValues.isEmpty else {
+            throw .malformedJSON(field: "two_theta", problem: "expected at least one number, found none")
         }
         try self.init(rotations: rotations,
                       jOffsets: try numbers(["j_offsets", "_j_offsets"], default: zeros),
@@ -365,7 +375,7 @@ public struct Geometry: Sendable, Equatable {
                       detectorDirectionOrigin: try vector("detector_direction_origin", SIMD3(1, 0, 0)),
                       detectorDirectionPositive90: try vector("detector_direction_positive_90", SIMD3(0, 0, 1)),
                       detectorAngles: try numbers(["detector_angles"], default: []),
-                      twoTheta: twoThetaValues[0], fullCircleCovered: fullCircle)
+                      twoTheta: twoThetaValues, fullCircleCovered: fullCircle)
     }
 
     /// Reads a geometry JSON file (see ``init(json:)``).
@@ -392,7 +402,7 @@ public struct Geometry: Sendable, Equatable {
             ("p_direction_0", vec(pDirection0)), ("j_direction_0", vec(jDirection0)), ("k_direction_0", vec(kDirection0)),
             ("detector_direction_origin", vec(detectorDirectionOrigin)),
             ("detector_direction_positive_90", vec(detectorDirectionPositive90)),
-            ("detector_angles", list(detectorAngles)), ("two_theta", number(twoTheta)),
+            ("detector_angles", list(detectorAngles)), ("two_theta", list(twoTheta)),
             ("full_circle_covered", fullCircleCovered ? "true" : "false"),
             ("volume_shape", "[" + volumeShape.map(String.init).joined(separator: ", ") + "]"),
             ("projection_shape", "[" + projectionShape.map(String.init).joined(separator: ", ") + "]"),

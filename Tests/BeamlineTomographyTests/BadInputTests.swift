@@ -35,7 +35,7 @@ struct BadInputTests {
         var g = good
         g.jOffsets = [0.25, -1.0 / 3]
         g.detectorAngles = [0, 0.5]
-        g.twoTheta = 0.01
+        g.twoTheta = [0.01]
         g.fullCircleCovered = true
         let back = try Geometry(json: g.jsonData())
         #expect(back == g)

@@ -49,6 +49,32 @@ struct TensorTomographyDataTests {
         #expect(back.geometry == d.geometry)
     }
 
+    /// Several 2θ rings: the data's last axis holds every ring's azimuthal
+    /// bins (mumott's order), and a written file reads back with its rings;
+    /// data whose last axis is one ring short is refused naming both counts.
+    @Test func twoThetaRings() throws {
+        var g = try Geometry.fromAngles(innerAngles: [0, 1, 2], volumeShape: [3, 3, 2], projectionShape: [3, 2])
+        g.detectorAngles = [0, 1, 2]
+        g.twoTheta = [0.2, 0.4]
+        #expect(g.segmentCount == 6)
+        let values: [Double] = (0..<(3 * 3 * 2 * 6)).map { Double($0 % 17) }
+        let d = try TensorTomographyData(geometry: g, data: Tensor(shape: [3, 3, 2, 6], elements: values))
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tt-rings-\(UUID().uuidString).h5")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try d.write(to: url)
+        let back = try TensorTomographyData(contentsOf: url)
+        #expect(back.geometry.twoTheta == [0.2, 0.4])
+        #expect(back.data.elements == values)
+        #expect(try back.geometry.probedCoordinates().segments == 6)
+        #expect(throws: TomographyError.self) {
+            try TensorTomographyData(geometry: g, data: Tensor(shape: [3, 3, 2, 3], elements: Array(values[0..<54])))
+        }
+        g.twoTheta = []
+        #expect(throws: TomographyError.invalidArgument(name: "two_theta", expected: "at least one scattering angle", received: "[]")) {
+            try g.validate()
+        }
+    }
+
     /// Missing groups, zero segments, mismatched shapes and non-finite data
     /// are typed errors naming the object; a replacement value admits NaN.
     @Test func badFiles() throws {

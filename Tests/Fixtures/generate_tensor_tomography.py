@@ -6,7 +6,8 @@ Run from the repository root:  python3 Tests/Fixtures/generate_tensor_tomography
 Writes Tests/BeamlineTomographyTests/Fixtures/tensor_tomography.json:
 - probed coordinates (mumott Geometry.probed_coordinates: vector (N, K, 3, 3)
   and great_circle_offset) for a tilted SAXS geometry with 8 segments, a
-  full-circle geometry and a WAXS (2θ = 0.4) geometry;
+  full-circle geometry, a WAXS (2θ = 0.4) geometry and one with three 2θ
+  rings (0.2, 0.45, 0.7) of 6 azimuthal bins;
 - SphericalHarmonics(ell_max=6) indices, basis values at the probed points
   (_get_projection_matrix), the midpoint matrix, the fixed 9-point Simpson
   matrix (mumott with n_integration_starting_points=5, integration_maxiter=1,
@@ -76,24 +77,80 @@ cases = {
     "waxs": make_geometry([6, 7, 5], [9, 8], rng.uniform(0, np.pi, 3), rng.uniform(-0.6, 0.6, 3),
                           seg8 + 0.05, two_theta=0.4),
 }
+# Three 2θ rings of 6 azimuthal bins (18 segments, the bin the fast index).
+rings = make_geometry([6, 7, 5], [9, 8], rng.uniform(0, np.pi, 3), rng.uniform(-0.6, 0.6, 3),
+                      np.linspace(0, np.pi, 6, endpoint=False))
+rings.two_theta = np.array([0.2, 0.45, 0.7])
+cases["rings"] = rings
 for name, g in cases.items():
     put_geometry(name, g)
     pc = g.probed_coordinates
     F[name + "_probed"] = pc.vector
     F[name + "_offset"] = np.broadcast_to(pc.great_circle_offset, pc.vector.shape[:2] + (1, 3))[:, :, 0, :]
 
-# Spherical harmonics on the saxs and waxs coordinates.
-for name in ("saxs", "waxs"):
+# Spherical harmonics on the saxs, waxs and rings coordinates.
+#
+# mumott's segment integration (BasisSet._get_integrated_projection_matrix)
+# slerps between a segment's ends after subtracting the small circle's centre
+# (great_circle_offset), but takes the arc angle as arccos of the dot product
+# of those centred vectors, whose length is cos(2θ/2), not 1. For 2θ = 0 that
+# is exact; for WAXS the angle is too large, the interpolated points leave
+# the sphere (up to |q| = cos(Δα/2)/cos(ω/2) > 1) and the basis is evaluated
+# off it (with the three rings, z > 1 at one point and mumott's sph_harm
+# returns NaN). The references for "waxs" and "rings" are therefore the
+# correct integrals: the same rules (Simpson on 9 points; mumott's adaptive
+# doubling from 3 points, tolerance 1e-5) on points of the true arc, the
+# angle taken between the unit centred vectors and the radius kept, with
+# mumott's own basis values at those points. mumott's values are kept as
+# <name>_sh_adaptive_mumott, to show the size of the difference.
+from scipy.integrate import simpson
+def true_arc_matrix(basis, pc, points):
+    start = pc.vector[..., 0, :] / np.linalg.norm(pc.vector[..., 0, :], axis=-1)[..., None]
+    end = pc.vector[..., -1, :] / np.linalg.norm(pc.vector[..., -1, :], axis=-1)[..., None]
+    offset = pc.great_circle_offset[..., 0, :]
+    cs, ce = start - offset, end - offset
+    rs, re = np.linalg.norm(cs, axis=-1), np.linalg.norm(ce, axis=-1)
+    us, ue = cs / rs[..., None], ce / re[..., None]
+    omega = np.arccos(np.clip(np.einsum("...i,...i", us, ue), -1, 1))
+    t = np.linspace(0, 1, points)
+    so = np.sin(omega)[..., None]
+    small = np.isclose(omega, 0)[..., None]
+    a = np.where(small, 1 - t, np.sin((1 - t) * omega[..., None]) / np.where(small, 1, so))
+    b = np.where(small, t, np.sin(t * omega[..., None]) / np.where(small, 1, so))
+    radius = (1 - t) * rs[..., None] + t * re[..., None]
+    q = radius[..., None] * (a[..., None] * us[..., None, :] + b[..., None] * ue[..., None, :]) + offset[..., None, :]
+    values = basis._get_projection_matrix(ProbedCoordinates(q))
+    return simpson(values, x=t, axis=-2)
+def true_arc_adaptive(basis, pc, tolerance=1e-5, maxiter=10, starting=3):
+    n = starting
+    old = true_arc_matrix(basis, pc, n)
+    for _ in range(maxiter):
+        n += max(n - 1, 1)
+        new = true_arc_matrix(basis, pc, n)
+        if np.max(abs(new - old)) / np.max(abs(new)) < tolerance:
+            break
+        old = new
+    return new
+for name in ("saxs", "waxs", "rings"):
     g = cases[name]
     pc = g.probed_coordinates
     sh = SphericalHarmonics(pc, ell_max=6)
     F["sh_ell"] = sh.ell_indices
     F["sh_emm"] = sh.emm_indices
     F[name + "_sh_points"] = sh._get_projection_matrix(pc)
-    F[name + "_sh_adaptive"] = sh.projection_matrix
     F[name + "_sh_midpoint"] = SphericalHarmonics(pc, ell_max=6, integration_mode="midpoint").projection_matrix
-    F[name + "_sh_simpson9"] = SphericalHarmonics(pc, ell_max=6, n_integration_starting_points=5,
-                                                  integration_maxiter=1, integration_tolerance=1e-300).projection_matrix
+    if name == "saxs":
+        F[name + "_sh_adaptive"] = sh.projection_matrix
+        F[name + "_sh_simpson9"] = SphericalHarmonics(pc, ell_max=6, n_integration_starting_points=5,
+                                                      integration_maxiter=1,
+                                                      integration_tolerance=1e-300).projection_matrix
+        assert np.allclose(F[name + "_sh_adaptive"], true_arc_adaptive(sh, pc), atol=1e-14)
+    else:
+        F[name + "_sh_adaptive"] = true_arc_adaptive(sh, pc)
+        F[name + "_sh_simpson9"] = true_arc_matrix(sh, pc, 9)
+        mumott_matrix = sh.projection_matrix
+        F[name + "_sh_adaptive_mumott_nan_count"] = np.array([np.isnan(mumott_matrix).sum()])
+        F[name + "_sh_adaptive_mumott"] = np.nan_to_num(mumott_matrix, nan=0.0)
 F["sh_noFriedel_points"] = SphericalHarmonics(cases["saxs"].probed_coordinates, ell_max=3,
                                               enforce_friedel_symmetry=False)._get_projection_matrix(
                                                   cases["saxs"].probed_coordinates)

@@ -134,24 +134,42 @@ extension TensorBasisSet {
     }
 }
 
-/// Points along each segment's arc (mumott's `slerp`) and the composite
-/// Simpson rule over them (SciPy's `simpson` on equally spaced points).
+/// Points along each segment's arc and the composite Simpson rule over them
+/// (SciPy's `simpson` on equally spaced points).
+///
+/// A segment's arc lies on a circle of the sphere: for 2θ ≠ 0 a small circle
+/// whose centre is the great-circle offset. The points are the spherical
+/// interpolation (slerp) of the directions from that centre to the segment's
+/// ends, at the angle between them, scaled by the circle's radius and moved
+/// back by the centre, so every point is on the sphere. mumott 2.3 takes the
+/// angle from the centred vectors without normalising them (their length is
+/// cos(2θ/2)), which overestimates it for WAXS and puts its points off the
+/// sphere (|q| up to cos(Δα/2)/cos(ω/2)); for 2θ = 0 the two agree exactly
+/// (docs/tensor-tomography.md).
 struct ArcQuadrature {
-    let correctedStarts: [SIMD3<Double>]
-    let correctedEnds: [SIMD3<Double>]
+    let startDirections: [SIMD3<Double>]
+    let endDirections: [SIMD3<Double>]
+    let startRadii: [Double]
+    let endRadii: [Double]
     let offsets: [SIMD3<Double>]
     let omegas: [Double]
 
     init(starts: [SIMD3<Double>], ends: [SIMD3<Double>], offsets: [SIMD3<Double>]) {
-        correctedStarts = zip(starts, offsets).map { $0 - $1 }
-        correctedEnds = zip(ends, offsets).map { $0 - $1 }
+        func unit(_ v: SIMD3<Double>) -> (SIMD3<Double>, Double) {
+            let r = (v * v).sum().squareRoot()
+            return r > 0 ? (v / r, r) : (v, 0)
+        }
+        let s = zip(starts, offsets).map { unit($0 - $1) }
+        let e = zip(ends, offsets).map { unit($0 - $1) }
+        startDirections = s.map(\.0); startRadii = s.map(\.1)
+        endDirections = e.map(\.0); endRadii = e.map(\.1)
         self.offsets = offsets
-        omegas = zip(correctedStarts, correctedEnds).map { a, b in
+        omegas = zip(startDirections, endDirections).map { a, b in
             acos(Swift.min(1, Swift.max(-1, (a * b).sum())))
         }
     }
 
-    /// The slerp point at `t` of segment `s`.
+    /// The point at `t` ∈ [0, 1] along the arc of segment `s`.
     func point(_ s: Int, _ t: Double) -> SIMD3<Double> {
         let omega = omegas[s]
         let a: Double, b: Double
@@ -162,7 +180,8 @@ struct ArcQuadrature {
             a = sin((1 - t) * omega) / so
             b = sin(t * omega) / so
         }
-        return a * correctedStarts[s] + b * correctedEnds[s] + offsets[s]
+        let radius = (1 - t) * startRadii[s] + t * endRadii[s]
+        return radius * (a * startDirections[s] + b * endDirections[s]) + offsets[s]
     }
 
     /// SciPy's `simpson(values, x=linspace(0, 1, points))` per segment and

@@ -314,7 +314,7 @@ struct CoordinatesKey: Hashable, Sendable {
     let rotations: [Double]
     let vectors: [Double]
     let detectorAngles: [Double]
-    let twoTheta: Double
+    let twoTheta: [Double]
     let fullCircle: Bool
     let samples: Int
 

@@ -82,7 +82,9 @@ extension Geometry {
     /// azimuth `α` from the segment's start to its end; each is
     /// `q = cos(θ/2)·d(α) − sin(θ/2)·p₀` with `d(α) = cos α·o + sin α·o₉₀`
     /// (``detectorDirectionOrigin``, ``detectorDirectionPositive90``) and
-    /// 2θ = ``twoTheta``, rotated into the sample frame as `R_iᵀ q`.
+    /// 2θ each of ``twoTheta`` (with several rings the `K` segments are the
+    /// azimuthal bins of the first ring, then of the second, …: mumott's
+    /// order), rotated into the sample frame as `R_iᵀ q`.
     ///
     /// - Parameter integrationSamples: samples per segment, `I` (default 3:
     ///   start, centre and end, which is what mumott 2.3 computes; 1 gives
@@ -90,8 +92,8 @@ extension Geometry {
     /// - Throws: ``TomographyError`` when there are no detector angles or
     ///   `integrationSamples < 1`.
     public func probedCoordinates(integrationSamples: Int = 3) throws(TomographyError) -> ProbedCoordinates {
-        let segmentCount = detectorAngles.count
-        guard segmentCount > 0 else {
+        let bins = detectorAngles.count, segmentCount = self.segmentCount
+        guard bins > 0 else {
             throw .invalidArgument(name: "detector_angles", expected: "at least one detector segment", received: "[]")
         }
         guard integrationSamples >= 1 else {
@@ -99,14 +101,15 @@ extension Geometry {
         }
         let shift = fullCircleCovered ? 0.0 : Double.pi
         let twoPi = 2 * Double.pi
-        let cosHalf = cos(twoTheta / 2), sinHalf = sin(twoTheta / 2)
         let samples = integrationSamples
-        // Zero-rotation directions per segment and sample.
+        // Zero-rotation directions per segment and sample, and the small
+        // circle's offset per segment.
         var zero = [SIMD3<Double>](repeating: .zero, count: segmentCount * samples)
-        for k in 0..<segmentCount {
-            var before = k == 0 ? detectorAngles[segmentCount - 1] + shift : detectorAngles[k - 1]
+        var zeroOffsets = [SIMD3<Double>](repeating: .zero, count: segmentCount)
+        for k in 0..<bins {
+            var before = k == 0 ? detectorAngles[bins - 1] + shift : detectorAngles[k - 1]
             let now = detectorAngles[k]
-            var after = k == segmentCount - 1 ? detectorAngles[0] + shift : detectorAngles[k + 1]
+            var after = k == bins - 1 ? detectorAngles[0] + shift : detectorAngles[k + 1]
             if Swift.abs(before - now + twoPi) < Swift.abs(before - now) {
                 before += twoPi
             } else if Swift.abs(before - now - twoPi) < Swift.abs(before - now) {
@@ -118,20 +121,24 @@ extension Geometry {
                 after += twoPi
             }
             let start = 0.5 * (before + now), end = 0.5 * (now + after)
-            for i in 0..<samples {
-                let angle = Self.linspace(start, end, count: samples, index: i)
-                var d = cos(angle) * detectorDirectionOrigin
-                d += sin(angle) * detectorDirectionPositive90
-                zero[k * samples + i] = d * cosHalf - sinHalf * pDirection0
+            for (ring, angle2) in twoTheta.enumerated() {
+                let cosHalf = cos(angle2 / 2), sinHalf = sin(angle2 / 2)
+                let segment = ring * bins + k
+                zeroOffsets[segment] = -sinHalf * pDirection0
+                for i in 0..<samples {
+                    let angle = Self.linspace(start, end, count: samples, index: i)
+                    var d = cos(angle) * detectorDirectionOrigin
+                    d += sin(angle) * detectorDirectionPositive90
+                    zero[segment * samples + i] = d * cosHalf - sinHalf * pDirection0
+                }
             }
         }
-        let offset0 = -sinHalf * pDirection0
         var vectors = [Double](repeating: 0, count: count * segmentCount * samples * 3)
         var offsets = [Double](repeating: 0, count: count * segmentCount * 3)
         for n in 0..<count {
             let r = rotations[n]
-            let o = r.transposeMultiply(offset0)
             for k in 0..<segmentCount {
+                let o = r.transposeMultiply(zeroOffsets[k])
                 let ob = (n * segmentCount + k) * 3
                 offsets[ob] = o.x; offsets[ob + 1] = o.y; offsets[ob + 2] = o.z
                 for i in 0..<samples {

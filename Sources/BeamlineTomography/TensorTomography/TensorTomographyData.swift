@@ -40,7 +40,7 @@ public struct TensorTomographyData: Sendable {
     ///   geometry (`(N, J, K, S)` with `S` detector angles), or non-finite values.
     public init(geometry: Geometry, data: Tensor<Double>, diode: Tensor<Double>? = nil, weights: Tensor<Double>? = nil) throws(TomographyError) {
         try geometry.validate()
-        let expected = [geometry.count] + geometry.projectionShape + [geometry.detectorAngles.count]
+        let expected = [geometry.count] + geometry.projectionShape + [geometry.segmentCount]
         guard data.shape == expected else { throw .shapeMismatch(argument: "data", expected: expected, received: data.shape) }
         let w = weights ?? Tensor(shape: expected, repeating: 1)
         guard w.shape == expected else { throw .shapeMismatch(argument: "weights", expected: expected, received: w.shape) }
@@ -105,7 +105,11 @@ public struct TensorTomographyData: Sendable {
         guard file.contains("/detector_angles") else { throw .file(path: path, problem: "missing dataset /detector_angles") }
         let angles = try read("/detector_angles").elements
         guard !angles.isEmpty else { throw .file(path: path, problem: "/detector_angles is empty (zero detector segments)") }
-        let segments = angles.count
+        // mumott's two_theta: one ring, or several whose azimuthal bins
+        // follow each other in the data's last axis.
+        let twoTheta = file.contains("/two_theta") ? try read("/two_theta").elements : [0]
+        guard !twoTheta.isEmpty else { throw .file(path: path, problem: "/two_theta is empty (no scattering angle)") }
+        let segments = angles.count * twoTheta.count
         var rasters: [[Int]] = []
         for i in 0..<count {
             let base = "/projections/\(i)"
@@ -131,7 +135,7 @@ public struct TensorTomographyData: Sendable {
             guard file.contains(base + "/data") else { throw .file(path: path, problem: "missing dataset \(base)/data") }
             let d = try read(base + "/data")
             guard d.shape == [pj, pk, segments] else {
-                throw .file(path: path, problem: "\(base)/data has shape \(d.shape), expected \([pj, pk, segments]) (\(segments) detector angles)")
+                throw .file(path: path, problem: "\(base)/data has shape \(d.shape), expected \([pj, pk, segments]) (\(angles.count) detector angles × \(twoTheta.count) 2θ rings)")
             }
             let de = d.elements
             var we: [Double]
@@ -214,7 +218,7 @@ public struct TensorTomographyData: Sendable {
             geometry.detectorDirectionOrigin = try vector("/detector_direction_origin")
             geometry.detectorDirectionPositive90 = try vector("/detector_direction_positive_90")
         }
-        if file.contains("/two_theta") { geometry.twoTheta = try scalar("/two_theta") }
+        if file.contains("/two_theta") { geometry.twoTheta = twoTheta }
         geometry.detectorAngles = angles
         // mumott's _estimate_angular_coverage.
         let twoPi = 2 * Double.pi
@@ -235,7 +239,7 @@ public struct TensorTomographyData: Sendable {
     /// - Throws: ``TomographyError/file(path:problem:)`` when writing fails.
     public func write(to url: URL) throws(TomographyError) {
         let g = geometry
-        let (n, nj, nk, s) = (g.count, g.projectionShape[0], g.projectionShape[1], g.detectorAngles.count)
+        let (n, nj, nk, s) = (g.count, g.projectionShape[0], g.projectionShape[1], g.segmentCount)
         let d = data.elements, w = weights.elements, t = diode?.elements
         do {
             try HDF5File.write(to: url) { (file) throws(HDF5Error) in
@@ -250,14 +254,14 @@ public struct TensorTomographyData: Sendable {
                     try file.write(Tensor(shape: [1], elements: [g.jOffsets[i]]), to: base + "/j_offset")
                     try file.write(Tensor(shape: [1], elements: [g.kOffsets[i]]), to: base + "/k_offset")
                 }
-                try file.write(Tensor(shape: [s], elements: g.detectorAngles), to: "/detector_angles")
+                try file.write(Tensor(shape: [g.detectorAngles.count], elements: g.detectorAngles), to: "/detector_angles")
                 try file.write(Tensor<Int64>(shape: [3], elements: g.volumeShape.map { Int64($0) }), to: "/volume_shape")
                 for (name, v) in [("p_direction_0", g.pDirection0), ("j_direction_0", g.jDirection0), ("k_direction_0", g.kDirection0),
                                   ("detector_direction_origin", g.detectorDirectionOrigin),
                                   ("detector_direction_positive_90", g.detectorDirectionPositive90)] {
                     try file.write(Tensor(shape: [3], elements: [v.x, v.y, v.z]), to: "/" + name)
                 }
-                try file.write(Tensor(shape: [1], elements: [g.twoTheta]), to: "/two_theta")
+                try file.write(Tensor(shape: [g.twoTheta.count], elements: g.twoTheta), to: "/two_theta")
             }
         } catch {
             throw .file(path: url.path, problem: error.description)
