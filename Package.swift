@@ -19,6 +19,8 @@ let package = Package(
         .library(name: "BeamlineDetector", targets: ["BeamlineDetector"]),
         .library(name: "BeamlineAlignment", targets: ["BeamlineAlignment"]),
         .library(name: "BeamlineCrystallography", targets: ["BeamlineCrystallography"]),
+        // Distributed operators over Open MPI: the only library product that links MPI.
+        .library(name: "BeamlineMPI", targets: ["BeamlineMPI"]),
         .executable(name: "beamline", targets: ["beamline"]),
     ],
     dependencies: [
@@ -38,6 +40,10 @@ let package = Package(
         // from hdf5-filter-plugin at run time.
         .systemLibrary(name: "CHDF5", path: "CShims/CHDF5", pkgConfig: "hdf5",
                        providers: [.apt(["libhdf5-dev", "hdf5-filter-plugin"])]),
+        // Open MPI 4.1 (Debian's libopenmpi-dev; mpirun from openmpi-bin). Only
+        // BeamlineMPI (and through it the CLI and the MPI tests) links it.
+        .systemLibrary(name: "CMPI", path: "CShims/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
 
         // Fused multiply-add kernels in C (portable, plus AVX2 + FMA chosen at run
         // time on x86-64) for the John-transform projector's column fast path.
@@ -47,7 +53,7 @@ let package = Package(
         // Bands, each importing only lower bands (never a peer):
         //   BeamlineTensor < {BeamlineOperators, BeamlineIO} < {BeamlineSparse, BeamlineSolvers}
         //   < {BeamlineRegistration, BeamlineTomography, BeamlineDetector, BeamlineCrystallography} < BeamlineAlignment
-        //   < Beamline < BeamlineCLI.
+        //   < BeamlineMPI < Beamline < BeamlineCLI (the umbrella does not import BeamlineMPI).
         .target(
             name: "BeamlineTensor",
             dependencies: [
@@ -96,6 +102,12 @@ let package = Package(
         .target(
             name: "BeamlineCrystallography",
             dependencies: ["BeamlineTensor", "BeamlineIO", "BeamlineSolvers"]),
+        // Distributed operators and reconstructions over MPI ranks: above every
+        // library layer it uses, beside (not under) the umbrella, which does
+        // not import it.
+        .target(
+            name: "BeamlineMPI",
+            dependencies: ["BeamlineTensor", "BeamlineOperators", "BeamlineSolvers", "BeamlineTomography", "CMPI"]),
         .target(
             name: "Beamline",
             dependencies: [
@@ -110,7 +122,7 @@ let package = Package(
         .target(
             name: "BeamlineCLI",
             dependencies: [
-                "Beamline",
+                "Beamline", "BeamlineMPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -162,6 +174,9 @@ let package = Package(
             name: "BeamlineCrystallographyTests",
             dependencies: ["BeamlineTestSupport", "BeamlineCrystallography", "BeamlineSolvers", "BeamlineIO", "BeamlineTensor"],
             resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "BeamlineMPITests",
+            dependencies: ["BeamlineMPI", "BeamlineTomography", "BeamlineSolvers", "BeamlineOperators", "BeamlineTensor"]),
         .testTarget(
             name: "BeamlineCLITests",
             dependencies: ["BeamlineCLI", "Beamline"]),
