@@ -146,7 +146,7 @@ extension ReconstructCommand {
             } catch {
                 // The ranks agreed inside `reconstruct` (every rank throws the
                 // same error): rank 0 prints it, the others exit quietly.
-                if communicator.isRoot { throw CommandError("\(inputPathLabel): \(Self.message(error))") }
+                if communicator.isRoot { throw CommandError("\(inputPathLabel): \(Self.message(error, ranks: communicator.size))") }
                 throw ExitCode(1)
             }
             if result.stopReason == .cancelled { throw Interrupted() }
@@ -175,8 +175,8 @@ extension ReconstructCommand {
     var inputPathLabel: String { "--projections \(projections ?? "")" }
 
     /// The message of a distributed failure (another rank's, or this one's).
-    static func message(_ error: MPIError) -> String {
-        if case let .failedOnRank(_, message) = error { return message }
+    static func message(_ error: MPIError, ranks: Int) -> String {
+        if case let .failedOnRank(rank, message) = error { return ranks > 1 ? "rank \(rank): \(message)" : message }
         return error.description
     }
 
