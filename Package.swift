@@ -183,6 +183,6 @@ let package = Package(
         // The ```swift blocks of README.md and docs/, compiled (scripts/doc_examples.py).
         .testTarget(
             name: "DocExamplesTests",
-            dependencies: ["Beamline"]),
+            dependencies: ["Beamline", "BeamlineMPI"]),
     ]
 )

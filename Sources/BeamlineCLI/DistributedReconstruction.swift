@@ -137,6 +137,7 @@ extension ReconstructCommand {
         let progress = CommandProgress(label: "\(method.rawValue) ×\(communicator.size)")
         defer { progress.finish() }
         let handler: ProgressHandler? = communicator.isRoot ? progress.handler : { _ in Interrupt.requested ? .stop : .continue }
+        var traffic: [Traffic] = []
         func solve<S: OperatorScalar>(_ t: Tensor<S>) throws -> (Tensor<S>?, IterativeSummary) {
             let result: Reconstruction.Result<S>
             do {
@@ -150,6 +151,12 @@ extension ReconstructCommand {
                 throw ExitCode(1)
             }
             if result.stopReason == .cancelled { throw Interrupted() }
+            // Every rank's traffic of the solve (before the volume is gathered).
+            let mine = communicator.traffic
+            do {
+                let all = try communicator.allgather([Double(mine.bytesSent), mine.seconds, Double(mine.calls)])
+                traffic = all.map { Traffic(bytesSent: Int($0[0]), seconds: $0[1], calls: Int($0[2])) }
+            } catch { throw CommandError("--distributed: \(error)") }
             let volume: Tensor<S>?
             do { volume = try DistributedTomography.gatherVolume(result.volume, partition: partition, geometry: g, communicator: communicator) }
             catch { throw CommandError("--distributed: \(error)") }
@@ -168,7 +175,9 @@ extension ReconstructCommand {
         try DistributedRun.agree(writeFailure, communicator: communicator)
         return Merged(summary, Report(method: method.rawValue, geometry: geometry, projections: inputPath, out: out,
                                       channels: channels, nonNegative: options.nonNegative,
-                                      distributed: decomposition.rawValue, ranks: communicator.size))
+                                      distributed: decomposition.rawValue, ranks: communicator.size,
+                                      mpiBytesSent: traffic.map(\.bytesSent), mpiSeconds: traffic.map(\.seconds),
+                                      mpiCalls: traffic.first?.calls))
     }
 
     /// The label of the input in messages.

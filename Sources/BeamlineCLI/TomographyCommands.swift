@@ -191,8 +191,14 @@ struct ReconstructCommand: BeamlineSubcommand {
         /// `--distributed` and the number of ranks (absent without it).
         var distributed: String? = nil
         var ranks: Int? = nil
+        /// Per rank: payload bytes sent and seconds spent in MPI during the
+        /// solve, and rank 0's number of collective calls (with `--distributed`).
+        var mpiBytesSent: [Int]? = nil
+        var mpiSeconds: [Double]? = nil
+        var mpiCalls: Int? = nil
         enum CodingKeys: String, CodingKey {
             case method, geometry, projections, out, channels, nonNegative = "non_negative", distributed, ranks
+            case mpiBytesSent = "mpi_bytes_sent", mpiSeconds = "mpi_seconds", mpiCalls = "mpi_calls"
         }
     }
 

@@ -152,6 +152,8 @@ public enum ReductionOperation: Sendable, Equatable {
 public struct Communicator: @unchecked Sendable {
     /// The `MPI_Comm` handle.
     let handle: MPI_Comm
+    /// What this rank has sent and how long it spent in MPI (shared by the copies).
+    let counters = TrafficCounters()
     /// This process's rank, `0..<size`.
     public let rank: Int
     /// The number of ranks.
@@ -169,6 +171,16 @@ public struct Communicator: @unchecked Sendable {
 
     /// Whether this is rank 0 (the rank that prints and writes files).
     public var isRoot: Bool { rank == 0 }
+
+    /// What this rank has sent through this communicator (and its copies)
+    /// since it was created, and the time it spent in the collective calls
+    /// (waiting for slower ranks included).
+    public var traffic: Traffic { counters.snapshot() }
+
+    /// Counts `bytes` sent by this rank and the time since `start`.
+    func record(bytes: Int, since start: ContinuousClock.Instant) {
+        counters.add(bytes: bytes, duration: ContinuousClock.now - start)
+    }
 
     /// Waits until every rank has called it (`MPI_Barrier`).
     ///
@@ -202,10 +214,12 @@ public struct Communicator: @unchecked Sendable {
         try checkRoot(root)
         let n = try count(values.count, "values")
         let type = datatype(S.self), handle = handle
+        let start = ContinuousClock.now
         let code = values.withUnsafeMutableBytes { bytes in
             mpiCall { MPI_Bcast(bytes.baseAddress, n, type, Int32(root), handle) }
         }
         try check("MPI_Bcast", code)
+        record(bytes: rank == root ? values.count * MemoryLayout<S>.stride * (size - 1) : 0, since: start)
     }
 
     /// `root`'s integers (shapes, offsets, flags) on every rank; the other
@@ -254,10 +268,12 @@ public struct Communicator: @unchecked Sendable {
         let n = try count(values.count, "values")
         let type = datatype(S.self), handle = handle
         let op = operation == .sum ? beamline_mpi_op_sum() : beamline_mpi_op_max()
+        let start = ContinuousClock.now
         let code = values.withUnsafeMutableBytes { bytes in
             mpiCall { MPI_Allreduce(beamline_mpi_in_place(), bytes.baseAddress, n, type, op, handle) }
         }
         try check("MPI_Allreduce", code)
+        record(bytes: size > 1 ? values.count * MemoryLayout<S>.stride : 0, since: start)
     }
 
     /// The elementwise sum of `buffer` over every rank, in place, with the
@@ -288,6 +304,9 @@ public struct Communicator: @unchecked Sendable {
         }
         var received = [S](repeating: 0, count: length * p)
         let type = datatype(S.self), handle = handle
+        let startTime = ContinuousClock.now
+        // Sent: every chunk but its own (all-to-all), then its own chunk to every other rank.
+        defer { record(bytes: ((n - length) + length * (p - 1)) * MemoryLayout<S>.stride, since: startTime) }
         let code = received.withUnsafeMutableBytes { raw in
             mpiCall {
                 MPI_Alltoallv(buffer.baseAddress, sendCounts, sendDisplacements, type,
@@ -346,6 +365,8 @@ public struct Communicator: @unchecked Sendable {
         let type = datatype(S.self), handle = handle
         let counts32 = counts.map { Int32($0) }
         let n = Int32(values.count)
+        let start = ContinuousClock.now
+        defer { record(bytes: values.count * MemoryLayout<S>.stride * (size - 1), since: start) }
         let code = values.withUnsafeBytes { send in
             out.withUnsafeMutableBytes { receive in
                 mpiCall {
@@ -396,6 +417,8 @@ public struct Communicator: @unchecked Sendable {
         let type = datatype(S.self), handle = handle
         let counts32 = counts.map { Int32($0) }
         let n = Int32(values.count)
+        let start = ContinuousClock.now
+        defer { record(bytes: rank == root ? 0 : values.count * MemoryLayout<S>.stride, since: start) }
         let code = values.withUnsafeBytes { send in
             out.withUnsafeMutableBytes { receive in
                 mpiCall {
@@ -432,4 +455,44 @@ public struct Communicator: @unchecked Sendable {
 @inline(__always)
 func datatype<S: OperatorScalar>(_: S.Type) -> MPI_Datatype {
     S.self == Float.self ? beamline_mpi_float() : beamline_mpi_double()
+}
+
+/// What a rank has sent through a ``Communicator`` and the time it spent in
+/// its collective calls.
+public struct Traffic: Sendable, Equatable {
+    /// Payload bytes this rank handed to MPI for other ranks (counted from
+    /// the calls' arguments: a broadcast counts on its root, once per other
+    /// rank; an allgather once per other rank; the rank-order sum its
+    /// all-to-all and allgather parts; `MPI_Allreduce` once, whatever MPI's
+    /// algorithm sends). Shapes, counts and flags are not counted.
+    public var bytesSent: Int
+    /// Wall-clock seconds spent inside the counted calls, including waiting
+    /// for slower ranks.
+    public var seconds: Double
+    /// The number of counted calls.
+    public var calls: Int
+
+    /// Counters with the given values.
+    public init(bytesSent: Int = 0, seconds: Double = 0, calls: Int = 0) {
+        self.bytesSent = bytesSent
+        self.seconds = seconds
+        self.calls = calls
+    }
+}
+
+/// The lock-protected counters behind ``Communicator/traffic``.
+final class TrafficCounters: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = Traffic()
+
+    func add(bytes: Int, duration: Duration) {
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+        lock.withLock {
+            value.bytesSent += bytes
+            value.seconds += seconds
+            value.calls += 1
+        }
+    }
+
+    func snapshot() -> Traffic { lock.withLock { value } }
 }
