@@ -184,6 +184,8 @@ public enum DistributedTomography {
     ///   option; ``MPIError/failedOnRank(rank:message:)`` when another rank
     ///   failed its checks (every rank checks, then they agree, so every
     ///   rank throws the same error).
+    @specialized(where S == Float)
+    @specialized(where S == Double)
     public static func reconstruct<S: OperatorScalar>(_ method: Reconstruction.Method, geometry: Geometry, channels: Int,
                                                       localProjections: Tensor<S>, partition: TomographyPartition,
                                                       communicator: Communicator, options: Reconstruction.Options = Reconstruction.Options(),
