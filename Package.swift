@@ -19,6 +19,8 @@ let package = Package(
         .library(name: "BeamlineDetector", targets: ["BeamlineDetector"]),
         .library(name: "BeamlineAlignment", targets: ["BeamlineAlignment"]),
         .library(name: "BeamlineCrystallography", targets: ["BeamlineCrystallography"]),
+        // Distributed operators over Open MPI: the only library product that links MPI.
+        .library(name: "BeamlineMPI", targets: ["BeamlineMPI"]),
         .executable(name: "beamline", targets: ["beamline"]),
     ],
     dependencies: [
@@ -38,6 +40,10 @@ let package = Package(
         // from hdf5-filter-plugin at run time.
         .systemLibrary(name: "CHDF5", path: "CShims/CHDF5", pkgConfig: "hdf5",
                        providers: [.apt(["libhdf5-dev", "hdf5-filter-plugin"])]),
+        // Open MPI 4.1 (Debian's libopenmpi-dev; mpirun from openmpi-bin). Only
+        // BeamlineMPI (and through it the CLI and the MPI tests) links it.
+        .systemLibrary(name: "CMPI", path: "CShims/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
 
         // zlib, for NumpyArchive's bounded inflate of deflated .npz members.
         .systemLibrary(name: "CBeamlineZlib", path: "CShims/CBeamlineZlib", pkgConfig: "zlib",
@@ -51,7 +57,7 @@ let package = Package(
         // Bands, each importing only lower bands (never a peer):
         //   BeamlineTensor < {BeamlineOperators, BeamlineIO} < {BeamlineSparse, BeamlineSolvers}
         //   < {BeamlineRegistration, BeamlineTomography, BeamlineDetector, BeamlineCrystallography} < BeamlineAlignment
-        //   < Beamline < BeamlineCLI.
+        //   < BeamlineMPI < Beamline < BeamlineCLI (the umbrella does not import BeamlineMPI).
         .target(
             name: "BeamlineTensor",
             dependencies: [
@@ -100,6 +106,12 @@ let package = Package(
         .target(
             name: "BeamlineCrystallography",
             dependencies: ["BeamlineTensor", "BeamlineIO", "BeamlineSolvers"]),
+        // Distributed operators and reconstructions over MPI ranks: above every
+        // library layer it uses, beside (not under) the umbrella, which does
+        // not import it.
+        .target(
+            name: "BeamlineMPI",
+            dependencies: ["BeamlineTensor", "BeamlineOperators", "BeamlineSolvers", "BeamlineTomography", "CMPI"]),
         .target(
             name: "Beamline",
             dependencies: [
@@ -114,7 +126,7 @@ let package = Package(
         .target(
             name: "BeamlineCLI",
             dependencies: [
-                "Beamline",
+                "Beamline", "BeamlineMPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -167,11 +179,14 @@ let package = Package(
             dependencies: ["BeamlineTestSupport", "BeamlineCrystallography", "BeamlineSolvers", "BeamlineIO", "BeamlineTensor"],
             resources: [.copy("Fixtures")]),
         .testTarget(
+            name: "BeamlineMPITests",
+            dependencies: ["BeamlineMPI", "BeamlineTomography", "BeamlineSolvers", "BeamlineOperators", "BeamlineTensor"]),
+        .testTarget(
             name: "BeamlineCLITests",
             dependencies: ["BeamlineCLI", "Beamline"]),
         // The ```swift blocks of README.md and docs/, compiled (scripts/doc_examples.py).
         .testTarget(
             name: "DocExamplesTests",
-            dependencies: ["Beamline"]),
+            dependencies: ["Beamline", "BeamlineMPI"]),
     ]
 )

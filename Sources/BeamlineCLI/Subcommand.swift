@@ -35,9 +35,13 @@ extension BeamlineSubcommand {
         do {
             report = try execute()
         } catch is Interrupted {
-            FileHandle.standardError.write(Data("\n\(Self.configuration.commandName ?? "beamline"): interrupted; no output written\n".utf8))
+            if !DistributedRun.quiet.load(ordering: .relaxed) {
+                FileHandle.standardError.write(Data("\n\(Self.configuration.commandName ?? "beamline"): interrupted; no output written\n".utf8))
+            }
             throw ExitCode(130)
         }
+        // Ranks other than 0 of a distributed run print nothing.
+        if DistributedRun.quiet.load(ordering: .relaxed) { return }
         try printJSON(CommandSummary(command: Self.configuration.commandName ?? "", seconds: seconds(since: start),
                                      threads: Parallel.threadCount, report: report))
     }

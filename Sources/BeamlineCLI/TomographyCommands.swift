@@ -1,5 +1,6 @@
 import ArgumentParser
 import Beamline
+import BeamlineMPI
 import Foundation
 
 /// Loads a geometry file, naming the option in errors.
@@ -158,9 +159,20 @@ struct ReconstructCommand: BeamlineSubcommand {
     @Option(help: "Output array for the volume (file.npy, file.npz:member or file.h5:/dataset).", completion: .file(extensions: arrayExtensions))
     var out: String
 
+    @Option(help: "Split the reconstruction over MPI ranks (run under mpirun -np N): projections (each rank holds some projections) or slabs (z-slabs of a single-axis scan about z). See docs/mpi.md.")
+    var distributed: Decomposition?
+
     @OptionGroup var threads: ThreadOptions
 
     func validate() throws {
+        if let distributed {
+            guard projections != nil && scan == nil else {
+                throw ValidationError("--distributed \(distributed.rawValue) reads --projections FILE with --geometry FILE.json (not --scan)")
+            }
+            guard method != .fbp else {
+                throw ValidationError("--distributed \(distributed.rawValue) runs sirt, mitra, cgls or lsmr; fbp is one back-projection: run it without --distributed")
+            }
+        }
         guard (projections == nil) != (scan == nil) else {
             throw ValidationError("give either --projections FILE (with --geometry) or --scan FILE.nxs")
         }
@@ -176,7 +188,18 @@ struct ReconstructCommand: BeamlineSubcommand {
         let projections, out: String
         let channels: Int
         let nonNegative: Bool
-        enum CodingKeys: String, CodingKey { case method, geometry, projections, out, channels, nonNegative = "non_negative" }
+        /// `--distributed` and the number of ranks (absent without it).
+        var distributed: String? = nil
+        var ranks: Int? = nil
+        /// Per rank: payload bytes sent and seconds spent in MPI during the
+        /// solve, and rank 0's number of collective calls (with `--distributed`).
+        var mpiBytesSent: [Int]? = nil
+        var mpiSeconds: [Double]? = nil
+        var mpiCalls: Int? = nil
+        enum CodingKeys: String, CodingKey {
+            case method, geometry, projections, out, channels, nonNegative = "non_negative", distributed, ranks
+            case mpiBytesSent = "mpi_bytes_sent", mpiSeconds = "mpi_seconds", mpiCalls = "mpi_calls"
+        }
     }
 
     /// A NeXus scan as absorbance projections `(N, J, K)` (J the detector's
@@ -209,6 +232,7 @@ struct ReconstructCommand: BeamlineSubcommand {
     }
 
     func execute() throws -> Merged<IterativeSummary, Report> {
+        if let distributed { return try executeDistributed(distributed) }
         let (inputOption, inputPath) = scan.map { ("--scan", $0) } ?? ("--projections", projections!)
         _ = try OutputCheck(inputs: [(inputOption, inputPath)] + (geometry.map { [("--geometry", $0)] } ?? []),
                             output: ("--out", out))

@@ -29,6 +29,17 @@ public struct AdjointOperator<Base: LinearOperator>: LinearOperator {
     public func applyAdjoint(_ y: UnsafeBufferPointer<Base.Scalar>, into x: UnsafeMutableBufferPointer<Base.Scalar>) {
         base.apply(y, into: x)
     }
+    /// The base's input-space sums (the adjoint's output space is the
+    /// base's input space).
+    @inlinable
+    public func outputSpaceSum(blockSize: Int, _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
+        base.inputSpaceSum(blockSize: blockSize, body)
+    }
+    /// The base's output-space sums.
+    @inlinable
+    public func inputSpaceSum(blockSize: Int, _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
+        base.outputSpaceSum(blockSize: blockSize, body)
+    }
 }
 
 extension AdjointOperator: Sendable where Base: Sendable {}
@@ -60,6 +71,16 @@ public struct ScaledOperator<Base: LinearOperator>: LinearOperator {
     public func applyAdjoint(_ y: UnsafeBufferPointer<Base.Scalar>, into x: UnsafeMutableBufferPointer<Base.Scalar>) {
         base.applyAdjoint(y, into: x)
         if let p = x.baseAddress { VectorKernels.scale(p, x.count, by: factor) }
+    }
+    /// The base's output-space sums.
+    @inlinable
+    public func outputSpaceSum(blockSize: Int, _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
+        base.outputSpaceSum(blockSize: blockSize, body)
+    }
+    /// The base's input-space sums.
+    @inlinable
+    public func inputSpaceSum(blockSize: Int, _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
+        base.inputSpaceSum(blockSize: blockSize, body)
     }
 }
 
@@ -113,6 +134,16 @@ public struct SumOperator<A: LinearOperator, B: LinearOperator>: LinearOperator 
             if let xp = x.baseAddress, let tp = t.baseAddress { VectorKernels.add(tp, to: xp, x.count) }
         }
     }
+    /// The first operand's output-space sums (both operands share the spaces).
+    @inlinable
+    public func outputSpaceSum(blockSize: Int, _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
+        first.outputSpaceSum(blockSize: blockSize, body)
+    }
+    /// The first operand's input-space sums.
+    @inlinable
+    public func inputSpaceSum(blockSize: Int, _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
+        first.inputSpaceSum(blockSize: blockSize, body)
+    }
 }
 
 extension SumOperator: Sendable where A: Sendable, B: Sendable {}
@@ -161,6 +192,16 @@ public struct ProductOperator<A: LinearOperator, B: LinearOperator>: LinearOpera
             outer.applyAdjoint(y, into: t)
             inner.applyAdjoint(UnsafeBufferPointer(t), into: x)
         }
+    }
+    /// The outer operator's output-space sums.
+    @inlinable
+    public func outputSpaceSum(blockSize: Int, _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
+        outer.outputSpaceSum(blockSize: blockSize, body)
+    }
+    /// The inner operator's input-space sums.
+    @inlinable
+    public func inputSpaceSum(blockSize: Int, _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
+        inner.inputSpaceSum(blockSize: blockSize, body)
     }
 }
 

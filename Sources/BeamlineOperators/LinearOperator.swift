@@ -39,6 +39,22 @@ public protocol LinearOperator {
     func apply(_ x: UnsafeBufferPointer<Scalar>, into y: UnsafeMutableBufferPointer<Scalar>)
     /// `x = Aᵀ y`, with `y.count == rows` and `x.count == columns`.
     func applyAdjoint(_ y: UnsafeBufferPointer<Scalar>, into x: UnsafeMutableBufferPointer<Scalar>)
+    /// Σ `body(range)` over the indices `0..<rows` of vectors of the output
+    /// space (two sums at once: lanes of a `SIMD2<Double>`), in a fixed
+    /// order. Every norm and dot product of the solvers over vectors of
+    /// ``rows`` elements goes through here.
+    ///
+    /// The default (every operator on one process) sums fixed blocks of
+    /// `blockSize` indices (in parallel) and adds the block sums in block
+    /// order, as `VectorKernels.blockedSum(count:_:)` does, so the result
+    /// does not depend on the thread count. An operator whose output space is
+    /// split over processes (BeamlineMPI's distributed operators) sums its
+    /// own part and combines the parts of every process in a fixed order, so
+    /// the solvers run unchanged on it; it may choose its own blocks.
+    func outputSpaceSum(blockSize: Int, _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double>
+    /// Σ `body(range)` over the indices `0..<columns` of vectors of the input
+    /// space; see ``outputSpaceSum(blockSize:_:)``.
+    func inputSpaceSum(blockSize: Int, _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double>
 }
 
 extension LinearOperator {
@@ -49,6 +65,63 @@ extension LinearOperator {
 
     /// `[rows, columns]`.
     @inlinable public var shape: [Int] { [rows, columns] }
+
+    /// Blocks of `blockSize` output indices, summed in block order (one
+    /// process).
+    @inlinable
+    public func outputSpaceSum(blockSize: Int, _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
+        VectorKernels.blockedSum2(count: rows, blockSize: blockSize, body)
+    }
+
+    /// Blocks of `blockSize` input indices, summed in block order (one
+    /// process).
+    @inlinable
+    public func inputSpaceSum(blockSize: Int, _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
+        VectorKernels.blockedSum2(count: columns, blockSize: blockSize, body)
+    }
+
+    /// Σ `body(range)` over the output space, one sum (see
+    /// ``outputSpaceSum(blockSize:_:)``; blocks of `VectorKernels.blockSize`
+    /// by default).
+    @inlinable
+    public func outputSpaceSum(blockSize: Int = VectorKernels.blockSize,
+                               scalar body: @Sendable (Range<Int>) -> Double) -> Double {
+        outputSpaceSum(blockSize: blockSize) { SIMD2(body($0), 0) }.x
+    }
+
+    /// Σ `body(range)` over the input space, one sum (see
+    /// ``inputSpaceSum(blockSize:_:)``).
+    @inlinable
+    public func inputSpaceSum(blockSize: Int = VectorKernels.blockSize,
+                              scalar body: @Sendable (Range<Int>) -> Double) -> Double {
+        inputSpaceSum(blockSize: blockSize) { SIMD2(body($0), 0) }.x
+    }
+
+    /// Σ yᵢ² over a vector `y` of the output space (``rows`` elements), in
+    /// `Double`; equal to `VectorKernels.squaredNorm(_:_:)` on one process.
+    @inlinable
+    public func outputSquaredNorm(_ y: UnsafeBufferPointer<Scalar>) -> Double {
+        precondition(y.count == rows, "LinearOperator.outputSquaredNorm: \(y.count) elements, expected \(rows)")
+        let p = SendableBuffer(y)
+        return outputSpaceSum(scalar: { range in
+            var sum = 0.0
+            for i in range { let v = Double(p[i]); sum += v * v }
+            return sum
+        })
+    }
+
+    /// Σ xᵢ² over a vector `x` of the input space (``columns`` elements), in
+    /// `Double`; equal to `VectorKernels.squaredNorm(_:_:)` on one process.
+    @inlinable
+    public func inputSquaredNorm(_ x: UnsafeBufferPointer<Scalar>) -> Double {
+        precondition(x.count == columns, "LinearOperator.inputSquaredNorm: \(x.count) elements, expected \(columns)")
+        let p = SendableBuffer(x)
+        return inputSpaceSum(scalar: { range in
+            var sum = 0.0
+            for i in range { let v = Double(p[i]); sum += v * v }
+            return sum
+        })
+    }
 
     /// `A x` for a tensor `x` of any shape with ``columns`` elements; the
     /// result has ``outputShape``. A count mismatch is a programmer error

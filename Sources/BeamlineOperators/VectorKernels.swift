@@ -27,6 +27,28 @@ public enum VectorKernels {
         return total
     }
 
+    /// Two sums at once: Σ `body(range)` over fixed blocks of `blockSize`
+    /// indices of `0..<count`, combined lane by lane in block order (the
+    /// blocks may run in parallel). Lane `x` of
+    /// `blockedSum2(count: n, blockSize: blockSize) { SIMD2(f($0), 0) }` has
+    /// the bits of ``blockedSum(count:_:)`` when `blockSize` is
+    /// ``blockSize``. The default reduction of `LinearOperator`.
+    @inlinable
+    public static func blockedSum2(count: Int, blockSize: Int,
+                                   _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
+        precondition(blockSize > 0, "VectorKernels.blockedSum2: blockSize \(blockSize) must be > 0")
+        if count <= blockSize { return count > 0 ? body(0..<count) : .zero }
+        let blocks = (count - 1) / blockSize + 1
+        var partials = [SIMD2<Double>](repeating: .zero, count: blocks)
+        partials.withUnsafeMutableBufferPointer { out in
+            let base = SendableMutableBuffer(out)
+            Parallel.forEachBlock(count: count, blockSize: blockSize) { block, range in base[block] = body(range) }
+        }
+        var total = SIMD2<Double>.zero
+        for value in partials { total += value }
+        return total
+    }
+
     /// Σ xᵢ², summed in `Double`.
     @inlinable
     public static func squaredNorm<S: RealElement>(_ x: UnsafePointer<S>, _ count: Int) -> Double {

@@ -68,7 +68,7 @@ public enum CGLS {
         func normalResidual() -> Double {
             r.withUnsafeBufferPointer { rs in s.withUnsafeMutableBufferPointer { op.applyAdjoint(rs, into: $0) } }
             if damp2 != 0 { for i in 0..<n { s[i] -= damp2 * x[i] } }
-            return s.withUnsafeBufferPointer { VectorKernels.squaredNorm($0.baseAddress!, n) }
+            return s.withUnsafeBufferPointer { op.inputSquaredNorm($0) }
         }
         var gamma = normalResidual()
         let gamma0 = gamma
@@ -82,15 +82,15 @@ public enum CGLS {
         } else {
             while iterations < configuration.maximumIterations {
                 p.withUnsafeBufferPointer { ps in q.withUnsafeMutableBufferPointer { op.apply(ps, into: $0) } }
-                var delta = q.withUnsafeBufferPointer { VectorKernels.squaredNorm($0.baseAddress!, m) }
-                if damp2 != 0 { delta += Double(damp2) * p.withUnsafeBufferPointer { VectorKernels.squaredNorm($0.baseAddress!, n) } }
+                var delta = q.withUnsafeBufferPointer { op.outputSquaredNorm($0) }
+                if damp2 != 0 { delta += Double(damp2) * p.withUnsafeBufferPointer { op.inputSquaredNorm($0) } }
                 if delta == 0 { reason = .breakdown; break }
                 iterations += 1
                 let alpha = S(gamma / delta)
                 for i in 0..<n { x[i] += alpha * p[i] }
                 for i in 0..<m { r[i] -= alpha * q[i] }
                 let gammaNew = normalResidual()
-                let residual = r.withUnsafeBufferPointer { VectorKernels.norm($0.baseAddress!, m) }
+                let residual = r.withUnsafeBufferPointer { op.outputSquaredNorm($0) }.squareRoot()
                 history.append(residual)
                 if progress?(IterationProgress(iteration: iterations, maximumIterations: configuration.maximumIterations,
                                                value: residual)) == .stop {
@@ -108,7 +108,7 @@ public enum CGLS {
                 for i in 0..<n { p[i] = s[i] + beta * p[i] }
             }
         }
-        let residual = r.withUnsafeBufferPointer { VectorKernels.norm($0.baseAddress!, m) }
+        let residual = r.withUnsafeBufferPointer { op.outputSquaredNorm($0) }.squareRoot()
         return Result(solution: Tensor(x), stopReason: reason, iterations: iterations, residualNorm: residual,
                       residualHistory: history, diagnostics: Diagnostics(normalResidualNorm: gamma.squareRoot()))
     }

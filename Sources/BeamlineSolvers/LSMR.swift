@@ -147,7 +147,7 @@ public enum LSMR {
         var scratchM: [S] = zeroArray(m)
         var scratchN: [S] = zeroArray(n)
 
-        let normb = bValues.withUnsafeBufferPointer { VectorKernels.norm($0.baseAddress!, m) }
+        let normb = bValues.withUnsafeBufferPointer { op.outputSquaredNorm($0) }.squareRoot()
         var beta: Double
         if start != nil {
             x.withUnsafeBufferPointer { xs in scratchM.withUnsafeMutableBufferPointer { op.apply(xs, into: $0) } }
@@ -158,12 +158,12 @@ public enum LSMR {
                 }
             }
         }
-        beta = u.withUnsafeBufferPointer { VectorKernels.norm($0.baseAddress!, m) }
+        beta = u.withUnsafeBufferPointer { op.outputSquaredNorm($0) }.squareRoot()
         var alpha = 0.0
         if beta > 0 {
             u.withUnsafeMutableBufferPointer { VectorKernels.scale($0.baseAddress!, m, by: S(1 / beta)) }
             u.withUnsafeBufferPointer { us in v.withUnsafeMutableBufferPointer { op.applyAdjoint(us, into: $0) } }
-            alpha = v.withUnsafeBufferPointer { VectorKernels.norm($0.baseAddress!, n) }
+            alpha = v.withUnsafeBufferPointer { op.inputSquaredNorm($0) }.squareRoot()
         }
         if alpha > 0 {
             v.withUnsafeMutableBufferPointer { VectorKernels.scale($0.baseAddress!, n, by: S(1 / alpha)) }
@@ -209,7 +209,7 @@ public enum LSMR {
             beta = u.withUnsafeMutableBufferPointer { up in
                 scratchM.withUnsafeBufferPointer { t in
                     let (pu, pt) = (SendableMutableBuffer(up), SendableBuffer(t))
-                    return VectorKernels.blockedSum(count: m) { r in
+                    return op.outputSpaceSum(scalar: { r in
                         var sum = 0.0
                         for i in r {
                             let value = pu[i] * minusAlpha + pt[i]
@@ -217,7 +217,7 @@ public enum LSMR {
                             sum += Double(value) * Double(value)
                         }
                         return sum
-                    }.squareRoot()
+                    }).squareRoot()
                 }
             }
             if beta > 0 {
@@ -227,7 +227,7 @@ public enum LSMR {
                 alpha = v.withUnsafeMutableBufferPointer { vp in
                     scratchN.withUnsafeBufferPointer { t in
                         let (pv, pt) = (SendableMutableBuffer(vp), SendableBuffer(t))
-                        return VectorKernels.blockedSum(count: n) { r in
+                        return op.inputSpaceSum(scalar: { r in
                             var sum = 0.0
                             for i in r {
                                 let value = pv[i] * minusBeta + pt[i]
@@ -235,7 +235,7 @@ public enum LSMR {
                                 sum += Double(value) * Double(value)
                             }
                             return sum
-                        }.squareRoot()
+                        }).squareRoot()
                     }
                 }
                 if alpha > 0 {
@@ -271,7 +271,7 @@ public enum LSMR {
                         v.withUnsafeBufferPointer { vp in
                             let (px, ph, phb, pv) = (SendableMutableBuffer(xp), SendableMutableBuffer(hp),
                                                      SendableMutableBuffer(hbp), SendableBuffer(vp))
-                            return VectorKernels.blockedSum(count: n) { r in
+                            return op.inputSpaceSum(scalar: { r in
                                 var sum = 0.0
                                 for i in r {
                                     let hb = phb[i] * hbarFactor + ph[i]
@@ -282,7 +282,7 @@ public enum LSMR {
                                     sum += Double(xi) * Double(xi)
                                 }
                                 return sum
-                            }.squareRoot()
+                            }).squareRoot()
                         }
                     }
                 }

@@ -214,12 +214,12 @@ public enum SIRT {
             rowWeights = rowSums.map { reciprocal($0, cutoff: nil) }
             columnWeights = columnSums.map { reciprocal($0, cutoff: nil, numerator: lambda) }
         }
-        let normb = bValues.withUnsafeBufferPointer { VectorKernels.norm($0.baseAddress!, m) }
+        let normb = bValues.withUnsafeBufferPointer { op.outputSquaredNorm($0) }.squareRoot()
         var r: [S] = zeroArray(m), update: [S] = zeroArray(n)
         func residual() -> Double {
             x.withUnsafeBufferPointer { xs in r.withUnsafeMutableBufferPointer { op.apply(xs, into: $0) } }
             for i in 0..<m { r[i] = bValues[i] - r[i] }
-            return r.withUnsafeBufferPointer { VectorKernels.norm($0.baseAddress!, m) }
+            return r.withUnsafeBufferPointer { op.outputSquaredNorm($0) }.squareRoot()
         }
         var residualNorm = residual()
         var updateNorm = 0.0
@@ -235,12 +235,25 @@ public enum SIRT {
                 iterations += 1
                 for i in 0..<m { r[i] *= rowWeights[i] }
                 r.withUnsafeBufferPointer { rs in update.withUnsafeMutableBufferPointer { op.applyAdjoint(rs, into: $0) } }
-                var sum = 0.0
-                for j in 0..<n {
-                    let step = columnWeights[j] * update[j]
-                    sum += Double(step) * Double(step)
-                    x[j] += step
-                    if configuration.nonNegative && x[j] < 0 { x[j] = 0 }
+                // One block (sequential, as on one process); the operator
+                // combines the parts of every process.
+                let nonNegative = configuration.nonNegative
+                let sum = x.withUnsafeMutableBufferPointer { xs in
+                    columnWeights.withUnsafeBufferPointer { cs in
+                        update.withUnsafeBufferPointer { us in
+                            let (px, pc, pu) = (SendableMutableBuffer(xs), SendableBuffer(cs), SendableBuffer(us))
+                            return op.inputSpaceSum(blockSize: Int.max, scalar: { range in
+                                var sum = 0.0
+                                for j in range {
+                                    let step = pc[j] * pu[j]
+                                    sum += Double(step) * Double(step)
+                                    px[j] += step
+                                    if nonNegative && px[j] < 0 { px[j] = 0 }
+                                }
+                                return sum
+                            })
+                        }
+                    }
                 }
                 updateNorm = sum.squareRoot()
                 residualNorm = residual()
@@ -276,37 +289,32 @@ public enum SIRT {
         var iterations = 0
         var reason = StopReason.iterationLimit
         // Blocks of the residual reduction: fixed size, so the per-block
-        // partial sums (combined in block order) do not depend on the thread count.
+        // partial sums (combined in block order) do not depend on the thread
+        // count; the operator combines them (and the parts of other processes).
         let blockSize = 8192
-        var partials = [Double](repeating: 0, count: 2 * ((m + blockSize - 1) / blockSize))
         // r = A y − b at `y`; returns (‖r‖, ½ Σ W r²) and leaves W r in `residual`.
         func evaluate(_ y: [S]) -> (Double, Double) {
             y.withUnsafeBufferPointer { ys in residual.withUnsafeMutableBufferPointer { op.apply(ys, into: $0) } }
-            residual.withUnsafeMutableBufferPointer { rs in
+            let sums = residual.withUnsafeMutableBufferPointer { rs in
                 data.withUnsafeBufferPointer { ds in
                     weights.rows.withUnsafeBufferPointer { ws in
-                        partials.withUnsafeMutableBufferPointer { ps in
-                            let (r, d, w, p) = (SendableMutableBuffer(rs), SendableBuffer(ds), SendableBuffer(ws), SendableMutableBuffer(ps))
-                            Parallel.forEachBlock(count: m, blockSize: blockSize) { block, range in
-                                var norm2 = 0.0, loss = 0.0
-                                for i in range {
-                                    let ri = r[i] - d[i]
-                                    let wi = w[i]
-                                    let r2 = Double(ri) * Double(ri)
-                                    norm2 += r2
-                                    loss += 0.5 * Double(wi) * r2
-                                    r[i] = wi * ri
-                                }
-                                p[2 * block] = norm2
-                                p[2 * block + 1] = loss
+                        let (r, d, w) = (SendableMutableBuffer(rs), SendableBuffer(ds), SendableBuffer(ws))
+                        return op.outputSpaceSum(blockSize: blockSize) { range in
+                            var norm2 = 0.0, loss = 0.0
+                            for i in range {
+                                let ri = r[i] - d[i]
+                                let wi = w[i]
+                                let r2 = Double(ri) * Double(ri)
+                                norm2 += r2
+                                loss += 0.5 * Double(wi) * r2
+                                r[i] = wi * ri
                             }
+                            return SIMD2(norm2, loss)
                         }
                     }
                 }
             }
-            var norm2 = 0.0, loss = 0.0
-            for b in 0..<(partials.count / 2) { norm2 += partials[2 * b]; loss += partials[2 * b + 1] }
-            return (norm2.squareRoot(), loss)
+            return (sums.x.squareRoot(), sums.y)
         }
         // x ← x − (m + s C g), m ← μ (m + s C g), optionally x ← max(x, 0);
         // point = x − m for the next iteration.

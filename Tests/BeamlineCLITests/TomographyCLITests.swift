@@ -47,6 +47,69 @@ import Testing
         #expect(try NumpyFile.read(Double.self, from: URL(fileURLWithPath: p("r-sirt.npy"))).elements == sirt.volume.elements)
     }
 
+    /// `reconstruct --distributed` in this process (MPI starts as a
+    /// singleton: one rank; the 2- and 4-rank runs are scripts/mpi_tests.sh).
+    /// Expected: the plain `reconstruct` output of the same command, byte for
+    /// byte for the projection split (on one rank it is the same
+    /// computation), and the slab split within 1e-5 relative (the norms sum
+    /// per slice; docs/mpi.md).
+    @Test func distributedReconstructionOnOneRank() throws {
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let p = { (name: String) in dir.appendingPathComponent(name).path }
+        let geometry = try Geometry.fromAngles(innerAngles: (0..<10).map { Double($0) * .pi / 10 },
+                                               volumeShape: [8, 8, 4], projectionShape: [8, 4])
+        try geometry.write(to: dir.appendingPathComponent("g.json"))
+        let projector = try JohnTransformProjector<Float>(geometry: geometry)
+        let volume: Tensor<Float> = Phantom.randomEllipsoids(shape: [8, 8, 4], count: 3, seed: 2, as: Float.self)
+        let projections = projector.apply(volume.reshaped(projector.volumeShape)).reshaped([10, 8, 4])
+        try HDF5File.write(to: dir.appendingPathComponent("p.h5")) { file throws(HDF5Error) in
+            try file.write(projections, to: "/projections")
+        }
+        func run(_ extra: [String], out: String) throws {
+            let command = try #require(try BeamlineCommand.parseAsRoot(
+                ["reconstruct", "--geometry", p("g.json"), "--projections", p("p.h5") + ":/projections", "--method", "cgls",
+                 "--iterations", "4", "--out", p(out)] + extra) as? ReconstructCommand)
+            try command.run()
+        }
+        try run([], out: "plain.npy")
+        try run(["--distributed", "projections"], out: "projections.npy")
+        try run(["--distributed", "slabs"], out: "slabs.npy")
+        let plain = try NumpyFile.read(Float.self, from: URL(fileURLWithPath: p("plain.npy")))
+        let split = try NumpyFile.read(Float.self, from: URL(fileURLWithPath: p("projections.npy")))
+        let slabs = try NumpyFile.read(Float.self, from: URL(fileURLWithPath: p("slabs.npy")))
+        #expect(split.shape == [8, 8, 4] && split.elements == plain.elements)
+        let scale = plain.elements.map { Swift.abs($0) }.max()!
+        #expect(slabs.shape == [8, 8, 4])
+        #expect(zip(slabs.elements, plain.elements).allSatisfy { Swift.abs($0 - $1) <= 1e-5 * scale })
+    }
+
+    /// `--distributed` misuse is one message naming the option.
+    @Test func distributedMisuseNamesTheOption() throws {
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let p = { (name: String) in dir.appendingPathComponent(name).path }
+        let geometry = try Geometry.fromAngles(innerAngles: [0, 1, 2], volumeShape: [4, 4, 2], projectionShape: [4, 3])
+        try geometry.write(to: dir.appendingPathComponent("g.json"))
+        try NumpyFile.write(Tensor<Double>(shape: [3, 4, 3], repeating: 1), to: dir.appendingPathComponent("p.npy"))
+        func message(_ args: [String]) -> String {
+            do {
+                var command = try BeamlineCommand.parseAsRoot(args)
+                try command.run()
+                return ""
+            } catch { return BeamlineCommand.message(for: error) }
+        }
+        let base = ["reconstruct", "--geometry", p("g.json"), "--projections", p("p.npy"), "--out", p("o.npy")]
+        #expect(message(base + ["--distributed", "rows"]).contains("--distributed"))
+        #expect(message(base + ["--distributed", "slabs", "--method", "fbp"]).contains("fbp"))
+        #expect(message(["reconstruct", "--scan", p("s.nxs"), "--distributed", "projections", "--out", p("o.npy")])
+            .contains("--distributed projections reads --projections"))
+        // K = 3 detector rows, Z = 2 slices: rays would leave their slab.
+        let slabs = message(base + ["--distributed", "slabs"])
+        #expect(slabs.contains("--distributed slabs") && slabs.contains("K = 3, Z = 2"))
+        #expect(!FileManager.default.fileExists(atPath: p("o.npy")))
+    }
+
     @Test func badInputsAreErrorsNamingTheArgument() throws {
         let dir = try folder()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Distributed reconstructions on 1, 2 and 4 MPI ranks (loopback, Open MPI's
+# mpirun) against the single-process results, through the `beamline` tool.
+# Called by .ci/run after `swift test` (which builds .build/debug/beamline);
+# builds it when missing. Takes about a minute.
+#
+# On a tiny phantom (16 × 16 × 8 voxels, 24 projections of a scan about z,
+# HDF5 input so that each rank reads a hyperslab), for sirt, mitra, cgls and
+# lsmr (5 iterations each):
+#   * --distributed slabs on 1, 2 and 4 ranks: the three volumes are the same
+#     file, byte for byte (the slab decomposition's bits do not depend on the
+#     number of ranks), and within 1e-5 (relative to the largest voxel) of the
+#     single-process volume (only the order of the sums in the norms differs);
+#   * --distributed projections on 1 rank: the single-process file, byte for
+#     byte; on 2 and 4 ranks: within 1e-5 relative (the back-projection sums
+#     the ranks' partial volumes: float32 rounding of a sum in another order;
+#     observed differences are reported below);
+#   * a bad part on one rank (a NaN in the last projection, read by the last
+#     rank only) stops every rank, within the time limit, with one line on
+#     standard error naming the rank, exit status 1, and no output file;
+#   * a geometry the slabs cannot split (tilted) is one message, exit 1.
+# Expected values come from the single-process run of the same binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+beamline=${BEAMLINE:-.build/debug/beamline}
+if [ ! -x "$beamline" ]; then swift build --product beamline; fi
+beamline=$(realpath "$beamline")
+mpirun=(mpirun -q --allow-run-as-root --oversubscribe --bind-to none)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# A NumPy .npy writer, geometry JSON and phantom without NumPy (plain Python).
+cat > make.py <<'EOF'
+import json, math, struct, sys
+
+def write_npy(path, shape, values):
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }" % ", ".join(str(s) for s in shape)
+    header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
+        f.write(struct.pack("<%df" % len(values), *values))
+
+n, X, Y, Z, J = 24, 16, 16, 8, 20
+rotations, tilted = [], []
+for i in range(n):
+    t = math.pi * i / n + 0.1
+    c, s = math.cos(t), math.sin(t)
+    rotations.append([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+    a = 0.2  # the same scan tilted about x
+    ca, sa = math.cos(a), math.sin(a)
+    tilted.append([[c, -s * ca, s * sa], [s, c * ca, -c * sa], [0.0, sa, ca]])
+json.dump({"rotations": rotations, "volume_shape": [X, Y, Z], "projection_shape": [J, Z]}, open("geometry.json", "w"))
+json.dump({"rotations": tilted, "volume_shape": [X, Y, Z], "projection_shape": [J, Z]}, open("tilted.json", "w"))
+volume = []
+for x in range(X):
+    for y in range(Y):
+        for z in range(Z):
+            dx, dy, dz = (x + 0.5) / X - 0.5, (y + 0.5) / Y - 0.5, (z + 0.5) / Z - 0.5
+            v = 1.0 if dx * dx + dy * dy + dz * dz < 0.16 else 0.0
+            v += 0.5 if (dx - 0.1) ** 2 + (dy + 0.05) ** 2 < 0.01 else 0.0
+            volume.append(v + 0.1 * math.sin(x + 2 * y + 3 * z))
+write_npy("volume.npy", [X, Y, Z], volume)
+bad = [1.0] * (n * J * Z)
+bad[-5] = float("nan")  # in the last projection: only the last rank of a projection split reads it
+write_npy("bad.npy", [n, J, Z], bad)
+EOF
+python3 make.py
+
+# Largest |a − b| relative to max |b| of two float32 .npy files.
+cat > compare.py <<'EOF'
+import struct, sys
+def read(path):
+    data = open(path, "rb").read()
+    length = struct.unpack("<H", data[8:10])[0]
+    body = data[10 + length:]
+    return struct.unpack("<%df" % (len(body) // 4), body)
+a, b = read(sys.argv[1]), read(sys.argv[2])
+assert len(a) == len(b), (len(a), len(b))
+scale = max(abs(v) for v in b)
+print("%.3e" % (max(abs(x - y) for x, y in zip(a, b)) / scale))
+EOF
+
+"$beamline" project --geometry geometry.json --volume volume.npy --out proj.h5:/projections >/dev/null
+tolerance=1e-5
+for method in sirt mitra cgls lsmr; do
+    common=(reconstruct --geometry geometry.json --projections proj.h5:/projections --method "$method" --max-iterations 5 --threads 1)
+    "$beamline" "${common[@]}" --out "plain_$method.npy" >/dev/null
+    for ranks in 1 2 4; do
+        for decomposition in slabs projections; do
+            "${mpirun[@]}" -np "$ranks" "$beamline" "${common[@]}" --distributed "$decomposition" \
+                --out "${decomposition}_${ranks}_$method.npy" >/dev/null
+        done
+    done
+    cmp -s "slabs_1_$method.npy" "slabs_2_$method.npy" || fail "$method: slabs on 2 ranks differ from 1 rank"
+    cmp -s "slabs_1_$method.npy" "slabs_4_$method.npy" || fail "$method: slabs on 4 ranks differ from 1 rank"
+    cmp -s "projections_1_$method.npy" "plain_$method.npy" || fail "$method: projections on 1 rank differ from the single-process run"
+    line="$method: slabs 1 = 2 = 4 ranks (bytes); vs single process:"
+    for run in slabs_1 projections_2 projections_4; do
+        difference=$(python3 compare.py "${run}_$method.npy" "plain_$method.npy")
+        line="$line $run $difference"
+        python3 -c "import sys; sys.exit(0 if float('$difference') <= $tolerance else 1)" \
+            || fail "$method: $run differs from the single-process volume by $difference (> $tolerance)"
+    done
+    echo "$line"
+done
+
+# A bad part on one rank: every rank stops, one message, status 1, no file.
+set +e
+timeout 60 "${mpirun[@]}" -np 2 "$beamline" reconstruct --geometry geometry.json --projections bad.npy \
+    --method cgls --distributed projections --out bad_out.npy --threads 1 >stdout.txt 2>stderr.txt
+status=$?
+set -e
+[ "$status" -eq 1 ] || fail "bad part: exit status $status, expected 1"
+[ "$(wc -l <stderr.txt)" -eq 1 ] || { fail "bad part: expected one line on stderr:"; cat stderr.txt; }
+grep -q "rank 1" stderr.txt && grep -q "non-finite" stderr.txt || { fail "bad part: message does not name rank 1 and the NaN:"; cat stderr.txt; }
+[ ! -e bad_out.npy ] || fail "bad part: an output file was written"
+[ ! -s stdout.txt ] || fail "bad part: something was printed on stdout"
+echo "bad part on rank 1 of 2: exit $status, $(cat stderr.txt)"
+
+# A geometry that slabs cannot split: one message, status 1.
+set +e
+timeout 60 "${mpirun[@]}" -np 2 "$beamline" reconstruct --geometry tilted.json --projections proj.h5:/projections \
+    --method sirt --distributed slabs --out tilted_out.npy --threads 1 >/dev/null 2>stderr.txt
+status=$?
+set -e
+[ "$status" -eq 1 ] && [ "$(wc -l <stderr.txt)" -eq 1 ] && grep -q "rotations\[0\]" stderr.txt \
+    || { fail "tilted slabs: status $status, expected 1 and one message naming rotations[0]:"; cat stderr.txt; }
+[ ! -e tilted_out.npy ] || fail "tilted slabs: an output file was written"
+echo "tilted geometry with slabs: exit $status, $(cat stderr.txt)"
+
+if [ "$failures" -gt 0 ]; then
+    echo "mpi_tests: $failures failure(s)"
+    exit 1
+fi
+echo "mpi_tests: all passed"
