@@ -290,10 +290,19 @@ public struct TensorTomographyData: Sendable {
     /// - Throws: ``TomographyError`` when there is no diode or a projection's
     ///   percentile is not positive.
     public func absorbances(percentile: Double = 99.9, cutoff: (Double, Double) = (1e-4, 1)) throws(TomographyError) -> Tensor<Double> {
+        try absorbancesAndCutoffMask(percentile: percentile, cutoff: cutoff).absorbances
+    }
+
+    /// ``absorbances(percentile:cutoff:)`` and, per pixel `(N, J, K)`
+    /// flattened, whether the normalised transmittivity lay inside `cutoff`
+    /// before clipping (mumott's `cutoff_mask`).
+    func absorbancesAndCutoffMask(percentile: Double, cutoff: (Double, Double)) throws(TomographyError)
+        -> (absorbances: Tensor<Double>, inRange: [Bool]) {
         guard let diode else { throw .invalidArgument(name: "diode", expected: "a diode for absorbances", received: "none") }
         let (n, nj, nk) = (diode.shape[0], diode.shape[1], diode.shape[2])
         let t = diode.elements
         var out = [Double](repeating: 0, count: t.count)
+        var inRange = [Bool](repeating: false, count: t.count)
         let m = nj * nk
         for i in 0..<n {
             let slice = Array(t[(i * m)..<((i + 1) * m)])
@@ -304,8 +313,12 @@ public struct TensorTomographyData: Sendable {
             guard norm > 0 else {
                 throw .invalidArgument(name: "diode", expected: "a positive \(percentile)th percentile per projection", received: "\(norm) in projection \(i)")
             }
-            for j in 0..<m { out[i * m + j] = -log10(Swift.min(cutoff.1, Swift.max(cutoff.0, slice[j] / norm))) }
+            for j in 0..<m {
+                let transmittivity = slice[j] / norm
+                inRange[i * m + j] = transmittivity >= cutoff.0 && transmittivity <= cutoff.1
+                out[i * m + j] = -log10(Swift.min(cutoff.1, Swift.max(cutoff.0, transmittivity)))
+            }
         }
-        return Tensor(shape: [n, nj, nk, 1], elements: out)
+        return (Tensor(shape: [n, nj, nk, 1], elements: out), inRange)
     }
 }
