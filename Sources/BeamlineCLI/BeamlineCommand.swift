@@ -19,6 +19,7 @@ public struct BeamlineCommand: ParsableCommand {
             AlignCommand.self,
             CBCScaleCommand.self,
             TensorReconstructCommand.self,
+            TensorFBPCommand.self,
         ]
     )
 

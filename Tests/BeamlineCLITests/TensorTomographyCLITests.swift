@@ -82,6 +82,38 @@ import Testing
         #expect(c.elements == expected.coefficients.elements)
     }
 
+    /// `tensor-fbp`: the volume the library's filteredBackProjection gives
+    /// on the same file (a diode that varies, so the volume is not zero),
+    /// written as (X, Y, Z); bad options name themselves.
+    @Test func filteredBackProjection() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("beamline-tt-cli-fbp-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (_, base) = try dataSet(dir)
+        var diodeValues = [Double](repeating: 0, count: 240)
+        for i in 0..<240 { diodeValues[i] = 0.3 + 0.6 * Double((i * 37) % 23) / 23 }
+        let diode = Tensor<Double>(shape: [8, 6, 5], elements: diodeValues)
+        let set = try TensorTomographyData(geometry: base.geometry, data: base.data, diode: diode)
+        let url = dir.appendingPathComponent("fbp.h5")
+        try set.write(to: url)
+        let out = dir.appendingPathComponent("volume.npy").path
+        let command = try #require(try BeamlineCommand.parseAsRoot(["tensor-fbp", url.path, "--filter", "hann", "--out", out])
+            as? TensorFBPCommand)
+        try command.run()
+        let volume = try NumpyFile.read(Double.self, from: URL(fileURLWithPath: out))
+        let expected = try TensorReconstruction.filteredBackProjection(set, window: .hann)
+        #expect(volume.shape == [5, 5, 4])
+        #expect(volume.elements == expected.volume.elements)
+        #expect(volume.elements.contains { $0 != 0 })
+        func message(_ args: [String]) -> String {
+            do { var c = try BeamlineCommand.parseAsRoot(args); try c.run(); return "" } catch { return BeamlineCommand.message(for: error) }
+        }
+        #expect(message(["tensor-fbp", url.path, "--axis", "sideways", "--out", out]).contains("--axis"))
+        #expect(message(["tensor-fbp", url.path, "--filter", "box", "--out", out]).contains("--filter"))
+        #expect(message(["tensor-fbp", url.path, "--out", url.path]).contains("--out"))
+        #expect(message(["tensor-fbp", dir.appendingPathComponent("none.h5").path, "--out", out]).contains("DATA"))
+    }
+
     @Test func badInputsNameTheArgument() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("beamline-tt-cli-bad-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
