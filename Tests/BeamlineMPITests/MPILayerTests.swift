@@ -209,5 +209,17 @@ struct DistributedTomographyTests {
         #expect(throws: MPIError.self) {
             _ = try DistributedTomography.reconstruct(.fbp, geometry: g, channels: 1, localProjections: nan, partition: part, communicator: comm)
         }
+        // A volume that cannot fit (40000 × 40000 × 8 voxels: ≈ 360 GB of
+        // solver vectors) is refused before anything is allocated.
+        let huge = try Geometry.fromAngles(innerAngles: [0, 1], volumeShape: [40000, 40000, 8], projectionShape: [20, 8])
+        let hugePart = try TomographyPartition(.projections, geometry: huge, rank: 0, size: 1)
+        #expect {
+            _ = try DistributedTomography.reconstruct(.sirt, geometry: huge, channels: 1,
+                                                      localProjections: Tensor<Float>(shape: [2, 20, 8, 1], repeating: 1),
+                                                      partition: hugePart, communicator: comm)
+        } throws: { error in
+            guard case let MPIError.failedOnRank(0, message) = error else { return false }
+            return message.hasPrefix("memory: this rank needs about")
+        }
     }
 }
