@@ -1,7 +1,7 @@
 import BeamlineOperators
 import BeamlineTensor
 
-/// A ``LinearOperator`` whose rows are split over the ranks of a
+/// A `LinearOperator` whose rows are split over the ranks of a
 /// ``Communicator``: each rank holds an operator `A_r` for its own rows (for
 /// a projector, its own projections) and the whole input space (the volume),
 /// so that `A = [A_0; A_1; …]`.
@@ -86,7 +86,7 @@ public struct RowDistributedOperator<Local: LinearOperator>: LinearOperator, @un
     }
 }
 
-/// A ``LinearOperator`` split into independent slabs over the ranks of a
+/// A `LinearOperator` split into independent slabs over the ranks of a
 /// ``Communicator``: the input space is split along axis ``inputAxis`` of
 /// the input shape and the output space along axis ``outputAxis`` of the
 /// output shape, and rank r's slab of the output depends only on rank r's

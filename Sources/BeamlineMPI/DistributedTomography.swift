@@ -170,7 +170,7 @@ public enum DistributedTomography {
     /// The methods are `Reconstruction`'s, with the same options and
     /// defaults: `sirt` and `mitra` (SIRT's weighted form, with the weights
     /// of the single-channel operator repeated over channels), `cgls` and
-    /// `lsmr` (clamped at the end with ``Reconstruction/Options/nonNegative``).
+    /// `lsmr` (clamped at the end with `Reconstruction.Options.nonNegative`).
     /// The residual norm is ‖P x − d‖ over all ranks. On one rank with
     /// ``Decomposition/projections`` the result has the bits of
     /// `Reconstruction.run`.
@@ -317,7 +317,7 @@ public enum DistributedTomography {
         return SIRT.Weights(rows: repeated(w.rows), columns: repeated(w.columns))
     }
 
-    /// The clamp of ``Reconstruction/Options/nonNegative`` and ‖P x − d‖
+    /// The clamp of `Reconstruction.Options.nonNegative` and ‖P x − d‖
     /// over all ranks (one sequential block per rank, as `Reconstruction`
     /// sums it on one process).
     static func finish<Op: LinearOperator>(_ method: Reconstruction.Method, _ op: Op, _ data: [Op.Scalar], _ solution: [Op.Scalar],
