@@ -73,16 +73,18 @@ public struct RowDistributedOperator<Local: LinearOperator>: LinearOperator, @un
     }
 
     /// Local block sums, combined over ranks in rank order.
-    public func outputSpaceSum(blockSize: Int, _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
-        let mine = local.outputSpaceSum(blockSize: blockSize, body)
+    public func outputSpaceSum(blockSize: Int, partials: UnsafeMutableBufferPointer<SIMD2<Double>>?,
+                               _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
+        let mine = local.outputSpaceSum(blockSize: blockSize, partials: partials, body)
         do { return try communicator.sumInRankOrder(mine) } catch {
             MPIEnvironment.abort("rank \(communicator.rank): output-space sum: \(error)")
         }
     }
 
     /// Local (input-space vectors are whole on every rank).
-    public func inputSpaceSum(blockSize: Int, _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
-        local.inputSpaceSum(blockSize: blockSize, body)
+    public func inputSpaceSum(blockSize: Int, partials: UnsafeMutableBufferPointer<SIMD2<Double>>?,
+                              _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
+        local.inputSpaceSum(blockSize: blockSize, partials: partials, body)
     }
 }
 
@@ -169,12 +171,14 @@ public struct SlabDistributedOperator<Local: LinearOperator>: LinearOperator, @u
     }
 
     /// Per-slice sums of the output slab, added in global slice order.
-    public func outputSpaceSum(blockSize: Int, _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
+    public func outputSpaceSum(blockSize: Int, partials: UnsafeMutableBufferPointer<SIMD2<Double>>?,
+                               _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
         sliceOrderedSum(shape: outputShape, axis: outputAxis, body)
     }
 
     /// Per-slice sums of the input slab, added in global slice order.
-    public func inputSpaceSum(blockSize: Int, _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
+    public func inputSpaceSum(blockSize: Int, partials: UnsafeMutableBufferPointer<SIMD2<Double>>?,
+                              _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
         sliceOrderedSum(shape: inputShape, axis: inputAxis, body)
     }
 
