@@ -13,6 +13,10 @@ Two sources are checked:
   * every target dependency in Package.swift, read from
     `swift package dump-package` (skipped with --no-package).
 
+MPI is kept out of the core: only the targets in MPI_USERS may import or
+depend on `BeamlineMPI` or `CMPI` (directly or through another target), so
+the `Beamline` umbrella and its layers never link Open MPI.
+
 Modules that are not targets of this package (Foundation, Numerics, ...)
 are ignored; a target of the package missing from the table is an error, so
 a new target cannot slip past the check.
@@ -31,6 +35,11 @@ import sys
 IMPORT = re.compile(
     r"^\s*(?:@\w+(?:\([^)]*\))?\s+)*(?:(?:public|package|internal|fileprivate|private)\s+)?"
     r"import\s+(?:(?:typealias|struct|class|enum|protocol|let|var|func)\s+)?([A-Za-z_][A-Za-z0-9_]*)")
+
+
+# The only non-test targets that may reach MPI (docs/mpi.md).
+MPI_MODULES = {"BeamlineMPI", "CMPI"}
+MPI_USERS = {"BeamlineMPI", "BeamlineCLI", "beamline"}
 
 
 def read_bands(architecture: pathlib.Path):
@@ -103,6 +112,9 @@ def main():
                 module = match.group(1)
                 if module not in project_modules or module == target:
                     continue
+                if module in MPI_MODULES and target not in MPI_USERS:
+                    problems.append(f"{path.relative_to(root)}:{number}: {target} imports {module}; only "
+                                    f"{', '.join(sorted(MPI_USERS))} may use MPI (the core never links it)")
                 if module not in band_of:
                     problems.append(f"{path.relative_to(root)}:{number}: imports {module}, which is not in the layer table")
                 elif band_of[module] >= band_of[target]:
@@ -115,6 +127,25 @@ def main():
         if dump.returncode != 0:
             sys.exit(f"swift package dump-package failed:\n{dump.stderr}")
         package = json.loads(dump.stdout)
+        graph = {}
+        for target in package["targets"]:
+            if target.get("type") == "test" or str(target.get("path") or "").startswith("Tests"):
+                continue
+            graph[target["name"]] = [next(iter(d.items()))[1][0] for d in target.get("dependencies", [])
+                                     if next(iter(d.items()))[0] in ("byName", "target")]
+        for name in sorted(graph):
+            if name in MPI_USERS or name in MPI_MODULES:
+                continue
+            seen, stack = set(), list(graph[name])
+            while stack:
+                module = stack.pop()
+                if module in seen:
+                    continue
+                seen.add(module)
+                stack.extend(graph.get(module, []))
+            if seen & MPI_MODULES:
+                problems.append(f"Package.swift: {name} reaches {', '.join(sorted(seen & MPI_MODULES))}; only "
+                                f"{', '.join(sorted(MPI_USERS))} may link MPI")
         for target in package["targets"]:
             name = target["name"]
             if target.get("type") == "test" or str(target.get("path") or "").startswith("Tests"):

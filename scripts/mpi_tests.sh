@@ -18,7 +18,8 @@
 #   * a bad part on one rank (a NaN in the last projection, read by the last
 #     rank only) stops every rank, within the time limit, with one line on
 #     standard error naming the rank, exit status 1, and no output file;
-#   * a geometry the slabs cannot split (tilted) is one message, exit 1.
+#   * a volume beyond the machine's memory (a simulated out-of-memory) and a
+#     geometry the slabs cannot split (tilted) are one message each, exit 1.
 # Expected values come from the single-process run of the same binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,6 +56,8 @@ for i in range(n):
     tilted.append([[c, -s * ca, s * sa], [s, c * ca, -c * sa], [0.0, sa, ca]])
 json.dump({"rotations": rotations, "volume_shape": [X, Y, Z], "projection_shape": [J, Z]}, open("geometry.json", "w"))
 json.dump({"rotations": tilted, "volume_shape": [X, Y, Z], "projection_shape": [J, Z]}, open("tilted.json", "w"))
+# A volume far beyond the machine's memory (an out-of-memory, simulated), with the same detector.
+json.dump({"rotations": rotations, "volume_shape": [40000, 40000, Z], "projection_shape": [J, Z]}, open("huge.json", "w"))
 volume = []
 for x in range(X):
     for y in range(Y):
@@ -120,6 +123,18 @@ grep -q "rank 1" stderr.txt && grep -q "non-finite" stderr.txt || { fail "bad pa
 [ ! -e bad_out.npy ] || fail "bad part: an output file was written"
 [ ! -s stdout.txt ] || fail "bad part: something was printed on stdout"
 echo "bad part on rank 1 of 2: exit $status, $(cat stderr.txt)"
+
+# A volume too large for the memory (simulated out-of-memory): every rank
+# refuses before allocating; one message, status 1, no file, within seconds.
+set +e
+timeout 60 "${mpirun[@]}" -np 2 "$beamline" reconstruct --geometry huge.json --projections proj.h5:/projections \
+    --method lsmr --distributed slabs --out huge_out.npy --threads 1 >/dev/null 2>stderr.txt
+status=$?
+set -e
+[ "$status" -eq 1 ] && [ "$(wc -l <stderr.txt)" -eq 1 ] && grep -q "memory: this rank needs" stderr.txt \
+    || { fail "huge volume: status $status, expected 1 and one message about memory:"; cat stderr.txt; }
+[ ! -e huge_out.npy ] || fail "huge volume: an output file was written"
+echo "volume beyond memory: exit $status, $(cat stderr.txt)"
 
 # A geometry that slabs cannot split: one message, status 1.
 set +e

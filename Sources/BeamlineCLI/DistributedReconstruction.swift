@@ -134,9 +134,10 @@ extension ReconstructCommand {
         options.iterations = maxIterations
         options.tolerance = tolerance
         options.nonNegative = options.nonNegative || nonNegative
-        let progress = CommandProgress(label: "\(method.rawValue) ×\(communicator.size)")
-        defer { progress.finish() }
-        let handler: ProgressHandler? = communicator.isRoot ? progress.handler : { _ in Interrupt.requested ? .stop : .continue }
+        // The bar on rank 0 only; every rank still polls Ctrl-C.
+        let progress = communicator.isRoot ? CommandProgress(label: "\(method.rawValue) ×\(communicator.size)") : nil
+        defer { progress?.finish() }
+        let handler: ProgressHandler = progress?.handler ?? { _ in Interrupt.requested ? .stop : .continue }
         var traffic: [Traffic] = []
         func solve<S: OperatorScalar>(_ t: Tensor<S>) throws -> (Tensor<S>?, IterativeSummary) {
             let result: Reconstruction.Result<S>

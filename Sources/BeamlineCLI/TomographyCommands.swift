@@ -123,6 +123,11 @@ struct ReconstructCommand: BeamlineSubcommand {
             flat/dark-corrected to absorbance −log((p − d)/(f − d)), and the rotation angles; without \
             --geometry the geometry is a single-axis scan about the detector's vertical axis (J = detector \
             columns, K = rows; volume (columns, columns, rows)).
+
+            Under mpirun, --distributed projections|slabs splits sirt, mitra, cgls and lsmr over the ranks \
+            (each rank reads its part of an HDF5 input; rank 0 writes the volume and prints; docs/mpi.md): \
+            mpirun -q -np 4 beamline reconstruct --geometry g.json --projections p.h5:/projections \
+            --distributed slabs --threads 1 --out v.npy
             """
     )
 

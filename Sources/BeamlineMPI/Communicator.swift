@@ -63,7 +63,7 @@ func check(_ function: String, _ code: Int32) throws(MPIError) {
 func errorString(_ code: Int32) -> String {
     var buffer = [CChar](repeating: 0, count: Int(beamline_mpi_max_error_string()) + 1)
     var length: Int32 = 0
-    guard MPI_Error_string(code, &buffer, &length) == beamline_mpi_success() else { return "unknown MPI error" }
+    guard mpiLock.withLock({ MPI_Error_string(code, &buffer, &length) }) == beamline_mpi_success() else { return "unknown MPI error" }
     return String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 

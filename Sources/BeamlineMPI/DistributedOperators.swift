@@ -1,7 +1,7 @@
 import BeamlineOperators
 import BeamlineTensor
 
-/// A ``LinearOperator`` whose rows are split over the ranks of a
+/// A `LinearOperator` whose rows are split over the ranks of a
 /// ``Communicator``: each rank holds an operator `A_r` for its own rows (for
 /// a projector, its own projections) and the whole input space (the volume),
 /// so that `A = [A_0; A_1; …]`.
@@ -73,20 +73,22 @@ public struct RowDistributedOperator<Local: LinearOperator>: LinearOperator, @un
     }
 
     /// Local block sums, combined over ranks in rank order.
-    public func outputSpaceSum(blockSize: Int, _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
-        let mine = local.outputSpaceSum(blockSize: blockSize, body)
+    public func outputSpaceSum(blockSize: Int, partials: UnsafeMutableBufferPointer<SIMD2<Double>>?,
+                               _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
+        let mine = local.outputSpaceSum(blockSize: blockSize, partials: partials, body)
         do { return try communicator.sumInRankOrder(mine) } catch {
             MPIEnvironment.abort("rank \(communicator.rank): output-space sum: \(error)")
         }
     }
 
     /// Local (input-space vectors are whole on every rank).
-    public func inputSpaceSum(blockSize: Int, _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
-        local.inputSpaceSum(blockSize: blockSize, body)
+    public func inputSpaceSum(blockSize: Int, partials: UnsafeMutableBufferPointer<SIMD2<Double>>?,
+                              _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
+        local.inputSpaceSum(blockSize: blockSize, partials: partials, body)
     }
 }
 
-/// A ``LinearOperator`` split into independent slabs over the ranks of a
+/// A `LinearOperator` split into independent slabs over the ranks of a
 /// ``Communicator``: the input space is split along axis ``inputAxis`` of
 /// the input shape and the output space along axis ``outputAxis`` of the
 /// output shape, and rank r's slab of the output depends only on rank r's
@@ -169,12 +171,14 @@ public struct SlabDistributedOperator<Local: LinearOperator>: LinearOperator, @u
     }
 
     /// Per-slice sums of the output slab, added in global slice order.
-    public func outputSpaceSum(blockSize: Int, _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
+    public func outputSpaceSum(blockSize: Int, partials: UnsafeMutableBufferPointer<SIMD2<Double>>?,
+                               _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
         sliceOrderedSum(shape: outputShape, axis: outputAxis, body)
     }
 
     /// Per-slice sums of the input slab, added in global slice order.
-    public func inputSpaceSum(blockSize: Int, _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
+    public func inputSpaceSum(blockSize: Int, partials: UnsafeMutableBufferPointer<SIMD2<Double>>?,
+                              _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
         sliceOrderedSum(shape: inputShape, axis: inputAxis, body)
     }
 

@@ -2,6 +2,7 @@ import BeamlineOperators
 import BeamlineSolvers
 import BeamlineTensor
 import BeamlineTomography
+import Foundation
 
 /// How a tomography problem is split over ranks.
 public enum Decomposition: String, Sendable, CaseIterable, Equatable {
@@ -169,7 +170,7 @@ public enum DistributedTomography {
     /// The methods are `Reconstruction`'s, with the same options and
     /// defaults: `sirt` and `mitra` (SIRT's weighted form, with the weights
     /// of the single-channel operator repeated over channels), `cgls` and
-    /// `lsmr` (clamped at the end with ``Reconstruction/Options/nonNegative``).
+    /// `lsmr` (clamped at the end with `Reconstruction.Options.nonNegative`).
     /// The residual norm is ‖P x − d‖ over all ranks. On one rank with
     /// ``Decomposition/projections`` the result has the bits of
     /// `Reconstruction.run`.
@@ -201,6 +202,8 @@ public enum DistributedTomography {
             failure = "projections: expected this rank's part of shape \(expected), received \(localProjections.shape)"
         } else if options.iterations < 0 {
             failure = "iterations: expected ≥ 0, received \(options.iterations)"
+        } else if let problem = memoryProblem(geometry: geometry, channels: channels, partition: partition, as: S.self) {
+            failure = problem
         } else {
             data = localProjections.elements
             if let bad = data.firstIndex(where: { !$0.isFinite }) {
@@ -228,6 +231,33 @@ public enum DistributedTomography {
                 : try slabOperator(geometry, channels: 1, partition: partition, communicator: communicator, as: S.self)
             return try solve(method, op, single: single, data: data, channels: channels, options: options, progress: agreed)
         }
+    }
+
+    /// Why this rank cannot hold its part, or nil: the solvers keep about 7
+    /// vectors of the rank's volume part and 4 of its projections (LSMR's
+    /// count; SIRT and CGLS keep fewer), plus one volume for the rank-order
+    /// sum of a projection split and the whole volume on rank 0 for the
+    /// gather; this must fit in the machine's physical memory (ranks on one
+    /// node share it: the check is per rank, so it is a lower bound there).
+    /// A projection split's volume must also fit MPI's 32-bit counts.
+    static func memoryProblem<S: OperatorScalar>(geometry: Geometry, channels: Int, partition: TomographyPartition,
+                                                 as _: S.Type) -> String? {
+        let v = geometry.volumeShape
+        // In Double: absurd shapes must give a message, not an overflow trap.
+        let whole = v.reduce(Double(channels)) { $0 * Double($1) }
+        let slab = Double(v[0]) * Double(v[1]) * Double(partition.slices.count * channels)
+        let rows = Double(partition.projections.count) * Double(geometry.projectionShape[0]) * Double(partition.slices.count * channels)
+        if partition.decomposition == .projections && partition.size > 1 && whole > Double(Int32.max) {
+            return "volume: \(v) × \(channels) channels is \(Int(whole)) elements; a projection split sums the volume over ranks in MPI calls of at most 2³¹ − 1 elements (use --distributed slabs or fewer voxels)"
+        }
+        var elements = 7 * slab + 4 * rows
+        if partition.decomposition == .projections && partition.size > 1 { elements += whole }
+        if partition.rank == 0 && partition.decomposition == .slabs { elements += whole }
+        let bytes = elements * Double(MemoryLayout<S>.stride)
+        let available = Double(ProcessInfo.processInfo.physicalMemory)
+        guard bytes > available else { return nil }
+        func gb(_ b: Double) -> String { String(format: "%.1f GB", b / 1e9) }
+        return "memory: this rank needs about \(gb(bytes)) for its part (volume \(v) × \(channels), \(partition.decomposition.rawValue) split over \(partition.size) ranks), the machine has \(gb(available))"
     }
 
     /// Runs the solver of `method` on `op` (`single`: the single-channel
@@ -287,7 +317,7 @@ public enum DistributedTomography {
         return SIRT.Weights(rows: repeated(w.rows), columns: repeated(w.columns))
     }
 
-    /// The clamp of ``Reconstruction/Options/nonNegative`` and ‖P x − d‖
+    /// The clamp of `Reconstruction.Options.nonNegative` and ‖P x − d‖
     /// over all ranks (one sequential block per rank, as `Reconstruction`
     /// sums it on one process).
     static func finish<Op: LinearOperator>(_ method: Reconstruction.Method, _ op: Op, _ data: [Op.Scalar], _ solution: [Op.Scalar],

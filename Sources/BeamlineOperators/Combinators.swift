@@ -32,13 +32,15 @@ public struct AdjointOperator<Base: LinearOperator>: LinearOperator {
     /// The base's input-space sums (the adjoint's output space is the
     /// base's input space).
     @inlinable
-    public func outputSpaceSum(blockSize: Int, _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
-        base.inputSpaceSum(blockSize: blockSize, body)
+    public func outputSpaceSum(blockSize: Int, partials: UnsafeMutableBufferPointer<SIMD2<Double>>?,
+                               _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
+        base.inputSpaceSum(blockSize: blockSize, partials: partials, body)
     }
     /// The base's output-space sums.
     @inlinable
-    public func inputSpaceSum(blockSize: Int, _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
-        base.outputSpaceSum(blockSize: blockSize, body)
+    public func inputSpaceSum(blockSize: Int, partials: UnsafeMutableBufferPointer<SIMD2<Double>>?,
+                              _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
+        base.outputSpaceSum(blockSize: blockSize, partials: partials, body)
     }
 }
 
@@ -74,13 +76,15 @@ public struct ScaledOperator<Base: LinearOperator>: LinearOperator {
     }
     /// The base's output-space sums.
     @inlinable
-    public func outputSpaceSum(blockSize: Int, _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
-        base.outputSpaceSum(blockSize: blockSize, body)
+    public func outputSpaceSum(blockSize: Int, partials: UnsafeMutableBufferPointer<SIMD2<Double>>?,
+                               _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
+        base.outputSpaceSum(blockSize: blockSize, partials: partials, body)
     }
     /// The base's input-space sums.
     @inlinable
-    public func inputSpaceSum(blockSize: Int, _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
-        base.inputSpaceSum(blockSize: blockSize, body)
+    public func inputSpaceSum(blockSize: Int, partials: UnsafeMutableBufferPointer<SIMD2<Double>>?,
+                              _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
+        base.inputSpaceSum(blockSize: blockSize, partials: partials, body)
     }
 }
 
@@ -136,13 +140,15 @@ public struct SumOperator<A: LinearOperator, B: LinearOperator>: LinearOperator 
     }
     /// The first operand's output-space sums (both operands share the spaces).
     @inlinable
-    public func outputSpaceSum(blockSize: Int, _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
-        first.outputSpaceSum(blockSize: blockSize, body)
+    public func outputSpaceSum(blockSize: Int, partials: UnsafeMutableBufferPointer<SIMD2<Double>>?,
+                               _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
+        first.outputSpaceSum(blockSize: blockSize, partials: partials, body)
     }
     /// The first operand's input-space sums.
     @inlinable
-    public func inputSpaceSum(blockSize: Int, _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
-        first.inputSpaceSum(blockSize: blockSize, body)
+    public func inputSpaceSum(blockSize: Int, partials: UnsafeMutableBufferPointer<SIMD2<Double>>?,
+                              _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
+        first.inputSpaceSum(blockSize: blockSize, partials: partials, body)
     }
 }
 
@@ -195,13 +201,15 @@ public struct ProductOperator<A: LinearOperator, B: LinearOperator>: LinearOpera
     }
     /// The outer operator's output-space sums.
     @inlinable
-    public func outputSpaceSum(blockSize: Int, _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
-        outer.outputSpaceSum(blockSize: blockSize, body)
+    public func outputSpaceSum(blockSize: Int, partials: UnsafeMutableBufferPointer<SIMD2<Double>>?,
+                               _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
+        outer.outputSpaceSum(blockSize: blockSize, partials: partials, body)
     }
     /// The inner operator's input-space sums.
     @inlinable
-    public func inputSpaceSum(blockSize: Int, _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
-        inner.inputSpaceSum(blockSize: blockSize, body)
+    public func inputSpaceSum(blockSize: Int, partials: UnsafeMutableBufferPointer<SIMD2<Double>>?,
+                              _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
+        inner.inputSpaceSum(blockSize: blockSize, partials: partials, body)
     }
 }
 

@@ -51,10 +51,15 @@ public protocol LinearOperator {
     /// split over processes (BeamlineMPI's distributed operators) sums its
     /// own part and combines the parts of every process in a fixed order, so
     /// the solvers run unchanged on it; it may choose its own blocks.
-    func outputSpaceSum(blockSize: Int, _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double>
+    /// `partials` is optional scratch for the default's block sums (at least
+    /// one element per block; a solver that sums every iteration passes one
+    /// so that it allocates nothing); with nil the default allocates it.
+    func outputSpaceSum(blockSize: Int, partials: UnsafeMutableBufferPointer<SIMD2<Double>>?,
+                               _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double>
     /// Σ `body(range)` over the indices `0..<columns` of vectors of the input
-    /// space; see ``outputSpaceSum(blockSize:_:)``.
-    func inputSpaceSum(blockSize: Int, _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double>
+    /// space; see ``outputSpaceSum(blockSize:partials:_:)``.
+    func inputSpaceSum(blockSize: Int, partials: UnsafeMutableBufferPointer<SIMD2<Double>>?,
+                              _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double>
 }
 
 extension LinearOperator {
@@ -69,19 +74,33 @@ extension LinearOperator {
     /// Blocks of `blockSize` output indices, summed in block order (one
     /// process).
     @inlinable
-    public func outputSpaceSum(blockSize: Int, _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
-        VectorKernels.blockedSum2(count: rows, blockSize: blockSize, body)
+    public func outputSpaceSum(blockSize: Int, partials: UnsafeMutableBufferPointer<SIMD2<Double>>?,
+                               _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
+        VectorKernels.blockedSum2(count: rows, blockSize: blockSize, partials: partials, body)
     }
 
     /// Blocks of `blockSize` input indices, summed in block order (one
     /// process).
     @inlinable
+    public func inputSpaceSum(blockSize: Int, partials: UnsafeMutableBufferPointer<SIMD2<Double>>?,
+                              _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
+        VectorKernels.blockedSum2(count: columns, blockSize: blockSize, partials: partials, body)
+    }
+
+    /// ``outputSpaceSum(blockSize:partials:_:)`` without scratch.
+    @inlinable
+    public func outputSpaceSum(blockSize: Int, _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
+        outputSpaceSum(blockSize: blockSize, partials: nil, body)
+    }
+
+    /// ``inputSpaceSum(blockSize:partials:_:)`` without scratch.
+    @inlinable
     public func inputSpaceSum(blockSize: Int, _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
-        VectorKernels.blockedSum2(count: columns, blockSize: blockSize, body)
+        inputSpaceSum(blockSize: blockSize, partials: nil, body)
     }
 
     /// Σ `body(range)` over the output space, one sum (see
-    /// ``outputSpaceSum(blockSize:_:)``; blocks of `VectorKernels.blockSize`
+    /// ``outputSpaceSum(blockSize:partials:_:)``; blocks of `VectorKernels.blockSize`
     /// by default).
     @inlinable
     public func outputSpaceSum(blockSize: Int = VectorKernels.blockSize,
@@ -90,7 +109,7 @@ extension LinearOperator {
     }
 
     /// Σ `body(range)` over the input space, one sum (see
-    /// ``inputSpaceSum(blockSize:_:)``).
+    /// ``inputSpaceSum(blockSize:partials:_:)``).
     @inlinable
     public func inputSpaceSum(blockSize: Int = VectorKernels.blockSize,
                               scalar body: @Sendable (Range<Int>) -> Double) -> Double {

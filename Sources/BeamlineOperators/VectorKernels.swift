@@ -32,21 +32,25 @@ public enum VectorKernels {
     /// blocks may run in parallel). Lane `x` of
     /// `blockedSum2(count: n, blockSize: blockSize) { SIMD2(f($0), 0) }` has
     /// the bits of ``blockedSum(count:_:)`` when `blockSize` is
-    /// ``blockSize``. The default reduction of `LinearOperator`.
+    /// ``blockSize``. `partials` (at least one element per block) holds the
+    /// block sums when given, so that the call allocates nothing; otherwise
+    /// an array is allocated. The default reduction of `LinearOperator`.
     @inlinable
-    public static func blockedSum2(count: Int, blockSize: Int,
+    public static func blockedSum2(count: Int, blockSize: Int, partials scratch: UnsafeMutableBufferPointer<SIMD2<Double>>? = nil,
                                    _ body: @Sendable (Range<Int>) -> SIMD2<Double>) -> SIMD2<Double> {
         precondition(blockSize > 0, "VectorKernels.blockedSum2: blockSize \(blockSize) must be > 0")
         if count <= blockSize { return count > 0 ? body(0..<count) : .zero }
         let blocks = (count - 1) / blockSize + 1
-        var partials = [SIMD2<Double>](repeating: .zero, count: blocks)
-        partials.withUnsafeMutableBufferPointer { out in
+        func sum(_ out: UnsafeMutableBufferPointer<SIMD2<Double>>) -> SIMD2<Double> {
             let base = SendableMutableBuffer(out)
             Parallel.forEachBlock(count: count, blockSize: blockSize) { block, range in base[block] = body(range) }
+            var total = SIMD2<Double>.zero
+            for b in 0..<blocks { total += out[b] }
+            return total
         }
-        var total = SIMD2<Double>.zero
-        for value in partials { total += value }
-        return total
+        if let scratch, scratch.count >= blocks { return sum(scratch) }
+        var partials = [SIMD2<Double>](repeating: .zero, count: blocks)
+        return partials.withUnsafeMutableBufferPointer { sum($0) }
     }
 
     /// Σ xᵢ², summed in `Double`.

@@ -292,14 +292,16 @@ public enum SIRT {
         // partial sums (combined in block order) do not depend on the thread
         // count; the operator combines them (and the parts of other processes).
         let blockSize = 8192
+        var partials = [SIMD2<Double>](repeating: .zero, count: (m + blockSize - 1) / blockSize)
         // r = A y − b at `y`; returns (‖r‖, ½ Σ W r²) and leaves W r in `residual`.
         func evaluate(_ y: [S]) -> (Double, Double) {
             y.withUnsafeBufferPointer { ys in residual.withUnsafeMutableBufferPointer { op.apply(ys, into: $0) } }
             let sums = residual.withUnsafeMutableBufferPointer { rs in
                 data.withUnsafeBufferPointer { ds in
                     weights.rows.withUnsafeBufferPointer { ws in
+                        partials.withUnsafeMutableBufferPointer { ps in
                         let (r, d, w) = (SendableMutableBuffer(rs), SendableBuffer(ds), SendableBuffer(ws))
-                        return op.outputSpaceSum(blockSize: blockSize) { range in
+                        return op.outputSpaceSum(blockSize: blockSize, partials: ps) { range in
                             var norm2 = 0.0, loss = 0.0
                             for i in range {
                                 let ri = r[i] - d[i]
@@ -310,6 +312,7 @@ public enum SIRT {
                                 r[i] = wi * ri
                             }
                             return SIMD2(norm2, loss)
+                        }
                         }
                     }
                 }
