@@ -186,6 +186,141 @@ public enum PhaseMatchingAlignment {
             userMask = w.map { $0 > 0 }
         }
         try check(options, projections: n)
+        return try iterate(reference: reference, userMask: userMask, geometry: geometry, options: options,
+                           progress: progress) { (current: Geometry) throws(AlignmentError) -> IterationModel<S> in
+            do throws(TomographyError) {
+                let projector = try JohnTransformProjector<S>(geometry: current)
+                let reconstruction = try Reconstruction.run(options.reconstructionMethod, projector: projector,
+                                                            projections: reference, options: options.reconstruction).solution
+                var seen: [Bool]?
+                if options.upsampling == 1 {
+                    seen = Reconstruction.sirtWeights(projector, cutoff: options.reconstruction.weightsCutoff).map { $0 > 0 }
+                }
+                return IterationModel(reconstruction: reconstruction, density: reconstruction.elements,
+                                      projections: projector.apply(reconstruction), raysSeen: seen)
+            } catch {
+                throw .tomography(error)
+            }
+        }
+    }
+
+    /// Aligns scattering data by its segment means (mumott's
+    /// `run_phase_matching_alignment` with `use_absorbances=False`): each
+    /// iteration reconstructs the coefficients of `basisSet` from `data`
+    /// with the tensor pipeline (MITRA by default, mumott's), and registers
+    /// the mean over detector segments of their modelled intensities
+    /// `B(P c)` against the mean of the data over segments.
+    ///
+    /// mumott's default basis for this mode is ``GaussianKernels`` with grid
+    /// scale `segments / 2 + 1`; pass it explicitly. At upsampling 1 the
+    /// correlation is masked to the rays whose tensor SIRT weights are
+    /// positive in every segment and whose data weights are positive.
+    /// The centre-of-mass term uses the first coefficient's density, as
+    /// mumott does. Everything else is as in
+    /// ``align(absorbances:weights:geometry:options:progress:)``.
+    ///
+    /// - Parameters:
+    ///   - data: the scattering data `(N, J, K, S)`.
+    ///   - weights: its weights `(N, J, K, S)`, nil for all ones.
+    ///   - basisSet: the basis of the reconstruction.
+    ///   - geometry: the scan (detector angles included), with the starting offsets.
+    ///   - options: the alignment's options (``Options/reconstructionMethod``
+    ///     and ``Options/reconstruction`` are not used in this mode).
+    ///   - pipeline: the tensor reconstruction (default MITRA).
+    ///   - reconstruction: its options (default mumott's: 20 iterations, SIRT weights).
+    ///   - progress: as in the absorbance mode.
+    /// - Throws: ``AlignmentError`` for data or weights that do not match the
+    ///   geometry, non-finite values, and the errors of the absorbance mode.
+    public static func align<S: OperatorScalar & RegistrationScalar, B: TensorBasisSet>(
+        segmentData data: Tensor<S>, weights: Tensor<S>? = nil, basisSet: B, geometry: Geometry,
+        options: Options = Options(), pipeline: TensorPipeline = .mitra,
+        reconstruction: TensorReconstructionOptions = TensorReconstructionOptions(),
+        progress: ProgressHandler? = nil
+    ) throws(AlignmentError) -> Result<S> {
+        let n = geometry.count
+        let (nj, nk, segments) = (geometry.projectionShape[0], geometry.projectionShape[1], geometry.segmentCount)
+        guard data.shape == [n, nj, nk, segments] else {
+            throw .invalidArgument(name: "data", expected: "shape \([n, nj, nk, segments]) from the geometry",
+                                   received: "shape \(data.shape)")
+        }
+        guard data.elements.allSatisfy({ $0.isFinite }) else { throw .nonFiniteValues(argument: "data") }
+        if let weights {
+            guard weights.shape == data.shape else {
+                throw .invalidArgument(name: "weights", expected: "shape \(data.shape)", received: "shape \(weights.shape)")
+            }
+            guard weights.elements.allSatisfy({ $0.isFinite }) else { throw .nonFiniteValues(argument: "weights") }
+        }
+        try check(options, projections: n)
+        let values = data.elements, w = weights?.elements
+        var means = [S](repeating: 0, count: n * nj * nk)
+        var userMask = [Bool](repeating: true, count: n * nj * nk)
+        for ray in 0..<(n * nj * nk) {
+            var sum = 0.0
+            for s in 0..<segments {
+                sum += Double(values[ray * segments + s])
+                if let w, !(w[ray * segments + s] > 0) { userMask[ray] = false }
+            }
+            means[ray] = S(sum / Double(segments))
+        }
+        let reference = Tensor(shape: [n, nj, nk, 1], elements: means)
+        return try iterate(reference: reference, userMask: userMask, geometry: geometry, options: options,
+                           progress: progress) { (current: Geometry) throws(AlignmentError) -> IterationModel<S> in
+            do throws(TomographyError) {
+                var calculator = try GradientResidualCalculator<S, B>(geometry: current, basisSet: basisSet, data: data,
+                                                                      weights: weights)
+                let solution = try TensorReconstruction.run(pipeline, calculator: calculator, options: reconstruction)
+                calculator.coefficients = solution.coefficients
+                let model = try calculator.forwardModel()
+                var intensities = Tensor<S>.zeros(model.outputShape)
+                solution.coefficients.withUnsafeBufferPointer { c in
+                    intensities.withUnsafeMutableBufferPointer { model.apply(c, into: $0) }
+                }
+                let modelled = intensities.elements
+                var projections = [S](repeating: 0, count: n * nj * nk)
+                for ray in 0..<(n * nj * nk) {
+                    var sum = 0.0
+                    for s in 0..<segments { sum += Double(modelled[ray * segments + s]) }
+                    projections[ray] = S(sum / Double(segments))
+                }
+                var seen: [Bool]?
+                if options.upsampling == 1 {
+                    let sirt = try TensorReconstruction.sirtWeights(&calculator,
+                                                                    weightsCutoff: reconstruction.weightsCutoff).weights.elements
+                    seen = (0..<(n * nj * nk)).map { ray in (0..<segments).allSatisfy { sirt[ray * segments + $0] > 0 } }
+                }
+                let c = solution.coefficients.shape[3]
+                let first = solution.coefficients.elements
+                let density = (0..<(first.count / c)).map { first[$0 * c] }
+                return IterationModel(reconstruction: solution.coefficients, density: density,
+                                      projections: Tensor(shape: [n, nj, nk, 1], elements: projections), raysSeen: seen)
+            } catch {
+                throw .tomography(error)
+            }
+        }
+    }
+
+    /// What one iteration of the alignment takes from its reconstruction.
+    struct IterationModel<S: OperatorScalar> {
+        /// The reconstruction (volume or coefficients).
+        var reconstruction: Tensor<S>
+        /// The scalar density whose centre of mass is used, `X·Y·Z`.
+        var density: [S]
+        /// The reconstruction's projections, `(N, J, K, 1)`.
+        var projections: Tensor<S>
+        /// Rays the reconstruction weights (SIRT weights > 0), `N·J·K`; only
+        /// at upsampling 1, where it masks the correlation.
+        var raysSeen: [Bool]?
+    }
+
+    /// The alignment loop shared by the absorbance and segment-mean modes:
+    /// `model` reconstructs and projects at the current offsets.
+    static func iterate<S: OperatorScalar & RegistrationScalar>(
+        reference: Tensor<S>, userMask: [Bool], geometry: Geometry, options: Options, progress: ProgressHandler?,
+        model: (Geometry) throws(AlignmentError) -> IterationModel<S>
+    ) throws(AlignmentError) -> Result<S> {
+        let n = geometry.count
+        let (nj, nk) = (geometry.projectionShape[0], geometry.projectionShape[1])
+        let shape4 = [n, nj, nk, 1]
         let rowsJ = try options.cropJ.range(length: nj, name: "cropJ")
         let rowsK = try options.cropK.range(length: nk, name: "cropK")
         let tolerance = options.shiftTolerance ?? 1 / Double(options.upsampling)
@@ -203,21 +338,16 @@ public enum PhaseMatchingAlignment {
         var jHistory: [[Double]] = [], kHistory: [[Double]] = [], maxHistory: [Double] = []
         var reconstruction = Tensor<S>(shape: geometry.volumeShape + [1], repeating: 0)
         var projections = Tensor<S>(shape: shape4, repeating: 0)
+        var density: [S] = []
         var reason = StopReason.optimizer(.iterationLimit)
         var iterations = 0
         for _ in 0..<options.maximumIterations {
             iterations += 1
-            let projector: JohnTransformProjector<S>
-            do {
-                projector = try JohnTransformProjector<S>(geometry: current)
-                reconstruction = try Reconstruction.run(options.reconstructionMethod, projector: projector,
-                                                        projections: reference, options: options.reconstruction).solution
-            } catch { throw .tomography(error) }
-            projections = projector.apply(reconstruction)
+            let step = try model(current)
+            (reconstruction, projections, density) = (step.reconstruction, step.projections, step.density)
             var mask: [Bool] = []
-            if options.upsampling == 1 {
-                let sirt = Reconstruction.sirtWeights(projector, cutoff: options.reconstruction.weightsCutoff)
-                mask = (0..<(n * nj * nk)).map { sirt[$0] > 0 && userMask[$0] }
+            if options.upsampling == 1, let seen = step.raysSeen {
+                mask = (0..<(n * nj * nk)).map { seen[$0] && userMask[$0] }
             }
             let sample = sampleWithoutReplacement(valid, count: sampleSize, generator: &generator)
             var shifts = [SIMD2<Double>](repeating: .zero, count: n)
@@ -261,7 +391,7 @@ public enum PhaseMatchingAlignment {
                 }
             }
             if options.centerOfMassShiftWeight != 0 {
-                let volumeCentre = centreOfMass(reconstruction.elements, shape: geometry.volumeShape)
+                let volumeCentre = centreOfMass(density, shape: geometry.volumeShape)
                 for i in sample {
                     let c = centreOfMass(Array(r[(i * nj * nk)..<((i + 1) * nj * nk)]), shape: [nj, nk])
                     let projected = SIMD2((jVectors[i] * volumeCentre).sum() + current.jOffsets[i],

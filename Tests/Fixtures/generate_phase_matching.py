@@ -92,3 +92,60 @@ out = pathlib.Path(__file__).parents[1] / "BeamlineAlignmentTests" / "Fixtures" 
 write(out, entries)
 print("wrote", out)
 
+
+# --- Segment means (use_absorbances=False): a tensor data set -------------
+# A (10, 10, 10) volume of GaussianKernels(grid_scale=1) coefficients (8
+# kernels), positive inside a ball; 12 projections over 180°, 4 detector
+# segments; data = the basis set's forward of the projected coefficients
+# with known offsets (uniform in ±1.5 px), written as a DataContainer file
+# (Tests/BeamlineAlignmentTests/Fixtures/phase_matching_tensor.h5, offsets 0)
+# and aligned by mumott with run_mitra(use_absorbances=False, maxiter 5) for
+# 8 iterations at upsampling 4.
+import h5py
+from mumott import DataContainer
+from mumott.methods.basis_sets import GaussianKernels
+
+m, M, S = 10, 12, 4
+t_angles = np.arange(M) * np.pi / M
+t_true_j = rng.uniform(-1.5, 1.5, M)
+t_true_k = rng.uniform(-1.5, 1.5, M)
+g = Geometry()
+g.volume_shape = np.array([m, m, m])
+g.projection_shape = np.array([m, m])
+for i, a in enumerate(t_angles):
+    g.append(GeometryTuple(rotation=np.eye(3), j_offset=float(t_true_j[i]), k_offset=float(t_true_k[i]),
+                           inner_angle=float(a), outer_angle=0.0,
+                           inner_axis=np.array([0., 0., -1.]), outer_axis=np.array([1., 0., 0.])))
+g.inner_angles = t_angles
+g.detector_angles = np.arange(S) * np.pi / S
+basis = GaussianKernels(g.probed_coordinates, grid_scale=1)
+tgrid = np.indices((m, m, m)).astype(float)
+inside = (((tgrid - (m - 1) / 2) ** 2).sum(0) <= (m / 3) ** 2)
+coefficients = rng.uniform(0.2, 1.0, (m, m, m, len(basis))) * inside[..., None]
+tensor_data = basis.forward(SAXSProjector(g).forward(coefficients))
+path = pathlib.Path(__file__).parents[1] / "BeamlineAlignmentTests" / "Fixtures" / "phase_matching_tensor.h5"
+with h5py.File(path, "w") as f:
+    f["detector_angles"] = g.detector_angles
+    f["two_theta"] = np.array([0.0])
+    f["volume_shape"] = np.array([m, m, m])
+    grp = f.create_group("projections")
+    for i, a in enumerate(t_angles):
+        p = grp.create_group(str(i))
+        p["data"] = tensor_data[i]
+        p["weights"] = np.ones((m, m, S))
+        p["diode"] = np.ones((m, m))      # mumott 2.3 sizes its rasters from the diodes
+        p["inner_angle"] = np.array([a])
+        p["outer_angle"] = np.array([0.0])
+        p["j_offset"] = np.array([0.0])
+        p["k_offset"] = np.array([0.0])
+container = DataContainer(str(path))
+run_phase_matching_alignment(
+    container, reconstruction_pipeline=run_mitra, use_absorbances=False,
+    reconstruction_pipeline_kwargs=dict(maxiter=5, BasisSet=GaussianKernels, basis_set_kwargs=dict(grid_scale=1)),
+    maxiter=8, upsampling=4)
+tensor_entries = {"true_j": t_true_j, "true_k": t_true_k, "angles": t_angles,
+                  "j_up4_it8": container.geometry.j_offsets_as_array,
+                  "k_up4_it8": container.geometry.k_offsets_as_array}
+out = pathlib.Path(__file__).parents[1] / "BeamlineAlignmentTests" / "Fixtures" / "phase_matching_tensor.json"
+write(out, tensor_entries)
+print("wrote", out, tensor_entries)
