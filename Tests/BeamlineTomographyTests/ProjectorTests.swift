@@ -17,12 +17,16 @@ func fixtureGeometry(_ f: Fixtures, _ name: String) throws -> Geometry {
 
 @Suite("John-transform projector")
 struct ProjectorTests {
-    /// mumott 2.3 SAXSProjector.forward (float64), from generate_tomography.py,
-    /// compared on the rays the generator marked as never within one voxel of
+    /// mumott 2.3 SAXSProjector.forward (float64), from generate_tomography.py
+    /// (single axis at six angles; every 18° over 180° on a volume as wide as
+    /// the detector; tilts with offsets and three channels; the rotations are
+    /// mumott's own from the angles: before the fourth session of 2026-12-03
+    /// the generator left them at the identity, so only unrotated rays were
+    /// checked), compared on the rays the generator marked as never within one voxel of
     /// a lower face (mumott's lower-edge clamp differs there by design).
     /// Tolerance 1e-9 relative (the issue's); mumott runs with fastmath and
     /// accumulates positions incrementally, so ~1e-14 differences are expected.
-    @Test(arguments: ["axis", "tilt"])
+    @Test(arguments: ["axis", "steps", "tilt"])
     func matchesMumottForward(_ name: String) throws {
         let f = try Fixtures.load("tomography.json")
         let geometry = try fixtureGeometry(f, name)
@@ -42,7 +46,9 @@ struct ProjectorTests {
                 compared += 1
             }
         }
-        #expect(compared > mask.count * c / 2)
+        // At least a third of the values are compared (the tilted case, whose
+        // rays cross the lower faces most, keeps 750 of 1512).
+        #expect(compared > mask.count * c / 3, "\(compared) of \(mask.count * c) values compared")
         #expect(worst <= 1e-9, "max relative error \(worst) over \(compared) values")
     }
 

@@ -61,6 +61,10 @@ def projector_case(name, volume_shape, projection_shape, inner, outer, channels,
         g.append(GeometryTuple(rotation=np.eye(3), j_offset=float(j_off[i]), k_offset=float(k_off[i]),
                                inner_angle=float(inner[i]), outer_angle=float(outer[i]),
                                inner_axis=np.array([0., 0., -1.]), outer_axis=np.array([1., 0., 0.])))
+    # GeometryTuple keeps the rotation it is given (here the identity);
+    # setting the angles recomputes the rotations from them and the axes.
+    g.inner_angles = np.asarray(inner, dtype=float)
+    g.outer_angles = np.asarray(outer, dtype=float)
     g.volume_shape = np.array(volume_shape)
     g.projection_shape = np.array(projection_shape)
     volume = rng.random(tuple(volume_shape) + (channels,))
@@ -80,6 +84,10 @@ def projector_case(name, volume_shape, projection_shape, inner, outer, channels,
 # Single-axis rotation about -z (mumott's default inner axis), non-cubic volume, one channel.
 projector_case("axis", [9, 7, 5], [10, 6], np.deg2rad([0, 17, 45, 90, 123, 160]), np.zeros(6), 1,
                np.zeros(6), np.zeros(6))
+# Every 18° over 180° on a volume no wider than the detector: the slices
+# across the dominant axis run in both directions along y.
+projector_case("steps", [8, 8, 6], [8, 6], np.deg2rad(np.arange(10) * 18.0), np.zeros(10), 1,
+               np.zeros(10), np.zeros(10))
 # Tilted geometries (outer angles), offsets, three channels, non-cubic volume and detector.
 projector_case("tilt", [8, 6, 7], [9, 8], np.deg2rad([5, 40, 75, 110, 200, 300, 333]),
                np.deg2rad([0, 20, -35, 45, 60, -50, 80]), 3,
