@@ -211,7 +211,7 @@ public enum PhaseMatchingAlignment {
     /// the mean over detector segments of their modelled intensities
     /// `B(P c)` against the mean of the data over segments.
     ///
-    /// mumott's default basis for this mode is ``GaussianKernels`` with grid
+    /// mumott's default basis for this mode is `GaussianKernels` with grid
     /// scale `segments / 2 + 1`; pass it explicitly. At upsampling 1 the
     /// correlation is masked to the rays whose tensor SIRT weights are
     /// positive in every segment and whose data weights are positive.
