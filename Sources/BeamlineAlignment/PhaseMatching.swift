@@ -194,7 +194,10 @@ public enum PhaseMatchingAlignment {
                                                             projections: reference, options: options.reconstruction).solution
                 var seen: [Bool]?
                 if options.upsampling == 1 {
-                    seen = Reconstruction.sirtWeights(projector, cutoff: options.reconstruction.weightsCutoff).map { $0 > 0 }
+                    let sirt = Reconstruction.sirtWeights(projector, cutoff: options.reconstruction.weightsCutoff)
+                    var positive = [Bool](repeating: false, count: sirt.count)
+                    for ray in sirt.indices { positive[ray] = sirt[ray] > 0 }
+                    seen = positive
                 }
                 return IterationModel(reconstruction: reconstruction, density: reconstruction.elements,
                                       projections: projector.apply(reconstruction), raysSeen: seen)
@@ -286,11 +289,16 @@ public enum PhaseMatchingAlignment {
                 if options.upsampling == 1 {
                     let sirt = try TensorReconstruction.sirtWeights(&calculator,
                                                                     weightsCutoff: reconstruction.weightsCutoff).weights.elements
-                    seen = (0..<(n * nj * nk)).map { ray in (0..<segments).allSatisfy { sirt[ray * segments + $0] > 0 } }
+                    var positive = [Bool](repeating: true, count: n * nj * nk)
+                    for ray in 0..<(n * nj * nk) {
+                        for s in 0..<segments where !(sirt[ray * segments + s] > 0) { positive[ray] = false }
+                    }
+                    seen = positive
                 }
                 let c = solution.coefficients.shape[3]
                 let first = solution.coefficients.elements
-                let density = (0..<(first.count / c)).map { first[$0 * c] }
+                var density = [S](repeating: 0, count: first.count / c)
+                for voxel in density.indices { density[voxel] = first[voxel * c] }
                 return IterationModel(reconstruction: solution.coefficients, density: density,
                                       projections: Tensor(shape: [n, nj, nk, 1], elements: projections), raysSeen: seen)
             } catch {
@@ -347,7 +355,8 @@ public enum PhaseMatchingAlignment {
             (reconstruction, projections, density) = (step.reconstruction, step.projections, step.density)
             var mask: [Bool] = []
             if options.upsampling == 1, let seen = step.raysSeen {
-                mask = (0..<(n * nj * nk)).map { seen[$0] && userMask[$0] }
+                mask = [Bool](repeating: false, count: n * nj * nk)
+                for ray in 0..<(n * nj * nk) { mask[ray] = seen[ray] && userMask[ray] }
             }
             let sample = sampleWithoutReplacement(valid, count: sampleSize, generator: &generator)
             var shifts = [SIMD2<Double>](repeating: .zero, count: n)
