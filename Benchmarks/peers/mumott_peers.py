@@ -131,7 +131,7 @@ def tensor_cases(samples):
     print("tt_mitra20_50_120_l8_f64", results["tt_mitra20_50_120_l8_f64"], "ms", flush=True)
 
     def sigtt():
-        return run_sigtt(real, maxiter=20, ftol=None, basis_set_kwargs=dict(ell_max=8),
+        return run_sigtt(real, maxiter=20, ftol=0.0, basis_set_kwargs=dict(ell_max=8),
                          optimizer_kwargs=dict(maxiter=20, ftol=None))  # no_tqdm=True crashes mumott 2.3's LBFGS
     t0 = time.perf_counter()
     out = sigtt()
