@@ -178,6 +178,12 @@ public struct JohnTransformProjector<Scalar: OperatorScalar>: LinearOperator, Se
     // MARK: - LinearOperator
 
     /// `y = P x` on flat C-order buffers (`x`: `(X, Y, Z, C)`, `y`: `(N, J, K, C)`).
+    ///
+    /// Specialised for `Float` and `Double`, so a caller that is itself
+    /// generic (the tensor pipelines, the solvers) still runs the specialised
+    /// ray loops and not per-element protocol calls.
+    @specialized(where Scalar == Double)
+    @specialized(where Scalar == Float)
     @inlinable
     public func apply(_ x: UnsafeBufferPointer<Scalar>, into y: UnsafeMutableBufferPointer<Scalar>) {
         precondition(x.count == columns && y.count == rows,
@@ -207,7 +213,10 @@ public struct JohnTransformProjector<Scalar: OperatorScalar>: LinearOperator, Se
         }
     }
 
-    /// `x = Pᵀ y`, the exact transpose of ``apply(_:into:)``.
+    /// `x = Pᵀ y`, the exact transpose of ``apply(_:into:)`` (specialised
+    /// for `Float` and `Double` as it).
+    @specialized(where Scalar == Double)
+    @specialized(where Scalar == Float)
     @inlinable
     public func applyAdjoint(_ y: UnsafeBufferPointer<Scalar>, into x: UnsafeMutableBufferPointer<Scalar>) {
         precondition(x.count == columns && y.count == rows,
