@@ -52,7 +52,10 @@ public struct BasisSetOperator<Scalar: OperatorScalar>: LinearOperator, Sendable
     /// `(N, J, K, S)`.
     @inlinable public var outputShape: [Int] { [projections] + projectionShape + [segments] }
 
-    /// Segments from projected coefficients.
+    /// Segments from projected coefficients (specialised for `Float` and
+    /// `Double`, so generic callers run the specialised contraction).
+    @specialized(where Scalar == Double)
+    @specialized(where Scalar == Float)
     @inlinable
     public func apply(_ x: UnsafeBufferPointer<Scalar>, into y: UnsafeMutableBufferPointer<Scalar>) {
         precondition(x.count == columns && y.count == rows,
@@ -77,7 +80,10 @@ public struct BasisSetOperator<Scalar: OperatorScalar>: LinearOperator, Sendable
         }
     }
 
-    /// Projected coefficients from segments: the exact transpose.
+    /// Projected coefficients from segments: the exact transpose
+    /// (specialised as ``apply(_:into:)``).
+    @specialized(where Scalar == Double)
+    @specialized(where Scalar == Float)
     @inlinable
     public func applyAdjoint(_ y: UnsafeBufferPointer<Scalar>, into x: UnsafeMutableBufferPointer<Scalar>) {
         precondition(x.count == columns && y.count == rows,
