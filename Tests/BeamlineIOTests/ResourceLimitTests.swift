@@ -45,9 +45,15 @@ struct ResourceLimitTests {
     /// size set to `value` in its local header (offset 22) and its central
     /// directory entry (offset 24), the two places the ZIP format keeps it.
     static func declaringUncompressedSize(_ value: UInt32, in data: Data) -> Data {
+        declaring(value, localField: 22, centralField: 24, in: data)
+    }
+
+    /// `data` with the 4-byte field at `localField` of every local header
+    /// and at `centralField` of every central-directory entry set to `value`.
+    static func declaring(_ value: UInt32, localField: Int, centralField: Int, in data: Data) -> Data {
         var data = data
-        for local in offsets(of: 0x0403_4B50, in: data) { data = patched(data, at: local + 22, to: value) }
-        for central in offsets(of: 0x0201_4B50, in: data) { data = patched(data, at: central + 24, to: value) }
+        for local in offsets(of: 0x0403_4B50, in: data) { data = patched(data, at: local + localField, to: value) }
+        for central in offsets(of: 0x0201_4B50, in: data) { data = patched(data, at: central + centralField, to: value) }
         return data
     }
 
@@ -140,10 +146,7 @@ struct ResourceLimitTests {
     /// size set to `value` in its local header (offset 18) and its central
     /// directory entry (offset 20).
     static func declaringCompressedSize(_ value: UInt32, in data: Data) -> Data {
-        var data = data
-        for local in offsets(of: 0x0403_4B50, in: data) { data = patched(data, at: local + 18, to: value) }
-        for central in offsets(of: 0x0201_4B50, in: data) { data = patched(data, at: central + 20, to: value) }
-        return data
+        declaring(value, localField: 18, centralField: 20, in: data)
     }
 
     @Test("a deflate stream that runs past its member's bytes is an error, not a loop")

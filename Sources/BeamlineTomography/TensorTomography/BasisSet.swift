@@ -85,17 +85,7 @@ extension TensorBasisSet {
     public func projectionMatrixWithConvergence(for coordinates: ProbedCoordinates) -> (matrix: Tensor<Double>, converged: Bool) {
         let (n, k, s, c) = (coordinates.projections, coordinates.segments, coordinates.samples, count)
         let segments = n * k
-        var starts = [SIMD3<Double>](), ends = [SIMD3<Double>](), offsets = [SIMD3<Double>]()
-        starts.reserveCapacity(segments); ends.reserveCapacity(segments); offsets.reserveCapacity(segments)
-        var allClose = true
-        for a in 0..<n {
-            for b in 0..<k {
-                let first = coordinates.vector(a, b, 0), last = coordinates.vector(a, b, s - 1)
-                let start = first / (first * first).sum().squareRoot(), end = last / (last * last).sum().squareRoot()
-                for d in 0..<3 where Swift.abs(start[d] - end[d]) > 1e-8 + 1e-5 * Swift.abs(end[d]) { allClose = false }
-                starts.append(start); ends.append(end); offsets.append(coordinates.offset(a, b))
-            }
-        }
+        let (starts, ends, offsets, allClose) = coordinates.segmentEnds()
         if allClose {
             // numpy.allclose(start, end): the values at the first sample.
             var points = [SIMD3<Double>]()
@@ -131,6 +121,29 @@ extension TensorBasisSet {
             }
             return (Tensor(shape: [n, k, c], elements: new), converged)
         }
+    }
+}
+
+extension ProbedCoordinates {
+    /// The normalised first and last probed coordinate of every segment
+    /// (projection-major), the centres of their circles, and whether every
+    /// segment's two ends coincide (`numpy.allclose`: one sample per
+    /// segment, nothing to integrate), as mumott's
+    /// `_get_integrated_projection_matrix` decides.
+    func segmentEnds() -> (starts: [SIMD3<Double>], ends: [SIMD3<Double>], offsets: [SIMD3<Double>], allClose: Bool) {
+        let (n, k, s) = (projections, segments, samples)
+        var starts = [SIMD3<Double>](), ends = [SIMD3<Double>](), offsets = [SIMD3<Double>]()
+        starts.reserveCapacity(n * k); ends.reserveCapacity(n * k); offsets.reserveCapacity(n * k)
+        var allClose = true
+        for a in 0..<n {
+            for b in 0..<k {
+                let first = vector(a, b, 0), last = vector(a, b, s - 1)
+                let start = first / (first * first).sum().squareRoot(), end = last / (last * last).sum().squareRoot()
+                for d in 0..<3 where Swift.abs(start[d] - end[d]) > 1e-8 + 1e-5 * Swift.abs(end[d]) { allClose = false }
+                starts.append(start); ends.append(end); offsets.append(offset(a, b))
+            }
+        }
+        return (starts, ends, offsets, allClose)
     }
 }
 

@@ -124,14 +124,7 @@ public struct NearestNeighbor: TensorBasisSet {
     /// segment, nor the midpoint rule).
     private func integrates(_ coordinates: ProbedCoordinates) -> Bool {
         if case .midpoint = integration { return false }
-        for a in 0..<coordinates.projections {
-            for b in 0..<coordinates.segments {
-                let first = coordinates.vector(a, b, 0), last = coordinates.vector(a, b, coordinates.samples - 1)
-                let start = first / (first * first).sum().squareRoot(), end = last / (last * last).sum().squareRoot()
-                for d in 0..<3 where Swift.abs(start[d] - end[d]) > 1e-8 + 1e-5 * Swift.abs(end[d]) { return true }
-            }
-        }
-        return false
+        return !coordinates.segmentEnds().allClose
     }
 
     /// Derived quantities for a coefficient volume `(X, Y, Z, C)`, as
@@ -158,14 +151,13 @@ public struct NearestNeighbor: TensorBasisSet {
         var tensors = [Double](repeating: 0, count: voxels * 9)
         for v in 0..<voxels {
             var sum = 0.0
-            var t = [Double](repeating: 0, count: 9)
             for m in 0..<c {
                 let w = Double(values[v * c + m]), d = directions[m]
                 sum += w
-                for i in 0..<3 { for j in 0..<3 { t[i * 3 + j] += w * d[i] * d[j] } }
+                for i in 0..<3 { for j in 0..<3 { tensors[v * 9 + i * 3 + j] += w * d[i] * d[j] } }
             }
             mean[v] = sum / Double(c)
-            for i in 0..<9 { tensors[v * 9 + i] = t[i] / Double(c) }
+            for i in 0..<9 { tensors[v * 9 + i] /= Double(c) }
         }
         return OrientationMaps(spatialShape: Array(shape[0..<3]), meanIntensity: mean, tensors: tensors)
     }
