@@ -87,7 +87,7 @@ public struct ProjectionShifts: Sendable, Equatable {
         guard shiftstack.rank == 2 && shiftstack.shape[0] == 2 else {
             throw .invalidArgument(name: "shiftstack", expected: "shape (2, projections)", received: "shape \(shiftstack.shape)")
         }
-        let values = shiftstack.elements.map { Double($0) }
+        let values = RealConversion.doubles(shiftstack.elements)
         guard values.allSatisfy(\.isFinite) else { throw .nonFiniteValues(argument: "shiftstack") }
         let n = shiftstack.shape[1]
         self.init(vertical: Array(values[0..<n]), horizontal: Array(values[n..<(2 * n)]))
@@ -136,7 +136,7 @@ struct ProjectionStack: Sendable {
             throw .invalidArgument(name: argument, expected: "a non-empty 3-d array (projections, rows, columns)",
                                    received: "shape \(stack.shape)")
         }
-        let values = stack.elements.map { Double($0) }
+        let values = RealConversion.doubles(stack.elements)
         guard values.allSatisfy(\.isFinite) else { throw .nonFiniteValues(argument: argument) }
         self.values = values
         (projections, rows, columns) = (stack.shape[0], stack.shape[1], stack.shape[2])

@@ -114,7 +114,7 @@ public enum PNGFile {
         guard image.rank == 2 else { throw .invalidSize(width: image.shape.last ?? 0, height: image.rank) }
         let rows = image.shape[0], columns = image.shape[1]
         guard rows > 0, columns > 0 else { throw .invalidSize(width: columns, height: rows) }
-        let values = image.elements.map { Double($0) }
+        let values = RealConversion.doubles(image.elements)
         let finite = values.filter(\.isFinite)
         let lo = low ?? finite.min() ?? 0, hi = high ?? finite.max() ?? 1
         let span = hi > lo ? hi - lo : 1

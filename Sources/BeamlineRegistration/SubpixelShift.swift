@@ -104,7 +104,7 @@ public enum SubpixelShift {
             throw RegistrationError.invalidArgument(name: "order", expected: "a spline order in 0...5", received: "\(order)")
         }
         guard cval.isFinite else { throw RegistrationError.invalidArgument(name: "cval", expected: "a finite value", received: "\(cval)") }
-        let values = image.elements.map { Double($0) }
+        let values = RealConversion.doubles(image.elements)
         let out = SplineEngine.shift(values, shape: image.shape, by: shift, order: order, mode: mode, cval: cval)
         return Tensor(shape: image.shape, elements: out.map { T($0) })
     }

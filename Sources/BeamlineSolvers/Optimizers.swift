@@ -88,21 +88,21 @@ struct Evaluator<S: RealElement> {
     @usableFromInline
     mutating func callAsFunction(_ x: [Double]) throws(SolverError) -> (value: Double, gradient: [Double]) {
         count += 1
-        let (value, gradient) = try objective(Tensor(shape: shape, elements: x.map { S($0) }))
+        let (value, gradient) = try objective(Tensor(shape: shape, elements: RealConversion.values(x, as: S.self)))
         guard gradient.count == x.count else {
             throw .shapeMismatch(argument: "gradient returned by the objective", expected: shape,
                                             received: gradient.shape)
         }
-        return (value, gradient.elements.map { Double($0) })
+        return (value, RealConversion.doubles(gradient.elements))
     }
 
-    func tensor(_ x: [Double]) -> Tensor<S> { Tensor(shape: shape, elements: x.map { S($0) }) }
+    func tensor(_ x: [Double]) -> Tensor<S> { Tensor(shape: shape, elements: RealConversion.values(x, as: S.self)) }
 }
 
 /// Checks a starting point.
 func startingPoint<S: RealElement>(_ x0: Tensor<S>) throws(SolverError) -> [Double] {
     guard x0.count > 0 else { throw .invalidArgument(name: "x0", expected: "at least one element", received: "shape \(x0.shape)") }
-    let values = x0.elements.map { Double($0) }
+    let values = RealConversion.doubles(x0.elements)
     if values.contains(where: { !$0.isFinite }) { throw .nonFiniteValues(argument: "x0") }
     return values
 }
@@ -145,6 +145,8 @@ public enum GradientDescent {
     ///
     /// - Throws: ``SolverError`` for bad parameters or `x0`, and the
     ///   ``SolverError`` that `objective` throws.
+    @specialized(where S == Double)
+    @specialized(where S == Float)
     public static func minimize<S: RealElement>(_ objective: @escaping Objective<S>, from x0: Tensor<S>,
                                                 configuration: Configuration = Configuration(),
                                                 progress: ProgressHandler? = nil) throws(SolverError) -> OptimizationResult<S> {
@@ -242,6 +244,8 @@ public enum Adam {
     ///
     /// - Throws: ``SolverError`` for bad parameters or `x0`, and the
     ///   ``SolverError`` that `objective` throws.
+    @specialized(where S == Double)
+    @specialized(where S == Float)
     public static func minimize<S: RealElement>(_ objective: @escaping Objective<S>, from x0: Tensor<S>,
                                                 configuration c: Configuration = Configuration(),
                                                 progress: ProgressHandler? = nil) throws(SolverError) -> OptimizationResult<S> {
@@ -358,6 +362,8 @@ public enum LBFGS {
     ///
     /// - Throws: ``SolverError`` for bad parameters or `x0`, and the
     ///   ``SolverError`` that `objective` throws.
+    @specialized(where S == Double)
+    @specialized(where S == Float)
     public static func minimize<S: RealElement>(_ objective: @escaping Objective<S>, from x0: Tensor<S>,
                                                 configuration c: Configuration = Configuration(),
                                                 progress: ProgressHandler? = nil) throws(SolverError) -> OptimizationResult<S> {

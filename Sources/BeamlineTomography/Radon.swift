@@ -93,7 +93,7 @@ public enum Radon {
         }
         guard !anglesDegrees.isEmpty else { throw .invalidArgument(name: "anglesDegrees", expected: "at least one angle", received: "[]") }
         guard anglesDegrees.allSatisfy(\.isFinite) else { throw .nonFiniteValues(argument: "anglesDegrees") }
-        let values = image.elements.map { Double($0) }
+        let values = RealConversion.doubles(image.elements)
         guard values.allSatisfy(\.isFinite) else { throw .nonFiniteValues(argument: "image") }
         let (rows, cols) = (image.shape[0], image.shape[1])
         // The square image scikit-image rotates.
@@ -153,7 +153,7 @@ public enum Radon {
             throw .invalidArgument(name: "cutoff", expected: "a number in (0, 1]", received: "\(cutoff)")
         }
         let (p, angles) = (sinogram.shape[0], sinogram.shape[1])
-        let filtered = filterColumns(sinogram.elements.map { Double($0) }, pixels: p, angles: angles, filter: filter, cutoff: cutoff)
+        let filtered = filterColumns(RealConversion.doubles(sinogram.elements), pixels: p, angles: angles, filter: filter, cutoff: cutoff)
         return Tensor(shape: [p, angles], elements: filtered.map { T($0) })
     }
 
@@ -220,7 +220,7 @@ public enum Radon {
         if let outputSize, outputSize < 1 || outputSize > 1 << 16 {
             throw .invalidArgument(name: "outputSize", expected: "1...65536", received: "\(outputSize)")
         }
-        var values = sinogram.elements.map { Double($0) }
+        var values = RealConversion.doubles(sinogram.elements)
         guard values.allSatisfy(\.isFinite) else { throw .nonFiniteValues(argument: "sinogram") }
         var p = sinogram.shape[0]
         let angles = sinogram.shape[1]

@@ -199,6 +199,14 @@ public struct GradientResidualCalculator<Scalar: OperatorScalar, Basis: TensorBa
     ///
     /// - Throws: ``TomographyError`` when the geometry became invalid or the
     ///   coefficients' shape no longer matches the geometry and basis.
+    @specialized(where Scalar == Double, Basis == SphericalHarmonics)
+    @specialized(where Scalar == Double, Basis == GaussianKernels)
+    @specialized(where Scalar == Double, Basis == NearestNeighbor)
+    @specialized(where Scalar == Double, Basis == TrivialBasis)
+    @specialized(where Scalar == Float, Basis == SphericalHarmonics)
+    @specialized(where Scalar == Float, Basis == GaussianKernels)
+    @specialized(where Scalar == Float, Basis == NearestNeighbor)
+    @specialized(where Scalar == Float, Basis == TrivialBasis)
     public mutating func residuals(gradient: Bool = false, weighted: Bool = false) throws(TomographyError) -> ResidualEvaluation<Scalar> {
         try update()
         let op = model!
@@ -234,6 +242,14 @@ public struct GradientResidualCalculator<Scalar: OperatorScalar, Basis: TensorBa
     /// losses other than the squared loss.
     ///
     /// - Throws: ``TomographyError`` for a wrong shape.
+    @specialized(where Scalar == Double, Basis == SphericalHarmonics)
+    @specialized(where Scalar == Double, Basis == GaussianKernels)
+    @specialized(where Scalar == Double, Basis == NearestNeighbor)
+    @specialized(where Scalar == Double, Basis == TrivialBasis)
+    @specialized(where Scalar == Float, Basis == SphericalHarmonics)
+    @specialized(where Scalar == Float, Basis == GaussianKernels)
+    @specialized(where Scalar == Float, Basis == NearestNeighbor)
+    @specialized(where Scalar == Float, Basis == TrivialBasis)
     public mutating func gradient(fromResidualGradient g: Tensor<Scalar>) throws(TomographyError) -> Tensor<Scalar> {
         try update()
         let op = model!
@@ -281,6 +297,14 @@ public struct GradientResidualCalculator<Scalar: OperatorScalar, Basis: TensorBa
     /// gradient, from which safe step sizes follow (`step = 1 / λ`).
     ///
     /// - Throws: ``TomographyError`` as ``residuals(gradient:weighted:)``.
+    @specialized(where Scalar == Double, Basis == SphericalHarmonics)
+    @specialized(where Scalar == Double, Basis == GaussianKernels)
+    @specialized(where Scalar == Double, Basis == NearestNeighbor)
+    @specialized(where Scalar == Double, Basis == TrivialBasis)
+    @specialized(where Scalar == Float, Basis == SphericalHarmonics)
+    @specialized(where Scalar == Float, Basis == GaussianKernels)
+    @specialized(where Scalar == Float, Basis == NearestNeighbor)
+    @specialized(where Scalar == Float, Basis == TrivialBasis)
     public mutating func largestEigenvalue(iterations: Int = 20, seed: UInt64 = 0, weighted: Bool = false) throws(TomographyError) -> Double {
         try update()
         let op = model!

@@ -14,6 +14,8 @@ public enum ResidualLoss: Sendable, Hashable {
 
     /// The loss value and its gradient with respect to the residuals (with
     /// the weights applied), computed in `Double` in a fixed order.
+    @specialized(where Scalar == Double)
+    @specialized(where Scalar == Float)
     public func evaluate<Scalar: OperatorScalar>(residuals: Tensor<Scalar>, weights: Tensor<Scalar>?) -> (value: Double, residualGradient: Tensor<Scalar>) {
         let r = residuals.elements
         let w = weights?.elements
@@ -75,12 +77,14 @@ public enum TensorRegularizer: Sendable, Hashable {
     /// The value and (if asked) the gradient at `coefficients` `(X, Y, Z, C)`.
     ///
     /// - Throws: ``TomographyError`` when `coefficients` is not rank 4.
+    @specialized(where Scalar == Double)
+    @specialized(where Scalar == Float)
     public func evaluate<Scalar: OperatorScalar>(_ coefficients: Tensor<Scalar>, gradient: Bool = true) throws(TomographyError) -> (value: Double, gradient: Tensor<Scalar>?) {
         let shape = coefficients.shape
         guard shape.count == 4 else {
             throw .invalidArgument(name: "coefficients", expected: "a (X, Y, Z, C) volume", received: "shape \(shape)")
         }
-        let c = coefficients.elements.map { Double($0) }
+        let c = RealConversion.doubles(coefficients.elements)
         var g = [Double](repeating: 0, count: gradient ? c.count : 0)
         var value = 0.0
         let (nx, ny, nz, nc) = (shape[0], shape[1], shape[2], shape[3])
@@ -175,7 +179,7 @@ public enum TensorRegularizer: Sendable, Hashable {
                 }
             }
         }
-        return (value, gradient ? Tensor(shape: shape, elements: g.map { Scalar($0) }) : nil)
+        return (value, gradient ? Tensor(shape: shape, elements: RealConversion.values(g, as: Scalar.self)) : nil)
     }
 
     @inline(__always)
@@ -269,6 +273,14 @@ public final class TensorTomographyLossFunction<Scalar: OperatorScalar, Basis: T
     ///
     /// - Throws: ``TomographyError`` for a wrong shape (coefficients,
     ///   preconditioner, weights) or an invalid geometry.
+    @specialized(where Scalar == Double, Basis == SphericalHarmonics)
+    @specialized(where Scalar == Double, Basis == GaussianKernels)
+    @specialized(where Scalar == Double, Basis == NearestNeighbor)
+    @specialized(where Scalar == Double, Basis == TrivialBasis)
+    @specialized(where Scalar == Float, Basis == SphericalHarmonics)
+    @specialized(where Scalar == Float, Basis == GaussianKernels)
+    @specialized(where Scalar == Float, Basis == NearestNeighbor)
+    @specialized(where Scalar == Float, Basis == TrivialBasis)
     public func evaluate(_ coefficients: Tensor<Scalar>, gradient: Bool = true) throws(TomographyError) -> (value: Double, gradient: Tensor<Scalar>?) {
         evaluations += 1
         calculator.coefficients = coefficients

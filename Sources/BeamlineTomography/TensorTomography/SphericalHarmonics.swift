@@ -165,7 +165,7 @@ public struct SphericalHarmonics: TensorBasisSet {
         }
         guard ellMax >= 2 else { throw .invalidArgument(name: "ellMax", expected: "≥ 2 for orientations", received: "\(ellMax)") }
         let voxels = shape[0] * shape[1] * shape[2]
-        let values = coefficients.elements.map { Double($0) }
+        let values = RealConversion.doubles(coefficients.elements)
         var mean = [Double](repeating: 0, count: voxels)
         var tensors = [Double](repeating: 0, count: voxels * 9)
         let o = friedelSymmetry ? 1 : 4

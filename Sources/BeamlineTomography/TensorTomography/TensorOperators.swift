@@ -40,7 +40,7 @@ public struct BasisSetOperator<Scalar: OperatorScalar>: LinearOperator, Sendable
         coefficients = matrix.shape[2]
         self.projectionShape = projectionShape
         pixels = projectionShape[0] * projectionShape[1]
-        self.matrix = values.map { Scalar($0) }
+        self.matrix = RealConversion.values(values, as: Scalar.self)
     }
 
     /// `N · J · K · S`.

@@ -133,6 +133,14 @@ public enum TensorReconstruction {
     ///   - options: iterations, step, momentum, weights, tolerances (see ``TensorReconstructionOptions``).
     ///   - progress: called after every iteration with the loss; return `.stop` to cancel (the coefficients so far are returned).
     /// - Throws: ``TomographyError`` for bad options or a failing calculator.
+    @specialized(where Scalar == Double, Basis == SphericalHarmonics)
+    @specialized(where Scalar == Double, Basis == GaussianKernels)
+    @specialized(where Scalar == Double, Basis == NearestNeighbor)
+    @specialized(where Scalar == Double, Basis == TrivialBasis)
+    @specialized(where Scalar == Float, Basis == SphericalHarmonics)
+    @specialized(where Scalar == Float, Basis == GaussianKernels)
+    @specialized(where Scalar == Float, Basis == NearestNeighbor)
+    @specialized(where Scalar == Float, Basis == TrivialBasis)
     public static func run<Scalar: OperatorScalar, Basis: TensorBasisSet>(
         _ pipeline: TensorPipeline, calculator: GradientResidualCalculator<Scalar, Basis>,
         options: TensorReconstructionOptions = TensorReconstructionOptions(), progress: ProgressHandler? = nil
