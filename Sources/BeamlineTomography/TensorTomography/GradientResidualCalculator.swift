@@ -52,6 +52,12 @@ public struct GradientResidualCalculator<Scalar: OperatorScalar, Basis: TensorBa
     public private(set) var matrixBuilds = 0
     /// How many times the projector has been built.
     public private(set) var projectorBuilds = 0
+    /// For a part of a problem whose projections are split over processes
+    /// (geometry, data and weights hold this part's projections; the
+    /// coefficients are the whole volume): how the back-projections are
+    /// added over the parts (``TensorPartialSums``). nil (the default): the
+    /// calculator holds the whole problem.
+    public var partialSums: (any TensorPartialSums)?
 
     private var builtCoordinatesKey: CoordinatesKey?
     private var builtBasis: Basis?
@@ -221,9 +227,9 @@ public struct GradientResidualCalculator<Scalar: OperatorScalar, Basis: TensorBa
             if let w {
                 var wr = r
                 Self.multiply(&wr, w)
-                g = Self.adjoint(op, wr)
+                g = backProjection(op, wr)
             } else {
-                g = Self.adjoint(op, r)
+                g = backProjection(op, r)
             }
         }
         return ResidualEvaluation(residuals: r, gradient: g, weights: w)
@@ -240,13 +246,18 @@ public struct GradientResidualCalculator<Scalar: OperatorScalar, Basis: TensorBa
         guard g.shape == op.outputShape else {
             throw .shapeMismatch(argument: "residualGradient", expected: op.outputShape, received: g.shape)
         }
-        return Self.adjoint(op, g)
+        return backProjection(op, g)
     }
 
-    static func adjoint(_ op: TensorTomographyOperator<Scalar>, _ y: Tensor<Scalar>) -> Tensor<Scalar> {
+    /// `(B P)ᵀ y`: this calculator's projections' back-projection, added
+    /// over the parts with ``partialSums`` when the problem is split.
+    func backProjection(_ op: TensorTomographyOperator<Scalar>, _ y: Tensor<Scalar>) -> Tensor<Scalar> {
         var x = Tensor<Scalar>.zeros(op.inputShape)
         y.withUnsafeBufferPointer { yb in
-            x.withUnsafeMutableBufferPointer { xb in op.applyAdjoint(yb, into: xb) }
+            x.withUnsafeMutableBufferPointer { xb in
+                op.applyAdjoint(yb, into: xb)
+                partialSums?.sumVolumes(xb)
+            }
         }
         return x
     }
@@ -294,7 +305,7 @@ public struct GradientResidualCalculator<Scalar: OperatorScalar, Basis: TensorBa
             var y = Tensor<Scalar>.zeros(op.outputShape)
             x.withUnsafeBufferPointer { xb in y.withUnsafeMutableBufferPointer { yb in op.apply(xb, into: yb) } }
             if let w { Self.multiply(&y, w) }
-            x = Self.adjoint(op, y)
+            x = backProjection(op, y)
             lambda = Self.norm(x)
         }
         return lambda

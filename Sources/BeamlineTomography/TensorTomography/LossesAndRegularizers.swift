@@ -280,7 +280,9 @@ public final class TensorTomographyLossFunction<Scalar: OperatorScalar, Basis: T
             }
             w = useWeights ? Tensor(shape: o.shape, elements: zip(o.elements, w!.elements).map { $0 * $1 }) : o
         }
-        let (dataValue, residualGradient) = loss.evaluate(residuals: out.residuals, weights: w)
+        let (partValue, residualGradient) = loss.evaluate(residuals: out.residuals, weights: w)
+        // A part of a split problem: the data term over all parts' projections.
+        let dataValue = calculator.partialSums?.sumValues(partValue) ?? partValue
         var value = residualNormMultiplier * dataValue
         var g: [Scalar]? = nil
         if gradient {
