@@ -537,7 +537,8 @@ public struct Traffic: Sendable, Equatable {
     /// Wall-clock seconds spent inside the counted calls, including waiting
     /// for slower ranks.
     public var seconds: Double
-    /// The number of counted calls.
+    /// The number of counted calls (a buffer collective split into chunks
+    /// counts once per chunk: once per MPI call).
     public var calls: Int
 
     /// Counters with the given values.
