@@ -2,7 +2,7 @@
 # Distributed reconstructions on 1, 2 and 4 MPI ranks (loopback, Open MPI's
 # mpirun) against the single-process results, through the `beamline` tool.
 # Called by .ci/run after `swift test` (which builds .build/debug/beamline);
-# builds it when missing. Takes about a minute.
+# builds it when missing. Takes about 70 seconds.
 #
 # On a tiny phantom (16 × 16 × 8 voxels, 24 projections of a scan about z,
 # HDF5 input so that each rank reads a hyperslab), for sirt, mitra, cgls and
@@ -20,6 +20,9 @@
 #     standard error naming the rank, exit status 1, and no output file;
 #   * a volume beyond the machine's memory (a simulated out-of-memory) and a
 #     geometry the slabs cannot split (tilted) are one message each, exit 1.
+#   * slabs on 4 ranks with the collectives in chunks of 100 elements
+#     (BEAMLINE_MPI_CHUNK_ELEMENTS; the volume is gathered in 21 rounds): the
+#     unchunked file, byte for byte;
 #   * tensor-reconstruct --distributed projections (every pipeline) on 1, 2
 #     and 4 ranks against the single-process coefficients, in chunks too, and
 #     a bad part of a tensor data set (details at the tensor section below).
@@ -116,6 +119,12 @@ for method in sirt mitra cgls lsmr; do
     done
     echo "$line"
 done
+# The gather of the slabs on rank 0 in rounds of 100 elements (the volume is
+# 2048): the bytes of the unchunked run.
+"${mpirun[@]}" -np 4 -x BEAMLINE_MPI_CHUNK_ELEMENTS=100 "$beamline" reconstruct --geometry geometry.json \
+    --projections proj.h5:/projections --method sirt --max-iterations 5 --threads 1 --distributed slabs --out slabs_chunked.npy >/dev/null
+cmp -s slabs_chunked.npy slabs_4_sirt.npy || fail "sirt: slabs on 4 ranks in chunks of 100 elements differ from unchunked"
+echo "sirt: slabs on 4 ranks in chunks of 100 elements: the unchunked bytes"
 
 # Tensor tomography (scripts/fixtures/tensor_mpi.h5: 12 tilted projections of
 # 10 × 10 pixels, 8 segments, a 10³ volume, ℓmax 4: 15 coefficients per voxel;
@@ -132,10 +141,10 @@ for pipeline in sirt mitra sigtt group-lasso; do
     "$beamline" "${common[@]}" --out "tensor_plain_$pipeline.npy" >/dev/null
     for ranks in 1 2 4; do
         "${mpirun[@]}" -np "$ranks" "$beamline" "${common[@]}" --distributed projections \
-            --out "tensor_${ranks}_$pipeline.npy" >"stdout_$ranks.txt"
-        [ "$(wc -l <"stdout_$ranks.txt")" -eq 1 ] || fail "tensor $pipeline on $ranks ranks: expected one summary line on stdout"
+            --out "tensor_${ranks}_$pipeline.npy" >"stdout_${ranks}_$pipeline.txt"
+        [ "$(wc -l <"stdout_${ranks}_$pipeline.txt")" -eq 1 ] || fail "tensor $pipeline on $ranks ranks: expected one summary line on stdout"
     done
-    grep -q '"ranks":4' stdout_4.txt || fail "tensor $pipeline: the summary does not give 4 ranks"
+    grep -q '"ranks":4' "stdout_4_$pipeline.txt" || fail "tensor $pipeline: the summary does not give 4 ranks"
     for file in "" .mean_intensity .fractional_anisotropy .eigenvalues .main_orientation; do
         cmp -s "tensor_1_$pipeline$file.npy" "tensor_plain_$pipeline$file.npy" \
             || fail "tensor $pipeline: 1 rank differs from the single-process run ($file)"
@@ -162,9 +171,14 @@ for ranks in 2 4; do
 done
 echo "$line"
 "${mpirun[@]}" -np 2 -x BEAMLINE_MPI_CHUNK_ELEMENTS=1000 "$beamline" tensor-reconstruct "$fixtures/tensor_mpi.h5" \
-    --pipeline sigtt --ell-max 4 --max-iterations 8 --threads 1 --distributed projections --out tensor_chunked.npy >/dev/null
+    --pipeline sigtt --ell-max 4 --max-iterations 8 --threads 1 --distributed projections --out tensor_chunked.npy >stdout_chunked.txt
 cmp -s tensor_chunked.npy tensor_2_sigtt.npy || fail "tensor sigtt: 1000-element chunks differ from unchunked sums on 2 ranks"
-echo "tensor sigtt on 2 ranks in chunks of 1000 elements: the unchunked bytes"
+# The limit took effect: more MPI calls (15 per back-projection sum), the same bytes.
+calls=$(python3 -c "import json; a, b = (json.load(open(f)) for f in ('stdout_2_sigtt.txt', 'stdout_chunked.txt')); \
+print(a['mpi_calls'], b['mpi_calls'], 'same' if a['mpi_bytes_sent'] == b['mpi_bytes_sent'] else 'different')")
+read -r unchunked chunked bytes <<<"$calls"
+[ "$chunked" -gt "$unchunked" ] && [ "$bytes" = "same" ] || fail "tensor sigtt: chunking did not take effect (MPI calls $unchunked → $chunked, $bytes bytes)"
+echo "tensor sigtt on 2 ranks in chunks of 1000 elements: the unchunked bytes ($unchunked → $chunked MPI calls)"
 
 # A bad part of a tensor data set (a NaN in the last projection, read by the
 # last rank only): one message, status 1 on every rank, no output file.
