@@ -159,9 +159,9 @@ public struct Communicator: @unchecked Sendable {
     /// The number of ranks.
     public let size: Int
     /// The largest number of elements that one MPI call of the buffer
-    /// collectives carries (``broadcast(_:root:)-(inout_[S],_)``,
-    /// ``allreduce(_:_:)``, ``allreduceSumInRankOrder(_:)``, ``allgather(_:)-([S])``,
-    /// ``gather(_:root:)``): longer buffers go in consecutive chunks, so
+    /// collectives carries (`broadcast(_:root:)` of a buffer,
+    /// ``allreduce(_:_:)``, ``allreduceSumInRankOrder(_:)``, `allgather(_:)`
+    /// of a buffer, ``gather(_:root:)``): longer buffers go in consecutive chunks, so
     /// they are not limited by MPI's 32-bit counts. Internal and settable so
     /// that tests exercise the chunking on small buffers; the environment
     /// variable `BEAMLINE_MPI_CHUNK_ELEMENTS` sets it when MPI starts

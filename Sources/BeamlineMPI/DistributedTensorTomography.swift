@@ -26,14 +26,14 @@ extension Communicator: TensorPartialSums {
     }
 }
 
-/// Tensor tomography (``TensorReconstruction``'s pipelines: SIRT, MITRA,
+/// Tensor tomography (`TensorReconstruction`'s pipelines: SIRT, MITRA,
 /// SIGTT, group lasso) with the projections split over the ranks of a
 /// ``Communicator``.
 ///
 /// Each rank holds a contiguous run of projections (its
 /// ``TomographyPartition/projections``: read them with
 /// `TensorTomographyData(contentsOf:projections:)`) in its
-/// ``GradientResidualCalculator``, and the whole coefficient volume. The
+/// `GradientResidualCalculator`, and the whole coefficient volume. The
 /// pipeline runs unchanged on every rank: the back-projections (gradients,
 /// the SIRT preconditioner, the power iteration's) are summed over the
 /// ranks in rank order, and so is the data term of every loss value, which
@@ -50,7 +50,7 @@ public enum DistributedTensorTomography {
     ///
     /// - Parameters:
     ///   - pipeline: the reconstruction.
-    ///   - calculator: this rank's part (its ``GradientResidualCalculator/partialSums`` is set to `communicator` here).
+    ///   - calculator: this rank's part (its `partialSums` is set to `communicator` here).
     ///   - options: the pipeline's options (the same on every rank).
     ///   - communicator: the ranks.
     ///   - progress: called on every rank after every iteration (the CLI passes a progress bar on rank 0 only); when

@@ -201,7 +201,9 @@ public struct GradientResidualCalculator<Scalar: OperatorScalar, Basis: TensorBa
 
     /// mumott's `get_residuals(get_gradient, get_weights)`: the residuals
     /// `B(P(c)) − d`; with `gradient`, `Pᵀ(Bᵀ(r))`, or `Pᵀ(Bᵀ(w·r))` when
-    /// `weighted` (then the weights are returned too).
+    /// `weighted` (then the weights are returned too). With
+    /// ``partialSums`` the residuals are this part's and the gradient is the
+    /// sum over all parts.
     ///
     /// - Throws: ``TomographyError`` when the geometry became invalid or the
     ///   coefficients' shape no longer matches the geometry and basis.

@@ -265,7 +265,11 @@ public final class TensorTomographyLossFunction<Scalar: OperatorScalar, Basis: T
         self.residualNormMultiplier = residualNormMultiplier
     }
 
-    /// The loss and, if asked, its gradient at `coefficients`.
+    /// The loss and, if asked, its gradient at `coefficients`. On a
+    /// calculator with ``GradientResidualCalculator/partialSums`` (one part
+    /// of a problem split by projections) the data term and the gradient are
+    /// those of the whole problem, summed over the parts; the regularisers
+    /// are counted once.
     ///
     /// - Throws: ``TomographyError`` for a wrong shape (coefficients,
     ///   preconditioner, weights) or an invalid geometry.
