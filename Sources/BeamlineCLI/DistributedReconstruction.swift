@@ -4,7 +4,9 @@ import BeamlineMPI
 import Foundation
 import Synchronization
 
-// `beamline reconstruct … --distributed projections|slabs` under
+// `beamline reconstruct … --distributed projections|slabs` and
+// `beamline tensor-reconstruct … --distributed projections` (in
+// TensorTomographyCommands.swift, with the helpers of `DistributedRun`) under
 // `mpirun -np N`: MPI starts only here (plain commands never initialise it).
 // Each rank reads only its part of the projections (an HDF5 hyperslab), the
 // ranks run the same solver, the volume is gathered on rank 0, which alone
@@ -50,6 +52,33 @@ enum DistributedRun {
             if communicator.isRoot { throw CommandError(text) }
             throw ExitCode(1)
         }
+    }
+
+    /// Runs `body`; with a communicator, every rank runs it and the ranks
+    /// agree on its failure (``agree(_:communicator:)``), so that a failure
+    /// on one rank stops all of them with its message. Without one, `body`'s
+    /// error is thrown as it is (the single-process command).
+    static func agreed<T>(_ communicator: Communicator?, _ body: () throws -> T) throws -> T {
+        guard let communicator else { return try body() }
+        let (value, failure) = attempt(body)
+        try agree(failure, communicator: communicator)
+        return value!
+    }
+
+    /// Every rank's traffic since the communicator was created, in rank
+    /// order (an allgather of three numbers per rank).
+    static func gatherTraffic(_ communicator: Communicator) throws -> [Traffic] {
+        let mine = communicator.traffic
+        do {
+            let all = try communicator.allgather([Double(mine.bytesSent), mine.seconds, Double(mine.calls)])
+            return all.map { Traffic(bytesSent: Int($0[0]), seconds: $0[1], calls: Int($0[2])) }
+        } catch { throw CommandError("--distributed: \(error)") }
+    }
+
+    /// The message of a distributed failure (another rank's, or this one's).
+    static func message(_ error: MPIError, ranks: Int) -> String {
+        if case let .failedOnRank(rank, message) = error { return ranks > 1 ? "rank \(rank): \(message)" : message }
+        return error.description
     }
 
     /// Runs `body`, turning its error into a message for ``agree(_:communicator:)``.
@@ -148,16 +177,12 @@ extension ReconstructCommand {
             } catch {
                 // The ranks agreed inside `reconstruct` (every rank throws the
                 // same error): rank 0 prints it, the others exit quietly.
-                if communicator.isRoot { throw CommandError("\(inputPathLabel): \(Self.message(error, ranks: communicator.size))") }
+                if communicator.isRoot { throw CommandError("\(inputPathLabel): \(DistributedRun.message(error, ranks: communicator.size))") }
                 throw ExitCode(1)
             }
             if result.stopReason == .cancelled { throw Interrupted() }
             // Every rank's traffic of the solve (before the volume is gathered).
-            let mine = communicator.traffic
-            do {
-                let all = try communicator.allgather([Double(mine.bytesSent), mine.seconds, Double(mine.calls)])
-                traffic = all.map { Traffic(bytesSent: Int($0[0]), seconds: $0[1], calls: Int($0[2])) }
-            } catch { throw CommandError("--distributed: \(error)") }
+            traffic = try DistributedRun.gatherTraffic(communicator)
             let volume: Tensor<S>?
             do { volume = try DistributedTomography.gatherVolume(result.volume, partition: partition, geometry: g, communicator: communicator) }
             catch { throw CommandError("--distributed: \(error)") }
@@ -183,11 +208,4 @@ extension ReconstructCommand {
 
     /// The label of the input in messages.
     var inputPathLabel: String { "--projections \(projections ?? "")" }
-
-    /// The message of a distributed failure (another rank's, or this one's).
-    static func message(_ error: MPIError, ranks: Int) -> String {
-        if case let .failedOnRank(rank, message) = error { return ranks > 1 ? "rank \(rank): \(message)" : message }
-        return error.description
-    }
-
 }

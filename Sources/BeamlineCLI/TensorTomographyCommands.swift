@@ -1,5 +1,6 @@
 import ArgumentParser
 import Beamline
+import BeamlineMPI
 import Foundation
 
 extension TensorPipeline: ExpressibleByArgument {}
@@ -21,6 +22,13 @@ struct TensorReconstructCommand: BeamlineSubcommand {
             the maps), or for --out FILE.npy the coefficients there and each map beside it as \
             FILE.<map>.npy. Shows a progress bar on a terminal, prints a JSON summary with the loss history; \
             Ctrl-C stops, writes nothing and exits with status 130.
+
+            Under mpirun, --distributed projections splits every pipeline over the ranks: each rank reads \
+            and fits its own projections of DATA, back-projections and loss values are summed over the ranks \
+            in rank order, rank 0 shows the progress, writes --out and prints; an error on any rank stops \
+            all of them with one message and no output (docs/mpi.md): \
+            mpirun -q -np 4 beamline tensor-reconstruct data.h5 --pipeline sigtt --distributed projections \
+            --threads 1 --out c.h5
             """
     )
 
@@ -85,9 +93,15 @@ struct TensorReconstructCommand: BeamlineSubcommand {
     @Flag(help: "Compute in float32 (default float64).")
     var float32 = false
 
+    @Option(help: "Split the reconstruction over MPI ranks (run under mpirun -np N): projections (each rank reads and fits its own projections; the only split for tensor tomography). See docs/mpi.md.")
+    var distributed: Decomposition?
+
     @OptionGroup var threads: ThreadOptions
 
     func validate() throws {
+        if let distributed, distributed != .projections {
+            throw ValidationError("--distributed \(distributed.rawValue) is not available for tensor-reconstruct (tensor scans are tilted: they do not split into z-slabs); use --distributed projections")
+        }
         try validateIterations(maxIterations)
         guard ["sh", "gk", "nn", "trivial"].contains(basis) else {
             throw ValidationError("--basis must be sh, gk, nn or trivial, received \(basis)")
@@ -117,8 +131,17 @@ struct TensorReconstructCommand: BeamlineSubcommand {
         let nonNegativity: Bool
         let precision: String
         let maps: [String]
+        /// `--distributed` and the number of ranks (absent without it).
+        var distributed: String? = nil
+        var ranks: Int? = nil
+        /// Per rank: payload bytes sent and seconds spent in MPI during the
+        /// solve, and rank 0's number of collective calls (with `--distributed`).
+        var mpiBytesSent: [Int]? = nil
+        var mpiSeconds: [Double]? = nil
+        var mpiCalls: Int? = nil
         enum CodingKeys: String, CodingKey {
-            case pipeline, basis, data, out, coefficients, iterations, evaluations, precision, maps
+            case pipeline, basis, data, out, coefficients, iterations, evaluations, precision, maps, distributed, ranks
+            case mpiBytesSent = "mpi_bytes_sent", mpiSeconds = "mpi_seconds", mpiCalls = "mpi_calls"
             case ellMax = "ell_max", stopReason = "stop_reason", lossHistory = "loss_history", stepSize = "step_size"
             case largestEigenvalue = "largest_eigenvalue", regularizationWeight = "regularization_weight"
             case nonNegativity = "non_negativity"
@@ -140,27 +163,48 @@ struct TensorReconstructCommand: BeamlineSubcommand {
     }
 
     func execute() throws -> Report {
-        _ = try OutputCheck(inputs: [("DATA", data)], output: ("--out", out), outputIsArray: false)
-        let set: TensorTomographyData
-        do {
-            set = try TensorTomographyData(contentsOf: URL(fileURLWithPath: data), nonfiniteReplacement: nonfiniteReplacement)
-        } catch {
-            throw CommandError("DATA \(data): \(error)")
+        // With --distributed each rank reads its projections, fits them, and
+        // the ranks agree on every failure; rank 0 alone writes and prints
+        // (DistributedReconstruction.swift, docs/mpi.md).
+        let communicator = try distributed.map { _ in try DistributedRun.start() }
+        let (set, values) = try DistributedRun.agreed(communicator) { () throws -> (TensorTomographyData, Tensor<Double>) in
+            _ = try OutputCheck(inputs: [("DATA", data)], output: ("--out", out), outputIsArray: false)
+            let set = try loadData(communicator)
+            var values = set.data
+            if !noTransmissionCorrection, set.diode != nil { values = try set.correctedForTransmission() }
+            return (set, values)
         }
-        var values = set.data
-        if !noTransmissionCorrection, set.diode != nil { values = try set.correctedForTransmission() }
         let options = TensorReconstructionOptions(
             iterations: maxIterations, stepSize: stepSize, nesterovWeight: nesterovWeight, useSIRTWeights: !noSirtWeights,
             nonNegativity: noNonNegativity ? false : nil, regularizationWeight: regularizationWeight, ftol: ftol, maxfun: maxfun,
             fista: fista)
-        let progress = CommandProgress(label: pipeline.rawValue)
-        defer { progress.finish() }
+        // The bar on rank 0 only; every rank still polls Ctrl-C.
+        let progress = communicator?.isRoot ?? true
+            ? CommandProgress(label: communicator.map { "\(pipeline.rawValue) ×\($0.size)" } ?? pipeline.rawValue) : nil
+        defer { progress?.finish() }
+        let handler: ProgressHandler = progress?.handler ?? { _ in Interrupt.requested ? .stop : .continue }
+        var traffic: [Traffic] = []
         func solve<S: OperatorScalar, B: TensorBasisSet>(_ type: S.Type, _ b: B) throws -> (TensorReconstructionResult<S>, Tensor<Double>) {
+            if let communicator {
+                let calc = try DistributedRun.agreed(communicator) { () throws -> GradientResidualCalculator<S, B> in
+                    do { return try calculator(set, values, b) } catch { throw CommandError("DATA \(data): \(error)") }
+                }
+                let r: TensorReconstructionResult<S>
+                do {
+                    r = try DistributedTensorTomography.run(pipeline, calculator: calc, options: options, communicator: communicator,
+                                                            progress: handler)
+                } catch {
+                    // The ranks agreed inside `run`: rank 0 prints, the others exit quietly.
+                    if communicator.isRoot { throw CommandError("DATA \(data): \(DistributedRun.message(error, ranks: communicator.size))") }
+                    throw ExitCode(1)
+                }
+                if r.stopReason == .cancelled { throw Interrupted() }
+                traffic = try DistributedRun.gatherTraffic(communicator)
+                return (r, r.coefficients.map { Double($0) })
+            }
             do {
-                let calc = try GradientResidualCalculator<S, B>(
-                    geometry: set.geometry, basisSet: b, data: values.map { S($0) }, weights: set.weights.map { S($0) },
-                    integrationSamples: integrationSamples)
-                let r = try TensorReconstruction.run(pipeline, calculator: calc, options: options, progress: progress.handler)
+                let calc: GradientResidualCalculator<S, B> = try calculator(set, values, b)
+                let r = try TensorReconstruction.run(pipeline, calculator: calc, options: options, progress: handler)
                 if r.stopReason == .cancelled { throw Interrupted() }
                 try Interrupt.check()
                 return (r, r.coefficients.map { Double($0) })
@@ -170,8 +214,8 @@ struct TensorReconstructCommand: BeamlineSubcommand {
                 throw CommandError("DATA \(data): \(error)")
             }
         }
-        let sh = basis == "sh" ? try SphericalHarmonics(ellMax: ellMax) : nil
-        let nn = try directions.map { try Self.nearestNeighbor($0) }
+        let sh = try DistributedRun.agreed(communicator) { basis == "sh" ? try SphericalHarmonics(ellMax: ellMax) : nil }
+        let nn = try DistributedRun.agreed(communicator) { try directions.map { try Self.nearestNeighbor($0) } }
         let summary: (iterations: Int, evaluations: Int, stop: StopReason, history: [Double], step: Double?, lambda: Double?,
                       weight: Double?, nonNegative: Bool)
         let coefficients: Tensor<Double>
@@ -182,17 +226,66 @@ struct TensorReconstructCommand: BeamlineSubcommand {
             if float32 { let (r, c) = try solve(Float.self, sh); summary = keep(r); coefficients = c }
             else { let (r, c) = try solve(Double.self, sh); summary = keep(r); coefficients = c }
         } else if basis == "gk" {
-            let k = try GaussianKernels(gridScale: gridScale)
+            let k = try DistributedRun.agreed(communicator) { try GaussianKernels(gridScale: gridScale) }
             if float32 { let (r, c) = try solve(Float.self, k); summary = keep(r); coefficients = c }
             else { let (r, c) = try solve(Double.self, k); summary = keep(r); coefficients = c }
         } else if let nn {
             if float32 { let (r, c) = try solve(Float.self, nn); summary = keep(r); coefficients = c }
             else { let (r, c) = try solve(Double.self, nn); summary = keep(r); coefficients = c }
         } else {
-            let t = try TrivialBasis(channels: set.geometry.segmentCount)
+            let t = try DistributedRun.agreed(communicator) { try TrivialBasis(channels: set.geometry.segmentCount) }
             if float32 { let (r, c) = try solve(Float.self, t); summary = keep(r); coefficients = c }
             else { let (r, c) = try solve(Double.self, t); summary = keep(r); coefficients = c }
         }
+        var maps: [String] = []
+        if let communicator {
+            // Every rank holds the same coefficients; rank 0 derives the maps and writes, then the ranks agree.
+            let failure = communicator.isRoot ? DistributedRun.attempt { maps = try write(coefficients, sh: sh, nn: nn) }.1 : nil
+            try DistributedRun.agree(failure, communicator: communicator)
+        } else {
+            maps = try write(coefficients, sh: sh, nn: nn)
+        }
+        return Report(pipeline: pipeline.rawValue, basis: basis, data: data, out: out, ellMax: ellMax,
+                      coefficients: coefficients.shape[3], iterations: summary.iterations, evaluations: summary.evaluations,
+                      stopReason: "\(summary.stop)", lossHistory: summary.history, stepSize: summary.step,
+                      largestEigenvalue: summary.lambda, regularizationWeight: summary.weight, nonNegativity: summary.nonNegative,
+                      precision: float32 ? "float32" : "float64", maps: maps,
+                      distributed: distributed?.rawValue, ranks: communicator?.size,
+                      mpiBytesSent: communicator == nil ? nil : traffic.map(\.bytesSent),
+                      mpiSeconds: communicator == nil ? nil : traffic.map(\.seconds), mpiCalls: traffic.first?.calls)
+    }
+
+    /// DATA read whole, or with a communicator only this rank's run of
+    /// projections (``TomographyPartition``'s split of the file's count).
+    func loadData(_ communicator: Communicator?) throws -> TensorTomographyData {
+        let url = URL(fileURLWithPath: data)
+        do {
+            guard let communicator else { return try TensorTomographyData(contentsOf: url, nonfiniteReplacement: nonfiniteReplacement) }
+            let count = try TensorTomographyData.projectionCount(contentsOf: url)
+            let partition: TomographyPartition
+            do {
+                partition = try TomographyPartition(.projections, projectionCount: count, slices: 1, rank: communicator.rank,
+                                                    size: communicator.size)
+            } catch { throw CommandError("--distributed projections: \(error)") }
+            return try TensorTomographyData(contentsOf: url, nonfiniteReplacement: nonfiniteReplacement, projections: partition.projections)
+        } catch let error as CommandError {
+            throw error
+        } catch {
+            throw CommandError("DATA \(data): \(error)")
+        }
+    }
+
+    /// The residual calculator of (a part of) the data set.
+    func calculator<S: OperatorScalar, B: TensorBasisSet>(_ set: TensorTomographyData, _ values: Tensor<Double>, _ b: B) throws
+        -> GradientResidualCalculator<S, B> {
+        try GradientResidualCalculator<S, B>(geometry: set.geometry, basisSet: b, data: values.map { S($0) },
+                                             weights: set.weights.map { S($0) }, integrationSamples: integrationSamples)
+    }
+
+    /// Derives the orientation maps of `coefficients` and writes them with
+    /// the coefficients to `--out` (one HDF5 file, or .npy files); returns
+    /// the maps' names.
+    func write(_ coefficients: Tensor<Double>, sh: SphericalHarmonics?, nn: NearestNeighbor?) throws -> [String] {
         var maps: [(String, Tensor<Double>)] = []
         let derived: OrientationMaps? = if let sh, sh.ellMax >= 2 {
             try sh.derivedQuantities(coefficients)
@@ -205,7 +298,7 @@ struct TensorReconstructCommand: BeamlineSubcommand {
             maps = [("mean_intensity", m.meanIntensity), ("fractional_anisotropy", m.fractionalAnisotropy),
                     ("eigenvalues", m.eigenvalues), ("main_orientation", m.mainOrientation)]
         }
-        try Interrupt.check()
+        if distributed == nil { try Interrupt.check() }
         let lower = out.lowercased()
         if lower.hasSuffix(".npy") {
             try ArrayFiles.write(coefficients, to: out)
@@ -224,10 +317,6 @@ struct TensorReconstructCommand: BeamlineSubcommand {
                 throw CommandError("--out \(out): \(error)")
             }
         }
-        return Report(pipeline: pipeline.rawValue, basis: basis, data: data, out: out, ellMax: ellMax,
-                      coefficients: coefficients.shape[3], iterations: summary.iterations, evaluations: summary.evaluations,
-                      stopReason: "\(summary.stop)", lossHistory: summary.history, stepSize: summary.step,
-                      largestEigenvalue: summary.lambda, regularizationWeight: summary.weight, nonNegativity: summary.nonNegative,
-                      precision: float32 ? "float32" : "float64", maps: maps.map(\.0))
+        return maps.map(\.0)
     }
 }

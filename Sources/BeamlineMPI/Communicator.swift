@@ -158,8 +158,29 @@ public struct Communicator: @unchecked Sendable {
     public let rank: Int
     /// The number of ranks.
     public let size: Int
+    /// The largest number of elements that one MPI call of the buffer
+    /// collectives carries (`broadcast(_:root:)` of a buffer,
+    /// ``allreduce(_:_:)``, ``allreduceSumInRankOrder(_:)``, `allgather(_:)`
+    /// of a buffer, ``gather(_:root:)``): longer buffers go in consecutive chunks, so
+    /// they are not limited by MPI's 32-bit counts. Internal and settable so
+    /// that tests exercise the chunking on small buffers; the environment
+    /// variable `BEAMLINE_MPI_CHUNK_ELEMENTS` sets it when MPI starts
+    /// (scripts/mpi_tests.sh uses it).
+    var maximumChunk: Int
 
-    /// Wraps `handle`, reading its rank and size.
+    /// The default of ``maximumChunk``: 2²⁷ elements (512 MiB of `Float`,
+    /// 1 GiB of `Double` per call), far below MPI's 2³¹ − 1 counts and
+    /// displacements, and below the 2 GiB messages that some transports
+    /// still handle badly; large enough that the per-call cost is nothing
+    /// next to the transfer.
+    public static let defaultMaximumChunk = 1 << 27
+
+    /// The environment variable that overrides ``defaultMaximumChunk``.
+    static let maximumChunkVariable = "BEAMLINE_MPI_CHUNK_ELEMENTS"
+
+    /// Wraps `handle`, reading its rank and size; the chunk limit is
+    /// `BEAMLINE_MPI_CHUNK_ELEMENTS` when set to a whole number ≥ 1,
+    /// else ``defaultMaximumChunk``.
     init(handle: MPI_Comm) throws(MPIError) {
         var r: Int32 = 0, s: Int32 = 0
         try mpiCheck("MPI_Comm_rank") { MPI_Comm_rank(handle, &r) }
@@ -167,6 +188,21 @@ public struct Communicator: @unchecked Sendable {
         self.handle = handle
         rank = Int(r)
         size = Int(s)
+        maximumChunk = Self.defaultMaximumChunk
+        if let text = ProcessInfo.processInfo.environment[Self.maximumChunkVariable] {
+            guard let n = Int(text), n >= 1, n <= Self.defaultMaximumChunk else {
+                throw .invalidArgument(name: Self.maximumChunkVariable, expected: "a whole number in 1...\(Self.defaultMaximumChunk)",
+                                       received: text)
+            }
+            maximumChunk = n
+        }
+    }
+
+    /// `0..<n` in consecutive ranges of at most ``maximumChunk`` elements
+    /// (none for `n == 0`).
+    func chunks(_ n: Int) -> [Range<Int>] {
+        let c = Swift.max(1, Swift.min(maximumChunk, Int(Int32.max) / Swift.max(2, size)))
+        return stride(from: 0, to: n, by: c).map { $0..<Swift.min($0 + c, n) }
     }
 
     /// Whether this is rank 0 (the rank that prints and writes files).
@@ -206,20 +242,22 @@ public struct Communicator: @unchecked Sendable {
 
     // MARK: - Broadcast
 
-    /// Replaces `values` on every rank with `root`'s (`MPI_Bcast`); every
-    /// rank must pass the same count.
+    /// Replaces `values` on every rank with `root`'s (`MPI_Bcast`, in
+    /// chunks of at most ``maximumChunk`` elements); every rank must pass the
+    /// same count.
     ///
-    /// - Throws: ``MPIError`` for a bad root or count, or a failed call.
+    /// - Throws: ``MPIError`` for a bad root or a failed call.
     public func broadcast<S: OperatorScalar>(_ values: inout [S], root: Int = 0) throws(MPIError) {
         try checkRoot(root)
-        let n = try count(values.count, "values")
         let type = datatype(S.self), handle = handle
-        let start = ContinuousClock.now
-        let code = values.withUnsafeMutableBytes { bytes in
-            mpiCall { MPI_Bcast(bytes.baseAddress, n, type, Int32(root), handle) }
+        for range in chunks(values.count) {
+            let start = ContinuousClock.now
+            let code = values.withUnsafeMutableBufferPointer { buffer in
+                mpiCall { MPI_Bcast(buffer.baseAddress! + range.lowerBound, Int32(range.count), type, Int32(root), handle) }
+            }
+            try check("MPI_Bcast", code)
+            record(bytes: rank == root ? range.count * MemoryLayout<S>.stride * (size - 1) : 0, since: start)
         }
-        try check("MPI_Bcast", code)
-        record(bytes: rank == root ? values.count * MemoryLayout<S>.stride * (size - 1) : 0, since: start)
     }
 
     /// `root`'s integers (shapes, offsets, flags) on every rank; the other
@@ -257,40 +295,56 @@ public struct Communicator: @unchecked Sendable {
 
     // MARK: - Reductions
 
-    /// Combines `values` elementwise over every rank with `MPI_Allreduce`,
-    /// in place; every rank gets the result. The order of a ``ReductionOperation/sum``
-    /// is MPI's (implementation-defined); ``ReductionOperation/max`` is
-    /// exact. For sums that must have the same bits whatever the number of
-    /// ranks and the network, use ``allreduceSumInRankOrder(_:)``.
+    /// Combines `values` elementwise over every rank with `MPI_Allreduce`
+    /// (in chunks of at most ``maximumChunk`` elements), in place; every
+    /// rank gets the result. The order of a ``ReductionOperation/sum`` is
+    /// MPI's (implementation-defined); ``ReductionOperation/max`` is exact.
+    /// For sums that must have the same bits whatever the number of ranks
+    /// and the network, use ``allreduceSumInRankOrder(_:)``.
     ///
-    /// - Throws: ``MPIError`` for a count beyond 2³¹ − 1 or a failed call.
+    /// - Throws: ``MPIError/call(function:code:message:)``.
     public func allreduce<S: OperatorScalar>(_ values: inout [S], _ operation: ReductionOperation) throws(MPIError) {
-        let n = try count(values.count, "values")
         let type = datatype(S.self), handle = handle
         let op = operation == .sum ? beamline_mpi_op_sum() : beamline_mpi_op_max()
-        let start = ContinuousClock.now
-        let code = values.withUnsafeMutableBytes { bytes in
-            mpiCall { MPI_Allreduce(beamline_mpi_in_place(), bytes.baseAddress, n, type, op, handle) }
+        for range in chunks(values.count) {
+            let start = ContinuousClock.now
+            let code = values.withUnsafeMutableBufferPointer { buffer in
+                mpiCall {
+                    MPI_Allreduce(beamline_mpi_in_place(), buffer.baseAddress! + range.lowerBound, Int32(range.count), type, op, handle)
+                }
+            }
+            try check("MPI_Allreduce", code)
+            record(bytes: size > 1 ? range.count * MemoryLayout<S>.stride : 0, since: start)
         }
-        try check("MPI_Allreduce", code)
-        record(bytes: size > 1 ? values.count * MemoryLayout<S>.stride : 0, since: start)
     }
 
     /// The elementwise sum of `buffer` over every rank, in place, with the
-    /// same bits on every rank and for every network: the buffer is split
-    /// into `size` chunks, rank k receives chunk k from every rank
-    /// (`MPI_Alltoallv`) and adds them in rank order (in `Double`), and the
-    /// summed chunks are gathered on every rank (`MPI_Allgatherv`). Each
-    /// rank sends and receives about `2 · count · (size − 1) / size`
-    /// elements and holds one more buffer of `count` elements while it runs.
-    /// On one rank the buffer is left as it is.
+    /// same bits on every rank and for every network: each chunk of at most
+    /// ``maximumChunk`` elements is split into `size` parts, rank k
+    /// receives part k from every rank (`MPI_Alltoallv`) and adds them in
+    /// rank order (in `Double`), and the summed parts are gathered on every
+    /// rank (`MPI_Allgatherv`). Every element is the same rank-order sum
+    /// whatever the chunking, so the bits do not depend on the chunk limit.
+    /// Each rank sends and receives about `2 · count · (size − 1) / size`
+    /// elements and holds one more buffer of at most one chunk while it
+    /// runs. On one rank the buffer is left as it is.
     ///
-    /// - Throws: ``MPIError`` for a buffer beyond 2³¹ − 1 elements (MPI's
-    ///   32-bit counts and displacements) or a failed call.
+    /// - Throws: ``MPIError/call(function:code:message:)``.
     public func allreduceSumInRankOrder<S: OperatorScalar>(_ buffer: UnsafeMutableBufferPointer<S>) throws(MPIError) {
         guard size > 1 else { return }
+        let parts = chunks(buffer.count)
+        let largest = parts.map(\.count).max() ?? 0
+        var received = [S](repeating: 0, count: ((largest + size - 1) / size) * size)
+        for range in parts {
+            try sumChunkInRankOrder(UnsafeMutableBufferPointer(rebasing: buffer[range]), received: &received)
+        }
+    }
+
+    /// One chunk of ``allreduceSumInRankOrder(_:)`` (at most
+    /// ``maximumChunk`` elements); `received` holds at least
+    /// `⌈count / size⌉ · size` elements.
+    func sumChunkInRankOrder<S: OperatorScalar>(_ buffer: UnsafeMutableBufferPointer<S>, received: inout [S]) throws(MPIError) {
         let n = buffer.count
-        _ = try count(n, "buffer")
         let p = size
         func start(_ k: Int) -> Int { k * n / p }
         let mine = start(rank)..<start(rank + 1)
@@ -302,10 +356,9 @@ public struct Communicator: @unchecked Sendable {
             receiveCounts.append(Int32(length))
             receiveDisplacements.append(Int32(k * length))
         }
-        var received = [S](repeating: 0, count: length * p)
         let type = datatype(S.self), handle = handle
         let startTime = ContinuousClock.now
-        // Sent: every chunk but its own (all-to-all), then its own chunk to every other rank.
+        // Sent: every part but its own (all-to-all), then its own part to every other rank.
         defer { record(bytes: ((n - length) + length * (p - 1)) * MemoryLayout<S>.stride, since: startTime) }
         let code = received.withUnsafeMutableBytes { raw in
             mpiCall {
@@ -325,13 +378,8 @@ public struct Communicator: @unchecked Sendable {
                 }
             }
         }
-        var counts = [Int32](), displacements = [Int32]()
-        for k in 0..<p {
-            counts.append(Int32(start(k + 1) - start(k)))
-            displacements.append(Int32(start(k)))
-        }
         try mpiCheck("MPI_Allgatherv") {
-            MPI_Allgatherv(beamline_mpi_in_place(), 0, type, buffer.baseAddress, counts, displacements, type, handle)
+            MPI_Allgatherv(beamline_mpi_in_place(), 0, type, buffer.baseAddress, sendCounts, sendDisplacements, type, handle)
         }
     }
 
@@ -352,30 +400,51 @@ public struct Communicator: @unchecked Sendable {
 
     /// Every rank's `values` (counts may differ between ranks), on every
     /// rank, in rank order (`MPI_Allgather` of the counts, then
-    /// `MPI_Allgatherv`).
+    /// `MPI_Allgatherv` in rounds of at most ``maximumChunk`` elements of
+    /// the concatenation).
     ///
-    /// - Throws: ``MPIError`` for counts beyond 2³¹ − 1 in all or a failed call.
+    /// - Throws: ``MPIError/call(function:code:message:)``.
     public func allgather<S: OperatorScalar>(_ values: [S]) throws(MPIError) -> [[S]] {
         let counts = try allgatherCounts(values.count)
-        let total = counts.reduce(0, +)
-        _ = try count(total, "values (all ranks)")
-        var displacements = [Int32](), offset = 0
-        for c in counts { displacements.append(Int32(offset)); offset += c }
-        var out = [S](repeating: 0, count: total)
+        var out = [S](repeating: 0, count: counts.reduce(0, +))
         let type = datatype(S.self), handle = handle
-        let counts32 = counts.map { Int32($0) }
-        let n = Int32(values.count)
-        let start = ContinuousClock.now
-        defer { record(bytes: values.count * MemoryLayout<S>.stride * (size - 1), since: start) }
-        let code = values.withUnsafeBytes { send in
-            out.withUnsafeMutableBytes { receive in
-                mpiCall {
-                    MPI_Allgatherv(send.baseAddress, n, type, receive.baseAddress, counts32, displacements, type, handle)
+        for round in gatherRounds(counts) {
+            let mine = round.parts[rank]
+            let start = ContinuousClock.now
+            let code = values.withUnsafeBufferPointer { send in
+                out.withUnsafeMutableBufferPointer { receive in
+                    mpiCall {
+                        MPI_Allgatherv(send.baseAddress.map { $0 + mine.lowerBound }, Int32(mine.count), type,
+                                       receive.baseAddress! + round.offset, round.counts, round.displacements, type, handle)
+                    }
                 }
             }
+            try check("MPI_Allgatherv", code)
+            record(bytes: mine.count * MemoryLayout<S>.stride * (size - 1), since: start)
         }
-        try check("MPI_Allgatherv", code)
-        return counts.indices.map { k in Array(out[Int(displacements[k])..<(Int(displacements[k]) + counts[k])]) }
+        var offset = 0
+        return counts.map { c in defer { offset += c }; return Array(out[offset..<(offset + c)]) }
+    }
+
+    /// The rounds of a gather of every rank's values concatenated in rank
+    /// order (`counts` per rank), each round at most ``maximumChunk``
+    /// elements of the concatenation starting at `offset`: per rank, the
+    /// range of its own values it sends in the round, and the counts and
+    /// displacements (relative to `offset`) MPI needs.
+    func gatherRounds(_ counts: [Int]) -> [(offset: Int, parts: [Range<Int>], counts: [Int32], displacements: [Int32])] {
+        var starts = [Int](), total = 0
+        for c in counts { starts.append(total); total += c }
+        return chunks(total).map { round in
+            var parts = [Range<Int>](), roundCounts = [Int32](), displacements = [Int32]()
+            for k in counts.indices {
+                let lower = Swift.max(round.lowerBound, starts[k]), upper = Swift.min(round.upperBound, starts[k] + counts[k])
+                let part = lower < upper ? (lower - starts[k])..<(upper - starts[k]) : 0..<0
+                parts.append(part)
+                roundCounts.append(Int32(part.count))
+                displacements.append(Int32(lower < upper ? lower - round.lowerBound : 0))
+            }
+            return (round.lowerBound, parts, roundCounts, displacements)
+        }
     }
 
     /// Every rank's integers (shapes, offsets, counts), on every rank, in
@@ -401,32 +470,31 @@ public struct Communicator: @unchecked Sendable {
     }
 
     /// Every rank's `values` concatenated in rank order on `root`
-    /// (`MPI_Gatherv`); nil on the other ranks. Counts may differ between
-    /// ranks; their total must stay below 2³¹ elements.
+    /// (`MPI_Gatherv`, in rounds of at most ``maximumChunk`` elements of the
+    /// concatenation); nil on the other ranks. Counts may differ between
+    /// ranks.
     ///
-    /// - Throws: ``MPIError`` for a bad root, counts beyond 2³¹ − 1 or a
-    ///   failed call.
+    /// - Throws: ``MPIError`` for a bad root or a failed call.
     public func gather<S: OperatorScalar>(_ values: [S], root: Int = 0) throws(MPIError) -> [S]? {
         try checkRoot(root)
         let counts = try allgatherCounts(values.count)
-        let total = counts.reduce(0, +)
-        _ = try count(total, "values (all ranks)")
-        var displacements = [Int32](), offset = 0
-        for c in counts { displacements.append(Int32(offset)); offset += c }
-        var out = [S](repeating: 0, count: rank == root ? total : 0)
+        var out = [S](repeating: 0, count: rank == root ? counts.reduce(0, +) : 0)
         let type = datatype(S.self), handle = handle
-        let counts32 = counts.map { Int32($0) }
-        let n = Int32(values.count)
-        let start = ContinuousClock.now
-        defer { record(bytes: rank == root ? 0 : values.count * MemoryLayout<S>.stride, since: start) }
-        let code = values.withUnsafeBytes { send in
-            out.withUnsafeMutableBytes { receive in
-                mpiCall {
-                    MPI_Gatherv(send.baseAddress, n, type, receive.baseAddress, counts32, displacements, type, Int32(root), handle)
+        for round in gatherRounds(counts) {
+            let mine = round.parts[rank]
+            let start = ContinuousClock.now
+            let code = values.withUnsafeBufferPointer { send in
+                out.withUnsafeMutableBufferPointer { receive in
+                    mpiCall {
+                        MPI_Gatherv(send.baseAddress.map { $0 + mine.lowerBound }, Int32(mine.count), type,
+                                    receive.baseAddress.map { $0 + round.offset }, round.counts, round.displacements, type,
+                                    Int32(root), handle)
+                    }
                 }
             }
+            try check("MPI_Gatherv", code)
+            record(bytes: rank == root ? 0 : mine.count * MemoryLayout<S>.stride, since: start)
         }
-        try check("MPI_Gatherv", code)
         return rank == root ? out : nil
     }
 
@@ -469,7 +537,8 @@ public struct Traffic: Sendable, Equatable {
     /// Wall-clock seconds spent inside the counted calls, including waiting
     /// for slower ranks.
     public var seconds: Double
-    /// The number of counted calls.
+    /// The number of counted calls (a buffer collective split into chunks
+    /// counts once per chunk: once per MPI call).
     public var calls: Int
 
     /// Counters with the given values.

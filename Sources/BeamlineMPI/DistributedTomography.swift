@@ -38,11 +38,21 @@ public struct TomographyPartition: Sendable, Equatable {
     /// - Throws: ``MPIError/argument(_:)`` when there are fewer projections
     ///   (or slices) than ranks, or `rank` is not in `0..<size`.
     public init(_ decomposition: Decomposition, geometry: Geometry, rank: Int, size: Int) throws(MPIError) {
+        try self.init(decomposition, projectionCount: geometry.count, slices: geometry.volumeShape[2], rank: rank, size: size)
+    }
+
+    /// Rank `rank`'s part of a problem of `projectionCount` projections and
+    /// a volume of `slices` z-slices, split as
+    /// ``init(_:geometry:rank:size:)`` does (for a data set whose geometry
+    /// is not read yet, such as a mumott file read projection by projection).
+    ///
+    /// - Throws: ``MPIError/argument(_:)`` when there are fewer projections
+    ///   (or slices) than ranks, or `rank` is not in `0..<size`.
+    public init(_ decomposition: Decomposition, projectionCount: Int, slices z: Int, rank: Int, size: Int) throws(MPIError) {
         guard size >= 1 && rank >= 0 && rank < size else {
             throw .invalidArgument(name: "rank", expected: "a rank in 0..<\(size)", received: "\(rank)")
         }
-        let z = geometry.volumeShape[2]
-        let n = decomposition == .projections ? geometry.count : z
+        let n = decomposition == .projections ? projectionCount : z
         guard n >= size else {
             let what = decomposition == .projections ? "projections" : "z-slices"
             throw .invalidArgument(name: "--distributed \(decomposition.rawValue)",
@@ -52,7 +62,7 @@ public struct TomographyPartition: Sendable, Equatable {
         self.decomposition = decomposition
         self.rank = rank
         self.size = size
-        projections = decomposition == .projections ? run : 0..<geometry.count
+        projections = decomposition == .projections ? run : 0..<projectionCount
         slices = decomposition == .slabs ? run : 0..<z
     }
 
@@ -211,14 +221,7 @@ public enum DistributedTomography {
             }
         }
         try communicator.agreeOnFailure(failure)
-        let agreed: ProgressHandler = { step in
-            let local = progress?(step) ?? .continue
-            var flag = [local == .stop ? 1.0 : 0.0]
-            do { try communicator.allreduce(&flag, .max) } catch {
-                MPIEnvironment.abort("rank \(communicator.rank): progress: \(error)")
-            }
-            return flag[0] > 0 ? .stop : .continue
-        }
+        let agreed = agreedProgress(progress, communicator: communicator)
         switch partition.decomposition {
         case .projections:
             let op = try projectionOperator(geometry, channels: channels, partition: partition, communicator: communicator, as: S.self)
@@ -233,13 +236,27 @@ public enum DistributedTomography {
         }
     }
 
+    /// `progress` (called on every rank; nil: continue) with the ranks'
+    /// agreement: every rank stops when any rank's callback says `.stop` (an
+    /// `MPI_Allreduce` of a flag per call), so the ranks stay in step.
+    static func agreedProgress(_ progress: ProgressHandler?, communicator: Communicator) -> ProgressHandler {
+        return { step in
+            let local = progress?(step) ?? .continue
+            var flag = [local == .stop ? 1.0 : 0.0]
+            do { try communicator.allreduce(&flag, .max) } catch {
+                MPIEnvironment.abort("rank \(communicator.rank): progress: \(error)")
+            }
+            return flag[0] > 0 ? .stop : .continue
+        }
+    }
+
     /// Why this rank cannot hold its part, or nil: the solvers keep about 7
     /// vectors of the rank's volume part and 4 of its projections (LSMR's
     /// count; SIRT and CGLS keep fewer), plus one volume for the rank-order
     /// sum of a projection split and the whole volume on rank 0 for the
     /// gather; this must fit in the machine's physical memory (ranks on one
     /// node share it: the check is per rank, so it is a lower bound there).
-    /// A projection split's volume must also fit MPI's 32-bit counts.
+    /// (MPI's 32-bit counts are no limit: the collectives go in chunks.)
     static func memoryProblem<S: OperatorScalar>(geometry: Geometry, channels: Int, partition: TomographyPartition,
                                                  as _: S.Type) -> String? {
         let v = geometry.volumeShape
@@ -247,9 +264,6 @@ public enum DistributedTomography {
         let whole = v.reduce(Double(channels)) { $0 * Double($1) }
         let slab = Double(v[0]) * Double(v[1]) * Double(partition.slices.count * channels)
         let rows = Double(partition.projections.count) * Double(geometry.projectionShape[0]) * Double(partition.slices.count * channels)
-        if partition.decomposition == .projections && partition.size > 1 && whole > Double(Int32.max) {
-            return "volume: \(v) × \(channels) channels is \(Int(whole)) elements; a projection split sums the volume over ranks in MPI calls of at most 2³¹ − 1 elements (use --distributed slabs or fewer voxels)"
-        }
         var elements = 7 * slab + 4 * rows
         if partition.decomposition == .projections && partition.size > 1 { elements += whole }
         if partition.rank == 0 && partition.decomposition == .slabs { elements += whole }

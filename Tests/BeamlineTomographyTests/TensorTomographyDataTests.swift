@@ -33,6 +33,38 @@ struct TensorTomographyDataTests {
         #expect(abs(corrected[at: 0, 1, 2, 3] - d.data[at: 0, 1, 2, 3] / d.diode![at: 0, 1, 2]) == 0)
     }
 
+    /// Reading some projections (one rank's part of a projection split)
+    /// gives exactly those projections of the whole read: data, weights,
+    /// diode, rotations, offsets and angles, with the whole file's raster
+    /// padding (projection 1 is shorter) and volume; a range outside the
+    /// file is a typed error naming `projections`.
+    @Test func readsSomeProjections() throws {
+        let whole = try TensorTomographyData(contentsOf: Self.containerURL)
+        #expect(try TensorTomographyData.projectionCount(contentsOf: Self.containerURL) == 3)
+        for part in [0..<1, 1..<2, 1..<3, 0..<3] {
+            let d = try TensorTomographyData(contentsOf: Self.containerURL, projections: part)
+            let n = part.count
+            let m = whole.data.count / 3, p = whole.diode!.count / 3
+            #expect(d.data.shape == [n] + Array(whole.data.shape.dropFirst()))
+            #expect(d.data.elements == Array(whole.data.elements[(part.lowerBound * m)..<(part.upperBound * m)]))
+            #expect(d.weights.elements == Array(whole.weights.elements[(part.lowerBound * m)..<(part.upperBound * m)]))
+            #expect(d.diode!.elements == Array(whole.diode!.elements[(part.lowerBound * p)..<(part.upperBound * p)]))
+            #expect(d.geometry.rotations == Array(whole.geometry.rotations[part]))
+            #expect(d.geometry.jOffsets == Array(whole.geometry.jOffsets[part]))
+            #expect(d.geometry.kOffsets == Array(whole.geometry.kOffsets[part]))
+            #expect(d.geometry.volumeShape == whole.geometry.volumeShape)
+            #expect(d.geometry.projectionShape == whole.geometry.projectionShape)
+            #expect(d.geometry.fullCircleCovered == whole.geometry.fullCircleCovered)
+            #expect(d.innerAngles == whole.innerAngles.map { Array($0[part]) })
+        }
+        for bad in [0..<4, 2..<2] {
+            #expect(throws: TomographyError.invalidArgument(name: "projections", expected: "a non-empty range in 0..<3 (the file's projections)",
+                                                            received: "\(bad)")) {
+                try TensorTomographyData(contentsOf: Self.containerURL, projections: bad)
+            }
+        }
+    }
+
     /// Written files read back identically. With `BEAMLINE_TT_KEEP=path` the
     /// written file is also kept there, for loading it in mumott's
     /// DataContainer (docs/tensor-tomography.md).

@@ -157,6 +157,26 @@ func example_docs_mpi_md_1() throws {
     try MPIEnvironment.finalize()
 }
 
+// docs/mpi.md, example 2
+func example_docs_mpi_md_2() throws {
+    let communicator = try MPIEnvironment.initialize()
+
+
+    let url = URL(fileURLWithPath: "data.h5")                       // a mumott DataContainer
+    let count = try TensorTomographyData.projectionCount(contentsOf: url)
+    let partition = try TomographyPartition(.projections, projectionCount: count, slices: 1,   // slices: unused by this split
+                                            rank: communicator.rank, size: communicator.size)
+    let part = try TensorTomographyData(contentsOf: url, projections: partition.projections)
+    let calculator = try GradientResidualCalculator<Double, SphericalHarmonics>(
+        geometry: part.geometry, basisSet: try SphericalHarmonics(ellMax: 8),
+        data: try part.correctedForTransmission(), weights: part.weights)
+    let result = try DistributedTensorTomography.run(.sigtt, calculator: calculator, options: .init(iterations: 20),
+                                                     communicator: communicator)
+    if communicator.isRoot {
+        try NumpyFile.write(result.coefficients, to: URL(fileURLWithPath: "coefficients.npy"))
+    }
+}
+
 // docs/registration.md, example 1
 func example_docs_registration_md_1() throws {
     let reference = Tensor<Double>.zeros([64, 64]), moving = Tensor<Double>.zeros([64, 64])

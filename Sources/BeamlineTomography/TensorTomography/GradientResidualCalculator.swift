@@ -52,6 +52,12 @@ public struct GradientResidualCalculator<Scalar: OperatorScalar, Basis: TensorBa
     public private(set) var matrixBuilds = 0
     /// How many times the projector has been built.
     public private(set) var projectorBuilds = 0
+    /// For a part of a problem whose projections are split over processes
+    /// (geometry, data and weights hold this part's projections; the
+    /// coefficients are the whole volume): how the back-projections are
+    /// added over the parts (``TensorPartialSums``). nil (the default): the
+    /// calculator holds the whole problem.
+    public var partialSums: (any TensorPartialSums)?
 
     private var builtCoordinatesKey: CoordinatesKey?
     private var builtBasis: Basis?
@@ -195,7 +201,9 @@ public struct GradientResidualCalculator<Scalar: OperatorScalar, Basis: TensorBa
 
     /// mumott's `get_residuals(get_gradient, get_weights)`: the residuals
     /// `B(P(c)) − d`; with `gradient`, `Pᵀ(Bᵀ(r))`, or `Pᵀ(Bᵀ(w·r))` when
-    /// `weighted` (then the weights are returned too).
+    /// `weighted` (then the weights are returned too). With
+    /// ``partialSums`` the residuals are this part's and the gradient is the
+    /// sum over all parts.
     ///
     /// - Throws: ``TomographyError`` when the geometry became invalid or the
     ///   coefficients' shape no longer matches the geometry and basis.
@@ -229,9 +237,9 @@ public struct GradientResidualCalculator<Scalar: OperatorScalar, Basis: TensorBa
             if let w {
                 var wr = r
                 Self.multiply(&wr, w)
-                g = Self.adjoint(op, wr)
+                g = backProjection(op, wr)
             } else {
-                g = Self.adjoint(op, r)
+                g = backProjection(op, r)
             }
         }
         return ResidualEvaluation(residuals: r, gradient: g, weights: w)
@@ -256,13 +264,18 @@ public struct GradientResidualCalculator<Scalar: OperatorScalar, Basis: TensorBa
         guard g.shape == op.outputShape else {
             throw .shapeMismatch(argument: "residualGradient", expected: op.outputShape, received: g.shape)
         }
-        return Self.adjoint(op, g)
+        return backProjection(op, g)
     }
 
-    static func adjoint(_ op: TensorTomographyOperator<Scalar>, _ y: Tensor<Scalar>) -> Tensor<Scalar> {
+    /// `(B P)ᵀ y`: this calculator's projections' back-projection, added
+    /// over the parts with ``partialSums`` when the problem is split.
+    func backProjection(_ op: TensorTomographyOperator<Scalar>, _ y: Tensor<Scalar>) -> Tensor<Scalar> {
         var x = Tensor<Scalar>.zeros(op.inputShape)
         y.withUnsafeBufferPointer { yb in
-            x.withUnsafeMutableBufferPointer { xb in op.applyAdjoint(yb, into: xb) }
+            x.withUnsafeMutableBufferPointer { xb in
+                op.applyAdjoint(yb, into: xb)
+                partialSums?.sumVolumes(xb)
+            }
         }
         return x
     }
@@ -318,7 +331,7 @@ public struct GradientResidualCalculator<Scalar: OperatorScalar, Basis: TensorBa
             var y = Tensor<Scalar>.zeros(op.outputShape)
             x.withUnsafeBufferPointer { xb in y.withUnsafeMutableBufferPointer { yb in op.apply(xb, into: yb) } }
             if let w { Self.multiply(&y, w) }
-            x = Self.adjoint(op, y)
+            x = backProjection(op, y)
             lambda = Self.norm(x)
         }
         return lambda

@@ -269,7 +269,11 @@ public final class TensorTomographyLossFunction<Scalar: OperatorScalar, Basis: T
         self.residualNormMultiplier = residualNormMultiplier
     }
 
-    /// The loss and, if asked, its gradient at `coefficients`.
+    /// The loss and, if asked, its gradient at `coefficients`. On a
+    /// calculator with ``GradientResidualCalculator/partialSums`` (one part
+    /// of a problem split by projections) the data term and the gradient are
+    /// those of the whole problem, summed over the parts; the regularisers
+    /// are counted once.
     ///
     /// - Throws: ``TomographyError`` for a wrong shape (coefficients,
     ///   preconditioner, weights) or an invalid geometry.
@@ -292,7 +296,9 @@ public final class TensorTomographyLossFunction<Scalar: OperatorScalar, Basis: T
             }
             w = useWeights ? Tensor(shape: o.shape, elements: zip(o.elements, w!.elements).map { $0 * $1 }) : o
         }
-        let (dataValue, residualGradient) = loss.evaluate(residuals: out.residuals, weights: w)
+        let (partValue, residualGradient) = loss.evaluate(residuals: out.residuals, weights: w)
+        // A part of a split problem: the data term over all parts' projections.
+        let dataValue = calculator.partialSums?.sumValues(partValue) ?? partValue
         var value = residualNormMultiplier * dataValue
         var g: [Scalar]? = nil
         if gradient {

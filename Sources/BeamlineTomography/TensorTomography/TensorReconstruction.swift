@@ -117,7 +117,7 @@ public enum TensorReconstruction {
         var forward = Tensor<Scalar>.zeros(op.outputShape)
         let ones = Tensor<Scalar>(shape: op.inputShape, repeating: 1)
         ones.withUnsafeBufferPointer { x in forward.withUnsafeMutableBufferPointer { y in op.apply(x, into: y) } }
-        let back = GradientResidualCalculator<Scalar, Basis>.adjoint(op, Tensor(shape: op.outputShape, repeating: 1))
+        let back = calculator.backProjection(op, Tensor(shape: op.outputShape, repeating: 1))
         func invert(_ t: Tensor<Scalar>, _ cutoff: Double) -> Tensor<Scalar> {
             let c = Scalar(cutoff)
             return Tensor(shape: t.shape, elements: t.elements.map { $0 > c ? 1 / Swift.max($0, c) : 0 })
@@ -191,7 +191,7 @@ public enum TensorReconstruction {
             var y = Tensor<Scalar>.zeros(op.outputShape)
             x.withUnsafeBufferPointer { xb in y.withUnsafeMutableBufferPointer { yb in op.apply(xb, into: yb) } }
             if let weights { Calc.multiply(&y, weights) }
-            x = Calc.adjoint(op, y)
+            x = calc.backProjection(op, y)
             if let preconditioner { Calc.multiply(&x, preconditioner) }
             lambda = Calc.norm(x)
         }

@@ -58,29 +58,60 @@ public struct TensorTomographyData: Sendable {
         self.weights = w
     }
 
-    /// Reads a mumott `DataContainer` HDF5 file.
+    /// The number of projections in a mumott `DataContainer` HDF5 file
+    /// (the groups `/projections/0…N−1`), read without reading any data.
+    ///
+    /// - Throws: ``TomographyError/file(path:problem:)`` for a missing or
+    ///   empty `/projections` group or a gap in the numbering.
+    public static func projectionCount(contentsOf url: URL) throws(TomographyError) -> Int {
+        let path = url.path
+        let file: HDF5File
+        do { file = try HDF5File(contentsOf: url) } catch { throw .file(path: path, problem: "\(error)") }
+        defer { try? file.close() }
+        return try projectionCount(file, path: path)
+    }
+
+    /// The projection count of an open file; see ``projectionCount(contentsOf:)``.
+    static func projectionCount(_ file: HDF5File, path: String) throws(TomographyError) -> Int {
+        guard file.contains("/projections") else { throw .file(path: path, problem: "missing group /projections") }
+        let count: Int
+        do { count = try file.members(of: "/projections").count } catch { throw .file(path: path, problem: "\(error)") }
+        guard count > 0 else { throw .file(path: path, problem: "/projections has no projections") }
+        for i in 0..<count where !file.contains("/projections/\(i)") {
+            throw .file(path: path, problem: "missing group /projections/\(i) (projections must be numbered 0…\(count - 1))")
+        }
+        return count
+    }
+
+    /// Reads a mumott `DataContainer` HDF5 file, or some of its projections.
     ///
     /// - Parameters:
     ///   - url: the file.
     ///   - nonfiniteReplacement: the value that replaces NaN and ±∞ in data,
     ///     diode and weights; without it, non-finite values are an error (mumott's
     ///     `nonfinite_replacement_value`).
+    ///   - projections: read only these projections' data, diode and weights
+    ///     (one part of a projection split over processes): the geometry
+    ///     then holds only their rotations and offsets, while the raster
+    ///     padding, the volume shape and everything else are those of the
+    ///     whole file, so the part is exactly those projections of the whole
+    ///     data set. nil (the default): every projection.
     /// - Throws: ``TomographyError`` naming the file and the object: a
     ///   missing `projections` group or `detector_angles`, a projection
-    ///   without `data`, mismatched shapes, non-finite values, a bad rotation.
-    public init(contentsOf url: URL, nonfiniteReplacement: Double? = nil) throws(TomographyError) {
+    ///   without `data`, mismatched shapes, non-finite values, a bad
+    ///   rotation, or a `projections` range outside the file's.
+    public init(contentsOf url: URL, nonfiniteReplacement: Double? = nil, projections: Range<Int>? = nil) throws(TomographyError) {
         let path = url.path
         func io<R>(_ body: () throws -> R) throws(TomographyError) -> R {
             do { return try body() } catch { throw .file(path: path, problem: "\(error)") }
         }
         let file = try io { try HDF5File(contentsOf: url) }
         defer { try? file.close() }
-        guard file.contains("/projections") else { throw .file(path: path, problem: "missing group /projections") }
-        let members = try io { try file.members(of: "/projections") }
-        let count = members.count
-        guard count > 0 else { throw .file(path: path, problem: "/projections has no projections") }
-        for i in 0..<count where !file.contains("/projections/\(i)") {
-            throw .file(path: path, problem: "missing group /projections/\(i) (projections must be numbered 0…\(count - 1))")
+        let count = try Self.projectionCount(file, path: path)
+        let part = projections ?? 0..<count
+        guard part.lowerBound >= 0, part.upperBound <= count, !part.isEmpty else {
+            throw .invalidArgument(name: "projections", expected: "a non-empty range in 0..<\(count) (the file's projections)",
+                                   received: "\(part)")
         }
         func read(_ p: String) throws(TomographyError) -> Tensor<Double> {
             var t = try io { try file.read(Double.self, from: p, conversion: .numpyCast) }
@@ -120,9 +151,10 @@ public struct TensorTomographyData: Sendable {
             rasters.append(Array(shape[0..<2]))
         }
         let nj = rasters.map { $0[0] }.max()!, nk = rasters.map { $0[1] }.max()!
-        var data = [Double](repeating: 0, count: count * nj * nk * segments)
-        var weights = [Double](repeating: 0, count: count * nj * nk * segments)
-        var diode: [Double]? = file.contains("/projections/0/diode") ? [Double](repeating: 0, count: count * nj * nk) : nil
+        let local = part.count
+        var data = [Double](repeating: 0, count: local * nj * nk * segments)
+        var weights = [Double](repeating: 0, count: local * nj * nk * segments)
+        var diode: [Double]? = file.contains("/projections/0/diode") ? [Double](repeating: 0, count: local * nj * nk) : nil
         var rotations: [Matrix3] = [], jOffsets: [Double] = [], kOffsets: [Double] = []
         var inner: [Double] = [], outer: [Double] = []
         var anglesOnly = true
@@ -133,44 +165,49 @@ public struct TensorTomographyData: Sendable {
             let base = "/projections/\(i)"
             let (pj, pk) = (rasters[i][0], rasters[i][1])
             guard file.contains(base + "/data") else { throw .file(path: path, problem: "missing dataset \(base)/data") }
-            let d = try read(base + "/data")
-            guard d.shape == [pj, pk, segments] else {
-                throw .file(path: path, problem: "\(base)/data has shape \(d.shape), expected \([pj, pk, segments]) (\(angles.count) detector angles × \(twoTheta.count) 2θ rings)")
-            }
-            let de = d.elements
-            var we: [Double]
-            if file.contains(base + "/weights") {
-                let w = try read(base + "/weights")
-                if w.shape == [pj, pk] || w.shape == [pj, pk, 1] {
-                    we = []
-                    we.reserveCapacity(w.count * segments)
-                    for v in w.elements { for _ in 0..<segments { we.append(v) } }
-                } else if w.shape == [pj, pk, segments] {
-                    we = w.elements
-                } else {
-                    throw .file(path: path, problem: "\(base)/weights has shape \(w.shape), expected \([pj, pk]) or \([pj, pk, segments])")
+            // The data of this part's projections; the rotations and offsets of all (a
+            // projection's axes default to projection 0's).
+            if part.contains(i) {
+                let l = i - part.lowerBound
+                let d = try read(base + "/data")
+                guard d.shape == [pj, pk, segments] else {
+                    throw .file(path: path, problem: "\(base)/data has shape \(d.shape), expected \([pj, pk, segments]) (\(angles.count) detector angles × \(twoTheta.count) 2θ rings)")
                 }
-            } else {
-                // mumott: ones_like(padded data), so the padding gets weight 1 too.
-                we = [Double](repeating: 1, count: de.count)
-                for v in (i * nj * nk * segments)..<((i + 1) * nj * nk * segments) { weights[v] = 1 }
-            }
-            for j in 0..<pj {
-                for k in 0..<pk {
-                    let target: Int = ((i * nj + j) * nk + k) * segments
-                    let source: Int = (j * pk + k) * segments
-                    for c in 0..<segments {
-                        data[target + c] = de[source + c]
-                        weights[target + c] = we[source + c]
+                let de = d.elements
+                var we: [Double]
+                if file.contains(base + "/weights") {
+                    let w = try read(base + "/weights")
+                    if w.shape == [pj, pk] || w.shape == [pj, pk, 1] {
+                        we = []
+                        we.reserveCapacity(w.count * segments)
+                        for v in w.elements { for _ in 0..<segments { we.append(v) } }
+                    } else if w.shape == [pj, pk, segments] {
+                        we = w.elements
+                    } else {
+                        throw .file(path: path, problem: "\(base)/weights has shape \(w.shape), expected \([pj, pk]) or \([pj, pk, segments])")
+                    }
+                } else {
+                    // mumott: ones_like(padded data), so the padding gets weight 1 too.
+                    we = [Double](repeating: 1, count: de.count)
+                    for v in (l * nj * nk * segments)..<((l + 1) * nj * nk * segments) { weights[v] = 1 }
+                }
+                for j in 0..<pj {
+                    for k in 0..<pk {
+                        let target: Int = ((l * nj + j) * nk + k) * segments
+                        let source: Int = (j * pk + k) * segments
+                        for c in 0..<segments {
+                            data[target + c] = de[source + c]
+                            weights[target + c] = we[source + c]
+                        }
                     }
                 }
-            }
-            if diode != nil {
-                guard file.contains(base + "/diode") else { throw .file(path: path, problem: "missing dataset \(base)/diode (projection 0 has one)") }
-                let t = try read(base + "/diode")
-                guard t.shape == [pj, pk] else { throw .file(path: path, problem: "\(base)/diode has shape \(t.shape), expected \([pj, pk])") }
-                let te = t.elements
-                for j in 0..<pj { for k in 0..<pk { diode![(i * nj + j) * nk + k] = te[j * pk + k] } }
+                if diode != nil {
+                    guard file.contains(base + "/diode") else { throw .file(path: path, problem: "missing dataset \(base)/diode (projection 0 has one)") }
+                    let t = try read(base + "/diode")
+                    guard t.shape == [pj, pk] else { throw .file(path: path, problem: "\(base)/diode has shape \(t.shape), expected \([pj, pk])") }
+                    let te = t.elements
+                    for j in 0..<pj { for k in 0..<pk { diode![(l * nj + j) * nk + k] = te[j * pk + k] } }
+                }
             }
             var pInner = innerAxis, pOuter = outerAxis
             if file.contains(base + "/inner_axis") { pInner = try vector(base + "/inner_axis"); if i == 0 { innerAxis = pInner } }
@@ -205,7 +242,8 @@ public struct TensorTomographyData: Sendable {
         if file.contains("/volume_shape") { volume = try read("/volume_shape").elements.map { Int($0) } }
         var geometry: Geometry
         do {
-            geometry = try Geometry(rotations: rotations, jOffsets: jOffsets, kOffsets: kOffsets, volumeShape: volume, projectionShape: [nj, nk])
+            geometry = try Geometry(rotations: Array(rotations[part]), jOffsets: Array(jOffsets[part]), kOffsets: Array(kOffsets[part]),
+                                    volumeShape: volume, projectionShape: [nj, nk])
         } catch {
             throw .file(path: path, problem: error.description)
         }
@@ -226,10 +264,10 @@ public struct TensorTomographyData: Sendable {
         let delta = Swift.abs(angles[0] - (last < 0 ? last + twoPi : last))
         geometry.fullCircleCovered = !(Swift.abs(delta - Double.pi) < Swift.min(delta, Swift.abs(delta - twoPi)))
         do { try geometry.validate() } catch { throw .file(path: path, problem: error.description) }
-        try self.init(geometry: geometry, data: Tensor(shape: [count, nj, nk, segments], elements: data),
-                      diode: diode.map { Tensor(shape: [count, nj, nk], elements: $0) },
-                      weights: Tensor(shape: [count, nj, nk, segments], elements: weights))
-        if anglesOnly { innerAngles = inner; outerAngles = outer }
+        try self.init(geometry: geometry, data: Tensor(shape: [local, nj, nk, segments], elements: data),
+                      diode: diode.map { Tensor(shape: [local, nj, nk], elements: $0) },
+                      weights: Tensor(shape: [local, nj, nk, segments], elements: weights))
+        if anglesOnly { innerAngles = Array(inner[part]); outerAngles = Array(outer[part]) }
     }
 
     /// Writes the data set in mumott's layout (rotation matrices, offsets,
