@@ -168,7 +168,8 @@ public struct Communicator: @unchecked Sendable {
     /// (scripts/mpi_tests.sh uses it).
     var maximumChunk: Int
 
-    /// The default of ``maximumChunk``: 2²⁷ elements (512 MiB of `Float`,
+    /// The largest number of elements one MPI call of the buffer collectives
+    /// carries, unless `BEAMLINE_MPI_CHUNK_ELEMENTS` says otherwise: 2²⁷ elements (512 MiB of `Float`,
     /// 1 GiB of `Double` per call), far below MPI's 2³¹ − 1 counts and
     /// displacements, and below the 2 GiB messages that some transports
     /// still handle badly; large enough that the per-call cost is nothing
@@ -198,7 +199,7 @@ public struct Communicator: @unchecked Sendable {
         }
     }
 
-    /// `0..<n` in consecutive ranges of at most ``maximumChunk`` elements
+    /// `0..<n` in consecutive ranges of at most ``defaultMaximumChunk`` elements
     /// (none for `n == 0`).
     func chunks(_ n: Int) -> [Range<Int>] {
         let c = Swift.max(1, Swift.min(maximumChunk, Int(Int32.max) / Swift.max(2, size)))
@@ -243,7 +244,7 @@ public struct Communicator: @unchecked Sendable {
     // MARK: - Broadcast
 
     /// Replaces `values` on every rank with `root`'s (`MPI_Bcast`, in
-    /// chunks of at most ``maximumChunk`` elements); every rank must pass the
+    /// chunks of at most ``defaultMaximumChunk`` elements); every rank must pass the
     /// same count.
     ///
     /// - Throws: ``MPIError`` for a bad root or a failed call.
@@ -296,7 +297,7 @@ public struct Communicator: @unchecked Sendable {
     // MARK: - Reductions
 
     /// Combines `values` elementwise over every rank with `MPI_Allreduce`
-    /// (in chunks of at most ``maximumChunk`` elements), in place; every
+    /// (in chunks of at most ``defaultMaximumChunk`` elements), in place; every
     /// rank gets the result. The order of a ``ReductionOperation/sum`` is
     /// MPI's (implementation-defined); ``ReductionOperation/max`` is exact.
     /// For sums that must have the same bits whatever the number of ranks
@@ -320,7 +321,7 @@ public struct Communicator: @unchecked Sendable {
 
     /// The elementwise sum of `buffer` over every rank, in place, with the
     /// same bits on every rank and for every network: each chunk of at most
-    /// ``maximumChunk`` elements is split into `size` parts, rank k
+    /// ``defaultMaximumChunk`` elements is split into `size` parts, rank k
     /// receives part k from every rank (`MPI_Alltoallv`) and adds them in
     /// rank order (in `Double`), and the summed parts are gathered on every
     /// rank (`MPI_Allgatherv`). Every element is the same rank-order sum
@@ -341,7 +342,7 @@ public struct Communicator: @unchecked Sendable {
     }
 
     /// One chunk of ``allreduceSumInRankOrder(_:)`` (at most
-    /// ``maximumChunk`` elements); `received` holds at least
+    /// ``defaultMaximumChunk`` elements); `received` holds at least
     /// `⌈count / size⌉ · size` elements.
     func sumChunkInRankOrder<S: OperatorScalar>(_ buffer: UnsafeMutableBufferPointer<S>, received: inout [S]) throws(MPIError) {
         let n = buffer.count
@@ -400,7 +401,7 @@ public struct Communicator: @unchecked Sendable {
 
     /// Every rank's `values` (counts may differ between ranks), on every
     /// rank, in rank order (`MPI_Allgather` of the counts, then
-    /// `MPI_Allgatherv` in rounds of at most ``maximumChunk`` elements of
+    /// `MPI_Allgatherv` in rounds of at most ``defaultMaximumChunk`` elements of
     /// the concatenation).
     ///
     /// - Throws: ``MPIError/call(function:code:message:)``.
@@ -427,7 +428,7 @@ public struct Communicator: @unchecked Sendable {
     }
 
     /// The rounds of a gather of every rank's values concatenated in rank
-    /// order (`counts` per rank), each round at most ``maximumChunk``
+    /// order (`counts` per rank), each round at most ``defaultMaximumChunk``
     /// elements of the concatenation starting at `offset`: per rank, the
     /// range of its own values it sends in the round, and the counts and
     /// displacements (relative to `offset`) MPI needs.
@@ -470,7 +471,7 @@ public struct Communicator: @unchecked Sendable {
     }
 
     /// Every rank's `values` concatenated in rank order on `root`
-    /// (`MPI_Gatherv`, in rounds of at most ``maximumChunk`` elements of the
+    /// (`MPI_Gatherv`, in rounds of at most ``defaultMaximumChunk`` elements of the
     /// concatenation); nil on the other ranks. Counts may differ between
     /// ranks.
     ///
