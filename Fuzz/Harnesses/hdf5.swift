@@ -29,7 +29,7 @@ public func fuzzHDF5(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
             }
         case .dataset?:
             guard let info = try? file.datasetInfo(path) else { return }
-            let count = info.shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
+            let count = elementCount(info.shape)
             if count <= 1 << 21 {
                 _ = try? file.read(path)
                 _ = try? file.read(Double.self, from: path, conversion: .numpyCast)
@@ -39,7 +39,7 @@ public func fuzzHDF5(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
                 // frames are fill values, and the reader allows a read up to
                 // physical memory (docs/reliability.md), above libFuzzer's
                 // 2 GB limit.
-                let frame = info.shape.dropFirst().reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
+                let frame = elementCount(info.shape.dropFirst())
                 if frame <= 1 << 21 { _ = try? file.read(path, selection: [0]) }
             }
         default:
@@ -50,6 +50,11 @@ public func fuzzHDF5(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     file.closeQuietly()
     if let scan = try? NXtomoScan(contentsOf: scratch) { _ = try? scan.absorbance() }
     return 0
+}
+
+/// The product of `dimensions`, `Int.max` when it overflows.
+func elementCount(_ dimensions: some Sequence<Int>) -> Int {
+    dimensions.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
 }
 
 extension HDF5File {

@@ -199,7 +199,7 @@ public struct Communicator: @unchecked Sendable {
         }
     }
 
-    /// `0..<n` in consecutive ranges of at most ``defaultMaximumChunk`` elements
+    /// `0..<n` in consecutive ranges of at most `maximumChunk` elements
     /// (none for `n == 0`).
     func chunks(_ n: Int) -> [Range<Int>] {
         let c = Swift.max(1, Swift.min(maximumChunk, Int(Int32.max) / Swift.max(2, size)))
@@ -342,7 +342,7 @@ public struct Communicator: @unchecked Sendable {
     }
 
     /// One chunk of ``allreduceSumInRankOrder(_:)`` (at most
-    /// ``defaultMaximumChunk`` elements); `received` holds at least
+    /// `maximumChunk` elements); `received` holds at least
     /// `⌈count / size⌉ · size` elements.
     func sumChunkInRankOrder<S: OperatorScalar>(_ buffer: UnsafeMutableBufferPointer<S>, received: inout [S]) throws(MPIError) {
         let n = buffer.count
@@ -428,7 +428,7 @@ public struct Communicator: @unchecked Sendable {
     }
 
     /// The rounds of a gather of every rank's values concatenated in rank
-    /// order (`counts` per rank), each round at most ``defaultMaximumChunk``
+    /// order (`counts` per rank), each round at most `maximumChunk`
     /// elements of the concatenation starting at `offset`: per rank, the
     /// range of its own values it sends in the round, and the counts and
     /// displacements (relative to `offset`) MPI needs.

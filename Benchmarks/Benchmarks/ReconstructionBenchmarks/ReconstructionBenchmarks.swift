@@ -136,23 +136,18 @@ let benchmarks: @Sendable () -> Void = {
             blackHole(x)
         }
         guard mitra else { return }  // the pipelines run on the 50³ problem only
-        Benchmark("tt_mitra20_\(size)_l\(ellMax)_\(suffix)", configuration: .init(maxDuration: .seconds(10), maxIterations: 2)) { benchmark in
-            let prepared = problem.value.0
-            benchmark.startMeasurement()
-            for _ in benchmark.scaledIterations {
-                blackHole(try! TensorReconstruction.run(.mitra, calculator: prepared, options: .init(iterations: 20)))
+        // 20 iterations of MITRA, and of SIGTT (L-BFGS on the squared loss
+        // plus the Laplacian, weight 1e-4, no value tolerance: the peer's
+        // run_sigtt(maxiter=20, ftol=0)).
+        for pipeline in [TensorPipeline.mitra, .sigtt] {
+            Benchmark("tt_\(pipeline.rawValue)20_\(size)_l\(ellMax)_\(suffix)", configuration: .init(maxDuration: .seconds(10), maxIterations: 2)) { benchmark in
+                let prepared = problem.value.0
+                benchmark.startMeasurement()
+                for _ in benchmark.scaledIterations {
+                    blackHole(try! TensorReconstruction.run(pipeline, calculator: prepared, options: .init(iterations: 20)))
+                }
+                benchmark.stopMeasurement()
             }
-            benchmark.stopMeasurement()
-        }
-        // SIGTT: 20 L-BFGS iterations on the squared loss plus the Laplacian
-        // (weight 1e-4), no value tolerance, as the peer's run_sigtt(maxiter=20, ftol=0).
-        Benchmark("tt_sigtt20_\(size)_l\(ellMax)_\(suffix)", configuration: .init(maxDuration: .seconds(10), maxIterations: 2)) { benchmark in
-            let prepared = problem.value.0
-            benchmark.startMeasurement()
-            for _ in benchmark.scaledIterations {
-                blackHole(try! TensorReconstruction.run(.sigtt, calculator: prepared, options: .init(iterations: 20)))
-            }
-            benchmark.stopMeasurement()
         }
     }
     tensorCases(Double.self, n: 50, projections: 120, ellMax: 8, mitra: true, suffix: "f64")
