@@ -1,4 +1,5 @@
 import BeamlineTensor
+import CBeamlineKernels
 import Foundation
 
 /// cbclib's `IntensityScaler`: the streak model of a ``CBCTable``, its
@@ -63,6 +64,8 @@ public struct IntensityScaler: Sendable {
     let weight: Column<Float>         // χ · f²
     let groupStart: Column<Int32>     // pixel groups: rows groupStart[p]..<groupStart[p+1]
     let blockGroups: [Int]            // blocks of whole frames: groups blockGroups[b]..<blockGroups[b+1]
+    let sharedPixels: Column<Int32>   // (start, end) row pairs of the pixel groups of more than one row
+    let blockSharedPixels: [Int]      // per block: pairs blockSharedPixels[b]..<blockSharedPixels[b+1]
     let frameRows: [Int]              // rows of frame position f: frameRows[f]..<frameRows[f+1]
     let firstNegativeCount: Int?      // table row of the first negative count, if any
 
@@ -156,6 +159,9 @@ public struct IntensityScaler: Sendable {
         self.kins = Column(perm.map { table.kins[$0] })
         self.groupStart = Column(groups)
         self.blockGroups = blocks
+        let (shared, blockShared) = Self.sharedPixels(groups: groups, blocks: blocks)
+        self.sharedPixels = Column(shared)
+        self.blockSharedPixels = blockShared
         self.frameRows = frameRows
         let chi = Self.interpolate(maps, kins: self.kins, frameRows: frameRows)
         self.chi = Column(chi)
@@ -204,12 +210,29 @@ public struct IntensityScaler: Sendable {
         kins = other.kins
         groupStart = other.groupStart
         blockGroups = other.blockGroups
+        sharedPixels = other.sharedPixels
+        blockSharedPixels = other.blockSharedPixels
         frameRows = other.frameRows
         firstNegativeCount = other.firstNegativeCount
         let chi = Self.interpolate(maps, kins: other.kins, frameRows: other.frameRows)
         self.chi = Column(chi)
         let profile = other.profile
         self.weight = Column((0..<chi.count).map { chi[$0] * profile[$0] })
+    }
+
+    /// The (start, end) row pairs of the pixel groups of more than one row,
+    /// and where each block's pairs begin.
+    static func sharedPixels(groups: [Int32], blocks: [Int]) -> (pairs: [Int32], blockStart: [Int]) {
+        var pairs: [Int32] = []
+        var blockStart = [0]
+        for block in 0..<(blocks.count - 1) {
+            for p in blocks[block]..<blocks[block + 1] where groups[p + 1] - groups[p] > 1 {
+                pairs.append(groups[p])
+                pairs.append(groups[p + 1])
+            }
+            blockStart.append(pairs.count / 2)
+        }
+        return (pairs, blockStart)
     }
 
     static func interpolate(_ maps: ProjectionMaps, kins: Column<SIMD2<Float>>, frameRows: [Int]) -> [Float] {
@@ -365,40 +388,43 @@ public struct IntensityScaler: Sendable {
         var streakValues: [Double]
     }
 
-    func evaluate(_ x: [Double], _ c: ScalingCriterion, fitIntercept: Bool, gradient: Bool, perStreak: Bool) -> Evaluation {
-        switch (c.kind, c.loss) {
-        case (.poisson, _):
-            return evaluate(x, PoissonTerm(), fitIntercept: fitIntercept, gradient: gradient, perStreak: perStreak)
-        case (.leastSquares, .l2):
-            return evaluate(x, LeastSquaresTerm<L2Shape>(constantSigma: c.compatibility.contains(.constantSigmaGradient)),
-                            fitIntercept: fitIntercept, gradient: gradient, perStreak: perStreak)
-        case (.leastSquares, .l1):
-            return evaluate(x, LeastSquaresTerm<L1Shape>(constantSigma: c.compatibility.contains(.constantSigmaGradient)),
-                            fitIntercept: fitIntercept, gradient: gradient, perStreak: perStreak)
-        case (.leastSquares, .huber):
-            if c.compatibility.contains(.discontinuousHuber) {
-                return evaluate(x, LeastSquaresTerm<CBCLibHuberShape>(constantSigma: c.compatibility.contains(.constantSigmaGradient)),
-                                fitIntercept: fitIntercept, gradient: gradient, perStreak: perStreak)
-            }
-            return evaluate(x, LeastSquaresTerm<HuberShape>(constantSigma: c.compatibility.contains(.constantSigmaGradient)),
-                            fitIntercept: fitIntercept, gradient: gradient, perStreak: perStreak)
+    /// Whether the criterion runs the AVX2 + FMA kernel (decided once per process).
+    static let fusedKernel = bl_kernels_have_avx2_fma() != 0
+
+    /// The C kernel's row term for a criterion, and whether it takes σ as a constant.
+    static func kernelTerm(_ c: ScalingCriterion) -> (kind: Int32, constantSigma: Bool) {
+        guard c.kind == .leastSquares else { return (BL_CBC_POISSON, false) }
+        let constantSigma = c.compatibility.contains(.constantSigmaGradient)
+        switch c.loss {
+        case .l2: return (BL_CBC_LEAST_SQUARES_L2, constantSigma)
+        case .l1: return (BL_CBC_LEAST_SQUARES_L1, constantSigma)
+        case .huber:
+            let kind = c.compatibility.contains(.discontinuousHuber) ? BL_CBC_LEAST_SQUARES_CBCLIB_HUBER : BL_CBC_LEAST_SQUARES_HUBER
+            return (kind, constantSigma)
         }
     }
 
-    func evaluate<T: RowTerm>(_ x: [Double], _ term: T, fitIntercept: Bool, gradient: Bool, perStreak: Bool) -> Evaluation {
+    /// The criterion over every block of rows (`bl_cbc_criterion_block`, in
+    /// parallel over blocks of whole frames), the block values summed in block
+    /// order: the same result for any thread count.
+    /// `fused` chooses the kernel's AVX2 + FMA version (tests compare the two).
+    func evaluate(_ x: [Double], _ c: ScalingCriterion, fitIntercept: Bool, gradient: Bool, perStreak: Bool,
+                  fused useFused: Bool = IntensityScaler.fusedKernel) -> Evaluation {
         let s = streakCount
         let (a, b) = streakFactors(x, fitIntercept: fitIntercept)
+        let (kind, constantSigma) = Self.kernelTerm(c)
+        let fused: Int32 = useFused ? 1 : 0
         var gI = [Double](repeating: 0, count: s), gT = gI
         var sv = [Double](repeating: 0, count: perStreak ? s : 0)
         let nBlocks = blockGroups.count - 1
         var blockValues = [Double](repeating: 0, count: nBlocks)
-        let blocks = blockGroups
-        let (rs, w, cnt, bg, gs) = (rowStreak.pointer, weight.pointer, counts.pointer, background.pointer, groupStart.pointer)
-        let rows = SendableBuffer(start: rs, validIndices: 0..<rowStreak.count)
-        let wb = SendableBuffer(start: w, validIndices: 0..<weight.count)
-        let cb = SendableBuffer(start: cnt, validIndices: 0..<counts.count)
-        let bb = SendableBuffer(start: bg, validIndices: 0..<background.count)
-        let gb = SendableBuffer(start: gs, validIndices: 0..<groupStart.count)
+        let (blocks, sharedStart) = (blockGroups, blockSharedPixels)
+        let streak = SendableBuffer(start: rowStreak.pointer, validIndices: 0..<rowStreak.count)
+        let weight = SendableBuffer(start: weight.pointer, validIndices: 0..<weight.count)
+        let counts = SendableBuffer(start: counts.pointer, validIndices: 0..<counts.count)
+        let background = SendableBuffer(start: background.pointer, validIndices: 0..<background.count)
+        let groupStart = SendableBuffer(start: groupStart.pointer, validIndices: 0..<groupStart.count)
+        let shared = SendableBuffer(start: sharedPixels.pointer, validIndices: 0..<sharedPixels.count)
         a.withUnsafeBufferPointer { ap in
             b.withUnsafeBufferPointer { bp in
                 gI.withUnsafeMutableBufferPointer { gIp in
@@ -409,12 +435,15 @@ public struct IntensityScaler: Sendable {
                                 let GI = SendableMutableBuffer(gIp), GT = SendableMutableBuffer(gTp)
                                 let SV = SendableMutableBuffer(svp), V = SendableMutableBuffer(vp)
                                 Parallel.forEachBlock(count: nBlocks, blockSize: 1) { block, _ in
-                                    V.baseAddress[block] = Self.kernel(
-                                        term, groups: blocks[block]..<blocks[block + 1], groupStart: gb.baseAddress,
-                                        streak: rows.baseAddress, weight: wb.baseAddress, counts: cb.baseAddress,
-                                        background: bb.baseAddress, a: A.baseAddress, b: B.baseAddress,
-                                        gI: GI.baseAddress, gT: GT.baseAddress,
-                                        streakValues: perStreak ? SV.baseAddress : nil)
+                                    // Streaks never span two blocks, so blocks add to disjoint streak sums.
+                                    let pairs = sharedStart[block]
+                                    V.baseAddress[block] = bl_cbc_criterion_block(
+                                        fused, kind, constantSigma ? 1 : 0,
+                                        Int(groupStart.baseAddress[blocks[block]]), Int(groupStart.baseAddress[blocks[block + 1]]),
+                                        streak.baseAddress, weight.baseAddress, counts.baseAddress, background.baseAddress,
+                                        sharedStart[block + 1] - pairs, shared.baseAddress + 2 * pairs,
+                                        A.baseAddress, B.baseAddress, GI.baseAddress, GT.baseAddress,
+                                        perStreak ? SV.baseAddress : nil)
                                 }
                             }
                         }
@@ -433,51 +462,5 @@ public struct IntensityScaler: Sendable {
             }
         }
         return Evaluation(value: value, gradient: grad, streakValues: sv)
-    }
-
-    /// One block of pixel groups: returns the block's criterion value and
-    /// accumulates ∂f/∂b_s and Σ ∂f/∂m_j · w_j per streak (streaks never
-    /// span two blocks).
-    @inline(__always)
-    static func kernel<T: RowTerm>(_ term: T, groups: Range<Int>, groupStart: UnsafePointer<Int32>,
-                                   streak: UnsafePointer<Int32>, weight: UnsafePointer<Float>, counts: UnsafePointer<Float>,
-                                   background: UnsafePointer<Float>, a: UnsafePointer<Double>, b: UnsafePointer<Double>,
-                                   gI: UnsafeMutablePointer<Double>, gT: UnsafeMutablePointer<Double>,
-                                   streakValues: UnsafeMutablePointer<Double>?) -> Double {
-        var total = 0.0
-        for p in groups {
-            let lo = Int(groupStart[p]), hi = Int(groupStart[p + 1])
-            if hi - lo == 1 {
-                let s = Int(streak[lo])
-                let w = Double(weight[lo])
-                let lambda = a[s] * w + b[s] + Double(background[lo])
-                if lambda > 0 {
-                    let (v, d) = term.term(Double(counts[lo]), lambda)
-                    total += v
-                    gI[s] += d
-                    gT[s] += d * w
-                    if let streakValues { streakValues[s] += v }
-                }
-            } else {
-                var sum = 0.0
-                for j in lo..<hi { let s = Int(streak[j]); sum += a[s] * Double(weight[j]) + b[s] }
-                var slope = 0.0
-                for j in lo..<hi {
-                    let lambda = sum + Double(background[j])
-                    if lambda > 0 {
-                        let (v, d) = term.term(Double(counts[j]), lambda)
-                        total += v
-                        slope += d
-                        if let streakValues { streakValues[Int(streak[j])] += v }
-                    }
-                }
-                for j in lo..<hi {
-                    let s = Int(streak[j])
-                    gI[s] += slope
-                    gT[s] += slope * Double(weight[j])
-                }
-            }
-        }
-        return total
     }
 }
