@@ -53,7 +53,8 @@ public struct IntensityScaler: Sendable {
     /// The length of the parameter vector.
     public var parameterCount: Int { streakIDs.count + reflections.count }
 
-    // Rows in scaler order: sorted by (frame, y, x), so rows sharing a pixel are adjacent.
+    // Rows in scaler order (CriterionLayout): by frame; in a frame the rows alone on their pixel
+    // by streak, then the rows sharing a pixel, pixel by pixel.
     let order: Column<Int32>          // scaler row -> table row
     let rowStreak: Column<Int32>
     let counts: Column<Float>
@@ -66,6 +67,8 @@ public struct IntensityScaler: Sendable {
     let blockGroups: [Int]            // blocks of whole frames: groups blockGroups[b]..<blockGroups[b+1]
     let sharedPixels: Column<Int32>   // (start, end) row pairs of the pixel groups of more than one row
     let blockSharedPixels: [Int]      // per block: pairs blockSharedPixels[b]..<blockSharedPixels[b+1]
+    let loneRuns: Column<Int32>       // (start, end) row pairs: runs of one streak's rows alone on their pixel
+    let blockLoneRuns: [Int]          // per block: pairs blockLoneRuns[b]..<blockLoneRuns[b+1]
     let frameRows: [Int]              // rows of frame position f: frameRows[f]..<frameRows[f+1]
     let firstNegativeCount: Int?      // table row of the first negative count, if any
 
@@ -127,6 +130,11 @@ public struct IntensityScaler: Sendable {
         var frameRows = [Int](repeating: 0, count: maps.frames.count + 1)
         for r in 1..<Swift.max(1, n) where keys[perm[r]] != keys[perm[r - 1]] { groups.append(Int32(r)) }
         groups.append(Int32(n))
+        let layout = CriterionLayout(pixelGroups: groups, rowStreak: rowStreak, streakFrame: streakFrame,
+                                     frameCount: maps.frames.count)
+        perm = layout.order.map { perm[$0] }
+        rowStreak = layout.order.map { rowStreak[$0] }
+        groups = layout.groups
         var acc = 0
         for f in 0..<maps.frames.count { acc += rowsPerFrame[f]; frameRows[f + 1] = acc }
         var blocks = [0]
@@ -159,9 +167,11 @@ public struct IntensityScaler: Sendable {
         self.kins = Column(perm.map { table.kins[$0] })
         self.groupStart = Column(groups)
         self.blockGroups = blocks
-        let (shared, blockShared) = Self.sharedPixels(groups: groups, blocks: blocks)
-        self.sharedPixels = Column(shared)
-        self.blockSharedPixels = blockShared
+        let blockRows = blocks.map { Int(groups[$0]) }
+        self.sharedPixels = Column(layout.sharedPixels)
+        self.blockSharedPixels = CriterionLayout.blockStarts(of: layout.sharedPixels, rowStart: blockRows)
+        self.loneRuns = Column(layout.runs)
+        self.blockLoneRuns = CriterionLayout.blockStarts(of: layout.runs, rowStart: blockRows)
         self.frameRows = frameRows
         let chi = Self.interpolate(maps, kins: self.kins, frameRows: frameRows)
         self.chi = Column(chi)
@@ -212,27 +222,14 @@ public struct IntensityScaler: Sendable {
         blockGroups = other.blockGroups
         sharedPixels = other.sharedPixels
         blockSharedPixels = other.blockSharedPixels
+        loneRuns = other.loneRuns
+        blockLoneRuns = other.blockLoneRuns
         frameRows = other.frameRows
         firstNegativeCount = other.firstNegativeCount
         let chi = Self.interpolate(maps, kins: other.kins, frameRows: other.frameRows)
         self.chi = Column(chi)
         let profile = other.profile
         self.weight = Column((0..<chi.count).map { chi[$0] * profile[$0] })
-    }
-
-    /// The (start, end) row pairs of the pixel groups of more than one row,
-    /// and where each block's pairs begin.
-    static func sharedPixels(groups: [Int32], blocks: [Int]) -> (pairs: [Int32], blockStart: [Int]) {
-        var pairs: [Int32] = []
-        var blockStart = [0]
-        for block in 0..<(blocks.count - 1) {
-            for p in blocks[block]..<blocks[block + 1] where groups[p + 1] - groups[p] > 1 {
-                pairs.append(groups[p])
-                pairs.append(groups[p + 1])
-            }
-            blockStart.append(pairs.count / 2)
-        }
-        return (pairs, blockStart)
     }
 
     static func interpolate(_ maps: ProjectionMaps, kins: Column<SIMD2<Float>>, frameRows: [Int]) -> [Float] {
@@ -418,13 +415,14 @@ public struct IntensityScaler: Sendable {
         var sv = [Double](repeating: 0, count: perStreak ? s : 0)
         let nBlocks = blockGroups.count - 1
         var blockValues = [Double](repeating: 0, count: nBlocks)
-        let (blocks, sharedStart) = (blockGroups, blockSharedPixels)
+        let sharedStart = blockSharedPixels
         let streak = SendableBuffer(start: rowStreak.pointer, validIndices: 0..<rowStreak.count)
         let weight = SendableBuffer(start: weight.pointer, validIndices: 0..<weight.count)
         let counts = SendableBuffer(start: counts.pointer, validIndices: 0..<counts.count)
         let background = SendableBuffer(start: background.pointer, validIndices: 0..<background.count)
-        let groupStart = SendableBuffer(start: groupStart.pointer, validIndices: 0..<groupStart.count)
         let shared = SendableBuffer(start: sharedPixels.pointer, validIndices: 0..<sharedPixels.count)
+        let runs = SendableBuffer(start: loneRuns.pointer, validIndices: 0..<loneRuns.count)
+        let runStart = blockLoneRuns, rows = table.count
         a.withUnsafeBufferPointer { ap in
             b.withUnsafeBufferPointer { bp in
                 gI.withUnsafeMutableBufferPointer { gIp in
@@ -436,11 +434,11 @@ public struct IntensityScaler: Sendable {
                                 let SV = SendableMutableBuffer(svp), V = SendableMutableBuffer(vp)
                                 Parallel.forEachBlock(count: nBlocks, blockSize: 1) { block, _ in
                                     // Streaks never span two blocks, so blocks add to disjoint streak sums.
-                                    let pairs = sharedStart[block]
+                                    let pairs = sharedStart[block], lone = runStart[block]
                                     V.baseAddress[block] = bl_cbc_criterion_block(
-                                        fused, kind, constantSigma ? 1 : 0,
-                                        Int(groupStart.baseAddress[blocks[block]]), Int(groupStart.baseAddress[blocks[block + 1]]),
+                                        fused, kind, constantSigma ? 1 : 0, rows,
                                         streak.baseAddress, weight.baseAddress, counts.baseAddress, background.baseAddress,
+                                        runStart[block + 1] - lone, runs.baseAddress + 2 * lone,
                                         sharedStart[block + 1] - pairs, shared.baseAddress + 2 * pairs,
                                         A.baseAddress, B.baseAddress, GI.baseAddress, GT.baseAddress,
                                         perStreak ? SV.baseAddress : nil)

@@ -2,13 +2,13 @@
 // of rows (BeamlineCrystallography's IntensityScaler).
 //
 // Portable version: the rows in order, one libm call per term, contraction
-// off, so every platform rounds alike. x86-64 AVX2 + FMA version: rows in
-// chunks of at most BL_CBC_CHUNK; the modelled counts, the terms (with a
-// vector logarithm) and the pixel sums are computed a chunk at a time, and
-// the per-streak sums are accumulated over runs of rows of one streak. The
-// two versions agree to a few units in the last place per row; within one
-// version the result depends only on the block, never on the thread that
-// runs it.
+// off, so every platform rounds alike. x86-64 AVX2 + FMA version: four rows
+// a vector, with a vector logarithm; a run of one streak's lone rows takes
+// a_s and b_s once and keeps its sums in registers; shared pixels go in
+// chunks of at most BL_CBC_CHUNK rows (modelled counts, terms, pixel sums a
+// chunk at a time). The two versions agree to a few units in the last place
+// per row; within one version the result depends only on the block's lists,
+// never on the thread that runs it.
 #include "CBeamlineKernels.h"
 
 #include <float.h>
@@ -78,35 +78,30 @@ static inline double cbc_group(int kind, int constant_sigma, ptrdiff_t lo, ptrdi
     return total;
 }
 
-static double cbc_block_portable(int kind, int constant_sigma, ptrdiff_t row_begin, ptrdiff_t row_end,
-                                 const int32_t *streak, const float *weight, const float *counts,
-                                 const float *background, ptrdiff_t group_count, const int32_t *groups,
-                                 const double *a, const double *b, double *g_intercept, double *g_theta,
-                                 double *streak_values) {
+static double cbc_block_portable(int kind, int constant_sigma, const int32_t *streak, const float *weight,
+                                 const float *counts, const float *background, ptrdiff_t run_count, const int32_t *runs,
+                                 ptrdiff_t group_count, const int32_t *groups, const double *a, const double *b,
+                                 double *g_intercept, double *g_theta, double *streak_values) {
     double total = 0;
-    ptrdiff_t g = 0, j = row_begin;
-    while (j < row_end) {
-        if (g < group_count && groups[2 * g] == j) {
-            ptrdiff_t hi = groups[2 * g + 1];
-            total += cbc_group(kind, constant_sigma, j, hi, streak, weight, counts, background, a, b, g_intercept, g_theta,
-                               streak_values);
-            j = hi;
-            g++;
-            continue;
+    for (ptrdiff_t r = 0; r < run_count; r++) {
+        ptrdiff_t lo = runs[2 * r], hi = runs[2 * r + 1];
+        int32_t s = streak[lo];
+        for (ptrdiff_t j = lo; j < hi; j++) {
+            double w = (double)weight[j];
+            double lambda = a[s] * w + b[s] + (double)background[j];
+            if (lambda > 0) {
+                double v, d;
+                cbc_term(kind, constant_sigma, (double)counts[j], lambda, &v, &d);
+                total += v;
+                g_intercept[s] += d;
+                g_theta[s] += d * w;
+                if (streak_values) streak_values[s] += v;
+            }
         }
-        int32_t s = streak[j];
-        double w = (double)weight[j];
-        double lambda = a[s] * w + b[s] + (double)background[j];
-        if (lambda > 0) {
-            double v, d;
-            cbc_term(kind, constant_sigma, (double)counts[j], lambda, &v, &d);
-            total += v;
-            g_intercept[s] += d;
-            g_theta[s] += d * w;
-            if (streak_values) streak_values[s] += v;
-        }
-        j++;
     }
+    for (ptrdiff_t g = 0; g < group_count; g++)
+        total += cbc_group(kind, constant_sigma, groups[2 * g], groups[2 * g + 1], streak, weight, counts, background, a, b,
+                           g_intercept, g_theta, streak_values);
     return total;
 }
 
@@ -118,7 +113,7 @@ static double cbc_block_portable(int kind, int constant_sigma, ptrdiff_t row_beg
 // m in [√½, √2], log m = 2 atanh f, f = (m − 1)/(m + 1), |f| ≤ 0.1716, from
 // the series 2f (1 + f²/3 + … + f²⁰/21), whose first omitted term is below
 // 10⁻¹⁸ relative; e ln 2 in two parts. Within a few units in the last place.
-BL_CBC_AVX2 static inline __m256d cbc_log4(__m256d x) {
+BL_CBC_AVX2 static inline __attribute__((always_inline)) __m256d cbc_log4(__m256d x) {
     const __m256d one = _mm256_set1_pd(1.0);
     __m256i bits = _mm256_castpd_si256(x);
     __m256i biased = _mm256_srli_epi64(bits, 52);
@@ -167,7 +162,7 @@ BL_CBC_AVX2 static inline __m256d cbc_sign4(__m256d r, __m256d magnitude) {
 }
 
 // Terms of four rows; lanes with λ ≤ 0 (or NaN) or outside `live` give (0, 0).
-BL_CBC_AVX2 static inline void cbc_term4(int kind, int constant_sigma, __m256d counts, __m256d lambda, __m256d live,
+BL_CBC_AVX2 static inline __attribute__((always_inline)) void cbc_term4(int kind, int constant_sigma, __m256d counts, __m256d lambda, __m256d live,
                                          __m256d *value, __m256d *slope) {
     const __m256d one = _mm256_set1_pd(1.0);
     __m256d valid = _mm256_and_pd(_mm256_cmp_pd(lambda, _mm256_setzero_pd(), _CMP_GT_OQ), live);
@@ -227,12 +222,20 @@ BL_CBC_AVX2 static double cbc_chunk_avx2(int kind, int constant_sigma, ptrdiff_t
     double model[BL_CBC_CHUNK + 4], lambda[BL_CBC_CHUNK + 4], value[BL_CBC_CHUNK + 4], slope[BL_CBC_CHUNK + 4];
     // Modelled counts of each row on its own: a_s w + b_s, plus the background.
     for (ptrdiff_t k = 0; k < n; k += 4) {
-        ptrdiff_t live = n - k < 4 ? n - k : 4;
-        __m256i lanes = _mm256_loadu_si256((const __m256i *)bl_cbc_lanes[live]);
-        __m128i lanes32 = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(lanes, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6)));
-        __m128i s = _mm_maskload_epi32(streak + c + k, lanes32);
-        __m256d w = _mm256_cvtps_pd(_mm_maskload_ps(weight + c + k, lanes32));
-        __m256d bg = _mm256_cvtps_pd(_mm_maskload_ps(background + c + k, lanes32));
+        __m128i s;
+        __m256d w, bg;
+        if (n - k >= 4) {
+            s = _mm_loadu_si128((const __m128i *)(streak + c + k));
+            w = _mm256_cvtps_pd(_mm_loadu_ps(weight + c + k));
+            bg = _mm256_cvtps_pd(_mm_loadu_ps(background + c + k));
+        } else {  // the last rows, padded with streak 0, weight 0, background 0
+            int32_t ts[4] = {0, 0, 0, 0};
+            float tw[4] = {0, 0, 0, 0}, tb[4] = {0, 0, 0, 0};
+            for (ptrdiff_t l = 0; l < n - k; l++) { ts[l] = streak[c + k + l]; tw[l] = weight[c + k + l]; tb[l] = background[c + k + l]; }
+            s = _mm_loadu_si128((const __m128i *)ts);
+            w = _mm256_cvtps_pd(_mm_loadu_ps(tw));
+            bg = _mm256_cvtps_pd(_mm_loadu_ps(tb));
+        }
         __m256d av = _mm256_i32gather_pd(a, s, 8), bv = _mm256_i32gather_pd(b, s, 8);
         __m256d m = _mm256_fmadd_pd(av, w, bv);
         _mm256_storeu_pd(model + k, m);
@@ -248,11 +251,17 @@ BL_CBC_AVX2 static double cbc_chunk_avx2(int kind, int constant_sigma, ptrdiff_t
     __m256d total = _mm256_setzero_pd();
     for (ptrdiff_t k = 0; k < n; k += 4) {
         ptrdiff_t live = n - k < 4 ? n - k : 4;
-        __m256i lanes = _mm256_loadu_si256((const __m256i *)bl_cbc_lanes[live]);
-        __m128i lanes32 = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(lanes, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6)));
-        __m256d cnt = _mm256_cvtps_pd(_mm_maskload_ps(counts + c + k, lanes32));
+        __m256d cnt;
+        if (live == 4) {
+            cnt = _mm256_cvtps_pd(_mm_loadu_ps(counts + c + k));
+        } else {
+            float tc[4] = {0, 0, 0, 0};
+            for (ptrdiff_t l = 0; l < live; l++) tc[l] = counts[c + k + l];
+            cnt = _mm256_cvtps_pd(_mm_loadu_ps(tc));
+        }
         __m256d v, d;
-        cbc_term4(kind, constant_sigma, cnt, _mm256_loadu_pd(lambda + k), _mm256_castsi256_pd(lanes), &v, &d);
+        cbc_term4(kind, constant_sigma, cnt, _mm256_loadu_pd(lambda + k),
+                  _mm256_castsi256_pd(_mm256_loadu_si256((const __m256i *)bl_cbc_lanes[live])), &v, &d);
         total = _mm256_add_pd(total, v);
         _mm256_storeu_pd(value + k, v);
         _mm256_storeu_pd(slope + k, d);
@@ -288,49 +297,108 @@ BL_CBC_AVX2 static double cbc_chunk_avx2(int kind, int constant_sigma, ptrdiff_t
     return (t[0] + t[1]) + (t[2] + t[3]);
 }
 
-BL_CBC_AVX2 static double cbc_block_avx2(int kind, int constant_sigma, ptrdiff_t row_begin, ptrdiff_t row_end,
-                                        const int32_t *streak, const float *weight, const float *counts,
-                                        const float *background, ptrdiff_t group_count, const int32_t *groups,
+BL_CBC_AVX2 static inline double cbc_sum4(__m256d x) {
+    double t[4];
+    _mm256_storeu_pd(t, x);
+    return (t[0] + t[1]) + (t[2] + t[3]);
+}
+
+// Runs of rows of one streak, each row alone on its pixel: a_s and b_s
+// broadcast, the sums kept in registers.
+BL_CBC_AVX2 static inline __attribute__((always_inline)) double cbc_runs_avx2(int kind, int constant_sigma, ptrdiff_t row_limit, ptrdiff_t run_count, const int32_t *runs,
+                                       const int32_t *streak, const float *weight, const float *counts,
+                                       const float *background, const double *a, const double *b, double *g_intercept,
+                                       double *g_theta, double *streak_values) {
+    double total = 0;
+    for (ptrdiff_t r = 0; r < run_count; r++) {
+        ptrdiff_t lo = runs[2 * r], hi = runs[2 * r + 1];
+        int32_t s = streak[lo];
+        const __m256d as = _mm256_set1_pd(a[s]), bs = _mm256_set1_pd(b[s]);
+        __m256d si = _mm256_setzero_pd(), st = _mm256_setzero_pd(), sv = _mm256_setzero_pd();
+        for (ptrdiff_t k = lo; k < hi; k += 4) {
+            ptrdiff_t live = hi - k < 4 ? hi - k : 4;
+            __m256d w, bg, cnt;
+            if (k + 4 <= row_limit) {  // lanes past the run read the next rows, and are masked off
+                w = _mm256_cvtps_pd(_mm_loadu_ps(weight + k));
+                bg = _mm256_cvtps_pd(_mm_loadu_ps(background + k));
+                cnt = _mm256_cvtps_pd(_mm_loadu_ps(counts + k));
+            } else {  // the columns' last rows, padded with zeros
+                float tw[4] = {0, 0, 0, 0}, tb[4] = {0, 0, 0, 0}, tc[4] = {0, 0, 0, 0};
+                for (ptrdiff_t l = 0; l < live; l++) { tw[l] = weight[k + l]; tb[l] = background[k + l]; tc[l] = counts[k + l]; }
+                w = _mm256_cvtps_pd(_mm_loadu_ps(tw));
+                bg = _mm256_cvtps_pd(_mm_loadu_ps(tb));
+                cnt = _mm256_cvtps_pd(_mm_loadu_ps(tc));
+            }
+            __m256d lambda = _mm256_add_pd(_mm256_fmadd_pd(as, w, bs), bg), v, d;
+            cbc_term4(kind, constant_sigma, cnt, lambda, _mm256_castsi256_pd(_mm256_loadu_si256((const __m256i *)bl_cbc_lanes[live])),
+                      &v, &d);
+            si = _mm256_add_pd(si, d);
+            st = _mm256_fmadd_pd(d, w, st);
+            sv = _mm256_add_pd(sv, v);
+        }
+        // (si, st) summed pairwise in one vector: lanes 0 and 1 hold Σ si and Σ st.
+        __m256d pair = _mm256_hadd_pd(si, st);
+        __m128d sums = _mm_add_pd(_mm256_castpd256_pd128(pair), _mm256_extractf128_pd(pair, 1));
+        double value = cbc_sum4(sv);
+        g_intercept[s] += _mm_cvtsd_f64(sums);
+        g_theta[s] += _mm_cvtsd_f64(_mm_unpackhi_pd(sums, sums));
+        if (streak_values) streak_values[s] += value;
+        total += value;
+    }
+    return total;
+}
+
+BL_CBC_AVX2 static double cbc_block_avx2(int kind, int constant_sigma, ptrdiff_t row_limit, const int32_t *streak, const float *weight,
+                                        const float *counts, const float *background, ptrdiff_t run_count,
+                                        const int32_t *runs, ptrdiff_t group_count, const int32_t *groups,
                                         const double *a, const double *b, double *g_intercept, double *g_theta,
                                         double *streak_values) {
-    double total = 0;
-    ptrdiff_t c = row_begin, g = 0;
-    while (c < row_end) {
-        ptrdiff_t e = row_end - c > BL_CBC_CHUNK ? c + BL_CBC_CHUNK : row_end;
-        ptrdiff_t g1 = g;
-        while (g1 < group_count && groups[2 * g1 + 1] <= e) g1++;
-        if (g1 < group_count && groups[2 * g1] < e) {  // a group runs past the chunk's end
-            if (groups[2 * g1] > c) {
-                e = groups[2 * g1];
-            } else {  // a group longer than a chunk, on its own
-                ptrdiff_t hi = groups[2 * g1 + 1];
-                total += cbc_group(kind, constant_sigma, c, hi, streak, weight, counts, background, a, b, g_intercept,
-                                   g_theta, streak_values);
-                c = hi;
-                g = g1 + 1;
-                continue;
-            }
+    double total;
+    // One copy of the runs' loop per row term, so that its constants and branches are resolved once.
+#define BL_CBC_RUNS(K, C) cbc_runs_avx2(K, C, row_limit, run_count, runs, streak, weight, counts, background, a, b, g_intercept, g_theta, streak_values)
+    switch (kind * 2 + (constant_sigma != 0)) {
+    case 2 * BL_CBC_POISSON: case 2 * BL_CBC_POISSON + 1: total = BL_CBC_RUNS(BL_CBC_POISSON, 0); break;
+    case 2 * BL_CBC_LEAST_SQUARES_L1: total = BL_CBC_RUNS(BL_CBC_LEAST_SQUARES_L1, 0); break;
+    case 2 * BL_CBC_LEAST_SQUARES_L1 + 1: total = BL_CBC_RUNS(BL_CBC_LEAST_SQUARES_L1, 1); break;
+    case 2 * BL_CBC_LEAST_SQUARES_HUBER: total = BL_CBC_RUNS(BL_CBC_LEAST_SQUARES_HUBER, 0); break;
+    case 2 * BL_CBC_LEAST_SQUARES_HUBER + 1: total = BL_CBC_RUNS(BL_CBC_LEAST_SQUARES_HUBER, 1); break;
+    case 2 * BL_CBC_LEAST_SQUARES_CBCLIB_HUBER: total = BL_CBC_RUNS(BL_CBC_LEAST_SQUARES_CBCLIB_HUBER, 0); break;
+    case 2 * BL_CBC_LEAST_SQUARES_CBCLIB_HUBER + 1: total = BL_CBC_RUNS(BL_CBC_LEAST_SQUARES_CBCLIB_HUBER, 1); break;
+    case 2 * BL_CBC_LEAST_SQUARES_L2 + 1: total = BL_CBC_RUNS(BL_CBC_LEAST_SQUARES_L2, 1); break;
+    default: total = BL_CBC_RUNS(BL_CBC_LEAST_SQUARES_L2, 0); break;
+    }
+#undef BL_CBC_RUNS
+    // Shared pixels: consecutive groups a chunk at a time; a group longer than a chunk on its own.
+    ptrdiff_t g = 0;
+    while (g < group_count) {
+        ptrdiff_t lo = groups[2 * g], end = groups[2 * g + 1];
+        if (end - lo > BL_CBC_CHUNK) {
+            total += cbc_group(kind, constant_sigma, lo, end, streak, weight, counts, background, a, b, g_intercept,
+                               g_theta, streak_values);
+            g++;
+            continue;
         }
-        total += cbc_chunk_avx2(kind, constant_sigma, c, e - c, streak, weight, counts, background, g, g1, groups, a, b,
+        ptrdiff_t g1 = g + 1;
+        while (g1 < group_count && groups[2 * g1] == end && groups[2 * g1 + 1] - lo <= BL_CBC_CHUNK) end = groups[2 * g1++ + 1];
+        total += cbc_chunk_avx2(kind, constant_sigma, lo, end - lo, streak, weight, counts, background, g, g1, groups, a, b,
                                 g_intercept, g_theta, streak_values);
-        c = e;
         g = g1;
     }
     return total;
 }
 #endif
 
-double bl_cbc_criterion_block(int fused, int kind, int constant_sigma, ptrdiff_t row_begin, ptrdiff_t row_end,
-                              const int32_t *streak, const float *weight, const float *counts, const float *background,
+double bl_cbc_criterion_block(int fused, int kind, int constant_sigma, ptrdiff_t row_limit, const int32_t *streak, const float *weight,
+                              const float *counts, const float *background, ptrdiff_t run_count, const int32_t *runs,
                               ptrdiff_t group_count, const int32_t *groups, const double *a, const double *b,
                               double *g_intercept, double *g_theta, double *streak_values) {
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
     if (fused)
-        return cbc_block_avx2(kind, constant_sigma, row_begin, row_end, streak, weight, counts, background, group_count,
+        return cbc_block_avx2(kind, constant_sigma, row_limit, streak, weight, counts, background, run_count, runs, group_count,
                               groups, a, b, g_intercept, g_theta, streak_values);
 #else
     (void)fused;
 #endif
-    return cbc_block_portable(kind, constant_sigma, row_begin, row_end, streak, weight, counts, background, group_count,
+    return cbc_block_portable(kind, constant_sigma, streak, weight, counts, background, run_count, runs, group_count,
                               groups, a, b, g_intercept, g_theta, streak_values);
 }

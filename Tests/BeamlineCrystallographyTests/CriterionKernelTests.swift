@@ -34,26 +34,31 @@ struct CBCCriterionKernelTests {
         }
     }
 
-    /// A synthetic block: 5000 rows of 700 streaks, pixels of 1–4 rows, one
-    /// pixel of 300 rows (longer than the kernel's 256-row chunk), λ ≤ 0 on
-    /// some rows (negative intercepts), zero counts, and a block that starts
-    /// mid-array. The portable version is checked against a direct Double
-    /// evaluation of the formulas in Swift, the AVX2 one against the portable.
-    @Test("the block kernel: shared pixels longer than a chunk, λ ≤ 0 rows, an offset block; portable against the formulas",
+    /// A synthetic block of 5000 rows of 700 streaks: runs of 1–30 rows of
+    /// one streak alone on their pixels, pixels shared by 2–4 rows, one
+    /// pixel of 300 rows (longer than the AVX2 kernel's 256-row chunk), λ ≤ 0
+    /// on some rows (negative intercepts), zero counts, rows before `begin`
+    /// left out of the block, and a last run that ends at the columns' end.
+    /// The portable version is checked against a direct Double evaluation
+    /// of the formulas in Swift, the AVX2 one against the portable.
+    @Test("the block kernel: runs, shared pixels longer than a chunk, λ ≤ 0 rows; portable against the formulas",
           arguments: [BL_CBC_POISSON, BL_CBC_LEAST_SQUARES_L2, BL_CBC_LEAST_SQUARES_L1, BL_CBC_LEAST_SQUARES_HUBER,
                       BL_CBC_LEAST_SQUARES_CBCLIB_HUBER])
     func block(kind: Int32) {
         var rng = SplitMix64(seed: 7)
         let rowCount = 5000, streaks = 700, begin = 37
-        var streak = [Int32](), weight = [Float](), counts = [Float](), background = [Float](), groups = [Int32]()
+        var streak = [Int32](), weight = [Float](), counts = [Float](), background = [Float]()
+        var runs = [Int32](), groups = [Int32](), long = false
         while streak.count < rowCount {
             let j = streak.count
-            var length = Int(rng.next() % 5) == 0 ? 2 + Int(rng.next() % 3) : 1
-            if j == 2000 { length = 300 }
+            let isShared = rng.next() % 3 == 0 || (!long && j >= 2000)
+            var length = isShared ? (!long && j >= 2000 ? 300 : 2 + Int(rng.next() % 3)) : 1 + Int(rng.next() % 30)
             length = min(length, rowCount - j)
-            if length > 1 && j >= begin { groups += [Int32(j), Int32(j + length)] }
-            for k in 0..<length {
-                streak.append(Int32((j / 7 + 13 * k) % streaks))
+            if length == 300 { long = true }
+            let s = Int32(rng.next() % UInt64(streaks))
+            if j >= begin { if isShared && length > 1 { groups += [Int32(j), Int32(j + length)] } else { runs += [Int32(j), Int32(j + length)] } }
+            for _ in 0..<length {
+                streak.append(isShared ? Int32(rng.next() % UInt64(streaks)) : s)
                 weight.append(Float(rng.next() % 1000) / 1000)
                 counts.append(Float(rng.next() % 20))
                 background.append(Float(rng.next() % 100) / 50)
@@ -76,11 +81,9 @@ struct CBCCriterionKernelTests {
         }
         var expected = 0.0, eI = [Double](repeating: 0, count: streaks), eT = eI, eV = eI
         var pixels: [Range<Int>] = [], skipped = 0
-        var j = begin, g = 0
-        while j < rowCount {
-            if g < groups.count / 2 && Int(groups[2 * g]) == j { pixels.append(j..<Int(groups[2 * g + 1])); g += 1 } else { pixels.append(j..<j + 1) }
-            j = pixels.last!.upperBound
-        }
+        for r in 0..<(runs.count / 2) { for j in Int(runs[2 * r])..<Int(runs[2 * r + 1]) { pixels.append(j..<j + 1) } }
+        for g in 0..<(groups.count / 2) { pixels.append(Int(groups[2 * g])..<Int(groups[2 * g + 1])) }
+        #expect(runs.last == Int32(rowCount) || groups.last == Int32(rowCount))
         for p in pixels {
             let model = p.reduce(0.0) { $0 + a[Int(streak[$1])] * Double(weight[$1]) + b[Int(streak[$1])] }
             var slope = 0.0
@@ -98,8 +101,8 @@ struct CBCCriterionKernelTests {
         #expect(skipped > 100 && skipped < rowCount / 2, "rows with λ ≤ 0: \(skipped)")
         func run(_ fused: Int32) -> (Double, [Double], [Double], [Double]) {
             var gI = [Double](repeating: 0, count: streaks), gT = gI, sv = gI
-            let total = bl_cbc_criterion_block(fused, kind, 0, begin, rowCount, streak, weight, counts, background,
-                                               groups.count / 2, groups, a, b, &gI, &gT, &sv)
+            let total = bl_cbc_criterion_block(fused, kind, 0, rowCount, streak, weight, counts, background,
+                                               runs.count / 2, runs, groups.count / 2, groups, a, b, &gI, &gT, &sv)
             return (total, gI, gT, sv)
         }
         let portable = run(0)

@@ -81,19 +81,22 @@ void bl_fold_dft_f(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t n0, ptrdiff_t h1, ptrdi
 #define BL_CBC_LEAST_SQUARES_HUBER 3
 #define BL_CBC_LEAST_SQUARES_CBCLIB_HUBER 4
 
-/// Sums f(I_j, λ_j) over rows row_begin ..< row_end with λ_j > 0 and returns
+/// Sums f(I_j, λ_j) over the rows j of one block with λ_j > 0 and returns
 /// it, where λ_j = bgd_j + Σ_{k in pixel(j)} (a[s_k] w_k + b[s_k]), s = streak.
-/// `groups` holds `group_count` pairs (start, end) of row ranges sharing a
-/// pixel (every pixel of more than one row in the range, in order); every
-/// other row is a pixel on its own. Adds to g_intercept[s] and g_theta[s],
-/// for each row j of streak s, ∂f/∂λ summed over j's pixel (once, times w_j
-/// for g_theta); adds each row's term to streak_values[s] unless it is NULL.
+/// The block's rows are given twice over: `runs` holds `run_count` pairs
+/// (start, end) of rows of one streak, each alone on its pixel; `groups`
+/// holds `group_count` pairs (start, end) of rows sharing a pixel, in
+/// increasing order. Adds to g_intercept[s] and g_theta[s], for each row j
+/// of streak s, ∂f/∂λ summed over j's pixel (once, times w_j for g_theta);
+/// adds each row's term to streak_values[s] unless it is NULL.
 /// `constant_sigma` takes ∂r/∂λ = −1/√λ (cbclib's approximation).
+/// `row_limit` is the length of the columns: rows below it may be read
+/// (and ignored) past the end of a run.
 /// fused = 0: the portable version, rows in order. fused = 1 (only when
 /// bl_kernels_have_avx2_fma() is 1): the AVX2 + FMA version, a few units in
 /// the last place away from it.
-double bl_cbc_criterion_block(int fused, int kind, int constant_sigma, ptrdiff_t row_begin, ptrdiff_t row_end,
-                              const int32_t *streak, const float *weight, const float *counts, const float *background,
+double bl_cbc_criterion_block(int fused, int kind, int constant_sigma, ptrdiff_t row_limit, const int32_t *streak, const float *weight,
+                              const float *counts, const float *background, ptrdiff_t run_count, const int32_t *runs,
                               ptrdiff_t group_count, const int32_t *groups, const double *a, const double *b,
                               double *g_intercept, double *g_theta, double *streak_values);
 
