@@ -67,8 +67,8 @@ public struct IntensityScaler: Sendable {
     let blockGroups: [Int]            // blocks of whole frames: groups blockGroups[b]..<blockGroups[b+1]
     let sharedPixels: Column<Int32>   // (start, end) row pairs of the pixel groups of more than one row
     let blockSharedPixels: [Int]      // per block: pairs blockSharedPixels[b]..<blockSharedPixels[b+1]
-    let loneRuns: Column<Int32>       // (start, end) row pairs: runs of one streak's rows alone on their pixel
-    let blockLoneRuns: [Int]          // per block: pairs blockLoneRuns[b]..<blockLoneRuns[b+1]
+    let loneRuns: Column<Int32>       // (start, end, streak) triples: runs of one streak's rows alone on their pixel
+    let blockLoneRuns: [Int]          // per block: triples blockLoneRuns[b]..<blockLoneRuns[b+1]
     let frameRows: [Int]              // rows of frame position f: frameRows[f]..<frameRows[f+1]
     let firstNegativeCount: Int?      // table row of the first negative count, if any
 
@@ -169,9 +169,9 @@ public struct IntensityScaler: Sendable {
         self.blockGroups = blocks
         let blockRows = blocks.map { Int(groups[$0]) }
         self.sharedPixels = Column(layout.sharedPixels)
-        self.blockSharedPixels = CriterionLayout.blockStarts(of: layout.sharedPixels, rowStart: blockRows)
+        self.blockSharedPixels = CriterionLayout.blockStarts(of: layout.sharedPixels, width: 2, rowStart: blockRows)
         self.loneRuns = Column(layout.runs)
-        self.blockLoneRuns = CriterionLayout.blockStarts(of: layout.runs, rowStart: blockRows)
+        self.blockLoneRuns = CriterionLayout.blockStarts(of: layout.runs, width: 3, rowStart: blockRows)
         self.frameRows = frameRows
         let chi = Self.interpolate(maps, kins: self.kins, frameRows: frameRows)
         self.chi = Column(chi)
@@ -438,7 +438,7 @@ public struct IntensityScaler: Sendable {
                                     V.baseAddress[block] = bl_cbc_criterion_block(
                                         fused, kind, constantSigma ? 1 : 0, rows,
                                         streak.baseAddress, weight.baseAddress, counts.baseAddress, background.baseAddress,
-                                        runStart[block + 1] - lone, runs.baseAddress + 2 * lone,
+                                        runStart[block + 1] - lone, runs.baseAddress + 3 * lone,
                                         sharedStart[block + 1] - pairs, shared.baseAddress + 2 * pairs,
                                         A.baseAddress, B.baseAddress, GI.baseAddress, GT.baseAddress,
                                         perStreak ? SV.baseAddress : nil)

@@ -84,8 +84,8 @@ static double cbc_block_portable(int kind, int constant_sigma, const int32_t *st
                                  double *g_intercept, double *g_theta, double *streak_values) {
     double total = 0;
     for (ptrdiff_t r = 0; r < run_count; r++) {
-        ptrdiff_t lo = runs[2 * r], hi = runs[2 * r + 1];
-        int32_t s = streak[lo];
+        ptrdiff_t lo = runs[3 * r], hi = runs[3 * r + 1];
+        int32_t s = runs[3 * r + 2];
         for (ptrdiff_t j = lo; j < hi; j++) {
             double w = (double)weight[j];
             double lambda = a[s] * w + b[s] + (double)background[j];
@@ -211,6 +211,12 @@ BL_CBC_AVX2 static inline __attribute__((always_inline)) void cbc_term4(int kind
     *slope = _mm256_and_pd(d, valid);
 }
 
+BL_CBC_AVX2 static inline double cbc_sum4(__m256d x) {
+    double t[4];
+    _mm256_storeu_pd(t, x);
+    return (t[0] + t[1]) + (t[2] + t[3]);
+}
+
 // Lane masks for 0…4 live lanes of 4.
 static const int64_t bl_cbc_lanes[5][4] = {{0, 0, 0, 0}, {-1, 0, 0, 0}, {-1, -1, 0, 0}, {-1, -1, -1, 0}, {-1, -1, -1, -1}};
 
@@ -297,11 +303,6 @@ BL_CBC_AVX2 static double cbc_chunk_avx2(int kind, int constant_sigma, ptrdiff_t
     return (t[0] + t[1]) + (t[2] + t[3]);
 }
 
-BL_CBC_AVX2 static inline double cbc_sum4(__m256d x) {
-    double t[4];
-    _mm256_storeu_pd(t, x);
-    return (t[0] + t[1]) + (t[2] + t[3]);
-}
 
 // Runs of rows of one streak, each row alone on its pixel: a_s and b_s
 // broadcast, the sums kept in registers.
@@ -311,8 +312,8 @@ BL_CBC_AVX2 static inline __attribute__((always_inline)) double cbc_runs_avx2(in
                                        double *g_theta, double *streak_values) {
     double total = 0;
     for (ptrdiff_t r = 0; r < run_count; r++) {
-        ptrdiff_t lo = runs[2 * r], hi = runs[2 * r + 1];
-        int32_t s = streak[lo];
+        ptrdiff_t lo = runs[3 * r], hi = runs[3 * r + 1];
+        int32_t s = runs[3 * r + 2];
         const __m256d as = _mm256_set1_pd(a[s]), bs = _mm256_set1_pd(b[s]);
         __m256d si = _mm256_setzero_pd(), st = _mm256_setzero_pd(), sv = _mm256_setzero_pd();
         for (ptrdiff_t k = lo; k < hi; k += 4) {
@@ -348,6 +349,86 @@ BL_CBC_AVX2 static inline __attribute__((always_inline)) double cbc_runs_avx2(in
     return total;
 }
 
+// Adds the sums of a crossing (lanes 0 and 2: streak s0; 1 and 3: s1).
+BL_CBC_AVX2 static inline void cbc_flush_pairs(int32_t s0, int32_t s1, __m256d acc_i, __m256d acc_t, __m256d acc_v,
+                                              double *g_intercept, double *g_theta, double *streak_values) {
+    if (s0 < 0) return;
+    __m128d i2 = _mm_add_pd(_mm256_castpd256_pd128(acc_i), _mm256_extractf128_pd(acc_i, 1));
+    __m128d t2 = _mm_add_pd(_mm256_castpd256_pd128(acc_t), _mm256_extractf128_pd(acc_t, 1));
+    g_intercept[s0] += _mm_cvtsd_f64(i2);
+    g_intercept[s1] += _mm_cvtsd_f64(_mm_unpackhi_pd(i2, i2));
+    g_theta[s0] += _mm_cvtsd_f64(t2);
+    g_theta[s1] += _mm_cvtsd_f64(_mm_unpackhi_pd(t2, t2));
+    if (streak_values) {
+        __m128d v2 = _mm_add_pd(_mm256_castpd256_pd128(acc_v), _mm256_extractf128_pd(acc_v, 1));
+        streak_values[s0] += _mm_cvtsd_f64(v2);
+        streak_values[s1] += _mm_cvtsd_f64(_mm_unpackhi_pd(v2, v2));
+    }
+}
+
+// Pixels of two rows, rows lo..<hi (two to a pixel, pixels consecutive): two
+// pixels a vector, each lane's pixel sum by swapping the lanes of a pair;
+// while consecutive vectors hold pixels of one pair of streaks (a crossing,
+// with the layout's order), their sums stay in registers.
+BL_CBC_AVX2 static inline __attribute__((always_inline)) double cbc_pairs_avx2(
+    int kind, int constant_sigma, ptrdiff_t row_limit, ptrdiff_t lo, ptrdiff_t hi, const int32_t *streak,
+    const float *weight, const float *counts, const float *background, const double *a, const double *b,
+    double *g_intercept, double *g_theta, double *streak_values) {
+    __m256d total = _mm256_setzero_pd();
+    // Sums over consecutive vectors of the streak pair (current0, current1):
+    // lanes 0 and 2 belong to current0, lanes 1 and 3 to current1.
+    __m256d acc_i = _mm256_setzero_pd(), acc_t = _mm256_setzero_pd(), acc_v = _mm256_setzero_pd();
+    int32_t current0 = -1, current1 = -1;
+    for (ptrdiff_t k = lo; k < hi; k += 4) {
+        ptrdiff_t live = hi - k < 4 ? hi - k : 4;
+        int32_t ts[4] = {0, 0, 0, 0};
+        __m256d w, bg, cnt;
+        if (k + 4 <= row_limit) {  // lanes past the last pair read the next rows, and are masked off
+            _mm_storeu_si128((__m128i *)ts, _mm_loadu_si128((const __m128i *)(streak + k)));
+            w = _mm256_cvtps_pd(_mm_loadu_ps(weight + k));
+            bg = _mm256_cvtps_pd(_mm_loadu_ps(background + k));
+            cnt = _mm256_cvtps_pd(_mm_loadu_ps(counts + k));
+        } else {
+            float tw[4] = {0, 0, 0, 0}, tb[4] = {0, 0, 0, 0}, tc[4] = {0, 0, 0, 0};
+            for (ptrdiff_t l = 0; l < live; l++) { ts[l] = streak[k + l]; tw[l] = weight[k + l]; tb[l] = background[k + l]; tc[l] = counts[k + l]; }
+            w = _mm256_cvtps_pd(_mm_loadu_ps(tw));
+            bg = _mm256_cvtps_pd(_mm_loadu_ps(tb));
+            cnt = _mm256_cvtps_pd(_mm_loadu_ps(tc));
+        }
+        __m128i s = _mm_loadu_si128((const __m128i *)ts);
+        __m256d m = _mm256_fmadd_pd(_mm256_i32gather_pd(a, s, 8), w, _mm256_i32gather_pd(b, s, 8));
+        __m256d lambda = _mm256_add_pd(_mm256_add_pd(m, _mm256_permute_pd(m, 0x5)), bg), v, d;
+        cbc_term4(kind, constant_sigma, cnt, lambda, _mm256_castsi256_pd(_mm256_loadu_si256((const __m256i *)bl_cbc_lanes[live])),
+                  &v, &d);
+        total = _mm256_add_pd(total, v);
+        __m256d slope = _mm256_add_pd(d, _mm256_permute_pd(d, 0x5));  // the pixel's slope, on both of its rows
+        __m256d dw = _mm256_mul_pd(slope, w);
+        if (live == 4 && ts[0] == ts[2] && ts[1] == ts[3]) {  // two pixels of one pair of streaks
+            if (ts[0] != current0 || ts[1] != current1) {
+                cbc_flush_pairs(current0, current1, acc_i, acc_t, acc_v, g_intercept, g_theta, streak_values);
+                current0 = ts[0];
+                current1 = ts[1];
+                acc_i = acc_t = acc_v = _mm256_setzero_pd();
+            }
+            acc_i = _mm256_add_pd(acc_i, slope);
+            acc_t = _mm256_add_pd(acc_t, dw);
+            acc_v = _mm256_add_pd(acc_v, v);
+        } else {
+            double ds[4], dws[4], vs[4];
+            _mm256_storeu_pd(ds, slope);
+            _mm256_storeu_pd(dws, dw);
+            _mm256_storeu_pd(vs, v);
+            for (ptrdiff_t l = 0; l < live; l++) {
+                g_intercept[ts[l]] += ds[l];
+                g_theta[ts[l]] += dws[l];
+                if (streak_values) streak_values[ts[l]] += vs[l];
+            }
+        }
+    }
+    cbc_flush_pairs(current0, current1, acc_i, acc_t, acc_v, g_intercept, g_theta, streak_values);
+    return cbc_sum4(total);
+}
+
 BL_CBC_AVX2 static double cbc_block_avx2(int kind, int constant_sigma, ptrdiff_t row_limit, const int32_t *streak, const float *weight,
                                         const float *counts, const float *background, ptrdiff_t run_count,
                                         const int32_t *runs, ptrdiff_t group_count, const int32_t *groups,
@@ -368,10 +449,24 @@ BL_CBC_AVX2 static double cbc_block_avx2(int kind, int constant_sigma, ptrdiff_t
     default: total = BL_CBC_RUNS(BL_CBC_LEAST_SQUARES_L2, 0); break;
     }
 #undef BL_CBC_RUNS
-    // Shared pixels: consecutive groups a chunk at a time; a group longer than a chunk on its own.
+    // Shared pixels: consecutive two-row pixels two to a vector; other
+    // consecutive groups a chunk at a time; a group longer than a chunk on its own.
     ptrdiff_t g = 0;
     while (g < group_count) {
         ptrdiff_t lo = groups[2 * g], end = groups[2 * g + 1];
+        if (end - lo == 2) {
+            ptrdiff_t g1 = g + 1;
+            while (g1 < group_count && groups[2 * g1] == end && groups[2 * g1 + 1] - end == 2) end = groups[2 * g1++ + 1];
+#define BL_CBC_PAIRS(K, C) cbc_pairs_avx2(K, C, row_limit, lo, end, streak, weight, counts, background, a, b, g_intercept, g_theta, streak_values)
+            switch (kind * 2 + (constant_sigma != 0)) {
+            case 2 * BL_CBC_POISSON: case 2 * BL_CBC_POISSON + 1: total += BL_CBC_PAIRS(BL_CBC_POISSON, 0); break;
+            case 2 * BL_CBC_LEAST_SQUARES_HUBER: total += BL_CBC_PAIRS(BL_CBC_LEAST_SQUARES_HUBER, 0); break;
+            default: total += BL_CBC_PAIRS(kind, constant_sigma); break;
+            }
+#undef BL_CBC_PAIRS
+            g = g1;
+            continue;
+        }
         if (end - lo > BL_CBC_CHUNK) {
             total += cbc_group(kind, constant_sigma, lo, end, streak, weight, counts, background, a, b, g_intercept,
                                g_theta, streak_values);
@@ -379,7 +474,8 @@ BL_CBC_AVX2 static double cbc_block_avx2(int kind, int constant_sigma, ptrdiff_t
             continue;
         }
         ptrdiff_t g1 = g + 1;
-        while (g1 < group_count && groups[2 * g1] == end && groups[2 * g1 + 1] - lo <= BL_CBC_CHUNK) end = groups[2 * g1++ + 1];
+        while (g1 < group_count && groups[2 * g1] == end && groups[2 * g1 + 1] - end != 2 && groups[2 * g1 + 1] - lo <= BL_CBC_CHUNK)
+            end = groups[2 * g1++ + 1];
         total += cbc_chunk_avx2(kind, constant_sigma, lo, end - lo, streak, weight, counts, background, g, g1, groups, a, b,
                                 g_intercept, g_theta, streak_values);
         g = g1;

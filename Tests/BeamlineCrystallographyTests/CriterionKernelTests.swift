@@ -35,7 +35,8 @@ struct CBCCriterionKernelTests {
     }
 
     /// A synthetic block of 5000 rows of 700 streaks: runs of 1–30 rows of
-    /// one streak alone on their pixels, pixels shared by 2–4 rows, one
+    /// one streak alone on their pixels, pixels shared by 2–4 rows (runs of
+    /// two-row pixels of one pair of streaks, as at a crossing), one
     /// pixel of 300 rows (longer than the AVX2 kernel's 256-row chunk), λ ≤ 0
     /// on some rows (negative intercepts), zero counts, rows before `begin`
     /// left out of the block, and a last run that ends at the columns' end.
@@ -49,16 +50,23 @@ struct CBCCriterionKernelTests {
         let rowCount = 5000, streaks = 700, begin = 37
         var streak = [Int32](), weight = [Float](), counts = [Float](), background = [Float]()
         var runs = [Int32](), groups = [Int32](), long = false
+        var lastPair: (Int32, Int32)?, crossings = 0
         while streak.count < rowCount {
             let j = streak.count
             let isShared = rng.next() % 3 == 0 || (!long && j >= 2000)
-            var length = isShared ? (!long && j >= 2000 ? 300 : 2 + Int(rng.next() % 3)) : 1 + Int(rng.next() % 30)
+            var length = isShared ? (!long && j >= 2000 ? 300 : 2 + (rng.next() % 3 == 0 ? 1 + Int(rng.next() % 2) : 0)) : 1 + Int(rng.next() % 30)
             length = min(length, rowCount - j)
             if length == 300 { long = true }
             let s = Int32(rng.next() % UInt64(streaks))
-            if j >= begin { if isShared && length > 1 { groups += [Int32(j), Int32(j + length)] } else { runs += [Int32(j), Int32(j + length)] } }
-            for _ in 0..<length {
-                streak.append(isShared ? Int32(rng.next() % UInt64(streaks)) : s)
+            if j >= begin { if isShared && length > 1 { groups += [Int32(j), Int32(j + length)] } else { runs += [Int32(j), Int32(j + length), s] } }
+            // Two-row pixels repeat the last pair of streaks half the time (a crossing).
+            var pixelStreaks = (0..<length).map { _ in isShared && length > 1 ? Int32(rng.next() % UInt64(streaks)) : s }
+            if isShared && length == 2 {
+                if let last = lastPair, rng.next() % 2 == 0 { pixelStreaks = [last.0, last.1]; crossings += 1 }
+                lastPair = (pixelStreaks[0], pixelStreaks[1])
+            }
+            for k in 0..<length {
+                streak.append(pixelStreaks[k])
                 weight.append(Float(rng.next() % 1000) / 1000)
                 counts.append(Float(rng.next() % 20))
                 background.append(Float(rng.next() % 100) / 50)
@@ -81,9 +89,9 @@ struct CBCCriterionKernelTests {
         }
         var expected = 0.0, eI = [Double](repeating: 0, count: streaks), eT = eI, eV = eI
         var pixels: [Range<Int>] = [], skipped = 0
-        for r in 0..<(runs.count / 2) { for j in Int(runs[2 * r])..<Int(runs[2 * r + 1]) { pixels.append(j..<j + 1) } }
+        for r in 0..<(runs.count / 3) { for j in Int(runs[3 * r])..<Int(runs[3 * r + 1]) { pixels.append(j..<j + 1) } }
         for g in 0..<(groups.count / 2) { pixels.append(Int(groups[2 * g])..<Int(groups[2 * g + 1])) }
-        #expect(runs.last == Int32(rowCount) || groups.last == Int32(rowCount))
+        #expect(runs.dropLast().last == Int32(rowCount) || groups.last == Int32(rowCount))
         for p in pixels {
             let model = p.reduce(0.0) { $0 + a[Int(streak[$1])] * Double(weight[$1]) + b[Int(streak[$1])] }
             var slope = 0.0
@@ -98,11 +106,12 @@ struct CBCCriterionKernelTests {
             for r in p { eI[Int(streak[r])] += slope; eT[Int(streak[r])] += slope * Double(weight[r]) }
         }
         #expect(pixels.contains { $0.count == 300 })
+        #expect(crossings > 20)
         #expect(skipped > 100 && skipped < rowCount / 2, "rows with λ ≤ 0: \(skipped)")
         func run(_ fused: Int32) -> (Double, [Double], [Double], [Double]) {
             var gI = [Double](repeating: 0, count: streaks), gT = gI, sv = gI
             let total = bl_cbc_criterion_block(fused, kind, 0, rowCount, streak, weight, counts, background,
-                                               runs.count / 2, runs, groups.count / 2, groups, a, b, &gI, &gT, &sv)
+                                               runs.count / 3, runs, groups.count / 2, groups, a, b, &gI, &gT, &sv)
             return (total, gI, gT, sv)
         }
         let portable = run(0)

@@ -83,8 +83,9 @@ void bl_fold_dft_f(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t n0, ptrdiff_t h1, ptrdi
 
 /// Sums f(I_j, λ_j) over the rows j of one block with λ_j > 0 and returns
 /// it, where λ_j = bgd_j + Σ_{k in pixel(j)} (a[s_k] w_k + b[s_k]), s = streak.
-/// The block's rows are given twice over: `runs` holds `run_count` pairs
-/// (start, end) of rows of one streak, each alone on its pixel; `groups`
+/// The block's rows are given in two lists: `runs` holds `run_count`
+/// triples (start, end, s) of rows of streak s, each alone on its pixel
+/// (their `streak` entries are not read); `groups`
 /// holds `group_count` pairs (start, end) of rows sharing a pixel, in
 /// increasing order. Adds to g_intercept[s] and g_theta[s], for each row j
 /// of streak s, ∂f/∂λ summed over j's pixel (once, times w_j for g_theta);
