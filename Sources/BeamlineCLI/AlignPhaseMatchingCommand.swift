@@ -95,7 +95,7 @@ struct AlignPhaseMatchingCommand: BeamlineSubcommand {
             container = try TensorTomographyData(contentsOf: URL(fileURLWithPath: data))
             absorbances = try container.absorbances()
         } catch {
-            throw CommandError("DATA \(data): \(error)")
+            throw CommandError(argument: "DATA", value: data, error)
         }
         var reconstruction = Reconstruction.Options.mitra
         reconstruction.iterations = reconstructionIterations
@@ -118,7 +118,7 @@ struct AlignPhaseMatchingCommand: BeamlineSubcommand {
                                                       geometry: container.geometry, options: options,
                                                       progress: progress.handler)
         } catch {
-            throw CommandError("DATA \(data): \(error)")
+            throw CommandError(argument: "DATA", value: data, error)
         }
         if result.stopReason == .cancelled { throw Interrupted() }
         try Interrupt.check()
