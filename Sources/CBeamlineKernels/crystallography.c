@@ -381,16 +381,17 @@ BL_CBC_AVX2 static inline __attribute__((always_inline)) double cbc_pairs_avx2(
     int32_t current0 = -1, current1 = -1;
     for (ptrdiff_t k = lo; k < hi; k += 4) {
         ptrdiff_t live = hi - k < 4 ? hi - k : 4;
-        int32_t ts[4] = {0, 0, 0, 0};
+        int32_t padded[4] = {0, 0, 0, 0};
+        const int32_t *ts = streak + k;
         __m256d w, bg, cnt;
         if (k + 4 <= row_limit) {  // lanes past the last pair read the next rows, and are masked off
-            _mm_storeu_si128((__m128i *)ts, _mm_loadu_si128((const __m128i *)(streak + k)));
             w = _mm256_cvtps_pd(_mm_loadu_ps(weight + k));
             bg = _mm256_cvtps_pd(_mm_loadu_ps(background + k));
             cnt = _mm256_cvtps_pd(_mm_loadu_ps(counts + k));
         } else {
             float tw[4] = {0, 0, 0, 0}, tb[4] = {0, 0, 0, 0}, tc[4] = {0, 0, 0, 0};
-            for (ptrdiff_t l = 0; l < live; l++) { ts[l] = streak[k + l]; tw[l] = weight[k + l]; tb[l] = background[k + l]; tc[l] = counts[k + l]; }
+            for (ptrdiff_t l = 0; l < live; l++) { padded[l] = streak[k + l]; tw[l] = weight[k + l]; tb[l] = background[k + l]; tc[l] = counts[k + l]; }
+            ts = padded;
             w = _mm256_cvtps_pd(_mm_loadu_ps(tw));
             bg = _mm256_cvtps_pd(_mm_loadu_ps(tb));
             cnt = _mm256_cvtps_pd(_mm_loadu_ps(tc));
