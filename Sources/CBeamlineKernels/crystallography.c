@@ -4,11 +4,12 @@
 // Portable version: the rows in order, one libm call per term, contraction
 // off, so every platform rounds alike. x86-64 AVX2 + FMA version: four rows
 // a vector, with a vector logarithm; a run of one streak's lone rows takes
-// a_s and b_s once and keeps its sums in registers; shared pixels go in
-// chunks of at most BL_CBC_CHUNK rows (modelled counts, terms, pixel sums a
-// chunk at a time). The two versions agree to a few units in the last place
-// per row; within one version the result depends only on the block's lists,
-// never on the thread that runs it.
+// a_s and b_s once and keeps its sums in registers; two-row pixels go two to
+// a vector (a crossing of two streaks keeps its sums in registers); larger
+// pixels go in chunks of at most BL_CBC_CHUNK rows (modelled counts, terms,
+// pixel sums a chunk at a time). The two versions agree to a few units in
+// the last place per row; within one version the result depends only on the
+// block's lists, never on the thread that runs it.
 #include "CBeamlineKernels.h"
 
 #include <float.h>
