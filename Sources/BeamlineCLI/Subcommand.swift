@@ -129,7 +129,8 @@ struct NumberList<Number: LosslessStringConvertible & Sendable>: ExpressibleByAr
         self.values = values
     }
 
-    static var defaultValueDescription: String { "comma-separated numbers" }
+    /// The list as it is typed, for the help's "default:" (e.g. `32,32`).
+    var defaultValueDescription: String { values.map { "\($0)" }.joined(separator: ",") }
 }
 
 /// Two summaries encoded side by side into one JSON object (an iterative

@@ -69,6 +69,9 @@ import Testing
         // Help lists the values of an enum option.
         let help = ReconstructCommand.helpMessage()
         #expect(help.contains("sirt") && help.contains("mitra") && help.contains("shepp-logan"), "\(help)")
+        // A list option's default reads as it is typed.
+        let cbcHelp = CBCScaleCommand.helpMessage(columns: 200)
+        #expect(cbcHelp.contains("(default: 32,32)") && !cbcHelp.contains("NumberList"), "\(cbcHelp)")
     }
 
     /// Every command's JSON line has the common keys, and the iterative ones
