@@ -65,6 +65,34 @@ public enum FBPFilter: String, Sendable, CaseIterable {
         }
         return filter
     }
+
+    /// The derivative filter for back-projecting derivative (phase-gradient)
+    /// projections, toupy's `compute_filter(..., derivatives=True)`: the
+    /// filter is `i·H[m]` with `H[m] = −sign(f)/π · w[m]`, `f` the digital
+    /// frequency, `w` this filter's window (1 for ``ramp`` and ``none``, as
+    /// toupy's `ram-lak`; for the others their coefficients divided by the
+    /// ramp's), zero above `cutoff` × Nyquist; returns the real `H`, `size`
+    /// values in FFT order.
+    ///
+    /// For projections `d = ∂s/∂x`, whose spectrum is `2πif·ŝ`, the product
+    /// `i·H · 2πif = 2|f| w` is this filter on `s`: back-projecting the
+    /// derivative with it reconstructs the object itself.
+    public func derivativeCoefficients(size: Int, cutoff: Double = 1) -> [Double] {
+        let window: [Double]
+        switch self {
+        case .ramp, .none:
+            window = [Double](repeating: 1, count: size)
+        default:
+            let filter = coefficients(size: size), ramp = FBPFilter.ramp.coefficients(size: size)
+            window = (0..<size).map { ramp[$0] > 0 ? filter[$0] / ramp[$0] : 0 }
+        }
+        return (0..<size).map { m in
+            let signed = m <= (size - 1) / 2 ? m : m - size      // fftfreq's order: Nyquist negative
+            let freq = Double(abs(signed)) / Double(size)
+            guard signed != 0, freq <= cutoff * 0.5 else { return 0 }
+            return -Double(signed.signum()) / Double.pi * window[m]
+        }
+    }
 }
 
 /// The 2-d parallel-beam Radon transform and filtered back-projection with
@@ -142,10 +170,17 @@ public enum Radon {
     /// FFT by ``FBPFilter/coefficients(size:cutoff:)``, keep the first P.
     /// The arithmetic runs in `Double`.
     ///
+    /// With `derivative`, the sinogram holds derivative (phase-gradient)
+    /// projections and the filter is the derivative filter
+    /// `i·`​``FBPFilter/derivativeCoefficients(size:cutoff:)`` (toupy's
+    /// `derivatives=True`), same padding. That filter is odd and imaginary,
+    /// so this map is antisymmetric: its adjoint is its negative.
+    ///
     /// - Throws: ``TomographyError`` for a sinogram that is not 2-d or a
     ///   cut-off outside (0, 1].
     public static func filterSinogram<T: OperatorScalar>(_ sinogram: Tensor<T>, filter: FBPFilter = .ramp,
-                                                         cutoff: Double = 1) throws(TomographyError) -> Tensor<T> {
+                                                         cutoff: Double = 1,
+                                                         derivative: Bool = false) throws(TomographyError) -> Tensor<T> {
         guard sinogram.rank == 2 else {
             throw .invalidArgument(name: "sinogram", expected: "a 2-d array (pixels, angles)", received: "shape \(sinogram.shape)")
         }
@@ -153,19 +188,24 @@ public enum Radon {
             throw .invalidArgument(name: "cutoff", expected: "a number in (0, 1]", received: "\(cutoff)")
         }
         let (p, angles) = (sinogram.shape[0], sinogram.shape[1])
-        let filtered = filterColumns(RealConversion.doubles(sinogram.elements), pixels: p, angles: angles, filter: filter, cutoff: cutoff)
+        let filtered = filterColumns(RealConversion.doubles(sinogram.elements), pixels: p, angles: angles, filter: filter, cutoff: cutoff,
+                                     derivative: derivative)
         return Tensor(shape: [p, angles], elements: filtered.map { T($0) })
     }
 
-    /// ``filterSinogram(_:filter:cutoff:)`` on a C-order `(P, angles)` array.
+    /// ``filterSinogram(_:filter:cutoff:derivative:)`` on a C-order `(P, angles)` array.
     static func filterColumns(_ sinogram: [Double], pixels p: Int, angles: Int, filter: FBPFilter,
-                              cutoff: Double) -> [Double] {
+                              cutoff: Double, derivative: Bool = false) -> [Double] {
         let padded = Swift.max(64, 1 << Int((log2(Double(2 * p))).rounded(.up)))
-        let full = filter.coefficients(size: padded, cutoff: cutoff)
+        let full = derivative ? filter.derivativeCoefficients(size: padded, cutoff: cutoff)
+            : filter.coefficients(size: padded, cutoff: cutoff)
         // scikit-image keeps the real part of ifft(fft(x) · F); for real x
         // that is the transform with F's Hermitian part (the Hamming and Hann
         // windows are not symmetric after fftshift), which rfft/irfft apply.
-        let coefficients = (0..<padded).map { (full[$0] + full[(padded - $0) % padded]) / 2 }
+        // The derivative filter i·H: its Hermitian part is i times H's odd
+        // part (zero at DC and Nyquist).
+        let sign: Double = derivative ? -1 : 1
+        let coefficients = (0..<padded).map { (full[$0] + sign * full[(padded - $0) % padded]) / 2 }
         var buffer = [Double](repeating: 0, count: padded * angles)
         for i in 0..<(p * angles) { buffer[i] = sinogram[i] }
         guard let spectrum = try? FFT.rfft(Tensor(shape: [padded, angles], elements: buffer), axis: 0) else { return sinogram }
@@ -176,7 +216,9 @@ public enum Radon {
             for a in 0..<angles {
                 let index = m * angles + a
                 let v: Complex<Double> = values[index]
-                values[index] = Complex(v.real * scale, v.imaginary * scale)
+                // ×scale, or ×i·scale for the derivative filter.
+                values[index] = derivative ? Complex(-v.imaginary * scale, v.real * scale)
+                    : Complex(v.real * scale, v.imaginary * scale)
             }
         }
         guard let back = try? FFT.irfft(Tensor(shape: [half, angles], elements: values), n: padded, axis: 0) else { return sinogram }

@@ -81,6 +81,54 @@ import Testing
     }
 }
 
+/// `align horizontal|both --derivatives [--calc-derivatives]` against the
+/// library called directly on the same simulated stack.
+@Suite struct AlignDerivativesCLITests {
+    @Test func derivativeFlagsRunTheLibrary() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("beamline-align-deriv-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let p = { (name: String) in dir.appendingPathComponent(name).path }
+        let sim = SimulatedStack(projections: 12, rows: 16, columns: 24, maximumShift: 1)
+        let derivatives = try HorizontalAlignment.derivativeProjections(sim.stack)
+        try NumpyFile.write(sim.stack, to: URL(fileURLWithPath: p("stack.npy")))
+        try NumpyFile.write(derivatives, to: URL(fileURLWithPath: p("derivatives.npy")))
+        try NumpyFile.write(Tensor(shape: [12], elements: sim.angles), to: URL(fileURLWithPath: p("angles.npy")))
+        let optimizer = AlignmentOptimizer(maximumIterations: 5)
+        func run(_ args: [String]) throws -> Tensor<Double> {
+            var command = try BeamlineCommand.parseAsRoot(["align"] + args + ["--angles", p("angles.npy"), "--max-iterations", "5",
+                                                                              "--out", p("out.npy")])
+            try command.run()
+            return try NumpyFile.read(Double.self, from: URL(fileURLWithPath: p("out.npy")))
+        }
+        // horizontal: --stack holds the derivative projections.
+        let h = try HorizontalAlignment.align(derivatives, anglesDegrees: sim.angles,
+                                              options: .init(optimizer: optimizer, derivatives: true))
+        #expect(try run(["horizontal", "--stack", p("derivatives.npy"), "--derivatives"]) == h.shifts.shiftstack)
+        // horizontal --calc-derivatives: --stack holds the plain projections.
+        let c = try HorizontalAlignment.align(sim.stack, anglesDegrees: sim.angles,
+                                              options: .init(optimizer: optimizer, derivatives: true, calculateDerivatives: true))
+        #expect(try run(["horizontal", "--stack", p("stack.npy"), "--derivatives", "--calc-derivatives"]) == c.shifts.shiftstack)
+        // both: vertical on the plain projections, horizontal on their derivatives.
+        var verticalOptimizer = VerticalAlignment.defaultOptimizer
+        verticalOptimizer.maximumIterations = 5
+        let v = try VerticalAlignment.align(sim.stack, options: .init(optimizer: verticalOptimizer))
+        let b = try HorizontalAlignment.align(derivatives, anglesDegrees: sim.angles, initial: v.shifts,
+                                              options: .init(optimizer: optimizer, derivatives: true))
+        #expect(try run(["both", "--stack", p("stack.npy"), "--derivatives"]) == b.shifts.shiftstack)
+        // --calc-derivatives alone: an error naming both flags, nothing written.
+        try? FileManager.default.removeItem(atPath: p("out.npy"))
+        do {
+            _ = try run(["horizontal", "--stack", p("stack.npy"), "--calc-derivatives"])
+            Issue.record("no error for --calc-derivatives without --derivatives")
+        } catch {
+            let message = BeamlineCommand.message(for: error)
+            #expect(message.contains("--calc-derivatives") && message.contains("--derivatives"), "\(message)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: p("out.npy")))
+    }
+}
+
 /// `beamline align phase-matching` on a mumott DataContainer file written
 /// by TensorTomographyData, against PhaseMatchingAlignment called directly.
 @Suite struct AlignPhaseMatchingCLITests {
