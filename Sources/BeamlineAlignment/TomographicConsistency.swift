@@ -52,7 +52,10 @@ struct TomographicConsistency: Sendable {
         rows = ShiftableProfiles(sliceRows, count: slices * projections, length: columns, method: method,
                                  maximumShift: Double(columns))
         (self.slices, self.projections, self.columns) = (slices, projections, columns)
-        do { projector = try RadonProjector(size: columns, anglesDegrees: anglesDegrees) } catch { throw .tomography(error) }
+        // Applied hundreds of times: its samples are computed once.
+        do { projector = try RadonProjector(size: columns, anglesDegrees: anglesDegrees, precomputeSamples: true) } catch {
+            throw .tomography(error)
+        }
         (self.filter, self.cutoff, self.circle, self.clipLow, self.clipHigh) = (filter, cutoff, circle, clipLow, clipHigh)
         mask = Self.circleMask(columns: columns, circle: circle)
         derivativeFilter = derivatives
