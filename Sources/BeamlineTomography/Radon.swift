@@ -349,8 +349,9 @@ public enum Radon {
 /// The adjoint scatters each sinogram value back with the same bilinear
 /// weights, so it is the exact transpose (⟨R x, y⟩ = ⟨x, Rᵀ y⟩), not
 /// scikit-image's interpolating back-projection. The forward product runs in
-/// parallel over angles; the adjoint runs serially (scattered writes), so
-/// both are deterministic. Sums are accumulated in `Double`.
+/// parallel over angles; the adjoint runs serially (scattered writes), or
+/// with a precomputed plan in parallel over fixed angle blocks, so both are
+/// deterministic. Sums are accumulated in `Double`.
 public struct RadonProjector<Scalar: OperatorScalar>: LinearOperator, Sendable {
     /// The side of the square image.
     public let size: Int
@@ -380,11 +381,14 @@ public struct RadonProjector<Scalar: OperatorScalar>: LinearOperator, Sendable {
     /// A Radon transform that computes the position and bilinear weights of
     /// every sample once, here, and reads them in every product, for
     /// operators applied many times (an alignment applies its projector
-    /// hundreds of times). The products are the same, bit for bit, as
-    /// without the plan. The plan holds 28 bytes per sample inside the
-    /// image (about `28 · size² · angles` bytes); above
-    /// ``maximumPrecomputedSamples`` samples it is not built and the samples
-    /// are computed on the fly.
+    /// hundreds of times). The forward product is the same, bit for bit, as
+    /// without the plan; the adjoint runs in parallel over fixed blocks of
+    /// angles (at most 8), whose partial images are summed in block order,
+    /// so it differs from the serial scatter by rounding only and does not
+    /// depend on the thread count. The plan holds 28 bytes per sample
+    /// inside the image (about `28 · size² · angles` bytes), the adjoint up
+    /// to 8 partial images; above ``maximumPrecomputedSamples`` samples no
+    /// plan is built and the samples are computed on the fly.
     ///
     /// - Throws: ``TomographyError`` as ``init(size:anglesDegrees:)``.
     public init(size: Int, anglesDegrees: [Double], precomputeSamples: Bool) throws(TomographyError) {
@@ -492,7 +496,7 @@ public struct RadonProjector<Scalar: OperatorScalar>: LinearOperator, Sendable {
 /// projector visits them (angle, image row, detector column), each with the
 /// detector column it adds to, the upper-left pixel it reads and its
 /// fractional offsets: exactly the values the projector computes on the
-/// fly, so products through the plan are the same bit for bit.
+/// fly, so forward products through the plan are the same bit for bit.
 @usableFromInline
 final class RadonSamplePlan: Sendable {
     /// `angleStart[a]..<angleStart[a + 1]`: the samples of angle `a`.
@@ -590,40 +594,66 @@ final class RadonSamplePlan: Sendable {
         } } } } } }
     }
 
-    /// ``RadonProjector/applyAdjoint(_:into:)`` through the plan: the
-    /// projector's serial scatter, in its order.
+    /// The number of fixed angle blocks the planned adjoint scatters into
+    /// partial images (at most 8; one per angle for fewer angles).
+    @inlinable
+    static func adjointBlocks(angles: Int) -> Int { Swift.min(8, Swift.max(1, angles)) }
+
+    /// ``RadonProjector/applyAdjoint(_:into:)`` through the plan, in
+    /// parallel: the angles are cut into ``adjointBlocks(angles:)`` fixed
+    /// blocks (whatever the thread count), each block scatters its samples
+    /// in the projector's order into a partial image of its own, and the
+    /// partial images are summed in block order. The result does not
+    /// depend on the thread count; it differs from the serial scatter only
+    /// by the order of the sums (rounding).
     @inlinable
     func applyAdjoint<Scalar: OperatorScalar>(_ y: UnsafeBufferPointer<Scalar>, into x: UnsafeMutableBufferPointer<Scalar>,
                                               size n: Int, angles count: Int) {
         guard let sinogram = y.baseAddress, let image = x.baseAddress else { return }
-        let out = UnsafeMutablePointer<Double>.allocate(capacity: n * n)
-        out.initialize(repeating: 0, count: n * n)
-        defer { out.deallocate() }
-        angleStart.withUnsafeBufferPointer { start in column.withUnsafeBufferPointer { col in
-        pixelRow.withUnsafeBufferPointer { r0s in pixelColumn.withUnsafeBufferPointer { c0s in
-        rowFraction.withUnsafeBufferPointer { drs in columnFraction.withUnsafeBufferPointer { dcs in
-            for a in 0..<count {
-                for k in start[a]..<start[a &+ 1] {
-                    let value = Double(sinogram[Int(col[k]) &* count &+ a])
-                    if value == 0 { continue }
-                    let (r0, c0) = (Int(r0s[k]), Int(c0s[k]))
-                    let (dr, dc) = (drs[k], dcs[k])
-                    if r0 >= 0 && c0 >= 0 && r0 &+ 1 < n && c0 &+ 1 < n {
-                        let i = r0 &* n &+ c0
-                        out[i] += value * (1 - dr) * (1 - dc)
-                        out[i &+ 1] += value * (1 - dr) * dc
-                        out[i &+ n] += value * dr * (1 - dc)
-                        out[i &+ n &+ 1] += value * dr * dc
-                        continue
+        let blocks = Self.adjointBlocks(angles: count)
+        let blockSize = (count + blocks - 1) / blocks
+        let partialCount = (count + blockSize - 1) / blockSize
+        let partials = UnsafeMutablePointer<Double>.allocate(capacity: partialCount * n * n)
+        partials.initialize(repeating: 0, count: partialCount * n * n)
+        defer { partials.deallocate() }
+        let (src, dst) = (SendableBuffer(start: sinogram, validIndices: 0..<y.count),
+                          SendableMutableBuffer(start: partials, validIndices: 0..<(partialCount * n * n)))
+        angleStart.withUnsafeBufferPointer { starts in column.withUnsafeBufferPointer { columns in
+        pixelRow.withUnsafeBufferPointer { rows in pixelColumn.withUnsafeBufferPointer { pixelColumns in
+        rowFraction.withUnsafeBufferPointer { rowFractions in columnFraction.withUnsafeBufferPointer { columnFractions in
+            let (st, cs, rs, ps, rf, cf) = (SendableBuffer(starts), SendableBuffer(columns), SendableBuffer(rows),
+                                            SendableBuffer(pixelColumns), SendableBuffer(rowFractions), SendableBuffer(columnFractions))
+            Parallel.forEachBlock(count: count, blockSize: blockSize) { block, angleRange in
+                let values = src.baseAddress, out = dst.baseAddress + block * n * n
+                let (start, col, r0s, c0s, drs, dcs) = (st.baseAddress, cs.baseAddress, rs.baseAddress, ps.baseAddress,
+                                                        rf.baseAddress, cf.baseAddress)
+                for a in angleRange {
+                    for k in start[a]..<start[a &+ 1] {
+                        let value = Double(values[Int(col[k]) &* count &+ a])
+                        if value == 0 { continue }
+                        let (r0, c0) = (Int(r0s[k]), Int(c0s[k]))
+                        let (dr, dc) = (drs[k], dcs[k])
+                        if r0 >= 0 && c0 >= 0 && r0 &+ 1 < n && c0 &+ 1 < n {
+                            let i = r0 &* n &+ c0
+                            out[i] += value * (1 - dr) * (1 - dc)
+                            out[i &+ 1] += value * (1 - dr) * dc
+                            out[i &+ n] += value * dr * (1 - dc)
+                            out[i &+ n &+ 1] += value * dr * dc
+                            continue
+                        }
+                        func add(_ i: Int, _ j: Int, _ v: Double) { if i >= 0 && i < n && j >= 0 && j < n { out[i &* n &+ j] += v } }
+                        add(r0, c0, value * (1 - dr) * (1 - dc))
+                        add(r0, c0 &+ 1, value * (1 - dr) * dc)
+                        add(r0 &+ 1, c0, value * dr * (1 - dc))
+                        add(r0 &+ 1, c0 &+ 1, value * dr * dc)
                     }
-                    func add(_ i: Int, _ j: Int, _ v: Double) { if i >= 0 && i < n && j >= 0 && j < n { out[i &* n &+ j] += v } }
-                    add(r0, c0, value * (1 - dr) * (1 - dc))
-                    add(r0, c0 &+ 1, value * (1 - dr) * dc)
-                    add(r0 &+ 1, c0, value * dr * (1 - dc))
-                    add(r0 &+ 1, c0 &+ 1, value * dr * dc)
                 }
             }
         } } } } } }
-        for i in 0..<(n * n) { image[i] = Scalar(out[i]) }
+        for i in 0..<(n * n) {
+            var sum = partials[i]
+            for b in 1..<Swift.max(1, partialCount) { sum += partials[b &* n &* n &+ i] }
+            image[i] = Scalar(sum)
+        }
     }
 }
