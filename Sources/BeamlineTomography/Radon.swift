@@ -171,8 +171,8 @@ public enum Radon {
     /// The arithmetic runs in `Double`.
     ///
     /// With `derivative`, the sinogram holds derivative (phase-gradient)
-    /// projections and the filter is the derivative filter
-    /// `i·`​``FBPFilter/derivativeCoefficients(size:cutoff:)`` (toupy's
+    /// projections and the filter is the derivative filter, `i` times
+    /// ``FBPFilter/derivativeCoefficients(size:cutoff:)`` (toupy's
     /// `derivatives=True`), same padding. That filter is odd and imaginary,
     /// so this map is antisymmetric: its adjoint is its negative.
     ///
