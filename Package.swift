@@ -105,7 +105,7 @@ let package = Package(
                            "BeamlineTomography", .product(name: "Numerics", package: "swift-numerics")]),
         .target(
             name: "BeamlineCrystallography",
-            dependencies: ["BeamlineTensor", "BeamlineIO", "BeamlineSolvers"]),
+            dependencies: ["BeamlineTensor", "BeamlineIO", "BeamlineSolvers", "CBeamlineKernels"]),
         // Distributed operators and reconstructions over MPI ranks: above every
         // library layer it uses, beside (not under) the umbrella, which does
         // not import it.
@@ -176,7 +176,8 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "BeamlineCrystallographyTests",
-            dependencies: ["BeamlineTestSupport", "BeamlineCrystallography", "BeamlineSolvers", "BeamlineIO", "BeamlineTensor"],
+            dependencies: ["BeamlineTestSupport", "BeamlineCrystallography", "BeamlineSolvers", "BeamlineIO", "BeamlineTensor",
+                           "CBeamlineKernels"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "BeamlineMPITests",

@@ -67,7 +67,7 @@ struct AlignInput: ParsableArguments {
             }
             return shifts
         } catch let error as AlignmentError {
-            throw CommandError("--initial \(initial): \(error)")
+            throw CommandError(argument: "--initial", value: initial, error)
         }
     }
 }
@@ -441,7 +441,7 @@ struct AlignApplyCommand: BeamlineSubcommand {
             }
             aligned = try s.apply(to: data, method: method)
         } catch let error as AlignmentError {
-            throw CommandError("--stack \(stack): \(error)")
+            throw CommandError(argument: "--stack", value: stack, error)
         }
         try ArrayFiles.write(aligned, to: out)
         return Report(stack: stack, shifts: shifts, out: out)

@@ -134,7 +134,7 @@ struct AlignPhaseMatchingCommand: BeamlineSubcommand {
         do {
             container = try TensorTomographyData(contentsOf: URL(fileURLWithPath: data))
         } catch {
-            throw CommandError("DATA \(data): \(error)")
+            throw CommandError(argument: "DATA", value: data, error)
         }
         var reconstruction = Reconstruction.Options.mitra
         reconstruction.iterations = reconstructionIterations
@@ -157,7 +157,7 @@ struct AlignPhaseMatchingCommand: BeamlineSubcommand {
                 values = noTransmissionCorrection || container.diode == nil
                     ? container.data : try container.correctedForTransmission()
             } catch {
-                throw CommandError("DATA \(data): \(error)")
+                throw CommandError(argument: "DATA", value: data, error)
             }
             var tensorOptions = TensorReconstructionOptions()
             tensorOptions.iterations = reconstructionIterations
@@ -168,11 +168,11 @@ struct AlignPhaseMatchingCommand: BeamlineSubcommand {
                                                           options: options, pipeline: pipeline ?? .mitra,
                                                           reconstruction: tensorOptions, progress: progress.handler)
             } catch {
-                throw CommandError("DATA \(data): \(error)")
+                throw CommandError(argument: "DATA", value: data, error)
             }
         } else {
             let absorbances: Tensor<Double>
-            do { absorbances = try container.absorbances() } catch { throw CommandError("DATA \(data): \(error)") }
+            do { absorbances = try container.absorbances() } catch { throw CommandError(argument: "DATA", value: data, error) }
             // mumott masks the rays whose weights are zero in every segment.
             let (n, nj, nk) = (container.geometry.count, container.geometry.projectionShape[0],
                                container.geometry.projectionShape[1])
@@ -186,7 +186,7 @@ struct AlignPhaseMatchingCommand: BeamlineSubcommand {
                                                           geometry: container.geometry, options: options,
                                                           progress: progress.handler)
             } catch {
-                throw CommandError("DATA \(data): \(error)")
+                throw CommandError(argument: "DATA", value: data, error)
             }
         }
         if result.stopReason == .cancelled { throw Interrupted() }

@@ -48,4 +48,13 @@ struct ThreadOptions: ParsableArguments {
 struct CommandError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+
+    /// "ARGUMENT VALUE: message" for a failure on an argument's value (a
+    /// path, usually), without repeating the value where the error's own
+    /// message already starts with it (file errors name their file).
+    init(argument: String, value: String, _ error: any Error) {
+        var message = String(describing: error)
+        while message.hasPrefix(value + ": ") { message.removeFirst(value.count + 2) }
+        self.init("\(argument) \(value): \(message)")
+    }
 }

@@ -105,7 +105,7 @@ struct DemoCommand: ParsableCommand {
             do {
                 print(try DetectorDemo.run(in: directory, detector: detector))
             } catch let error as DetectorError {
-                throw CommandError("--detector \(detector): \(error)")
+                throw CommandError(argument: "--detector", value: detector, error)
             }
         }
         print(try CrystallographyDemo.run(in: directory, seed: seed))  // CBC scaling part

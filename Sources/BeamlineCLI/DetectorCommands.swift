@@ -156,7 +156,7 @@ struct RaytraceCommand: BeamlineSubcommand {
         }
         if let mask {
             let flags = try ArrayFiles.loadMask(mask, option: "--mask")
-            do { try det.addMask(flags) } catch { throw CommandError("--mask \(mask): \(error)") }
+            do { try det.addMask(flags) } catch { throw CommandError(argument: "--mask", value: mask, error) }
         }
         let geometry: PONIGeometry
         do {
@@ -183,7 +183,7 @@ struct RaytraceCommand: BeamlineSubcommand {
             default: name = ""
             }
             if let poni, flags[name].map({ $0 == nil }) ?? true {
-                throw CommandError("--poni \(poni): \(error.description)")
+                throw CommandError(argument: "--poni", value: poni, error)
             }
             throw CommandError("--\(error.description)")
         }

@@ -130,7 +130,7 @@ extension ReconstructCommand {
                 case .float(let t): part = .float(try t.view(partition.projectionsSelection))
                 case .double(let t): part = .double(try t.view(partition.projectionsSelection))
                 }
-            } catch { throw CommandError("\(option) \(text): \(error)") }
+            } catch { throw CommandError(argument: option, value: text, error) }
         }
         let c = channels(of: whole, expected: expected)!
         let local = [partition.projections.count, g.projectionShape[0], partition.slices.count, c]
@@ -152,7 +152,7 @@ extension ReconstructCommand {
             do {
                 partition = try TomographyPartition(decomposition, geometry: g, rank: communicator.rank, size: communicator.size)
                 if decomposition == .slabs { try DistributedTomography.checkSlabGeometry(g) }
-            } catch { throw CommandError("--distributed \(decomposition.rawValue): \(error)") }
+            } catch { throw CommandError(argument: "--distributed", value: decomposition.rawValue, error) }
             let (data, c, axes) = try loadLocalProjections(inputPath, geometry: g, partition: partition)
             return (g, partition, data, c, axes)
         }

@@ -52,7 +52,7 @@ enum ArrayFiles {
     /// as pyFAI), or real numbers (non-zero or NaN = masked).
     static func loadMask(_ text: String, option: String) throws -> Tensor<Bool> {
         let any = try load(text, option: option)
-        do { return try any.maskFlags() } catch { throw CommandError("\(option) \(text): \(error)") }
+        do { return try any.maskFlags() } catch { throw CommandError(argument: option, value: text, error) }
     }
 
     /// Writes `tensor` to `text` unless the run was interrupted (Ctrl-C, or

@@ -213,7 +213,7 @@ struct ShiftCommand: BeamlineSubcommand {
             }
             try ArrayFiles.write(result.narrowed(to: source.storedType), to: out)
         } catch let error as RegistrationError {
-            throw CommandError("IMAGE \(image): \(error)")
+            throw CommandError(argument: "IMAGE", value: image, error)
         }
         return Report(image: image, out: out, method: method.rawValue, shift: shift)
     }

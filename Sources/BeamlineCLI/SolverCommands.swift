@@ -80,7 +80,7 @@ struct LSMRCommand: BeamlineSubcommand {
                 ? try LSMR.solve(a.adjoint, rhs: b, configuration: configuration, progress: progress.handler)
                 : try LSMR.solve(a, rhs: b, configuration: configuration, progress: progress.handler)
         } catch {
-            throw CommandError("--rhs \(rhs): \(error)")
+            throw CommandError(argument: "--rhs", value: rhs, error)
         }
         try ArrayFiles.write(result.solution, to: out, stopReason: result.stopReason)
         let d = result.diagnostics
@@ -148,7 +148,7 @@ struct MLEMCommand: BeamlineSubcommand {
             result = try MLEM.solve(a, data: y, configuration: .init(maximumIterations: maxIterations, tolerance: tolerance),
                                     progress: progress.handler)
         } catch {
-            throw CommandError("--data \(data): \(error)")
+            throw CommandError(argument: "--data", value: data, error)
         }
         try ArrayFiles.write(result.solution, to: out, stopReason: result.stopReason)
         return Merged(IterativeSummary(result), Report(
@@ -164,7 +164,7 @@ func loadSparseMatrix(_ path: String, option: String = "--matrix") throws -> CSR
         return try CSRMatrix<Double>.load(contentsOf: URL(fileURLWithPath: path))
     } catch {
         if case .file = error { throw CommandError("\(option): \(error)") }
-        throw CommandError("\(option) \(path): \(error)")
+        throw CommandError(argument: option, value: path, error)
     }
 }
 

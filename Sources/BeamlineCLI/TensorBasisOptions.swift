@@ -59,7 +59,7 @@ struct TensorBasisOptions: ParsableArguments {
         do {
             return try NearestNeighbor(directions: (0..<d.shape[0]).map { SIMD3(e[3 * $0], e[3 * $0 + 1], e[3 * $0 + 2]) })
         } catch {
-            throw CommandError("--directions \(text): \(error)")
+            throw CommandError(argument: "--directions", value: text, error)
         }
     }
 

@@ -61,7 +61,7 @@ struct TensorFBPCommand: BeamlineSubcommand {
                 set, rotationAxis: axis == "inner" ? SIMD3(0, 0, -1) : SIMD3(1, 0, 0), window: filter,
                 normalizationPercentile: normalizationPercentile)
         } catch {
-            throw CommandError("DATA \(data): \(error)")
+            throw CommandError(argument: "DATA", value: data, error)
         }
         let volume = result.volume.reshaped(Array(result.volume.shape.prefix(3)))
         try ArrayFiles.write(volume, to: out)

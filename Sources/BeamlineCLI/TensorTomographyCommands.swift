@@ -170,7 +170,7 @@ struct TensorReconstructCommand: BeamlineSubcommand {
         func solve<S: OperatorScalar, B: TensorBasisSet>(_ type: S.Type, _ b: B) throws -> (TensorReconstructionResult<S>, Tensor<Double>) {
             if let communicator {
                 let calc = try DistributedRun.agreed(communicator) { () throws -> GradientResidualCalculator<S, B> in
-                    do { return try calculator(set, values, b) } catch { throw CommandError("DATA \(data): \(error)") }
+                    do { return try calculator(set, values, b) } catch { throw CommandError(argument: "DATA", value: data, error) }
                 }
                 let r: TensorReconstructionResult<S>
                 do {
@@ -194,7 +194,7 @@ struct TensorReconstructCommand: BeamlineSubcommand {
             } catch let e as Interrupted {
                 throw e
             } catch {
-                throw CommandError("DATA \(data): \(error)")
+                throw CommandError(argument: "DATA", value: data, error)
             }
         }
         let sh = try DistributedRun.agreed(communicator) { basis == "sh" ? try SphericalHarmonics(ellMax: ellMax) : nil }
@@ -254,7 +254,7 @@ struct TensorReconstructCommand: BeamlineSubcommand {
         } catch let error as CommandError {
             throw error
         } catch {
-            throw CommandError("DATA \(data): \(error)")
+            throw CommandError(argument: "DATA", value: data, error)
         }
     }
 
@@ -297,7 +297,7 @@ struct TensorReconstructCommand: BeamlineSubcommand {
                     try file.setAttribute("ell_max", .integer(Int64(ellMax)), on: "/coefficients")
                 }
             } catch {
-                throw CommandError("--out \(out): \(error)")
+                throw CommandError(argument: "--out", value: out, error)
             }
         }
         return maps.map(\.0)

@@ -6,7 +6,7 @@ import Foundation
 /// Loads a geometry file, naming the option in errors.
 func loadGeometry(_ path: String) throws -> Geometry {
     do { return try Geometry(contentsOf: URL(fileURLWithPath: path)) } catch {
-        throw CommandError("--geometry \(path): \(error)")
+        throw CommandError(argument: "--geometry", value: path, error)
     }
 }
 
@@ -90,7 +90,7 @@ struct ProjectCommand: BeamlineSubcommand {
                 if shape.count == 3 { y = y.reshaped(Array(y.shape.dropLast())) }
                 return (y, projector.raySamples * channels)
             } catch {
-                throw CommandError("\(option) \(path): \(error)")
+                throw CommandError(argument: option, value: path, error)
             }
         }
         let samples: Int
@@ -232,7 +232,7 @@ struct ReconstructCommand: BeamlineSubcommand {
                                                    projectionShape: [columns, rows])
             return (frames.permuted([0, 2, 1]).contiguous(), geometry)
         } catch {
-            throw CommandError("--scan \(text): \(error)")
+            throw CommandError(argument: "--scan", value: text, error)
         }
     }
 
@@ -272,7 +272,7 @@ struct ReconstructCommand: BeamlineSubcommand {
                 result = try Reconstruction.run(method, projector: projector, projections: t.reshaped(projector.projectionsShape),
                                                 options: options, progress: handler)
             } catch {
-                throw CommandError("\(inputOption) \(inputPath): \(error)")
+                throw CommandError(argument: inputOption, value: inputPath, error)
             }
             if result.stopReason == .cancelled { throw Interrupted() }
             try Interrupt.check()

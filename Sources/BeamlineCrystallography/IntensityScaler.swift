@@ -1,4 +1,5 @@
 import BeamlineTensor
+import CBeamlineKernels
 import Foundation
 
 /// cbclib's `IntensityScaler`: the streak model of a ``CBCTable``, its
@@ -52,7 +53,8 @@ public struct IntensityScaler: Sendable {
     /// The length of the parameter vector.
     public var parameterCount: Int { streakIDs.count + reflections.count }
 
-    // Rows in scaler order: sorted by (frame, y, x), so rows sharing a pixel are adjacent.
+    // Rows in scaler order (CriterionLayout): by frame; in a frame the rows alone on their pixel
+    // by streak, then the rows sharing a pixel, pixel by pixel.
     let order: Column<Int32>          // scaler row -> table row
     let rowStreak: Column<Int32>
     let counts: Column<Float>
@@ -63,6 +65,10 @@ public struct IntensityScaler: Sendable {
     let weight: Column<Float>         // χ · f²
     let groupStart: Column<Int32>     // pixel groups: rows groupStart[p]..<groupStart[p+1]
     let blockGroups: [Int]            // blocks of whole frames: groups blockGroups[b]..<blockGroups[b+1]
+    let sharedPixels: Column<Int32>   // (start, end) row pairs of the pixel groups of more than one row
+    let blockSharedPixels: [Int]      // per block: pairs blockSharedPixels[b]..<blockSharedPixels[b+1]
+    let loneRuns: Column<Int32>       // (start, end, streak) triples: runs of one streak's rows alone on their pixel
+    let blockLoneRuns: [Int]          // per block: triples blockLoneRuns[b]..<blockLoneRuns[b+1]
     let frameRows: [Int]              // rows of frame position f: frameRows[f]..<frameRows[f+1]
     let firstNegativeCount: Int?      // table row of the first negative count, if any
 
@@ -124,6 +130,11 @@ public struct IntensityScaler: Sendable {
         var frameRows = [Int](repeating: 0, count: maps.frames.count + 1)
         for r in 1..<Swift.max(1, n) where keys[perm[r]] != keys[perm[r - 1]] { groups.append(Int32(r)) }
         groups.append(Int32(n))
+        let layout = CriterionLayout(pixelGroups: groups, rowStreak: rowStreak, streakFrame: streakFrame,
+                                     frameCount: maps.frames.count)
+        perm = layout.order.map { perm[$0] }
+        rowStreak = layout.order.map { rowStreak[$0] }
+        groups = layout.groups
         var acc = 0
         for f in 0..<maps.frames.count { acc += rowsPerFrame[f]; frameRows[f + 1] = acc }
         var blocks = [0]
@@ -156,6 +167,11 @@ public struct IntensityScaler: Sendable {
         self.kins = Column(perm.map { table.kins[$0] })
         self.groupStart = Column(groups)
         self.blockGroups = blocks
+        let blockRows = blocks.map { Int(groups[$0]) }
+        self.sharedPixels = Column(layout.sharedPixels)
+        self.blockSharedPixels = CriterionLayout.blockStarts(of: layout.sharedPixels, width: 2, rowStart: blockRows)
+        self.loneRuns = Column(layout.runs)
+        self.blockLoneRuns = CriterionLayout.blockStarts(of: layout.runs, width: 3, rowStart: blockRows)
         self.frameRows = frameRows
         let chi = Self.interpolate(maps, kins: self.kins, frameRows: frameRows)
         self.chi = Column(chi)
@@ -204,6 +220,10 @@ public struct IntensityScaler: Sendable {
         kins = other.kins
         groupStart = other.groupStart
         blockGroups = other.blockGroups
+        sharedPixels = other.sharedPixels
+        blockSharedPixels = other.blockSharedPixels
+        loneRuns = other.loneRuns
+        blockLoneRuns = other.blockLoneRuns
         frameRows = other.frameRows
         firstNegativeCount = other.firstNegativeCount
         let chi = Self.interpolate(maps, kins: other.kins, frameRows: other.frameRows)
@@ -365,40 +385,44 @@ public struct IntensityScaler: Sendable {
         var streakValues: [Double]
     }
 
-    func evaluate(_ x: [Double], _ c: ScalingCriterion, fitIntercept: Bool, gradient: Bool, perStreak: Bool) -> Evaluation {
-        switch (c.kind, c.loss) {
-        case (.poisson, _):
-            return evaluate(x, PoissonTerm(), fitIntercept: fitIntercept, gradient: gradient, perStreak: perStreak)
-        case (.leastSquares, .l2):
-            return evaluate(x, LeastSquaresTerm<L2Shape>(constantSigma: c.compatibility.contains(.constantSigmaGradient)),
-                            fitIntercept: fitIntercept, gradient: gradient, perStreak: perStreak)
-        case (.leastSquares, .l1):
-            return evaluate(x, LeastSquaresTerm<L1Shape>(constantSigma: c.compatibility.contains(.constantSigmaGradient)),
-                            fitIntercept: fitIntercept, gradient: gradient, perStreak: perStreak)
-        case (.leastSquares, .huber):
-            if c.compatibility.contains(.discontinuousHuber) {
-                return evaluate(x, LeastSquaresTerm<CBCLibHuberShape>(constantSigma: c.compatibility.contains(.constantSigmaGradient)),
-                                fitIntercept: fitIntercept, gradient: gradient, perStreak: perStreak)
-            }
-            return evaluate(x, LeastSquaresTerm<HuberShape>(constantSigma: c.compatibility.contains(.constantSigmaGradient)),
-                            fitIntercept: fitIntercept, gradient: gradient, perStreak: perStreak)
+    /// Whether the criterion runs the AVX2 + FMA kernel (decided once per process).
+    static let fusedKernel = bl_kernels_have_avx2_fma() != 0
+
+    /// The C kernel's row term for a criterion, and whether it takes σ as a constant.
+    static func kernelTerm(_ c: ScalingCriterion) -> (kind: Int32, constantSigma: Bool) {
+        guard c.kind == .leastSquares else { return (BL_CBC_POISSON, false) }
+        let constantSigma = c.compatibility.contains(.constantSigmaGradient)
+        switch c.loss {
+        case .l2: return (BL_CBC_LEAST_SQUARES_L2, constantSigma)
+        case .l1: return (BL_CBC_LEAST_SQUARES_L1, constantSigma)
+        case .huber:
+            let kind = c.compatibility.contains(.discontinuousHuber) ? BL_CBC_LEAST_SQUARES_CBCLIB_HUBER : BL_CBC_LEAST_SQUARES_HUBER
+            return (kind, constantSigma)
         }
     }
 
-    func evaluate<T: RowTerm>(_ x: [Double], _ term: T, fitIntercept: Bool, gradient: Bool, perStreak: Bool) -> Evaluation {
+    /// The criterion over every block of rows (`bl_cbc_criterion_block`, in
+    /// parallel over blocks of whole frames), the block values summed in block
+    /// order: the same result for any thread count.
+    /// `fused` chooses the kernel's AVX2 + FMA version (tests compare the two).
+    func evaluate(_ x: [Double], _ c: ScalingCriterion, fitIntercept: Bool, gradient: Bool, perStreak: Bool,
+                  fused useFused: Bool = IntensityScaler.fusedKernel) -> Evaluation {
         let s = streakCount
         let (a, b) = streakFactors(x, fitIntercept: fitIntercept)
+        let (kind, constantSigma) = Self.kernelTerm(c)
+        let fused: Int32 = useFused ? 1 : 0
         var gI = [Double](repeating: 0, count: s), gT = gI
         var sv = [Double](repeating: 0, count: perStreak ? s : 0)
         let nBlocks = blockGroups.count - 1
         var blockValues = [Double](repeating: 0, count: nBlocks)
-        let blocks = blockGroups
-        let (rs, w, cnt, bg, gs) = (rowStreak.pointer, weight.pointer, counts.pointer, background.pointer, groupStart.pointer)
-        let rows = SendableBuffer(start: rs, validIndices: 0..<rowStreak.count)
-        let wb = SendableBuffer(start: w, validIndices: 0..<weight.count)
-        let cb = SendableBuffer(start: cnt, validIndices: 0..<counts.count)
-        let bb = SendableBuffer(start: bg, validIndices: 0..<background.count)
-        let gb = SendableBuffer(start: gs, validIndices: 0..<groupStart.count)
+        let sharedStart = blockSharedPixels
+        let streak = SendableBuffer(start: rowStreak.pointer, validIndices: 0..<rowStreak.count)
+        let weight = SendableBuffer(start: weight.pointer, validIndices: 0..<weight.count)
+        let counts = SendableBuffer(start: counts.pointer, validIndices: 0..<counts.count)
+        let background = SendableBuffer(start: background.pointer, validIndices: 0..<background.count)
+        let shared = SendableBuffer(start: sharedPixels.pointer, validIndices: 0..<sharedPixels.count)
+        let runs = SendableBuffer(start: loneRuns.pointer, validIndices: 0..<loneRuns.count)
+        let runStart = blockLoneRuns, rows = table.count
         a.withUnsafeBufferPointer { ap in
             b.withUnsafeBufferPointer { bp in
                 gI.withUnsafeMutableBufferPointer { gIp in
@@ -409,12 +433,15 @@ public struct IntensityScaler: Sendable {
                                 let GI = SendableMutableBuffer(gIp), GT = SendableMutableBuffer(gTp)
                                 let SV = SendableMutableBuffer(svp), V = SendableMutableBuffer(vp)
                                 Parallel.forEachBlock(count: nBlocks, blockSize: 1) { block, _ in
-                                    V.baseAddress[block] = Self.kernel(
-                                        term, groups: blocks[block]..<blocks[block + 1], groupStart: gb.baseAddress,
-                                        streak: rows.baseAddress, weight: wb.baseAddress, counts: cb.baseAddress,
-                                        background: bb.baseAddress, a: A.baseAddress, b: B.baseAddress,
-                                        gI: GI.baseAddress, gT: GT.baseAddress,
-                                        streakValues: perStreak ? SV.baseAddress : nil)
+                                    // Streaks never span two blocks, so blocks add to disjoint streak sums.
+                                    let pairs = sharedStart[block], lone = runStart[block]
+                                    V.baseAddress[block] = bl_cbc_criterion_block(
+                                        fused, kind, constantSigma ? 1 : 0, rows,
+                                        streak.baseAddress, weight.baseAddress, counts.baseAddress, background.baseAddress,
+                                        runStart[block + 1] - lone, runs.baseAddress + 3 * lone,
+                                        sharedStart[block + 1] - pairs, shared.baseAddress + 2 * pairs,
+                                        A.baseAddress, B.baseAddress, GI.baseAddress, GT.baseAddress,
+                                        perStreak ? SV.baseAddress : nil)
                                 }
                             }
                         }
@@ -433,51 +460,5 @@ public struct IntensityScaler: Sendable {
             }
         }
         return Evaluation(value: value, gradient: grad, streakValues: sv)
-    }
-
-    /// One block of pixel groups: returns the block's criterion value and
-    /// accumulates ∂f/∂b_s and Σ ∂f/∂m_j · w_j per streak (streaks never
-    /// span two blocks).
-    @inline(__always)
-    static func kernel<T: RowTerm>(_ term: T, groups: Range<Int>, groupStart: UnsafePointer<Int32>,
-                                   streak: UnsafePointer<Int32>, weight: UnsafePointer<Float>, counts: UnsafePointer<Float>,
-                                   background: UnsafePointer<Float>, a: UnsafePointer<Double>, b: UnsafePointer<Double>,
-                                   gI: UnsafeMutablePointer<Double>, gT: UnsafeMutablePointer<Double>,
-                                   streakValues: UnsafeMutablePointer<Double>?) -> Double {
-        var total = 0.0
-        for p in groups {
-            let lo = Int(groupStart[p]), hi = Int(groupStart[p + 1])
-            if hi - lo == 1 {
-                let s = Int(streak[lo])
-                let w = Double(weight[lo])
-                let lambda = a[s] * w + b[s] + Double(background[lo])
-                if lambda > 0 {
-                    let (v, d) = term.term(Double(counts[lo]), lambda)
-                    total += v
-                    gI[s] += d
-                    gT[s] += d * w
-                    if let streakValues { streakValues[s] += v }
-                }
-            } else {
-                var sum = 0.0
-                for j in lo..<hi { let s = Int(streak[j]); sum += a[s] * Double(weight[j]) + b[s] }
-                var slope = 0.0
-                for j in lo..<hi {
-                    let lambda = sum + Double(background[j])
-                    if lambda > 0 {
-                        let (v, d) = term.term(Double(counts[j]), lambda)
-                        total += v
-                        slope += d
-                        if let streakValues { streakValues[Int(streak[j])] += v }
-                    }
-                }
-                for j in lo..<hi {
-                    let s = Int(streak[j])
-                    gI[s] += slope
-                    gT[s] += slope * Double(weight[j])
-                }
-            }
-        }
-        return total
     }
 }

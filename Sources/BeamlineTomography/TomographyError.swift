@@ -36,7 +36,8 @@ public enum TomographyError: Error, ArgumentErrorWrapping, Equatable, Sendable, 
         case let .malformedJSON(field, problem):
             return "malformed geometry JSON at \(field): \(problem)"
         case let .file(path, problem):
-            return "\(path): \(problem)"
+            // File errors from the IO layer name their file already.
+            return problem.hasPrefix(path + ": ") ? problem : "\(path): \(problem)"
         }
     }
 }

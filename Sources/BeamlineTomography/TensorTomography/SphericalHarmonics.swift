@@ -136,19 +136,28 @@ public struct SphericalHarmonics: TensorBasisSet {
             throw .shapeMismatch(argument: "coefficients", expected: [count], received: [coefficients.count])
         }
         guard ellMax >= 2 else { throw .invalidArgument(name: "ellMax", expected: "≥ 2 for a rank-2 tensor", received: "\(ellMax)") }
-        return Self.rank2(coefficients, offset: friedelSymmetry ? 1 : 4)
+        var tensor = [Double](repeating: 0, count: 9)
+        Self.rank2(coefficients, offset: friedelSymmetry ? 1 : 4, into: &tensor, at: 0)
+        return tensor
     }
 
-    /// The rank-2 tensor from `c[0]` and the five `ℓ = 2` coefficients at `offset`.
-    static func rank2(_ c: [Double], offset o: Int, base: Int = 0) -> [Double] {
+    /// Writes the rank-2 tensor (row-major 3 × 3) from `c[base]` and the
+    /// five `ℓ = 2` coefficients at `base + offset` into `out[at..<at + 9]`.
+    @inline(__always)
+    static func rank2(_ c: [Double], offset o: Int, base: Int = 0, into out: inout [Double], at: Int) {
         let a0 = c[base]
         let (m2n, m1n, m0, m1, m2) = (c[base + o], c[base + o + 1], c[base + o + 2], c[base + o + 3], c[base + o + 4])
         let h5 = 5.0.squareRoot() / 2, h15 = 15.0.squareRoot() / 2
-        let xx = a0 - h5 * m0 + h15 * m2
-        let yy = a0 - h5 * m0 - h15 * m2
-        let zz = a0 + 2 * h5 * m0
         let xy = h15 * m2n, xz = h15 * m1, yz = h15 * m1n
-        return [xx, xy, xz, xy, yy, yz, xz, yz, zz]
+        out[at] = a0 - h5 * m0 + h15 * m2
+        out[at + 1] = xy
+        out[at + 2] = xz
+        out[at + 3] = xy
+        out[at + 4] = a0 - h5 * m0 - h15 * m2
+        out[at + 5] = yz
+        out[at + 6] = xz
+        out[at + 7] = yz
+        out[at + 8] = a0 + 2 * h5 * m0
     }
 
     /// Derived quantities for a coefficient volume `(X, Y, Z, C)`: mean
@@ -170,9 +179,8 @@ public struct SphericalHarmonics: TensorBasisSet {
         var tensors = [Double](repeating: 0, count: voxels * 9)
         let o = friedelSymmetry ? 1 : 4
         for v in 0..<voxels {
-            let t = Self.rank2(values, offset: o, base: v * count)
+            Self.rank2(values, offset: o, base: v * count, into: &tensors, at: v * 9)
             mean[v] = values[v * count]
-            for i in 0..<9 { tensors[v * 9 + i] = t[i] }
         }
         return OrientationMaps(spatialShape: Array(shape[0..<3]), meanIntensity: mean, tensors: tensors)
     }

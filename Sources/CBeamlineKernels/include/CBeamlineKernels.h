@@ -20,6 +20,7 @@
 #define C_BEAMLINE_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -67,6 +68,38 @@ void bl_fold_dft_d(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t n0, ptrdiff_t h1, ptrdi
 /// Float version of bl_fold_dft_d (portable only).
 void bl_fold_dft_f(ptrdiff_t r0, ptrdiff_t r1, ptrdiff_t n0, ptrdiff_t h1, ptrdiff_t m, ptrdiff_t u, ptrdiff_t ldk,
                    const float *product, const float *c, const float *s, float *out);
+
+// CBC scaling criterion (crystallography.c), BeamlineCrystallography's
+// IntensityScaler: one block of rows in the scaler's (frame, y, x) order.
+
+/// Row terms f(I, λ): Poisson λ − I log λ; least squares ℓ((I − λ)/√λ)
+/// with ℓ = r², |r|, Huber (δ = 1.345, continuous) or cbclib's Huber
+/// (2.69 (|r| − 0.7625) beyond 1.345).
+#define BL_CBC_POISSON 0
+#define BL_CBC_LEAST_SQUARES_L2 1
+#define BL_CBC_LEAST_SQUARES_L1 2
+#define BL_CBC_LEAST_SQUARES_HUBER 3
+#define BL_CBC_LEAST_SQUARES_CBCLIB_HUBER 4
+
+/// Sums f(I_j, λ_j) over the rows j of one block with λ_j > 0 and returns
+/// it, where λ_j = bgd_j + Σ_{k in pixel(j)} (a[s_k] w_k + b[s_k]), s = streak.
+/// The block's rows are given in two lists: `runs` holds `run_count`
+/// triples (start, end, s) of rows of streak s, each alone on its pixel
+/// (their `streak` entries are not read); `groups`
+/// holds `group_count` pairs (start, end) of rows sharing a pixel, in
+/// increasing order. Adds to g_intercept[s] and g_theta[s], for each row j
+/// of streak s, ∂f/∂λ summed over j's pixel (once, times w_j for g_theta);
+/// adds each row's term to streak_values[s] unless it is NULL.
+/// `constant_sigma` takes ∂r/∂λ = −1/√λ (cbclib's approximation).
+/// `row_limit` is the length of the columns: rows below it may be read
+/// (and ignored) past the end of a run.
+/// fused = 0: the portable version, rows in order. fused = 1 (only when
+/// bl_kernels_have_avx2_fma() is 1): the AVX2 + FMA version, a few units in
+/// the last place away from it.
+double bl_cbc_criterion_block(int fused, int kind, int constant_sigma, ptrdiff_t row_limit, const int32_t *streak, const float *weight,
+                              const float *counts, const float *background, ptrdiff_t run_count, const int32_t *runs,
+                              ptrdiff_t group_count, const int32_t *groups, const double *a, const double *b,
+                              double *g_intercept, double *g_theta, double *streak_values);
 
 // Worker pool (parallel.c) behind BeamlineTensor's `Parallel` loops.
 
