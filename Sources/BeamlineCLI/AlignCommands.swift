@@ -254,7 +254,8 @@ struct AlignHorizontalCommand: BeamlineSubcommand {
             Phase-gradient data (toupy's derivatives=True): pass the derivative projections as --stack with \
             --derivatives; or the plain projections with --derivatives --calc-derivatives (toupy's \
             calc_derivatives: the reconstruction differentiates them, the comparison stays on the plain \
-            sinograms). Derivative projections converge more slowly: use a frequency schedule (--schedule 0.25,0.5,1) and more iterations, or --calc-derivatives (docs/alignment.md).
+            sinograms). Derivative projections can converge more slowly \
+            (more iterations, a --schedule, or --calc-derivatives; see docs/alignment.md).
             """)
     @OptionGroup var input: AlignInput
     @OptionGroup var angles: AlignAngles
