@@ -70,13 +70,30 @@ public enum HorizontalAlignment {
         public var coarseIterations: Int
         /// The Adam schedule of each stage.
         public var optimizer: AlignmentOptimizer
+        /// The stack holds derivative (phase-gradient) projections, the
+        /// horizontal derivatives of the projections (toupy's
+        /// `derivatives`; default false): the slices are reconstructed with
+        /// the derivative filter (``FBPFilter/derivativeCoefficients(size:cutoff:)``,
+        /// `filter`'s window), and the re-projection is differentiated the
+        /// same way (toupy's `derivatives_sino` with ``shiftMethod``) before
+        /// it is compared with the data. Make such projections with
+        /// ``HorizontalAlignment/derivativeProjections(_:method:)``.
+        public var derivatives: Bool
+        /// With ``derivatives``: the stack holds plain projections, and
+        /// only the reconstruction uses their derivatives (toupy's
+        /// `calc_derivatives`; default false): each sinogram is
+        /// differentiated (Fourier half-pixel shifts, as toupy) and
+        /// back-projected with the derivative filter, and the re-projection
+        /// is compared with the plain sinogram. Needs ``derivatives``.
+        public var calculateDerivatives: Bool
 
         /// Creates options.
         public init(centralSlice: Int? = nil, slices: Int = 1, filter: FBPFilter = .ramp,
                     frequencyCutoffs: [Double] = [1], circle: Bool = true, clipLow: Double? = nil,
                     clipHigh: Double? = nil, shiftMethod: ShiftMethod = .linear, gradient: Gradient = .full,
                     multiresolutionFactor: Int = 1, coarseIterations: Int = 30,
-                    optimizer: AlignmentOptimizer = AlignmentOptimizer()) {
+                    optimizer: AlignmentOptimizer = AlignmentOptimizer(), derivatives: Bool = false,
+                    calculateDerivatives: Bool = false) {
             self.centralSlice = centralSlice
             self.slices = slices
             self.filter = filter
@@ -89,6 +106,8 @@ public enum HorizontalAlignment {
             self.multiresolutionFactor = multiresolutionFactor
             self.coarseIterations = coarseIterations
             self.optimizer = optimizer
+            self.derivatives = derivatives
+            self.calculateDerivatives = calculateDerivatives
         }
     }
 
@@ -128,7 +147,8 @@ public enum HorizontalAlignment {
                 sliceRows: binned, slices: rows.count / data.projections, projections: data.projections,
                 columns: coarseColumns, anglesDegrees: anglesDegrees, method: options.shiftMethod,
                 filter: options.filter, cutoff: options.frequencyCutoffs[0], circle: options.circle,
-                clipLow: options.clipLow, clipHigh: options.clipHigh)
+                clipLow: options.clipLow, clipHigh: options.clipHigh, derivatives: options.derivatives,
+                calculateDerivatives: options.calculateDerivatives)
             let start = horizontal.map { ($0 - offset) / Double(f) }
             let stage = try minimize(coarse, from: start, gradient: options.gradient, optimizer: coarseOptimizer,
                                      progress: progress)
@@ -145,7 +165,8 @@ public enum HorizontalAlignment {
             let problem = try TomographicConsistency(
                 sliceRows: rows.values, slices: rows.count / data.projections, projections: data.projections,
                 columns: data.columns, anglesDegrees: anglesDegrees, method: options.shiftMethod, filter: options.filter,
-                cutoff: cutoff, circle: options.circle, clipLow: options.clipLow, clipHigh: options.clipHigh)
+                cutoff: cutoff, circle: options.circle, clipLow: options.clipLow, clipHigh: options.clipHigh,
+                derivatives: options.derivatives, calculateDerivatives: options.calculateDerivatives)
             let stage = try minimize(problem, from: horizontal, gradient: options.gradient, optimizer: options.optimizer,
                                      progress: progress)
             horizontal = stage.shifts
@@ -172,7 +193,8 @@ public enum HorizontalAlignment {
         let problem = try TomographicConsistency(
             sliceRows: rows.values, slices: rows.count / data.projections, projections: data.projections,
             columns: data.columns, anglesDegrees: anglesDegrees, method: options.shiftMethod, filter: options.filter,
-            cutoff: options.frequencyCutoffs[0], circle: options.circle, clipLow: options.clipLow, clipHigh: options.clipHigh)
+            cutoff: options.frequencyCutoffs[0], circle: options.circle, clipLow: options.clipLow, clipHigh: options.clipHigh,
+            derivatives: options.derivatives, calculateDerivatives: options.calculateDerivatives)
         return try problem.evaluate(shifts.horizontal, fullGradient: options.gradient == .full)
     }
 
@@ -199,6 +221,11 @@ public enum HorizontalAlignment {
         }
         guard options.coarseIterations >= 0 else {
             throw .invalidArgument(name: "coarseIterations", expected: "≥ 0", received: "\(options.coarseIterations)")
+        }
+        if options.calculateDerivatives && !options.derivatives {
+            throw .invalidArgument(name: "calculateDerivatives",
+                                   expected: "derivatives = true as well (the derivatives feed the derivative filter)",
+                                   received: "calculateDerivatives = true, derivatives = false")
         }
         if let low = options.clipLow, let high = options.clipHigh, !(low < high) {
             throw .invalidArgument(name: "clipLow", expected: "below clipHigh (\(high))", received: "\(low)")

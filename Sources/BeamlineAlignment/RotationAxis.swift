@@ -74,7 +74,8 @@ public enum RotationAxis {
         let problem = try TomographicConsistency(
             sliceRows: rows.values, slices: rows.count / data.projections, projections: data.projections,
             columns: data.columns, anglesDegrees: anglesDegrees, method: c.shiftMethod, filter: c.filter,
-            cutoff: c.frequencyCutoffs[0], circle: c.circle, clipLow: c.clipLow, clipHigh: c.clipHigh)
+            cutoff: c.frequencyCutoffs[0], circle: c.circle, clipLow: c.clipLow, clipHigh: c.clipHigh,
+            derivatives: c.derivatives, calculateDerivatives: c.calculateDerivatives)
         var scan: [(offset: Double, cost: Double)] = []
         func score(_ o: Double) throws(AlignmentError) -> Double {
             let value = try problem.evaluate(base.horizontal.map { $0 + o }, fullGradient: false).value

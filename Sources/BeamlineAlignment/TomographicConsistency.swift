@@ -15,6 +15,15 @@ import BeamlineTomography
 /// `∇ₛE = 2 (r − Fᵀ Aᵀ r)` with `r = s − A F s` and `Fᵀ = W ∘ c·A ∘ M`,
 /// and `∂E/∂hᵢ = Σₓ ∇ₛE[x, i] · ∂sᵢ(x)/∂hᵢ`. The frozen-reference gradient
 /// (toupy's scheme) keeps the synthetic sinogram fixed: `∇ₛE = 2r`.
+///
+/// Derivative projections (toupy's `derivatives`): `s` holds horizontal
+/// derivatives, `W` is the derivative filter `W_H` (antisymmetric:
+/// `W_Hᵀ = −W_H`), and the synthetic sinogram is differentiated by `D`
+/// (toupy's `derivatives_sino` with the shift method) before the
+/// comparison: `r = s − D A F s`, `∇ₛE = 2 (r − Fᵀ Aᵀ Dᵀ r)`. With
+/// `calculateDerivatives` (toupy's `calc_derivatives`), `s` holds plain
+/// projections that are differentiated (`D_c`, Fourier) before the
+/// derivative filter: `r = s − A F D_c s`, `∇ₛE = 2 (r − D_cᵀ Fᵀ Aᵀ r)`.
 struct TomographicConsistency: Sendable {
     let rows: ShiftableProfiles        // (slices × projections) rows of length `columns`
     let slices: Int
@@ -28,17 +37,32 @@ struct TomographicConsistency: Sendable {
     let clipHigh: Double?
     /// 1 inside the reconstruction circle, 0 outside (all ones without `circle`).
     let mask: [Double]
+    /// The derivative filter replaces the ramp family (derivative projections).
+    let derivativeFilter: Bool
+    /// `D` applied to the synthetic sinogram (derivative projections given).
+    let syntheticDerivative: HorizontalDerivative?
+    /// `D_c` applied to the sinogram before the filter (`calculateDerivatives`).
+    let inputDerivative: HorizontalDerivative?
 
     /// - Parameter sliceRows: `slices × projections × columns`, C order.
     init(sliceRows: [Double], slices: Int, projections: Int, columns: Int, anglesDegrees: [Double],
          method: ShiftMethod, filter: FBPFilter, cutoff: Double, circle: Bool,
-         clipLow: Double?, clipHigh: Double?) throws(AlignmentError) {
+         clipLow: Double?, clipHigh: Double?, derivatives: Bool = false,
+         calculateDerivatives: Bool = false) throws(AlignmentError) {
         rows = ShiftableProfiles(sliceRows, count: slices * projections, length: columns, method: method,
                                  maximumShift: Double(columns))
         (self.slices, self.projections, self.columns) = (slices, projections, columns)
-        do { projector = try RadonProjector(size: columns, anglesDegrees: anglesDegrees) } catch { throw .tomography(error) }
+        // Applied hundreds of times: its samples are computed once.
+        do { projector = try RadonProjector(size: columns, anglesDegrees: anglesDegrees, precomputeSamples: true) } catch {
+            throw .tomography(error)
+        }
         (self.filter, self.cutoff, self.circle, self.clipLow, self.clipHigh) = (filter, cutoff, circle, clipLow, clipHigh)
         mask = Self.circleMask(columns: columns, circle: circle)
+        derivativeFilter = derivatives
+        // toupy differentiates the synthetic sinogram with its shift method,
+        // and the given sinogram (calc_derivatives) with Fourier shifts.
+        syntheticDerivative = derivatives && !calculateDerivatives ? HorizontalDerivative(length: columns, method: method) : nil
+        inputDerivative = derivatives && calculateDerivatives ? HorizontalDerivative(length: columns, method: .fourier) : nil
     }
 
     /// The cost, its gradient with respect to the shifts (full or frozen),
@@ -54,9 +78,11 @@ struct TomographicConsistency: Sendable {
             // The sinogram in the Radon layout (columns, projections).
             var sinogram = [Double](repeating: 0, count: n * p)
             for i in 0..<p { for x in 0..<n { sinogram[x * p + i] = values[(slice * p + i) * n + x] } }
+            let input = inputDerivative?.apply(sinogram, columns: p) ?? sinogram
             let filtered: Tensor<Double>
             do {
-                filtered = try Radon.filterSinogram(Tensor(shape: [n, p], elements: sinogram), filter: filter, cutoff: cutoff)
+                filtered = try Radon.filterSinogram(Tensor(shape: [n, p], elements: input), filter: filter, cutoff: cutoff,
+                                                    derivative: derivativeFilter)
             } catch { throw .tomography(error) }
             var image = projector.applyAdjoint(filtered).elements
             var passes = [Double](repeating: 1, count: n * n)
@@ -66,7 +92,8 @@ struct TomographicConsistency: Sendable {
                 if let high = clipHigh, image[k] > high { image[k] = high; passes[k] = 0 }
                 passes[k] *= mask[k]
             }
-            let synthetic = projector.apply(Tensor(shape: [n, n], elements: image)).elements
+            var synthetic = projector.apply(Tensor(shape: [n, n], elements: image)).elements
+            if let d = syntheticDerivative { synthetic = d.apply(synthetic, columns: p) }
             var residual = [Double](repeating: 0, count: n * p)
             for k in 0..<(n * p) {
                 residual[k] = sinogram[k] - synthetic[k]
@@ -74,14 +101,22 @@ struct TomographicConsistency: Sendable {
             }
             var sinogramGradient = residual
             if fullGradient {
-                var back = projector.applyAdjoint(Tensor(shape: [n, p], elements: residual)).elements
+                let differentiated = syntheticDerivative?.apply(residual, columns: p, transposed: true) ?? residual
+                var back = projector.applyAdjoint(Tensor(shape: [n, p], elements: differentiated)).elements
                 for k in 0..<(n * n) { back[k] *= passes[k] * scale }
                 let reprojected = projector.apply(Tensor(shape: [n, n], elements: back))
                 let filteredBack: Tensor<Double>
-                do { filteredBack = try Radon.filterSinogram(reprojected, filter: filter, cutoff: cutoff) } catch {
+                do {
+                    filteredBack = try Radon.filterSinogram(reprojected, filter: filter, cutoff: cutoff, derivative: derivativeFilter)
+                } catch {
                     throw .tomography(error)
                 }
-                let correction = filteredBack.elements
+                var correction = filteredBack.elements
+                if derivativeFilter {
+                    // W_Hᵀ = −W_H (odd, imaginary filter).
+                    for k in correction.indices { correction[k] = -correction[k] }
+                }
+                if let d = inputDerivative { correction = d.apply(correction, columns: p, transposed: true) }
                 for k in 0..<(n * p) { sinogramGradient[k] -= correction[k] }
             }
             for i in 0..<p {

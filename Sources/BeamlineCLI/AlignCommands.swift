@@ -151,11 +151,24 @@ struct HorizontalOptions: ParsableArguments {
     @Option(name: .customLong("clip-high"), help: "Clip the slices above this (toupy's cliphigh, without its offset).")
     var clipHigh: Double?
 
+    @Flag(help: "Work on derivative (phase-gradient) projections (toupy's derivatives): the slices are reconstructed with the derivative filter and the re-projection is differentiated (with --method) before the comparison. For align horizontal, --stack holds the derivative projections; align both computes them from --stack for its horizontal stage (toupy's calculate_derivatives, Fourier shifts).")
+    var derivatives = false
+
+    @Flag(name: .customLong("calc-derivatives"), help: "With --derivatives: --stack holds plain projections, which only the reconstruction differentiates (toupy's calc_derivatives, Fourier shifts); the comparison is on the plain sinograms.")
+    var calcDerivatives = false
+
+    func validate() throws {
+        if calcDerivatives && !derivatives {
+            throw ValidationError("--calc-derivatives needs --derivatives as well (toupy's calc_derivatives differentiates the projections for the derivative filter that derivatives=True selects)")
+        }
+    }
+
     func options(_ input: AlignInput) -> HorizontalAlignment.Options {
         HorizontalAlignment.Options(centralSlice: centralSlice, slices: slices, filter: filter, frequencyCutoffs: schedule?.values ?? [1],
                                     circle: !noCircle, clipLow: clipLow, clipHigh: clipHigh, shiftMethod: input.method,
                                     gradient: gradient, multiresolutionFactor: multiresolution,
-                                    coarseIterations: coarseIterations, optimizer: input.optimizer(AlignmentOptimizer()))
+                                    coarseIterations: coarseIterations, optimizer: input.optimizer(AlignmentOptimizer()),
+                                    derivatives: derivatives, calculateDerivatives: calcDerivatives)
     }
 }
 
@@ -236,7 +249,14 @@ struct AlignVerticalCommand: BeamlineSubcommand {
 struct AlignHorizontalCommand: BeamlineSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "horizontal",
-        abstract: "Horizontal alignment by tomographic consistency (toupy's alignprojections_horizontal), Adam on the exact gradient.")
+        abstract: "Horizontal alignment by tomographic consistency (toupy's alignprojections_horizontal), Adam on the exact gradient.",
+        discussion: """
+            Phase-gradient data (toupy's derivatives=True): pass the derivative projections as --stack with \
+            --derivatives; or the plain projections with --derivatives --calc-derivatives (toupy's \
+            calc_derivatives: the reconstruction differentiates them, the comparison stays on the plain \
+            sinograms). Derivative projections can converge more slowly \
+            (more iterations, a --schedule, or --calc-derivatives; see docs/alignment.md).
+            """)
     @OptionGroup var input: AlignInput
     @OptionGroup var angles: AlignAngles
     @OptionGroup var horizontal: HorizontalOptions
@@ -257,7 +277,13 @@ struct AlignHorizontalCommand: BeamlineSubcommand {
 struct AlignBothCommand: BeamlineSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "both",
-        abstract: "Vertical alignment, then horizontal alignment starting from its shifts.")
+        abstract: "Vertical alignment, then horizontal alignment starting from its shifts.",
+        discussion: """
+            --stack holds plain projections (the vertical alignment needs them). With --derivatives the \
+            horizontal stage runs on their derivative projections, computed as toupy's \
+            calculate_derivatives does (Fourier half-pixel shifts); with --derivatives --calc-derivatives \
+            on the plain projections, as toupy's calc_derivatives.
+            """)
     @OptionGroup var input: AlignInput
     @OptionGroup var angles: AlignAngles
     @OptionGroup var vertical: VerticalOptions
@@ -273,7 +299,11 @@ struct AlignBothCommand: BeamlineSubcommand {
             let degrees = try angles.load(projections: stack.shape[0])
             let first = try VerticalAlignment.align(stack, initial: initial, options: verticalOptions, progress: handler)
             if first.stopReason == .cancelled { return first }
-            var second = try HorizontalAlignment.align(stack, anglesDegrees: degrees, initial: first.shifts,
+            // toupy's workflow: vertical alignment on the projections, then
+            // the horizontal one on their derivatives.
+            let horizontalStack = horizontalOptions.derivatives && !horizontalOptions.calculateDerivatives
+                ? try HorizontalAlignment.derivativeProjections(stack) : stack
+            var second = try HorizontalAlignment.align(horizontalStack, anglesDegrees: degrees, initial: first.shifts,
                                                        options: horizontalOptions, progress: handler)
             second.costHistory = first.costHistory + second.costHistory
             second.iterations += first.iterations

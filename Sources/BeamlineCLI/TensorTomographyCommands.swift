@@ -35,18 +35,18 @@ struct TensorReconstructCommand: BeamlineSubcommand {
     @Argument(help: "mumott DataContainer HDF5 file.", completion: .file(extensions: ["h5", "hdf5"]))
     var data: String
 
-    @Option(help: "Basis set: sh (real spherical harmonics), gk (mumott's Gaussian kernels), nn (mumott's nearest neighbour, needs --directions) or trivial (one channel per segment).")
-    var basis = "sh"
+    /// `--basis`, `--directions`, `--grid-scale`, `--ell-max` (shared with
+    /// `align phase-matching --segment-mean`).
+    @OptionGroup var basisOptions: TensorBasisOptions
 
-    @Option(help: "Sensitivity directions of the nn basis: an (N, 3) array (FILE.npy, FILE.npz:name or FILE.h5:/path).",
-            completion: .file(extensions: arrayExtensions))
-    var directions: String?
-
-    @Option(help: "Grid scale of the Gaussian kernels (2(g+1)² kernels).")
-    var gridScale = 4
-
-    @Option(help: "Band limit ℓmax of the spherical harmonics (even).")
-    var ellMax = 8
+    /// The basis name (default sh).
+    var basis: String { basisOptions.basis ?? "sh" }
+    /// The directions file of the nn basis.
+    var directions: String? { basisOptions.directions }
+    /// The grid scale of the Gaussian kernels (default 4).
+    var gridScale: Int { basisOptions.gridScale ?? 4 }
+    /// The band limit of the spherical harmonics (default 8).
+    var ellMax: Int { basisOptions.ellMax ?? 8 }
 
     @Option(help: "Reconstruction pipeline.")
     var pipeline: TensorPipeline = .mitra
@@ -103,13 +103,7 @@ struct TensorReconstructCommand: BeamlineSubcommand {
             throw ValidationError("--distributed \(distributed.rawValue) is not available for tensor-reconstruct (tensor scans are tilted: they do not split into z-slabs); use --distributed projections")
         }
         try validateIterations(maxIterations)
-        guard ["sh", "gk", "nn", "trivial"].contains(basis) else {
-            throw ValidationError("--basis must be sh, gk, nn or trivial, received \(basis)")
-        }
-        if basis == "nn" && directions == nil { throw ValidationError("--basis nn needs --directions FILE (an (N, 3) array)") }
-        if basis != "nn" && directions != nil { throw ValidationError("--directions is for --basis nn only, received --basis \(basis)") }
-        guard gridScale >= 0 else { throw ValidationError("--grid-scale must be ≥ 0, received \(gridScale)") }
-        guard ellMax >= 0 && ellMax % 2 == 0 else { throw ValidationError("--ell-max must be even and ≥ 0, received \(ellMax)") }
+        try basisOptions.validate()
         if let s = stepSize, !(s > 0 && s.isFinite) { throw ValidationError("--step-size must be > 0, received \(s)") }
         if let b = nesterovWeight, !(b >= 0 && b <= 1) { throw ValidationError("--nesterov-weight must be in [0, 1], received \(b)") }
         if let w = regularizationWeight, !(w >= 0 && w.isFinite) { throw ValidationError("--regularization-weight must be ≥ 0, received \(w)") }
@@ -149,18 +143,7 @@ struct TensorReconstructCommand: BeamlineSubcommand {
     }
 
     /// The nearest-neighbour basis on the (N, 3) directions at `text`.
-    static func nearestNeighbor(_ text: String) throws -> NearestNeighbor {
-        let d = try ArrayFiles.loadDoubles(text, option: "--directions")
-        guard d.shape.count == 2, d.shape[1] == 3, d.shape[0] >= 1 else {
-            throw CommandError("--directions \(text): expected an (N, 3) array of directions, received shape \(d.shape)")
-        }
-        let e = d.elements
-        do {
-            return try NearestNeighbor(directions: (0..<d.shape[0]).map { SIMD3(e[3 * $0], e[3 * $0 + 1], e[3 * $0 + 2]) })
-        } catch {
-            throw CommandError(argument: "--directions", value: text, error)
-        }
-    }
+    static func nearestNeighbor(_ text: String) throws -> NearestNeighbor { try TensorBasisOptions.nearestNeighbor(text) }
 
     func execute() throws -> Report {
         // With --distributed each rank reads its projections, fits them, and

@@ -65,6 +65,34 @@ public enum FBPFilter: String, Sendable, CaseIterable {
         }
         return filter
     }
+
+    /// The derivative filter for back-projecting derivative (phase-gradient)
+    /// projections, toupy's `compute_filter(..., derivatives=True)`: the
+    /// filter is `i·H[m]` with `H[m] = −sign(f)/π · w[m]`, `f` the digital
+    /// frequency, `w` this filter's window (1 for ``ramp`` and ``none``, as
+    /// toupy's `ram-lak`; for the others their coefficients divided by the
+    /// ramp's), zero above `cutoff` × Nyquist; returns the real `H`, `size`
+    /// values in FFT order.
+    ///
+    /// For projections `d = ∂s/∂x`, whose spectrum is `2πif·ŝ`, the product
+    /// `i·H · 2πif = 2|f| w` is this filter on `s`: back-projecting the
+    /// derivative with it reconstructs the object itself.
+    public func derivativeCoefficients(size: Int, cutoff: Double = 1) -> [Double] {
+        let window: [Double]
+        switch self {
+        case .ramp, .none:
+            window = [Double](repeating: 1, count: size)
+        default:
+            let filter = coefficients(size: size), ramp = FBPFilter.ramp.coefficients(size: size)
+            window = (0..<size).map { ramp[$0] > 0 ? filter[$0] / ramp[$0] : 0 }
+        }
+        return (0..<size).map { m in
+            let signed = m <= (size - 1) / 2 ? m : m - size      // fftfreq's order: Nyquist negative
+            let freq = Double(abs(signed)) / Double(size)
+            guard signed != 0, freq <= cutoff * 0.5 else { return 0 }
+            return -Double(signed.signum()) / Double.pi * window[m]
+        }
+    }
 }
 
 /// The 2-d parallel-beam Radon transform and filtered back-projection with
@@ -142,10 +170,17 @@ public enum Radon {
     /// FFT by ``FBPFilter/coefficients(size:cutoff:)``, keep the first P.
     /// The arithmetic runs in `Double`.
     ///
+    /// With `derivative`, the sinogram holds derivative (phase-gradient)
+    /// projections and the filter is the derivative filter, `i` times
+    /// ``FBPFilter/derivativeCoefficients(size:cutoff:)`` (toupy's
+    /// `derivatives=True`), same padding. That filter is odd and imaginary,
+    /// so this map is antisymmetric: its adjoint is its negative.
+    ///
     /// - Throws: ``TomographyError`` for a sinogram that is not 2-d or a
     ///   cut-off outside (0, 1].
     public static func filterSinogram<T: OperatorScalar>(_ sinogram: Tensor<T>, filter: FBPFilter = .ramp,
-                                                         cutoff: Double = 1) throws(TomographyError) -> Tensor<T> {
+                                                         cutoff: Double = 1,
+                                                         derivative: Bool = false) throws(TomographyError) -> Tensor<T> {
         guard sinogram.rank == 2 else {
             throw .invalidArgument(name: "sinogram", expected: "a 2-d array (pixels, angles)", received: "shape \(sinogram.shape)")
         }
@@ -153,19 +188,24 @@ public enum Radon {
             throw .invalidArgument(name: "cutoff", expected: "a number in (0, 1]", received: "\(cutoff)")
         }
         let (p, angles) = (sinogram.shape[0], sinogram.shape[1])
-        let filtered = filterColumns(RealConversion.doubles(sinogram.elements), pixels: p, angles: angles, filter: filter, cutoff: cutoff)
+        let filtered = filterColumns(RealConversion.doubles(sinogram.elements), pixels: p, angles: angles, filter: filter, cutoff: cutoff,
+                                     derivative: derivative)
         return Tensor(shape: [p, angles], elements: filtered.map { T($0) })
     }
 
-    /// ``filterSinogram(_:filter:cutoff:)`` on a C-order `(P, angles)` array.
+    /// ``filterSinogram(_:filter:cutoff:derivative:)`` on a C-order `(P, angles)` array.
     static func filterColumns(_ sinogram: [Double], pixels p: Int, angles: Int, filter: FBPFilter,
-                              cutoff: Double) -> [Double] {
+                              cutoff: Double, derivative: Bool = false) -> [Double] {
         let padded = Swift.max(64, 1 << Int((log2(Double(2 * p))).rounded(.up)))
-        let full = filter.coefficients(size: padded, cutoff: cutoff)
+        let full = derivative ? filter.derivativeCoefficients(size: padded, cutoff: cutoff)
+            : filter.coefficients(size: padded, cutoff: cutoff)
         // scikit-image keeps the real part of ifft(fft(x) · F); for real x
         // that is the transform with F's Hermitian part (the Hamming and Hann
         // windows are not symmetric after fftshift), which rfft/irfft apply.
-        let coefficients = (0..<padded).map { (full[$0] + full[(padded - $0) % padded]) / 2 }
+        // The derivative filter i·H: its Hermitian part is i times H's odd
+        // part (zero at DC and Nyquist).
+        let sign: Double = derivative ? -1 : 1
+        let coefficients = (0..<padded).map { (full[$0] + sign * full[(padded - $0) % padded]) / 2 }
         var buffer = [Double](repeating: 0, count: padded * angles)
         for i in 0..<(p * angles) { buffer[i] = sinogram[i] }
         guard let spectrum = try? FFT.rfft(Tensor(shape: [padded, angles], elements: buffer), axis: 0) else { return sinogram }
@@ -176,7 +216,9 @@ public enum Radon {
             for a in 0..<angles {
                 let index = m * angles + a
                 let v: Complex<Double> = values[index]
-                values[index] = Complex(v.real * scale, v.imaginary * scale)
+                // ×scale, or ×i·scale for the derivative filter.
+                values[index] = derivative ? Complex(-v.imaginary * scale, v.real * scale)
+                    : Complex(v.real * scale, v.imaginary * scale)
             }
         }
         guard let back = try? FFT.irfft(Tensor(shape: [half, angles], elements: values), n: padded, axis: 0) else { return sinogram }
@@ -307,8 +349,9 @@ public enum Radon {
 /// The adjoint scatters each sinogram value back with the same bilinear
 /// weights, so it is the exact transpose (⟨R x, y⟩ = ⟨x, Rᵀ y⟩), not
 /// scikit-image's interpolating back-projection. The forward product runs in
-/// parallel over angles; the adjoint runs serially (scattered writes), so
-/// both are deterministic. Sums are accumulated in `Double`.
+/// parallel over angles; the adjoint runs serially (scattered writes), or
+/// with a precomputed plan in parallel over fixed angle blocks, so both are
+/// deterministic. Sums are accumulated in `Double`.
 public struct RadonProjector<Scalar: OperatorScalar>: LinearOperator, Sendable {
     /// The side of the square image.
     public let size: Int
@@ -316,6 +359,9 @@ public struct RadonProjector<Scalar: OperatorScalar>: LinearOperator, Sendable {
     public let anglesDegrees: [Double]
     @usableFromInline let cosines: [Double]
     @usableFromInline let sines: [Double]
+    /// The bilinear samples of every angle, computed once (see
+    /// ``init(size:anglesDegrees:precomputeSamples:)``); nil: computed on the fly.
+    @usableFromInline let plan: RadonSamplePlan?
 
     /// A Radon transform of `size × size` images at `anglesDegrees`.
     ///
@@ -329,7 +375,36 @@ public struct RadonProjector<Scalar: OperatorScalar>: LinearOperator, Sendable {
         self.anglesDegrees = anglesDegrees
         cosines = anglesDegrees.map { cos($0 * Double.pi / 180) }
         sines = anglesDegrees.map { sin($0 * Double.pi / 180) }
+        plan = nil
     }
+
+    /// A Radon transform that computes the position and bilinear weights of
+    /// every sample once, here, and reads them in every product, for
+    /// operators applied many times (an alignment applies its projector
+    /// hundreds of times). The forward product is the same, bit for bit, as
+    /// without the plan; the adjoint runs in parallel over fixed blocks of
+    /// angles (at most 8), whose partial images are summed in block order,
+    /// so it differs from the serial scatter by rounding only and does not
+    /// depend on the thread count. The plan holds 28 bytes per sample
+    /// inside the image (about `28 · size² · angles` bytes), the adjoint up
+    /// to 8 partial images; above ``maximumPrecomputedSamples`` samples no
+    /// plan is built and the samples are computed on the fly.
+    ///
+    /// - Throws: ``TomographyError`` as ``init(size:anglesDegrees:)``.
+    public init(size: Int, anglesDegrees: [Double], precomputeSamples: Bool) throws(TomographyError) {
+        let plain = try RadonProjector(size: size, anglesDegrees: anglesDegrees)
+        self.size = size
+        self.anglesDegrees = anglesDegrees
+        cosines = plain.cosines
+        sines = plain.sines
+        plan = precomputeSamples && size * size * anglesDegrees.count <= Self.maximumPrecomputedSamples
+            ? RadonSamplePlan(size: size, cosines: cosines, sines: sines) : nil
+    }
+
+    /// The most samples (`size² · angles`) for which
+    /// ``init(size:anglesDegrees:precomputeSamples:)`` builds its plan:
+    /// 2²² (a plan of at most 117 MB).
+    public static var maximumPrecomputedSamples: Int { 1 << 22 }
 
     /// `size · angles`.
     @inlinable public var rows: Int { size * anglesDegrees.count }
@@ -347,6 +422,10 @@ public struct RadonProjector<Scalar: OperatorScalar>: LinearOperator, Sendable {
         let n = size, count = anglesDegrees.count
         let center = Double(n / 2)
         guard x.baseAddress != nil, y.baseAddress != nil else { return }
+        if let plan {
+            plan.apply(x, into: y, size: n, angles: count)
+            return
+        }
         let (src, dst) = (SendableBuffer(x), SendableMutableBuffer(y))
         cosines.withUnsafeBufferPointer { cb in sines.withUnsafeBufferPointer { sb in
             let (cp, sp) = (SendableBuffer(cb), SendableBuffer(sb))
@@ -375,6 +454,10 @@ public struct RadonProjector<Scalar: OperatorScalar>: LinearOperator, Sendable {
         precondition(y.count == rows && x.count == columns, "RadonProjector.applyAdjoint: buffer lengths")
         let n = size, count = anglesDegrees.count
         let center = Double(n / 2)
+        if let plan {
+            plan.applyAdjoint(y, into: x, size: n, angles: count)
+            return
+        }
         var image = [Double](repeating: 0, count: n * n)
         image.withUnsafeMutableBufferPointer { out in
             func add(_ i: Int, _ j: Int, _ v: Double) { if i >= 0 && i < n && j >= 0 && j < n { out[i * n + j] += v } }
@@ -406,5 +489,171 @@ public struct RadonProjector<Scalar: OperatorScalar>: LinearOperator, Sendable {
             }
         }
         for i in 0..<(n * n) { x[i] = Scalar(image[i]) }
+    }
+}
+
+/// The samples of a ``RadonProjector`` inside the image, in the order the
+/// projector visits them (angle, image row, detector column), each with the
+/// detector column it adds to, the upper-left pixel it reads and its
+/// fractional offsets: exactly the values the projector computes on the
+/// fly, so forward products through the plan are the same bit for bit.
+@usableFromInline
+final class RadonSamplePlan: Sendable {
+    /// `angleStart[a]..<angleStart[a + 1]`: the samples of angle `a`.
+    @usableFromInline let angleStart: [Int]
+    /// Detector column of each sample.
+    @usableFromInline let column: [Int32]
+    /// Upper-left pixel row `⌊yr⌋` and column `⌊xc⌋` (each in −1..<n).
+    @usableFromInline let pixelRow: [Int32]
+    @usableFromInline let pixelColumn: [Int32]
+    /// Fractional offsets `yr − ⌊yr⌋`, `xc − ⌊xc⌋`.
+    @usableFromInline let rowFraction: [Double]
+    @usableFromInline let columnFraction: [Double]
+
+    init(size n: Int, cosines: [Double], sines: [Double]) {
+        let center = Double(n / 2)
+        var starts = [0]
+        var column: [Int32] = [], pixelRow: [Int32] = [], pixelColumn: [Int32] = []
+        var rowFraction: [Double] = [], columnFraction: [Double] = []
+        let estimate = n * n * cosines.count
+        column.reserveCapacity(estimate)
+        pixelRow.reserveCapacity(estimate)
+        pixelColumn.reserveCapacity(estimate)
+        rowFraction.reserveCapacity(estimate)
+        columnFraction.reserveCapacity(estimate)
+        for a in 0..<cosines.count {
+            let (ca, sa) = (cosines[a], sines[a])
+            for r in 0..<n {
+                for c in 0..<n {
+                    // The expressions of RadonProjector.apply and applyAdjoint.
+                    let xc = ca * Double(c) + sa * Double(r) - center * (ca + sa - 1)
+                    let yr = -sa * Double(c) + ca * Double(r) - center * (ca - sa - 1)
+                    guard yr > -1 && yr < Double(n) && xc > -1 && xc < Double(n) else { continue }
+                    let (r0, c0) = (Int(yr + 1) - 1, Int(xc + 1) - 1)
+                    column.append(Int32(c))
+                    pixelRow.append(Int32(r0))
+                    pixelColumn.append(Int32(c0))
+                    rowFraction.append(yr - Double(r0))
+                    columnFraction.append(xc - Double(c0))
+                }
+            }
+            starts.append(column.count)
+        }
+        angleStart = starts
+        self.column = column
+        self.pixelRow = pixelRow
+        self.pixelColumn = pixelColumn
+        self.rowFraction = rowFraction
+        self.columnFraction = columnFraction
+    }
+
+    /// ``RadonProjector/apply(_:into:)`` through the plan: parallel over
+    /// angles, each detector column summed in the projector's order.
+    @inlinable
+    func apply<Scalar: OperatorScalar>(_ x: UnsafeBufferPointer<Scalar>, into y: UnsafeMutableBufferPointer<Scalar>,
+                                       size n: Int, angles count: Int) {
+        guard let image = x.baseAddress, let sinogram = y.baseAddress else { return }
+        let (src, dst) = (SendableBuffer(start: image, validIndices: 0..<x.count),
+                          SendableMutableBuffer(start: sinogram, validIndices: 0..<y.count))
+        angleStart.withUnsafeBufferPointer { starts in column.withUnsafeBufferPointer { columns in
+        pixelRow.withUnsafeBufferPointer { rows in pixelColumn.withUnsafeBufferPointer { pixelColumns in
+        rowFraction.withUnsafeBufferPointer { rowFractions in columnFraction.withUnsafeBufferPointer { columnFractions in
+            let (st, cs, rs, ps, rf, cf) = (SendableBuffer(starts), SendableBuffer(columns), SendableBuffer(rows),
+                                            SendableBuffer(pixelColumns), SendableBuffer(rowFractions), SendableBuffer(columnFractions))
+            Parallel.forEachChunk(count: count, minimumChunk: Swift.max(1, 4096 / Swift.max(1, n))) { range in
+                let sums = UnsafeMutablePointer<Double>.allocate(capacity: n)
+                defer { sums.deallocate() }
+                let pixels = src.baseAddress, out = dst.baseAddress
+                let (start, col, r0s, c0s, drs, dcs) = (st.baseAddress, cs.baseAddress, rs.baseAddress, ps.baseAddress,
+                                                        rf.baseAddress, cf.baseAddress)
+                for a in range {
+                    sums.update(repeating: 0, count: n)
+                    for k in start[a]..<start[a &+ 1] {
+                        let (r0, c0) = (Int(r0s[k]), Int(c0s[k]))
+                        let (dr, dc) = (drs[k], dcs[k])
+                        let value: Double
+                        // Radon.bilinear on the stored sample.
+                        if r0 >= 0 && c0 >= 0 && r0 &+ 1 < n && c0 &+ 1 < n {
+                            let i = r0 &* n &+ c0
+                            let top = (1 - dc) * Double(pixels[i]) + dc * Double(pixels[i &+ 1])
+                            let bottom = (1 - dc) * Double(pixels[i &+ n]) + dc * Double(pixels[i &+ n &+ 1])
+                            value = (1 - dr) * top + dr * bottom
+                        } else {
+                            func pixel(_ i: Int, _ j: Int) -> Double {
+                                i >= 0 && i < n && j >= 0 && j < n ? Double(pixels[i &* n &+ j]) : 0
+                            }
+                            let top = (1 - dc) * pixel(r0, c0) + dc * pixel(r0, c0 &+ 1)
+                            let bottom = (1 - dc) * pixel(r0 &+ 1, c0) + dc * pixel(r0 &+ 1, c0 &+ 1)
+                            value = (1 - dr) * top + dr * bottom
+                        }
+                        sums[Int(col[k])] += value
+                    }
+                    for c in 0..<n { out[c &* count &+ a] = Scalar(sums[c]) }
+                }
+            }
+        } } } } } }
+    }
+
+    /// The number of fixed angle blocks the planned adjoint scatters into
+    /// partial images (at most 8; one per angle for fewer angles).
+    @inlinable
+    static func adjointBlocks(angles: Int) -> Int { Swift.min(8, Swift.max(1, angles)) }
+
+    /// ``RadonProjector/applyAdjoint(_:into:)`` through the plan, in
+    /// parallel: the angles are cut into ``adjointBlocks(angles:)`` fixed
+    /// blocks (whatever the thread count), each block scatters its samples
+    /// in the projector's order into a partial image of its own, and the
+    /// partial images are summed in block order. The result does not
+    /// depend on the thread count; it differs from the serial scatter only
+    /// by the order of the sums (rounding).
+    @inlinable
+    func applyAdjoint<Scalar: OperatorScalar>(_ y: UnsafeBufferPointer<Scalar>, into x: UnsafeMutableBufferPointer<Scalar>,
+                                              size n: Int, angles count: Int) {
+        guard let sinogram = y.baseAddress, let image = x.baseAddress else { return }
+        let blocks = Self.adjointBlocks(angles: count)
+        let blockSize = (count + blocks - 1) / blocks
+        let partialCount = (count + blockSize - 1) / blockSize
+        let partials = UnsafeMutablePointer<Double>.allocate(capacity: partialCount * n * n)
+        partials.initialize(repeating: 0, count: partialCount * n * n)
+        defer { partials.deallocate() }
+        let (src, dst) = (SendableBuffer(start: sinogram, validIndices: 0..<y.count),
+                          SendableMutableBuffer(start: partials, validIndices: 0..<(partialCount * n * n)))
+        angleStart.withUnsafeBufferPointer { starts in column.withUnsafeBufferPointer { columns in
+        pixelRow.withUnsafeBufferPointer { rows in pixelColumn.withUnsafeBufferPointer { pixelColumns in
+        rowFraction.withUnsafeBufferPointer { rowFractions in columnFraction.withUnsafeBufferPointer { columnFractions in
+            let (st, cs, rs, ps, rf, cf) = (SendableBuffer(starts), SendableBuffer(columns), SendableBuffer(rows),
+                                            SendableBuffer(pixelColumns), SendableBuffer(rowFractions), SendableBuffer(columnFractions))
+            Parallel.forEachBlock(count: count, blockSize: blockSize) { block, angleRange in
+                let values = src.baseAddress, out = dst.baseAddress + block * n * n
+                let (start, col, r0s, c0s, drs, dcs) = (st.baseAddress, cs.baseAddress, rs.baseAddress, ps.baseAddress,
+                                                        rf.baseAddress, cf.baseAddress)
+                for a in angleRange {
+                    for k in start[a]..<start[a &+ 1] {
+                        let value = Double(values[Int(col[k]) &* count &+ a])
+                        if value == 0 { continue }
+                        let (r0, c0) = (Int(r0s[k]), Int(c0s[k]))
+                        let (dr, dc) = (drs[k], dcs[k])
+                        if r0 >= 0 && c0 >= 0 && r0 &+ 1 < n && c0 &+ 1 < n {
+                            let i = r0 &* n &+ c0
+                            out[i] += value * (1 - dr) * (1 - dc)
+                            out[i &+ 1] += value * (1 - dr) * dc
+                            out[i &+ n] += value * dr * (1 - dc)
+                            out[i &+ n &+ 1] += value * dr * dc
+                            continue
+                        }
+                        func add(_ i: Int, _ j: Int, _ v: Double) { if i >= 0 && i < n && j >= 0 && j < n { out[i &* n &+ j] += v } }
+                        add(r0, c0, value * (1 - dr) * (1 - dc))
+                        add(r0, c0 &+ 1, value * (1 - dr) * dc)
+                        add(r0 &+ 1, c0, value * dr * (1 - dc))
+                        add(r0 &+ 1, c0 &+ 1, value * dr * dc)
+                    }
+                }
+            }
+        } } } } } }
+        for i in 0..<(n * n) {
+            var sum = partials[i]
+            for b in 1..<Swift.max(1, partialCount) { sum += partials[b &* n &* n &+ i] }
+            image[i] = Scalar(sum)
+        }
     }
 }

@@ -288,7 +288,7 @@ public enum Reconstruction {
 
     /// Filtered back-projection through the projector: each projection is
     /// filtered along `j` as scikit-image filters sinograms
-    /// (``Radon/filterSinogram(_:filter:cutoff:)``), then back-projected
+    /// (``Radon/filterSinogram(_:filter:cutoff:derivative:)``), then back-projected
     /// with the exact adjoint and scaled by `π / (2N)`.
     /// Right for single-axis geometries whose rotation axis is the detector's
     /// `k` axis, with angles spread evenly over 180° or 360°; an
