@@ -79,27 +79,34 @@ static inline double cbc_group(int kind, int constant_sigma, ptrdiff_t lo, ptrdi
     return total;
 }
 
+// One run of streak s's lone rows lo..<hi, portable arithmetic.
+static double cbc_run(int kind, int constant_sigma, ptrdiff_t lo, ptrdiff_t hi, int32_t s, const float *weight,
+                      const float *counts, const float *background, const double *a, const double *b,
+                      double *g_intercept, double *g_theta, double *streak_values) {
+    double total = 0;
+    for (ptrdiff_t j = lo; j < hi; j++) {
+        double w = (double)weight[j];
+        double lambda = a[s] * w + b[s] + (double)background[j];
+        if (lambda > 0) {
+            double v, d;
+            cbc_term(kind, constant_sigma, (double)counts[j], lambda, &v, &d);
+            total += v;
+            g_intercept[s] += d;
+            g_theta[s] += d * w;
+            if (streak_values) streak_values[s] += v;
+        }
+    }
+    return total;
+}
+
 static double cbc_block_portable(int kind, int constant_sigma, const int32_t *streak, const float *weight,
                                  const float *counts, const float *background, ptrdiff_t run_count, const int32_t *runs,
                                  ptrdiff_t group_count, const int32_t *groups, const double *a, const double *b,
                                  double *g_intercept, double *g_theta, double *streak_values) {
     double total = 0;
-    for (ptrdiff_t r = 0; r < run_count; r++) {
-        ptrdiff_t lo = runs[3 * r], hi = runs[3 * r + 1];
-        int32_t s = runs[3 * r + 2];
-        for (ptrdiff_t j = lo; j < hi; j++) {
-            double w = (double)weight[j];
-            double lambda = a[s] * w + b[s] + (double)background[j];
-            if (lambda > 0) {
-                double v, d;
-                cbc_term(kind, constant_sigma, (double)counts[j], lambda, &v, &d);
-                total += v;
-                g_intercept[s] += d;
-                g_theta[s] += d * w;
-                if (streak_values) streak_values[s] += v;
-            }
-        }
-    }
+    for (ptrdiff_t r = 0; r < run_count; r++)
+        total += cbc_run(kind, constant_sigma, runs[3 * r], runs[3 * r + 1], runs[3 * r + 2], weight, counts, background,
+                         a, b, g_intercept, g_theta, streak_values);
     for (ptrdiff_t g = 0; g < group_count; g++)
         total += cbc_group(kind, constant_sigma, groups[2 * g], groups[2 * g + 1], streak, weight, counts, background, a, b,
                            g_intercept, g_theta, streak_values);
@@ -155,6 +162,13 @@ BL_CBC_AVX2 static inline __m256d cbc_log4_checked(__m256d x) {
     return _mm256_loadu_pd(lanes);
 }
 
+// Whether every argument collected in range[0..1] suits cbc_log4 (normal, finite).
+BL_CBC_AVX2 static inline int cbc_range_ok(const __m256d *range) {
+    __m256d odd = _mm256_or_pd(_mm256_cmp_pd(range[0], _mm256_set1_pd(DBL_MIN), _CMP_LT_OQ),
+                               _mm256_cmp_pd(range[1], _mm256_set1_pd(DBL_MAX), _CMP_GT_OQ));
+    return !_mm256_movemask_pd(odd);
+}
+
 BL_CBC_AVX2 static inline __m256d cbc_sign4(__m256d r, __m256d magnitude) {
     __m256d zero = _mm256_setzero_pd();
     __m256d pos = _mm256_and_pd(_mm256_cmp_pd(r, zero, _CMP_GT_OQ), magnitude);
@@ -163,14 +177,25 @@ BL_CBC_AVX2 static inline __m256d cbc_sign4(__m256d r, __m256d magnitude) {
 }
 
 // Terms of four rows; lanes with λ ≤ 0 (or NaN) or outside `live` give (0, 0).
+// With `range` NULL every vector's logarithm is checked for arguments it
+// cannot take; otherwise the smallest and largest argument are collected in
+// range[0] and range[1] for the caller to check once (cbc_range_ok).
 BL_CBC_AVX2 static inline __attribute__((always_inline)) void cbc_term4(int kind, int constant_sigma, __m256d counts, __m256d lambda, __m256d live,
-                                         __m256d *value, __m256d *slope) {
+                                         __m256d *value, __m256d *slope, __m256d *range) {
     const __m256d one = _mm256_set1_pd(1.0);
     __m256d valid = _mm256_and_pd(_mm256_cmp_pd(lambda, _mm256_setzero_pd(), _CMP_GT_OQ), live);
     __m256d l = _mm256_blendv_pd(one, lambda, valid);
     __m256d v, d;
     if (kind == BL_CBC_POISSON) {
-        v = _mm256_fnmadd_pd(counts, cbc_log4_checked(l), l);
+        __m256d logarithm;
+        if (range) {
+            range[0] = _mm256_min_pd(range[0], l);
+            range[1] = _mm256_max_pd(range[1], l);
+            logarithm = cbc_log4(l);
+        } else {
+            logarithm = cbc_log4_checked(l);
+        }
+        v = _mm256_fnmadd_pd(counts, logarithm, l);
         d = _mm256_sub_pd(one, _mm256_div_pd(counts, l));
     } else {
         __m256d q = _mm256_div_pd(one, l), sigma = _mm256_sqrt_pd(l);
@@ -268,7 +293,7 @@ BL_CBC_AVX2 static double cbc_chunk_avx2(int kind, int constant_sigma, ptrdiff_t
         }
         __m256d v, d;
         cbc_term4(kind, constant_sigma, cnt, _mm256_loadu_pd(lambda + k),
-                  _mm256_castsi256_pd(_mm256_loadu_si256((const __m256i *)bl_cbc_lanes[live])), &v, &d);
+                  _mm256_castsi256_pd(_mm256_loadu_si256((const __m256i *)bl_cbc_lanes[live])), &v, &d, NULL);
         total = _mm256_add_pd(total, v);
         _mm256_storeu_pd(value + k, v);
         _mm256_storeu_pd(slope + k, d);
@@ -317,6 +342,7 @@ BL_CBC_AVX2 static inline __attribute__((always_inline)) double cbc_runs_avx2(in
         int32_t s = runs[3 * r + 2];
         const __m256d as = _mm256_set1_pd(a[s]), bs = _mm256_set1_pd(b[s]);
         __m256d si = _mm256_setzero_pd(), st = _mm256_setzero_pd(), sv = _mm256_setzero_pd();
+        __m256d range[2] = {_mm256_set1_pd(1.0), _mm256_set1_pd(1.0)};
         for (ptrdiff_t k = lo; k < hi; k += 4) {
             ptrdiff_t live = hi - k < 4 ? hi - k : 4;
             __m256d w, bg, cnt;
@@ -333,10 +359,15 @@ BL_CBC_AVX2 static inline __attribute__((always_inline)) double cbc_runs_avx2(in
             }
             __m256d lambda = _mm256_add_pd(_mm256_fmadd_pd(as, w, bs), bg), v, d;
             cbc_term4(kind, constant_sigma, cnt, lambda, _mm256_castsi256_pd(_mm256_loadu_si256((const __m256i *)bl_cbc_lanes[live])),
-                      &v, &d);
+                      &v, &d, range);
             si = _mm256_add_pd(si, d);
             st = _mm256_fmadd_pd(d, w, st);
             sv = _mm256_add_pd(sv, v);
+        }
+        if (kind == BL_CBC_POISSON && !cbc_range_ok(range)) {  // a subnormal or infinite λ: the run again, by libm
+            total += cbc_run(kind, constant_sigma, lo, hi, s, weight, counts, background, a, b, g_intercept, g_theta,
+                             streak_values);
+            continue;
         }
         // (si, st) summed pairwise in one vector: lanes 0 and 1 hold Σ si and Σ st.
         __m256d pair = _mm256_hadd_pd(si, st);
@@ -401,7 +432,7 @@ BL_CBC_AVX2 static inline __attribute__((always_inline)) double cbc_pairs_avx2(
         __m256d m = _mm256_fmadd_pd(_mm256_i32gather_pd(a, s, 8), w, _mm256_i32gather_pd(b, s, 8));
         __m256d lambda = _mm256_add_pd(_mm256_add_pd(m, _mm256_permute_pd(m, 0x5)), bg), v, d;
         cbc_term4(kind, constant_sigma, cnt, lambda, _mm256_castsi256_pd(_mm256_loadu_si256((const __m256i *)bl_cbc_lanes[live])),
-                  &v, &d);
+                  &v, &d, NULL);
         total = _mm256_add_pd(total, v);
         __m256d slope = _mm256_add_pd(d, _mm256_permute_pd(d, 0x5));  // the pixel's slope, on both of its rows
         __m256d dw = _mm256_mul_pd(slope, w);

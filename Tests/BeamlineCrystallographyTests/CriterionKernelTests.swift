@@ -126,4 +126,31 @@ struct CBCCriterionKernelTests {
             #expect(maxRelative(got, want, floor: want.map(abs).max()!) <= 1e-11)
         }
     }
+
+    /// λ below the smallest normal double (a streak with |q|² = 1e-308 on
+    /// no background) is outside the vector logarithm's range: the AVX2
+    /// version redoes such a run with libm, so both versions match the
+    /// formulas. λ − I log λ ≈ −I log λ ≈ 714 I here.
+    @Test("a run with subnormal λ: both versions take libm's logarithm")
+    func subnormalLambda() {
+        let weight: [Float] = [0.5, 0.25, 1, 0.75, 0.5, 0.125, 1, 0.5, 0.25]
+        // Counts below 1 keep I/λ finite (below 1e306) for the slope.
+        let counts: [Float] = [0, 0.001, 0.002, 0.003, 0, 0.005, 0.001, 0.001, 0.002]
+        let background = [Float](repeating: 0, count: weight.count), streak = [Int32](repeating: 0, count: weight.count)
+        let runs: [Int32] = [0, Int32(weight.count), 0]
+        let (a, b) = ([1e-308], [0.0])
+        var expected = 0.0, slope = 0.0
+        for j in weight.indices {
+            let l = a[0] * Double(weight[j])
+            expected += l - Double(counts[j]) * log(l)
+            slope += 1 - Double(counts[j]) / l
+        }
+        for fused: Int32 in IntensityScaler.fusedKernel ? [0, 1] : [0] {
+            var gI = [0.0], gT = [0.0]
+            let total = bl_cbc_criterion_block(fused, BL_CBC_POISSON, 0, Int(weight.count), streak, weight, counts, background,
+                                               1, runs, 0, [], a, b, &gI, &gT, nil)
+            #expect(abs(total - expected) <= 1e-12 * abs(expected), "fused \(fused): \(total) vs \(expected)")
+            #expect(abs(gI[0] - slope) <= 1e-12 * abs(slope), "fused \(fused): \(gI[0]) vs \(slope)")
+        }
+    }
 }
