@@ -411,6 +411,7 @@ BL_CBC_AVX2 static inline __attribute__((always_inline)) double cbc_pairs_avx2(
     // lanes 0 and 2 belong to current0, lanes 1 and 3 to current1.
     __m256d acc_i = _mm256_setzero_pd(), acc_t = _mm256_setzero_pd(), acc_v = _mm256_setzero_pd();
     int32_t current0 = -1, current1 = -1;
+    __m256d pair_a = _mm256_setzero_pd(), pair_b = _mm256_setzero_pd();
     for (ptrdiff_t k = lo; k < hi; k += 4) {
         ptrdiff_t live = hi - k < 4 ? hi - k : 4;
         int32_t padded[4] = {0, 0, 0, 0};
@@ -428,21 +429,34 @@ BL_CBC_AVX2 static inline __attribute__((always_inline)) double cbc_pairs_avx2(
             bg = _mm256_cvtps_pd(_mm_loadu_ps(tb));
             cnt = _mm256_cvtps_pd(_mm_loadu_ps(tc));
         }
-        __m128i s = _mm_loadu_si128((const __m128i *)ts);
-        __m256d m = _mm256_fmadd_pd(_mm256_i32gather_pd(a, s, 8), w, _mm256_i32gather_pd(b, s, 8));
+        // Two pixels of one pair of streaks (lanes 0, 2 and 1, 3): that pair's
+        // a and b, loaded once per crossing; otherwise gathered lane by lane.
+        int crossing = live == 4 && ts[0] == ts[2] && ts[1] == ts[3];
+        __m256d av, bv;
+        if (crossing) {
+            if (ts[0] != current0 || ts[1] != current1) {
+                cbc_flush_pairs(current0, current1, acc_i, acc_t, acc_v, g_intercept, g_theta, streak_values);
+                current0 = ts[0];
+                current1 = ts[1];
+                acc_i = acc_t = acc_v = _mm256_setzero_pd();
+                pair_a = _mm256_setr_pd(a[current0], a[current1], a[current0], a[current1]);
+                pair_b = _mm256_setr_pd(b[current0], b[current1], b[current0], b[current1]);
+            }
+            av = pair_a;
+            bv = pair_b;
+        } else {
+            __m128i s = _mm_loadu_si128((const __m128i *)ts);
+            av = _mm256_i32gather_pd(a, s, 8);
+            bv = _mm256_i32gather_pd(b, s, 8);
+        }
+        __m256d m = _mm256_fmadd_pd(av, w, bv);
         __m256d lambda = _mm256_add_pd(_mm256_add_pd(m, _mm256_permute_pd(m, 0x5)), bg), v, d;
         cbc_term4(kind, constant_sigma, cnt, lambda, _mm256_castsi256_pd(_mm256_loadu_si256((const __m256i *)bl_cbc_lanes[live])),
                   &v, &d, NULL);
         total = _mm256_add_pd(total, v);
         __m256d slope = _mm256_add_pd(d, _mm256_permute_pd(d, 0x5));  // the pixel's slope, on both of its rows
         __m256d dw = _mm256_mul_pd(slope, w);
-        if (live == 4 && ts[0] == ts[2] && ts[1] == ts[3]) {  // two pixels of one pair of streaks
-            if (ts[0] != current0 || ts[1] != current1) {
-                cbc_flush_pairs(current0, current1, acc_i, acc_t, acc_v, g_intercept, g_theta, streak_values);
-                current0 = ts[0];
-                current1 = ts[1];
-                acc_i = acc_t = acc_v = _mm256_setzero_pd();
-            }
+        if (crossing) {
             acc_i = _mm256_add_pd(acc_i, slope);
             acc_t = _mm256_add_pd(acc_t, dw);
             acc_v = _mm256_add_pd(acc_v, v);
