@@ -73,7 +73,7 @@ public enum HorizontalAlignment {
         /// The stack holds derivative (phase-gradient) projections, the
         /// horizontal derivatives of the projections (toupy's
         /// `derivatives`; default false): the slices are reconstructed with
-        /// the derivative filter (``FBPFilter/derivativeCoefficients(size:cutoff:)``,
+        /// the derivative filter (`FBPFilter.derivativeCoefficients(size:cutoff:)`,
         /// `filter`'s window), and the re-projection is differentiated the
         /// same way (toupy's `derivatives_sino` with ``shiftMethod``) before
         /// it is compared with the data. Make such projections with
