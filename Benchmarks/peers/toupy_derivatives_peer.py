@@ -4,8 +4,7 @@ the stack of toupy_peers.py (90 projections of 64 x 64, shifts in +-3 px,
 seed 2027, horizontal shifts only), the derivatives made by toupy's own
 `calculate_derivatives` (Fourier), the central slice.
 
-toupy's package imports fabio, numexpr and silx, which these functions
-never call; when they are not installed, empty stand-ins are registered.
+toupy is made importable by toupy_imports.py (through toupy_peers).
 
 Install: pip install --no-deps toupy==0.2.2 && pip install pyfftw joblib
 Run:     python3 Benchmarks/peers/toupy_derivatives_peer.py --beamline .build/release/beamline
@@ -14,46 +13,17 @@ Beamline), RMS error after removing the (1, cos, sin) fit, in px.
 """
 import argparse
 import contextlib
-import importlib.abc
-import importlib.machinery
 import io
 import pathlib
 import subprocess
 import sys
 import tempfile
 import time
-import types
 
 
-class _Absent(types.ModuleType):
-    __path__ = []
-
-    def __getattr__(self, name):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return type(name, (), {"__init__": lambda self, *args, **kwargs: None})
-
-
-class _AbsentFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    names = ("fabio", "numexpr", "silx")
-
-    def find_spec(self, fullname, path, target=None):
-        top = fullname.split(".")[0]
-        if top in self.names and importlib.machinery.PathFinder.find_spec(top) is None:
-            return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
-        return None
-
-    def create_module(self, spec):
-        return _Absent(spec.name)
-
-    def exec_module(self, module):
-        pass
-
-
-sys.meta_path.insert(0, _AbsentFinder())
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 import numpy as np  # noqa: E402
-import toupy_peers as peers  # noqa: E402  (its shims, simulate, rms, the no-op RegisterPlot)
+import toupy_peers as peers  # noqa: E402  (toupy_imports installed, simulate, rms, the no-op RegisterPlot)
 
 np.complex = complex   # toupy's derivative filter uses the removed alias
 from toupy.restoration import calculate_derivatives  # noqa: E402

@@ -31,13 +31,11 @@ import time
 import matplotlib
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
-import skimage.feature  # noqa: E402
-import skimage.registration  # noqa: E402
 
-# toupy 0.2.2 uses names that its dependencies removed since: skimage's
-# register_translation (0.19) and numpy's np.int alias (1.24).
-skimage.feature.register_translation = skimage.registration.phase_cross_correlation
-np.int = int
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+import toupy_imports  # noqa: E402
+
+toupy_imports.install()  # names toupy 0.2.2 needs, stand-ins for fabio, numexpr and silx
 import toupy.registration.registration as reg  # noqa: E402
 
 

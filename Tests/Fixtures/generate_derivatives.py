@@ -1,11 +1,8 @@
 """Fixtures for the derivative projections of Tests/BeamlineAlignmentTests
 (toupy 0.2.2's own functions).
 
-toupy 0.2.2 uses names its dependencies removed since (skimage's
-`register_translation`, NumPy's `np.int` and `np.complex`); the shims below
-restore them. Its package `__init__` imports modules that these functions
-never call (fabio, numexpr, silx); when they are not installed, empty
-stand-ins are registered so the import succeeds.
+toupy 0.2.2 is made importable by Benchmarks/peers/toupy_imports.py (names
+its dependencies removed since, stand-ins for fabio, numexpr and silx).
 
 Install: pip install --no-deps toupy==0.2.2 && pip install pyfftw
 Run:     python3 Tests/Fixtures/generate_derivatives.py
@@ -23,53 +20,19 @@ Writes Tests/BeamlineAlignmentTests/Fixtures/derivatives.json:
   `compute_filter(40, "ram-lak", derivatives=True, freqcutoff=1 / 0.5)`
   (size 128, FFT order; the real part is zero).
 """
-import importlib.abc
-import importlib.machinery
-import importlib.util
 import pathlib
 import sys
-import types
 
 import matplotlib
 
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import scipy.ndimage as ndi  # noqa: E402
-import skimage.feature  # noqa: E402
-import skimage.registration  # noqa: E402
 
-skimage.feature.register_translation = skimage.registration.phase_cross_correlation
-np.int = int
-np.complex = complex
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "Benchmarks" / "peers"))
+import toupy_imports  # noqa: E402
 
-
-class _Absent(types.ModuleType):
-    """An empty stand-in for a module toupy imports but these functions never use."""
-    __path__ = []
-
-    def __getattr__(self, name):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return type(name, (), {"__init__": lambda self, *args, **kwargs: None})
-
-
-class _AbsentFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    names = ("fabio", "numexpr", "silx")
-
-    def find_spec(self, fullname, path, target=None):
-        top = fullname.split(".")[0]
-        if top in self.names and importlib.machinery.PathFinder.find_spec(top) is None:
-            return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
-        return None
-
-    def create_module(self, spec):
-        return _Absent(spec.name)
-
-    def exec_module(self, module):
-        pass
-
-
-sys.meta_path.insert(0, _AbsentFinder())
+toupy_imports.install()
 from toupy.restoration import calculate_derivatives  # noqa: E402
 from toupy.tomo.iradon import compute_filter  # noqa: E402
 
