@@ -88,6 +88,11 @@ public struct JohnTransformProjector<Scalar: OperatorScalar>: LinearOperator, Se
                 throw .invalidArgument(name: name, expected: "|offset| ≤ 1e9 pixels", received: "\(bad)")
             }
         }
+        self.init(validated: geometry, channels: channels, selected: selected, columnPath: columnPath, fusedKernels: fusedKernels)
+    }
+
+    /// The projector for arguments already checked by the designated initialiser.
+    init(validated geometry: Geometry, channels: Int, selected: [Int], columnPath: Bool, fusedKernels: Bool) {
         self.geometry = geometry
         self.channels = channels
         self.projectionIndices = selected
@@ -111,6 +116,12 @@ public struct JohnTransformProjector<Scalar: OperatorScalar>: LinearOperator, Se
         self.planGroups = (0..<3).map { axis in general.filter { plans[$0].axis == axis } }
         self.fusedKernels = fusedKernels
         self.columnPath = columnPath
+    }
+
+    /// The same projections with one channel (itself when it has one).
+    var singleChannel: JohnTransformProjector<Scalar> {
+        channels == 1 ? self : JohnTransformProjector(validated: geometry, channels: 1, selected: projectionIndices,
+                                                      columnPath: columnPath, fusedKernels: fusedKernels)
     }
 
     /// Whether projection `index` (into the selected projections) takes the

@@ -118,7 +118,7 @@ public enum Reconstruction {
     @specialized(where S == Double)
     public static func weights<S: OperatorScalar>(_ projector: JohnTransformProjector<S>, weightsCutoff: Double = 0.1,
                                                   preconditionerCutoff: Double = 0.1) -> SIRT.Weights<S> {
-        let single = try! JohnTransformProjector<S>(geometry: projector.geometry, channels: 1, indices: projector.projectionIndices)
+        let single = projector.singleChannel
         let w = SIRT.Weights(of: single, weighting: .cutoffs(rows: weightsCutoff, columns: preconditionerCutoff))
         let c = projector.channels
         guard c > 1 else { return w }
@@ -135,7 +135,7 @@ public enum Reconstruction {
     @specialized(where S == Float)
     @specialized(where S == Double)
     public static func sirtWeights<S: OperatorScalar>(_ projector: JohnTransformProjector<S>, cutoff: Double = 0.1) -> [S] {
-        let single = try! JohnTransformProjector<S>(geometry: projector.geometry, channels: 1, indices: projector.projectionIndices)
+        let single = projector.singleChannel
         return weights(single, weightsCutoff: cutoff).rows
     }
 
@@ -144,7 +144,7 @@ public enum Reconstruction {
     @specialized(where S == Float)
     @specialized(where S == Double)
     public static func sirtPreconditioner<S: OperatorScalar>(_ projector: JohnTransformProjector<S>, cutoff: Double = 0.1) -> [S] {
-        let single = try! JohnTransformProjector<S>(geometry: projector.geometry, channels: 1, indices: projector.projectionIndices)
+        let single = projector.singleChannel
         return weights(single, preconditionerCutoff: cutoff).columns
     }
 
