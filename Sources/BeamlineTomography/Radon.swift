@@ -148,21 +148,67 @@ public enum Radon {
     /// (scikit-image's `warp` with `mode='constant'`, order 1).
     @inlinable @inline(__always)
     static func bilinear<S: OperatorScalar>(_ image: UnsafePointer<S>, _ n: Int, _ r: Double, _ c: Double) -> Double {
-        guard r > -1 && r < Double(n) && c > -1 && c < Double(n) else { return 0 }
+        guard let (r0, c0, dr, dc) = cell(r, c, n) else { return 0 }
+        return interpolate(image, n, r0, c0, dr, dc)
+    }
+
+    /// Where the projector at angle (cos `ca`, sin `sa`) samples the image
+    /// for detector column `c` on image row `r` (rotation about pixel
+    /// `center`): the image row and column, fractional.
+    @inlinable @inline(__always)
+    static func samplePoint(_ ca: Double, _ sa: Double, row r: Int, column c: Int, center: Double) -> (row: Double, column: Double) {
+        let xc = ca * Double(c) + sa * Double(r) - center * (ca + sa - 1)
+        let yr = -sa * Double(c) + ca * Double(r) - center * (ca - sa - 1)
+        return (yr, xc)
+    }
+
+    /// The bilinear cell of the point (r, c) of an n×n image: its upper-left
+    /// pixel (each index in −1..<n) and the fractional offsets; nil when no
+    /// pixel of the cell is inside (r or c outside (−1, n)).
+    @inlinable @inline(__always)
+    static func cell(_ r: Double, _ c: Double, _ n: Int) -> (r0: Int, c0: Int, dr: Double, dc: Double)? {
+        guard r > -1 && r < Double(n) && c > -1 && c < Double(n) else { return nil }
         // floor by truncation (r, c > −1, so r + 1 > 0): the same values as
         // rounded(.down) without the libm call.
         let (r0, c0) = (Int(r + 1) - 1, Int(c + 1) - 1)
-        let (dr, dc) = (r - Double(r0), c - Double(c0))
-        if r0 >= 0 && c0 >= 0 && r0 + 1 < n && c0 + 1 < n {
-            let i = r0 * n + c0
-            let top = (1 - dc) * Double(image[i]) + dc * Double(image[i + 1])
-            let bottom = (1 - dc) * Double(image[i + n]) + dc * Double(image[i + n + 1])
+        return (r0, c0, r - Double(r0), c - Double(c0))
+    }
+
+    /// The bilinear value on a cell (``cell(_:_:_:)``), pixels outside the
+    /// image taken as zero.
+    @inlinable @inline(__always)
+    static func interpolate<S: OperatorScalar>(_ image: UnsafePointer<S>, _ n: Int, _ r0: Int, _ c0: Int,
+                                               _ dr: Double, _ dc: Double) -> Double {
+        if r0 >= 0 && c0 >= 0 && r0 &+ 1 < n && c0 &+ 1 < n {
+            let i = r0 &* n &+ c0
+            let top = (1 - dc) * Double(image[i]) + dc * Double(image[i &+ 1])
+            let bottom = (1 - dc) * Double(image[i &+ n]) + dc * Double(image[i &+ n &+ 1])
             return (1 - dr) * top + dr * bottom
         }
-        func pixel(_ i: Int, _ j: Int) -> Double { i >= 0 && i < n && j >= 0 && j < n ? Double(image[i * n + j]) : 0 }
-        let top = (1 - dc) * pixel(r0, c0) + dc * pixel(r0, c0 + 1)
-        let bottom = (1 - dc) * pixel(r0 + 1, c0) + dc * pixel(r0 + 1, c0 + 1)
+        func pixel(_ i: Int, _ j: Int) -> Double { i >= 0 && i < n && j >= 0 && j < n ? Double(image[i &* n &+ j]) : 0 }
+        let top = (1 - dc) * pixel(r0, c0) + dc * pixel(r0, c0 &+ 1)
+        let bottom = (1 - dc) * pixel(r0 &+ 1, c0) + dc * pixel(r0 &+ 1, c0 &+ 1)
         return (1 - dr) * top + dr * bottom
+    }
+
+    /// The transpose of ``interpolate(_:_:_:_:_:_:)``: adds `value` times
+    /// each of the cell's bilinear weights to the pixels inside the image.
+    @inlinable @inline(__always)
+    static func scatter(_ value: Double, into out: UnsafeMutablePointer<Double>, _ n: Int, _ r0: Int, _ c0: Int,
+                        _ dr: Double, _ dc: Double) {
+        if r0 >= 0 && c0 >= 0 && r0 &+ 1 < n && c0 &+ 1 < n {
+            let i = r0 &* n &+ c0
+            out[i] += value * (1 - dr) * (1 - dc)
+            out[i &+ 1] += value * (1 - dr) * dc
+            out[i &+ n] += value * dr * (1 - dc)
+            out[i &+ n &+ 1] += value * dr * dc
+            return
+        }
+        func add(_ i: Int, _ j: Int, _ v: Double) { if i >= 0 && i < n && j >= 0 && j < n { out[i &* n &+ j] += v } }
+        add(r0, c0, value * (1 - dr) * (1 - dc))
+        add(r0, c0 &+ 1, value * (1 - dr) * dc)
+        add(r0 &+ 1, c0, value * dr * (1 - dc))
+        add(r0 &+ 1, c0 &+ 1, value * dr * dc)
     }
 
     /// Filters each column of a `(P, angles)` sinogram along P as
@@ -436,8 +482,7 @@ public struct RadonProjector<Scalar: OperatorScalar>: LinearOperator, Sendable {
                     for c in 0..<n { column[c] = 0 }
                     for r in 0..<n {
                         for c in 0..<n {
-                            let xc = ca * Double(c) + sa * Double(r) - center * (ca + sa - 1)
-                            let yr = -sa * Double(c) + ca * Double(r) - center * (ca - sa - 1)
+                            let (yr, xc) = Radon.samplePoint(ca, sa, row: r, column: c, center: center)
                             column[c] += Radon.bilinear(src.baseAddress, n, yr, xc)
                         }
                     }
@@ -460,30 +505,16 @@ public struct RadonProjector<Scalar: OperatorScalar>: LinearOperator, Sendable {
         }
         var image = [Double](repeating: 0, count: n * n)
         image.withUnsafeMutableBufferPointer { out in
-            func add(_ i: Int, _ j: Int, _ v: Double) { if i >= 0 && i < n && j >= 0 && j < n { out[i * n + j] += v } }
+            guard let out = out.baseAddress else { return }
             for a in 0..<count {
                 let (ca, sa) = (cosines[a], sines[a])
                 for r in 0..<n {
                     for c in 0..<n {
                         let value = Double(y[c * count + a])
                         if value == 0 { continue }
-                        let xc = ca * Double(c) + sa * Double(r) - center * (ca + sa - 1)
-                        let yr = -sa * Double(c) + ca * Double(r) - center * (ca - sa - 1)
-                        guard yr > -1 && yr < Double(n) && xc > -1 && xc < Double(n) else { continue }
-                        let (r0, c0) = (Int(yr + 1) - 1, Int(xc + 1) - 1)   // floor (yr, xc > −1)
-                        let (dr, dc) = (yr - Double(r0), xc - Double(c0))
-                        if r0 >= 0 && c0 >= 0 && r0 + 1 < n && c0 + 1 < n {
-                            let i = r0 * n + c0
-                            out[i] += value * (1 - dr) * (1 - dc)
-                            out[i + 1] += value * (1 - dr) * dc
-                            out[i + n] += value * dr * (1 - dc)
-                            out[i + n + 1] += value * dr * dc
-                            continue
-                        }
-                        add(r0, c0, value * (1 - dr) * (1 - dc))
-                        add(r0, c0 + 1, value * (1 - dr) * dc)
-                        add(r0 + 1, c0, value * dr * (1 - dc))
-                        add(r0 + 1, c0 + 1, value * dr * dc)
+                        let (yr, xc) = Radon.samplePoint(ca, sa, row: r, column: c, center: center)
+                        guard let (r0, c0, dr, dc) = Radon.cell(yr, xc, n) else { continue }
+                        Radon.scatter(value, into: out, n, r0, c0, dr, dc)
                     }
                 }
             }
@@ -525,16 +556,13 @@ final class RadonSamplePlan: Sendable {
             let (ca, sa) = (cosines[a], sines[a])
             for r in 0..<n {
                 for c in 0..<n {
-                    // The expressions of RadonProjector.apply and applyAdjoint.
-                    let xc = ca * Double(c) + sa * Double(r) - center * (ca + sa - 1)
-                    let yr = -sa * Double(c) + ca * Double(r) - center * (ca - sa - 1)
-                    guard yr > -1 && yr < Double(n) && xc > -1 && xc < Double(n) else { continue }
-                    let (r0, c0) = (Int(yr + 1) - 1, Int(xc + 1) - 1)
+                    let (yr, xc) = Radon.samplePoint(ca, sa, row: r, column: c, center: center)
+                    guard let (r0, c0, dr, dc) = Radon.cell(yr, xc, n) else { continue }
                     column.append(Int32(c))
                     pixelRow.append(Int32(r0))
                     pixelColumn.append(Int32(c0))
-                    rowFraction.append(yr - Double(r0))
-                    columnFraction.append(xc - Double(c0))
+                    rowFraction.append(dr)
+                    columnFraction.append(dc)
                 }
             }
             starts.append(column.count)
@@ -569,24 +597,7 @@ final class RadonSamplePlan: Sendable {
                 for a in range {
                     sums.update(repeating: 0, count: n)
                     for k in start[a]..<start[a &+ 1] {
-                        let (r0, c0) = (Int(r0s[k]), Int(c0s[k]))
-                        let (dr, dc) = (drs[k], dcs[k])
-                        let value: Double
-                        // Radon.bilinear on the stored sample.
-                        if r0 >= 0 && c0 >= 0 && r0 &+ 1 < n && c0 &+ 1 < n {
-                            let i = r0 &* n &+ c0
-                            let top = (1 - dc) * Double(pixels[i]) + dc * Double(pixels[i &+ 1])
-                            let bottom = (1 - dc) * Double(pixels[i &+ n]) + dc * Double(pixels[i &+ n &+ 1])
-                            value = (1 - dr) * top + dr * bottom
-                        } else {
-                            func pixel(_ i: Int, _ j: Int) -> Double {
-                                i >= 0 && i < n && j >= 0 && j < n ? Double(pixels[i &* n &+ j]) : 0
-                            }
-                            let top = (1 - dc) * pixel(r0, c0) + dc * pixel(r0, c0 &+ 1)
-                            let bottom = (1 - dc) * pixel(r0 &+ 1, c0) + dc * pixel(r0 &+ 1, c0 &+ 1)
-                            value = (1 - dr) * top + dr * bottom
-                        }
-                        sums[Int(col[k])] += value
+                        sums[Int(col[k])] += Radon.interpolate(pixels, n, Int(r0s[k]), Int(c0s[k]), drs[k], dcs[k])
                     }
                     for c in 0..<n { out[c &* count &+ a] = Scalar(sums[c]) }
                 }
@@ -631,21 +642,7 @@ final class RadonSamplePlan: Sendable {
                     for k in start[a]..<start[a &+ 1] {
                         let value = Double(values[Int(col[k]) &* count &+ a])
                         if value == 0 { continue }
-                        let (r0, c0) = (Int(r0s[k]), Int(c0s[k]))
-                        let (dr, dc) = (drs[k], dcs[k])
-                        if r0 >= 0 && c0 >= 0 && r0 &+ 1 < n && c0 &+ 1 < n {
-                            let i = r0 &* n &+ c0
-                            out[i] += value * (1 - dr) * (1 - dc)
-                            out[i &+ 1] += value * (1 - dr) * dc
-                            out[i &+ n] += value * dr * (1 - dc)
-                            out[i &+ n &+ 1] += value * dr * dc
-                            continue
-                        }
-                        func add(_ i: Int, _ j: Int, _ v: Double) { if i >= 0 && i < n && j >= 0 && j < n { out[i &* n &+ j] += v } }
-                        add(r0, c0, value * (1 - dr) * (1 - dc))
-                        add(r0, c0 &+ 1, value * (1 - dr) * dc)
-                        add(r0 &+ 1, c0, value * dr * (1 - dc))
-                        add(r0 &+ 1, c0 &+ 1, value * dr * dc)
+                        Radon.scatter(value, into: out, n, Int(r0s[k]), Int(c0s[k]), drs[k], dcs[k])
                     }
                 }
             }
