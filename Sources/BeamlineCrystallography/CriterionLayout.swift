@@ -22,16 +22,12 @@ struct CriterionLayout {
     /// `groups`, with dense streak `rowStreak` and each streak's frame position.
     init(pixelGroups groups: [Int32], rowStreak: [Int32], streakFrame: [Int], frameCount: Int) {
         let n = rowStreak.count, streakCount = streakFrame.count
-        var alone = [Bool](repeating: false, count: n), groupEnd = alone
+        var alone = [Bool](repeating: false, count: n), pair = alone, groupEnd = alone
         for p in 0..<(groups.count - 1) {
             let lo = Int(groups[p]), hi = Int(groups[p + 1])
             if hi - lo == 1 { alone[lo] = true }
+            if hi - lo == 2 { (pair[lo], pair[lo + 1]) = (true, true) }
             groupEnd[hi - 1] = true
-        }
-        var pair = [Bool](repeating: false, count: n)
-        for p in 0..<(groups.count - 1) where groups[p + 1] - groups[p] == 2 {
-            pair[Int(groups[p])] = true
-            pair[Int(groups[p]) + 1] = true
         }
         var aloneRows = [Int](repeating: 0, count: streakCount)
         var pairRows = [Int](repeating: 0, count: frameCount), sharedRows = pairRows
@@ -52,7 +48,11 @@ struct CriterionLayout {
         for f in 0..<frameCount {
             for s in byFrame[frameStreakStart[f]..<frameStreakStart[f + 1]] {
                 next[s] = cursor
-                if aloneRows[s] > 0 { runs += [Int32(cursor), Int32(cursor + aloneRows[s]), Int32(s)] }
+                if aloneRows[s] > 0 {
+                    runs.append(Int32(cursor))
+                    runs.append(Int32(cursor + aloneRows[s]))
+                    runs.append(Int32(s))
+                }
                 cursor += aloneRows[s]
             }
             nextPair[f] = cursor
@@ -96,7 +96,10 @@ struct CriterionLayout {
         for position in 0..<n where endsPixel[position] {
             let start = newGroups.last!
             newGroups.append(Int32(position + 1))
-            if position + 1 - Int(start) > 1 { shared += [start, Int32(position + 1)] }
+            if position + 1 - Int(start) > 1 {
+                shared.append(start)
+                shared.append(Int32(position + 1))
+            }
         }
         self.order = order
         self.groups = newGroups
