@@ -1,3 +1,4 @@
+import BeamlineRegistration
 import BeamlineTensor
 import ComplexModule
 import Foundation
@@ -85,7 +86,7 @@ struct HorizontalDerivative: Sendable {
             var padded = [Double](repeating: 0, count: count * period)
             for r in 0..<count {
                 for i in 0..<period {
-                    padded[r * period + i] = values[r * n + reflectedIndex(i, n)]
+                    padded[r * period + i] = values[r * n + SubpixelShift.reflectIndex(i, n)]
                 }
             }
             let half = period / 2 + 1
@@ -140,14 +141,4 @@ func nextFastFFTLength(_ n: Int) -> Int {
         if r == 1 || r == 11 || r == 13 { return m }
         m += 1
     }
-}
-
-/// NumPy's `reflect` padding (the edge sample not repeated:
-/// `… c b | a b c d | c b …`) of an index into `n ≥ 2` samples.
-@inline(__always)
-func reflectedIndex(_ i: Int, _ n: Int) -> Int {
-    let period = 2 * (n - 1)
-    var j = i % period
-    if j < 0 { j += period }
-    return j < n ? j : period - j
 }

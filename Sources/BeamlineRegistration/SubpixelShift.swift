@@ -221,8 +221,10 @@ public enum SubpixelShift {
         return (Tensor(shape: padded, elements: values), before)
     }
 
-    /// NumPy's `reflect` padding index (whole-sample symmetric, edge not repeated).
-    static func reflectIndex(_ i: Int, _ n: Int) -> Int {
+    /// NumPy's `reflect` padding index (whole-sample symmetric, edge not
+    /// repeated: `… c b | a b c d | c b …`): the sample of `n` that index `i`
+    /// (any integer) reads.
+    public static func reflectIndex(_ i: Int, _ n: Int) -> Int {
         if n == 1 { return 0 }
         let period = 2 * (n - 1)
         var j = i % period
